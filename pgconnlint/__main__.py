@@ -1,0 +1,3 @@
+from pgconnlint.cli import main
+
+raise SystemExit(main())

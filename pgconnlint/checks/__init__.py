@@ -1,0 +1,36 @@
+"""The registry: every check, listed explicitly (a test fails on a module missing from it)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from pgconnlint.checks import (
+    connect_timeout_missing,
+    connection_budget_exceeded,
+    connection_budget_near_limit,
+    input_skipped,
+    input_unparseable,
+    instances_depend_on_cpu_count,
+    pool_size_unknown,
+    schema_change_on_every_instance,
+    typeorm_drop_schema,
+    typeorm_synchronize_in_production,
+)
+from pgconnlint.checks.options import CheckOptions
+from pgconnlint.findings import Finding
+from pgconnlint.link import Project
+
+Check = Callable[[Project, CheckOptions], Iterator[Finding]]
+
+CHECKS: tuple[tuple[str, Check], ...] = (
+    ("PGC001", input_unparseable.check),
+    ("PGC002", input_skipped.check),
+    ("PGC101", connection_budget_exceeded.check),
+    ("PGC102", connection_budget_near_limit.check),
+    ("PGC110", pool_size_unknown.check),
+    ("PGC201", typeorm_synchronize_in_production.check),
+    ("PGC202", typeorm_drop_schema.check),
+    ("PGC203", schema_change_on_every_instance.check),
+    ("PGC204", connect_timeout_missing.check),
+    ("PGC301", instances_depend_on_cpu_count.check),
+)

@@ -1,0 +1,27 @@
+"""The wording shared by the budget family, so every budget finding prints the same arithmetic."""
+
+from __future__ import annotations
+
+from pgconnlint.budget import Budget
+from pgconnlint.findings import Finding, finding
+
+
+def budget_finding(code: str, budget: Budget, verdict: str, help_text: str) -> Finding:
+    server = budget.server
+    largest = budget.largest_term
+    at_least = "at least " if budget.unknown_terms else ""
+    where = "PostgreSQL's defaults (no postgresql.conf found)" if server.assumed else server.name
+    message = (
+        f"up to {at_least}{budget.total} connections ({budget.formula}) {verdict} the {server.usable} usable slots"
+        f" of {where} ({server.formula} = {server.usable})"
+    )
+    notes = tuple(term.describe() for term in budget.terms)
+    related = tuple(
+        dict.fromkeys(
+            location
+            for term in budget.terms
+            for location in (term.group.location, term.pool.max.location)
+            if location != largest.anchor
+        )
+    ) + tuple(value.location for value in (server.max_connections,) if not server.assumed)
+    return finding(code, largest.anchor, message, help=help_text, notes=notes, related=related, data=budget.as_data())

@@ -1,0 +1,20 @@
+"""PGC001 input-unparseable. Docs and examples: rules/PGC001.md."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pgconnlint.checks.options import CheckOptions
+from pgconnlint.findings import Finding, finding
+from pgconnlint.link import Project
+
+
+def check(project: Project, options: CheckOptions) -> Iterator[Finding]:
+    for problem in project.problems:
+        if not problem.skipped:
+            yield finding(
+                "PGC001",
+                problem.location,
+                f"{problem.message}; the values after it may be missing from every check",
+                help="fix the syntax; the other files were still checked",
+            )

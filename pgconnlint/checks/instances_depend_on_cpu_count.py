@@ -1,0 +1,25 @@
+"""PGC301 instances-depend-on-cpu-count. Docs and examples: rules/PGC301.md."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pgconnlint.checks.options import CheckOptions
+from pgconnlint.findings import Finding, finding
+from pgconnlint.link import Project
+
+
+def check(project: Project, options: CheckOptions) -> Iterator[Finding]:
+    origin = "given with --cpus" if project.cpus_given else "this machine's count; pass --cpus for the production host"
+    for group in project.groups:
+        if not group.cpu_dependent:
+            continue
+        processes = group.processes
+        yield finding(
+            "PGC301",
+            group.location,
+            f"{group.name} starts one process per CPU: {processes.via} = {processes.value} processes with"
+            f" {project.cpus} CPUs ({origin}); its connection total grows with the host",
+            help="set instances to a fixed number sized against the server's max_connections",
+            data={"cpus": project.cpus, "processes": processes.value},
+        )

@@ -1,0 +1,10 @@
+"""Options every check may read; frozen, never mutated by a check."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class CheckOptions:
+    headroom: float = 0.8  #: warn when the concurrent total is above this share of the usable slots

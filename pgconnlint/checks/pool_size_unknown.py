@@ -1,0 +1,33 @@
+"""PGC110 pool-size-unknown. Docs and examples: rules/PGC110.md."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pgconnlint.checks.options import CheckOptions
+from pgconnlint.findings import Finding, finding
+from pgconnlint.link import Project
+from pgconnlint.model import Unknown
+
+
+def check(project: Project, options: CheckOptions) -> Iterator[Finding]:
+    for group in project.groups:
+        if isinstance(group.processes, Unknown):
+            value = group.processes
+            yield finding(
+                "PGC110",
+                value.location,
+                f"process count of {group.name} is unknown: `{value.expression}` ({value.reason});"
+                " its pools are left out of the connection budget",
+                help="write the number, or set the variable in the pm2 env block or a .env file",
+            )
+        for connection in group.connections:
+            for pool in connection.pools:
+                if isinstance(pool.max, Unknown):
+                    yield finding(
+                        "PGC110",
+                        pool.max.location,
+                        f"pool size of {pool.label} in {group.name} is unknown: `{pool.max.expression}`"
+                        f" ({pool.max.reason}); this pool is left out of the connection budget",
+                        help="write the number, or set the variable in the pm2 env block or a .env file",
+                    )

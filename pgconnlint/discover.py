@@ -1,0 +1,176 @@
+"""Which files of a tree can matter, and reading them safely.
+
+The file list is git's (tracked plus untracked, minus ignored) in a git work tree, else a walk that
+never follows a directory link. Classification is by name, then a cheap byte search, so that the
+parsers run only on candidates.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import subprocess
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from pgconnlint.model import Location, ParseProblem
+
+MAX_FILE_BYTES = 1024 * 1024  # larger config files are not configs; bounds parse time and memory
+
+DEFAULT_EXCLUDES = (
+    "node_modules",
+    "dist",
+    "build",
+    "out",
+    ".git",
+    ".hg",
+    ".svn",
+    ".venv",
+    "venv",
+    "__pycache__",
+    ".tox",
+    ".nox",
+    ".mypy_cache",
+    ".pytest_cache",
+    "coverage",
+    ".next",
+    ".nuxt",
+    ".turbo",
+    "vendor",
+)
+
+ORMCONFIG_SUFFIXES = ("env", "js", "mjs", "cjs", "ts", "mts", "cts", "json", "yml", "yaml")  # TypeORM's order
+_CODE_SUFFIXES = (".js", ".mjs", ".cjs", ".ts", ".mts", ".cts", ".tsx", ".jsx")
+_TYPEORM_MARKERS = (b"DataSource", b"TypeOrmModule", b"createConnection")
+_PM2_SUFFIXES = (".js", ".cjs", ".mjs", ".json", ".json5", ".yml", ".yaml")
+_ENV_TEMPLATES = (".example", ".sample", ".template", ".dist", ".defaults")
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    path: str  #: POSIX, relative to the root
+    kind: str  #: "pgconf", "ormconfig", "typeorm-code", "pm2", "dotenv", "package"
+
+
+def discover(root: Path, excludes: Iterable[str] = DEFAULT_EXCLUDES) -> list[Candidate]:
+    excluded = tuple(excludes)
+    candidates = []
+    for path in sorted(_list_files(root, excluded)):
+        if _is_excluded(path, excluded):
+            continue
+        kind = classify(path)
+        if kind == "typeorm-code" and not _contains(root / path, _TYPEORM_MARKERS):
+            continue
+        if kind:
+            candidates.append(Candidate(path, kind))
+    return candidates
+
+
+def classify(path: str) -> str | None:
+    """The kind of a file from its name alone (code files still need the content check)."""
+    name = PurePosixPath(path).name
+    lower = name.lower()
+    if lower == "postgresql.conf":
+        return "pgconf"
+    if lower == "package.json":
+        return "package"
+    stem, _, suffix = name.partition(".")
+    if stem == "ormconfig" and suffix in ORMCONFIG_SUFFIXES:
+        return "ormconfig"
+    if _is_pm2_file(lower):
+        return "pm2"
+    if lower == ".env" or (lower.startswith(".env.") and not lower.endswith(_ENV_TEMPLATES)):
+        return "dotenv"
+    if lower.endswith(_CODE_SUFFIXES) and not lower.endswith(".d.ts"):
+        return "typeorm-code"
+    return None
+
+
+def _is_pm2_file(name: str) -> bool:
+    if not name.endswith(_PM2_SUFFIXES):
+        return False
+    return (
+        name.startswith("ecosystem")
+        or name in ("process.json", "pm2.json", "pm2.yml", "pm2.yaml")
+        or (name.startswith("pm2.config."))
+    )
+
+
+def _is_excluded(path: str, excluded: tuple[str, ...]) -> bool:
+    parts = PurePosixPath(path).parts
+    return any(fnmatch.fnmatchcase(part, pattern) for part in parts[:-1] for pattern in excluded) or any(
+        fnmatch.fnmatchcase(path, pattern) for pattern in excluded
+    )
+
+
+def _list_files(root: Path, excluded: tuple[str, ...]) -> list[str]:
+    listed = _git_files(root)
+    return listed if listed is not None else list(_walk(root, excluded))
+
+
+def _git_files(root: Path) -> list[str] | None:
+    try:
+        inside = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--is-inside-work-tree"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        if inside.returncode != 0 or inside.stdout.strip() != "true":
+            return None
+        listing = subprocess.run(
+            ["git", "-C", str(root), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            capture_output=True,
+            timeout=120,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if listing.returncode != 0:
+        return None
+    names = {name for name in listing.stdout.decode("utf-8", "surrogateescape").split("\0") if name}
+    return [name for name in names if os.path.lexists(root / name)]
+
+
+def _walk(root: Path, excluded: tuple[str, ...]):
+    # followlinks=False: a directory link is never entered, so a link loop cannot trap the walk.
+    for directory, subdirectories, files in os.walk(root, followlinks=False):
+        subdirectories[:] = [d for d in subdirectories if not any(fnmatch.fnmatchcase(d, p) for p in excluded)]
+        relative = PurePosixPath(Path(directory).relative_to(root).as_posix())
+        for name in files:
+            yield str(relative / name) if str(relative) != "." else name
+
+
+def _contains(path: Path, markers: tuple[bytes, ...]) -> bool:
+    try:
+        if path.is_symlink() or path.stat().st_size > MAX_FILE_BYTES:
+            return True  # let read_text report it
+        data = path.read_bytes()
+    except OSError:
+        return True
+    return any(marker in data for marker in markers)
+
+
+def read_text(root: Path, path: str) -> str | ParseProblem:
+    """The text of a file inside `root`, or the reason it was not read. Never follows a link out of the tree."""
+    where = Location(path, 1)
+    full = root / path
+    try:
+        if full.is_symlink():
+            target = full.resolve(strict=True)
+            if not target.is_relative_to(root.resolve()):
+                return ParseProblem(where, "symbolic link out of the tree; not followed", skipped=True)
+        size = full.stat().st_size
+        if not full.is_file():
+            return ParseProblem(where, "not a regular file; not read", skipped=True)
+        if size > MAX_FILE_BYTES:
+            return ParseProblem(where, f"{size} bytes, over the {MAX_FILE_BYTES}-byte limit; not read", skipped=True)
+        data = full.read_bytes()[: MAX_FILE_BYTES + 1]
+    except RuntimeError:
+        return ParseProblem(where, "symbolic link loop; not read", skipped=True)
+    except OSError as error:
+        return ParseProblem(where, f"cannot read: {error.strerror or error}", skipped=True)
+    if b"\0" in data:
+        return ParseProblem(where, "binary file (contains NUL bytes); not read", skipped=True)
+    text = data.decode("utf-8", "replace")
+    return text.removeprefix("\ufeff")

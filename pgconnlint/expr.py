@@ -1,0 +1,267 @@
+"""Symbolic configuration values, evaluated once the linker knows the environment.
+
+Extractors turn a JS/TS, JSON or YAML value into an `Expr`; nothing is evaluated there, because the
+same `ormconfig.js` can run under two pm2 apps with different `env` blocks. `evaluate` follows the
+JavaScript semantics the configs rely on (`||`, `??`, `parseInt`, truthiness) and yields `Known` or
+`Unknown`, never a guess.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from pgconnlint.model import EnvBinding, Known, Location, Unknown
+
+
+class Undefined:
+    """JavaScript's `undefined`: an option that is absent, or an unset variable."""
+
+    _instance: Undefined | None = None
+
+    def __new__(cls) -> Undefined:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "undefined"
+
+
+UNDEFINED = Undefined()
+
+
+@dataclass(frozen=True, slots=True)
+class Expr:
+    location: Location
+    text: str  #: source text, shortened for messages
+
+
+@dataclass(frozen=True, slots=True)
+class Lit(Expr):
+    value: object = None  #: str, int, float, bool, None (null) or UNDEFINED
+
+
+@dataclass(frozen=True, slots=True)
+class Obj(Expr):
+    entries: dict[str, Expr] = field(default_factory=dict)
+    key_locations: dict[str, Location] = field(default_factory=dict)
+    opaque_spreads: tuple[str, ...] = ()  #: `...other` entries whose keys cannot be known
+
+    def get(self, dotted: str) -> Expr | None:
+        node: Expr | None = self
+        for key in dotted.split("."):
+            if not isinstance(node, Obj):
+                return None
+            node = node.entries.get(key)
+        return node
+
+    def key_location(self, key: str) -> Location:
+        return self.key_locations.get(key, self.location)
+
+
+@dataclass(frozen=True, slots=True)
+class Arr(Expr):
+    items: tuple[Expr, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class EnvVar(Expr):
+    """`process.env.NAME`, `process.env["NAME"]`, Nest's `config.get("NAME")`."""
+
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Logical(Expr):
+    op: str = "||"  #: "||", "&&" or "??"
+    left: Expr | None = None
+    right: Expr | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Cond(Expr):
+    test: Expr | None = None
+    then: Expr | None = None
+    otherwise: Expr | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Compare(Expr):
+    op: str = "==="  #: "===", "!==", "==", "!="
+    left: Expr | None = None
+    right: Expr | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Not(Expr):
+    operand: Expr | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Call(Expr):
+    """A conversion the evaluator knows: parseInt, parseFloat, Number, Boolean, String, JSON.parse, toBoolean."""
+
+    function: str = ""
+    argument: Expr | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Opaque(Expr):
+    """Anything else: a function call, an import, arithmetic on unknowns."""
+
+
+# --- evaluation -----------------------------------------------------------------------------------
+
+Environment = Mapping[str, EnvBinding]
+
+
+@dataclass(frozen=True, slots=True)
+class _Val:
+    """An intermediate result: the value and the chain of reasons that produced it."""
+
+    value: object
+    location: Location
+    via: tuple[str, ...] = ()
+    unset: str | None = None  #: the variable, when the value is an env var the repository never sets
+
+
+class _Unknowable(Exception):
+    def __init__(self, expr: Expr, reason: str) -> None:
+        self.expr, self.reason = expr, reason
+
+
+def evaluate(expr: Expr | None, env: Environment) -> Known | Unknown | None:
+    """The value of `expr` under `env`; None when the option is absent (or evaluates to undefined)."""
+    if expr is None:
+        return None
+    try:
+        result = _eval(expr, env)
+    except _Unknowable as problem:
+        return Unknown(expression=expr.text, location=expr.location, reason=problem.reason)
+    if result.unset:
+        return Unknown(
+            expression=expr.text, location=expr.location, reason=f"{result.unset} is not set in the repository"
+        )
+    if result.value is UNDEFINED:
+        return None
+    return Known(result.value, result.location, "; ".join(result.via))
+
+
+def truthy(value: object) -> bool:
+    """JavaScript truthiness: the string "false" is true, which is how `synchronize: process.env.X` bites."""
+    if value is None or value is UNDEFINED or value is False:
+        return False
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value != 0 and not math.isnan(value)
+    if isinstance(value, str):
+        return value != ""
+    return True
+
+
+def _eval(expr: Expr, env: Environment) -> _Val:
+    if isinstance(expr, Lit):
+        return _Val(expr.value, expr.location)
+    if isinstance(expr, EnvVar):
+        return _env(expr, env)
+    if isinstance(expr, Logical):
+        return _logical(expr, env)
+    if isinstance(expr, Cond):
+        test = _known(_eval(expr.test, env), expr.test)
+        branch = _eval(expr.then if truthy(test.value) else expr.otherwise, env)
+        return _Val(branch.value, branch.location, test.via + branch.via)
+    if isinstance(expr, Compare):
+        return _compare(expr, env)
+    if isinstance(expr, Not):
+        operand = _known(_eval(expr.operand, env), expr.operand)
+        return _Val(not truthy(operand.value), expr.location, operand.via)
+    if isinstance(expr, Call):
+        argument = _known(_eval(expr.argument, env), expr.argument)
+        return _Val(_convert(expr.function, argument.value), argument.location, argument.via)
+    if isinstance(expr, (Obj, Arr)):
+        return _Val(expr, expr.location)
+    raise _Unknowable(expr, "not a value pgconnlint evaluates statically")
+
+
+def _env(expr: EnvVar, env: Environment) -> _Val:
+    binding = env.get(expr.name)
+    if binding is None:
+        # Unset in every file we read; the deployment may still set it, so only `||`/`??` may proceed.
+        return _Val(UNDEFINED, expr.location, unset=expr.name)
+    return _Val(
+        binding.value,
+        binding.location,
+        (f"{expr.name}={binding.value!r} from {binding.source} {binding.location.short}",),
+    )
+
+
+def _logical(expr: Logical, env: Environment) -> _Val:
+    left = _eval(expr.left, env)
+    if left.unset and expr.op in ("||", "??"):
+        right = _eval(expr.right, env)
+        note = f"{left.unset} is not set in the repository, so the fallback `{expr.right.text}` applies"
+        return _Val(right.value, right.location, (note, *right.via), right.unset)
+    left = _known(left, expr.left)
+    if expr.op == "??":
+        take_left = left.value is not None and left.value is not UNDEFINED
+    elif expr.op == "||":
+        take_left = truthy(left.value)
+    else:
+        take_left = not truthy(left.value)
+    if take_left:
+        return left
+    right = _eval(expr.right, env)
+    return _Val(right.value, right.location, left.via + right.via, right.unset)
+
+
+def _known(result: _Val, expr: Expr) -> _Val:
+    """`result`, unless it is an unset variable, which only `||` and `??` may look past."""
+    if result.unset:
+        raise _Unknowable(expr, f"{result.unset} is not set in the repository")
+    return result
+
+
+def _compare(expr: Compare, env: Environment) -> _Val:
+    left, right = _known(_eval(expr.left, env), expr.left), _known(_eval(expr.right, env), expr.right)
+    equal = left.value == right.value and type(left.value) is type(right.value)
+    if expr.op in ("==", "!="):
+        equal = str(left.value) == str(right.value)
+    return _Val(equal if expr.op in ("===", "==") else not equal, expr.location, left.via + right.via)
+
+
+_LEADING_INT = re.compile(r"\s*([+-]?\d+)")
+_LEADING_FLOAT = re.compile(r"\s*([+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?)")
+
+
+def _convert(function: str, value: object) -> object:
+    if function == "toBoolean":  # TypeORM's OrmUtils.toBoolean, used for TYPEORM_* variables
+        return value is True or value in ("true", "1") or (isinstance(value, (int, float)) and value > 0)
+    if function == "JSON.parse":
+        try:
+            return json.loads(str(value))
+        except ValueError:
+            return math.nan
+    if function == "Boolean":
+        return truthy(value)
+    if function == "String":
+        return "undefined" if value is UNDEFINED else str(value)
+    if value is UNDEFINED or value is None:
+        return math.nan if function != "Number" or value is UNDEFINED else 0
+    if isinstance(value, bool):
+        return int(value) if function == "Number" else math.nan
+    if isinstance(value, (int, float)):
+        return int(value) if function == "parseInt" and not math.isnan(value) else value
+    text = str(value)
+    if function == "parseInt":
+        match = _LEADING_INT.match(text)
+        return int(match.group(1)) if match else math.nan
+    match = _LEADING_FLOAT.fullmatch(text.strip()) if function == "Number" else _LEADING_FLOAT.match(text)
+    if function == "Number" and text.strip() == "":
+        return 0
+    if not match:
+        return math.nan
+    number = float(match.group(1))
+    return int(number) if number.is_integer() else number

@@ -1,0 +1,354 @@
+"""JavaScript, TypeScript and JSON through tree-sitter, turned into `Expr` values with locations.
+
+Nothing here runs or imports the code it reads: it walks a syntax tree and keeps what is a literal,
+an environment lookup or a conversion the evaluator knows; everything else becomes `Opaque`.
+"""
+
+from __future__ import annotations
+
+import codecs
+import functools
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from pgconnlint.expr import (
+    UNDEFINED,
+    Arr,
+    Call,
+    Compare,
+    Cond,
+    EnvVar,
+    Expr,
+    Lit,
+    Logical,
+    Not,
+    Obj,
+    Opaque,
+)
+from pgconnlint.model import Location, ParseProblem
+
+if TYPE_CHECKING:
+    from tree_sitter import Node, Tree
+
+_CONVERSIONS = {"parseInt", "parseFloat", "Number", "Boolean", "String"}
+_TRANSPARENT = {
+    "expression_statement",
+    "parenthesized_expression",
+    "as_expression",
+    "satisfies_expression",
+    "non_null_expression",
+}
+_MAX_IDENTIFIER_DEPTH = 16  # `const a = b; const b = a;` must end
+
+
+@functools.cache
+def _parser(dialect: str):
+    # NOTE: imported lazily: a pre-commit run that finds no JS config never pays for the grammars.
+    import tree_sitter
+
+    if dialect == "json":
+        import tree_sitter_json as grammar
+
+        language = grammar.language()
+    elif dialect in ("typescript", "tsx"):
+        import tree_sitter_typescript as grammar
+
+        language = grammar.language_typescript() if dialect == "typescript" else grammar.language_tsx()
+    else:
+        import tree_sitter_javascript as grammar
+
+        language = grammar.language()
+    return tree_sitter.Parser(tree_sitter.Language(language))
+
+
+def dialect_for(path: str) -> str:
+    suffix = path.rsplit(".", 1)[-1].lower()
+    return {"ts": "typescript", "mts": "typescript", "cts": "typescript", "tsx": "tsx", "json": "json"}.get(
+        suffix, "javascript"
+    )
+
+
+@dataclass
+class SourceFile:
+    """A parsed file: the tree, and the conversions from tree-sitter's 0-based byte points to `Location`."""
+
+    path: str
+    source: bytes
+    tree: Tree
+    prefix_bytes: int = 0  #: bytes added in front of the first line before parsing
+    _line_starts: list[int] = field(default_factory=list)
+    _constants: dict[str, Node] | None = None
+
+    @classmethod
+    def parse(cls, path: str, text: str, dialect: str | None = None, wrap_in_parentheses: bool = False) -> SourceFile:
+        source = text.encode("utf-8", "surrogatepass")
+        if wrap_in_parentheses:  # an object literal at statement level would parse as a block
+            source = b"(" + source + b"\n)"
+        tree = _parser(dialect or dialect_for(path)).parse(source)
+        return cls(path, source, tree, prefix_bytes=1 if wrap_in_parentheses else 0)
+
+    # --- coordinates ------------------------------------------------------------------------------
+
+    def location(self, node: Node) -> Location:
+        line, column = self._position(node.start_point)
+        end_line, end_column = self._position(node.end_point)
+        return Location(self.path, line, column, end_line, end_column)
+
+    def _position(self, point: tuple[int, int]) -> tuple[int, int]:
+        row, byte_column = point
+        if not self._line_starts:
+            self._line_starts = [0] + [m.end() for m in re.finditer(rb"\n", self.source)]
+        start = self._line_starts[row] if row < len(self._line_starts) else len(self.source)
+        if row == 0:
+            start, byte_column = self.prefix_bytes, max(0, byte_column - self.prefix_bytes)
+        prefix = self.source[start : start + byte_column].decode("utf-8", "replace")
+        return row + 1, len(prefix) + 1
+
+    def text(self, node: Node, limit: int = 80) -> str:
+        text = " ".join(self.source[node.start_byte : node.end_byte].decode("utf-8", "replace").split())
+        return text if len(text) <= limit else text[: limit - 1] + "…"
+
+    # --- syntax errors ----------------------------------------------------------------------------
+
+    def problems(self) -> list[ParseProblem]:
+        """The first syntax error, if any: one finding per file is enough to act on."""
+        if not self.tree.root_node.has_error:
+            return []
+        node = _first_error(self.tree.root_node)
+        what = f"missing {node.type}" if node.is_missing else f"unexpected `{self.text(node, 30)}`"
+        return [ParseProblem(self.location(node), f"syntax error: {what}")]
+
+    # --- walking ----------------------------------------------------------------------------------
+
+    def walk(self, types: set[str]) -> Iterator[Node]:
+        """Every node of the given types, in source order, without recursion (deep trees are untrusted)."""
+        cursor = self.tree.walk()
+        while True:
+            if cursor.node.type in types:
+                yield cursor.node
+            if cursor.goto_first_child():
+                continue
+            while not cursor.goto_next_sibling():
+                if not cursor.goto_parent():
+                    return
+
+    def constant(self, name: str) -> Node | None:
+        """The initialiser of a top-level `const|let|var name = …` (exported or not)."""
+        if self._constants is None:
+            self._constants = {}
+            for statement in self.tree.root_node.named_children:
+                declaration = (
+                    statement.child_by_field_name("declaration") if statement.type == "export_statement" else statement
+                )
+                if declaration is None or declaration.type not in ("lexical_declaration", "variable_declaration"):
+                    continue
+                for declarator in declaration.named_children:
+                    target, value = declarator.child_by_field_name("name"), declarator.child_by_field_name("value")
+                    if target is not None and value is not None and target.type == "identifier":
+                        self._constants.setdefault(self.raw(target), value)
+        return self._constants.get(name)
+
+    def module_export(self) -> Expr | None:
+        """The value of `module.exports = …`, `export default …` or TypeScript's `export = …`."""
+        for statement in self.tree.root_node.named_children:
+            if statement.type == "export_statement":
+                value = statement.child_by_field_name("value")
+                if value is None and statement.named_children and self.raw(statement).startswith("export ="):
+                    value = statement.named_children[-1]
+                if value is not None:
+                    return self.expr(value)
+            if statement.type == "expression_statement" and statement.named_children:
+                assignment = statement.named_children[0]
+                left = assignment.child_by_field_name("left") if assignment.type == "assignment_expression" else None
+                if left is not None and " ".join(self.raw(left).split()) == "module.exports":
+                    return self.expr(assignment.child_by_field_name("right"))
+        return None
+
+    def document_value(self) -> Expr | None:
+        """The single value of a JSON document (or of a parenthesised JS literal)."""
+        values = [child for child in self.tree.root_node.named_children if child.type != "comment"]
+        return self.expr(values[0]) if values else None
+
+    def raw(self, node: Node) -> str:
+        return self.source[node.start_byte : node.end_byte].decode("utf-8", "replace")
+
+    # --- values -----------------------------------------------------------------------------------
+
+    def expr(self, node: Node | None, depth: int = 0) -> Expr:
+        """The symbolic value of an expression node."""
+        if node is None:
+            return Lit(Location(self.path, 1), "", UNDEFINED)
+        while node.type in _TRANSPARENT and node.named_child_count:
+            node = node.named_children[0]
+        location, text = self.location(node), self.text(node)
+        kind = node.type
+        if kind in ("string", "string_content"):
+            return Lit(location, text, self.string(node))
+        if kind == "number":
+            return Lit(location, text, _number(self.raw(node)))
+        if kind in ("true", "false"):
+            return Lit(location, text, kind == "true")
+        if kind == "null":
+            return Lit(location, text, None)
+        if kind == "undefined" or (kind == "identifier" and self.raw(node) == "undefined"):
+            return Lit(location, text, UNDEFINED)
+        if kind == "template_string":
+            if all(child.type != "template_substitution" for child in node.named_children):
+                return Lit(location, text, self.raw(node)[1:-1])
+        if kind == "identifier":
+            return self._identifier(node, depth, location, text)
+        if kind == "object":
+            return self._object(node, depth)
+        if kind == "array":
+            items = tuple(self.expr(child, depth) for child in node.named_children if child.type != "comment")
+            return Arr(location, text, items)
+        if kind in ("member_expression", "subscript_expression"):
+            name = _env_name(self, node)
+            if name:
+                return EnvVar(location, text, name)
+        if kind == "binary_expression":
+            return self._binary(node, depth, location, text)
+        if kind == "unary_expression":
+            return self._unary(node, depth, location, text)
+        if kind == "ternary_expression":
+            parts = [self.expr(node.child_by_field_name(f), depth) for f in ("condition", "consequence", "alternative")]
+            return Cond(location, text, *parts)
+        if kind == "call_expression":
+            return self._call(node, depth, location, text)
+        return Opaque(location, text)
+
+    def string(self, node: Node) -> str:
+        raw = self.raw(node)
+        if node.type == "string_content":
+            return raw
+        body = raw[1:-1]
+        if "\\" not in body:
+            return body
+        return codecs.decode(body.encode("latin-1", "backslashreplace"), "unicode_escape")
+
+    def _identifier(self, node: Node, depth: int, location: Location, text: str) -> Expr:
+        value = self.constant(self.raw(node)) if depth < _MAX_IDENTIFIER_DEPTH else None
+        if value is None:
+            return Opaque(location, text)
+        return self.expr(value, depth + 1)
+
+    def _object(self, node: Node, depth: int) -> Obj:
+        entries: dict[str, Expr] = {}
+        key_locations: dict[str, Location] = {}
+        opaque: list[str] = []
+        for child in node.named_children:
+            if child.type == "pair":
+                key_node = child.child_by_field_name("key")
+                key = self._key(key_node)
+                if key is None:
+                    opaque.append(self.text(child))
+                    continue
+                entries[key] = self.expr(child.child_by_field_name("value"), depth)
+                key_locations[key] = self.location(key_node)
+            elif child.type == "shorthand_property_identifier":
+                key = self.raw(child)
+                entries[key] = self._identifier(child, depth, self.location(child), key)
+                key_locations[key] = self.location(child)
+            elif child.type == "spread_element":
+                spread = self.expr(child.named_children[0], depth) if child.named_children else None
+                if isinstance(spread, Obj):
+                    entries.update(spread.entries)
+                    key_locations.update(spread.key_locations)
+                    opaque.extend(spread.opaque_spreads)
+                else:
+                    opaque.append(self.text(child))
+        return Obj(self.location(node), self.text(node), entries, key_locations, tuple(opaque))
+
+    def _key(self, node: Node | None) -> str | None:
+        if node is None:
+            return None
+        if node.type in ("property_identifier", "identifier"):
+            return self.raw(node)
+        if node.type == "string":
+            return self.string(node)
+        if node.type == "number":
+            return self.raw(node)
+        return None  # computed keys
+
+    def _binary(self, node: Node, depth: int, location: Location, text: str) -> Expr:
+        operator = node.child_by_field_name("operator")
+        op = self.raw(operator) if operator is not None else ""
+        left = self.expr(node.child_by_field_name("left"), depth)
+        right = self.expr(node.child_by_field_name("right"), depth)
+        if op in ("||", "&&", "??"):
+            return Logical(location, text, op, left, right)
+        if op in ("===", "!==", "==", "!="):
+            return Compare(location, text, op, left, right)
+        return Opaque(location, text)
+
+    def _unary(self, node: Node, depth: int, location: Location, text: str) -> Expr:
+        operator = node.child_by_field_name("operator")
+        op = self.raw(operator) if operator is not None else ""
+        operand = self.expr(node.child_by_field_name("argument"), depth)
+        if op == "!":
+            return Not(location, text, operand)
+        if op == "+":
+            return Call(location, text, "Number", operand)
+        if op == "-" and isinstance(operand, Lit) and isinstance(operand.value, (int, float)):
+            return Lit(location, text, -operand.value)
+        return Opaque(location, text)
+
+    def _call(self, node: Node, depth: int, location: Location, text: str) -> Expr:
+        function = node.child_by_field_name("function")
+        arguments = [a for a in node.child_by_field_name("arguments").named_children if a.type != "comment"]
+        name = self.raw(function) if function is not None else ""
+        if name in _CONVERSIONS and arguments:
+            return Call(location, text, name, self.expr(arguments[0], depth))
+        variable = _config_get(self, function, arguments)
+        if variable:
+            lookup = EnvVar(location, text, variable)
+            if len(arguments) > 1:  # ConfigService.get(key, defaultValue): the default when undefined
+                return Logical(location, text, "??", lookup, self.expr(arguments[1], depth))
+            return lookup
+        return Opaque(location, text)
+
+
+def _first_error(root: Node) -> Node:
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.type == "ERROR" or node.is_missing:
+            return node
+        stack.extend(reversed([child for child in node.children if child.has_error or child.is_missing]))
+    return root
+
+
+def _number(raw: str) -> int | float:
+    cleaned = raw.replace("_", "").rstrip("n")
+    try:
+        return int(cleaned, 0)
+    except ValueError:
+        try:
+            number = float(cleaned)
+        except ValueError:
+            return float("nan")
+        return int(number) if number.is_integer() and "e" not in cleaned.lower() and "." not in cleaned else number
+
+
+def _env_name(source: SourceFile, node: Node) -> str | None:
+    """NAME for `process.env.NAME` and `process.env["NAME"]`."""
+    target = node.child_by_field_name("object")
+    if target is None or " ".join(source.raw(target).split()) not in ("process.env", "process .env"):
+        return None
+    if node.type == "member_expression":
+        return source.raw(node.child_by_field_name("property"))
+    index = node.child_by_field_name("index")
+    return source.string(index) if index is not None and index.type == "string" else None
+
+
+def _config_get(source: SourceFile, function: Node | None, arguments: list[Node]) -> str | None:
+    """NAME for NestJS `config.get("NAME")` / `configService.getOrThrow<number>("NAME")`: process.env behind a service."""
+    if function is None or function.type != "member_expression" or not arguments or arguments[0].type != "string":
+        return None
+    method = source.raw(function.child_by_field_name("property"))
+    receiver = source.raw(function.child_by_field_name("object")).lower()
+    if method not in ("get", "getOrThrow") or "config" not in receiver:
+        return None
+    return source.string(arguments[0])

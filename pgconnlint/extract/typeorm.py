@@ -1,0 +1,154 @@
+"""TypeORM connection options: ormconfig.* files, `new DataSource({...})`, NestJS `TypeOrmModule.forRoot*`.
+
+Facts only: which options object each connection has and where. Whether it is postgres, how large
+its pool is and whether it synchronises are decided after linking, once the environment is known.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
+
+from pgconnlint.expr import Arr, Call, EnvVar, Expr, Lit, Logical, Obj
+from pgconnlint.extract import yamlsource
+from pgconnlint.extract.dotenv import parse_bindings
+from pgconnlint.extract.treesitter import SourceFile
+from pgconnlint.model import EnvBinding, Location, ParseProblem, TypeOrmConfig
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+Result = tuple[list[TypeOrmConfig], list[ParseProblem]]
+
+# TYPEORM_* variables read by TypeORM 0.2's ConnectionOptionsEnvReader (src/connection/options-reader/).
+_ENV_OPTIONS = {
+    "TYPEORM_CONNECTION": ("type", None),
+    "TYPEORM_URL": ("url", None),
+    "TYPEORM_HOST": ("host", None),
+    "TYPEORM_PORT": ("port", None),
+    "TYPEORM_DATABASE": ("database", None),
+    "TYPEORM_SYNCHRONIZE": ("synchronize", "toBoolean"),
+    "TYPEORM_DROP_SCHEMA": ("dropSchema", "toBoolean"),
+    "TYPEORM_MIGRATIONS_RUN": ("migrationsRun", "toBoolean"),
+    "TYPEORM_DRIVER_EXTRA": ("extra", "JSON.parse"),
+}
+
+
+def extract_ormconfig(path: str, text: str) -> Result:
+    """An ormconfig.<ext> file: one connection, an array of them, or (YAML) a map of named ones."""
+    suffix = PurePosixPath(path).suffix.lower()
+    if suffix == ".env":
+        return _from_env_file(path, text), []
+    if suffix in (".yml", ".yaml"):
+        documents, problems = yamlsource.load(path, text)
+        value = documents[0] if documents else None
+        if isinstance(value, Obj) and "type" not in value.entries:  # `default: {type: postgres…}`
+            value = Arr(value.location, value.text, tuple(value.entries.values()))
+    else:
+        source = SourceFile.parse(path, text)
+        problems = source.problems()
+        value = source.document_value() if suffix == ".json" else source.module_export()
+    source_name = PurePosixPath(path).name
+    return [TypeOrmConfig(obj, source_name, from_ormconfig=True) for obj in _connections(value)], problems
+
+
+def extract_code(path: str, text: str) -> Result:
+    """`new DataSource({...})`, `createConnection({...})`, `TypeOrmModule.forRoot({...})` / `forRootAsync`."""
+    source = SourceFile.parse(path, text)
+    configs = []
+    for node in source.walk({"new_expression", "call_expression"}):
+        configs.extend(_config_at(source, node))
+    return configs, source.problems() if configs else []
+
+
+def _config_at(source: SourceFile, node: Node) -> list[TypeOrmConfig]:
+    callee = node.child_by_field_name("constructor" if node.type == "new_expression" else "function")
+    arguments_node = node.child_by_field_name("arguments")
+    if callee is None or arguments_node is None:
+        return []
+    callee_text = source.raw(callee)
+    name = callee_text.split(".")[-1].strip()
+    arguments = [a for a in arguments_node.named_children if a.type != "comment"]
+    label = f"{callee_text}(…)"
+    if node.type == "new_expression":
+        recognised = name in ("DataSource", "Connection")
+    else:
+        recognised = name in ("createConnection", "createConnections") or (
+            name in ("forRoot", "forRootAsync") and "TypeOrmModule" in callee_text
+        )
+    if not recognised:
+        return []
+    if name == "forRootAsync":
+        return _async_factory(source, arguments, label)
+    if not arguments:  # TypeORM / Nest fall back to ormconfig.* when given no options
+        return [TypeOrmConfig(Obj(source.location(node), label), label, reads_ormconfig=True)]
+    return [TypeOrmConfig(obj, label) for obj in _connections(source.expr(arguments[0]))]
+
+
+def _async_factory(source: SourceFile, arguments: list[Node], label: str) -> list[TypeOrmConfig]:
+    """`forRootAsync({ useFactory: (config) => ({...}) })`: the object literal the factory returns."""
+    if not arguments or arguments[0].type != "object":
+        return []
+    for pair in arguments[0].named_children:
+        key = pair.child_by_field_name("key") if pair.type == "pair" else None
+        if key is None or source.raw(key) != "useFactory":
+            continue
+        returned = _returned_expression(pair.child_by_field_name("value"))
+        if returned is not None:
+            return [TypeOrmConfig(obj, f"{label} useFactory") for obj in _connections(source.expr(returned))]
+    return []
+
+
+def _returned_expression(function: Node | None) -> Node | None:
+    if function is None or function.type not in ("arrow_function", "function_expression", "function"):
+        return None
+    body = function.child_by_field_name("body")
+    if body is None:
+        return None
+    if body.type != "statement_block":
+        return body
+    returns = [s for s in body.named_children if s.type == "return_statement" and s.named_child_count]
+    return returns[-1].named_children[0] if len(returns) == 1 else None
+
+
+def _connections(value: Expr | None) -> list[Obj]:
+    if isinstance(value, Obj):
+        return [value]
+    if isinstance(value, Arr):
+        return [item for item in value.items if isinstance(item, Obj)]
+    return []
+
+
+def _from_env_file(path: str, text: str) -> list[TypeOrmConfig]:
+    """ormconfig.env: dotenv loads it without overriding the process environment, hence `env ?? file`."""
+    config = _typeorm_variables({b.name: b for b in parse_bindings(path, text)}, PurePosixPath(path).name, True)
+    return [config] if config else []
+
+
+def config_from_environment(env: Mapping[str, EnvBinding]) -> TypeOrmConfig | None:
+    """TypeORM 0.2 prefers TYPEORM_* variables over every ormconfig file when TYPEORM_CONNECTION or _URL is set."""
+    return _typeorm_variables(env, "TYPEORM_* environment variables", False)
+
+
+def _typeorm_variables(bindings: Mapping[str, EnvBinding], source: str, from_file: bool) -> TypeOrmConfig | None:
+    if "TYPEORM_CONNECTION" not in bindings and "TYPEORM_URL" not in bindings:
+        return None
+    entries: dict[str, Expr] = {}
+    keys: dict[str, Location] = {}
+    for variable, (option, conversion) in _ENV_OPTIONS.items():
+        binding = bindings.get(variable)
+        if binding is None:
+            continue
+        where, text = binding.location, f"process.env.{variable}"
+        value: Expr = EnvVar(where, text, variable)
+        if from_file:
+            value = Logical(where, text, "??", value, Lit(where, binding.value, binding.value))
+        entries[option] = Call(where, text, conversion, value) if conversion else value
+        keys[option] = where
+    start = min((keys[k] for k in keys), key=lambda location: (location.path, location.line))
+    return TypeOrmConfig(Obj(start, source, entries, keys), source, from_ormconfig=from_file)
+
+
+def is_postgres(value: object) -> bool:
+    return isinstance(value, str) and value.lower() in ("postgres", "postgresql", "cockroachdb", "aurora-postgres")

@@ -1,0 +1,430 @@
+"""Which pools run in which processes, and against which server: the linked project the rules read.
+
+Linking is by proximity (DESIGN.md): a pm2 app runs the TypeORM connections of the package its
+`cwd`/`script` lies in (the nearest package.json). Every value is evaluated in the environment of the
+process that runs it: the package's `.env` files, then pm2's `env`, then `env_<name>`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+from pgconnlint.expr import Arr, Environment, Expr, Obj, evaluate
+from pgconnlint.extract.typeorm import config_from_environment, is_postgres
+from pgconnlint.model import (
+    Default,
+    EnvBinding,
+    EnvFile,
+    Known,
+    Location,
+    PackageManifest,
+    ParseProblem,
+    Pm2App,
+    ServerConfig,
+    TypeOrmConfig,
+    Unknown,
+)
+
+PG_POOL_DEFAULT_MAX = 10  # pg-pool: `this.options.max = this.options.max || this.options.poolSize || 10`
+POOLSIZE_SINCE = (0, 3, 10)  # TypeORM passes `poolSize` to pg as `max` from 0.3.10 (FACTS.md)
+PRODUCTION_NAMES = ("production", "prod")
+
+
+@dataclass(frozen=True, slots=True)
+class Pool:
+    label: str  #: e.g. "ormconfig.json", "replica pg-replica-1 of ormconfig.js (reporting)"
+    location: Location  #: the options object that configures it
+    max: Known | Default | Unknown
+
+
+@dataclass(frozen=True, slots=True)
+class OrmConnection:
+    """A TypeORM connection as one process group runs it, evaluated in that group's environment."""
+
+    config: TypeOrmConfig
+    name: str
+    pools: tuple[Pool, ...]
+    connect_timeout_ms: Known | Default | Unknown
+    synchronize: Known | Unknown | None
+    drop_schema: Known | Unknown | None
+    migrations_run: Known | Unknown | None
+
+    def key_location(self, option: str) -> Location:
+        return self.config.options.key_location(option)
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessGroup:
+    """Identical processes started together: one pm2 app, or a package nothing is seen to run."""
+
+    name: str
+    location: Location  #: where the process count is set (pm2 `instances`), else the app or package
+    processes: Known | Default | Unknown
+    manager: str  #: "pm2 cluster mode", "pm2 fork mode", "" when no process manager was found
+    cpu_dependent: bool
+    connections: tuple[OrmConnection, ...]
+    environment: Mapping[str, EnvBinding]
+
+
+@dataclass(frozen=True, slots=True)
+class Server:
+    name: str
+    location: Location
+    max_connections: Known | Default
+    superuser_reserved_connections: Known | Default
+    reserved_connections: Known | Default
+    assumed: bool  #: no postgresql.conf was found: PostgreSQL's defaults stand in
+
+    @property
+    def usable(self) -> int:
+        return int(self.max_connections.value - self.superuser_reserved_connections.value - self.reserved_connections.value)
+
+    @property
+    def formula(self) -> str:
+        parts = [f"max_connections {_cite(self.max_connections)}"]
+        parts.append(f"superuser_reserved_connections {_cite(self.superuser_reserved_connections)}")
+        if self.reserved_connections.value:
+            parts.append(f"reserved_connections {_cite(self.reserved_connections)}")
+        return " − ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """Everything the extractors produced for one tree."""
+
+    typeorm: list[TypeOrmConfig] = field(default_factory=list)
+    pm2: list[Pm2App] = field(default_factory=list)
+    env_files: list[EnvFile] = field(default_factory=list)
+    packages: list[PackageManifest] = field(default_factory=list)
+    servers: list[ServerConfig] = field(default_factory=list)
+    problems: list[ParseProblem] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Project:
+    environment: str
+    cpus: int
+    cpus_given: bool  #: --cpus was passed; otherwise the count is this machine's
+    groups: tuple[ProcessGroup, ...]
+    servers: tuple[Server, ...]
+    problems: tuple[ParseProblem, ...]
+
+    @property
+    def production(self) -> bool:
+        return self.environment.lower() in PRODUCTION_NAMES
+
+
+def link(facts: Facts, environment: str, cpus: int, cpus_given: bool) -> Project:
+    packages = {manifest.directory: manifest for manifest in facts.packages}
+    env_files = {file.path: file for file in facts.env_files}
+    configs_by_package: dict[str, list[TypeOrmConfig]] = {}
+    for config in facts.typeorm:
+        configs_by_package.setdefault(_package_of(config.location.path, packages), []).append(config)
+
+    groups, run_packages = [], set()
+    for app in facts.pm2:
+        group, package = _pm2_group(app, packages, env_files, configs_by_package, environment, cpus)
+        run_packages.add(package)
+        groups.append(group)
+    for package, configs in sorted(configs_by_package.items()):
+        if package in run_packages:
+            continue
+        env = _environment(package, env_files, environment, ())
+        connections = _connections(configs, env, packages.get(package))
+        if connections:
+            where = packages[package].path if package in packages else connections[0].config.location.path
+            processes = Default(1, Location(where, 1), "no process manager runs it in this repository: counted as 1")
+            name = packages[package].name if package in packages and packages[package].name else (package or ".")
+            groups.append(ProcessGroup(name, connections[0].config.location, processes, "", False, connections, env))
+    return Project(environment, cpus, cpus_given, tuple(groups), _servers(facts.servers), tuple(facts.problems))
+
+
+# --- process groups ---------------------------------------------------------------------------------
+
+
+def _pm2_group(app, packages, env_files, configs_by_package, environment, cpus) -> tuple[ProcessGroup, str]:
+    options = app.options
+    no_env: Environment = {}
+    ecosystem_dir = PurePosixPath(app.file).parent
+    name = _string(evaluate(options.get("name"), no_env)) or _string(evaluate(options.get("script"), no_env)) or "app"
+    cwd = _string(evaluate(options.get("cwd"), no_env))
+    base = _normalise(ecosystem_dir / cwd) if cwd else ecosystem_dir
+    script = _string(evaluate(options.get("script"), no_env)) or ""
+    launched = base if script in ("", "npm", "yarn", "pnpm", "bun") else _normalise(base / script).parent
+    package = _package_of(str(launched / "x"), packages)
+
+    processes, cpu_dependent = _instances(options, cpus)
+    exec_mode = _string(evaluate(options.get("exec_mode"), no_env))
+    if not exec_mode:  # pm2: cluster when `instances` is set and the interpreter is node, else fork
+        exec_mode = "cluster" if "instances" in options.entries else "fork"
+    exec_mode = exec_mode.replace("_mode", "")
+    blocks = [_env_block(options.get("env"), f"env of pm2 app {name}")]
+    blocks.append(_env_block(options.get(f"env_{environment}"), f"env_{environment} of pm2 app {name}"))
+    env = _environment(package, env_files, environment, blocks)
+    connections = _connections(configs_by_package.get(package, []), env, packages.get(package))
+    anchor = options.key_location("instances") if "instances" in options.entries else app.location
+    group = ProcessGroup(name, anchor, processes, f"pm2 {exec_mode} mode", cpu_dependent, connections, env)
+    return group, package
+
+
+def _instances(options: Obj, cpus: int) -> tuple[Known | Default | Unknown, bool]:
+    """pm2's resolution (lib/Common.js): "max"/0/non-numeric → CPUs, negative n → CPUs + n, then at least 1."""
+    expr = options.get("instances")
+    value = evaluate(expr, {})
+    if value is None:
+        return Default(1, options.location, "pm2 default: `instances` is not set"), False
+    if isinstance(value, Unknown):
+        return value, False
+    raw = value.value
+    number = _to_number(raw)
+    if number is not None and number > 0:
+        return Known(int(number), value.location, value.via), False
+    offset = int(number) if number is not None else 0
+    count = max(1, cpus + offset)
+    shown = f"{raw!r}" if isinstance(raw, str) else str(raw)
+    how = f"`instances: {shown}` = {cpus} CPUs" + (f" {offset:+d}" if offset else "")
+    return Known(count, value.location, how), True
+
+
+def _env_block(expr: Expr | None, source: str) -> list[EnvBinding]:
+    if not isinstance(expr, Obj):
+        return []
+    bindings = []
+    for key, value_expr in expr.entries.items():
+        value = evaluate(value_expr, {})
+        if isinstance(value, Known) and not isinstance(value.value, (Obj, Arr)):
+            bindings.append(EnvBinding(key, _js_string(value.value), expr.key_location(key), source))
+    return bindings
+
+
+def _environment(package: str, env_files: dict[str, EnvFile], environment: str, blocks) -> dict[str, EnvBinding]:
+    """Lowest to highest: .env, .env.<environment> (dotenv never overrides a set variable), pm2 env, env_<name>."""
+    env: dict[str, EnvBinding] = {}
+    prefix = f"{package}/" if package else ""
+    for name in (f"{prefix}.env", f"{prefix}.env.{environment}"):
+        if name in env_files:
+            env.update({b.name: b for b in env_files[name].bindings})
+    for block in blocks:
+        env.update({b.name: b for b in block})
+    if "NODE_ENV" not in env:
+        env["NODE_ENV"] = EnvBinding("NODE_ENV", environment, Location("--env", 1), "the checked environment")
+    return env
+
+
+# --- TypeORM connections ----------------------------------------------------------------------------
+
+
+def _connections(configs: list[TypeOrmConfig], env: Environment, package: PackageManifest | None) -> tuple:
+    """The connections a process of this package opens, as TypeORM would choose them."""
+    in_code = [c for c in configs if not c.from_ormconfig and not c.reads_ormconfig]
+    reads_files = any(c.reads_ormconfig for c in configs) or not in_code
+    chosen = list(in_code)
+    if reads_files:
+        from_env = config_from_environment(env)
+        chosen += [from_env] if from_env else _first_ormconfig(configs, package)
+    version = _typeorm_version(package)
+    resolved = (_connection(config, env, version) for config in chosen)
+    return tuple(connection for connection in resolved if connection is not None)
+
+
+def _first_ormconfig(configs: list[TypeOrmConfig], package: PackageManifest | None) -> list[TypeOrmConfig]:
+    """TypeORM reads the first ormconfig.<ext> of the package root, in its own order of extensions."""
+    from pgconnlint.discover import ORMCONFIG_SUFFIXES
+
+    root = package.directory if package else ""
+    files = [c for c in configs if c.from_ormconfig and str(PurePosixPath(c.location.path).parent).strip(".") == root]
+    files.sort(key=lambda c: ORMCONFIG_SUFFIXES.index(PurePosixPath(c.location.path).suffix.lstrip(".").lower()))
+    first = files[0].location.path if files else None
+    return [c for c in files if c.location.path == first]
+
+
+def _connection(config: TypeOrmConfig, env: Environment, version: tuple[int, ...] | None) -> OrmConnection | None:
+    options = config.options
+    kind = evaluate(options.get("type"), env)
+    url = evaluate(options.get("url"), env)
+    postgres = isinstance(kind, Known) and is_postgres(kind.value)
+    if not postgres and not (kind is None and isinstance(url, Known) and str(url.value).startswith("postgres")):
+        return None
+    name = _string(evaluate(options.get("name"), env)) or "default"
+    size = _pool_max(options, env, version)
+    pools = _replicated_pools(config, options, size, env) or (Pool(_label(config, name), options.location, size),)
+    return OrmConnection(
+        config=config,
+        name=name,
+        pools=pools,
+        connect_timeout_ms=_connect_timeout(options, env),
+        synchronize=evaluate(options.get("synchronize"), env),
+        drop_schema=evaluate(options.get("dropSchema"), env),
+        migrations_run=evaluate(options.get("migrationsRun"), env),
+    )
+
+
+def _label(config: TypeOrmConfig, name: str) -> str:
+    where = config.location.path if config.from_ormconfig else f"{config.source} in {config.location.path}"
+    return where if name == "default" else f"{where} (connection {name})"
+
+
+def _replicated_pools(config: TypeOrmConfig, options: Obj, size, env: Environment) -> tuple[Pool, ...]:
+    """`replication: { master, slaves }`: TypeORM opens one pool of the same size per host."""
+    replication = options.get("replication")
+    if not isinstance(replication, Obj):
+        return ()
+    name = _string(evaluate(options.get("name"), env)) or "default"
+    pools = []
+    master = replication.get("master")
+    if isinstance(master, Obj):
+        pools.append(Pool(f"{_label(config, name)} master {_host(master, env)}".rstrip(), master.location, size))
+    slaves = replication.get("slaves")
+    for slave in slaves.items if isinstance(slaves, Arr) else ():
+        if isinstance(slave, Obj):
+            pools.append(Pool(f"{_label(config, name)} replica {_host(slave, env)}".rstrip(), slave.location, size))
+    return tuple(pools)
+
+
+def _option(options: Obj, dotted: str, env: Environment) -> Known | Unknown | None:
+    """An option's value; walks into values that evaluate to a mapping (TYPEORM_DRIVER_EXTRA is JSON)."""
+    keys = dotted.split(".")
+    node: Expr = options
+    for index, key in enumerate(keys):
+        if not isinstance(node, Obj):
+            value = evaluate(node, env)
+            if not isinstance(value, Known):
+                return value
+            data = value.value
+            for rest in keys[index:]:
+                if not isinstance(data, dict) or rest not in data:
+                    return None
+                data = data[rest]
+            return Known(data, value.location, value.via)
+        if key not in node.entries:
+            return None
+        node = node.entries[key]
+    return evaluate(node, env)
+
+
+def _host(options: Obj, env: Environment) -> str:
+    return _string(evaluate(options.get("host"), env)) or ""
+
+
+def _pool_max(options: Obj, env: Environment, version: tuple[int, ...] | None) -> Known | Default | Unknown:
+    """pg's `max`: TypeORM passes `{max: poolSize, ...extra}` (PostgresDriver.createPool), pg-pool falls back to 10."""
+    extra_max = _option(options, "extra.max", env)
+    pool_size = _option(options, "poolSize", env)
+    if isinstance(pool_size, Known) and version is not None and version < POOLSIZE_SINCE:
+        why = f"node-postgres default: poolSize {pool_size.value} is ignored before TypeORM 0.3.10 and extra.max is not set"
+        pool_size = Default(PG_POOL_DEFAULT_MAX, pool_size.location, why)
+    chosen = extra_max if extra_max is not None else pool_size
+    if chosen is None:
+        why = "node-postgres default; neither poolSize nor extra.max is set"
+        return Default(PG_POOL_DEFAULT_MAX, options.location, why)
+    if isinstance(chosen, Known):
+        number = _to_number(chosen.value)
+        if number is None or number <= 0:  # `max || poolSize || 10`: 0 and NaN are not "unlimited"
+            why = f"node-postgres default: max {chosen.value!r} is falsy or not a number, so pg-pool uses 10"
+            return Default(PG_POOL_DEFAULT_MAX, chosen.location, why)
+        return Known(int(number), chosen.location, chosen.via)
+    return chosen
+
+
+def _connect_timeout(options: Obj, env: Environment) -> Known | Default | Unknown:
+    """`extra.connectionTimeoutMillis` overrides `connectTimeoutMS`; unset or 0 means wait forever."""
+    for option in ("extra.connectionTimeoutMillis", "connectTimeoutMS"):
+        value = _option(options, option, env)
+        if value is not None:
+            return value
+    return Default(0, options.location, "neither connectTimeoutMS nor extra.connectionTimeoutMillis is set")
+
+
+def _typeorm_version(package: PackageManifest | None) -> tuple[int, ...] | None:
+    spec = package.dependencies.get("typeorm") if package else None
+    match = re.search(r"(\d+)\.(\d+)(?:\.(\d+))?", spec or "")
+    return tuple(int(part or 0) for part in match.groups()) if match else None
+
+
+# --- servers ----------------------------------------------------------------------------------------
+
+
+def _servers(configs: list[ServerConfig]) -> tuple[Server, ...]:
+    if not configs:
+        nowhere = Location("postgresql.conf", 1)
+        why = "PostgreSQL default; no postgresql.conf in the repository"
+        return (Server("PostgreSQL defaults", nowhere, Default(100, nowhere, why), Default(3, nowhere, why),
+                       Default(0, nowhere, why), assumed=True),)
+    servers = []
+    for config in sorted(configs, key=lambda c: (c.name.count("/"), c.name)):
+        servers.append(
+            Server(
+                config.name,
+                config.location,
+                _setting(config, "max_connections", 100),
+                _setting(config, "superuser_reserved_connections", 3),
+                _setting(config, "reserved_connections", 0),
+                assumed=False,
+            )
+        )
+    return tuple(servers)
+
+
+def _setting(config: ServerConfig, name: str, default: int) -> Known | Default:
+    setting = config.settings.get(name)
+    if setting is not None and isinstance(setting.value.value, int) and not isinstance(setting.value.value, bool):
+        return setting.value
+    return Default(default, config.location, "PostgreSQL default")
+
+
+# --- small helpers ----------------------------------------------------------------------------------
+
+
+def _package_of(path: str, packages: Mapping[str, PackageManifest]) -> str:
+    directory = PurePosixPath(path).parent
+    while True:
+        key = "" if str(directory) == "." else str(directory)
+        if key in packages or key == "":
+            return key
+        directory = directory.parent
+
+
+def _normalise(path: PurePosixPath) -> PurePosixPath:
+    parts: list[str] = []
+    for part in path.parts:
+        if part == "..":
+            if parts:
+                parts.pop()
+        elif part not in (".", ""):
+            parts.append(part)
+    return PurePosixPath(*parts) if parts else PurePosixPath(".")
+
+
+def _string(value) -> str | None:
+    return value.value if isinstance(value, Known) and isinstance(value.value, str) else None
+
+
+def _js_string(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    return str(value)
+
+
+def _to_number(value: object) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return None if isinstance(value, float) and math.isnan(value) else value
+    if isinstance(value, str):
+        try:
+            return float(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def _cite(value: Known | Default) -> str:
+    if isinstance(value, Default):
+        return f"{value.value} ({value.why})"
+    return f"{value.value} ({value.location.short})"

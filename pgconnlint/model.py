@@ -1,0 +1,170 @@
+"""The facts pgconnlint reasons about: plain frozen dataclasses, every value with its location.
+
+Coordinates are 1-based everywhere (line and column, columns in characters); each parser's
+front end converts once, at extraction.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Generic, TypeVar, Union
+
+if TYPE_CHECKING:
+    from pgconnlint.expr import Obj
+
+T = TypeVar("T")
+
+
+class Severity(enum.IntEnum):
+    INFO = 1
+    WARNING = 2
+    ERROR = 3
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        return cls[text.upper()]
+
+    def __str__(self) -> str:
+        return self.name.lower()
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    path: str  #: POSIX, relative to the project root
+    line: int  #: 1-based
+    column: int = 1  #: 1-based, in characters; 1 when the format gives none
+    end_line: int | None = None
+    end_column: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.column}"
+
+    @property
+    def short(self) -> str:
+        """`path:line`, the form used inside messages."""
+        return f"{self.path}:{self.line}"
+
+
+# --- values ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Known(Generic[T]):
+    """A value read from the repository. `location` is where the value itself was written."""
+
+    value: T
+    location: Location
+    via: str = ""  #: how it was reached, e.g. "process.env.DB_POOL from .env:3"
+
+    def describe(self) -> str:
+        return f"{self.value} ({self.via or self.location.short})"
+
+
+@dataclass(frozen=True, slots=True)
+class Default(Generic[T]):
+    """A library default that applies because nothing set the value; `location` is the config that omits it."""
+
+    value: T
+    location: Location
+    why: str  #: e.g. "node-postgres default; neither poolSize nor extra.max is set"
+
+    def describe(self) -> str:
+        return f"{self.value} ({self.why})"
+
+
+@dataclass(frozen=True, slots=True)
+class Unknown:
+    """A value that cannot be told statically; never replaced by a guess."""
+
+    expression: str  #: the source text that produces it, e.g. "process.env.DB_POOL"
+    location: Location
+    reason: str = ""
+
+    def describe(self) -> str:
+        return f"unknown: `{self.expression}` at {self.location.short}" + (f" ({self.reason})" if self.reason else "")
+
+
+Value = Union[Known[T], Default[T], Unknown]
+
+
+# --- facts produced by extractors --------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ParseProblem:
+    """A file that could not be read or understood; reported, never raised."""
+
+    location: Location
+    message: str
+    skipped: bool = False  #: True when the file was not parsed at all (size, binary, link)
+
+
+@dataclass(frozen=True, slots=True)
+class EnvBinding:
+    """One environment variable assignment found in the repository (.env line, pm2 env block)."""
+
+    name: str
+    value: str
+    location: Location
+    source: str  #: e.g. ".env", "env_production of pm2 app orders-api"
+
+
+@dataclass(frozen=True, slots=True)
+class EnvFile:
+    path: str
+    bindings: tuple[EnvBinding, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PackageManifest:
+    """A package.json: the unit the linker attaches pools to."""
+
+    path: str
+    directory: str  #: POSIX, "" for the root
+    name: str | None
+    dependencies: dict[str, str]  #: name -> version range, dependencies and devDependencies
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSetting:
+    """The winning value of one postgresql.conf parameter, and what it overrode."""
+
+    name: str
+    value: Known
+    overridden: tuple[Known, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ServerConfig:
+    """One PostgreSQL server's settings as the repository configures them."""
+
+    name: str  #: the main config file's path
+    location: Location  #: the main config file, line 1
+    settings: dict[str, ServerSetting] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class TypeOrmConfig:
+    """One TypeORM connection's options, as written (evaluated later, per process environment)."""
+
+    options: Obj
+    source: str  #: "ormconfig.json", "new DataSource(…)", "TypeOrmModule.forRoot(…)", …
+    from_ormconfig: bool = False  #: read from an ormconfig.* file rather than from code
+    reads_ormconfig: bool = False  #: `TypeOrmModule.forRoot()` / `createConnection()` with no options
+
+    @property
+    def location(self) -> Location:
+        return self.options.location
+
+
+@dataclass(frozen=True, slots=True)
+class Pm2App:
+    """One entry of a pm2 ecosystem file's `apps`."""
+
+    options: Obj
+    file: str  #: the ecosystem file, POSIX, relative to the root
+
+    @property
+    def location(self) -> Location:
+        return self.options.location

@@ -1,0 +1,65 @@
+"""Text for people: `path:line:col: CODE [severity] message`, the source line with a caret on a terminal,
+the budget's terms, a help line; colour only when the output is a terminal."""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+from pgconnlint.discover import read_text
+from pgconnlint.lint import Result
+from pgconnlint.model import Severity
+
+_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+
+
+def render(result: Result, out: TextIO, color: bool | None = None, show_source: bool | None = None) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+
+    console = Console(file=out, force_terminal=color, no_color=color is False, highlight=False, soft_wrap=True)
+    show_source = console.is_terminal if show_source is None else show_source
+    sources: dict[str, list[str]] = {}
+    for f in result.findings:
+        style = _STYLE[f.severity]
+        console.print(
+            f"[bold]{escape(str(f.location))}[/]: [{style}]{f.code} \\[{f.severity}][/] {escape(f.message)}"
+        )
+        if show_source:
+            _print_source(console, result, f.location, sources)
+        for note in f.notes:
+            console.print(f"    {escape(note)}", style="dim")
+        if f.help:
+            console.print(f"    [green]help[/]: {escape(f.help)}")
+    _print_summary(console, result)
+
+
+def _print_source(console, result: Result, location, cache: dict[str, list[str]]) -> None:
+    from rich.markup import escape
+
+    if location.path not in cache:
+        text = read_text(result.root, location.path)
+        cache[location.path] = text.splitlines() if isinstance(text, str) else []
+    lines = cache[location.path]
+    if not 0 < location.line <= len(lines):
+        return
+    gutter = f"{location.line:>5} | "
+    console.print(f"{gutter}{escape(lines[location.line - 1])}", style="dim")
+    width = 1
+    if location.end_line == location.line and location.end_column:
+        width = max(1, location.end_column - location.column)
+    console.print(" " * (len(gutter) + location.column - 1) + "^" * width, style="bold red")
+
+
+def _print_summary(console, result: Result) -> None:
+    findings = result.findings
+    if not findings:
+        console.print(f"No findings ({result.files} configuration files checked, environment {result.project.environment!r}).")
+        return
+    counts = ", ".join(
+        f"{n} {level}{'s' if n != 1 and level != Severity.INFO else ''}"
+        for level in reversed(Severity)
+        if (n := sum(f.severity == level for f in findings))
+    )
+    console.print(f"Found {len(findings)} finding{'s' if len(findings) != 1 else ''} ({counts}) in {result.files} configuration files.")
+    codes = sorted({f.code for f in findings})
+    console.print(f"Run `pgconnlint explain {codes[0]}` for what a rule checks and how to fix it.", style="dim")

@@ -1,0 +1,75 @@
+"""The catalogue is the rules' spec: every registered check has an entry, and every entry's examples run."""
+
+from __future__ import annotations
+
+import ast
+import pkgutil
+import re
+from pathlib import Path
+
+import pytest
+
+import pgconnlint.checks
+from pgconnlint import catalogue
+from pgconnlint.checks import CHECKS
+from pgconnlint.lint import LintOptions, lint
+
+from conftest import TEST_CPUS, write_tree
+
+RULES = catalogue.load()
+EXAMPLES = [
+    pytest.param(rule, example, id=f"{rule.code}-{example.slug}") for rule in RULES.values() for example in rule.examples()
+]
+
+
+def test_registry_and_catalogue_match_exactly():
+    assert [code for code, _ in CHECKS] == sorted(RULES)
+
+
+def test_every_check_module_is_registered():
+    registered = {check.__module__.rsplit(".", 1)[-1] for _, check in CHECKS}
+    modules = {m.name for m in pkgutil.iter_modules(pgconnlint.checks.__path__) if not m.name.startswith("_")}
+    assert modules - {"options"} == registered
+
+
+def test_check_modules_are_named_after_their_rule():
+    for code, check in CHECKS:
+        assert check.__module__.rsplit(".", 1)[-1] == RULES[code].name.replace("-", "_")
+
+
+def test_checks_import_no_parser_extractor_or_renderer():
+    forbidden = re.compile(r"^(pgconnlint\.extract\b|pgconnlint\.report\b|rich|tree_sitter|ruamel|pgtoolkit|libcst)")
+    for path in Path(pgconnlint.checks.__file__).parent.glob("*.py"):
+        tree = ast.parse(path.read_text())
+        imported = [n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module]
+        imported += [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+        assert not [name for name in imported if forbidden.match(name)], path.name
+
+
+@pytest.mark.parametrize("rule", RULES.values(), ids=lambda rule: rule.code)
+def test_entry_has_the_closed_ordered_sections(rule):
+    headings = [line[3:].strip() for line in rule.body.splitlines() if line.startswith("## ")]
+    assert all(heading in catalogue.SECTIONS for heading in headings), headings
+    assert headings == [s for s in catalogue.SECTIONS if s in headings], "sections out of order"
+    assert set(catalogue.REQUIRED_SECTIONS) <= set(headings)
+    assert re.fullmatch(r"PGC\d{3}", rule.code) and rule.path.stem == rule.code
+    assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", rule.name)
+    examples = rule.examples()
+    assert any(e.bad for e in examples) and any(not e.bad for e in examples)
+
+
+def test_names_and_codes_are_unique():
+    names = [rule.name for rule in RULES.values()]
+    assert len(names) == len(set(names))
+
+
+@pytest.mark.parametrize(("rule", "example"), EXAMPLES)
+def test_catalogue_example(rule, example, tmp_path):
+    root = write_tree(tmp_path / "example", example.files)
+    result = lint(root, LintOptions(select=frozenset({rule.code}), cpus=TEST_CPUS))
+    found = {f"{f.code} {f.location.path}:{f.location.line}:{f.location.column}" for f in result.findings}
+    if example.bad:
+        assert example.findings, "a bad example must list the findings it produces"
+        assert found == set(example.findings)
+    else:
+        assert found == set()
