@@ -37,11 +37,13 @@ class Term:
         return self.pool.location if isinstance(self.group.processes, Default) else self.group.location
 
     def describe(self) -> str:
+        """`orders-api: 16 processes [ecosystem.config.js:7] × pool 10 [node-postgres default, …] = 160`."""
         product = "unknown" if self.product is None else str(self.product)
-        return (
-            f"{self.group.name}: {_cite(self.group.processes)} process{'es' if self.processes != 1 else ''}"
-            f" × pool {_cite(self.pool.max)} of {self.pool.label} = {product}"
-        )
+        return f"{self.group.name}: {self.factors()} = {product}"
+
+    def factors(self) -> str:
+        noun = "process" if self.processes == 1 else "processes"
+        return f"{_cite(self.group.processes, noun)} × pool {_cite(self.pool.max)} of {self.pool.label}"
 
     def as_data(self) -> dict:
         return {
@@ -105,12 +107,13 @@ def budgets(project: Project) -> list[Budget]:
     return [Budget(server, terms if index == 0 else ()) for index, server in enumerate(project.servers)]
 
 
-def _cite(value: Known | Default | Unknown) -> str:
+def _cite(value: Known | Default | Unknown, noun: str = "") -> str:
+    number = f"{value.value} {noun}".rstrip() if not isinstance(value, Unknown) else f"unknown {noun}".rstrip()
     if isinstance(value, Unknown):
-        return f"unknown `{value.expression}` [{value.location.short}]"
+        return f"{number} [`{value.expression}`, {value.location.short}]"
     if isinstance(value, Default):
-        return f"{value.value} [{value.why}, {value.location.short}]"
-    return f"{value.value} [{value.via + ', ' if value.via else ''}{value.location.short}]"
+        return f"{number} [{value.why}, {value.location.short}]"
+    return f"{number} [{value.via + ', ' if value.via else ''}{value.location.short}]"
 
 
 def _origin(value: Known | Default | Unknown) -> dict:

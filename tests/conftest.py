@@ -27,9 +27,11 @@ def write_tree(root: Path, files: dict[str, str | bytes]) -> Path:
 def lint_tree(tmp_path):
     """lint_tree({path: content}, **options) -> Result, through discover → extract → link → checks."""
 
+    trees = iter(range(1_000))
+
     def run(files: dict[str, str | bytes], **options) -> Result:
         options.setdefault("cpus", TEST_CPUS)
-        return lint(write_tree(tmp_path / "repo", files), LintOptions(**options))
+        return lint(write_tree(tmp_path / f"repo{next(trees)}", files), LintOptions(**options))
 
     return run
 

@@ -11,9 +11,10 @@ def budget_finding(code: str, budget: Budget, verdict: str, help_text: str) -> F
     largest = budget.largest_term
     at_least = "at least " if budget.unknown_terms else ""
     where = "PostgreSQL's defaults (no postgresql.conf found)" if server.assumed else server.name
+    terms = " + ".join(f"{term.group.name} {term.factors()}" for term in budget.terms)
     message = (
         f"up to {at_least}{budget.total} connections ({budget.formula}) {verdict} the {server.usable} usable slots"
-        f" of {where} ({server.formula} = {server.usable})"
+        f" of {where} ({server.formula} = {server.usable}); counted: {terms}"
     )
     notes = tuple(term.describe() for term in budget.terms)
     related = tuple(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 from pgconnlint.expr import truthy
@@ -24,4 +25,9 @@ def describe(option: str, value: Known) -> str:
     if isinstance(value.value, str):
         note = f"; the string {value.value!r} is truthy, so TypeORM treats it as true"
     source = f"{value.via}, " if value.via else ""
-    return f"{option} is {value.value!r} ({source}{value.location.short}{note})"
+    return f"{option} is {js_literal(value.value)} ({source}{value.location.short}{note})"
+
+
+def js_literal(value: object) -> str:
+    """A value as the JavaScript that produced it would print: true, 10, "false"."""
+    return json.dumps(value) if isinstance(value, (bool, str, int, float)) or value is None else str(value)

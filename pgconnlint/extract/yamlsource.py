@@ -48,20 +48,27 @@ def _convert(path: str, node: object, location: Location, budget: list[int]) -> 
     if isinstance(node, dict):
         entries, keys = {}, {}
         for key, value in node.items():
-            line, column = node.lc.key(key) if hasattr(node, "lc") else (location.line - 1, 0)
-            key_location = Location(path, line + 1, column + 1)
-            value_line, value_column = node.lc.value(key) if hasattr(node, "lc") else (line, column)
-            entries[str(key)] = _convert(path, value, Location(path, value_line + 1, value_column + 1), budget)
+            key_location = _position(node, "key", key, location)
+            value_location = _position(node, "value", key, key_location)
+            entries[str(key)] = _convert(path, value, value_location, budget)
             keys[str(key)] = key_location
         return Obj(location, "{…}", entries, keys)
     if isinstance(node, list):
         items = []
         for index, item in enumerate(node):
-            line, column = node.lc.item(index) if hasattr(node, "lc") else (location.line - 1, 0)
-            items.append(_convert(path, item, Location(path, line + 1, column + 1), budget))
+            items.append(_convert(path, item, _position(node, "item", index, location), budget))
         return Arr(location, "[…]", tuple(items))
     value = _scalar(node)
     return Lit(location, str(node) if node is not None else "null", value)
+
+
+def _position(container: object, kind: str, key: object, fallback: Location) -> Location:
+    """ruamel's 0-based (line, column) of a key, value or item; tagged nodes may have none."""
+    try:
+        line, column = getattr(container.lc, kind)(key)
+    except (AttributeError, KeyError, TypeError, IndexError):
+        return fallback
+    return Location(fallback.path, line + 1, column + 1)
 
 
 def _scalar(node: object) -> object:
