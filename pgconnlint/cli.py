@@ -119,10 +119,16 @@ def _rules() -> int:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table("code", "name", "severity", "summary", box=None, pad_edge=False)
+    table = Table(box=None, pad_edge=False)
+    for column in ("code", "name", "severity"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("summary", overflow="fold")
     for rule in catalogue.load().values():
         table.add_row(rule.code, rule.name, str(rule.severity), rule.summary)
-    Console(soft_wrap=False).print(table)
+    console = Console()
+    if not console.is_terminal:  # piped: one rule per line, for grep
+        console = Console(width=200)
+    console.print(table)
     return EXIT_CLEAN
 
 

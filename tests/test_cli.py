@@ -1,0 +1,130 @@
+"""The command line as a user runs it: a real subprocess, real exit codes, real output."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from conftest import FIXTURES, write_tree
+
+
+def run(*args: str, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pgconnlint", *args], capture_output=True, text=True, cwd=cwd, timeout=120)
+
+
+@pytest.fixture
+def story(tmp_path):
+    return write_tree(tmp_path / "story", {
+        "ecosystem.config.js": 'module.exports = { apps: [{ name: "api", script: "dist/main.js", instances: 16 }] };\n',
+        "ormconfig.json": '{\n  "type": "postgres",\n  "synchronize": true\n}\n',
+        "db/postgresql.conf": "max_connections = 100\n",
+    })
+
+
+def test_check_exits_1_on_findings_and_prints_path_line_col_code(story):
+    result = run("check", str(story), "--cpus", "4")
+    assert result.returncode == 1, result.stderr
+    assert "ecosystem.config.js:1:66: PGC101 [error] up to 160 connections" in result.stdout
+    assert "Found 4 findings (2 errors, 2 warnings)" in result.stdout
+    assert "Traceback" not in result.stderr
+
+
+def test_clean_tree_exits_0(tmp_path):
+    root = write_tree(tmp_path / "ok", {"README.md": "nothing to see"})
+    result = run("check", str(root))
+    assert result.returncode == 0 and "No findings" in result.stdout
+
+
+def test_fail_on_error_ignores_warnings(tmp_path):
+    root = write_tree(tmp_path / "w", {"ormconfig.json": '{"type": "postgres"}'})
+    assert run("check", str(root)).returncode == 1
+    assert run("check", str(root), "--fail-on", "error").returncode == 0
+
+
+def test_json_has_the_documented_shape(story):
+    result = run("check", str(story), "--format", "json", "--cpus", "4")
+    document = json.loads(result.stdout)
+    assert set(document) == {"version", "environment", "cpus", "findings", "servers", "summary"}
+    budget = next(f for f in document["findings"] if f["code"] == "PGC101")
+    assert {"code", "name", "severity", "message", "path", "line", "column", "data"} <= set(budget)
+    assert (budget["data"]["total"], budget["data"]["usable"]) == (160, 97)
+    assert isinstance(budget["data"]["terms"], list) and budget["data"]["terms"][0]["connections"] == 160
+    [server] = document["servers"]
+    assert (server["name"], server["usable"], server["total"]) == ("db/postgresql.conf", 97, 160)
+    assert document["summary"] == {"error": 2, "warning": 2, "info": 0, "files": 3}
+
+
+def test_servers_are_in_json_even_when_nothing_is_flagged(tmp_path):
+    root = write_tree(tmp_path / "fits", {
+        "ormconfig.json": '{"type": "postgres", "connectTimeoutMS": 1, "extra": {"max": 5}}',
+        "postgresql.conf": "max_connections = 50\n",
+    })
+    document = json.loads(run("check", str(root), "--format", "json").stdout)
+    assert document["findings"] == [] and document["servers"][0]["total"] == 5 and document["servers"][0]["usable"] == 47
+
+
+def test_select_and_ignore_accept_codes_and_names(story):
+    selected = json.loads(run("check", str(story), "--format", "json", "--select", "connection-budget-exceeded").stdout)
+    assert {f["code"] for f in selected["findings"]} == {"PGC101"}
+    ignored = json.loads(run("check", str(story), "--format", "json", "--ignore", "PGC101,PGC204").stdout)
+    assert {f["code"] for f in ignored["findings"]} == {"PGC201", "PGC203"}
+
+
+def test_output_file(story, tmp_path):
+    out = tmp_path / "report.json"
+    result = run("check", str(story), "--format", "json", "--output-file", str(out))
+    assert result.stdout == "" and json.loads(out.read_text())["findings"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["check", "/nonexistent/path"], "not a directory"),
+        (["check", ".", "--select", "PGC999"], "unknown rule 'PGC999'"),
+        (["check", ".", "--cpus", "0"], "must be at least 1"),
+        (["check", ".", "--format", "xml"], "invalid choice"),
+        (["explain", "no-such-rule"], "no rule 'no-such-rule'"),
+        ([], "required"),
+    ],
+)
+def test_usage_errors_exit_2_with_a_message(args, message):
+    result = run(*args)
+    assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_explain_by_code_and_by_name_renders_the_catalogue():
+    by_code, by_name = run("explain", "PGC101"), run("explain", "connection-budget-exceeded")
+    assert by_code.returncode == 0 and by_code.stdout == by_name.stdout
+    assert "PGC101 connection-budget-exceeded" in by_code.stdout and "## Why is this bad?" in by_code.stdout
+    meta = json.loads(run("explain", "pgc204", "--format", "json").stdout)
+    assert meta["name"] == "connect-timeout-missing" and meta["severity"] == "warning"
+
+
+def test_rules_lists_every_rule():
+    result = run("rules")
+    from pgconnlint.catalogue import load
+
+    assert result.returncode == 0
+    for code, rule in load().items():
+        assert code in result.stdout and rule.name in result.stdout
+
+
+def test_source_line_and_caret_when_forced_to_a_terminal(story):
+    from io import StringIO
+
+    from pgconnlint.lint import LintOptions, lint
+    from pgconnlint.report import text
+
+    out = StringIO()
+    text.render(lint(story, LintOptions(cpus=4, select=frozenset({"PGC201"}))), out, color=False, show_source=True)
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("ormconfig.json:3:3: PGC201 [error] synchronize is true")
+    assert lines[1] == '    3 |   "synchronize": true'
+    assert lines[2] == " " * 10 + "^" * 13
+
+
+def test_bundled_example_runs_as_the_readme_says():
+    result = run("check", str(FIXTURES / "nestjs-pm2-incident"), "--cpus", "8")
+    assert result.returncode == 1 and "PGC101" in result.stdout
