@@ -8,24 +8,25 @@ from pgconnlint.model import EnvBinding, EnvFile, Location, ParseProblem
 
 
 def parse_bindings(path: str, text: str) -> list[EnvBinding]:
-    from dotenv.parser import parse_stream
-
-    bindings = []
-    for binding in parse_stream(io.StringIO(text)):
-        if binding.key is None or binding.value is None:
-            continue
-        line = binding.original.line
-        column = len(binding.original.string) - len(binding.original.string.lstrip()) + 1
-        bindings.append(EnvBinding(binding.key, binding.value, Location(path, line, column), path))
-    return bindings
+    return extract(path, text)[0].bindings
 
 
 def extract(path: str, text: str) -> tuple[EnvFile, list[ParseProblem]]:
     from dotenv.parser import parse_stream
 
-    problems = [
-        ParseProblem(Location(path, b.original.line), f"cannot parse .env line: {b.original.string.strip()[:60]!r}")
-        for b in parse_stream(io.StringIO(text))
-        if b.error
-    ]
-    return EnvFile(path, tuple(parse_bindings(path, text))), problems
+    bindings, problems = [], []
+    for binding in parse_stream(io.StringIO(text)):
+        where = _location(path, binding.original)
+        if binding.error:
+            problems.append(ParseProblem(where, f"cannot parse .env line: {binding.original.string.strip()[:60]!r}"))
+        elif binding.key is not None and binding.value is not None:
+            bindings.append(EnvBinding(binding.key, binding.value, where, path))
+    return EnvFile(path, tuple(bindings)), problems
+
+
+def _location(path: str, original) -> Location:
+    """Where the binding itself starts: the parser folds the blank lines before it into its text."""
+    text = original.string
+    blank_lines = text[: len(text) - len(text.lstrip())].count("\n")
+    first = text.split("\n")[blank_lines]
+    return Location(path, original.line + blank_lines, len(first) - len(first.lstrip()) + 1)

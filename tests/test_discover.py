@@ -1,0 +1,60 @@
+"""Discovery: git's list in a work tree, a walk elsewhere, classification by name and a cheap content check."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+from conftest import write_tree
+
+from pgconnlint.discover import classify, discover
+
+
+@pytest.mark.parametrize(
+    ("path", "kind"),
+    [
+        ("db/postgresql.conf", "pgconf"),
+        ("ormconfig.json", "ormconfig"),
+        ("api/ormconfig.yml", "ormconfig"),
+        ("ormconfig.env", "ormconfig"),
+        ("ormconfig.xml", None),
+        ("ecosystem.config.js", "pm2"),
+        ("ecosystem.prod.config.cjs", "pm2"),
+        ("deploy/ecosystem.yml", "pm2"),
+        ("process.json", "pm2"),
+        (".env", "dotenv"),
+        (".env.production", "dotenv"),
+        (".env.example", None),
+        ("package.json", "package"),
+        ("src/data-source.ts", "typeorm-code"),
+        ("src/types.d.ts", None),
+        ("README.md", None),
+        ("postgresql.conf.sample", None),
+    ],
+)
+def test_classify_by_name(path, kind):
+    assert classify(path) == kind
+
+
+def test_code_files_need_a_typeorm_marker(tmp_path):
+    root = write_tree(tmp_path, {"src/a.ts": "new DataSource({})", "src/b.ts": "export const x = 1;", "src/c.js": "x"})
+    assert [c.path for c in discover(root)] == ["src/a.ts"]
+
+
+def test_git_work_tree_honours_gitignore_and_sees_untracked_files(tmp_path):
+    root = write_tree(tmp_path / "repo", {
+        ".gitignore": "secrets/\n",
+        "ormconfig.json": "{}",
+        "secrets/.env": "A=1",
+        "services/api/ecosystem.config.js": "module.exports = {apps: []}",
+    })
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    subprocess.run(["git", "-C", str(root), "add", "ormconfig.json", ".gitignore"], check=True)
+    paths = [c.path for c in discover(root)]
+    assert paths == ["ormconfig.json", "services/api/ecosystem.config.js"]
+
+
+def test_walk_skips_excluded_directories_and_directory_links(tmp_path):
+    root = write_tree(tmp_path / "plain", {"node_modules/pkg/ormconfig.json": "{}", "app/ormconfig.json": "{}"})
+    (root / "app" / "again").symlink_to(root / "app")
+    assert [c.path for c in discover(root)] == ["app/ormconfig.json"]
