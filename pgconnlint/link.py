@@ -7,6 +7,7 @@ process that runs it: the package's `.env` files, then pm2's `env`, then `env_<n
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Mapping
@@ -185,8 +186,10 @@ def _instances(options: Obj, cpus: int) -> tuple[Known | Default | Unknown, bool
         return Known(int(number), value.location, value.via), False
     offset = int(number) if number is not None else 0
     count = max(1, cpus + offset)
-    shown = f"{raw!r}" if isinstance(raw, str) else str(raw)
-    how = f"`instances: {shown}` = {cpus} CPUs" + (f" {offset:+d}" if offset else "")
+    shown = json.dumps(raw)
+    how = f"`instances: {shown}` = {cpus} CPUs" + (f" − {-offset}" if offset else "")
+    if count != cpus + offset:
+        how += ", at least 1"
     return Known(count, value.location, how), True
 
 

@@ -58,7 +58,7 @@ def run_checks(project: Project, options: LintOptions) -> list[Finding]:
         for item in check(project, check_options):
             item = dataclasses.replace(item, severity=rule.severity, name=rule.name)
             # One config run by two apps is one problem in one place: keep the first report.
-            found.setdefault((item.code, item.location, item.message if item.code.startswith("PGC1") else ""), item)
+            found.setdefault((item.code, item.location), item)
     return sorted(found.values(), key=lambda f: f.sort_key)
 
 

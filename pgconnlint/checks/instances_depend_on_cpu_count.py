@@ -10,7 +10,7 @@ from pgconnlint.link import Project
 
 
 def check(project: Project, options: CheckOptions) -> Iterator[Finding]:
-    origin = "given with --cpus" if project.cpus_given else "this machine's count; pass --cpus for the production host"
+    origin = "given with --cpus" if project.cpus_given else "this machine's count; pass --cpus N for the production host"
     for group in project.groups:
         if not group.cpu_dependent:
             continue
@@ -18,8 +18,9 @@ def check(project: Project, options: CheckOptions) -> Iterator[Finding]:
         yield finding(
             "PGC301",
             group.location,
-            f"{group.name} starts one process per CPU: {processes.via} = {processes.value} processes with"
-            f" {project.cpus} CPUs ({origin}); its connection total grows with the host",
+            f"{group.name} sizes its process count by the CPUs: {processes.via} = {processes.value}"
+            f" process{'es' if processes.value != 1 else ''} ({project.cpus} CPUs: {origin});"
+            " its connections grow with the host",
             help="set instances to a fixed number sized against the server's max_connections",
             data={"cpus": project.cpus, "processes": processes.value},
         )

@@ -51,7 +51,10 @@ def test_cpus_option_changes_the_total(lint_tree):
     result = lint_tree({"ecosystem.config.js": pm2('"max"'), "ormconfig.json": ORM_DEFAULT_POOL}, cpus=32)
     assert budget_of(result).total == 320
     [cpu] = [f for f in result.findings if f.code == "PGC301"]
-    assert "32 CPUs (given with --cpus)" in cpu.message
+    assert cpu.message == (
+        "api sizes its process count by the CPUs: `instances: \"max\"` = 32 CPUs = 32 processes"
+        " (32 CPUs: given with --cpus); its connections grow with the host"
+    )
 
 
 def test_instances_absent_is_one_process(lint_tree):

@@ -1,0 +1,223 @@
+"""Benchmark: pgconnlint on a large monorepo, against the floor of finding its inputs with git.
+
+pgconnlint is meant to run as a pre-commit hook on every commit, over the whole repository
+(`pass_filenames: false`), so what matters is the wall time of a run where almost nothing is a
+config: interpreter start-up and imports, git's file list, the name classification and the byte
+pre-filter that keeps the parsers away from the thousands of irrelevant .ts/.js files.
+
+The script builds a git repository of N files (default 20,000) that look like a TypeScript monorepo:
+nested packages of TS/JS/Python/Markdown/JSON/binary files, a git-ignored node_modules/ of 2,000
+files, decoy files that mention `DataSource`/`createConnection` without being TypeORM, and a handful
+of real configs (ormconfig.json, data-source.ts, a pm2 ecosystem file, .env files, postgresql.conf).
+It then times, over R repeats after one untimed warm-up (median and min, time.perf_counter):
+  (a) `python -m pgconnlint check TREE --format json`, a subprocess as pre-commit runs it;
+  (b) `git grep -l` for the TypeORM markers plus `git ls-files` filtered by config name: the floor
+      of merely finding the candidates;
+  (c) `python -c "import pgconnlint.cli"` and `python -m pgconnlint rules`: the start-up floor.
+The warm-up's JSON is checked: db/postgresql.conf is a server with 197 usable connections, and no
+finding or term points into node_modules/.
+
+Usage: python bench/run.py [--files N] [--keep DIR] [--repeat R]   (stdlib only)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent  # pgconnlint is importable from here
+NODE_MODULES_FILES = 2_000
+# (package, ormconfig extra.max or data-source poolSize, pm2 app name or None); 4 instances per pm2 app.
+CONFIGS = [("pkg-003", "orm", 10, "orders-api"), ("pkg-007", "orm", 15, "billing-worker"),
+           ("pkg-009", "orm", 20, None), ("pkg-004", "ds", 8, "search-api"), ("pkg-008", "ds", 8, None)]
+EXPECTED_TOTAL = 4 * 10 + 4 * 15 + 20 + 4 * 8 + 8  # = 160, against 200 - 3 reserved = 197 usable
+GIT_MARKERS = "DataSource|TypeOrmModule|createConnection"
+CONFIG_NAME = re.compile(r"(^|/)(ormconfig\.[^/]*|ecosystem[^/]*|postgresql\.conf|\.env[^/]*|package\.json)$")
+DECOYS = [
+    'import { DataSource } from "@angular/cdk/collections";\n\nexport class {N}DataSource extends DataSource<Row> {\n'
+    "  connect() { return this.rows$; }\n  disconnect() {}\n}\n",
+    'import { RESTDataSource } from "@apollo/datasource-rest";\n\nexport class {N}API extends RESTDataSource {\n'
+    '  override baseURL = "https://api.example.com/";\n  get(id: string) { return this.get(`items/${id}`); }\n}\n',
+    'import net from "node:net";\n\nexport const probe{N} = () =>\n'
+    '  net.createConnection({ port: 6379, host: "redis" });\n',
+    "// TODO(db): move this to the shared DataSource once the migration lands\nexport const {N} = 1;\n",
+]
+
+
+def ts_module(rng: random.Random, name: str) -> str:
+    module = rng.choice(["react", "zod", "@nestjs/common"])
+    body = [f'import {{ {rng.choice(["useState", "useMemo", "z", "Logger"])} }} from "{module}";\n']
+    for i in range(rng.randint(1, 25)):
+        body.append(f"export function {name}{i}(input: number, label = \"{name}-{i}\"): string {{\n"
+                    f"  const scaled = input * {rng.randint(2, 999)};\n  return `${{label}}:${{scaled}}`;\n}}\n\n")
+    return "".join(body)
+
+
+def package_json(name: str, typeorm: bool) -> str:
+    deps = {"typeorm": "^0.3.17", "pg": "^8.11.3", "reflect-metadata": "^0.2.1"} if typeorm else {"lodash": "^4.17.21"}
+    manifest = {"name": f"@acme/{name}", "version": "1.0.0", "main": "dist/main.js", "dependencies": deps}
+    return json.dumps(manifest, indent=2)
+
+
+def write(root: Path, relative: str, content: str | bytes) -> None:
+    path = root / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+
+
+def write_filler(root: Path, rng: random.Random, count: int, packages: int) -> None:
+    """`count` irrelevant files, mostly TS/JS, plus ~1 decoy per 500 files."""
+    dirs = ["src", "src/components", "src/lib/util", "src/routes/api/v1", "test", "scripts"]
+    for n in range(count):
+        pkg = f"packages/pkg-{n % packages:03d}"
+        kind = rng.choices(["ts", "tsx", "js", "py", "md", "json", "png"], [40, 12, 10, 12, 10, 8, 8])[0]
+        stem = f"{pkg}/{rng.choice(dirs)}/m{n:05d}"
+        if n % 500 == 250:  # spread over the packages
+            decoy = rng.choice(DECOYS).replace("{N}", f"D{n}")
+            write(root, f"packages/pkg-{rng.randrange(packages):03d}/src/d{n:05d}.ts", decoy)
+        elif kind in ("ts", "tsx", "js"):
+            write(root, f"{stem}.{kind}", ts_module(rng, f"f{n}"))
+        elif kind == "py":
+            write(root, f"{pkg}/tools/t{n:05d}.py", f"def t{n}(x):\n    return x * {n}\n" * rng.randint(3, 40))
+        elif kind == "md":
+            write(root, f"{pkg}/docs/n{n:05d}.md", f"# Note {n}\n\n" + "Lorem ipsum dolor. " * rng.randint(10, 150))
+        elif kind == "json":
+            rows = [{"id": i, "v": rng.random()} for i in range(rng.randint(5, 80))]
+            write(root, f"{pkg}/fixtures/data-{n:05d}.json", json.dumps(rows))
+        else:
+            write(root, f"{pkg}/assets/img-{n:05d}.png", b"\x89PNG\r\n\x1a\n" + rng.randbytes(rng.randint(200, 3000)))
+
+
+def write_configs(root: Path) -> list[str]:
+    written = {".gitignore": "node_modules/\ndist/\n", ".env": "LOG_LEVEL=info\n",
+               "db/postgresql.conf": "# tuned for the 8 GB primary\nlisten_addresses = '*'\nmax_connections = 200\n"
+                                     "shared_buffers = 2GB\nwork_mem = 16MB\n"}
+    apps = []
+    for pkg, kind, size, app in CONFIGS:
+        base = f"packages/{pkg}"
+        written[f"{base}/.env"] = "DB_HOST=db.internal\nDB_PORT=5432\n"
+        written[f"{base}/.env.example"] = "DB_HOST=\nDB_PASSWORD=\n"
+        if kind == "orm":
+            written[f"{base}/ormconfig.json"] = json.dumps({"type": "postgres", "host": "db.internal", "port": 5432,
+                "database": "app", "connectTimeoutMS": 5000, "extra": {"max": size}}, indent=2)
+        else:
+            written[f"{base}/src/data-source.ts"] = (
+                'import { DataSource } from "typeorm";\n\nexport const AppDataSource = new DataSource({\n'
+                '  type: "postgres",\n  host: process.env.DB_HOST,\n  connectTimeoutMS: 5000,\n'
+                f"  poolSize: {size},\n}});\n")
+        if app:
+            apps.append(f'    {{ name: "{app}", cwd: "{base}", script: "dist/main.js",'
+                        ' instances: 4, exec_mode: "cluster" },\n')
+    written["ecosystem.config.js"] = "module.exports = {\n  apps: [\n" + "".join(apps) + "  ],\n};\n"
+    for relative, content in written.items():
+        write(root, relative, content)
+    return list(written)
+
+
+def write_node_modules(root: Path, rng: random.Random) -> None:
+    for n in range(NODE_MODULES_FILES):
+        lib = f"node_modules/{'typeorm' if n % 10 == 0 else f'lib-{n % 40:02d}'}"
+        if n % 10 == 0:  # looks exactly like what pgconnlint looks for: must never be read
+            write(root, f"{lib}/src/f{n}.js", "const ds = new DataSource({ type: 'postgres', poolSize: 999 });\n")
+        else:
+            write(root, f"{lib}/lib/f{n}.js", ts_module(rng, f"n{n}"))
+    write(root, "node_modules/lib-00/ormconfig.json", '{"type": "postgres", "extra": {"max": 999}}')
+
+
+def build_tree(root: Path, files: int) -> int:
+    rng = random.Random(20240601)
+    configs = write_configs(root)
+    packages = max(10, files // 100)
+    for pkg in range(packages):
+        name = f"pkg-{pkg:03d}"
+        write(root, f"packages/{name}/package.json", package_json(name, any(c[0] == name for c in CONFIGS)))
+        write(root, f"packages/{name}/README.md", f"# {name}\n")
+    write_filler(root, rng, files - len(configs) - 2 * packages, packages)
+    write_node_modules(root, rng)
+    git = ["git", "-C", str(root), "-c", "user.email=bench@example.com", "-c", "user.name=bench"]
+    for args in (["-c", "init.defaultBranch=main", "init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "init"]):
+        subprocess.run(git + args, check=True)
+    return len(subprocess.run(git + ["ls-files"], capture_output=True, text=True, check=True).stdout.splitlines())
+
+
+def run(args: list[str], ok=(0,), cwd: Path = REPO) -> subprocess.CompletedProcess:
+    result = subprocess.run(args, capture_output=True, text=True, cwd=cwd, env={**os.environ, "PYTHONPATH": str(REPO)})
+    if result.returncode not in ok:
+        sys.exit(f"{' '.join(args)} exited {result.returncode}:\n{result.stderr}")
+    return result
+
+
+def git_floor(tree: Path) -> int:
+    grep = run(["git", "grep", "-l", "-E", GIT_MARKERS, "--", "*.ts", "*.js"], ok=(0, 1), cwd=tree).stdout.splitlines()
+    names = [n for n in run(["git", "ls-files"], cwd=tree).stdout.splitlines() if CONFIG_NAME.search(n)]
+    return len(set(grep) | set(names))
+
+
+def timed(function, repeat: int) -> tuple[float, float]:
+    function()  # warm-up: page cache, .pyc files
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), min(times)
+
+
+def check_document(document: dict) -> dict:
+    server = next((s for s in document["servers"] if s["name"] == "db/postgresql.conf"), None)
+    assert server is not None, f"db/postgresql.conf is not a server: {[s['name'] for s in document['servers']]}"
+    assert server["usable"] == 197 and not server["assumed"], server
+    paths = json.dumps(document["findings"]) + json.dumps(server["terms"])
+    assert "node_modules" not in paths, "a finding or budget term points into node_modules/"
+    return server
+
+
+def bench(tree: Path, files: int, repeat: int) -> None:
+    py = sys.executable
+    check = [py, "-m", "pgconnlint", "check", str(tree), "--format", "json"]
+    document = json.loads(run(check, ok=(0, 1)).stdout)
+    server = check_document(document)
+    rows = [("(a) pgconnlint check --format json", timed(lambda: run(check, ok=(0, 1)), repeat)),
+            ("(b) git grep + git ls-files (floor)", timed(lambda: git_floor(tree), repeat)),
+            ("(c) python -c 'import pgconnlint.cli'", timed(lambda: run([py, "-c", "import pgconnlint.cli"]), repeat)),
+            ("(c) python -m pgconnlint rules", timed(lambda: run([py, "-m", "pgconnlint", "rules"]), repeat))]
+    print(f"tree: {tree}  (python {sys.version.split()[0]}, {os.cpu_count()} CPUs, {repeat} repeats)")
+    print(f"files in tree (git ls-files)      {files:>8}   (+{NODE_MODULES_FILES} in git-ignored node_modules/)")
+    print(f"candidates: pgconnlint / git floor {document['summary']['files']:>7} / {git_floor(tree)}")
+    print(f"findings                          {len(document['findings']):>8}   "
+          f"({', '.join(sorted(f['code'] for f in document['findings']))})")
+    print(f"total connections                 {server['total']:>8}   of {server['usable']} usable "
+          f"(expected {EXPECTED_TOTAL})")
+    print(f"\n{'':38} {'median s':>9} {'min s':>8}")
+    for label, (median, low) in rows:
+        print(f"{label:38} {median:9.3f} {low:8.3f}")
+    print(f"\nratio (a)/(b): {rows[0][1][0] / rows[1][1][0]:.1f}x median, {rows[0][1][1] / rows[1][1][1]:.1f}x min")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--files", type=int, default=20_000, help="tracked files in the tree (default 20000)")
+    parser.add_argument("--keep", type=Path, metavar="DIR", help="build the tree here (new or empty) and keep it")
+    parser.add_argument("--repeat", type=int, default=5, help="timed runs per measurement (default 5)")
+    args = parser.parse_args()
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
+        if any(args.keep.iterdir()):
+            sys.exit(f"{args.keep}: not empty")
+        bench(args.keep.resolve(), build_tree(args.keep, args.files), args.repeat)
+        return
+    with tempfile.TemporaryDirectory(prefix="pgconnlint-bench-") as tmp:
+        bench(Path(tmp), build_tree(Path(tmp), args.files), args.repeat)
+
+
+if __name__ == "__main__":
+    main()
