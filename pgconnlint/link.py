@@ -223,15 +223,23 @@ def _environment(package: str, env_files: dict[str, EnvFile], environment: str, 
 
 def _connections(configs: list[TypeOrmConfig], env: Environment, package: PackageManifest | None) -> tuple:
     """The connections a process of this package opens, as TypeORM would choose them."""
+    version = _typeorm_version(package)
     in_code = [c for c in configs if not c.from_ormconfig and not c.reads_ormconfig]
-    reads_files = any(c.reads_ormconfig for c in configs) or not in_code
+    reads_files = any(_falls_back_to_ormconfig(c, version) for c in configs) or not in_code
     chosen = list(in_code)
     if reads_files:
         from_env = config_from_environment(env)
         chosen += [from_env] if from_env else _first_ormconfig(configs, package)
-    version = _typeorm_version(package)
     resolved = (_connection(config, env, version) for config in chosen)
     return tuple(connection for connection in resolved if connection is not None)
+
+
+def _falls_back_to_ormconfig(config: TypeOrmConfig, version: tuple[int, ...] | None) -> bool:
+    """`createConnection()` reads ormconfig in every version; `TypeOrmModule.forRoot()` only with TypeORM 0.2
+    (@nestjs/typeorm 8 calls createConnection(); 10 builds `new DataSource({})`, which fails instead)."""
+    if not config.reads_ormconfig:
+        return False
+    return not config.source.startswith("TypeOrmModule") or version is None or version < (0, 3)
 
 
 def _first_ormconfig(configs: list[TypeOrmConfig], package: PackageManifest | None) -> list[TypeOrmConfig]:
