@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pgconnlint.link import Pool, ProcessGroup, Project, Server
-from pgconnlint.model import Default, Known, Location, Unknown
+from pgconnlint.model import Default, Known, Location, Unknown, cite
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +43,7 @@ class Term:
 
     def factors(self) -> str:
         noun = "process" if self.processes == 1 else "processes"
-        return f"{_cite(self.group.processes, noun)} × pool {_cite(self.pool.max)} of {self.pool.label}"
+        return f"{cite(self.group.processes, noun)} × pool {cite(self.pool.max)} of {self.pool.label}"
 
     def as_data(self) -> dict:
         return {
@@ -105,15 +105,6 @@ def budgets(project: Project) -> list[Budget]:
         Term(group, pool) for group in project.groups for connection in group.connections for pool in connection.pools
     )
     return [Budget(server, terms if index == 0 else ()) for index, server in enumerate(project.servers)]
-
-
-def _cite(value: Known | Default | Unknown, noun: str = "") -> str:
-    number = f"{value.value} {noun}".rstrip() if not isinstance(value, Unknown) else f"unknown {noun}".rstrip()
-    if isinstance(value, Unknown):
-        return f"{number} [`{value.expression}`, {value.location.short}]"
-    if isinstance(value, Default):
-        return f"{number} [{value.why}, {value.location.short}]"
-    return f"{number} [{value.via + ', ' if value.via else ''}{value.location.short}]"
 
 
 def _origin(value: Known | Default | Unknown) -> dict:

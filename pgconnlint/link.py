@@ -28,6 +28,7 @@ from pgconnlint.model import (
     ServerConfig,
     TypeOrmConfig,
     Unknown,
+    cite,
 )
 
 PG_POOL_DEFAULT_MAX = 10  # pg-pool: `this.options.max = this.options.max || this.options.poolSize || 10`
@@ -86,10 +87,10 @@ class Server:
 
     @property
     def formula(self) -> str:
-        parts = [f"max_connections {_cite(self.max_connections)}"]
-        parts.append(f"superuser_reserved_connections {_cite(self.superuser_reserved_connections)}")
+        parts = [f"max_connections {cite(self.max_connections)}"]
+        parts.append(f"superuser_reserved_connections {cite(self.superuser_reserved_connections)}")
         if self.reserved_connections.value:
-            parts.append(f"reserved_connections {_cite(self.reserved_connections)}")
+            parts.append(f"reserved_connections {cite(self.reserved_connections)}")
         return " − ".join(parts)
 
 
@@ -384,7 +385,7 @@ def _setting(config: ServerConfig, name: str, default: int) -> Known | Default:
     setting = config.settings.get(name)
     if setting is not None and isinstance(setting.value.value, int) and not isinstance(setting.value.value, bool):
         return setting.value
-    return Default(default, config.location, "PostgreSQL default")
+    return Default(default, config.location, f"PostgreSQL default; not set in {config.name}")
 
 
 # --- small helpers ----------------------------------------------------------------------------------
@@ -433,9 +434,3 @@ def _to_number(value: object) -> float | None:
         except ValueError:
             return None
     return None
-
-
-def _cite(value: Known | Default) -> str:
-    if isinstance(value, Default):
-        return f"{value.value} ({value.why})"
-    return f"{value.value} ({value.location.short})"

@@ -88,6 +88,20 @@ class Unknown:
 Value = Union[Known[T], Default[T], Unknown]
 
 
+def cite(value: Known | Default | Unknown, noun: str = "") -> str:
+    """`16 processes [ecosystem.config.js:8]`, `10 [node-postgres default; …, ormconfig.json:1]`: a number and
+    where it came from, the form every message uses so that its arithmetic can be checked by hand."""
+    if isinstance(value, Unknown):
+        return f"unknown {noun}".rstrip() + f" [`{value.expression}`, {value.location.short}]"
+    number = f"{value.value} {noun}".rstrip()
+    if isinstance(value, Default):
+        where = "" if value.location.path in value.why else f", {value.location.short}"
+        return f"{number} [{value.why}{where}]"
+    where = value.location.short
+    source = value.via if where in value.via else ", ".join(filter(None, (value.via, where)))
+    return f"{number} [{source}]"
+
+
 # --- facts produced by extractors --------------------------------------------------------------
 
 

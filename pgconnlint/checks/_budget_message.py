@@ -16,7 +16,8 @@ def budget_finding(code: str, budget: Budget, verdict: str, help_text: str) -> F
         f"up to {at_least}{budget.total} connections ({budget.formula}) {verdict} the {server.usable} usable slots"
         f" of {where} ({server.formula} = {server.usable}); counted: {terms}"
     )
-    notes = tuple(term.describe() for term in budget.terms)
+    # One line per term under the message, where a sum of several terms is easier to read that way.
+    notes = tuple(term.describe() for term in budget.terms) if len(budget.terms) > 1 else ()
     related = tuple(
         dict.fromkeys(
             location

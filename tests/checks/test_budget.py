@@ -26,7 +26,8 @@ def test_story_message_names_every_number_and_its_source(lint_tree):
     assert finding.key == ("PGC101", "ecosystem.config.js", 5)
     assert finding.message == (
         "up to 160 connections (16 × 10 = 160) exceed the 97 usable slots of db/postgresql.conf"
-        " (max_connections 100 (db/postgresql.conf:1) − superuser_reserved_connections 3 (PostgreSQL default) = 97);"
+        " (max_connections 100 [db/postgresql.conf:1] − superuser_reserved_connections 3 [PostgreSQL default; not set"
+        " in db/postgresql.conf] = 97);"
         " counted: api 16 processes [ecosystem.config.js:5] × pool 10 [node-postgres default; neither poolSize nor"
         " extra.max is set, ormconfig.json:1] of ormconfig.json"
     )
@@ -163,7 +164,7 @@ def test_no_postgresql_conf_assumes_defaults_and_says_so(lint_tree):
     result = lint_tree({"ecosystem.config.js": pm2("16"), "ormconfig.json": ORM_DEFAULT_POOL})
     [finding] = [f for f in result.findings if f.code == "PGC101"]
     assert "of PostgreSQL's defaults (no postgresql.conf found)" in finding.message
-    assert "max_connections 100 (PostgreSQL default; no postgresql.conf in the repository)" in finding.message
+    assert "max_connections 100 [PostgreSQL default; no postgresql.conf in the repository]" in finding.message
 
 
 def test_auto_conf_and_reserved_connections_count(lint_tree):
@@ -177,7 +178,7 @@ def test_auto_conf_and_reserved_connections_count(lint_tree):
     server = result.project.servers[0]
     assert server.usable == 82 and server.max_connections.location.path == "pg/postgresql.auto.conf"
     [finding] = [f for f in result.findings if f.code == "PGC101"]
-    assert "reserved_connections 5 (pg/postgresql.conf:2)" in finding.message
+    assert "reserved_connections 5 [pg/postgresql.conf:2]" in finding.message
 
 
 def test_near_limit_warns_above_the_headroom_only(lint_tree):

@@ -1,0 +1,86 @@
+"""The incident the product exists for, end to end on realistic repositories (tests/fixtures/)."""
+
+from __future__ import annotations
+
+from conftest import FIXTURES, TEST_CPUS, keys
+
+from pgconnlint.lint import LintOptions, lint
+
+
+def line_of(path, text: str) -> int:
+    """The 1-based line of the first line containing `text`: fixtures stay editable without renumbering tests."""
+    return next(n for n, line in enumerate(path.read_text().splitlines(), 1) if text in line)
+
+
+def test_incident_reports_budget_synchronize_race_and_missing_timeout():
+    root = FIXTURES / "nestjs-pm2-incident"
+    result = lint(root, LintOptions(cpus=TEST_CPUS))
+    instances = line_of(root / "ecosystem.config.js", "instances:")
+    synchronize = line_of(root / "ormconfig.json", '"synchronize"')
+    assert keys(result) == [
+        ("PGC101", "ecosystem.config.js", instances),
+        ("PGC204", "ormconfig.json", line_of(root / "ormconfig.json", '"type"')),
+        ("PGC201", "ormconfig.json", synchronize),
+        ("PGC203", "ormconfig.json", synchronize),
+    ]
+    budget = result.findings[0]
+    max_connections = line_of(root / "db/postgresql.conf", "max_connections = 100")
+    assert (budget.data["total"], budget.data["usable"]) == (160, 97)
+    assert "16 × 10 = 160" in budget.message and "node-postgres default" in budget.message
+    assert f"max_connections 100 [db/postgresql.conf:{max_connections}]" in budget.message
+    assert "superuser_reserved_connections 3 [PostgreSQL default; not set in db/postgresql.conf]" in budget.message
+    assert ("ormconfig.json", 1) in {(r.path, r.line) for r in budget.related}
+    assert all(f.location.column >= 1 for f in result.findings)
+
+
+def test_the_fixed_repository_reports_nothing():
+    result = lint(FIXTURES / "nestjs-pm2-fixed", LintOptions(cpus=TEST_CPUS))
+    assert result.findings == []
+    [budget] = result.budgets
+    assert (budget.total, budget.server.usable) == (64, 97)
+
+
+def test_development_environment_is_not_production():
+    result = lint(FIXTURES / "nestjs-pm2-incident", LintOptions(cpus=TEST_CPUS, environment="development"))
+    assert "PGC201" not in {f.code for f in result.findings}
+    assert {"PGC101", "PGC203", "PGC204"} <= {f.code for f in result.findings}
+
+
+def test_datasource_with_env_fallbacks_and_cpu_dependent_instances():
+    root = FIXTURES / "datasource-env"
+    result = lint(root, LintOptions(cpus=TEST_CPUS))
+    assert keys(result) == [("PGC301", "ecosystem.config.cjs", line_of(root / "ecosystem.config.cjs", "instances"))]
+    [term] = result.budgets[0].terms
+    # env_production's DB_POOL_SIZE "8" wins over .env's 15; NODE_ENV=production turns synchronize off.
+    assert (term.processes, term.pool_max) == (TEST_CPUS, 8)
+    assert term.pool.max.location.path == "ecosystem.config.cjs"
+    assert result.budgets[0].server.usable == 200 - 5
+    development = lint(root, LintOptions(cpus=2, environment="development"))
+    assert development.budgets[0].terms[0].pool_max == 15  # .env, since pm2's `env` block does not set it
+
+
+def test_nest_forrootasync_config_service_values_from_pm2_yaml():
+    root = FIXTURES / "nest-forrootasync"
+    result = lint(root, LintOptions(cpus=TEST_CPUS))
+    module = root / "src/app.module.ts"
+    assert keys(result) == [
+        ("PGC102", "ecosystem.config.yml", line_of(root / "ecosystem.config.yml", "instances")),
+        ("PGC203", "src/app.module.ts", line_of(module, "migrationsRun")),
+    ]
+    budget = result.budgets[0]
+    assert budget.server.assumed and (budget.total, budget.server.usable) == (80, 97)
+    assert "DB_POOL_MAX='20' from env_production of pm2 app billing" in result.findings[0].message
+
+
+def test_monorepo_sums_both_apps_and_every_replica_pool():
+    root = FIXTURES / "pm2-json-multi"
+    result = lint(root, LintOptions(cpus=TEST_CPUS))
+    budget = result.budgets[0]
+    workers = TEST_CPUS - 1
+    assert [(t.group.name, t.processes, t.pool_max) for t in budget.terms] == [
+        ("api", 6, 12), ("worker", workers, 5), ("worker", workers, 3), ("worker", workers, 3), ("worker", workers, 3)
+    ]
+    assert budget.total == 6 * 12 + workers * (5 + 3 * 3) and budget.server.name == "infra/postgresql.conf"
+    codes = [f.code for f in result.findings]
+    assert codes == ["PGC101", "PGC301", "PGC204"]
+    assert f"6 × 12 + {workers} × 5 + {workers} × 3 + {workers} × 3 + {workers} × 3 = {budget.total}" in result.findings[0].message
