@@ -53,7 +53,10 @@ class Rule:
 
     def examples(self) -> list[Example]:
         sections = self.sections
-        return [*_examples(sections.get("Example", ""), bad=True), *_examples(sections.get("Use instead", ""), bad=False)]
+        return [
+            *_examples(sections.get("Example", ""), bad=True),
+            *_examples(sections.get("Use instead", ""), bad=False),
+        ]
 
 
 class CatalogueError(Exception):

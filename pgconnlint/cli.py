@@ -27,12 +27,20 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("paths", nargs="*", type=Path, default=[Path(".")], metavar="PATH")
     check.add_argument("--format", choices=("text", "json"), default="text")
     check.add_argument("--output-file", type=Path, metavar="FILE", help="write the report here instead of stdout")
-    check.add_argument("--env", default="production", metavar="NAME", help="deployment environment (default: production)")
+    check.add_argument(
+        "--env", default="production", metavar="NAME", help="deployment environment (default: production)"
+    )
     check.add_argument("--cpus", type=_positive_int, metavar="N", help="CPU count of the production host")
     check.add_argument("--select", type=_codes, default=None, metavar="CODES", help="comma-separated codes or names")
-    check.add_argument("--ignore", type=_codes, default=frozenset(), metavar="CODES", help="comma-separated codes or names")
-    check.add_argument("--fail-on", choices=("error", "warning", "info"), default="warning",
-                       help="lowest severity that makes the exit status 1 (default: warning)")
+    check.add_argument(
+        "--ignore", type=_codes, default=frozenset(), metavar="CODES", help="comma-separated codes or names"
+    )
+    check.add_argument(
+        "--fail-on",
+        choices=("error", "warning", "info"),
+        default="warning",
+        help="lowest severity that makes the exit status 1 (default: warning)",
+    )
     check.add_argument("--no-color", action="store_true", help="never colour the text output")
 
     explain = commands.add_parser("explain", help="show a rule's documentation")
@@ -102,8 +110,15 @@ def _explain(args: argparse.Namespace) -> int:
     if args.format == "json":
         import json
 
-        meta = {"code": rule.code, "name": rule.name, "severity": str(rule.severity), "summary": rule.summary,
-                "inputs": list(rule.inputs), "since": rule.since, "aliases": list(rule.aliases)}
+        meta = {
+            "code": rule.code,
+            "name": rule.name,
+            "severity": str(rule.severity),
+            "summary": rule.summary,
+            "inputs": list(rule.inputs),
+            "since": rule.since,
+            "aliases": list(rule.aliases),
+        }
         print(json.dumps({**meta, "body": rule.body}, indent=2))
         return EXIT_CLEAN
     from rich.console import Console

@@ -83,7 +83,9 @@ class Server:
 
     @property
     def usable(self) -> int:
-        return int(self.max_connections.value - self.superuser_reserved_connections.value - self.reserved_connections.value)
+        return int(
+            self.max_connections.value - self.superuser_reserved_connections.value - self.reserved_connections.value
+        )
 
     @property
     def formula(self) -> str:
@@ -327,7 +329,7 @@ def _pool_max(options: Obj, env: Environment, version: tuple[int, ...] | None) -
     extra_max = _option(options, "extra.max", env)
     pool_size = _option(options, "poolSize", env)
     if isinstance(pool_size, Known) and version is not None and version < POOLSIZE_SINCE:
-        why = f"node-postgres default: poolSize {pool_size.value} is ignored before TypeORM 0.3.10 and extra.max is not set"
+        why = f"node-postgres default: poolSize {pool_size.value} is ignored before TypeORM 0.3.10, extra.max unset"
         pool_size = Default(PG_POOL_DEFAULT_MAX, pool_size.location, why)
     chosen = extra_max if extra_max is not None else pool_size
     if chosen is None:
@@ -364,8 +366,16 @@ def _servers(configs: list[ServerConfig]) -> tuple[Server, ...]:
     if not configs:
         nowhere = Location("postgresql.conf", 1)
         why = "PostgreSQL default; no postgresql.conf in the repository"
-        return (Server("PostgreSQL defaults", nowhere, Default(100, nowhere, why), Default(3, nowhere, why),
-                       Default(0, nowhere, why), assumed=True),)
+        return (
+            Server(
+                "PostgreSQL defaults",
+                nowhere,
+                Default(100, nowhere, why),
+                Default(3, nowhere, why),
+                Default(0, nowhere, why),
+                assumed=True,
+            ),
+        )
     servers = []
     for config in sorted(configs, key=lambda c: (c.name.count("/"), c.name)):
         servers.append(

@@ -85,7 +85,7 @@ class Unknown:
         return f"unknown: `{self.expression}` at {self.location.short}" + (f" ({self.reason})" if self.reason else "")
 
 
-Value = Union[Known[T], Default[T], Unknown]
+Value = Union[Known[T], Default[T], Unknown]  # noqa: UP007 (a runtime alias; `|` on generics needs 3.10+ only)
 
 
 def cite(value: Known | Default | Unknown, noun: str = "") -> str:

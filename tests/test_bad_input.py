@@ -39,18 +39,22 @@ def test_file_over_the_size_cap_is_skipped(lint_tree):
 
 
 def test_invalid_yaml_and_bad_postgresql_conf_line_have_locations(lint_tree):
-    result = lint_tree({
-        "ecosystem.config.yml": "apps:\n  - name: api\n    instances: [\n",
-        "postgresql.conf": "max_connections = 50\nmax-connections = 5\nport = 5433\n",
-        "ormconfig.json": GOOD_ORM,
-    })
+    result = lint_tree(
+        {
+            "ecosystem.config.yml": "apps:\n  - name: api\n    instances: [\n",
+            "postgresql.conf": "max_connections = 50\nmax-connections = 5\nport = 5433\n",
+            "ormconfig.json": GOOD_ORM,
+        }
+    )
     problems = [(f.code, f.location.path) for f in result.findings if f.code == "PGC001"]
     assert ("PGC001", "ecosystem.config.yml") in problems and ("PGC001", "postgresql.conf") in problems
     assert result.project.servers[0].max_connections.value == 50
 
 
 def test_invalid_package_json_and_env_line(lint_tree):
-    result = lint_tree({"package.json": "{ nope", ".env": "GOOD=1\nBAD LINE WITHOUT EQUALS\n", "ormconfig.json": GOOD_ORM})
+    result = lint_tree(
+        {"package.json": "{ nope", ".env": "GOOD=1\nBAD LINE WITHOUT EQUALS\n", "ormconfig.json": GOOD_ORM}
+    )
     assert ("PGC001", "package.json", 1) in keys(result)
     assert ("PGC001", ".env", 2) in keys(result)
 
@@ -69,6 +73,7 @@ def test_symlink_loop_and_link_out_of_tree(lint_tree, tmp_path):
         os.symlink(root / ".env.loop", root / ".env.loop")
 
     from conftest import write_tree
+
     from pgconnlint.lint import LintOptions, lint
 
     root = write_tree(tmp_path / "linked", files)
@@ -92,11 +97,17 @@ def test_empty_tree_and_tree_without_configs_are_clean(lint_tree):
 
 
 def test_non_utf8_text_is_read_with_replacement(lint_tree):
-    result = lint_tree({"ormconfig.json": '{"type": "postgres", "connectTimeoutMS": 5, "note": "caf\xe9"}'.encode("latin-1")})
+    result = lint_tree(
+        {"ormconfig.json": '{"type": "postgres", "connectTimeoutMS": 5, "note": "caf\xe9"}'.encode("latin-1")}
+    )
     assert result.findings == [] and result.budgets[0].total == 10
 
 
 def test_excluded_directories_are_not_read(lint_tree):
-    result = lint_tree({"node_modules/x/ormconfig.json": '{"type": "postgres", "synchronize": true}',
-                        "dist/ormconfig.json": '{"type": "postgres", "synchronize": true}'})
+    result = lint_tree(
+        {
+            "node_modules/x/ormconfig.json": '{"type": "postgres", "synchronize": true}',
+            "dist/ormconfig.json": '{"type": "postgres", "synchronize": true}',
+        }
+    )
     assert result.files == 0 and result.findings == []

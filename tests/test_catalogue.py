@@ -8,17 +8,18 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import TEST_CPUS, write_tree
 
 import pgconnlint.checks
 from pgconnlint import catalogue
 from pgconnlint.checks import CHECKS
 from pgconnlint.lint import LintOptions, lint
 
-from conftest import TEST_CPUS, write_tree
-
 RULES = catalogue.load()
 EXAMPLES = [
-    pytest.param(rule, example, id=f"{rule.code}-{example.slug}") for rule in RULES.values() for example in rule.examples()
+    pytest.param(rule, example, id=f"{rule.code}-{example.slug}")
+    for rule in RULES.values()
+    for example in rule.examples()
 ]
 
 

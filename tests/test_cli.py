@@ -11,16 +11,21 @@ from conftest import FIXTURES, write_tree
 
 
 def run(*args: str, cwd=None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pgconnlint", *args], capture_output=True, text=True, cwd=cwd, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "pgconnlint", *args], capture_output=True, text=True, cwd=cwd, timeout=120
+    )
 
 
 @pytest.fixture
 def story(tmp_path):
-    return write_tree(tmp_path / "story", {
-        "ecosystem.config.js": 'module.exports = { apps: [{ name: "api", script: "dist/main.js", instances: 16 }] };\n',
-        "ormconfig.json": '{\n  "type": "postgres",\n  "synchronize": true\n}\n',
-        "db/postgresql.conf": "max_connections = 100\n",
-    })
+    return write_tree(
+        tmp_path / "story",
+        {
+            "ecosystem.config.js": 'module.exports = { apps: [{ name: "api", script: "dist/main.js", instances: 16 }] };\n',
+            "ormconfig.json": '{\n  "type": "postgres",\n  "synchronize": true\n}\n',
+            "db/postgresql.conf": "max_connections = 100\n",
+        },
+    )
 
 
 def test_check_exits_1_on_findings_and_prints_path_line_col_code(story):
@@ -57,12 +62,17 @@ def test_json_has_the_documented_shape(story):
 
 
 def test_servers_are_in_json_even_when_nothing_is_flagged(tmp_path):
-    root = write_tree(tmp_path / "fits", {
-        "ormconfig.json": '{"type": "postgres", "connectTimeoutMS": 1, "extra": {"max": 5}}',
-        "postgresql.conf": "max_connections = 50\n",
-    })
+    root = write_tree(
+        tmp_path / "fits",
+        {
+            "ormconfig.json": '{"type": "postgres", "connectTimeoutMS": 1, "extra": {"max": 5}}',
+            "postgresql.conf": "max_connections = 50\n",
+        },
+    )
     document = json.loads(run("check", str(root), "--format", "json").stdout)
-    assert document["findings"] == [] and document["servers"][0]["total"] == 5 and document["servers"][0]["usable"] == 47
+    assert (
+        document["findings"] == [] and document["servers"][0]["total"] == 5 and document["servers"][0]["usable"] == 47
+    )
 
 
 def test_select_and_ignore_accept_codes_and_names(story):

@@ -42,12 +42,15 @@ def test_code_files_need_a_typeorm_marker(tmp_path):
 
 
 def test_git_work_tree_honours_gitignore_and_sees_untracked_files(tmp_path):
-    root = write_tree(tmp_path / "repo", {
-        ".gitignore": "secrets/\n",
-        "ormconfig.json": "{}",
-        "secrets/.env": "A=1",
-        "services/api/ecosystem.config.js": "module.exports = {apps: []}",
-    })
+    root = write_tree(
+        tmp_path / "repo",
+        {
+            ".gitignore": "secrets/\n",
+            "ormconfig.json": "{}",
+            "secrets/.env": "A=1",
+            "services/api/ecosystem.config.js": "module.exports = {apps: []}",
+        },
+    )
     subprocess.run(["git", "init", "-q", str(root)], check=True)
     subprocess.run(["git", "-C", str(root), "add", "ormconfig.json", ".gitignore"], check=True)
     paths = [c.path for c in discover(root)]

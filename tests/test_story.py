@@ -78,9 +78,16 @@ def test_monorepo_sums_both_apps_and_every_replica_pool():
     budget = result.budgets[0]
     workers = TEST_CPUS - 1
     assert [(t.group.name, t.processes, t.pool_max) for t in budget.terms] == [
-        ("api", 6, 12), ("worker", workers, 5), ("worker", workers, 3), ("worker", workers, 3), ("worker", workers, 3)
+        ("api", 6, 12),
+        ("worker", workers, 5),
+        ("worker", workers, 3),
+        ("worker", workers, 3),
+        ("worker", workers, 3),
     ]
     assert budget.total == 6 * 12 + workers * (5 + 3 * 3) and budget.server.name == "infra/postgresql.conf"
     codes = [f.code for f in result.findings]
     assert codes == ["PGC101", "PGC301", "PGC204"]
-    assert f"6 × 12 + {workers} × 5 + {workers} × 3 + {workers} × 3 + {workers} × 3 = {budget.total}" in result.findings[0].message
+    assert (
+        f"6 × 12 + {workers} × 5 + {workers} × 3 + {workers} × 3 + {workers} × 3 = {budget.total}"
+        in result.findings[0].message
+    )

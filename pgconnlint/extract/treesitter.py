@@ -194,9 +194,8 @@ class SourceFile:
             return Lit(location, text, None)
         if kind == "undefined" or (kind == "identifier" and self.raw(node) == "undefined"):
             return Lit(location, text, UNDEFINED)
-        if kind == "template_string":
-            if all(child.type != "template_substitution" for child in node.named_children):
-                return Lit(location, text, self.raw(node)[1:-1])
+        if kind == "template_string" and all(c.type != "template_substitution" for c in node.named_children):
+            return Lit(location, text, self.raw(node)[1:-1])
         if kind == "identifier":
             return self._identifier(node, depth, location, text)
         if kind == "object":
@@ -344,7 +343,8 @@ def _env_name(source: SourceFile, node: Node) -> str | None:
 
 
 def _config_get(source: SourceFile, function: Node | None, arguments: list[Node]) -> str | None:
-    """NAME for NestJS `config.get("NAME")` / `configService.getOrThrow<number>("NAME")`: process.env behind a service."""
+    """NAME for NestJS `config.get("NAME")`, `configService.getOrThrow<number>("NAME")`: process.env behind a service
+    (@nestjs/config 3.2.3 ConfigService.get reads process.env and returns the default only when it is undefined)."""
     if function is None or function.type != "member_expression" or not arguments or arguments[0].type != "string":
         return None
     method = source.raw(function.child_by_field_name("property"))

@@ -21,9 +21,7 @@ def render(result: Result, out: TextIO, color: bool | None = None, show_source: 
     sources: dict[str, list[str]] = {}
     for f in result.findings:
         style = _STYLE[f.severity]
-        console.print(
-            f"[bold]{escape(str(f.location))}[/]: [{style}]{f.code} \\[{f.severity}][/] {escape(f.message)}"
-        )
+        console.print(f"[bold]{escape(str(f.location))}[/]: [{style}]{f.code} \\[{f.severity}][/] {escape(f.message)}")
         if show_source:
             _print_source(console, result, f.location, sources)
         for note in f.notes:
@@ -53,13 +51,16 @@ def _print_source(console, result: Result, location, cache: dict[str, list[str]]
 def _print_summary(console, result: Result) -> None:
     findings = result.findings
     if not findings:
-        console.print(f"No findings ({result.files} configuration files checked, environment {result.project.environment!r}).")
+        console.print(
+            f"No findings ({result.files} configuration files checked, environment {result.project.environment!r})."
+        )
         return
     counts = ", ".join(
         f"{n} {level}{'s' if n != 1 and level != Severity.INFO else ''}"
         for level in reversed(Severity)
         if (n := sum(f.severity == level for f in findings))
     )
-    console.print(f"Found {len(findings)} finding{'s' if len(findings) != 1 else ''} ({counts}) in {result.files} configuration files.")
+    plural = "s" if len(findings) != 1 else ""
+    console.print(f"Found {len(findings)} finding{plural} ({counts}) in {result.files} configuration files.")
     codes = sorted({f.code for f in findings})
     console.print(f"Run `pgconnlint explain {codes[0]}` for what a rule checks and how to fix it.", style="dim")

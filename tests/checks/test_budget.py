@@ -38,8 +38,15 @@ def test_story_message_names_every_number_and_its_source(lint_tree):
 
 @pytest.mark.parametrize(
     ("instances", "processes", "cpu_dependent"),
-    [("4", 4, False), ('"4"', 4, False), ('"max"', TEST_CPUS, True), ("0", TEST_CPUS, True),
-     ("-1", TEST_CPUS - 1, True), ("-20", 1, True), ('"lots"', TEST_CPUS, True)],
+    [
+        ("4", 4, False),
+        ('"4"', 4, False),
+        ('"max"', TEST_CPUS, True),
+        ("0", TEST_CPUS, True),
+        ("-1", TEST_CPUS - 1, True),
+        ("-20", 1, True),
+        ('"lots"', TEST_CPUS, True),
+    ],
 )
 def test_pm2_instances_resolve_as_pm2_does(lint_tree, instances, processes, cpu_dependent):
     result = lint_tree({"ecosystem.config.js": pm2(instances), "ormconfig.json": ORM_DEFAULT_POOL})
@@ -53,21 +60,30 @@ def test_cpus_option_changes_the_total(lint_tree):
     assert budget_of(result).total == 320
     [cpu] = [f for f in result.findings if f.code == "PGC301"]
     assert cpu.message == (
-        "api sizes its process count by the CPUs: `instances: \"max\"` = 32 CPUs = 32 processes"
+        'api sizes its process count by the CPUs: `instances: "max"` = 32 CPUs = 32 processes'
         " (32 CPUs: given with --cpus); its connections grow with the host"
     )
 
 
 def test_instances_absent_is_one_process(lint_tree):
-    result = lint_tree({"ecosystem.config.js": 'module.exports = { apps: [{ name: "api", script: "a.js" }] };',
-                        "ormconfig.json": ORM_DEFAULT_POOL})
+    result = lint_tree(
+        {
+            "ecosystem.config.js": 'module.exports = { apps: [{ name: "api", script: "a.js" }] };',
+            "ormconfig.json": ORM_DEFAULT_POOL,
+        }
+    )
     assert result.project.groups[0].processes.value == 1
 
 
 @pytest.mark.parametrize(
     ("options", "expected"),
-    [('"extra": {"max": 4}', 4), ('"poolSize": 6', 6), ('"poolSize": 6, "extra": {"max": 3}', 3),
-     ('"extra": {"max": 0}', 10), ('"poolSize": 0', 10)],
+    [
+        ('"extra": {"max": 4}', 4),
+        ('"poolSize": 6', 6),
+        ('"poolSize": 6, "extra": {"max": 3}', 3),
+        ('"extra": {"max": 0}', 10),
+        ('"poolSize": 0', 10),
+    ],
 )
 def test_pool_size_as_typeorm_and_pg_pool_merge_it(lint_tree, options, expected):
     orm = '{"type": "postgres", "connectTimeoutMS": 5000, ' + options + "}"
@@ -132,7 +148,10 @@ def test_code_options_win_over_ormconfig_unless_forroot_has_none(lint_tree):
 
 
 def test_first_ormconfig_in_typeorm_order_wins(lint_tree):
-    files = {"ormconfig.json": ORM_DEFAULT_POOL, "ormconfig.js": 'module.exports = {type: "postgres", extra: {max: 2}};'}
+    files = {
+        "ormconfig.json": ORM_DEFAULT_POOL,
+        "ormconfig.js": 'module.exports = {type: "postgres", extra: {max: 2}};',
+    }
     assert [t.pool.label for t in budget_of(lint_tree(files)).terms] == ["ormconfig.js"]
 
 
@@ -183,7 +202,7 @@ def test_auto_conf_and_reserved_connections_count(lint_tree):
 
 def test_near_limit_warns_above_the_headroom_only(lint_tree):
     def codes(max_):
-        orm = '{"type": "postgres", "connectTimeoutMS": 1, "extra": {"max": %d}}' % max_
+        orm = '{"type": "postgres", "connectTimeoutMS": 1, "extra": {"max": ' + str(max_) + '}}'
         return {f.code for f in lint_tree({"ecosystem.config.js": pm2("12"), "ormconfig.json": orm}).findings}
 
     assert "PGC102" in codes(8) and "PGC101" not in codes(8)  # 96 of 97

@@ -12,7 +12,9 @@ PM2 = """module.exports = {
   }],
 };
 """
-ORM_FROM_ENV = 'module.exports = {\n  type: "postgres",\n  connectTimeoutMS: 1,\n  synchronize: process.env.DB_SYNC,\n};\n'
+ORM_FROM_ENV = (
+    'module.exports = {\n  type: "postgres",\n  connectTimeoutMS: 1,\n  synchronize: process.env.DB_SYNC,\n};\n'
+)
 
 
 def test_env_string_false_is_truthy_and_the_message_says_so(lint_tree):
@@ -56,5 +58,8 @@ def test_one_config_run_by_two_apps_is_reported_once(lint_tree):
   { name: "jobs", script: "dist/jobs.js", instances: 2 },
 ] };"""
     result = lint_tree({"ecosystem.config.js": pm2, "ormconfig.json": '{"type": "postgres", "synchronize": true}'})
-    assert sorted(keys(result)) == [("PGC201", "ormconfig.json", 1), ("PGC203", "ormconfig.json", 1),
-                                    ("PGC204", "ormconfig.json", 1)]
+    assert sorted(keys(result)) == [
+        ("PGC201", "ormconfig.json", 1),
+        ("PGC203", "ormconfig.json", 1),
+        ("PGC204", "ormconfig.json", 1),
+    ]

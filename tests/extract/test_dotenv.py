@@ -19,7 +19,7 @@ def test_bindings_keep_their_lines_and_quotes_are_removed():
 
 def test_typeorm_variables_in_dotenv_win_over_ormconfig_files(lint_tree):
     files = {
-        ".env": "TYPEORM_CONNECTION=postgres\nTYPEORM_SYNCHRONIZE=true\nTYPEORM_DRIVER_EXTRA={\"max\": 3, \"connectionTimeoutMillis\": 1000}\n",
+        ".env": 'TYPEORM_CONNECTION=postgres\nTYPEORM_SYNCHRONIZE=true\nTYPEORM_DRIVER_EXTRA={"max": 3, "connectionTimeoutMillis": 1000}\n',
         "ormconfig.json": '{"type": "postgres", "connectTimeoutMS": 1, "extra": {"max": 50}}',
     }
     result = lint_tree(files)

@@ -75,21 +75,27 @@ def test_value_from_env_points_at_the_env_line():
 
 
 def test_typescript_type_assertions_are_transparent():
-    source = SourceFile.parse("c.ts", "export default { max: (Number(process.env.M) as number)!, n: 3 satisfies number };")
+    source = SourceFile.parse(
+        "c.ts", "export default { max: (Number(process.env.M) as number)!, n: 3 satisfies number };"
+    )
     options = source.module_export()
     assert evaluate(options.get("max"), {"M": EnvBinding("M", "9", Location(".env", 1), ".env")}).value == 9
     assert evaluate(options.get("n"), {}).value == 3
 
 
 def test_identifiers_resolve_to_top_level_constants_without_looping():
-    source = SourceFile.parse("c.js", "const a = b; const b = a; const size = 4; module.exports = { a, size, ...{ x: 1 } };")
+    source = SourceFile.parse(
+        "c.js", "const a = b; const b = a; const size = 4; module.exports = { a, size, ...{ x: 1 } };"
+    )
     options = source.module_export()
     assert isinstance(evaluate(options.get("a"), {}), Unknown)
     assert evaluate(options.get("size"), {}).value == 4
     assert evaluate(options.get("x"), {}).value == 1
 
 
-@pytest.mark.parametrize(("value", "expected"), [("false", True), ("", False), (0, False), (math.nan, False), (None, False)])
+@pytest.mark.parametrize(
+    ("value", "expected"), [("false", True), ("", False), (0, False), (math.nan, False), (None, False)]
+)
 def test_truthiness(value, expected):
     assert truthy(value) is expected
 

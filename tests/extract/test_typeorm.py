@@ -17,13 +17,17 @@ def test_ormconfig_json_keeps_key_and_value_locations():
 
 
 def test_ormconfig_js_array_of_named_connections():
-    text = 'module.exports = [\n  { name: "default", type: "postgres" },\n  { name: "reporting", type: "postgres" },\n];\n'
+    text = (
+        'module.exports = [\n  { name: "default", type: "postgres" },\n  { name: "reporting", type: "postgres" },\n];\n'
+    )
     configs, _ = extract_ormconfig("ormconfig.js", text)
     assert [evaluate(c.options.get("name"), {}).value for c in configs] == ["default", "reporting"]
 
 
 def test_ormconfig_ts_export_default():
-    configs, _ = extract_ormconfig("ormconfig.ts", 'const config = { type: "postgres" as const };\nexport default config;\n')
+    configs, _ = extract_ormconfig(
+        "ormconfig.ts", 'const config = { type: "postgres" as const };\nexport default config;\n'
+    )
     assert evaluate(configs[0].options.get("type"), {}).value == "postgres"
 
 
