@@ -8,6 +8,7 @@ from pathlib import Path
 
 from pgconnlint import __version__, catalogue
 from pgconnlint.model import Severity
+from pgconnlint.report import FORMATS
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -25,7 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="check a repository (default: the current directory)")
     check.add_argument("paths", nargs="*", type=Path, default=[Path(".")], metavar="PATH")
-    check.add_argument("--format", choices=("text", "json"), default="text")
+    check.add_argument("--format", choices=FORMATS, default="text")
     check.add_argument("--output-file", type=Path, metavar="FILE", help="write the report here instead of stdout")
     check.add_argument(
         "--env", default="production", metavar="NAME", help="deployment environment (default: production)"
@@ -93,14 +94,13 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _render(result, args: argparse.Namespace, out) -> None:
-    if args.format == "json":
-        from pgconnlint.report import json as report
-    else:
-        from pgconnlint.report import text as report
+    import importlib
 
+    report = importlib.import_module(f"pgconnlint.report.{args.format}")
+    if args.format == "text":
         report.render(result, out, color=False if args.no_color or args.output_file else None)
-        return
-    report.render(result, out)
+    else:
+        report.render(result, out)
 
 
 def _explain(args: argparse.Namespace) -> int:
