@@ -1,16 +1,24 @@
-"""Command line: `pgconnlint check`, `explain`, `rules`. Exit 0 clean, 1 findings that fail, 2 usage error."""
+"""Command line: `pgconnlint check`, `budget`, `explain`, `rules`.
+
+Exit status: 0 clean, 1 findings at or above --fail-on, 2 usage or configuration error.
+"""
 
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 from pgconnlint import __version__, catalogue
-from pgconnlint.model import Severity
 from pgconnlint.report import FORMATS
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    pass
 
 
 class _Parser(argparse.ArgumentParser):
@@ -25,24 +33,29 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     check = commands.add_parser("check", help="check a repository (default: the current directory)")
-    check.add_argument("paths", nargs="*", type=Path, default=[Path(".")], metavar="PATH")
+    check.add_argument("paths", nargs="*", type=Path, default=[Path(".")], metavar="PATH",
+                       help="directories to check, or files: then the repository around them is checked and only"
+                       " findings that concern those files are reported (what pre-commit passes)")
+    _add_model_options(check)
     check.add_argument("--format", choices=FORMATS, default="text")
     check.add_argument("--output-file", type=Path, metavar="FILE", help="write the report here instead of stdout")
-    check.add_argument(
-        "--env", default="production", metavar="NAME", help="deployment environment (default: production)"
-    )
-    check.add_argument("--cpus", type=_positive_int, metavar="N", help="CPU count of the production host")
-    check.add_argument("--select", type=_codes, default=None, metavar="CODES", help="comma-separated codes or names")
-    check.add_argument(
-        "--ignore", type=_codes, default=frozenset(), metavar="CODES", help="comma-separated codes or names"
-    )
-    check.add_argument(
-        "--fail-on",
-        choices=("error", "warning", "info"),
-        default="warning",
-        help="lowest severity that makes the exit status 1 (default: warning)",
-    )
+    check.add_argument("--select", type=_list, metavar="RULES", help="only these rules (codes or names, comma-separated)")
+    check.add_argument("--extend-select", type=_list, metavar="RULES", help="rules added to the selection")
+    check.add_argument("--ignore", type=_list, metavar="RULES", help="rules never reported")
+    check.add_argument("--exclude", type=_list, metavar="GLOBS", help="paths to skip, added to the defaults")
+    check.add_argument("--fail-on", choices=("error", "warning", "info"),
+                       help="lowest severity that makes the exit status 1 (default: warning)")
+    check.add_argument("--baseline", type=Path, metavar="FILE", help="report only findings not recorded in FILE")
+    check.add_argument("--write-baseline", type=Path, metavar="FILE", help="record today's findings in FILE, exit 0")
     check.add_argument("--no-color", action="store_true", help="never colour the text output")
+    check.add_argument("--quiet", "-q", action="store_true", help="text: print the findings only, no summary")
+    check.add_argument("--statistics", action="store_true", help="text: print the number of findings per rule")
+
+    budget = commands.add_parser("budget", help="show each server's connection budget, term by term")
+    budget.add_argument("path", nargs="?", type=Path, default=Path("."), metavar="PATH")
+    _add_model_options(budget)
+    budget.add_argument("--suggest", action="store_true", help="pool sizes and max_connections that would fit")
+    budget.add_argument("--format", choices=("text", "json"), default="text")
 
     explain = commands.add_parser("explain", help="show a rule's documentation")
     explain.add_argument("rule", metavar="CODE|NAME")
@@ -52,40 +65,55 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_model_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--env", metavar="NAME", help="deployment environment (default: production)")
+    command.add_argument("--cpus", type=_positive_int, metavar="N", help="CPU count of the production host")
+    command.add_argument("--config", type=Path, metavar="FILE", help="configuration file (default: found upwards)")
+
+
 def main(argv: list[str] | None = None) -> int:
+    from pgconnlint.baseline import BaselineError
+    from pgconnlint.config import ConfigError
+
     args = build_parser().parse_args(argv)
     try:
         if args.command == "check":
             return _check(args)
+        if args.command == "budget":
+            return _budget(args)
         if args.command == "explain":
             return _explain(args)
         return _rules()
-    except UsageError as error:
+    except (UsageError, ConfigError, BaselineError) as error:
         print(f"pgconnlint: error: {error}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:
         return EXIT_CLEAN
 
 
-class UsageError(Exception):
-    pass
-
-
 def _check(args: argparse.Namespace) -> int:
-    from pgconnlint.lint import LintOptions, lint
+    from pgconnlint import baseline
+    from pgconnlint.lint import lint
+    from pgconnlint.settings import CommandLine
 
-    for path in args.paths:
-        if not path.is_dir():
-            raise UsageError(f"{path}: not a directory")
-    options = LintOptions(environment=args.env, cpus=args.cpus, select=args.select, ignore=args.ignore)
-    fail_on = Severity.parse(args.fail_on)
+    targets = _targets(args.paths)
+    if len(targets) > 1 and (args.format != "text" or args.write_baseline or args.baseline):
+        raise UsageError(f"--format {args.format}, --baseline and --write-baseline take one directory at a time")
+    cli = CommandLine(args.select, args.extend_select, args.ignore, args.env, args.cpus, args.fail_on, args.exclude)
     status = EXIT_CLEAN
     out = args.output_file.open("w", encoding="utf-8") if args.output_file else sys.stdout
     try:
-        for path in args.paths:
-            result = lint(path, options)
+        for root, only_paths in targets:
+            run = _settings(args, cli, root, only_paths)
+            result = _lint(lint, root, run.lint)
+            if args.write_baseline:
+                baseline.write(result.findings, result.root, args.write_baseline)
+                print(f"pgconnlint: recorded {len(result.findings)} findings in {args.write_baseline}", file=sys.stderr)
+                continue
+            if args.baseline:
+                result = _replace_findings(result, baseline.subtract(result.findings, result.root, args.baseline))
             _render(result, args, out)
-            if any(f.severity >= fail_on for f in result.findings):
+            if any(f.severity >= run.fail_on for f in result.findings):
                 status = EXIT_FINDINGS
     finally:
         if args.output_file:
@@ -93,14 +121,84 @@ def _check(args: argparse.Namespace) -> int:
     return status
 
 
+def _budget(args: argparse.Namespace) -> int:
+    from pgconnlint.lint import lint
+    from pgconnlint.report import budget as view
+    from pgconnlint.settings import CommandLine
+
+    [(root, _)] = _targets([args.path])
+    run = _settings(args, CommandLine(environment=args.env, cpus=args.cpus), root, None)
+    result = _lint(lint, root, run.lint)
+    view.render(result, sys.stdout, suggest=args.suggest, headroom=run.lint.headroom,
+                server_memory=run.server_memory_bytes, as_json=args.format == "json")
+    return EXIT_CLEAN
+
+
+def _settings(args, cli, root: Path, only_paths):
+    from pgconnlint import config
+    from pgconnlint.settings import resolve
+
+    if args.config is not None and not args.config.is_file():
+        raise UsageError(f"{args.config}: no such configuration file")
+    return resolve(config.load(args.config or config.find(root)), cli, root, only_paths)
+
+
+def _lint(lint, root: Path, options):
+    from pgconnlint.config import ConfigError
+    from pgconnlint.link import LinkError
+
+    try:
+        return lint(root, options)
+    except LinkError as error:
+        raise ConfigError(str(error)) from None
+
+
+def _targets(paths: list[Path]) -> list[tuple[Path, frozenset[str] | None]]:
+    """Directories are checked whole; files (pre-commit's arguments) select what to report from their repository."""
+    directories = [(path, None) for path in paths if path.is_dir()]
+    files = [path for path in paths if not path.is_dir()]
+    missing = [str(path) for path in files if not path.exists()]
+    if missing:
+        raise UsageError(f"{', '.join(missing)}: no such file or directory")
+    if not files:
+        return directories
+    root = _repository_root(Path.cwd())
+    relative = []
+    for path in files:
+        try:
+            relative.append(path.resolve().relative_to(root).as_posix())
+        except ValueError:
+            raise UsageError(f"{path}: outside the repository at {root}") from None
+    return [*directories, (root, frozenset(relative))]
+
+
+def _repository_root(start: Path) -> Path:
+    try:
+        top = subprocess.run(["git", "-C", str(start), "rev-parse", "--show-toplevel"],
+                             capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return start.resolve()
+    return Path(top.stdout.strip()).resolve() if top.returncode == 0 and top.stdout.strip() else start.resolve()
+
+
+def _replace_findings(result, findings):
+    from dataclasses import replace
+
+    return replace(result, findings=findings)
+
+
 def _render(result, args: argparse.Namespace, out) -> None:
     import importlib
 
     report = importlib.import_module(f"pgconnlint.report.{args.format}")
-    if args.format == "text":
-        report.render(result, out, color=False if args.no_color or args.output_file else None)
-    else:
+    if args.format != "text":
         report.render(result, out)
+        return
+    report.render(result, out, color=False if args.no_color or args.output_file else None, quiet=args.quiet)
+    if args.statistics:
+        counts = Counter((f.code, f.name) for f in result.findings)
+        for (code, name), count in sorted(counts.items()):
+            out.write(f"{count:>5}  {code}  {name}\n")
 
 
 def _explain(args: argparse.Namespace) -> int:
@@ -110,15 +208,8 @@ def _explain(args: argparse.Namespace) -> int:
     if args.format == "json":
         import json
 
-        meta = {
-            "code": rule.code,
-            "name": rule.name,
-            "severity": str(rule.severity),
-            "summary": rule.summary,
-            "inputs": list(rule.inputs),
-            "since": rule.since,
-            "aliases": list(rule.aliases),
-        }
+        meta = {"code": rule.code, "name": rule.name, "severity": str(rule.severity), "summary": rule.summary,
+                "inputs": list(rule.inputs), "since": rule.since, "aliases": list(rule.aliases)}
         print(json.dumps({**meta, "body": rule.body}, indent=2))
         return EXIT_CLEAN
     from rich.console import Console
@@ -157,11 +248,5 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _codes(text: str) -> frozenset[str]:
-    codes = set()
-    for item in filter(None, (part.strip() for part in text.split(","))):
-        rule = catalogue.lookup(item)
-        if rule is None:
-            raise argparse.ArgumentTypeError(f"unknown rule {item!r}")
-        codes.add(rule.code)
-    return frozenset(codes)
+def _list(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]

@@ -11,7 +11,7 @@ import json
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 
 from pgconnlint.expr import Arr, Environment, Expr, Obj, evaluate
@@ -26,6 +26,7 @@ from pgconnlint.model import (
     ParseProblem,
     Pm2App,
     ServerConfig,
+    Suppression,
     TypeOrmConfig,
     Unknown,
     cite,
@@ -106,6 +107,7 @@ class Facts:
     packages: list[PackageManifest] = field(default_factory=list)
     servers: list[ServerConfig] = field(default_factory=list)
     problems: list[ParseProblem] = field(default_factory=list)
+    suppressions: list[Suppression] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,13 +118,32 @@ class Project:
     groups: tuple[ProcessGroup, ...]
     servers: tuple[Server, ...]
     problems: tuple[ParseProblem, ...]
+    suppressions: tuple[Suppression, ...] = ()
 
     @property
     def production(self) -> bool:
         return self.environment.lower() in PRODUCTION_NAMES
 
 
-def link(facts: Facts, environment: str, cpus: int, cpus_given: bool) -> Project:
+@dataclass(frozen=True, slots=True)
+class LinkSettings:
+    """What the linker cannot read from the tree: the environment, the host, and declared deployment facts."""
+
+    environment: str = "production"
+    cpus: int = 1
+    cpus_given: bool = False
+    env: tuple[EnvBinding, ...] = ()  #: variables the deployment sets (configuration `env`), lowest precedence
+    processes: Mapping[str, Known] = field(default_factory=dict)  #: declared process count per group name
+    server: str | None = None  #: which postgresql.conf the apps use, when there are several
+    postgres_version: int | None = None
+
+
+class LinkError(Exception):
+    """Declared deployment facts that match nothing in the tree (a configuration error)."""
+
+
+def link(facts: Facts, settings: LinkSettings = LinkSettings()) -> Project:
+    environment, cpus = settings.environment, settings.cpus
     packages = {manifest.directory: manifest for manifest in facts.packages}
     env_files = {file.path: file for file in facts.env_files}
     configs_by_package: dict[str, list[TypeOrmConfig]] = {}
@@ -131,27 +152,42 @@ def link(facts: Facts, environment: str, cpus: int, cpus_given: bool) -> Project
 
     groups, run_packages = [], set()
     for app in facts.pm2:
-        group, package = _pm2_group(app, packages, env_files, configs_by_package, environment, cpus)
+        group, package = _pm2_group(app, packages, env_files, configs_by_package, settings)
         run_packages.add(package)
         groups.append(group)
     for package, configs in sorted(configs_by_package.items()):
         if package in run_packages:
             continue
-        env = _environment(package, env_files, environment, ())
+        env = _environment(package, env_files, settings, ())
         connections = _connections(configs, env, packages.get(package))
         if connections:
             where = packages[package].path if package in packages else connections[0].config.location.path
             processes = Default(1, Location(where, 1), "no process manager runs it in this repository: counted as 1")
             name = packages[package].name if package in packages and packages[package].name else (package or ".")
             groups.append(ProcessGroup(name, connections[0].config.location, processes, "", False, connections, env))
-    return Project(environment, cpus, cpus_given, tuple(groups), _servers(facts.servers), tuple(facts.problems))
+    groups = _declared_processes(groups, settings.processes)
+    servers = _servers(facts.servers, settings)
+    return Project(
+        environment, cpus, settings.cpus_given, tuple(groups), servers, tuple(facts.problems), tuple(facts.suppressions)
+    )
+
+
+def _declared_processes(groups: list[ProcessGroup], declared: Mapping[str, Known]) -> list[ProcessGroup]:
+    unknown = sorted(set(declared) - {group.name for group in groups})
+    if unknown:
+        names = ", ".join(sorted({group.name for group in groups})) or "none"
+        raise LinkError(f"`processes` names {', '.join(map(repr, unknown))}, but the process groups found are: {names}")
+    return [
+        replace(group, processes=declared[group.name], cpu_dependent=False) if group.name in declared else group
+        for group in groups
+    ]
 
 
 # --- process groups ---------------------------------------------------------------------------------
 
 
-def _pm2_group(app, packages, env_files, configs_by_package, environment, cpus) -> tuple[ProcessGroup, str]:
-    options = app.options
+def _pm2_group(app, packages, env_files, configs_by_package, settings: LinkSettings) -> tuple[ProcessGroup, str]:
+    options, environment = app.options, settings.environment
     no_env: Environment = {}
     ecosystem_dir = PurePosixPath(app.file).parent
     name = _string(evaluate(options.get("name"), no_env)) or _string(evaluate(options.get("script"), no_env)) or "app"
@@ -161,14 +197,14 @@ def _pm2_group(app, packages, env_files, configs_by_package, environment, cpus) 
     launched = base if script in ("", "npm", "yarn", "pnpm", "bun") else _normalise(base / script).parent
     package = _package_of(str(launched / "x"), packages)
 
-    processes, cpu_dependent = _instances(options, cpus)
+    processes, cpu_dependent = _instances(options, settings.cpus)
     exec_mode = _string(evaluate(options.get("exec_mode"), no_env))
     if not exec_mode:  # pm2: cluster when `instances` is set and the interpreter is node, else fork
         exec_mode = "cluster" if "instances" in options.entries else "fork"
     exec_mode = exec_mode.replace("_mode", "")
     blocks = [_env_block(options.get("env"), f"env of pm2 app {name}")]
     blocks.append(_env_block(options.get(f"env_{environment}"), f"env_{environment} of pm2 app {name}"))
-    env = _environment(package, env_files, environment, blocks)
+    env = _environment(package, env_files, settings, blocks)
     connections = _connections(configs_by_package.get(package, []), env, packages.get(package))
     anchor = options.key_location("instances") if "instances" in options.entries else app.location
     group = ProcessGroup(name, anchor, processes, f"pm2 {exec_mode} mode", cpu_dependent, connections, env)
@@ -207,9 +243,11 @@ def _env_block(expr: Expr | None, source: str) -> list[EnvBinding]:
     return bindings
 
 
-def _environment(package: str, env_files: dict[str, EnvFile], environment: str, blocks) -> dict[str, EnvBinding]:
-    """Lowest to highest: .env, .env.<environment> (dotenv never overrides a set variable), pm2 env, env_<name>."""
-    env: dict[str, EnvBinding] = {}
+def _environment(package: str, env_files: dict[str, EnvFile], settings: LinkSettings, blocks) -> dict[str, EnvBinding]:
+    """Lowest to highest: configuration `env`, .env, .env.<environment> (dotenv never overrides a set variable),
+    pm2 env, env_<name>."""
+    environment = settings.environment
+    env: dict[str, EnvBinding] = {binding.name: binding for binding in settings.env}
     prefix = f"{package}/" if package else ""
     for name in (f"{prefix}.env", f"{prefix}.env.{environment}"):
         if name in env_files:
@@ -362,29 +400,38 @@ def _typeorm_version(package: PackageManifest | None) -> tuple[int, ...] | None:
 # --- servers ----------------------------------------------------------------------------------------
 
 
-def _servers(configs: list[ServerConfig]) -> tuple[Server, ...]:
+def _servers(configs: list[ServerConfig], settings: LinkSettings) -> tuple[Server, ...]:
     if not configs:
         nowhere = Location("postgresql.conf", 1)
         why = "PostgreSQL default; no postgresql.conf in the repository"
+        default = Default(0, nowhere, why)
         return (
             Server(
                 "PostgreSQL defaults",
                 nowhere,
                 Default(100, nowhere, why),
                 Default(3, nowhere, why),
-                Default(0, nowhere, why),
+                default,
                 assumed=True,
             ),
         )
+    ordered = sorted(configs, key=lambda c: (c.name != settings.server, c.name.count("/"), c.name))
+    if settings.server is not None and ordered[0].name != settings.server:
+        found = ", ".join(c.name for c in configs)
+        raise LinkError(f"`server` is {settings.server!r}, but the postgresql.conf files found are: {found}")
     servers = []
-    for config in sorted(configs, key=lambda c: (c.name.count("/"), c.name)):
+    for config in ordered:
+        reserved = _setting(config, "reserved_connections", 0)
+        if settings.postgres_version is not None and settings.postgres_version < 16:
+            why = f"reserved_connections exists from PostgreSQL 16; the target is {settings.postgres_version}"
+            reserved = Default(0, config.location, why)
         servers.append(
             Server(
                 config.name,
                 config.location,
                 _setting(config, "max_connections", 100),
                 _setting(config, "superuser_reserved_connections", 3),
-                _setting(config, "reserved_connections", 0),
+                reserved,
                 assumed=False,
             )
         )

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from pgconnlint import catalogue
+from pgconnlint import catalogue, suppressions
 from pgconnlint.budget import Budget, budgets
 from pgconnlint.checks import CHECKS
 from pgconnlint.checks.options import CheckOptions
 from pgconnlint.discover import DEFAULT_EXCLUDES, Candidate, discover, read_text
+from pgconnlint.filter import FilterOptions, apply_filters
 from pgconnlint.findings import Finding
-from pgconnlint.link import Facts, Project, link
-from pgconnlint.model import Location, ParseProblem
+from pgconnlint.link import Facts, LinkSettings, Project, link
+from pgconnlint.model import EnvBinding, Known, Location, ParseProblem, Severity
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +27,13 @@ class LintOptions:
     ignore: frozenset[str] = frozenset()
     headroom: float = 0.8
     excludes: tuple[str, ...] = DEFAULT_EXCLUDES
+    severity: Mapping[str, Severity] = field(default_factory=dict)  #: code -> level, over the catalogue's
+    env: tuple[EnvBinding, ...] = ()
+    processes: Mapping[str, Known] = field(default_factory=dict)
+    server: str | None = None
+    postgres_version: int | None = None
+    per_file_ignores: tuple[tuple[str, frozenset[str]], ...] = ()
+    only_paths: frozenset[str] | None = None  #: pre-commit: report only what concerns these files
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,22 +49,42 @@ def lint(root: Path, options: LintOptions = LintOptions()) -> Result:
     root = root.resolve()
     candidates = discover(root, options.excludes)
     facts = extract_all(root, candidates)
-    cpus = options.cpus or os.cpu_count() or 1
-    project = link(facts, options.environment, cpus, cpus_given=options.cpus is not None)
+    settings = LinkSettings(
+        environment=options.environment,
+        cpus=options.cpus or os.cpu_count() or 1,
+        cpus_given=options.cpus is not None,
+        env=options.env,
+        processes=options.processes,
+        server=options.server,
+        postgres_version=options.postgres_version,
+    )
+    project = link(facts, settings)
     findings = run_checks(project, options)
+    selected = None if options.select is None else frozenset(options.select - options.ignore)
+    if selected is None and options.ignore:
+        selected = frozenset(catalogue.load()) - options.ignore
+    filter_options = FilterOptions(
+        per_file_ignores=options.per_file_ignores,
+        only_paths=options.only_paths,
+        selected=selected,
+        unused_severity=options.severity.get("PGC004"),
+    )
+    findings = apply_filters(findings, project.suppressions, filter_options)
     return Result(root, findings, project, budgets(project), len(candidates))
 
 
 def run_checks(project: Project, options: LintOptions) -> list[Finding]:
     rules = catalogue.load()
-    check_options = CheckOptions(headroom=options.headroom)
+    names = frozenset(code for rule in rules.values() for code in (rule.code, rule.name, *rule.aliases))
+    check_options = CheckOptions(headroom=options.headroom, rule_names=names)
     found: dict[tuple, Finding] = {}
     for code, check in CHECKS:
         if (options.select is not None and code not in options.select) or code in options.ignore:
             continue
         rule = rules[code]
+        severity = options.severity.get(code, rule.severity)
         for item in check(project, check_options):
-            item = dataclasses.replace(item, severity=rule.severity, name=rule.name)
+            item = dataclasses.replace(item, severity=severity, name=rule.name)
             # One config run by two apps is one problem in one place: keep the first report.
             found.setdefault((item.code, item.location), item)
     return sorted(found.values(), key=lambda f: f.sort_key)
@@ -78,6 +106,7 @@ def _text_extractor(function: Callable, store: Callable[[Facts], list], many: bo
         if isinstance(text, ParseProblem):
             facts.problems.append(text)
             return
+        facts.suppressions.extend(suppressions.scan(path, text))
         found, problems = function(path, text)
         facts.problems.extend(problems)
         if found is None:
@@ -94,6 +123,9 @@ def _pgconf(root: Path, path: str, facts: Facts) -> None:
     server, problems = pgconf.extract(root, path)
     facts.servers.append(server)
     facts.problems.extend(problems)
+    text = read_text(root, path)
+    if isinstance(text, str):
+        facts.suppressions.extend(suppressions.scan(path, text))
 
 
 def _lazy(module: str, function: str) -> Callable:

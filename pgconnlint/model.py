@@ -182,3 +182,11 @@ class Pm2App:
     @property
     def location(self) -> Location:
         return self.options.location
+
+
+@dataclass(frozen=True, slots=True)
+class Suppression:
+    """An inline `# pgconnlint: ignore[CODE, …]` / `// pgconnlint: ignore[…]`; covers its own line and the next."""
+
+    location: Location
+    rules: tuple[str, ...]  #: as written: codes or names; empty for a bare `ignore`

@@ -91,7 +91,7 @@ def test_output_file(story, tmp_path):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["check", "/nonexistent/path"], "not a directory"),
+        (["check", "/nonexistent/path"], "no such file or directory"),
         (["check", ".", "--select", "PGC999"], "unknown rule 'PGC999'"),
         (["check", ".", "--cpus", "0"], "must be at least 1"),
         (["check", ".", "--format", "xml"], "invalid choice"),

@@ -13,6 +13,7 @@ from pgconnlint.checks import (
     instances_depend_on_cpu_count,
     pool_size_unknown,
     schema_change_on_every_instance,
+    suppression_invalid,
     typeorm_drop_schema,
     typeorm_synchronize_in_production,
 )
@@ -20,11 +21,15 @@ from pgconnlint.checks.options import CheckOptions
 from pgconnlint.findings import Finding
 from pgconnlint.link import Project
 
+# Reported by the filter stage rather than by a check, because they depend on the other findings.
+FILTER_RULES = ("PGC004",)
+
 Check = Callable[[Project, CheckOptions], Iterator[Finding]]
 
 CHECKS: tuple[tuple[str, Check], ...] = (
     ("PGC001", input_unparseable.check),
     ("PGC002", input_skipped.check),
+    ("PGC003", suppression_invalid.check),
     ("PGC101", connection_budget_exceeded.check),
     ("PGC102", connection_budget_near_limit.check),
     ("PGC110", pool_size_unknown.check),

@@ -8,3 +8,4 @@ from dataclasses import dataclass
 @dataclass(frozen=True, slots=True)
 class CheckOptions:
     headroom: float = 0.8  #: warn when the concurrent total is above this share of the usable slots
+    rule_names: frozenset[str] = frozenset()  #: every code and name in the catalogue, for suppressions

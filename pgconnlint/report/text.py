@@ -12,7 +12,9 @@ from pgconnlint.model import Severity
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
 
-def render(result: Result, out: TextIO, color: bool | None = None, show_source: bool | None = None) -> None:
+def render(
+    result: Result, out: TextIO, color: bool | None = None, show_source: bool | None = None, quiet: bool = False
+) -> None:
     from rich.console import Console
     from rich.markup import escape
 
@@ -28,7 +30,8 @@ def render(result: Result, out: TextIO, color: bool | None = None, show_source: 
             console.print(f"    {escape(note)}", style="dim")
         if f.help:
             console.print(f"    [green]help[/]: {escape(f.help)}")
-    _print_summary(console, result)
+    if not quiet:
+        _print_summary(console, result)
 
 
 def _print_source(console, result: Result, location, cache: dict[str, list[str]]) -> None:

@@ -1,0 +1,67 @@
+"""Baselines: record today's findings so that only new ones fail.
+
+An entry matches on code, path and a fingerprint of the finding's source line (its stripped text,
+plus how many identical lines with the same code came before it in the file): editing lines above a
+finding moves it without changing its fingerprint, and editing the line itself makes it new.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from pathlib import Path
+
+from pgconnlint.discover import read_text
+from pgconnlint.findings import Finding
+
+VERSION = 1
+
+
+class BaselineError(Exception):
+    pass
+
+
+def fingerprints(findings: list[Finding], root: Path) -> list[str]:
+    lines: dict[str, list[str]] = {}
+    seen: Counter = Counter()
+    result = []
+    for finding in findings:
+        path = finding.location.path
+        if path not in lines:
+            text = read_text(root, path)
+            lines[path] = text.split("\n") if isinstance(text, str) else []
+        source = lines[path]
+        line = source[finding.location.line - 1].strip() if 0 < finding.location.line <= len(source) else ""
+        key = (finding.code, path, line)
+        seen[key] += 1
+        digest = hashlib.sha256("\0".join([*key, str(seen[key])]).encode()).hexdigest()
+        result.append(digest[:32])
+    return result
+
+
+def write(findings: list[Finding], root: Path, target: Path) -> None:
+    entries = [
+        {"code": f.code, "path": f.location.path, "line": f.location.line, "fingerprint": fp, "message": f.message}
+        for f, fp in zip(findings, fingerprints(findings, root))
+    ]
+    target.write_text(json.dumps({"version": VERSION, "findings": entries}, indent=2) + "\n", encoding="utf-8")
+
+
+def subtract(findings: list[Finding], root: Path, source: Path) -> list[Finding]:
+    """The findings the baseline does not record; each entry absorbs one finding."""
+    try:
+        data = json.loads(source.read_text(encoding="utf-8"))
+        recorded = Counter((e["code"], e["path"], e["fingerprint"]) for e in data["findings"])
+    except OSError as error:
+        raise BaselineError(f"{source}: cannot read baseline: {error.strerror or error}") from None
+    except (ValueError, KeyError, TypeError) as error:
+        raise BaselineError(f"{source}: not a pgconnlint baseline ({error})") from None
+    new = []
+    for finding, fingerprint in zip(findings, fingerprints(findings, root)):
+        key = (finding.code, finding.location.path, fingerprint)
+        if recorded[key] > 0:
+            recorded[key] -= 1
+        else:
+            new.append(finding)
+    return new

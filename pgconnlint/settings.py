@@ -1,0 +1,102 @@
+"""The resolved settings of one run: command line over configuration file over defaults."""
+
+from __future__ import annotations
+
+import difflib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+from pgconnlint import catalogue
+from pgconnlint.config import Config, ConfigError, parse_memory
+from pgconnlint.discover import DEFAULT_EXCLUDES
+from pgconnlint.lint import LintOptions
+from pgconnlint.model import EnvBinding, Known, Location, Severity
+
+
+@dataclass(frozen=True, slots=True)
+class CommandLine:
+    """The `check` options a user may pass; None means "not given", so the configuration applies."""
+
+    select: list[str] | None = None
+    extend_select: list[str] | None = None
+    ignore: list[str] | None = None
+    environment: str | None = None
+    cpus: int | None = None
+    fail_on: str | None = None
+    exclude: list[str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RunSettings:
+    lint: LintOptions
+    fail_on: Severity
+    server_memory_bytes: int | None
+
+
+def resolve(config: Config, cli: CommandLine, root: Path, only_paths: frozenset[str] | None = None) -> RunSettings:
+    source = _describe(config.path, root)
+    select = _rules(cli.select, "--select") if cli.select is not None else _rules(config.get("select"), source)
+    extend = _rules(config.get("extend-select"), source) | _rules(cli.extend_select or [], "--extend-select")
+    if select is not None and extend:
+        select = select | extend
+    ignore = _rules(config.get("ignore"), source) | _rules(cli.ignore or [], "--ignore")
+    severity = {_rule(code, source): Severity.parse(level) for code, level in config.get("severity").items()}
+    per_file = tuple((glob, frozenset(_rules(codes, source))) for glob, codes in config.get("per-file-ignores").items())
+    memory = config.get("server-memory")
+    options = LintOptions(
+        environment=cli.environment or config.get("environment"),
+        cpus=cli.cpus or config.get("cpus"),
+        select=select,
+        ignore=frozenset(ignore),
+        headroom=float(config.get("headroom")),
+        excludes=(*DEFAULT_EXCLUDES, *config.get("exclude"), *(cli.exclude or [])),
+        severity=severity,
+        env=tuple(_env_bindings(config, source)),
+        processes={name: Known(count, _location(config, source, name), "declared in the configuration")
+                   for name, count in config.get("processes").items()},
+        server=config.get("server"),
+        postgres_version=config.get("postgres-version"),
+        per_file_ignores=per_file,
+        only_paths=only_paths,
+    )
+    fail_on = Severity.parse(cli.fail_on or config.get("fail-on"))
+    return RunSettings(options, fail_on, parse_memory(memory) if memory else None)
+
+
+def _rules(items: list[str] | None, source: str) -> frozenset[str] | None:
+    if items is None:
+        return None
+    return frozenset(_rule(item, source) for item in items)
+
+
+def _rule(item: str, source: str) -> str:
+    rule = catalogue.lookup(item)
+    if rule is not None:
+        return rule.code
+    known = [key for r in catalogue.load().values() for key in (r.code, r.name)]
+    close = difflib.get_close_matches(item, known, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else "; `pgconnlint rules` lists them"
+    raise ConfigError(f"{source}: unknown rule {item!r}{hint}")
+
+
+def _env_bindings(config: Config, source: str):
+    for name, value in config.get("env").items():
+        yield EnvBinding(name, value, _location(config, source, name), "the pgconnlint configuration")
+
+
+def _location(config: Config, source: str, key: str) -> Location:
+    return Location(source, config.line_of(key) if config.path else 1)
+
+
+def _describe(path: Path | None, root: Path) -> str:
+    if path is None:
+        return "the command line"
+    try:
+        return Path(os.path.relpath(path.resolve(), root.resolve())).as_posix()
+    except ValueError:
+        return str(path)
+
+
+
