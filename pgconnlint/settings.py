@@ -37,10 +37,15 @@ class RunSettings:
 
 def resolve(config: Config, cli: CommandLine, root: Path, only_paths: frozenset[str] | None = None) -> RunSettings:
     source = _describe(config.path, root)
-    select = _rules(cli.select, "--select") if cli.select is not None else _rules(config.get("select"), source)
-    extend = _rules(config.get("extend-select"), source) | _rules(cli.extend_select or [], "--extend-select")
-    if select is not None and extend:
-        select = select | extend
+    # --select replaces the file's selection, extensions included; --extend-select adds to either.
+    if cli.select is not None:
+        select = _rules(cli.select, "--select")
+    else:
+        select = _rules(config.get("select"), source)
+        if select is not None:
+            select |= _rules(config.get("extend-select"), source)
+    if select is not None:
+        select |= _rules(cli.extend_select or [], "--extend-select")
     ignore = _rules(config.get("ignore"), source) | _rules(cli.ignore or [], "--ignore")
     severity = {_rule(code, source): Severity.parse(level) for code, level in config.get("severity").items()}
     per_file = tuple((glob, frozenset(_rules(codes, source))) for glob, codes in config.get("per-file-ignores").items())

@@ -1,3 +1,3 @@
 """One module per output format, each with `render(result, out, …)`."""
 
-FORMATS = ("text", "json")
+FORMATS = ("text", "json", "sarif", "github", "gitlab")

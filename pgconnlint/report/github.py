@@ -48,15 +48,16 @@ def annotation(f: Finding, path: str) -> str:
 
 def summary(result: Result) -> str:
     findings = result.findings
+    checked = f"{result.files} configuration file{'s' if result.files != 1 else ''}"
     if not findings:
-        return f"pgconnlint: no findings in {result.files} configuration files"
+        return f"pgconnlint: no findings in {checked}"
     counts = ", ".join(
         f"{n} {COMMANDS[level]}{'s' if n != 1 else ''}"
         for level in reversed(Severity)
         if (n := sum(f.severity == level for f in findings))
     )
     plural = "s" if len(findings) != 1 else ""
-    return f"pgconnlint: {len(findings)} finding{plural} ({counts}) in {result.files} configuration files"
+    return f"pgconnlint: {len(findings)} finding{plural} ({counts}) in {checked}"
 
 
 def escape_data(text: str) -> str:

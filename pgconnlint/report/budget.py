@@ -1,0 +1,91 @@
+"""`pgconnlint budget`: each server's budget as a table, term by term, with where each number came from."""
+
+from __future__ import annotations
+
+import json
+from typing import TextIO
+
+from pgconnlint.lint import Result
+from pgconnlint.model import cite
+from pgconnlint.suggest import Suggestion, suggest
+
+
+def render(result: Result, out: TextIO, suggest: bool, headroom: float, server_memory: int | None, as_json: bool) -> None:
+    if as_json:
+        json.dump({"servers": [_server_data(b, headroom, suggest) for b in result.budgets]}, out, indent=2)
+        out.write("\n")
+        return
+    from rich.console import Console
+
+    console = Console(file=out, highlight=False, soft_wrap=False, width=None if out.isatty() else 160)
+    for budget in result.budgets:
+        _print_budget(console, budget)
+        if suggest:
+            _print_suggestion(console, budget, _suggest(budget, headroom), headroom, server_memory)
+
+
+def _suggest(budget, headroom: float) -> Suggestion:
+    return suggest(budget, headroom)
+
+
+def _print_budget(console, budget) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    server = budget.server
+    title = "PostgreSQL defaults (no postgresql.conf found)" if server.assumed else server.name
+    table = Table(title=f"Connection budget of {title}", title_justify="left", show_footer=True)
+    table.add_column("process group", footer="total")
+    table.add_column("processes")
+    table.add_column("pool")
+    table.add_column("pool max")
+    table.add_column("connections", justify="right", footer=f"{budget.total}{' + unknown' if budget.unknown_terms else ''}")
+    for term in budget.terms:
+        cells = (term.group.name, cite(term.group.processes), term.pool.label, cite(term.pool.max))
+        table.add_row(*(Text(cell) for cell in cells), "?" if term.product is None else str(term.product))
+    console.print(table)
+    share = f" ({round(100 * budget.total / server.usable)}%)" if server.usable > 0 else ""
+    console.print(Text(f"usable slots: {server.usable} = {server.formula}; total {budget.total}{share}\n"))
+
+
+def _print_suggestion(console, budget, suggestion: Suggestion, headroom: float, server_memory: int | None) -> None:
+    from rich.markup import escape
+
+    server = budget.server
+    console.print(f"[bold]Suggestion[/] (headroom {headroom:.0%}: at most {suggestion.target} of {server.usable}):")
+    for change in suggestion.changes:
+        verb = "keep" if change.suggested == change.current else "set"
+        console.print(escape(f"  {verb} pool max {change.suggested} (now {change.current}) for {change.pool}"
+                             f" at {change.location.short}: {change.instances} pool instances × {change.suggested}"
+                             f" = {change.instances * change.suggested}"))
+    if not suggestion.fits:
+        console.print(f"  even one connection per pool needs {suggestion.total_after}: fewer processes or a pooler")
+    else:
+        console.print(f"  total after: {suggestion.total_after} of {server.usable} usable slots")
+    if suggestion.unknown_terms:
+        console.print(f"  {suggestion.unknown_terms} pool(s) of unknown size are not included")
+    line = f"  or keep the pools and set max_connections = {suggestion.max_connections_needed} (restart required)"
+    if server_memory:
+        work_mem = 4 * 1024 * 1024  # PostgreSQL's default work_mem; each sort or hash of a query may use it
+        cost = suggestion.max_connections_needed * work_mem
+        line += (f"; at one 4MB work_mem sort each, {suggestion.max_connections_needed} connections use"
+                 f" {cost // 1024**2}MB of the declared {server_memory // 1024**2}MB")
+    console.print(line + "\n")
+
+
+def _server_data(budget, headroom: float, with_suggestion: bool) -> dict:
+    data = {"name": budget.server.name, "assumed": budget.server.assumed, **budget.as_data()}
+    if with_suggestion:
+        suggestion = _suggest(budget, headroom)
+        data["suggestion"] = {
+            "target": suggestion.target,
+            "fits": suggestion.fits,
+            "total_after": suggestion.total_after,
+            "max_connections_needed": suggestion.max_connections_needed,
+            "pools": [
+                {"pool": c.pool, "path": c.location.path, "line": c.location.line, "instances": c.instances,
+                 "current": c.current, "suggested": c.suggested}
+                for c in suggestion.changes
+            ],
+        }
+    return data
