@@ -33,18 +33,29 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     check = commands.add_parser("check", help="check a repository (default: the current directory)")
-    check.add_argument("paths", nargs="*", type=Path, default=[Path(".")], metavar="PATH",
-                       help="directories to check, or files: then the repository around them is checked and only"
-                       " findings that concern those files are reported (what pre-commit passes)")
+    check.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        default=[Path(".")],
+        metavar="PATH",
+        help="directories to check, or files: then the repository around them is checked and only"
+        " findings that concern those files are reported (what pre-commit passes)",
+    )
     _add_model_options(check)
     check.add_argument("--format", choices=FORMATS, default="text")
     check.add_argument("--output-file", type=Path, metavar="FILE", help="write the report here instead of stdout")
-    check.add_argument("--select", type=_list, metavar="RULES", help="only these rules (codes or names, comma-separated)")
+    check.add_argument(
+        "--select", type=_list, metavar="RULES", help="only these rules (codes or names, comma-separated)"
+    )
     check.add_argument("--extend-select", type=_list, metavar="RULES", help="rules added to the selection")
     check.add_argument("--ignore", type=_list, metavar="RULES", help="rules never reported")
     check.add_argument("--exclude", type=_list, metavar="GLOBS", help="paths to skip, added to the defaults")
-    check.add_argument("--fail-on", choices=("error", "warning", "info"),
-                       help="lowest severity that makes the exit status 1 (default: warning)")
+    check.add_argument(
+        "--fail-on",
+        choices=("error", "warning", "info"),
+        help="lowest severity that makes the exit status 1 (default: warning)",
+    )
     check.add_argument("--baseline", type=Path, metavar="FILE", help="report only findings not recorded in FILE")
     check.add_argument("--write-baseline", type=Path, metavar="FILE", help="record today's findings in FILE, exit 0")
     check.add_argument("--no-color", action="store_true", help="never colour the text output")
@@ -129,8 +140,14 @@ def _budget(args: argparse.Namespace) -> int:
     [(root, _)] = _targets([args.path])
     run = _settings(args, CommandLine(environment=args.env, cpus=args.cpus), root, None)
     result = _lint(lint, root, run.lint)
-    view.render(result, sys.stdout, suggest=args.suggest, headroom=run.lint.headroom,
-                server_memory=run.server_memory_bytes, as_json=args.format == "json")
+    view.render(
+        result,
+        sys.stdout,
+        suggest=args.suggest,
+        headroom=run.lint.headroom,
+        server_memory=run.server_memory_bytes,
+        as_json=args.format == "json",
+    )
     return EXIT_CLEAN
 
 
@@ -174,8 +191,9 @@ def _targets(paths: list[Path]) -> list[tuple[Path, frozenset[str] | None]]:
 
 def _repository_root(start: Path) -> Path:
     try:
-        top = subprocess.run(["git", "-C", str(start), "rev-parse", "--show-toplevel"],
-                             capture_output=True, text=True, timeout=30)
+        top = subprocess.run(
+            ["git", "-C", str(start), "rev-parse", "--show-toplevel"], capture_output=True, text=True, timeout=30
+        )
     except (OSError, subprocess.SubprocessError):
         return start.resolve()
     return Path(top.stdout.strip()).resolve() if top.returncode == 0 and top.stdout.strip() else start.resolve()
@@ -208,8 +226,15 @@ def _explain(args: argparse.Namespace) -> int:
     if args.format == "json":
         import json
 
-        meta = {"code": rule.code, "name": rule.name, "severity": str(rule.severity), "summary": rule.summary,
-                "inputs": list(rule.inputs), "since": rule.since, "aliases": list(rule.aliases)}
+        meta = {
+            "code": rule.code,
+            "name": rule.name,
+            "severity": str(rule.severity),
+            "summary": rule.summary,
+            "inputs": list(rule.inputs),
+            "since": rule.since,
+            "aliases": list(rule.aliases),
+        }
         print(json.dumps({**meta, "body": rule.body}, indent=2))
         return EXIT_CLEAN
     from rich.console import Console

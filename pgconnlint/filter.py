@@ -22,7 +22,9 @@ class FilterOptions:
     unused_severity: Severity | None = None
 
 
-def apply_filters(findings: list[Finding], suppressions: Iterable[Suppression], options: FilterOptions) -> list[Finding]:
+def apply_filters(
+    findings: list[Finding], suppressions: Iterable[Suppression], options: FilterOptions
+) -> list[Finding]:
     kept = [f for f in findings if not _ignored_for_file(f, options.per_file_ignores)]
     kept, unused = _suppress(kept, list(suppressions))
     ran = options.selected

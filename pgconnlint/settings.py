@@ -7,7 +7,6 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-
 from pgconnlint import catalogue
 from pgconnlint.config import Config, ConfigError, parse_memory
 from pgconnlint.discover import DEFAULT_EXCLUDES
@@ -59,8 +58,10 @@ def resolve(config: Config, cli: CommandLine, root: Path, only_paths: frozenset[
         excludes=(*DEFAULT_EXCLUDES, *config.get("exclude"), *(cli.exclude or [])),
         severity=severity,
         env=tuple(_env_bindings(config, source)),
-        processes={name: Known(count, _location(config, source, name), "declared in the configuration")
-                   for name, count in config.get("processes").items()},
+        processes={
+            name: Known(count, _location(config, source, name), "declared in the configuration")
+            for name, count in config.get("processes").items()
+        },
         server=config.get("server"),
         postgres_version=config.get("postgres-version"),
         per_file_ignores=per_file,
@@ -102,6 +103,3 @@ def _describe(path: Path | None, root: Path) -> str:
         return Path(os.path.relpath(path.resolve(), root.resolve())).as_posix()
     except ValueError:
         return str(path)
-
-
-

@@ -69,7 +69,9 @@ def _shrink_until_fits(pools, sizes: dict[Location, int], target: int) -> None:
     """Flooring leaves the sum at or under the target except when pools hit the floor of 1; take one
     connection at a time from the pool that costs the most until it fits or nothing can shrink."""
     while sum(instances * sizes[location] for location, _, instances, _ in pools) > target:
-        shrinkable = [(instances * sizes[location], location) for location, _, instances, _ in pools if sizes[location] > 1]
+        shrinkable = [
+            (instances * sizes[location], location) for location, _, instances, _ in pools if sizes[location] > 1
+        ]
         if not shrinkable:
             return
         sizes[max(shrinkable)[1]] -= 1

@@ -19,7 +19,9 @@ STORY = {
 
 
 def run(*args: str, cwd=None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pgconnlint", *args], capture_output=True, text=True, cwd=cwd, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "pgconnlint", *args], capture_output=True, text=True, cwd=cwd, timeout=120
+    )
 
 
 def codes(root, *args: str) -> list[str]:
@@ -29,8 +31,14 @@ def codes(root, *args: str) -> list[str]:
 
 
 def test_found_upwards_in_order(tmp_path):
-    root = write_tree(tmp_path, {"a/b/c/.keep": "", "a/pyproject.toml": "[project]\nname='x'\n",
-                                 "pyproject.toml": "[tool.pgconnlint]\ncpus = 2\n"})
+    root = write_tree(
+        tmp_path,
+        {
+            "a/b/c/.keep": "",
+            "a/pyproject.toml": "[project]\nname='x'\n",
+            "pyproject.toml": "[tool.pgconnlint]\ncpus = 2\n",
+        },
+    )
     assert config.find(root / "a/b/c") == root / "pyproject.toml"  # a/pyproject.toml has no [tool.pgconnlint]
     (root / "a/b/.pgconnlint.toml").write_text("cpus = 3\n")
     assert config.find(root / "a/b/c") == root / "a/b/.pgconnlint.toml"
@@ -41,15 +49,27 @@ def test_found_upwards_in_order(tmp_path):
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("[tool.pgconnlint]\nselct = ['PGC101']\n", "pyproject.toml:2: unknown key 'selct' in [tool.pgconnlint] (did you mean 'select'?)"),
+        (
+            "[tool.pgconnlint]\nselct = ['PGC101']\n",
+            "pyproject.toml:2: unknown key 'selct' in [tool.pgconnlint] (did you mean 'select'?)",
+        ),
         ("[tool.pgconnlint]\ncpus = 'eight'\n", "pyproject.toml:2: cpus: expected a whole number from 1 to 4096"),
         ("[tool.pgconnlint]\nheadroom = 1.5\n", "headroom: expected a number above 0 and at most 1"),
-        ("[tool.pgconnlint]\nseverity = { PGC204 = 'fatal' }\n", "severity: 'PGC204': expected one of error, warning, info"),
+        (
+            "[tool.pgconnlint]\nseverity = { PGC204 = 'fatal' }\n",
+            "severity: 'PGC204': expected one of error, warning, info",
+        ),
         ("[tool.pgconnlint]\nselect = ['PGC1O1']\n", "pyproject.toml: unknown rule 'PGC1O1' (did you mean"),
         ("[tool.pgconnlint]\nserver-memory = 'lots'\n", "server-memory: expected a size such as '16GB'"),
         ("[tool.pgconnlint\n", "invalid TOML"),
-        ("[tool.pgconnlint]\nprocesses = { nope = 3 }\n", "`processes` names 'nope', but the process groups found are: api"),
-        ("[tool.pgconnlint]\nserver = 'other/postgresql.conf'\n", "`server` is 'other/postgresql.conf', but the postgresql.conf files found are: db/postgresql.conf"),
+        (
+            "[tool.pgconnlint]\nprocesses = { nope = 3 }\n",
+            "`processes` names 'nope', but the process groups found are: api",
+        ),
+        (
+            "[tool.pgconnlint]\nserver = 'other/postgresql.conf'\n",
+            "`server` is 'other/postgresql.conf', but the postgresql.conf files found are: db/postgresql.conf",
+        ),
     ],
 )
 def test_bad_configuration_exits_2_naming_file_line_and_key(tmp_path, text, message):
@@ -60,11 +80,17 @@ def test_bad_configuration_exits_2_naming_file_line_and_key(tmp_path, text, mess
 
 
 def test_select_ignore_severity_and_fail_on_from_the_file(tmp_path):
-    root = write_tree(tmp_path / "repo", {**STORY, "pgconnlint.toml": (
-        "ignore = ['typeorm-synchronize-in-production']\n"
-        "severity = { PGC204 = 'error', PGC203 = 'info' }\n"
-        "fail-on = 'error'\n"
-    )})
+    root = write_tree(
+        tmp_path / "repo",
+        {
+            **STORY,
+            "pgconnlint.toml": (
+                "ignore = ['typeorm-synchronize-in-production']\n"
+                "severity = { PGC204 = 'error', PGC203 = 'info' }\n"
+                "fail-on = 'error'\n"
+            ),
+        },
+    )
     document = json.loads(run("check", str(root), "--format", "json").stdout)
     severities = {f["code"]: f["severity"] for f in document["findings"]}
     assert severities == {"PGC101": "error", "PGC203": "info", "PGC204": "error"}
@@ -73,7 +99,9 @@ def test_select_ignore_severity_and_fail_on_from_the_file(tmp_path):
 
 
 def test_extend_select_and_cli_ignore_add_up(tmp_path):
-    root = write_tree(tmp_path / "repo", {**STORY, "pgconnlint.toml": "select = ['PGC101']\nextend-select = ['PGC204']\n"})
+    root = write_tree(
+        tmp_path / "repo", {**STORY, "pgconnlint.toml": "select = ['PGC101']\nextend-select = ['PGC204']\n"}
+    )
     assert codes(root) == ["PGC101", "PGC204"]
     assert codes(root, "--ignore", "PGC101") == ["PGC204"]
     assert codes(root, "--select", "PGC201") == ["PGC201"]
@@ -108,9 +136,13 @@ def test_postgres_version_before_16_has_no_reserved_connections(tmp_path):
 
 
 def test_exclude_and_per_file_ignores(tmp_path):
-    files = {**STORY, "legacy/ormconfig.json": '{"type": "postgres", "dropSchema": true}', "pgconnlint.toml": (
-        "exclude = ['legacy']\n[per-file-ignores]\n'ormconfig.json' = ['PGC204', 'typeorm-synchronize-in-production']\n"
-    )}
+    files = {
+        **STORY,
+        "legacy/ormconfig.json": '{"type": "postgres", "dropSchema": true}',
+        "pgconnlint.toml": (
+            "exclude = ['legacy']\n[per-file-ignores]\n'ormconfig.json' = ['PGC204', 'typeorm-synchronize-in-production']\n"
+        ),
+    }
     root = write_tree(tmp_path / "repo", files)
     assert codes(root) == ["PGC101", "PGC203"]
 

@@ -33,27 +33,35 @@ def test_commit_raising_instances_past_the_budget_is_refused(tmp_path, pre_commi
     head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "HEAD"], capture_output=True, text=True)
     if head.returncode != 0:
         pytest.skip("this checkout has no commit for pre-commit to clone")
-    root = write_tree(tmp_path / "app", {
-        ".pre-commit-config.yaml": (
-            f"repos:\n  - repo: {REPO}\n    rev: {head.stdout.strip()}\n"
-            "    hooks:\n      - id: pgconnlint\n        args: [--cpus, '4']\n"
-        ),
-        "ecosystem.config.js": PM2.format(instances=4),
-        "ormconfig.json": ORM,
-        "db/postgresql.conf": "max_connections = 100\n",
-        "README.md": "# app\n",
-    })
+    root = write_tree(
+        tmp_path / "app",
+        {
+            ".pre-commit-config.yaml": (
+                f"repos:\n  - repo: {REPO}\n    rev: {head.stdout.strip()}\n"
+                "    hooks:\n      - id: pgconnlint\n        args: [--cpus, '4']\n"
+            ),
+            "ecosystem.config.js": PM2.format(instances=4),
+            "ormconfig.json": ORM,
+            "db/postgresql.conf": "max_connections = 100\n",
+            "README.md": "# app\n",
+        },
+    )
     env = {**os.environ, "PRE_COMMIT_HOME": str(pre_commit_home)}
     assert git(root, "init", "-q").returncode == 0
-    installed = subprocess.run([sys.executable, "-m", "pre_commit", "install"], cwd=root, env=env,
-                               capture_output=True, text=True, timeout=600)
+    installed = subprocess.run(
+        [sys.executable, "-m", "pre_commit", "install"], cwd=root, env=env, capture_output=True, text=True, timeout=600
+    )
     assert installed.returncode == 0, installed.stderr
 
     def commit(message: str) -> subprocess.CompletedProcess:
         git(root, "add", "-A")
         return subprocess.run(
             ["git", "-c", "user.name=Test", "-c", "user.email=test@example.com", "commit", "-q", "-m", message],
-            cwd=root, env=env, capture_output=True, text=True, timeout=900,
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=900,
         )
 
     first = commit("4 instances × 5 = 20 of 97")
@@ -62,7 +70,8 @@ def test_commit_raising_instances_past_the_budget_is_refused(tmp_path, pre_commi
     (root / "ecosystem.config.js").write_text(PM2.format(instances=24))  # 24 × 5 = 120 > 97
     refused = commit("scale out")
     assert refused.returncode != 0
-    assert "PGC101" in refused.stdout and "up to 120 connections" in refused.stdout
+    output = refused.stdout + refused.stderr  # git passes the hook's output through on either stream
+    assert "PGC101" in output and "up to 120 connections" in output
 
     (root / "ecosystem.config.js").write_text(PM2.format(instances=4))
     (root / "README.md").write_text("# app\n\nNow with docs.\n")

@@ -56,7 +56,9 @@ def test_unused_suppression_is_info_and_only_for_rules_that_ran(lint_tree):
 
 
 def run(*args: str, cwd=None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pgconnlint", *args], capture_output=True, text=True, cwd=cwd, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "pgconnlint", *args], capture_output=True, text=True, cwd=cwd, timeout=120
+    )
 
 
 def test_baseline_hides_recorded_findings_and_survives_edits_above(tmp_path):
@@ -88,8 +90,14 @@ def test_unreadable_baseline_is_a_usage_error(tmp_path):
 
 
 def test_file_arguments_report_only_what_concerns_them(tmp_path):
-    root = write_tree(tmp_path / "repo", {"ecosystem.config.js": PM2, "ormconfig.js": ORM_JS.replace("  connectTimeoutMS: 5000,\n", ""),
-                                          "db/postgresql.conf": "max_connections = 100\n"})
+    root = write_tree(
+        tmp_path / "repo",
+        {
+            "ecosystem.config.js": PM2,
+            "ormconfig.js": ORM_JS.replace("  connectTimeoutMS: 5000,\n", ""),
+            "db/postgresql.conf": "max_connections = 100\n",
+        },
+    )
     subprocess.run(["git", "init", "-q", str(root)], check=True)
 
     def reported(*files: str) -> list[str]:

@@ -10,7 +10,9 @@ from pgconnlint.model import cite
 from pgconnlint.suggest import Suggestion, suggest
 
 
-def render(result: Result, out: TextIO, suggest: bool, headroom: float, server_memory: int | None, as_json: bool) -> None:
+def render(
+    result: Result, out: TextIO, suggest: bool, headroom: float, server_memory: int | None, as_json: bool
+) -> None:
     if as_json:
         json.dump({"servers": [_server_data(b, headroom, suggest) for b in result.budgets]}, out, indent=2)
         out.write("\n")
@@ -39,7 +41,9 @@ def _print_budget(console, budget) -> None:
     table.add_column("processes")
     table.add_column("pool")
     table.add_column("pool max")
-    table.add_column("connections", justify="right", footer=f"{budget.total}{' + unknown' if budget.unknown_terms else ''}")
+    table.add_column(
+        "connections", justify="right", footer=f"{budget.total}{' + unknown' if budget.unknown_terms else ''}"
+    )
     for term in budget.terms:
         cells = (term.group.name, cite(term.group.processes), term.pool.label, cite(term.pool.max))
         table.add_row(*(Text(cell) for cell in cells), "?" if term.product is None else str(term.product))
@@ -55,9 +59,13 @@ def _print_suggestion(console, budget, suggestion: Suggestion, headroom: float, 
     console.print(f"[bold]Suggestion[/] (headroom {headroom:.0%}: at most {suggestion.target} of {server.usable}):")
     for change in suggestion.changes:
         verb = "keep" if change.suggested == change.current else "set"
-        console.print(escape(f"  {verb} pool max {change.suggested} (now {change.current}) for {change.pool}"
-                             f" at {change.location.short}: {change.instances} pool instances × {change.suggested}"
-                             f" = {change.instances * change.suggested}"))
+        console.print(
+            escape(
+                f"  {verb} pool max {change.suggested} (now {change.current}) for {change.pool}"
+                f" at {change.location.short}: {change.instances} pool instances × {change.suggested}"
+                f" = {change.instances * change.suggested}"
+            )
+        )
     if not suggestion.fits:
         console.print(f"  even one connection per pool needs {suggestion.total_after}: fewer processes or a pooler")
     else:
@@ -68,8 +76,10 @@ def _print_suggestion(console, budget, suggestion: Suggestion, headroom: float, 
     if server_memory:
         work_mem = 4 * 1024 * 1024  # PostgreSQL's default work_mem; each sort or hash of a query may use it
         cost = suggestion.max_connections_needed * work_mem
-        line += (f"; at one 4MB work_mem sort each, {suggestion.max_connections_needed} connections use"
-                 f" {cost // 1024**2}MB of the declared {server_memory // 1024**2}MB")
+        line += (
+            f"; at one 4MB work_mem sort each, {suggestion.max_connections_needed} connections use"
+            f" {cost // 1024**2}MB of the declared {server_memory // 1024**2}MB"
+        )
     console.print(line + "\n")
 
 
@@ -83,8 +93,14 @@ def _server_data(budget, headroom: float, with_suggestion: bool) -> dict:
             "total_after": suggestion.total_after,
             "max_connections_needed": suggestion.max_connections_needed,
             "pools": [
-                {"pool": c.pool, "path": c.location.path, "line": c.location.line, "instances": c.instances,
-                 "current": c.current, "suggested": c.suggested}
+                {
+                    "pool": c.pool,
+                    "path": c.location.path,
+                    "line": c.location.line,
+                    "instances": c.instances,
+                    "current": c.current,
+                    "suggested": c.suggested,
+                }
                 for c in suggestion.changes
             ],
         }

@@ -202,7 +202,7 @@ def test_auto_conf_and_reserved_connections_count(lint_tree):
 
 def test_near_limit_warns_above_the_headroom_only(lint_tree):
     def codes(max_):
-        orm = '{"type": "postgres", "connectTimeoutMS": 1, "extra": {"max": ' + str(max_) + '}}'
+        orm = '{"type": "postgres", "connectTimeoutMS": 1, "extra": {"max": ' + str(max_) + "}}"
         return {f.code for f in lint_tree({"ecosystem.config.js": pm2("12"), "ormconfig.json": orm}).findings}
 
     assert "PGC102" in codes(8) and "PGC101" not in codes(8)  # 96 of 97
