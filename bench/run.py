@@ -37,8 +37,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent  # pgconnlint is importable from here
 NODE_MODULES_FILES = 2_000
 # (package, ormconfig extra.max or data-source poolSize, pm2 app name or None); 4 instances per pm2 app.
-CONFIGS = [("pkg-003", "orm", 10, "orders-api"), ("pkg-007", "orm", 15, "billing-worker"),
-           ("pkg-009", "orm", 20, None), ("pkg-004", "ds", 8, "search-api"), ("pkg-008", "ds", 8, None)]
+CONFIGS = [
+    ("pkg-003", "orm", 10, "orders-api"),
+    ("pkg-007", "orm", 15, "billing-worker"),
+    ("pkg-009", "orm", 20, None),
+    ("pkg-004", "ds", 8, "search-api"),
+    ("pkg-008", "ds", 8, None),
+]
 EXPECTED_TOTAL = 4 * 10 + 4 * 15 + 20 + 4 * 8 + 8  # = 160, against 200 - 3 reserved = 197 usable
 GIT_MARKERS = "DataSource|TypeOrmModule|createConnection"
 CONFIG_NAME = re.compile(r"(^|/)(ormconfig\.[^/]*|ecosystem[^/]*|postgresql\.conf|\.env[^/]*|package\.json)$")
@@ -57,8 +62,10 @@ def ts_module(rng: random.Random, name: str) -> str:
     module = rng.choice(["react", "zod", "@nestjs/common"])
     body = [f'import {{ {rng.choice(["useState", "useMemo", "z", "Logger"])} }} from "{module}";\n']
     for i in range(rng.randint(1, 25)):
-        body.append(f"export function {name}{i}(input: number, label = \"{name}-{i}\"): string {{\n"
-                    f"  const scaled = input * {rng.randint(2, 999)};\n  return `${{label}}:${{scaled}}`;\n}}\n\n")
+        body.append(
+            f'export function {name}{i}(input: number, label = "{name}-{i}"): string {{\n'
+            f"  const scaled = input * {rng.randint(2, 999)};\n  return `${{label}}:${{scaled}}`;\n}}\n\n"
+        )
     return "".join(body)
 
 
@@ -98,25 +105,39 @@ def write_filler(root: Path, rng: random.Random, count: int, packages: int) -> N
 
 
 def write_configs(root: Path) -> list[str]:
-    written = {".gitignore": "node_modules/\ndist/\n", ".env": "LOG_LEVEL=info\n",
-               "db/postgresql.conf": "# tuned for the 8 GB primary\nlisten_addresses = '*'\nmax_connections = 200\n"
-                                     "shared_buffers = 2GB\nwork_mem = 16MB\n"}
+    written = {
+        ".gitignore": "node_modules/\ndist/\n",
+        ".env": "LOG_LEVEL=info\n",
+        "db/postgresql.conf": "# tuned for the 8 GB primary\nlisten_addresses = '*'\nmax_connections = 200\n"
+        "shared_buffers = 2GB\nwork_mem = 16MB\n",
+    }
     apps = []
     for pkg, kind, size, app in CONFIGS:
         base = f"packages/{pkg}"
         written[f"{base}/.env"] = "DB_HOST=db.internal\nDB_PORT=5432\n"
         written[f"{base}/.env.example"] = "DB_HOST=\nDB_PASSWORD=\n"
         if kind == "orm":
-            written[f"{base}/ormconfig.json"] = json.dumps({"type": "postgres", "host": "db.internal", "port": 5432,
-                "database": "app", "connectTimeoutMS": 5000, "extra": {"max": size}}, indent=2)
+            written[f"{base}/ormconfig.json"] = json.dumps(
+                {
+                    "type": "postgres",
+                    "host": "db.internal",
+                    "port": 5432,
+                    "database": "app",
+                    "connectTimeoutMS": 5000,
+                    "extra": {"max": size},
+                },
+                indent=2,
+            )
         else:
             written[f"{base}/src/data-source.ts"] = (
                 'import { DataSource } from "typeorm";\n\nexport const AppDataSource = new DataSource({\n'
                 '  type: "postgres",\n  host: process.env.DB_HOST,\n  connectTimeoutMS: 5000,\n'
-                f"  poolSize: {size},\n}});\n")
+                f"  poolSize: {size},\n}});\n"
+            )
         if app:
-            apps.append(f'    {{ name: "{app}", cwd: "{base}", script: "dist/main.js",'
-                        ' instances: 4, exec_mode: "cluster" },\n')
+            apps.append(
+                f'    {{ name: "{app}", cwd: "{base}", script: "dist/main.js", instances: 4, exec_mode: "cluster" }},\n'
+            )
     written["ecosystem.config.js"] = "module.exports = {\n  apps: [\n" + "".join(apps) + "  ],\n};\n"
     for relative, content in written.items():
         write(root, relative, content)
@@ -186,17 +207,23 @@ def bench(tree: Path, files: int, repeat: int) -> None:
     check = [py, "-m", "pgconnlint", "check", str(tree), "--format", "json"]
     document = json.loads(run(check, ok=(0, 1)).stdout)
     server = check_document(document)
-    rows = [("(a) pgconnlint check --format json", timed(lambda: run(check, ok=(0, 1)), repeat)),
-            ("(b) git grep + git ls-files (floor)", timed(lambda: git_floor(tree), repeat)),
-            ("(c) python -c 'import pgconnlint.cli'", timed(lambda: run([py, "-c", "import pgconnlint.cli"]), repeat)),
-            ("(c) python -m pgconnlint rules", timed(lambda: run([py, "-m", "pgconnlint", "rules"]), repeat))]
+    rows = [
+        ("(a) pgconnlint check --format json", timed(lambda: run(check, ok=(0, 1)), repeat)),
+        ("(b) git grep + git ls-files (floor)", timed(lambda: git_floor(tree), repeat)),
+        ("(c) python -c 'import pgconnlint.cli'", timed(lambda: run([py, "-c", "import pgconnlint.cli"]), repeat)),
+        ("(c) python -m pgconnlint rules", timed(lambda: run([py, "-m", "pgconnlint", "rules"]), repeat)),
+    ]
     print(f"tree: {tree}  (python {sys.version.split()[0]}, {os.cpu_count()} CPUs, {repeat} repeats)")
     print(f"files in tree (git ls-files)      {files:>8}   (+{NODE_MODULES_FILES} in git-ignored node_modules/)")
     print(f"candidates: pgconnlint / git floor {document['summary']['files']:>7} / {git_floor(tree)}")
-    print(f"findings                          {len(document['findings']):>8}   "
-          f"({', '.join(sorted(f['code'] for f in document['findings']))})")
-    print(f"total connections                 {server['total']:>8}   of {server['usable']} usable "
-          f"(expected {EXPECTED_TOTAL})")
+    print(
+        f"findings                          {len(document['findings']):>8}   "
+        f"({', '.join(sorted(f['code'] for f in document['findings']))})"
+    )
+    print(
+        f"total connections                 {server['total']:>8}   of {server['usable']} usable "
+        f"(expected {EXPECTED_TOTAL})"
+    )
     print(f"\n{'':38} {'median s':>9} {'min s':>8}")
     for label, (median, low) in rows:
         print(f"{label:38} {median:9.3f} {low:8.3f}")

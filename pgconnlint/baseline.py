@@ -43,7 +43,7 @@ def fingerprints(findings: list[Finding], root: Path) -> list[str]:
 def write(findings: list[Finding], root: Path, target: Path) -> None:
     entries = [
         {"code": f.code, "path": f.location.path, "line": f.location.line, "fingerprint": fp, "message": f.message}
-        for f, fp in zip(findings, fingerprints(findings, root))
+        for f, fp in zip(findings, fingerprints(findings, root), strict=True)
     ]
     target.write_text(json.dumps({"version": VERSION, "findings": entries}, indent=2) + "\n", encoding="utf-8")
 
@@ -58,7 +58,7 @@ def subtract(findings: list[Finding], root: Path, source: Path) -> list[Finding]
     except (ValueError, KeyError, TypeError) as error:
         raise BaselineError(f"{source}: not a pgconnlint baseline ({error})") from None
     new = []
-    for finding, fingerprint in zip(findings, fingerprints(findings, root)):
+    for finding, fingerprint in zip(findings, fingerprints(findings, root), strict=True):
         key = (finding.code, finding.location.path, fingerprint)
         if recorded[key] > 0:
             recorded[key] -= 1
