@@ -12,8 +12,8 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from pgconnlint.discover import read_text
 from pgconnlint.findings import Finding
+from pgconnlint.fingerprint import fingerprint_keys
 
 VERSION = 1
 
@@ -23,21 +23,7 @@ class BaselineError(Exception):
 
 
 def fingerprints(findings: list[Finding], root: Path) -> list[str]:
-    lines: dict[str, list[str]] = {}
-    seen: Counter = Counter()
-    result = []
-    for finding in findings:
-        path = finding.location.path
-        if path not in lines:
-            text = read_text(root, path)
-            lines[path] = text.split("\n") if isinstance(text, str) else []
-        source = lines[path]
-        line = source[finding.location.line - 1].strip() if 0 < finding.location.line <= len(source) else ""
-        key = (finding.code, path, line)
-        seen[key] += 1
-        digest = hashlib.sha256("\0".join([*key, str(seen[key])]).encode()).hexdigest()
-        result.append(digest[:32])
-    return result
+    return [hashlib.sha256(key.encode()).hexdigest()[:32] for key in fingerprint_keys(findings, root)]
 
 
 def write(findings: list[Finding], root: Path, target: Path) -> None:

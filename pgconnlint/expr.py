@@ -103,10 +103,20 @@ class Not(Expr):
 
 @dataclass(frozen=True, slots=True)
 class Call(Expr):
-    """A conversion the evaluator knows: parseInt, parseFloat, Number, Boolean, String, JSON.parse, toBoolean."""
+    """A conversion the evaluator knows: parseInt, parseFloat, Number, Boolean, String, JSON.parse, toBoolean,
+    and Python's int and float."""
 
     function: str = ""
     argument: Expr | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Arith(Expr):
+    """`+ - * //` on numbers: Python configs compute worker counts (`cpu_count() * 2 + 1`)."""
+
+    op: str = "+"
+    left: Expr | None = None
+    right: Expr | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +191,8 @@ def _eval(expr: Expr, env: Environment) -> _Val:
     if isinstance(expr, Call):
         argument = _known(_eval(expr.argument, env), expr.argument)
         return _Val(_convert(expr.function, argument.value), argument.location, argument.via)
+    if isinstance(expr, Arith):
+        return _arith(expr, env)
     if isinstance(expr, (Obj, Arr)):
         return _Val(expr, expr.location)
     raise _Unknowable(expr, "not a value pgconnlint evaluates statically")
@@ -217,6 +229,18 @@ def _logical(expr: Logical, env: Environment) -> _Val:
     return _Val(right.value, right.location, left.via + right.via, right.unset)
 
 
+def _arith(expr: Arith, env: Environment) -> _Val:
+    left, right = _known(_eval(expr.left, env), expr.left), _known(_eval(expr.right, env), expr.right)
+    numbers = [side.value for side in (left, right)]
+    if not all(isinstance(n, (int, float)) and not isinstance(n, bool) for n in numbers):
+        raise _Unknowable(expr, "arithmetic on something that is not a number")
+    a, b = numbers
+    if expr.op == "//" and b == 0:
+        raise _Unknowable(expr, "division by zero")
+    value = {"+": a + b, "-": a - b, "*": a * b, "//": a // b if b else 0}[expr.op]
+    return _Val(value, expr.location, left.via + right.via)
+
+
 def _known(result: _Val, expr: Expr) -> _Val:
     """`result`, unless it is an unset variable, which only `||` and `??` may look past."""
     if result.unset:
@@ -232,6 +256,14 @@ def _compare(expr: Compare, env: Environment) -> _Val:
     return _Val(equal if expr.op in ("===", "==") else not equal, expr.location, left.via + right.via)
 
 
+def _python_number(function: str, value: object) -> object:
+    try:
+        number = int(value) if function == "int" else float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return math.nan  # the app would fail at start-up; the pool size is not a number
+    return number
+
+
 _LEADING_INT = re.compile(r"\s*([+-]?\d+)")
 _LEADING_FLOAT = re.compile(r"\s*([+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?)")
 
@@ -244,6 +276,8 @@ def _convert(function: str, value: object) -> object:
             return json.loads(str(value))
         except ValueError:
             return math.nan
+    if function in ("int", "float"):  # Python's: strict, unlike parseInt
+        return _python_number(function, value)
     if function == "Boolean":
         return truthy(value)
     if function == "String":

@@ -119,7 +119,7 @@ class EnvBinding:
     """One environment variable assignment found in the repository (.env line, pm2 env block)."""
 
     name: str
-    value: str
+    value: str | int  #: a string, as the environment holds it; an int only for the CPU count
     location: Location
     source: str  #: e.g. ".env", "env_production of pm2 app orders-api"
 

@@ -8,10 +8,10 @@ import json
 from typing import TextIO
 
 from pgconnlint.findings import Finding
+from pgconnlint.fingerprint import fingerprint_keys
 from pgconnlint.lint import Result
 from pgconnlint.model import Severity
 from pgconnlint.report.github import workspace_path
-from pgconnlint.report.sarif import fingerprint_keys
 
 SEVERITIES = {Severity.ERROR: "major", Severity.WARNING: "minor", Severity.INFO: "info"}
 
@@ -19,7 +19,7 @@ SEVERITIES = {Severity.ERROR: "major", Severity.WARNING: "minor", Severity.INFO:
 def render(result: Result, out: TextIO) -> None:
     issues = [
         _issue(f, workspace_path(result.root, f.location.path), key)
-        for f, key in zip(result.findings, fingerprint_keys(result), strict=True)
+        for f, key in zip(result.findings, fingerprint_keys(result.findings, result.root), strict=True)
     ]
     json.dump(issues, out, indent=2, ensure_ascii=False)
     out.write("\n")

@@ -6,13 +6,12 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from pathlib import Path
 from typing import TextIO
 from urllib.parse import quote, urljoin
 
 from pgconnlint import __version__, catalogue
-from pgconnlint.discover import read_text
 from pgconnlint.findings import Finding
+from pgconnlint.fingerprint import fingerprint_keys
 from pgconnlint.lint import Result
 from pgconnlint.model import Location, Severity
 
@@ -37,7 +36,7 @@ def render(result: Result, out: TextIO) -> None:
         "originalUriBaseIds": {"%SRCROOT%": {"uri": result.root.as_uri() + "/"}},
         "results": [
             _result(f, index[f.code], hashlib.sha256(key.encode()).hexdigest())
-            for f, key in zip(result.findings, fingerprint_keys(result), strict=True)
+            for f, key in zip(result.findings, fingerprint_keys(result.findings, result.root), strict=True)
         ],
     }
     log = {"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0", "runs": [run]}
@@ -86,31 +85,6 @@ def _location(location: Location) -> dict:
     region.update((key, value) for key, value in ends.items() if value is not None)
     artifact = {"uri": quote(location.path), "uriBaseId": "%SRCROOT%"}
     return {"physicalLocation": {"artifactLocation": artifact, "region": region}}
-
-
-def fingerprint_keys(result: Result) -> list[str]:
-    """What identifies each finding across edits that add lines above it: code, path, the stripped text of its
-    line (its number when the file cannot be read) and, as GitHub's primaryLocationLineHash does, a counter for
-    findings that share all three (two pools whose lines read `"type": "postgres",`)."""
-    cache: dict[str, list[str] | None] = {}
-    seen: dict[str, int] = {}
-    keys = []
-    for f in result.findings:
-        text = line_text(result.root, f.location, cache)
-        key = f"{f.code}\0{f.location.path}\0" + (text if text is not None else f"\0line {f.location.line}")
-        seen[key] = seen.get(key, 0) + 1
-        keys.append(f"{key}\0{seen[key]}")
-    return keys
-
-
-def line_text(root: Path, location: Location, cache: dict[str, list[str] | None]) -> str | None:
-    """The stripped source line, or None when the file cannot be read or has no such line."""
-    if location.path not in cache:
-        text = read_text(root, location.path)
-        # Split on "\n" only, as the extractors count lines (tree-sitter); "\r" of CRLF goes with strip().
-        cache[location.path] = text.split("\n") if isinstance(text, str) else None
-    lines = cache[location.path]
-    return lines[location.line - 1].strip() if lines and 0 < location.line <= len(lines) else None
 
 
 def plain(markdown: str) -> str:

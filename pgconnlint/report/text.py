@@ -39,12 +39,12 @@ def _print_source(console, result: Result, location, cache: dict[str, list[str]]
 
     if location.path not in cache:
         text = read_text(result.root, location.path)
-        cache[location.path] = text.splitlines() if isinstance(text, str) else []
+        cache[location.path] = text.split("\n") if isinstance(text, str) else []  # as the extractors count
     lines = cache[location.path]
     if not 0 < location.line <= len(lines):
         return
     gutter = f"{location.line:>5} | "
-    console.print(f"{gutter}{escape(lines[location.line - 1])}", style="dim")
+    console.print(f"{gutter}{escape(lines[location.line - 1].rstrip(chr(13)))}", style="dim")
     width = 1
     if location.end_line == location.line and location.end_column:
         width = max(1, location.end_column - location.column)
