@@ -6,7 +6,7 @@ once, so the concurrent total equals the ceiling; both are kept so the two numbe
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pgconnlint.link import Pool, ProcessGroup, Project, Server
 from pgconnlint.model import Default, Known, Location, Unknown, cite
@@ -100,11 +100,21 @@ class Budget:
 
 
 def budgets(project: Project) -> list[Budget]:
-    """One budget per server. Until servers can be told apart, every pool counts against the first one."""
-    terms = tuple(
-        Term(group, pool) for group in project.groups for connection in group.connections for pool in connection.pools
-    )
-    return [Budget(server, terms if index == 0 else ()) for index, server in enumerate(project.servers)]
+    """One budget per server. Until servers can be told apart, every primary pool counts against the first
+    one; the pools of each read replica count against that standby, checked with the same settings (a
+    standby's max_connections must be at least the primary's, so they are the least it can have)."""
+    terms = [Term(group, pool) for group in project.groups for conn in group.connections for pool in conn.pools]
+    primary = tuple(term for term in terms if term.pool.replica is None)
+    result = [Budget(server, primary if index == 0 else ()) for index, server in enumerate(project.servers)]
+    replicas: dict[str, list[Term]] = {}
+    for term in terms:
+        if term.pool.replica is not None:
+            replicas.setdefault(term.pool.replica, []).append(term)
+    server = project.servers[0]
+    for host, host_terms in replicas.items():
+        standby = replace(server, name=f"replica {host} (settings of {server.name})")
+        result.append(Budget(standby, tuple(host_terms)))
+    return result
 
 
 def _origin(value: Known | Default | Unknown) -> dict:

@@ -39,9 +39,10 @@ PRODUCTION_NAMES = ("production", "prod")
 
 @dataclass(frozen=True, slots=True)
 class Pool:
-    label: str  #: e.g. "ormconfig.json", "replica pg-replica-1 of ormconfig.js (reporting)"
+    label: str  #: e.g. "ormconfig.json", "ormconfig.js (connection reporting) replica pg-replica-1"
     location: Location  #: the options object that configures it
     max: Known | Default | Unknown
+    replica: str | None = None  #: the standby host a read replica pool connects to
 
 
 @dataclass(frozen=True, slots=True)
@@ -333,7 +334,8 @@ def _replicated_pools(config: TypeOrmConfig, options: Obj, size, env: Environmen
     slaves = replication.get("slaves")
     for slave in slaves.items if isinstance(slaves, Arr) else ():
         if isinstance(slave, Obj):
-            pools.append(Pool(f"{_label(config, name)} replica {_host(slave, env)}".rstrip(), slave.location, size))
+            host = _host(slave, env) or f"#{len(pools)}"
+            pools.append(Pool(f"{_label(config, name)} replica {host}", slave.location, size, replica=host))
     return tuple(pools)
 
 

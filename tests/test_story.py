@@ -72,22 +72,20 @@ def test_nest_forrootasync_config_service_values_from_pm2_yaml():
     assert "DB_POOL_MAX='20' from env_production of pm2 app billing" in result.findings[0].message
 
 
-def test_monorepo_sums_both_apps_and_every_replica_pool():
+def test_monorepo_sums_both_apps_and_counts_replica_pools_against_their_standbys():
     root = FIXTURES / "pm2-json-multi"
     result = lint(root, LintOptions(cpus=TEST_CPUS))
-    budget = result.budgets[0]
+    primary, *replicas = result.budgets
     workers = TEST_CPUS - 1
-    assert [(t.group.name, t.processes, t.pool_max) for t in budget.terms] == [
+    assert [(t.group.name, t.processes, t.pool_max) for t in primary.terms] == [
         ("api", 6, 12),
         ("worker", workers, 5),
         ("worker", workers, 3),
-        ("worker", workers, 3),
-        ("worker", workers, 3),
     ]
-    assert budget.total == 6 * 12 + workers * (5 + 3 * 3) and budget.server.name == "infra/postgresql.conf"
-    codes = [f.code for f in result.findings]
-    assert codes == ["PGC101", "PGC301", "PGC204"]
-    assert (
-        f"6 × 12 + {workers} × 5 + {workers} × 3 + {workers} × 3 + {workers} × 3 = {budget.total}"
-        in result.findings[0].message
-    )
+    assert primary.total == 6 * 12 + workers * (5 + 3) and primary.server.name == "infra/postgresql.conf"
+    assert [(b.server.name.split(" (")[0], b.total) for b in replicas] == [
+        ("replica pg-replica-1", workers * 3),
+        ("replica pg-replica-2", workers * 3),
+    ]
+    assert [f.code for f in result.findings] == ["PGC102", "PGC301", "PGC204"]  # 128 of 147 usable: 87%
+    assert f"6 × 12 + {workers} × 5 + {workers} × 3 = {primary.total}" in result.findings[0].message

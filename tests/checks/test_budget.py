@@ -121,12 +121,15 @@ def test_dotenv_for_the_environment_overrides_dotenv(lint_tree):
     assert pool.value == 7 and pool.location.path == ".env.production"
 
 
-def test_replication_opens_one_pool_per_host(lint_tree):
+def test_replication_opens_one_pool_per_host_each_against_its_server(lint_tree):
     orm = """module.exports = { type: "postgres", connectTimeoutMS: 1, extra: { max: 3 },
   replication: { master: { host: "primary" }, slaves: [{ host: "r1" }, { host: "r2" }] } };"""
-    terms = budget_of(lint_tree({"ormconfig.js": orm})).terms
-    assert [t.pool_max for t in terms] == [3, 3, 3]
-    assert [t.pool.label.split()[-1] for t in terms] == ["primary", "r1", "r2"]
+    primary, *replicas = lint_tree({"ormconfig.js": orm}).budgets
+    assert [(t.pool_max, t.pool.label.split()[-1]) for t in primary.terms] == [(3, "primary")]
+    assert [(b.server.name, [t.pool_max for t in b.terms]) for b in replicas] == [
+        ("replica r1 (settings of PostgreSQL defaults)", [3]),
+        ("replica r2 (settings of PostgreSQL defaults)", [3]),
+    ]
 
 
 def test_several_datasources_in_one_package_each_have_a_pool(lint_tree):
