@@ -241,8 +241,11 @@ def _explain(args: argparse.Namespace) -> int:
     from rich.markdown import Markdown
 
     console = Console()
-    console.print(f"[bold]{rule.code} {rule.name}[/] [dim]({rule.severity})[/]: {rule.summary}\n")
-    console.print(Markdown(rule.body) if console.is_terminal else rule.body)
+    if not console.is_terminal:  # piped: the Markdown as written, no markup, no wrapping
+        sys.stdout.write(f"{rule.code} {rule.name} ({rule.severity}): {rule.summary}\n\n{rule.body}")
+        return EXIT_CLEAN
+    console.print(f"[bold]{rule.code} {rule.name}[/] [dim]({rule.severity})[/]: {rule.summary}\n", markup=True)
+    console.print(Markdown(rule.body))
     return EXIT_CLEAN
 
 

@@ -160,6 +160,8 @@ def find(start: Path) -> Path | None:
             candidate = folder / name
             if candidate.is_file() and (name != "pyproject.toml" or _has_tool_table(candidate)):
                 return candidate
+        if (folder / ".git").exists():
+            return None  # a configuration outside the repository is someone else's
     return None
 
 
@@ -210,5 +212,7 @@ def _has_tool_table(path: Path) -> bool:
 
 
 def _line_of(text: str, key: str) -> int:
-    match = re.search(rf'^[ \t]*["\']?{re.escape(key)}["\']?[ \t]*=', text, re.MULTILINE)
+    """The line that sets `key`: at the start of a line, else inside an inline table (`env = { X = "4" }`)."""
+    quoted = rf"[\"']?{re.escape(key)}[\"']?[ \t]*="
+    match = re.search(rf"^[ \t]*{quoted}", text, re.MULTILINE) or re.search(rf"[{{,][ \t]*{quoted}", text)
     return text.count("\n", 0, match.start()) + 1 if match else 1

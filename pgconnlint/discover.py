@@ -135,10 +135,15 @@ class Excludes:
         return known
 
 
+# The repository under check is untrusted: its .git/config could name a program for git to run
+# (core.fsmonitor runs on every index refresh). Every git call here overrides the settings that can.
+_GIT = ("git", "-c", "core.fsmonitor=false", "-c", "core.untrackedCache=false")
+
+
 def _git_files(root: Path) -> list[str] | None:
     try:
         inside = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "--is-inside-work-tree"],
+            [*_GIT, "-C", str(root), "rev-parse", "--is-inside-work-tree"],
             capture_output=True,
             text=True,
             timeout=30,
@@ -146,7 +151,7 @@ def _git_files(root: Path) -> list[str] | None:
         if inside.returncode != 0 or inside.stdout.strip() != "true":
             return None
         listing = subprocess.run(
-            ["git", "-C", str(root), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            [*_GIT, "-C", str(root), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
             capture_output=True,
             timeout=120,
         )
@@ -163,7 +168,7 @@ def _git_grep(root: Path, markers: tuple[bytes, ...]) -> set[str] | None:
     patterns = [arg for marker in markers for arg in ("-e", marker.decode())]
     try:
         found = subprocess.run(
-            ["git", "-C", str(root), "grep", "-l", "-z", "-I", "-F", "--untracked", *patterns],
+            [*_GIT, "-C", str(root), "grep", "-l", "-z", "-I", "-F", "--untracked", *patterns],
             capture_output=True,
             timeout=120,
         )

@@ -72,6 +72,7 @@ class ProcessGroup:
     cpu_dependent: bool
     connections: tuple[OrmConnection, ...]
     environment: Mapping[str, EnvBinding]
+    unresolved: tuple[Unknown, ...] = ()  #: connections whose database type cannot be told: not counted
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,16 +161,19 @@ def link(facts: Facts, settings: LinkSettings = LinkSettings()) -> Project:
         if package in run_packages:
             continue
         env = _environment(package, env_files, settings, ())
-        connections = _connections(configs, env, packages.get(package))
-        if connections:
-            where = packages[package].path if package in packages else connections[0].config.location.path
+        connections, unresolved = _connections(configs, env, packages.get(package))
+        if connections or unresolved:
+            anchor = connections[0].config.location if connections else unresolved[0].location
+            where = packages[package].path if package in packages else anchor.path
             processes = Default(1, Location(where, 1), "no process manager runs it in this repository: counted as 1")
-            name = packages[package].name if package in packages and packages[package].name else (package or ".")
-            groups.append(ProcessGroup(name, connections[0].config.location, processes, "", False, connections, env))
+            name = packages[package].name if package in packages and packages[package].name else package
+            name = name or "the repository root package"
+            groups.append(ProcessGroup(name, anchor, processes, "", False, connections, env, unresolved))
     groups = _declared_processes(groups, settings.processes)
-    servers = _servers(facts.servers, settings)
+    problems = list(facts.problems)
+    servers = _servers(facts.servers, settings, problems)
     return Project(
-        environment, cpus, settings.cpus_given, tuple(groups), servers, tuple(facts.problems), tuple(facts.suppressions)
+        environment, cpus, settings.cpus_given, tuple(groups), servers, tuple(problems), tuple(facts.suppressions)
     )
 
 
@@ -206,9 +210,10 @@ def _pm2_group(app, packages, env_files, configs_by_package, settings: LinkSetti
     blocks = [_env_block(options.get("env"), f"env of pm2 app {name}")]
     blocks.append(_env_block(options.get(f"env_{environment}"), f"env_{environment} of pm2 app {name}"))
     env = _environment(package, env_files, settings, blocks)
-    connections = _connections(configs_by_package.get(package, []), env, packages.get(package))
+    connections, unresolved = _connections(configs_by_package.get(package, []), env, packages.get(package))
     anchor = options.key_location("instances") if "instances" in options.entries else app.location
-    group = ProcessGroup(name, anchor, processes, f"pm2 {exec_mode} mode", cpu_dependent, connections, env)
+    manager = f"pm2 {exec_mode} mode"
+    group = ProcessGroup(name, anchor, processes, manager, cpu_dependent, connections, env, unresolved)
     return group, package
 
 
@@ -221,6 +226,8 @@ def _instances(options: Obj, cpus: int) -> tuple[Known | Default | Unknown, bool
     if isinstance(value, Unknown):
         return value, False
     raw = value.value
+    if isinstance(raw, (Obj, Arr)) or raw is None:
+        return Unknown(expr.text, expr.location, 'pm2 expects a number or "max" here'), False
     number = _to_number(raw)
     if number is not None and number > 0:
         return Known(int(number), value.location, value.via), False
@@ -263,8 +270,9 @@ def _environment(package: str, env_files: dict[str, EnvFile], settings: LinkSett
 # --- TypeORM connections ----------------------------------------------------------------------------
 
 
-def _connections(configs: list[TypeOrmConfig], env: Environment, package: PackageManifest | None) -> tuple:
-    """The connections a process of this package opens, as TypeORM would choose them."""
+def _connections(configs: list[TypeOrmConfig], env: Environment, package: PackageManifest | None):
+    """The connections a process of this package opens, as TypeORM would choose them, and the ones whose
+    database type cannot be told (counted nowhere, reported by PGC110)."""
     version = _typeorm_version(package)
     in_code = [c for c in configs if not c.from_ormconfig and not c.reads_ormconfig]
     reads_files = any(_falls_back_to_ormconfig(c, version) for c in configs) or not in_code
@@ -272,8 +280,9 @@ def _connections(configs: list[TypeOrmConfig], env: Environment, package: Packag
     if reads_files:
         from_env = config_from_environment(env)
         chosen += [from_env] if from_env else _first_ormconfig(configs, package)
-    resolved = (_connection(config, env, version) for config in chosen)
-    return tuple(connection for connection in resolved if connection is not None)
+    resolved = [_connection(config, env, version) for config in chosen]
+    connections = tuple(c for c in resolved if isinstance(c, OrmConnection))
+    return connections, tuple(c for c in resolved if isinstance(c, Unknown))
 
 
 def _falls_back_to_ormconfig(config: TypeOrmConfig, version: tuple[int, ...] | None) -> bool:
@@ -295,10 +304,12 @@ def _first_ormconfig(configs: list[TypeOrmConfig], package: PackageManifest | No
     return [c for c in files if c.location.path == first]
 
 
-def _connection(config: TypeOrmConfig, env: Environment, version: tuple[int, ...] | None) -> OrmConnection | None:
+def _connection(config: TypeOrmConfig, env: Environment, version: tuple[int, ...] | None):
     options = config.options
     kind = evaluate(options.get("type"), env)
     url = evaluate(options.get("url"), env)
+    if isinstance(kind, Unknown) and not (isinstance(url, Known) and str(url.value).startswith("postgres")):
+        return kind
     postgres = isinstance(kind, Known) and is_postgres(kind.value)
     if not postgres and not (kind is None and isinstance(url, Known) and str(url.value).startswith("postgres")):
         return None
@@ -378,7 +389,8 @@ def _pool_max(options: Obj, env: Environment, version: tuple[int, ...] | None) -
     if isinstance(chosen, Known):
         number = _to_number(chosen.value)
         if number is None or number <= 0:  # `max || poolSize || 10`: 0 and NaN are not "unlimited"
-            why = f"node-postgres default: max {chosen.value!r} is falsy or not a number, so pg-pool uses 10"
+            shown = "NaN" if isinstance(chosen.value, float) and math.isnan(chosen.value) else json.dumps(chosen.value)
+            why = f"node-postgres default: max {shown} is falsy or not a number, so pg-pool uses 10"
             return Default(PG_POOL_DEFAULT_MAX, chosen.location, why)
         return Known(int(number), chosen.location, chosen.via)
     return chosen
@@ -402,7 +414,7 @@ def _typeorm_version(package: PackageManifest | None) -> tuple[int, ...] | None:
 # --- servers ----------------------------------------------------------------------------------------
 
 
-def _servers(configs: list[ServerConfig], settings: LinkSettings) -> tuple[Server, ...]:
+def _servers(configs: list[ServerConfig], settings: LinkSettings, problems: list[ParseProblem]) -> tuple[Server, ...]:
     if not configs:
         nowhere = Location("postgresql.conf", 1)
         why = "PostgreSQL default; no postgresql.conf in the repository"
@@ -423,7 +435,7 @@ def _servers(configs: list[ServerConfig], settings: LinkSettings) -> tuple[Serve
         raise LinkError(f"`server` is {settings.server!r}, but the postgresql.conf files found are: {found}")
     servers = []
     for config in ordered:
-        reserved = _setting(config, "reserved_connections", 0)
+        reserved = _setting(config, "reserved_connections", 0, problems)
         if settings.postgres_version is not None and settings.postgres_version < 16:
             why = f"reserved_connections exists from PostgreSQL 16; the target is {settings.postgres_version}"
             reserved = Default(0, config.location, why)
@@ -431,8 +443,8 @@ def _servers(configs: list[ServerConfig], settings: LinkSettings) -> tuple[Serve
             Server(
                 config.name,
                 config.location,
-                _setting(config, "max_connections", 100),
-                _setting(config, "superuser_reserved_connections", 3),
+                _setting(config, "max_connections", 100, problems),
+                _setting(config, "superuser_reserved_connections", 3, problems),
                 reserved,
                 assumed=False,
             )
@@ -440,11 +452,21 @@ def _servers(configs: list[ServerConfig], settings: LinkSettings) -> tuple[Serve
     return tuple(servers)
 
 
-def _setting(config: ServerConfig, name: str, default: int) -> Known | Default:
+def _setting(config: ServerConfig, name: str, default: int, problems: list[ParseProblem]) -> Known | Default:
     setting = config.settings.get(name)
-    if setting is not None and isinstance(setting.value.value, int) and not isinstance(setting.value.value, bool):
-        return setting.value
-    return Default(default, config.location, f"PostgreSQL default; not set in {config.name}")
+    if setting is None:
+        return Default(default, config.location, f"PostgreSQL default; not set in {config.name}")
+    value = setting.value
+    if isinstance(value.value, int) and not isinstance(value.value, bool):
+        return value
+    problems.append(
+        ParseProblem(
+            value.location,
+            f"{name} = {value.value!r} is not a whole number, so PostgreSQL refuses to start;"
+            f" the budget uses the default {default}",
+        )
+    )
+    return Default(default, value.location, f"PostgreSQL default; {name} {value.value!r} is not a whole number")
 
 
 # --- small helpers ----------------------------------------------------------------------------------

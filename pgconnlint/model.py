@@ -190,3 +190,37 @@ class Suppression:
 
     location: Location
     rules: tuple[str, ...]  #: as written: codes or names; empty for a bare `ignore`
+
+
+@dataclass(frozen=True, slots=True)
+class PythonPool:
+    """A pool a Python process opens: a SQLAlchemy engine (direct or through Flask-SQLAlchemy's
+    configuration), a psycopg_pool pool, or an asyncpg pool; options as written, evaluated when linked."""
+
+    library: str  #: "sqlalchemy", "flask-sqlalchemy", "psycopg_pool", "asyncpg"
+    options: Obj  #: keyword arguments (or configuration keys), located; `location` is the call or assignment
+    source: str  #: "create_engine(…)", "SQLALCHEMY_ENGINE_OPTIONS in ProductionConfig", …
+    url: Obj | None = None  #: holds the URL expression under "url", when there is one
+    per_call: bool = False  #: created inside a function, so a new pool each time it runs
+    asynchronous: bool = False
+    scope: str = ""  #: the configuration class it is defined in (Flask), "" for module level
+
+    @property
+    def location(self) -> Location:
+        return self.options.location
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessDecl:
+    """A Python server or worker started by a command line or configured by its own file."""
+
+    server: str  #: "gunicorn", "uvicorn", "hypercorn", "fastapi", "granian", "celery", "rq"
+    options: Obj  #: flags and settings by their long name: workers, threads, worker_class, concurrency, pool, …
+    source: str  #: "Procfile (web)", "Dockerfile CMD", "gunicorn.conf.py", "docker-compose.yml service api", …
+    directory: str  #: the folder whose project it runs ("" for the root)
+    config_file: str | None = None  #: gunicorn `-c FILE`, resolved relative to `directory`
+    replicas: Known | None = None  #: compose `deploy.replicas` / `scale`
+
+    @property
+    def location(self) -> Location:
+        return self.options.location

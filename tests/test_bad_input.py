@@ -111,3 +111,45 @@ def test_excluded_directories_are_not_read(lint_tree):
         }
     )
     assert result.files == 0 and result.findings == []
+
+
+def test_instances_that_is_not_a_number_is_unknown_not_a_crash(lint_tree):
+    for value in ("[4]", "{ n: 4 }", "null"):
+        pm2 = f'module.exports = {{ apps: [{{ name: "api", script: "a.js", instances: {value} }}] }};'
+        result = lint_tree({"ecosystem.config.js": pm2, "ormconfig.json": GOOD_ORM})
+        assert [f.code for f in result.findings] == ["PGC110"], value
+
+
+def test_connection_type_that_cannot_be_told_is_reported_not_dropped(lint_tree):
+    orm = "module.exports = { type: process.env.DB_TYPE, connectTimeoutMS: 1 };"
+    result = lint_tree({"ormconfig.js": orm})
+    assert keys(result) == [("PGC110", "ormconfig.js", 1)]
+    assert "database type of a TypeORM connection" in result.findings[0].message
+
+
+def test_max_connections_that_is_not_a_number_is_reported(lint_tree):
+    result = lint_tree({"postgresql.conf": "max_connections = 'lots'\n", "ormconfig.json": GOOD_ORM})
+    assert keys(result) == [("PGC001", "postgresql.conf", 1)]
+    assert "is not a whole number, so PostgreSQL refuses to start" in result.findings[0].message
+    assert result.project.servers[0].max_connections.value == 100
+
+
+def test_repository_git_config_cannot_run_a_program(tmp_path):
+    """The checked repository is untrusted: its core.fsmonitor must not be executed by pgconnlint's git calls."""
+    import subprocess
+
+    from conftest import write_tree
+
+    from pgconnlint.lint import LintOptions, lint
+
+    marker = tmp_path / "fsmonitor-ran"
+    root = write_tree(tmp_path / "hostile", {"ormconfig.json": GOOD_ORM})
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    subprocess.run(["git", "-C", str(root), "add", "ormconfig.json"], check=True)
+    hook = tmp_path / "hook.sh"
+    hook.write_text(f"#!/bin/sh\ntouch {marker}\n")
+    hook.chmod(0o755)
+    subprocess.run(["git", "-C", str(root), "config", "core.fsmonitor", str(hook)], check=True)
+    result = lint(root, LintOptions(cpus=2))
+    assert result.budgets[0].total == 10  # git's file list was used and the file was read
+    assert not marker.exists()

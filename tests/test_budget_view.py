@@ -57,5 +57,5 @@ def test_text_suggestion_and_memory_cost(tmp_path):
     (tree / "pgconnlint.toml").write_text("server-memory = '2GB'\nheadroom = 0.5\n")
     result = run("budget", str(tree), "--cpus", "8", "--suggest")
     assert "Suggestion (headroom 50%: at most 48 of 97)" in result.stdout
-    assert "set pool max 3 (now 10) for ormconfig.json at ormconfig.json:1: 16 pool instances × 3 = 48" in result.stdout
+    assert "set pool max 3 (now 10) for ormconfig.json at ormconfig.json:1: 16 pools × 3 = 48" in result.stdout
     assert "set max_connections = 323" in result.stdout and "1292MB of the declared 2048MB" in result.stdout

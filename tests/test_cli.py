@@ -138,3 +138,8 @@ def test_source_line_and_caret_when_forced_to_a_terminal(story):
 def test_bundled_example_runs_as_the_readme_says():
     result = run("check", str(FIXTURES / "nestjs-pm2-incident"), "--cpus", "8")
     assert result.returncode == 1 and "PGC101" in result.stdout
+
+
+def test_explain_piped_keeps_the_markdown_as_written():
+    result = run("explain", "PGC110")
+    assert "[docs/budget.md](../docs/budget.md)" in result.stdout

@@ -153,3 +153,13 @@ def test_explicit_config_flag(tmp_path):
     assert codes(root, "--config", str(elsewhere / "strict.toml")) == ["PGC204"]
     missing = run("check", str(root), "--config", str(tmp_path / "nope.toml"))
     assert missing.returncode == 2 and "no such configuration file" in missing.stderr
+
+
+def test_search_stops_at_the_repository_root(tmp_path):
+    write_tree(tmp_path, {"pgconnlint.toml": "select = ['PGC204']\n", "repo/.git/HEAD": "ref: refs/heads/main\n"})
+    assert config.find(tmp_path / "repo") is None
+
+
+def test_inline_table_keys_are_cited_on_their_line(tmp_path):
+    root = write_tree(tmp_path, {"pgconnlint.toml": "cpus = 2\n\nenv = { DB_POOL = '3' }\n"})
+    assert config.load(root / "pgconnlint.toml").line_of("DB_POOL") == 3

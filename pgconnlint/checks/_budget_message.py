@@ -9,11 +9,11 @@ from pgconnlint.findings import Finding, finding
 def budget_finding(code: str, budget: Budget, verdict: str, help_text: str) -> Finding:
     server = budget.server
     largest = budget.largest_term
-    at_least = "at least " if budget.unknown_terms else ""
+    bound = "at least" if budget.unknown_terms else "up to"
     where = "PostgreSQL's defaults (no postgresql.conf found)" if server.assumed else server.name
     terms = " + ".join(f"{term.group.name} {term.factors()}" for term in budget.terms)
     message = (
-        f"up to {at_least}{budget.total} connections ({budget.formula}) {verdict} the {server.usable} usable slots"
+        f"{bound} {budget.total} connections ({budget.formula}) {verdict} the {server.usable} usable slots"
         f" of {where} ({server.formula} = {server.usable}); counted: {terms}"
     )
     # One line per term under the message, where a sum of several terms is easier to read that way.

@@ -15,6 +15,6 @@ def check(project: Project, options: CheckOptions) -> Iterator[Finding]:
             yield finding(
                 "PGC001",
                 problem.location,
-                f"{problem.message}; the values after it may be missing from every check",
+                problem.message,
                 help="fix the syntax; the other files were still checked",
             )

@@ -10,9 +10,7 @@ from pgconnlint.link import Project
 
 
 def check(project: Project, options: CheckOptions) -> Iterator[Finding]:
-    origin = (
-        "given with --cpus" if project.cpus_given else "this machine's count; pass --cpus N for the production host"
-    )
+    origin = "as configured" if project.cpus_given else "this machine's count; pass --cpus N for the production host"
     for group in project.groups:
         if not group.cpu_dependent:
             continue

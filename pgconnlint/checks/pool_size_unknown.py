@@ -21,6 +21,14 @@ def check(project: Project, options: CheckOptions) -> Iterator[Finding]:
                 " its pools are left out of the connection budget",
                 help="write the number, or set the variable in the pm2 env block or a .env file",
             )
+        for kind in group.unresolved:
+            yield finding(
+                "PGC110",
+                kind.location,
+                f"database type of a TypeORM connection in {group.name} is unknown: `{kind.expression}`"
+                f" ({kind.reason}); the connection is left out of the connection budget",
+                help="write the type, or set the variable in the pm2 env block or a .env file",
+            )
         for connection in group.connections:
             for pool in connection.pools:
                 if isinstance(pool.max, Unknown):

@@ -62,7 +62,8 @@ def _print_suggestion(console, budget, suggestion: Suggestion, headroom: float, 
         console.print(
             escape(
                 f"  {verb} pool max {change.suggested} (now {change.current}) for {change.pool}"
-                f" at {change.location.short}: {change.instances} pool instances × {change.suggested}"
+                f" at {change.location.short}: {change.instances} pool{'s' if change.instances != 1 else ''}"
+                f" × {change.suggested}"
                 f" = {change.instances * change.suggested}"
             )
         )
@@ -71,7 +72,8 @@ def _print_suggestion(console, budget, suggestion: Suggestion, headroom: float, 
     else:
         console.print(f"  total after: {suggestion.total_after} of {server.usable} usable slots")
     if suggestion.unknown_terms:
-        console.print(f"  {suggestion.unknown_terms} pool(s) of unknown size are not included")
+        plural = "s" if suggestion.unknown_terms != 1 else ""
+        console.print(f"  {suggestion.unknown_terms} pool{plural} of unknown size not included")
     line = f"  or keep the pools and set max_connections = {suggestion.max_connections_needed} (restart required)"
     if server_memory:
         work_mem = 4 * 1024 * 1024  # PostgreSQL's default work_mem; each sort or hash of a query may use it

@@ -19,7 +19,7 @@ def render(
     from rich.markup import escape
 
     console = Console(file=out, force_terminal=color, no_color=color is False, highlight=False, soft_wrap=True)
-    show_source = console.is_terminal if show_source is None else show_source
+    show_source = _isatty(out) if show_source is None else show_source
     sources: dict[str, list[str]] = {}
     for f in result.findings:
         style = _STYLE[f.severity]
@@ -67,3 +67,10 @@ def _print_summary(console, result: Result) -> None:
     console.print(f"Found {len(findings)} finding{plural} ({counts}) in {result.files} configuration files.")
     codes = sorted({f.code for f in findings})
     console.print(f"Run `pgconnlint explain {codes[0]}` for what a rule checks and how to fix it.", style="dim")
+
+
+def _isatty(out: TextIO) -> bool:
+    try:
+        return out.isatty()
+    except (AttributeError, ValueError):
+        return False

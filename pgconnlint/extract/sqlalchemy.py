@@ -1,0 +1,236 @@
+"""Python pools: SQLAlchemy `create_engine` / `create_async_engine` / `engine_from_config`, Flask-SQLAlchemy's
+configuration keys, psycopg_pool and asyncpg pools. Read with libcst after a text pre-filter; never imported."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pgconnlint.expr import Expr, Lit, Obj
+from pgconnlint.extract.python import PySource
+from pgconnlint.model import ParseProblem, PythonPool
+
+if TYPE_CHECKING:
+    import libcst as cst
+
+MARKERS = (
+    b"create_engine",
+    b"create_async_engine",
+    b"engine_from_config",
+    b"SQLALCHEMY_",
+    b"ConnectionPool",
+    b"create_pool",
+)
+_ENGINES = {
+    "sqlalchemy.create_engine": ("sqlalchemy", False),
+    "sqlalchemy.engine.create_engine": ("sqlalchemy", False),
+    "sqlalchemy.ext.asyncio.create_async_engine": ("sqlalchemy", True),
+    "sqlalchemy.engine_from_config": ("sqlalchemy", False),
+    "psycopg_pool.ConnectionPool": ("psycopg_pool", False),
+    "psycopg_pool.AsyncConnectionPool": ("psycopg_pool", True),
+    "asyncpg.create_pool": ("asyncpg", True),
+    "asyncpg.pool.create_pool": ("asyncpg", True),
+}
+_CACHING_DECORATORS = ("cache", "lru_cache", "cached_property", "cached")
+_FLASK_KEYS = {
+    "SQLALCHEMY_POOL_SIZE": "pool_size",
+    "SQLALCHEMY_MAX_OVERFLOW": "max_overflow",
+    "SQLALCHEMY_POOL_TIMEOUT": "pool_timeout",
+    "SQLALCHEMY_POOL_RECYCLE": "pool_recycle",
+}
+
+
+def extract(path: str, text: str) -> tuple[list[PythonPool], list[ParseProblem]]:
+    source = PySource.parse(path, text)
+    if isinstance(source, ParseProblem):
+        return [], [source]
+    pools = list(_calls(source))
+    pools += _flask_config(source)
+    return pools, []
+
+
+# --- engine and pool calls ------------------------------------------------------------------------
+
+
+def _calls(source: PySource):
+    import libcst as cst
+
+    class Visitor(cst.CSTVisitor):
+        def __init__(self) -> None:
+            self.functions: list[cst.FunctionDef] = []
+            self.found: list[PythonPool] = []
+
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+            self.functions.append(node)
+
+        def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+            self.functions.pop()
+
+        def visit_Call(self, node: cst.Call) -> None:
+            qualified = source.qualified(node.func)
+            known = _ENGINES.get(qualified) or _ENGINES.get(_by_last_name(qualified))
+            if known:
+                self.found.append(_pool(source, node, qualified, *known, per_call=self._per_call()))
+
+        def _per_call(self) -> bool:
+            return bool(self.functions) and not any(_caches(d) for f in self.functions for d in f.decorators)
+
+    visitor = Visitor()
+    source.module.visit(visitor)
+    return visitor.found
+
+
+def _by_last_name(qualified: str) -> str:
+    """`create_engine` imported by a path we do not list (a re-export): matched by its own name."""
+    last = qualified.rsplit(".", 1)[-1]
+    return next((name for name in _ENGINES if name.endswith("." + last) and qualified == last), "")
+
+
+def _caches(decorator: cst.Decorator) -> bool:
+    import libcst as cst
+
+    target = decorator.decorator.func if isinstance(decorator.decorator, cst.Call) else decorator.decorator
+    name = target.attr.value if isinstance(target, cst.Attribute) else getattr(target, "value", "")
+    return name in _CACHING_DECORATORS
+
+
+def _pool(source: PySource, node: cst.Call, qualified: str, library: str, asynchronous: bool, per_call: bool):
+    location = source.location(node)
+    entries: dict[str, Expr] = {}
+    keys = {}
+    for argument in node.args:
+        if argument.keyword is not None:
+            entries[argument.keyword.value] = source.expr(argument.value)
+            keys[argument.keyword.value] = source.location(argument.keyword)
+    positional = [a for a in node.args if a.keyword is None and not a.star]
+    url = None
+    if qualified.endswith("engine_from_config"):
+        entries, keys = _from_config_dict(source, positional, entries, keys)
+    elif positional:
+        url_expr = source.expr(positional[0].value)
+        url = Obj(url_expr.location, url_expr.text, {"url": url_expr})
+    for keyword in ("url", "dsn", "conninfo"):
+        if keyword in entries and url is None:
+            url = Obj(entries[keyword].location, entries[keyword].text, {"url": entries[keyword]})
+    name = qualified.rsplit(".", 1)[-1]
+    options = Obj(location, source.text(node), entries, keys)
+    return PythonPool(library, options, f"{name}(…)", url, per_call, asynchronous)
+
+
+def _from_config_dict(source: PySource, positional, entries, keys):
+    """`engine_from_config({"sqlalchemy.pool_size": "10", …}, prefix="sqlalchemy.")`: the prefixed keys."""
+    prefix_expr = entries.get("prefix")
+    prefix = prefix_expr.value if isinstance(prefix_expr, Lit) and isinstance(prefix_expr.value, str) else "sqlalchemy."
+    config = source.expr(positional[0].value) if positional else None
+    if not isinstance(config, Obj):
+        return entries, keys
+    for key, value in config.entries.items():
+        if key.startswith(prefix):
+            entries[key[len(prefix) :]] = value
+            keys[key[len(prefix) :]] = config.key_location(key)
+    return entries, keys
+
+
+# --- Flask-SQLAlchemy configuration ----------------------------------------------------------------
+
+
+def _flask_config(source: PySource) -> list[PythonPool]:
+    """One pool per configuration scope (the module, or a config class) that sets SQLALCHEMY_DATABASE_URI, plus
+    one per SQLALCHEMY_BINDS entry; a class inherits its bases' settings, as Python does."""
+    scopes = _scopes(source)
+    pools = []
+    for scope, values in scopes.items():
+        if "SQLALCHEMY_DATABASE_URI" not in values:
+            continue
+        options = _flask_options(source, values)
+        where = values["SQLALCHEMY_DATABASE_URI"]
+        label = f"SQLALCHEMY_DATABASE_URI in {scope or source.path}"
+        url = Obj(where.location, where.text, {"url": where})
+        pools.append(PythonPool("flask-sqlalchemy", _relocate(options, where), label, url, scope=scope))
+        binds = values.get("SQLALCHEMY_BINDS")
+        for bind, bind_url in binds.entries.items() if isinstance(binds, Obj) else ():
+            bind_options = _relocate(options, bind_url)
+            if isinstance(bind_url, Obj) and "url" in bind_url.entries:  # Flask-SQLAlchemy 3: a dict per bind
+                bind_options = Obj(
+                    bind_url.location,
+                    bind_url.text,
+                    {**options.entries, **bind_url.entries},
+                    {**options.key_locations, **bind_url.key_locations},
+                )
+            label = f"SQLALCHEMY_BINDS[{bind!r}] in {scope or source.path}"
+            pools.append(PythonPool("flask-sqlalchemy", bind_options, label, scope=scope))
+    return pools
+
+
+def _flask_options(source: PySource, values: dict[str, Expr]) -> Obj:
+    engine_options = values.get("SQLALCHEMY_ENGINE_OPTIONS")
+    entries = dict(engine_options.entries) if isinstance(engine_options, Obj) else {}
+    keys = dict(engine_options.key_locations) if isinstance(engine_options, Obj) else {}
+    for key, option in _FLASK_KEYS.items():  # Flask-SQLAlchemy 2.x keys; ENGINE_OPTIONS wins over them
+        if key in values and option not in entries:
+            entries[option] = values[key]
+            keys[option] = values[key].location
+    location = engine_options.location if isinstance(engine_options, Obj) else None
+    return Obj(location, "", entries, keys)  # type: ignore[arg-type]  # relocated by the caller
+
+
+def _relocate(options: Obj, anchor: Expr) -> Obj:
+    return Obj(anchor.location, anchor.text, options.entries, options.key_locations, options.opaque_spreads)
+
+
+def _scopes(source: PySource) -> dict[str, dict[str, Expr]]:
+    import libcst as cst
+
+    scopes: dict[str, dict[str, Expr]] = {"": {}}
+    bases: dict[str, list[str]] = {}
+    for statement in source.module.body:
+        if isinstance(statement, cst.ClassDef):
+            name = statement.name.value
+            bases[name] = [source.text(arg.value) for arg in statement.bases]
+            scopes[name] = {}
+            body = statement.body.body if isinstance(statement.body, cst.IndentedBlock) else ()
+            for inner in body:
+                _collect(source, inner, scopes[name])
+        else:
+            _collect(source, statement, scopes[""])
+    resolved = {}
+    for name in scopes:
+        values: dict[str, Expr] = {}
+        for ancestor in reversed(_lineage(name, bases)):
+            values.update(scopes.get(ancestor, {}))
+        resolved[name] = values
+    return resolved
+
+
+def _lineage(name: str, bases: dict[str, list[str]], depth: int = 0) -> list[str]:
+    if depth > 10 or name not in bases:
+        return [name]
+    return [name] + [a for base in bases[name] for a in _lineage(base, bases, depth + 1)]
+
+
+def _collect(source: PySource, statement, values: dict[str, Expr]) -> None:
+    """`SQLALCHEMY_X = …` (module or class) and `app.config["SQLALCHEMY_X"] = …`."""
+    import libcst as cst
+
+    if not isinstance(statement, cst.SimpleStatementLine):
+        return
+    for small in statement.body:
+        if not isinstance(small, (cst.Assign, cst.AnnAssign)) or small.value is None:
+            continue
+        targets = [t.target for t in small.targets] if isinstance(small, cst.Assign) else [small.target]
+        for target in targets:
+            key = _config_key(source, target)
+            if key and key.startswith("SQLALCHEMY_"):
+                values[key] = source.expr(small.value)
+
+
+def _config_key(source: PySource, target) -> str | None:
+    import libcst as cst
+
+    if isinstance(target, cst.Name):
+        return target.value
+    if isinstance(target, cst.Subscript) and source.text(target.value).endswith("config") and len(target.slice) == 1:
+        index = target.slice[0].slice
+        if isinstance(index, cst.Index) and isinstance(index.value, cst.SimpleString):
+            value = index.value.evaluated_value
+            return value if isinstance(value, str) else None
+    return None
