@@ -1,15 +1,25 @@
 """The connection budget of a server: what the processes can hold at once, term by term (DESIGN.md).
 
-For the stacks linked so far (Node with node-postgres pools) every process can use its whole pool at
-once, so the concurrent total equals the ceiling; both are kept so the two numbers stay explicit.
+Two numbers: the ceiling, what the pools permit (processes × pool maximum), and the concurrent total, what
+the processes can use at once (processes × min(pool maximum, max(connections kept open, units))). For Node
+and ASGI processes, which serve any number of requests at once, the two are equal; a gunicorn sync worker
+serves one request at a time, so its pool of 15 holds one connection.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 from pgconnlint.link import Pool, ProcessGroup, Project, Server
 from pgconnlint.model import Default, Known, Location, Unknown, cite
+
+
+def show(number: float | None) -> str:
+    """A count as messages print it: `unbounded` for no limit, `unknown` for None."""
+    if number is None:
+        return "unknown"
+    return "unbounded" if math.isinf(number) else str(int(number))
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,14 +32,31 @@ class Term:
         return None if isinstance(self.group.processes, Unknown) else int(self.group.processes.value)
 
     @property
-    def pool_max(self) -> int | None:
-        return None if isinstance(self.pool.max, Unknown) else int(self.pool.max.value)
+    def pool_max(self) -> float | None:
+        """The pool's maximum; math.inf when it sets none."""
+        return None if isinstance(self.pool.max, Unknown) else self.pool.max.value
 
     @property
-    def product(self) -> int | None:
-        if self.processes is None or self.pool_max is None:
+    def units(self) -> float | None:
+        return None if isinstance(self.group.units, Unknown) else self.group.units.value
+
+    @property
+    def at_once(self) -> float | None:
+        """Connections one process can hold at once; the pool maximum when the units are unknown."""
+        if self.pool_max is None:
             return None
-        return self.processes * self.pool_max
+        if self.units is None:
+            return self.pool_max
+        return min(self.pool_max, max(self.pool.kept_open, self.units))
+
+    @property
+    def product(self) -> float | None:
+        """Concurrent connections of the whole group (DESIGN.md "concurrent")."""
+        return None if self.processes is None or self.at_once is None else self.processes * self.at_once
+
+    @property
+    def ceiling(self) -> float | None:
+        return None if self.processes is None or self.pool_max is None else self.processes * self.pool_max
 
     @property
     def anchor(self) -> Location:
@@ -38,12 +65,18 @@ class Term:
 
     def describe(self) -> str:
         """`orders-api: 16 processes [ecosystem.config.js:7] × pool 10 [node-postgres default, …] = 160`."""
-        product = "unknown" if self.product is None else str(self.product)
-        return f"{self.group.name}: {self.factors()} = {product}"
+        return f"{self.group.name}: {self.factors()} = {show(self.product)}"
 
     def factors(self) -> str:
         noun = "process" if self.processes == 1 else "processes"
-        return f"{cite(self.group.processes, noun)} × pool {cite(self.pool.max)} of {self.pool.label}"
+        pool = f"pool {cite(self.pool.max)} of {self.pool.label}".replace("inf [", "unbounded [")
+        if self.at_once == self.pool_max or self.at_once is None:
+            return f"{cite(self.group.processes, noun)} × {pool}"
+        if self.units is not None and self.at_once == self.units:
+            why = cite(self.group.units)
+        else:
+            why = f"{self.pool.kept_open} kept open"
+        return f"{cite(self.group.processes, noun)} × {show(self.at_once)} at once [{why}] ({pool})"
 
     def as_data(self) -> dict:
         return {
@@ -51,9 +84,12 @@ class Term:
             "processes": self.processes,
             "processes_from": _origin(self.group.processes),
             "pool": self.pool.label,
-            "pool_max": self.pool_max,
+            "pool_max": _number(self.pool_max),
             "pool_max_from": _origin(self.pool.max),
-            "connections": self.product,
+            "units": _number(self.units),
+            "units_from": _origin(self.group.units),
+            "connections": _number(self.product),
+            "ceiling": _number(self.ceiling),
         }
 
 
@@ -63,14 +99,14 @@ class Budget:
     terms: tuple[Term, ...]
 
     @property
-    def total(self) -> int:
+    def total(self) -> float:
         """Concurrent connections the known terms can hold (DESIGN.md "concurrent"); unknown terms excluded."""
         return sum(term.product for term in self.terms if term.product is not None)
 
     @property
-    def ceiling(self) -> int:
-        """What the pools permit; equal to `total` while every linked process can use its whole pool."""
-        return self.total
+    def ceiling(self) -> float:
+        """What the known pools permit: every process with its whole pool."""
+        return sum(term.ceiling for term in self.terms if term.ceiling is not None)
 
     @property
     def unknown_terms(self) -> tuple[Term, ...]:
@@ -78,11 +114,18 @@ class Budget:
 
     @property
     def formula(self) -> str:
-        """`16 × 10 + 2 × 5 = 170`: the arithmetic, redoable from the message alone."""
+        """`16 × 10 + 2 × 5 = 170`: the arithmetic of the concurrent total, redoable from the message alone."""
+        return self._formula(lambda term: term.at_once, self.total)
+
+    @property
+    def ceiling_formula(self) -> str:
+        return self._formula(lambda term: term.pool_max, self.ceiling)
+
+    def _formula(self, per_process, total: float) -> str:
         known = [term for term in self.terms if term.product is not None]
-        sums = " + ".join(f"{term.processes} × {term.pool_max}" for term in known) or "0"
+        sums = " + ".join(f"{term.processes} × {show(per_process(term))}" for term in known) or "0"
         unknown = f" + {len(self.unknown_terms)} unknown" if self.unknown_terms else ""
-        return f"{sums}{unknown} = {'at least ' if unknown else ''}{self.total}"
+        return f"{sums}{unknown} = {'at least ' if unknown else ''}{show(total)}"
 
     @property
     def largest_term(self) -> Term:
@@ -91,9 +134,10 @@ class Budget:
     def as_data(self) -> dict:
         return {
             "server": self.server.name,
-            "total": self.total,
-            "ceiling": self.ceiling,
+            "total": _number(self.total),
+            "ceiling": _number(self.ceiling),
             "usable": self.server.usable,
+            "unbounded": math.isinf(self.ceiling),
             "complete": not self.unknown_terms,
             "terms": [term.as_data() for term in self.terms],
         }
@@ -115,6 +159,11 @@ def budgets(project: Project) -> list[Budget]:
         standby = replace(server, name=f"replica {host} (settings of {server.name})")
         result.append(Budget(standby, tuple(host_terms)))
     return result
+
+
+def _number(value: float | None) -> int | None:
+    """JSON has no infinity: an unbounded count is null, and `unbounded` says so."""
+    return None if value is None or math.isinf(value) else int(value)
 
 
 def _origin(value: Known | Default | Unknown) -> dict:

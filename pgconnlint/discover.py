@@ -44,6 +44,18 @@ DEFAULT_EXCLUDES = (
 ORMCONFIG_SUFFIXES = ("env", "js", "mjs", "cjs", "ts", "mts", "cts", "json", "yml", "yaml")  # TypeORM's order
 _CODE_SUFFIXES = (".js", ".mjs", ".cjs", ".ts", ".mts", ".cts", ".tsx", ".jsx")
 _TYPEORM_MARKERS = (b"DataSource", b"TypeOrmModule", b"createConnection")
+_PYTHON_MARKERS = (
+    b"create_engine",
+    b"create_async_engine",
+    b"engine_from_config",
+    b"SQLALCHEMY_",
+    b"ConnectionPool",
+    b"create_pool",
+)
+_MARKERS = {"typeorm-code": _TYPEORM_MARKERS, "python-code": _PYTHON_MARKERS}
+_PYTHON_PROJECT_FILES = ("pyproject.toml", "setup.py", "setup.cfg", "requirements.txt", "pipfile")
+_GUNICORN_CONFIGS = ("gunicorn.conf.py", "gunicorn_conf.py", "gunicorn.config.py", "gunicorn_config.py")
+_COMPOSE = re.compile(r"(docker-)?compose(\.[\w.-]+)?\.ya?ml")
 _PM2_SUFFIXES = (".js", ".cjs", ".mjs", ".json", ".json5", ".yml", ".yaml")
 _ENV_TEMPLATES = (".example", ".sample", ".template", ".dist", ".defaults")
 
@@ -58,7 +70,7 @@ def discover(root: Path, excludes: Iterable[str] = DEFAULT_EXCLUDES) -> list[Can
     excluded = Excludes(tuple(excludes))
     listed = _git_files(root)
     # In a work tree `git grep` is the content pre-filter: one process instead of opening every source file.
-    with_markers = _git_grep(root, _TYPEORM_MARKERS) if listed is not None else None
+    with_markers = _git_grep(root, _TYPEORM_MARKERS + _PYTHON_MARKERS) if listed is not None else None
     candidates = []
     for path in sorted(listed if listed is not None else _walk(root, excluded)):
         if excluded.matches(path):
@@ -66,8 +78,8 @@ def discover(root: Path, excludes: Iterable[str] = DEFAULT_EXCLUDES) -> list[Can
         kind = classify(path)
         if not kind:
             continue
-        if kind == "typeorm-code":
-            found = path in with_markers if with_markers is not None else _contains(root / path, _TYPEORM_MARKERS)
+        if kind in _MARKERS:
+            found = path in with_markers if with_markers is not None else _contains(root / path, _MARKERS[kind])
             if not found:
                 continue
         if os.path.lexists(os.path.join(root, path)):
@@ -92,6 +104,22 @@ def classify(path: str) -> str | None:
         return "dotenv"
     if lower.endswith(_CODE_SUFFIXES) and not lower.endswith(".d.ts"):
         return "typeorm-code"
+    return _python_kind(name, lower)
+
+
+def _python_kind(name: str, lower: str) -> str | None:
+    if lower in _PYTHON_PROJECT_FILES:
+        return "python-project"
+    if lower in _GUNICORN_CONFIGS:
+        return "gunicorn-config"
+    if name == "Procfile" or name.startswith("Procfile."):
+        return "procfile"
+    if lower in ("dockerfile", "containerfile") or lower.startswith("dockerfile.") or lower.endswith(".dockerfile"):
+        return "dockerfile"
+    if _COMPOSE.fullmatch(lower):
+        return "compose"
+    if lower.endswith(".py"):
+        return "python-code"
     return None
 
 

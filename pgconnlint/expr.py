@@ -32,6 +32,7 @@ class Undefined:
 
 
 UNDEFINED = Undefined()
+CPU_COUNT_VARIABLE = "__PGCONNLINT_CPUS__"  #: `os.cpu_count()` in Python configs; bound by the linker
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +204,8 @@ def _env(expr: EnvVar, env: Environment) -> _Val:
     if binding is None:
         # Unset in every file we read; the deployment may still set it, so only `||`/`??` may proceed.
         return _Val(UNDEFINED, expr.location, unset=expr.name)
+    if expr.name == CPU_COUNT_VARIABLE:
+        return _Val(binding.value, binding.location, (f"{binding.value} CPUs ({binding.source})",))
     return _Val(
         binding.value,
         binding.location,

@@ -25,6 +25,8 @@ from pgconnlint.model import (
     PackageManifest,
     ParseProblem,
     Pm2App,
+    ProcessDecl,
+    PythonPool,
     ServerConfig,
     Suppression,
     TypeOrmConfig,
@@ -41,8 +43,9 @@ PRODUCTION_NAMES = ("production", "prod")
 class Pool:
     label: str  #: e.g. "ormconfig.json", "ormconfig.js (connection reporting) replica pg-replica-1"
     location: Location  #: the options object that configures it
-    max: Known | Default | Unknown
+    max: Known | Default | Unknown  #: math.inf when the pool sets no limit
     replica: str | None = None  #: the standby host a read replica pool connects to
+    kept_open: int = 0  #: connections opened at start and kept (psycopg_pool, asyncpg `min_size`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +63,32 @@ class OrmConnection:
     def key_location(self, option: str) -> Location:
         return self.config.options.key_location(option)
 
+    @property
+    def anchor(self) -> Location:
+        return self.key_location("type")
+
+
+@dataclass(frozen=True, slots=True)
+class EngineConnection:
+    """A Python pool (SQLAlchemy engine, psycopg_pool, asyncpg) as one process group runs it."""
+
+    source: PythonPool
+    pools: tuple[Pool, ...]
+    connect_timeout_ms: Known | Default | Unknown
+    unbounded: str | None  #: why the pool sets no limit (max_overflow=-1, pool_size=0, NullPool), if it does not
+    null_pool: bool
+    liveness_checked: bool  #: pool_pre_ping or pool_recycle is set
+
+    @property
+    def anchor(self) -> Location:
+        return self.source.location
+
+    def key_location(self, option: str) -> Location:
+        return self.source.options.key_location(option)
+
+
+UNBOUNDED_UNITS = math.inf  #: a process that serves any number of requests at once (Node, ASGI)
+
 
 @dataclass(frozen=True, slots=True)
 class ProcessGroup:
@@ -70,9 +99,14 @@ class ProcessGroup:
     processes: Known | Default | Unknown
     manager: str  #: "pm2 cluster mode", "pm2 fork mode", "" when no process manager was found
     cpu_dependent: bool
-    connections: tuple[OrmConnection, ...]
+    connections: tuple[OrmConnection | EngineConnection, ...]
     environment: Mapping[str, EnvBinding]
     unresolved: tuple[Unknown, ...] = ()  #: connections whose database type cannot be told: not counted
+    #: requests or tasks one process runs at once (DESIGN.md "units"): math.inf for Node and ASGI servers
+    units: Known | Default | Unknown = field(
+        default_factory=lambda: Default(UNBOUNDED_UNITS, Location("", 0), "Node.js serves many requests at once")
+    )
+    web: bool = False  #: serves requests (gunicorn, uvicorn…), as opposed to a task worker
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +144,9 @@ class Facts:
     servers: list[ServerConfig] = field(default_factory=list)
     problems: list[ParseProblem] = field(default_factory=list)
     suppressions: list[Suppression] = field(default_factory=list)
+    python_pools: list[PythonPool] = field(default_factory=list)
+    processes: list[ProcessDecl] = field(default_factory=list)
+    python_projects: list[str] = field(default_factory=list)  #: folders with pyproject.toml, setup.py, …
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +206,12 @@ def link(facts: Facts, settings: LinkSettings = LinkSettings()) -> Project:
             name = packages[package].name if package in packages and packages[package].name else package
             name = name or "the repository root package"
             groups.append(ProcessGroup(name, anchor, processes, "", False, connections, env, unresolved))
+    # NOTE: imported here, not at the top: link_python builds on this module's dataclasses.
+    from pgconnlint.link_python import python_groups
+
+    groups += python_groups(
+        facts, settings, env_files, lambda project, blocks: _environment(project, env_files, settings, blocks)
+    )
     groups = _declared_processes(groups, settings.processes)
     problems = list(facts.problems)
     servers = _servers(facts.servers, settings, problems)

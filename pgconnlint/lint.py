@@ -128,6 +128,11 @@ def _pgconf(root: Path, path: str, facts: Facts) -> None:
         facts.suppressions.extend(suppressions.scan(path, text))
 
 
+def _python_project(root: Path, path: str, facts: Facts) -> None:
+    """pyproject.toml, setup.py, requirements.txt…: only where a Python project starts matters, not the content."""
+    facts.python_projects.append(path.rpartition("/")[0])
+
+
 def _lazy(module: str, function: str) -> Callable:
     """Import an extractor on first use: parsers are heavy and a pre-commit run may need none of them."""
 
@@ -146,4 +151,10 @@ _EXTRACTORS = {
     "pm2": _text_extractor(_lazy("pm2", "extract"), lambda f: f.pm2),
     "dotenv": _text_extractor(_lazy("dotenv", "extract"), lambda f: f.env_files, many=False),
     "package": _text_extractor(_lazy("package", "extract"), lambda f: f.packages, many=False),
+    "python-code": _text_extractor(_lazy("sqlalchemy", "extract"), lambda f: f.python_pools),
+    "gunicorn-config": _text_extractor(_lazy("gunicorn", "extract"), lambda f: f.processes),
+    "procfile": _text_extractor(_lazy("procfile", "extract"), lambda f: f.processes),
+    "dockerfile": _text_extractor(_lazy("dockerfile", "extract"), lambda f: f.processes),
+    "compose": _text_extractor(_lazy("compose", "extract"), lambda f: f.processes),
+    "python-project": _python_project,
 }

@@ -220,6 +220,7 @@ class ProcessDecl:
     directory: str  #: the folder whose project it runs ("" for the root)
     config_file: str | None = None  #: gunicorn `-c FILE`, resolved relative to `directory`
     replicas: Known | None = None  #: compose `deploy.replicas` / `scale`
+    env: tuple[EnvBinding, ...] = ()  #: what the image or service sets (Dockerfile ENV, compose environment)
 
     @property
     def location(self) -> Location:

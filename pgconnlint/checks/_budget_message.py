@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
-from pgconnlint.budget import Budget
+from pgconnlint.budget import Budget, show
 from pgconnlint.findings import Finding, finding
 
 
-def budget_finding(code: str, budget: Budget, verdict: str, help_text: str) -> Finding:
+def budget_finding(code: str, budget: Budget, verdict: str, help_text: str, ceiling: bool = False) -> Finding:
+    """The budget family's finding; `ceiling` compares what the pools permit instead of what is used at once."""
     server = budget.server
     largest = budget.largest_term
     bound = "at least" if budget.unknown_terms else "up to"
     where = "PostgreSQL's defaults (no postgresql.conf found)" if server.assumed else server.name
     terms = " + ".join(f"{term.group.name} {term.factors()}" for term in budget.terms)
+    if ceiling:
+        compared = f"the pools permit {bound} {show(budget.ceiling)} connections ({budget.ceiling_formula})"
+        aside = f", while {show(budget.total)} can be in use at once ({budget.formula})"
+    else:
+        compared = f"{bound} {show(budget.total)} connections at once ({budget.formula})"
+        aside = f"; the pools permit {show(budget.ceiling)}" if budget.ceiling != budget.total else ""
     message = (
-        f"{bound} {budget.total} connections ({budget.formula}) {verdict} the {server.usable} usable slots"
-        f" of {where} ({server.formula} = {server.usable}); counted: {terms}"
+        f"{compared} {verdict} the {server.usable} usable slots of {where} ({server.formula} = {server.usable})"
+        f"{aside}; counted: {terms}"
     )
     # One line per term under the message, where a sum of several terms is easier to read that way.
     notes = tuple(term.describe() for term in budget.terms) if len(budget.terms) > 1 else ()
@@ -26,4 +33,7 @@ def budget_finding(code: str, budget: Budget, verdict: str, help_text: str) -> F
             if location != largest.anchor
         )
     ) + tuple(value.location for value in (server.max_connections,) if not server.assumed)
-    return finding(code, largest.anchor, message, help=help_text, notes=notes, related=related, data=budget.as_data())
+    data = budget.as_data()
+    if ceiling:  # the number this finding compares
+        data = {**data, "total": data["ceiling"], "concurrent": data["total"]}
+    return finding(code, largest.anchor, message, help=help_text, notes=notes, related=related, data=data)

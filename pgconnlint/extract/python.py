@@ -11,13 +11,27 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from pgconnlint.expr import UNDEFINED, Arith, Arr, Call, Compare, Cond, EnvVar, Expr, Lit, Logical, Not, Obj, Opaque
+from pgconnlint.expr import (
+    CPU_COUNT_VARIABLE,
+    UNDEFINED,
+    Arith,
+    Arr,
+    Call,
+    Compare,
+    Cond,
+    EnvVar,
+    Expr,
+    Lit,
+    Logical,
+    Not,
+    Obj,
+    Opaque,
+)
 from pgconnlint.model import Location, ParseProblem
 
 if TYPE_CHECKING:
     import libcst as cst
 
-CPU_COUNT_VARIABLE = "__PGCONNLINT_CPUS__"  #: bound by the linker to --cpus or this machine's count
 _CPU_CALLS = {"os.cpu_count", "multiprocessing.cpu_count", "cpu_count", "psutil.cpu_count"}
 _ENV_GETTERS = {"os.environ.get", "os.getenv", "environ.get", "getenv", "env.get"}
 _CONVERSIONS = {"int": "int", "float": "float", "bool": "Boolean", "str": "String"}

@@ -25,7 +25,7 @@ def test_story_message_names_every_number_and_its_source(lint_tree):
     [finding] = result.findings
     assert finding.key == ("PGC101", "ecosystem.config.js", 5)
     assert finding.message == (
-        "up to 160 connections (16 × 10 = 160) exceed the 97 usable slots of db/postgresql.conf"
+        "up to 160 connections at once (16 × 10 = 160) exceed the 97 usable slots of db/postgresql.conf"
         " (max_connections 100 [db/postgresql.conf:1] − superuser_reserved_connections 3 [PostgreSQL default; not set"
         " in db/postgresql.conf] = 97);"
         " counted: api 16 processes [ecosystem.config.js:5] × pool 10 [node-postgres default; neither poolSize nor"
@@ -234,7 +234,7 @@ def test_known_part_over_budget_is_reported_as_at_least(lint_tree):
         "b/ormconfig.js": 'module.exports = { type: "postgres", connectTimeoutMS: 1, extra: { max: getPool() } };',
     }
     [finding] = [f for f in lint_tree(files).findings if f.code == "PGC101"]
-    assert finding.message.startswith("at least 200 connections (20 × 10 + 1 unknown = at least 200)")
+    assert finding.message.startswith("at least 200 connections at once (20 × 10 + 1 unknown = at least 200)")
     assert finding.data["complete"] is False
 
 

@@ -1,0 +1,89 @@
+"""docker-compose / compose files: services whose `command:` (or `entrypoint:`) starts a Python server, with
+their `environment:`, `deploy.replicas` / `scale`, and the build context that says which project they run."""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import replace
+from pathlib import PurePosixPath
+
+from pgconnlint.expr import Arr, Expr, Lit, Obj, evaluate
+from pgconnlint.extract import commands, yamlsource
+from pgconnlint.model import EnvBinding, Known, ParseProblem, ProcessDecl
+
+
+def extract(path: str, text: str) -> tuple[list[ProcessDecl], list[ParseProblem]]:
+    documents, problems = yamlsource.load(path, text)
+    services = documents[0].get("services") if documents and isinstance(documents[0], Obj) else None
+    if not isinstance(services, Obj):
+        return [], problems
+    folder = str(PurePosixPath(path).parent).removeprefix(".")
+    found = []
+    for name, service in services.entries.items():
+        if isinstance(service, Obj):
+            decl = _service(path, folder, name, service)
+            if decl:
+                found.append(decl)
+    return found, problems
+
+
+def _service(path: str, folder: str, name: str, service: Obj) -> ProcessDecl | None:
+    command = _words(service.get("command"))
+    entrypoint = _words(service.get("entrypoint"))
+    if command is None and entrypoint is None:
+        return None
+    where = (service.get("command") or service.get("entrypoint")).location
+    directory = _build_context(folder, service.get("build"))
+    source = f"{path} service {name}"
+    decl = commands.parse([*(entrypoint or []), *(command or [])], where, source, directory)
+    if decl is None and command is not None:
+        decl = commands.parse(command, where, source, directory)  # an entrypoint script that runs "$@"
+    if decl is None:
+        return None
+    return replace(decl, replicas=_replicas(service), env=tuple(_environment(service.get("environment"), path)))
+
+
+def _words(value: Expr | None) -> list[str] | None:
+    if isinstance(value, Lit) and isinstance(value.value, str):
+        import shlex
+
+        try:
+            return shlex.split(value.value)
+        except ValueError:
+            return value.value.split()
+    if isinstance(value, Arr):
+        return [str(item.value) for item in value.items if isinstance(item, Lit)]
+    return None
+
+
+def _build_context(folder: str, build: Expr | None) -> str:
+    context = build.get("context") if isinstance(build, Obj) else build
+    if isinstance(context, Lit) and isinstance(context.value, str) and "://" not in context.value:
+        joined = posixpath.normpath(posixpath.join(folder or ".", context.value))
+        return "" if joined == "." else joined
+    return folder
+
+
+def _replicas(service: Obj) -> Known | None:
+    for key in ("deploy.replicas", "scale"):
+        value = evaluate(service.get(key), {})
+        if isinstance(value, Known) and isinstance(value.value, int) and not isinstance(value.value, bool):
+            return Known(value.value, value.location, f"compose {key}")
+    return None
+
+
+def _environment(value: Expr | None, path: str) -> list[EnvBinding]:
+    """`environment:` as a map or as a list of `NAME=value`; `${VAR}` interpolations are not values we know."""
+    pairs: list[tuple[str, Expr]] = []
+    if isinstance(value, Obj):
+        pairs = list(value.entries.items())
+    elif isinstance(value, Arr):
+        for item in value.items:
+            if isinstance(item, Lit) and isinstance(item.value, str) and "=" in item.value:
+                name, _, text = item.value.partition("=")
+                pairs.append((name, Lit(item.location, text, text)))
+    return [
+        EnvBinding(name, str(item.value), item.location, path)
+        for name, item in pairs
+        if isinstance(item, Lit) and item.value is not None and "${" not in str(item.value)
+    ]

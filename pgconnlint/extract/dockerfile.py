@@ -1,0 +1,60 @@
+"""Dockerfile / Containerfile: the process the image starts (ENTRYPOINT + CMD, as Docker joins them) and the
+ENV it sets, through the `dockerfile` package (BuildKit's own parser)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import PurePosixPath
+
+from pgconnlint.extract import commands
+from pgconnlint.model import EnvBinding, Location, ParseProblem, ProcessDecl
+
+
+def extract(path: str, text: str) -> tuple[list[ProcessDecl], list[ParseProblem]]:
+    import dockerfile
+
+    try:
+        instructions = dockerfile.parse_string(text)
+    except dockerfile.GoParseError as error:
+        return [], [ParseProblem(Location(path, 1), f"invalid Dockerfile: {error}")]
+    directory = str(PurePosixPath(path).parent).removeprefix(".")
+    entrypoint, cmd, env = None, None, []
+    for instruction in instructions:
+        if instruction.cmd == "FROM":  # a new stage: only the last one is the image that runs
+            entrypoint, cmd, env = None, None, []
+        elif instruction.cmd in ("ENTRYPOINT", "CMD"):
+            value = list(instruction.value) if instruction.json else (instruction.value[0] if instruction.value else "")
+            started = (value, Location(path, instruction.start_line))
+            entrypoint, cmd = (started, cmd) if instruction.cmd == "ENTRYPOINT" else (entrypoint, started)
+        elif instruction.cmd == "ENV":
+            env += _env(instruction, path)
+    decl = _start(entrypoint, cmd, path, directory)
+    if decl is None and entrypoint is not None and cmd is not None:  # an entrypoint script that `exec "$@"`
+        decl = _start(None, cmd, path, directory)
+    return ([replace(decl, env=tuple(env))] if decl else []), []
+
+
+def _start(entrypoint, cmd, path: str, directory: str):
+    """ENTRYPOINT + CMD: exec-form parts are joined; a shell-form ENTRYPOINT ignores CMD."""
+    parts: list[str] = []
+    where = None
+    for started in (entrypoint, cmd):
+        if started is None:
+            continue
+        value, where_started = started
+        where = where or where_started
+        if isinstance(value, list):
+            parts += value
+        else:
+            parts += ["sh", "-c", value]
+            if started is entrypoint:
+                break
+    if not parts or where is None:
+        return None
+    return commands.parse(parts, where, f"{path} {'ENTRYPOINT' if entrypoint else 'CMD'}", directory)
+
+
+def _env(instruction, path: str) -> list[EnvBinding]:
+    values = list(instruction.value)
+    pairs = zip(values[::2], values[1::2], strict=False)
+    return [EnvBinding(name, value, Location(path, instruction.start_line), path) for name, value in pairs]

@@ -1,0 +1,298 @@
+"""Python processes and the pools they open (DESIGN.md "How the budget is counted").
+
+A server or worker declaration (Procfile, Dockerfile, compose service, pm2 app) runs the pools of the Python
+project it lies in (the nearest pyproject.toml, setup.py, setup.cfg, requirements.txt or Pipfile). Each
+declaration says how many processes run and how many requests or tasks each runs at once (its units):
+gunicorn sync 1, gthread `threads`, gevent/eventlet `worker_connections`; Celery prefork 1 per child;
+uvicorn and other ASGI servers unbounded. Pools follow each library's defaults (FACTS.md).
+"""
+
+from __future__ import annotations
+
+import math
+import posixpath
+import re
+from collections.abc import Mapping
+
+from pgconnlint.expr import CPU_COUNT_VARIABLE, Environment, Obj, evaluate, truthy
+from pgconnlint.link import UNBOUNDED_UNITS, EngineConnection, LinkSettings, Pool, ProcessGroup
+from pgconnlint.model import Default, EnvBinding, EnvFile, Known, Location, ProcessDecl, PythonPool, Unknown
+
+ASGI_SERVERS = ("uvicorn", "hypercorn", "fastapi", "granian")
+_ASYNC_WORKERS = ("uvicorn", "aiohttp", "tornado", "asyncio")  # gunicorn worker classes that serve many at once
+PRODUCTION = ("production", "prod")
+
+
+def python_groups(facts, settings: LinkSettings, env_files: Mapping[str, EnvFile], environment_of) -> list:
+    """Process groups for the Python side; `environment_of(directory, blocks)` is the linker's env builder."""
+    projects = sorted(set(facts.python_projects), key=lambda p: p.count("/"), reverse=True)
+    pools: dict[str, list[PythonPool]] = {}
+    for pool in facts.python_pools:
+        pools.setdefault(_project_of(posixpath.dirname(pool.location.path), projects), []).append(pool)
+    configs = {decl.source: decl for decl in facts.processes if decl.server == "gunicorn-config"}
+    groups, run = [], set()
+    for decl in facts.processes:
+        if decl.server == "gunicorn-config":
+            continue
+        project = _project_of(decl.directory, projects)
+        run.add(project)
+        env = environment_of(project, [list(decl.env)]) | _cpus(settings)
+        groups.append(_group(decl, _config_for(decl, configs), env, pools.get(project, []), settings))
+    for project, project_pools in sorted(pools.items()):
+        if project not in run:
+            env = environment_of(project, []) | _cpus(settings)
+            connections = _engines(project_pools, env, settings)
+            if connections:
+                where = Location(connections[0].anchor.path, 1)
+                processes = Default(1, where, "no server or worker runs it in this repository: counted as 1")
+                units = Unknown("", where, "no server or worker declaration: counted at the pool maximum")
+                name = f"Python project {project or 'at the repository root'}"
+                groups.append(
+                    ProcessGroup(name, connections[0].anchor, processes, "", False, connections, env, units=units)
+                )
+    return groups
+
+
+def _project_of(directory: str, projects: list[str]) -> str:
+    for project in projects:  # deepest first
+        if project == "" or directory == project or directory.startswith(project + "/"):
+            return project
+    return ""
+
+
+def _cpus(settings: LinkSettings) -> dict[str, EnvBinding]:
+    source = "given" if settings.cpus_given else "this machine's count"
+    return {CPU_COUNT_VARIABLE: EnvBinding(CPU_COUNT_VARIABLE, settings.cpus, Location("", 0), source)}
+
+
+def _config_for(decl: ProcessDecl, configs: dict[str, ProcessDecl]) -> ProcessDecl | None:
+    """gunicorn's settings file: the one `-c` names, else `gunicorn.conf.py` in its working directory."""
+    if decl.server != "gunicorn":
+        return None
+    name = decl.config_file or "gunicorn.conf.py"
+    return configs.get(posixpath.normpath(posixpath.join(decl.directory or ".", name)).removeprefix("./"))
+
+
+# --- processes and units ---------------------------------------------------------------------------------
+
+
+def _group(decl: ProcessDecl, config: ProcessDecl | None, env: Environment, pools, settings) -> ProcessGroup:
+    options = decl.options
+    merged = Obj(
+        options.location,
+        options.text,
+        {**(config.options.entries if config else {}), **options.entries},
+        {**(config.options.key_locations if config else {}), **options.key_locations},
+    )
+    shape = _SHAPES[decl.server](merged, env)
+    processes, units, manager = shape
+    cpu_dependent = isinstance(processes, Known) and "CPUs" in processes.via
+    if decl.replicas is not None and not isinstance(processes, Unknown):
+        via = f"{processes.value} per container × {decl.replicas.value} replicas [{decl.replicas.location.short}]"
+        processes = Known(processes.value * decl.replicas.value, processes.location, via)
+    anchor = processes.location if not isinstance(processes, Default) else decl.location
+    web = decl.server != "celery" and decl.server != "rq"
+    connections = _engines(pools, env, settings)
+    return ProcessGroup(decl.source, anchor, processes, manager, cpu_dependent, connections, env, units=units, web=web)
+
+
+def _number(value) -> Known | Default | Unknown | None:
+    """An evaluated count: a whole number, a numeric string, or Unknown."""
+    if value is None or isinstance(value, Unknown):
+        return value
+    raw = value.value
+    if isinstance(raw, str) and raw.strip().isdigit():
+        raw = int(raw)
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool) and not math.isnan(raw):
+        return type(value)(int(raw), value.location, getattr(value, "via", "") or getattr(value, "why", ""))
+    return Unknown(str(value.value), value.location, "not a whole number")
+
+
+def _workers(options: Obj, env: Environment, default_why: str) -> Known | Default | Unknown:
+    """`workers`, else $WEB_CONCURRENCY (which gunicorn and uvicorn read), else 1."""
+    workers = _number(evaluate(options.get("workers"), env))
+    if workers is not None:
+        return workers
+    concurrency = env.get("WEB_CONCURRENCY")
+    if concurrency is not None and str(concurrency.value).isdigit():
+        return Known(int(concurrency.value), concurrency.location, f"WEB_CONCURRENCY from {concurrency.source}")
+    return Default(1, options.location, default_why)
+
+
+def _gunicorn(options: Obj, env: Environment):
+    workers = _workers(options, env, "gunicorn default: 1 worker ($WEB_CONCURRENCY is not set)")
+    kind = evaluate(options.get("worker_class"), env)
+    worker_class = str(kind.value) if isinstance(kind, Known) else "sync"
+    threads = _number(evaluate(options.get("threads"), env)) or Default(1, options.location, "gunicorn default")
+    if worker_class == "sync" and isinstance(threads, Known) and threads.value > 1:
+        worker_class = "gthread"  # gunicorn switches itself when threads > 1 (gunicorn/config.py, Threads)
+    if isinstance(kind, Unknown):
+        return workers, Unknown(kind.expression, kind.location, "the worker class decides the units"), "gunicorn"
+    if any(name in worker_class.lower() for name in _ASYNC_WORKERS):
+        units = Default(
+            UNBOUNDED_UNITS, options.location, f"gunicorn {worker_class}: an ASGI worker serves many at once"
+        )
+    elif worker_class in ("gevent", "eventlet"):
+        connections = _number(evaluate(options.get("worker_connections"), env))
+        units = connections or Default(
+            1000, options.location, f"gunicorn default worker_connections for {worker_class}"
+        )
+    elif worker_class == "gthread":
+        units = threads
+    else:
+        units = Default(1, options.location, "gunicorn sync worker: one request at a time")
+    return workers, units, f"gunicorn {worker_class}"
+
+
+def _asgi(name: str):
+    def shape(options: Obj, env: Environment):
+        why = f"{name} default: 1 worker" + (" ($WEB_CONCURRENCY is not set)" if name == "uvicorn" else "")
+        workers = (
+            _workers(options, env, why)
+            if name == "uvicorn"
+            else (_number(evaluate(options.get("workers"), env)) or Default(1, options.location, why))
+        )
+        units = Default(UNBOUNDED_UNITS, options.location, f"{name}: an asyncio event loop serves many at once")
+        return workers, units, name
+
+    return shape
+
+
+def _celery(options: Obj, env: Environment):
+    kind = evaluate(options.get("pool"), env)
+    pool = str(kind.value) if isinstance(kind, Known) else "prefork"
+    concurrency = _number(evaluate(options.get("concurrency"), env))
+    autoscale = evaluate(options.get("autoscale"), env)
+    if isinstance(autoscale, Known) and re.match(r"\d+", str(autoscale.value)):
+        concurrency = Known(int(str(autoscale.value).split(",")[0]), autoscale.location, "--autoscale maximum")
+    if concurrency is None:
+        cpus = env[CPU_COUNT_VARIABLE]
+        concurrency = Known(
+            cpus.value, options.location, f"celery default concurrency = {cpus.value} CPUs ({cpus.source})"
+        )
+    one = Default(1, options.location, f"celery {pool}: one task per process")
+    if pool in ("prefork", "processes"):
+        return concurrency, one, "celery prefork"
+    if pool == "solo":
+        return Default(1, options.location, "celery solo pool"), one, "celery solo"
+    return Default(1, options.location, f"celery {pool} pool: one process"), concurrency, f"celery {pool}"
+
+
+def _rq(options: Obj, env: Environment):
+    one = Default(1, options.location, "rq worker: one job at a time in one process")
+    return one, one, "rq worker"
+
+
+_SHAPES = {"gunicorn": _gunicorn, "celery": _celery, "rq": _rq, **{name: _asgi(name) for name in ASGI_SERVERS}}
+
+
+# --- pools -------------------------------------------------------------------------------------------------
+
+
+def _engines(pools: list[PythonPool], env: Environment, settings: LinkSettings) -> tuple[EngineConnection, ...]:
+    chosen = [pool for pool in pools if pool.library != "flask-sqlalchemy"] + _flask_scope(pools, settings)
+    return tuple(_engine(pool, env) for pool in chosen)
+
+
+def _flask_scope(pools: list[PythonPool], settings: LinkSettings) -> list[PythonPool]:
+    """Flask config classes: the one named after the environment (ProductionConfig), else module level, else the
+    base class every other one inherits from."""
+    flask = [pool for pool in pools if pool.library == "flask-sqlalchemy"]
+    scopes = {pool.scope for pool in flask}
+    wanted = settings.environment.lower()
+    names = (wanted, "prod") if wanted in PRODUCTION else (wanted,)
+    chosen = next((s for s in scopes if any(n in s.lower() for n in names)), None)
+    if chosen is None:
+        chosen = "" if "" in scopes else min(scopes, key=len, default=None)
+    return [pool for pool in flask if pool.scope == chosen]
+
+
+def _engine(pool: PythonPool, env: Environment) -> EngineConnection:
+    options = pool.options
+    poolclass = options.get("poolclass")
+    kind = poolclass.text.rsplit(".", 1)[-1] if poolclass is not None else ""
+    if pool.library == "psycopg_pool" or pool.library == "asyncpg":
+        size, kept = _min_max_pool(pool, env)
+        unbounded = None
+    elif kind == "NullPool":
+        size, kept, unbounded = Known(math.inf, poolclass.location, "NullPool: a new connection per checkout"), 0, None
+    elif kind == "StaticPool":
+        size, kept, unbounded = Known(1, poolclass.location, "StaticPool: one connection"), 0, None
+    else:
+        size, unbounded = _queue_pool(options, env, kind)
+        kept = 0
+    label = f"{pool.source} in {pool.location.path}"
+    return EngineConnection(
+        source=pool,
+        pools=(Pool(label, options.location, size, kept_open=kept),),
+        connect_timeout_ms=_connect_timeout(pool, env),
+        unbounded=unbounded,
+        null_pool=kind == "NullPool",
+        liveness_checked=any(
+            truthy(getattr(evaluate(options.get(k), env), "value", None)) for k in ("pool_pre_ping", "pool_recycle")
+        ),
+    )
+
+
+def _queue_pool(options: Obj, env: Environment, kind: str):
+    """QueuePool (and AsyncAdaptedQueuePool): pool_size + max_overflow, 5 + 10 by default (sqlalchemy/pool/impl.py)."""
+    size = _number(evaluate(options.get("pool_size"), env))
+    overflow = _number(evaluate(options.get("max_overflow"), env))
+    for value in (size, overflow):
+        if isinstance(value, Unknown):
+            return value, None
+    if isinstance(overflow, Known) and overflow.value == -1:
+        return Known(math.inf, overflow.location, "max_overflow=-1: no limit"), "max_overflow=-1 sets no limit"
+    if isinstance(size, Known) and size.value == 0:
+        why = "pool_size=0 sets no limit in SQLAlchemy 2.0+ (1.4 capped it at max_overflow)"
+        return Known(math.inf, size.location, why), why
+    size = size or Default(5, options.location, "SQLAlchemy default")
+    overflow = overflow or Default(10, options.location, "SQLAlchemy default")
+    total = size.value + overflow.value
+    via = f"pool_size {_cite_short(size)} + max_overflow {_cite_short(overflow)}"
+    if isinstance(size, Default) and isinstance(overflow, Default):
+        return Default(total, options.location, "SQLAlchemy default: pool_size 5 + max_overflow 10"), None
+    anchor = size if isinstance(size, Known) else overflow
+    return Known(total, anchor.location, via), None
+
+
+def _min_max_pool(pool: PythonPool, env: Environment):
+    """psycopg_pool: min_size 4, max_size = min_size; asyncpg: min_size 10, max_size 10. Both open min_size at once."""
+    options = pool.options
+    default_min = 4 if pool.library == "psycopg_pool" else 10
+    low = _number(evaluate(options.get("min_size"), env)) or Default(
+        default_min, options.location, f"{pool.library} default"
+    )
+    high = _number(evaluate(options.get("max_size"), env))
+    if high is None:
+        if pool.library == "psycopg_pool" and not isinstance(low, Unknown):
+            high = Default(low.value, options.location, "psycopg_pool: max_size defaults to min_size")
+        else:
+            high = Default(10, options.location, f"{pool.library} default")
+    kept = low.value if not isinstance(low, Unknown) else 0
+    return high, int(kept)
+
+
+def _connect_timeout(pool: PythonPool, env: Environment) -> Known | Default | Unknown:
+    """connect_args `connect_timeout` (psycopg) or `timeout` (asyncpg), or `connect_timeout=` in the URL; asyncpg's own
+    pools default to 60 s. Unknown when the URL cannot be read: it may carry the timeout."""
+    if pool.library == "asyncpg":
+        value = evaluate(pool.options.get("timeout"), env)
+        return value if value is not None else Default(60_000, pool.location, "asyncpg default timeout 60 s")
+    args = pool.options.get("connect_args")
+    for key in ("connect_timeout", "timeout"):
+        value = evaluate(args.get(key), env) if isinstance(args, Obj) else None
+        if isinstance(value, Known) and isinstance(value.value, (int, float)):
+            return Known(value.value * 1000, value.location, value.via)
+    url = evaluate(pool.url.get("url"), env) if pool.url is not None else None
+    if isinstance(url, Known) and isinstance(url.value, str):
+        match = re.search(r"connect_timeout=(\d+)", url.value)
+        if match:
+            return Known(int(match.group(1)) * 1000, url.location, "connect_timeout in the URL")
+        return Default(0, pool.location, "no connect_timeout in connect_args or in the URL")
+    where = pool.url.location if pool.url is not None else pool.location
+    return Unknown(pool.url.text if pool.url else "", where, "the URL is not known; it may set connect_timeout")
+
+
+def _cite_short(value) -> str:
+    return f"{value.value} (default)" if isinstance(value, Default) else f"{value.value} [{value.location.short}]"
