@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass, replace
 
 from pgconnlint.link import Pool, ProcessGroup, Project, Server
-from pgconnlint.model import Default, Known, Location, Unknown, cite
+from pgconnlint.model import Default, Known, Location, Unknown, cite, origin
 
 
 def show(number: float | None) -> str:
@@ -69,14 +69,11 @@ class Term:
 
     def factors(self) -> str:
         noun = "process" if self.processes == 1 else "processes"
-        pool = f"pool {cite(self.pool.max)} of {self.pool.label}".replace("inf [", "unbounded [")
+        pool = f"pool {cite(self.pool.max)} of {self.pool.label}"
         if self.at_once == self.pool_max or self.at_once is None:
             return f"{cite(self.group.processes, noun)} × {pool}"
-        if self.units is not None and self.at_once == self.units:
-            why = cite(self.group.units)
-        else:
-            why = f"{self.pool.kept_open} kept open"
-        return f"{cite(self.group.processes, noun)} × {show(self.at_once)} at once [{why}] ({pool})"
+        why = origin(self.group.units) if self.at_once == self.units else f"[{self.pool.kept_open} kept open]"
+        return f"{cite(self.group.processes, noun)} × {show(self.at_once)} at once {why} ({pool})"
 
     def as_data(self) -> dict:
         return {

@@ -295,4 +295,4 @@ def _connect_timeout(pool: PythonPool, env: Environment) -> Known | Default | Un
 
 
 def _cite_short(value) -> str:
-    return f"{value.value} (default)" if isinstance(value, Default) else f"{value.value} [{value.location.short}]"
+    return f"{value.value} (default)" if isinstance(value, Default) else str(value.value)

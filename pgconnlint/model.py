@@ -92,14 +92,21 @@ def cite(value: Known | Default | Unknown, noun: str = "") -> str:
     """`16 processes [ecosystem.config.js:8]`, `10 [node-postgres default; …, ormconfig.json:1]`: a number and
     where it came from, the form every message uses so that its arithmetic can be checked by hand."""
     if isinstance(value, Unknown):
-        return f"unknown {noun}".rstrip() + f" [`{value.expression}`, {value.location.short}]"
-    number = f"{value.value} {noun}".rstrip()
+        return f"unknown {noun}".rstrip() + f" {origin(value)}"
+    number = "unbounded" if value.value == float("inf") else value.value
+    return f"{number} {noun}".rstrip() + f" {origin(value)}"
+
+
+def origin(value: Known | Default | Unknown) -> str:
+    """Where a value came from, in brackets: the file and line, the default and why, or the expression."""
+    if isinstance(value, Unknown):
+        return f"[`{value.expression}`, {value.location.short}]"
     if isinstance(value, Default):
-        where = "" if value.location.path in value.why else f", {value.location.short}"
-        return f"{number} [{value.why}{where}]"
+        where = "" if not value.location.path or value.location.path in value.why else f", {value.location.short}"
+        return f"[{value.why}{where}]"
     where = value.location.short
     source = value.via if where in value.via else ", ".join(filter(None, (value.via, where)))
-    return f"{number} [{source}]"
+    return f"[{source}]"
 
 
 # --- facts produced by extractors --------------------------------------------------------------

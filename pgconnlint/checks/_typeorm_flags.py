@@ -14,6 +14,8 @@ def enabled(project: Project, attribute: str) -> Iterator[tuple[ProcessGroup, Or
     """(group, connection, value) for each connection whose option is truthy, JavaScript-style."""
     for group in project.groups:
         for connection in group.connections:
+            if not isinstance(connection, OrmConnection):
+                continue
             value = getattr(connection, attribute)
             if isinstance(value, Known) and truthy(value.value):
                 yield group, connection, value

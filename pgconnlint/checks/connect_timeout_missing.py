@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from pgconnlint.checks.options import CheckOptions
 from pgconnlint.findings import Finding, finding
-from pgconnlint.link import Project
+from pgconnlint.link import EngineConnection, Project
 from pgconnlint.model import Default, Known
 
 
@@ -14,17 +14,26 @@ def check(project: Project, options: CheckOptions) -> Iterator[Finding]:
     for group in project.groups:
         for connection in group.connections:
             timeout = connection.connect_timeout_ms
+            python = isinstance(connection, EngineConnection)
             if isinstance(timeout, Default):
-                why = f"{timeout.why}, so node-postgres' connectionTimeoutMillis stays 0"
+                consequence = (
+                    "libpq waits for the operating system's TCP timeout"
+                    if python
+                    else ("node-postgres' connectionTimeoutMillis stays 0")
+                )
+                why = f"{timeout.why}, so {consequence}"
             elif isinstance(timeout, Known) and timeout.value in (0, "0"):
-                why = f"the connect timeout is 0 ({timeout.location.short}), which node-postgres reads as none"
+                why = f"the connect timeout is 0 ({timeout.location.short}), which means none"
             else:
                 continue
-            label = connection.pools[0].label
             yield finding(
                 "PGC204",
-                connection.key_location("type"),
-                f"no connect timeout on the pool of {label}: {why}; when the pool is full or the server"
-                " unreachable, queries and start-up wait forever without an error",
-                help="set connectTimeoutMS (or extra.connectionTimeoutMillis) to a few seconds, e.g. 5000",
+                connection.anchor,
+                f"no connect timeout on the pool of {connection.pools[0].label}: {why}; when the pool is full or"
+                " the server unreachable, queries and start-up wait without an error",
+                help=_PYTHON_HELP if python else _NODE_HELP,
             )
+
+
+_NODE_HELP = "set connectTimeoutMS (or extra.connectionTimeoutMillis) to a few seconds, e.g. 5000"
+_PYTHON_HELP = 'pass connect_args={"connect_timeout": 5} (psycopg) or add ?connect_timeout=5 to the URL'

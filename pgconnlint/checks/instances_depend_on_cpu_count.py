@@ -21,6 +21,6 @@ def check(project: Project, options: CheckOptions) -> Iterator[Finding]:
             f"{group.name} sizes its process count by the CPUs: {processes.via} = {processes.value}"
             f" process{'es' if processes.value != 1 else ''} ({project.cpus} CPUs: {origin});"
             " its connections grow with the host",
-            help="set instances to a fixed number sized against the server's max_connections",
+            help="set the count (pm2 instances, gunicorn workers, celery --concurrency) to a fixed number",
             data={"cpus": project.cpus, "processes": processes.value},
         )
