@@ -1,0 +1,65 @@
+"""The Python stacks of issue #11 on realistic repositories (tests/fixtures/): both numbers, end to end."""
+
+from __future__ import annotations
+
+from conftest import FIXTURES, TEST_CPUS
+
+from pgconnlint.lint import LintOptions, lint
+
+
+def run(name: str, **options):
+    options.setdefault("cpus", TEST_CPUS)
+    return lint(FIXTURES / name, LintOptions(**options))
+
+
+def codes(result) -> list[str]:
+    return [f.code for f in result.findings]
+
+
+def test_flask_gunicorn_sync_ceiling_270_total_9():
+    result = run("flask-gunicorn-sync")
+    [budget] = result.budgets
+    assert (budget.ceiling, budget.total, budget.server.usable) == (270, 9, 17)
+    assert codes(result) == ["PGC103"]
+    [finding] = result.findings
+    assert finding.data["total"] == 270 and finding.data["concurrent"] == 9 and finding.data["usable"] == 17
+    assert "the pools permit up to 270 connections (9 × 30 = 270)" in finding.message
+    assert "while 9 can be in use at once (9 × 1 = 9)" in finding.message
+    assert "gunicorn sync worker: one request at a time" in finding.message
+
+
+def test_flask_gunicorn_threads_4_total_36():
+    result = run("flask-gunicorn-gthread")
+    [budget] = result.budgets
+    assert (budget.ceiling, budget.total, budget.server.usable) == (270, 36, 37)
+    assert codes(result) == ["PGC102", "PGC103"]
+    assert result.project.groups[0].manager == "gunicorn gthread"
+
+
+def test_fastapi_uvicorn_async_defaults_ceiling_equals_total_60():
+    result = run("fastapi-uvicorn")
+    [budget] = result.budgets
+    assert budget.ceiling == budget.total == 60
+    [term] = budget.terms
+    assert (term.processes, term.pool_max) == (4, 15)
+    assert term.pool.max.why == "SQLAlchemy default: pool_size 5 + max_overflow 10"
+    assert codes(result) == []
+
+
+def test_celery_prefork_default_concurrency():
+    result = run("celery-prefork")
+    [term] = result.budgets[0].terms
+    assert (term.processes, term.at_once, term.pool_max) == (TEST_CPUS, 1, 5)  # pool_size from DB_POOL_SIZE's "3" + 2
+    assert set(codes(result)) == {"PGC301", "PGC204"}
+    assert run("celery-prefork", cpus=64).budgets[0].ceiling == 64 * 5
+
+
+def test_node_api_and_python_worker_share_one_server():
+    result = run("mixed-node-python")
+    [budget] = result.budgets
+    names = [(t.group.name, t.processes, t.at_once) for t in budget.terms]
+    assert names == [("api", 4, 10), ("docker-compose.yml service worker", 6, 1)]
+    assert (budget.total, budget.ceiling, budget.server.usable) == (46, 52, 57)
+    [finding] = [f for f in result.findings if f.code == "PGC102"]
+    assert "api 4 processes" in finding.message and "docker-compose.yml service worker 6 processes" in finding.message
+    assert len(finding.data["terms"]) == 2
