@@ -82,3 +82,13 @@ def test_catalogue_example(rule, example, tmp_path):
         assert found == set(example.findings)
     else:
         assert found == set()
+
+
+def test_readme_rule_table_matches_the_catalogue():
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    rows = {
+        tuple(cell.strip() for cell in line.strip("|").split("|"))
+        for line in readme.splitlines()
+        if line.startswith("| PGC")
+    }
+    assert rows == {(r.code, r.name, str(r.severity), r.summary) for r in RULES.values()}

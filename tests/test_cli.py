@@ -143,3 +143,10 @@ def test_bundled_example_runs_as_the_readme_says():
 def test_explain_piped_keeps_the_markdown_as_written():
     result = run("explain", "PGC110")
     assert "[docs/budget.md](../docs/budget.md)" in result.stdout
+
+
+def test_readme_first_run_is_the_real_output():
+    readme = (FIXTURES.parent.parent / "README.md").read_text()
+    shown = readme.split("$ pgconnlint check tests/fixtures/nestjs-pm2-incident --cpus 8\n", 1)[1].split("```", 1)[0]
+    result = run("check", "tests/fixtures/nestjs-pm2-incident", "--cpus", "8", "--no-color", cwd=FIXTURES.parent.parent)
+    assert result.stdout == shown
