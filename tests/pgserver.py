@@ -60,20 +60,40 @@ def running(max_connections: int = 20, settings: dict[str, str] | None = None) -
     if owner:
         account = pwd.getpwnam(owner)
         os.chown(root, account.pw_uid, account.pw_gid)
-    subprocess.run(_as_owner([str(binaries / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
-                              "-E", "UTF8", "--no-sync"], owner), check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        _as_owner(
+            [str(binaries / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"],
+            owner,
+        ),
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     port = free_port()
-    options = {"port": str(port), "listen_addresses": "127.0.0.1", "unix_socket_directories": str(root),
-               "max_connections": str(max_connections), "fsync": "off", **(settings or {})}
+    options = {
+        "port": str(port),
+        "listen_addresses": "127.0.0.1",
+        "unix_socket_directories": str(root),
+        "max_connections": str(max_connections),
+        "fsync": "off",
+        **(settings or {}),
+    }
     flags = " ".join(f"-c {name}={value}" for name, value in options.items())
     pg_ctl = str(binaries / "pg_ctl")
-    started = subprocess.run(_as_owner([pg_ctl, "-D", str(data), "-l", str(log), "-o", flags, "-w", "-t", "60",
-                                        "start"], owner), capture_output=True, text=True, timeout=120)
+    started = subprocess.run(
+        _as_owner([pg_ctl, "-D", str(data), "-l", str(log), "-o", flags, "-w", "-t", "60", "start"], owner),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     if started.returncode != 0:
         raise RuntimeError(f"pg_ctl start failed: {started.stderr}\n{log.read_text() if log.exists() else ''}")
     try:
         yield Server(port, data, log)
     finally:
-        subprocess.run(_as_owner([pg_ctl, "-D", str(data), "-m", "immediate", "-w", "stop"], owner),
-                       capture_output=True, timeout=120)
+        subprocess.run(
+            _as_owner([pg_ctl, "-D", str(data), "-m", "immediate", "-w", "stop"], owner),
+            capture_output=True,
+            timeout=120,
+        )
         shutil.rmtree(root, ignore_errors=True)
