@@ -52,7 +52,8 @@ _PYTHON_MARKERS = (
     b"ConnectionPool",
     b"create_pool",
 )
-_MARKERS = {"typeorm-code": _TYPEORM_MARKERS, "python-code": _PYTHON_MARKERS}
+_DOCKER_RUN_MARKERS = (b"docker run", b"podman run", b"docker container run")
+_MARKERS = {"typeorm-code": _TYPEORM_MARKERS, "python-code": _PYTHON_MARKERS, "docker-run": _DOCKER_RUN_MARKERS}
 _PYTHON_PROJECT_FILES = ("pyproject.toml", "setup.py", "setup.cfg", "requirements.txt", "pipfile")
 _GUNICORN_CONFIGS = ("gunicorn.conf.py", "gunicorn_conf.py", "gunicorn.config.py", "gunicorn_config.py")
 _COMPOSE = re.compile(r"(docker-)?compose(\.[\w.-]+)?\.ya?ml")
@@ -70,7 +71,8 @@ def discover(root: Path, excludes: Iterable[str] = DEFAULT_EXCLUDES) -> list[Can
     excluded = Excludes(tuple(excludes))
     listed = _git_files(root)
     # In a work tree `git grep` is the content pre-filter: one process instead of opening every source file.
-    with_markers = _git_grep(root, _TYPEORM_MARKERS + _PYTHON_MARKERS) if listed is not None else None
+    markers = _TYPEORM_MARKERS + _PYTHON_MARKERS + _DOCKER_RUN_MARKERS
+    with_markers = _git_grep(root, markers) if listed is not None else None
     candidates = []
     for path in sorted(listed if listed is not None else _walk(root, excluded)):
         if excluded.matches(path):
@@ -91,6 +93,8 @@ def classify(path: str) -> str | None:
     """The kind of a file from its name alone (code files still need the content check)."""
     name = path.rpartition("/")[2]
     lower = name.lower()
+    if path.startswith(".github/workflows/") and lower.endswith((".yml", ".yaml")):
+        return "docker-run"  # CI steps that start a database with `docker run`
     if lower == "postgresql.conf":
         return "pgconf"
     if lower == "package.json":
@@ -118,9 +122,24 @@ def _python_kind(name: str, lower: str) -> str | None:
         return "dockerfile"
     if _COMPOSE.fullmatch(lower):
         return "compose"
+    if _is_script(name, lower):
+        return "docker-run"
     if lower.endswith(".py"):
         return "python-code"
     return None
+
+
+def _is_script(name: str, lower: str) -> bool:
+    """Where `docker run … postgres -c …` lines live: shell scripts, Makefiles, CI workflows."""
+    return lower.endswith((".sh", ".bash", ".mk")) or name in (
+        "Makefile",
+        "makefile",
+        "GNUmakefile",
+        "Justfile",
+        "justfile",
+        "Jenkinsfile",
+        ".gitlab-ci.yml",
+    )
 
 
 def _is_pm2_file(name: str) -> bool:

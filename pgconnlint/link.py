@@ -27,7 +27,9 @@ from pgconnlint.model import (
     Pm2App,
     ProcessDecl,
     PythonPool,
+    ServerCommand,
     ServerConfig,
+    ServerSetting,
     Suppression,
     TypeOrmConfig,
     Unknown,
@@ -117,6 +119,7 @@ class Server:
     superuser_reserved_connections: Known | Default
     reserved_connections: Known | Default
     assumed: bool  #: no postgresql.conf was found: PostgreSQL's defaults stand in
+    config: ServerConfig | None = None  #: every setting, as the server reads them (file, then command line)
 
     @property
     def usable(self) -> int:
@@ -147,6 +150,7 @@ class Facts:
     python_pools: list[PythonPool] = field(default_factory=list)
     processes: list[ProcessDecl] = field(default_factory=list)
     python_projects: list[str] = field(default_factory=list)  #: folders with pyproject.toml, setup.py, …
+    server_commands: list[ServerCommand] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,7 +218,7 @@ def link(facts: Facts, settings: LinkSettings = LinkSettings()) -> Project:
     )
     groups = _declared_processes(groups, settings.processes)
     problems = list(facts.problems)
-    servers = _servers(facts.servers, settings, problems)
+    servers = _servers(facts, settings, problems)
     return Project(
         environment, cpus, settings.cpus_given, tuple(groups), servers, tuple(problems), tuple(facts.suppressions)
     )
@@ -457,42 +461,72 @@ def _typeorm_version(package: PackageManifest | None) -> tuple[int, ...] | None:
 # --- servers ----------------------------------------------------------------------------------------
 
 
-def _servers(configs: list[ServerConfig], settings: LinkSettings, problems: list[ParseProblem]) -> tuple[Server, ...]:
-    if not configs:
-        nowhere = Location("postgresql.conf", 1)
-        why = "PostgreSQL default; no postgresql.conf in the repository"
-        default = Default(0, nowhere, why)
-        return (
-            Server(
-                "PostgreSQL defaults",
-                nowhere,
-                Default(100, nowhere, why),
-                Default(3, nowhere, why),
-                default,
-                assumed=True,
-            ),
-        )
-    ordered = sorted(configs, key=lambda c: (c.name != settings.server, c.name.count("/"), c.name))
-    if settings.server is not None and ordered[0].name != settings.server:
-        found = ", ".join(c.name for c in configs)
-        raise LinkError(f"`server` is {settings.server!r}, but the postgresql.conf files found are: {found}")
-    servers = []
-    for config in ordered:
-        reserved = _setting(config, "reserved_connections", 0, problems)
-        if settings.postgres_version is not None and settings.postgres_version < 16:
-            why = f"reserved_connections exists from PostgreSQL 16; the target is {settings.postgres_version}"
-            reserved = Default(0, config.location, why)
-        servers.append(
-            Server(
-                config.name,
-                config.location,
-                _setting(config, "max_connections", 100, problems),
-                _setting(config, "superuser_reserved_connections", 3, problems),
-                reserved,
-                assumed=False,
-            )
-        )
-    return tuple(servers)
+def _servers(facts: Facts, settings: LinkSettings, problems: list[ParseProblem]) -> tuple[Server, ...]:
+    """The servers of the tree: each container that starts PostgreSQL (its command line over the file it mounts
+    as config_file), then each postgresql.conf no container reads. The first one is where the pools count."""
+    configs = {config.name: config for config in facts.servers}
+    mounted = {command.config_file for command in facts.server_commands if command.config_file}
+    unread = [config for name, config in configs.items() if name not in mounted]
+    merged = [
+        _command_config(command, configs.get(command.config_file or ""), unread) for command in facts.server_commands
+    ]
+    merged += sorted(unread, key=lambda c: (c.name.count("/"), c.name))
+    if not merged:
+        return (_defaults_server(),)
+    if settings.server is not None:
+        merged.sort(key=lambda config: config.name != settings.server)
+        if merged[0].name != settings.server:
+            found = ", ".join(config.name for config in merged)
+            raise LinkError(f"`server` is {settings.server!r}, but the servers found are: {found}")
+    return tuple(_server(config, settings, problems) for config in merged)
+
+
+def _command_config(command: ServerCommand, base: ServerConfig | None, unread: list[ServerConfig]) -> ServerConfig:
+    """Command-line settings over the mounted config_file (PostgreSQL's precedence), each saying what it overrode."""
+    values = dict(base.settings) if base else {}
+    for name, value in command.settings:
+        earlier = values.get(name)
+        previous = (earlier.value, *earlier.overridden) if earlier else ()
+        via = value.via
+        if earlier is not None:
+            via += f", overriding {earlier.value.value} from {earlier.value.location.short}"
+        else:
+            ignored = next((c.settings[name].value for c in unread if name in c.settings), None)
+            if ignored is not None:
+                via += f"; {ignored.location.short} sets {ignored.value} but this server does not read that file"
+        values[name] = ServerSetting(name, Known(value.value, value.location, via), previous)
+    return ServerConfig(command.name, command.location, values)
+
+
+def _defaults_server() -> Server:
+    nowhere = Location("postgresql.conf", 1)
+    why = "PostgreSQL default; no postgresql.conf in the repository"
+    empty = ServerConfig("PostgreSQL defaults", nowhere)
+    return Server(
+        "PostgreSQL defaults",
+        nowhere,
+        Default(100, nowhere, why),
+        Default(3, nowhere, why),
+        Default(0, nowhere, why),
+        assumed=True,
+        config=empty,
+    )
+
+
+def _server(config: ServerConfig, settings: LinkSettings, problems: list[ParseProblem]) -> Server:
+    reserved = _setting(config, "reserved_connections", 0, problems)
+    if settings.postgres_version is not None and settings.postgres_version < 16:
+        why = f"reserved_connections exists from PostgreSQL 16; the target is {settings.postgres_version}"
+        reserved = Default(0, config.location, why)
+    return Server(
+        config.name,
+        config.location,
+        _setting(config, "max_connections", 100, problems),
+        _setting(config, "superuser_reserved_connections", 3, problems),
+        reserved,
+        assumed=False,
+        config=config,
+    )
 
 
 def _setting(config: ServerConfig, name: str, default: int, problems: list[ParseProblem]) -> Known | Default:

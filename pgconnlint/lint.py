@@ -97,10 +97,36 @@ def extract_all(root: Path, candidates: list[Candidate]) -> Facts:
             _EXTRACTORS[candidate.kind](root, candidate.path, facts)
         except (RecursionError, MemoryError):
             facts.problems.append(ParseProblem(Location(candidate.path, 1), "nested too deeply to read; not checked"))
+    _read_mounted_configs(root, facts)
     return facts
 
 
-def _text_extractor(function: Callable, store: Callable[[Facts], list], many: bool = True):
+def _read_mounted_configs(root: Path, facts: Facts) -> None:
+    """A server command's `-c config_file=` may name a mounted repository file of any name: read it too."""
+    known = {server.name for server in facts.servers}
+    for command in facts.server_commands:
+        if command.config_file and command.config_file not in known and (root / command.config_file).is_file():
+            known.add(command.config_file)
+            _pgconf(root, command.config_file, facts)
+
+
+def _route(facts: Facts, item: object) -> None:
+    """Each fact goes to its list in `Facts`, by type: extractors return whatever their format holds."""
+    getattr(facts, _ROUTES[type(item).__name__]).append(item)
+
+
+_ROUTES = {
+    "TypeOrmConfig": "typeorm",
+    "Pm2App": "pm2",
+    "EnvFile": "env_files",
+    "PackageManifest": "packages",
+    "PythonPool": "python_pools",
+    "ProcessDecl": "processes",
+    "ServerCommand": "server_commands",
+}
+
+
+def _text_extractor(function: Callable):
     def run(root: Path, path: str, facts: Facts) -> None:
         text = read_text(root, path)
         if isinstance(text, ParseProblem):
@@ -109,10 +135,8 @@ def _text_extractor(function: Callable, store: Callable[[Facts], list], many: bo
         facts.suppressions.extend(suppressions.scan(path, text))
         found, problems = function(path, text)
         facts.problems.extend(problems)
-        if found is None:
-            return
-        target = store(facts)
-        target.extend(found) if many else target.append(found)
+        for item in found if isinstance(found, list) else [found] if found is not None else []:
+            _route(facts, item)
 
     return run
 
@@ -146,15 +170,16 @@ def _lazy(module: str, function: str) -> Callable:
 
 _EXTRACTORS = {
     "pgconf": _pgconf,
-    "ormconfig": _text_extractor(_lazy("typeorm", "extract_ormconfig"), lambda f: f.typeorm),
-    "typeorm-code": _text_extractor(_lazy("typeorm", "extract_code"), lambda f: f.typeorm),
-    "pm2": _text_extractor(_lazy("pm2", "extract"), lambda f: f.pm2),
-    "dotenv": _text_extractor(_lazy("dotenv", "extract"), lambda f: f.env_files, many=False),
-    "package": _text_extractor(_lazy("package", "extract"), lambda f: f.packages, many=False),
-    "python-code": _text_extractor(_lazy("sqlalchemy", "extract"), lambda f: f.python_pools),
-    "gunicorn-config": _text_extractor(_lazy("gunicorn", "extract"), lambda f: f.processes),
-    "procfile": _text_extractor(_lazy("procfile", "extract"), lambda f: f.processes),
-    "dockerfile": _text_extractor(_lazy("dockerfile", "extract"), lambda f: f.processes),
-    "compose": _text_extractor(_lazy("compose", "extract"), lambda f: f.processes),
+    "ormconfig": _text_extractor(_lazy("typeorm", "extract_ormconfig")),
+    "typeorm-code": _text_extractor(_lazy("typeorm", "extract_code")),
+    "pm2": _text_extractor(_lazy("pm2", "extract")),
+    "dotenv": _text_extractor(_lazy("dotenv", "extract")),
+    "package": _text_extractor(_lazy("package", "extract")),
+    "python-code": _text_extractor(_lazy("sqlalchemy", "extract")),
+    "gunicorn-config": _text_extractor(_lazy("gunicorn", "extract")),
+    "procfile": _text_extractor(_lazy("procfile", "extract")),
+    "dockerfile": _text_extractor(_lazy("dockerfile", "extract")),
+    "compose": _text_extractor(_lazy("compose", "extract")),
+    "docker-run": _text_extractor(_lazy("postgres_command", "extract")),
     "python-project": _python_project,
 }

@@ -232,3 +232,15 @@ class ProcessDecl:
     @property
     def location(self) -> Location:
         return self.options.location
+
+
+@dataclass(frozen=True, slots=True)
+class ServerCommand:
+    """A PostgreSQL server started by a container (compose service, `docker run`): its command-line settings."""
+
+    name: str  #: "docker-compose.yml service db", "scripts/db.sh docker run"
+    location: Location
+    image: str
+    settings: tuple[tuple[str, Known], ...] = ()  #: `-c name=value`, `--name=value`, `-N`, `-B`, in order
+    config_file: str | None = None  #: the repository file mounted where `-c config_file=` points
+    environment: tuple[EnvBinding, ...] = ()  #: POSTGRES_* variables

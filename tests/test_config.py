@@ -68,7 +68,7 @@ def test_found_upwards_in_order(tmp_path):
         ),
         (
             "[tool.pgconnlint]\nserver = 'other/postgresql.conf'\n",
-            "`server` is 'other/postgresql.conf', but the postgresql.conf files found are: db/postgresql.conf",
+            "`server` is 'other/postgresql.conf', but the servers found are: db/postgresql.conf",
         ),
     ],
 )

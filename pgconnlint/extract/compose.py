@@ -9,22 +9,51 @@ from pathlib import PurePosixPath
 
 from pgconnlint.expr import Arr, Expr, Lit, Obj, evaluate
 from pgconnlint.extract import commands, yamlsource
-from pgconnlint.model import EnvBinding, Known, ParseProblem, ProcessDecl
+from pgconnlint.extract.postgres_command import is_postgres_image, mounted_config, settings_from_args
+from pgconnlint.model import EnvBinding, Known, ParseProblem, ProcessDecl, ServerCommand
 
 
-def extract(path: str, text: str) -> tuple[list[ProcessDecl], list[ParseProblem]]:
+def extract(path: str, text: str) -> tuple[list[ProcessDecl | ServerCommand], list[ParseProblem]]:
     documents, problems = yamlsource.load(path, text)
     services = documents[0].get("services") if documents and isinstance(documents[0], Obj) else None
     if not isinstance(services, Obj):
         return [], problems
     folder = str(PurePosixPath(path).parent).removeprefix(".")
-    found = []
+    found: list[ProcessDecl | ServerCommand] = []
     for name, service in services.entries.items():
-        if isinstance(service, Obj):
-            decl = _service(path, folder, name, service)
-            if decl:
-                found.append(decl)
+        if not isinstance(service, Obj):
+            continue
+        image = service.get("image")
+        if isinstance(image, Lit) and isinstance(image.value, str) and is_postgres_image(image.value):
+            found.append(_database(path, folder, name, service, image.value))
+            continue
+        decl = _service(path, folder, name, service)
+        if decl:
+            found.append(decl)
     return found, problems
+
+
+def _database(path: str, folder: str, name: str, service: Obj, image: str) -> ServerCommand:
+    """A service running a PostgreSQL image: `command:` settings, the mounted config_file, POSTGRES_* variables."""
+    command = service.get("command")
+    where = command.location if command is not None else service.location
+    settings = settings_from_args(_words(command) or [], where)
+    config_file = mounted_config(dict(settings).get("config_file"), _volumes(service.get("volumes")), folder)
+    environment = tuple(_environment(service.get("environment"), path))
+    return ServerCommand(f"{path} service {name}", where, image, tuple(settings), config_file, environment)
+
+
+def _volumes(value: Expr | None) -> list[str]:
+    """Short syntax `./db/pg.conf:/etc/postgresql/pg.conf:ro`, and the long one as `source:target`."""
+    volumes = []
+    for item in value.items if isinstance(value, Arr) else ():
+        if isinstance(item, Lit) and isinstance(item.value, str):
+            volumes.append(item.value)
+        elif isinstance(item, Obj):
+            source, target = evaluate(item.get("source"), {}), evaluate(item.get("target"), {})
+            if isinstance(source, Known) and isinstance(target, Known):
+                volumes.append(f"{source.value}:{target.value}")
+    return volumes
 
 
 def _service(path: str, folder: str, name: str, service: Obj) -> ProcessDecl | None:

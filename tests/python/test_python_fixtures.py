@@ -60,6 +60,8 @@ def test_node_api_and_python_worker_share_one_server():
     names = [(t.group.name, t.processes, t.at_once) for t in budget.terms]
     assert names == [("api", 4, 10), ("docker-compose.yml service worker", 6, 1)]
     assert (budget.total, budget.ceiling, budget.server.usable) == (46, 52, 57)
+    assert budget.server.name == "docker-compose.yml service db"  # which reads infra/postgresql.conf
+    assert budget.server.max_connections.location.path == "infra/postgresql.conf"
     [finding] = [f for f in result.findings if f.code == "PGC102"]
     assert "api 4 processes" in finding.message and "docker-compose.yml service worker 6 processes" in finding.message
     assert len(finding.data["terms"]) == 2
