@@ -70,6 +70,9 @@ class Term:
     def factors(self) -> str:
         noun = "process" if self.processes == 1 else "processes"
         pool = f"pool {cite(self.pool.max)} of {self.pool.label}"
+        if self.units is None and self.at_once is not None:
+            why = f"units unknown ({self.group.units.reason}), so the whole pool"
+            return f"{cite(self.group.processes, noun)} × {pool} [{why}]"
         if self.at_once == self.pool_max or self.at_once is None:
             return f"{cite(self.group.processes, noun)} × {pool}"
         why = origin(self.group.units) if self.at_once == self.units else f"[{self.pool.kept_open} kept open]"
@@ -165,7 +168,7 @@ def _number(value: float | None) -> int | None:
 
 def _origin(value: Known | Default | Unknown) -> dict:
     kind = {Known: "set", Default: "default", Unknown: "unknown"}[type(value)]
-    origin = {"kind": kind, "path": value.location.path, "line": value.location.line}
+    origin = {"kind": kind, "path": value.location.path or None, "line": value.location.line or None}
     if isinstance(value, Default):
         origin["why"] = value.why
     if isinstance(value, Unknown):

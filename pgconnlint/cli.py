@@ -1,4 +1,4 @@
-"""Command line: `pgconnlint check`, `budget`, `explain`, `rules`.
+"""Command line: `pgconnlint check`, `budget`, `doctor`, `explain`, `rules`.
 
 Exit status: 0 clean, 1 findings at or above --fail-on, 2 usage or configuration error.
 """
@@ -12,6 +12,7 @@ from collections import Counter
 from pathlib import Path
 
 from pgconnlint import __version__, catalogue
+from pgconnlint.model import Severity
 from pgconnlint.report import FORMATS
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
@@ -68,6 +69,30 @@ def build_parser() -> argparse.ArgumentParser:
     budget.add_argument("--suggest", action="store_true", help="pool sizes and max_connections that would fit")
     budget.add_argument("--format", choices=("text", "json"), default="text")
 
+    doctor = commands.add_parser("doctor", help="read a running PostgreSQL server's connections (read-only)")
+    doctor.add_argument("path", nargs="?", type=Path, metavar="PATH", help="a repository to set its budget beside")
+    doctor.add_argument("--dsn", metavar="URL", help="connection string (default: libpq's PG* variables)")
+    doctor.add_argument(
+        "--timeout", type=_positive_float, default=5.0, metavar="S", help="connect and query timeout (default: 5)"
+    )
+    doctor.add_argument("--format", choices=("text", "json"), default="text")
+    doctor.add_argument(
+        "--usage-threshold",
+        type=_share,
+        default=0.8,
+        metavar="SHARE",
+        help="warn above this share of the usable slots (default: 0.8)",
+    )
+    doctor.add_argument(
+        "--idle-threshold-seconds",
+        type=_positive_float,
+        default=60.0,
+        metavar="S",
+        help="warn on sessions idle in transaction longer than this (default: 60)",
+    )
+    doctor.add_argument("--no-color", action="store_true", help="never colour the text output")
+    _add_model_options(doctor)
+
     explain = commands.add_parser("explain", help="show a rule's documentation")
     explain.add_argument("rule", metavar="CODE|NAME")
     explain.add_argument("--format", choices=("text", "json"), default="text")
@@ -92,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
             return _check(args)
         if args.command == "budget":
             return _budget(args)
+        if args.command == "doctor":
+            return _doctor(args)
         if args.command == "explain":
             return _explain(args)
         return _rules()
@@ -149,6 +176,34 @@ def _budget(args: argparse.Namespace) -> int:
         as_json=args.format == "json",
     )
     return EXIT_CLEAN
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    from pgconnlint import doctor
+    from pgconnlint.report import doctor as view
+    from pgconnlint.settings import CommandLine
+
+    budget = None
+    if args.path is not None:  # read the repository first: a wrong PATH needs no server
+        if not args.path.is_dir():
+            raise UsageError(f"{args.path}: not a directory")
+        from pgconnlint.lint import lint
+
+        run = _settings(args, CommandLine(environment=args.env, cpus=args.cpus), args.path, None)
+        budgets = _lint(lint, args.path, run.lint).budgets
+        budget = budgets[0] if budgets else None
+    try:
+        live = doctor.read(args.dsn, args.timeout)
+    except doctor.DoctorError as error:  # one line naming the cause, never the password
+        raise UsageError(str(error)) from None
+    options = doctor.DoctorOptions(args.usage_threshold, args.idle_threshold_seconds)
+    diagnosis = doctor.diagnose(live, options, budget)
+    if args.format == "json":
+        view.render_json(diagnosis, sys.stdout)
+    else:
+        view.render_text(diagnosis, sys.stdout, color=False if args.no_color else None)
+    failing = any(f.severity >= Severity.WARNING for f in diagnosis.findings)
+    return EXIT_FINDINGS if failing else EXIT_CLEAN
 
 
 def _settings(args, cli, root: Path, only_paths):
@@ -273,6 +328,23 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1: {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be above 0: {text}")
+    return value
+
+
+def _share(text: str) -> float:
+    value = _positive_float(text)
+    if value > 1:
+        raise argparse.ArgumentTypeError(f"a share of the usable slots, above 0 and at most 1: {text}")
     return value
 
 

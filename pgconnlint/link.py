@@ -25,6 +25,7 @@ from pgconnlint.model import (
     PackageManifest,
     ParseProblem,
     Pm2App,
+    Pooler,
     ProcessDecl,
     PythonPool,
     ServerCommand,
@@ -120,6 +121,7 @@ class Server:
     reserved_connections: Known | Default
     assumed: bool  #: no postgresql.conf was found: PostgreSQL's defaults stand in
     config: ServerConfig | None = None  #: every setting, as the server reads them (file, then command line)
+    environment: tuple[EnvBinding, ...] = ()  #: the container's POSTGRES_* variables
 
     @property
     def usable(self) -> int:
@@ -151,6 +153,7 @@ class Facts:
     processes: list[ProcessDecl] = field(default_factory=list)
     python_projects: list[str] = field(default_factory=list)  #: folders with pyproject.toml, setup.py, …
     server_commands: list[ServerCommand] = field(default_factory=list)
+    poolers: list[Pooler] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +165,8 @@ class Project:
     servers: tuple[Server, ...]
     problems: tuple[ParseProblem, ...]
     suppressions: tuple[Suppression, ...] = ()
+    postgres_version: int | None = None  #: the target major version, from the configuration
+    poolers: tuple[Pooler, ...] = ()
 
     @property
     def production(self) -> bool:
@@ -220,7 +225,15 @@ def link(facts: Facts, settings: LinkSettings = LinkSettings()) -> Project:
     problems = list(facts.problems)
     servers = _servers(facts, settings, problems)
     return Project(
-        environment, cpus, settings.cpus_given, tuple(groups), servers, tuple(problems), tuple(facts.suppressions)
+        environment,
+        cpus,
+        settings.cpus_given,
+        tuple(groups),
+        servers,
+        tuple(problems),
+        tuple(facts.suppressions),
+        settings.postgres_version,
+        tuple(facts.poolers),
     )
 
 
@@ -470,6 +483,7 @@ def _servers(facts: Facts, settings: LinkSettings, problems: list[ParseProblem])
     merged = [
         _command_config(command, configs.get(command.config_file or ""), unread) for command in facts.server_commands
     ]
+    environments = {command.name: command.environment for command in facts.server_commands}
     merged += sorted(unread, key=lambda c: (c.name.count("/"), c.name))
     if not merged:
         return (_defaults_server(),)
@@ -478,7 +492,9 @@ def _servers(facts: Facts, settings: LinkSettings, problems: list[ParseProblem])
         if merged[0].name != settings.server:
             found = ", ".join(config.name for config in merged)
             raise LinkError(f"`server` is {settings.server!r}, but the servers found are: {found}")
-    return tuple(_server(config, settings, problems) for config in merged)
+    return tuple(
+        replace(_server(config, settings, problems), environment=environments.get(config.name, ())) for config in merged
+    )
 
 
 def _command_config(command: ServerCommand, base: ServerConfig | None, unread: list[ServerConfig]) -> ServerConfig:
@@ -494,14 +510,13 @@ def _command_config(command: ServerCommand, base: ServerConfig | None, unread: l
             ignored = next((c.settings[name].value for c in unread if name in c.settings), None)
             if ignored is not None:
                 via += f"; {ignored.location.short} sets {ignored.value} but this server does not read that file"
-        values[name] = ServerSetting(name, Known(value.value, value.location, via), previous)
+        values[name] = ServerSetting(name, Known(value.value, value.location, via), previous, str(value.value))
     return ServerConfig(command.name, command.location, values)
 
 
 def _defaults_server() -> Server:
     nowhere = Location("postgresql.conf", 1)
     why = "PostgreSQL default; no postgresql.conf in the repository"
-    empty = ServerConfig("PostgreSQL defaults", nowhere)
     return Server(
         "PostgreSQL defaults",
         nowhere,
@@ -509,7 +524,6 @@ def _defaults_server() -> Server:
         Default(3, nowhere, why),
         Default(0, nowhere, why),
         assumed=True,
-        config=empty,
     )
 
 
@@ -530,19 +544,13 @@ def _server(config: ServerConfig, settings: LinkSettings, problems: list[ParsePr
 
 
 def _setting(config: ServerConfig, name: str, default: int, problems: list[ParseProblem]) -> Known | Default:
+    """The value the budget uses; one the server would refuse is PGC311's to report, and the default stands in."""
     setting = config.settings.get(name)
     if setting is None:
         return Default(default, config.location, f"PostgreSQL default; not set in {config.name}")
     value = setting.value
     if isinstance(value.value, int) and not isinstance(value.value, bool):
         return value
-    problems.append(
-        ParseProblem(
-            value.location,
-            f"{name} = {value.value!r} is not a whole number, so PostgreSQL refuses to start;"
-            f" the budget uses the default {default}",
-        )
-    )
     return Default(default, value.location, f"PostgreSQL default; {name} {value.value!r} is not a whole number")
 
 

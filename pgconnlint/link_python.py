@@ -88,7 +88,8 @@ def _group(decl: ProcessDecl, config: ProcessDecl | None, env: Environment, pool
     processes, units, manager = shape
     cpu_dependent = isinstance(processes, Known) and "CPUs" in processes.via
     if decl.replicas is not None and not isinstance(processes, Unknown):
-        via = f"{processes.value} per container × {decl.replicas.value} replicas [{decl.replicas.location.short}]"
+        per = f"{processes.value} per container" + (f" [{processes.via}]" if getattr(processes, "via", "") else "")
+        via = f"{per} × {decl.replicas.value} replicas [{decl.replicas.location.short}]"
         processes = Known(processes.value * decl.replicas.value, processes.location, via)
     anchor = processes.location if not isinstance(processes, Default) else decl.location
     web = decl.server != "celery" and decl.server != "rq"
@@ -111,6 +112,8 @@ def _number(value) -> Known | Default | Unknown | None:
 def _workers(options: Obj, env: Environment, default_why: str) -> Known | Default | Unknown:
     """`workers`, else $WEB_CONCURRENCY (which gunicorn and uvicorn read), else 1."""
     workers = _number(evaluate(options.get("workers"), env))
+    if isinstance(workers, Known) and "CPUs" in workers.via:  # keep the arithmetic: `cpu_count() * 2 + 1`
+        workers = Known(workers.value, workers.location, f"`{options.get('workers').text}` with {workers.via}")
     if workers is not None:
         return workers
     concurrency = env.get("WEB_CONCURRENCY")
@@ -122,7 +125,7 @@ def _workers(options: Obj, env: Environment, default_why: str) -> Known | Defaul
 def _gunicorn(options: Obj, env: Environment):
     workers = _workers(options, env, "gunicorn default: 1 worker ($WEB_CONCURRENCY is not set)")
     kind = evaluate(options.get("worker_class"), env)
-    worker_class = str(kind.value) if isinstance(kind, Known) else "sync"
+    worker_class = _worker_class(str(kind.value)) if isinstance(kind, Known) else "sync"
     threads = _number(evaluate(options.get("threads"), env)) or Default(1, options.location, "gunicorn default")
     if worker_class == "sync" and isinstance(threads, Known) and threads.value > 1:
         worker_class = "gthread"  # gunicorn switches itself when threads > 1 (gunicorn/config.py, Threads)
@@ -142,6 +145,18 @@ def _gunicorn(options: Obj, env: Environment):
     else:
         units = Default(1, options.location, "gunicorn sync worker: one request at a time")
     return workers, units, f"gunicorn {worker_class}"
+
+
+def _worker_class(written: str) -> str:
+    """`gthread`, `gevent` or a path such as `gunicorn.workers.ggevent.GeventWorker`, as gunicorn's short name;
+    async worker classes (uvicorn, aiohttp, tornado) keep their own name."""
+    lower = written.lower()
+    if any(name in lower for name in _ASYNC_WORKERS):
+        return written
+    for short, marker in (("gevent", "gevent"), ("eventlet", "eventlet"), ("gthread", "thread"), ("sync", "sync")):
+        if marker in lower:
+            return short
+    return written
 
 
 def _asgi(name: str):
@@ -195,15 +210,23 @@ def _engines(pools: list[PythonPool], env: Environment, settings: LinkSettings) 
 
 
 def _flask_scope(pools: list[PythonPool], settings: LinkSettings) -> list[PythonPool]:
-    """Flask config classes: the one named after the environment (ProductionConfig), else module level, else the
-    base class every other one inherits from."""
+    """Flask config classes: the one named after the environment (`ProductionConfig` for production, also
+    `ProdConfig`), else module level, else the base class (`Config`, `BaseConfig`, `DefaultConfig`…)."""
     flask = [pool for pool in pools if pool.library == "flask-sqlalchemy"]
-    scopes = {pool.scope for pool in flask}
+    scopes = sorted({pool.scope for pool in flask}, key=lambda name: (len(name), name))
     wanted = settings.environment.lower()
-    names = (wanted, "prod") if wanted in PRODUCTION else (wanted,)
-    chosen = next((s for s in scopes if any(n in s.lower() for n in names)), None)
-    if chosen is None:
-        chosen = "" if "" in scopes else min(scopes, key=len, default=None)
+    exact = {f"{wanted}config", f"{wanted}settings"} | (
+        {"prodconfig", "prodsettings"} if wanted in PRODUCTION else set()
+    )
+    chosen = next((s for s in scopes if s.lower() in exact), None)
+    chosen = chosen or next((s for s in scopes if s.lower().startswith(wanted)), None)
+    if chosen is None and "" in scopes:
+        chosen = ""
+    if chosen is None:  # the class the others extend: Config, BaseConfig, DefaultSettings…
+        shared = [
+            s for s in scopes if s.lower() in ("config", "settings") or re.search("base|default|common", s.lower())
+        ]
+        chosen = (shared or scopes or [None])[0]
     return [pool for pool in flask if pool.scope == chosen]
 
 
@@ -221,7 +244,7 @@ def _engine(pool: PythonPool, env: Environment) -> EngineConnection:
     else:
         size, unbounded = _queue_pool(options, env, kind)
         kept = 0
-    label = f"{pool.source} in {pool.location.path}"
+    label = pool.source if pool.library == "flask-sqlalchemy" else f"{pool.source} in {pool.location.path}"
     return EngineConnection(
         source=pool,
         pools=(Pool(label, options.location, size, kept_open=kept),),

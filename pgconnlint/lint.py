@@ -16,7 +16,7 @@ from pgconnlint.discover import DEFAULT_EXCLUDES, Candidate, discover, read_text
 from pgconnlint.filter import FilterOptions, apply_filters
 from pgconnlint.findings import Finding
 from pgconnlint.link import Facts, LinkSettings, Project, link
-from pgconnlint.model import EnvBinding, Known, Location, ParseProblem, Severity
+from pgconnlint.model import EnvBinding, Known, Location, ParseProblem, Pooler, Severity
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +34,7 @@ class LintOptions:
     postgres_version: int | None = None
     per_file_ignores: tuple[tuple[str, frozenset[str]], ...] = ()
     only_paths: frozenset[str] | None = None  #: pre-commit: report only what concerns these files
+    server_memory: int | None = None  #: bytes, from the configuration's `server-memory`
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +77,7 @@ def lint(root: Path, options: LintOptions = LintOptions()) -> Result:
 def run_checks(project: Project, options: LintOptions) -> list[Finding]:
     rules = catalogue.load()
     names = frozenset(code for rule in rules.values() for code in (rule.code, rule.name, *rule.aliases))
-    check_options = CheckOptions(headroom=options.headroom, rule_names=names)
+    check_options = CheckOptions(headroom=options.headroom, rule_names=names, server_memory=options.server_memory)
     found: dict[tuple, Finding] = {}
     for code, check in CHECKS:
         if (options.select is not None and code not in options.select) or code in options.ignore:
@@ -98,7 +99,21 @@ def extract_all(root: Path, candidates: list[Candidate]) -> Facts:
         except (RecursionError, MemoryError):
             facts.problems.append(ParseProblem(Location(candidate.path, 1), "nested too deeply to read; not checked"))
     _read_mounted_configs(root, facts)
+    _read_named_gunicorn_configs(root, facts)
     return facts
+
+
+def _read_named_gunicorn_configs(root: Path, facts: Facts) -> None:
+    """`gunicorn -c conf/prod.py`: a settings file of any name, read because a command names it."""
+    import posixpath
+
+    read = {decl.source for decl in facts.processes if decl.server == "gunicorn-config"}
+    for decl in list(facts.processes):
+        if decl.server == "gunicorn" and decl.config_file:
+            path = posixpath.normpath(posixpath.join(decl.directory or ".", decl.config_file))
+            if path not in read and not path.startswith("..") and (root / path).is_file():
+                read.add(path)
+                _EXTRACTORS["gunicorn-config"](root, path, facts)
 
 
 def _read_mounted_configs(root: Path, facts: Facts) -> None:
@@ -123,6 +138,7 @@ _ROUTES = {
     "PythonPool": "python_pools",
     "ProcessDecl": "processes",
     "ServerCommand": "server_commands",
+    "Pooler": "poolers",
 }
 
 
@@ -182,4 +198,5 @@ _EXTRACTORS = {
     "compose": _text_extractor(_lazy("compose", "extract")),
     "docker-run": _text_extractor(_lazy("postgres_command", "extract")),
     "python-project": _python_project,
+    "pooler": lambda root, path, facts: facts.poolers.append(Pooler(Location(path, 1), "pgbouncer.ini")),
 }

@@ -154,6 +154,7 @@ class ServerSetting:
     name: str
     value: Known
     overridden: tuple[Known, ...] = ()
+    text: str = ""  #: the value as written (quotes removed), which validation reads with the parameter's unit
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,3 +245,11 @@ class ServerCommand:
     settings: tuple[tuple[str, Known], ...] = ()  #: `-c name=value`, `--name=value`, `-N`, `-B`, in order
     config_file: str | None = None  #: the repository file mounted where `-c config_file=` points
     environment: tuple[EnvBinding, ...] = ()  #: POSTGRES_* variables
+
+
+@dataclass(frozen=True, slots=True)
+class Pooler:
+    """A connection pooler in the tree (pgbouncer.ini, a PgBouncer/PgCat/Odyssey container)."""
+
+    location: Location
+    kind: str

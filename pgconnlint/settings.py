@@ -66,6 +66,7 @@ def resolve(config: Config, cli: CommandLine, root: Path, only_paths: frozenset[
         postgres_version=config.get("postgres-version"),
         per_file_ignores=per_file,
         only_paths=only_paths,
+        server_memory=parse_memory(memory) if memory else None,
     )
     fail_on = Severity.parse(cli.fail_on or config.get("fail-on"))
     return RunSettings(options, fail_on, parse_memory(memory) if memory else None)

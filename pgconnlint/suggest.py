@@ -15,7 +15,7 @@ class PoolChange:
     pool: str
     location: Location  #: where the pool's size is (or would be) set
     instances: int  #: pools this setting sizes: processes × pools per process (replicas), over every group
-    current: int
+    current: float  #: math.inf for an unbounded pool
     suggested: int
 
 
@@ -25,52 +25,65 @@ class Suggestion:
     changes: tuple[PoolChange, ...]
     total_after: int
     fits: bool  #: False when even one connection per pool exceeds the target
-    max_connections_needed: int  #: for today's pools, with the same headroom
+    max_connections_needed: int | None  #: for today's pools' ceiling, with the same headroom; None if unbounded
     unknown_terms: int  #: pools left out because their size is unknown
 
 
 def suggest(budget: Budget, headroom: float) -> Suggestion:
+    """Pool sizes whose ceiling (every process holding its whole pool) fits `headroom` of the usable slots.
+
+    Sizes shrink in proportion, never below what a process uses at once (its threads, for gthread), and an
+    unbounded pool is given a size. `max_connections_needed` is what today's ceiling would need instead.
+    """
     server = budget.server
     target = math.floor(headroom * server.usable)
     pools = _pools(budget.terms)
-    total = sum(instances * size for _, _, instances, size in pools)
-    sizes = {location: size for location, _, _, size in pools}
+    # An unbounded pool can use at most the whole target: size it from there.
+    current = {location: min(size, max(target, 1)) for location, _, _, size, _ in pools}
+    total = sum(instances * current[location] for location, _, instances, _, _ in pools)
+    sizes = dict(current)
     if total > target and total > 0:
         factor = target / total
-        sizes = {location: max(1, math.floor(size * factor)) for location, _, _, size in pools}
+        sizes = {location: max(floor, math.floor(current[location] * factor)) for location, _, _, _, floor in pools}
         _shrink_until_fits(pools, sizes, target)
-    total_after = sum(instances * sizes[location] for location, _, instances, _ in pools)
+    total_after = sum(instances * sizes[location] for location, _, instances, _, _ in pools)
     reserved = server.superuser_reserved_connections.value + server.reserved_connections.value
     changes = tuple(
-        PoolChange(label, location, instances, size, sizes[location]) for location, label, instances, size in pools
+        PoolChange(label, location, instances, size, sizes[location]) for location, label, instances, size, _ in pools
     )
+    needed = None if math.isinf(budget.ceiling) else math.ceil(budget.ceiling / headroom) + int(reserved)
     return Suggestion(
         target=target,
         changes=changes,
         total_after=total_after,
         fits=total_after <= target,
-        max_connections_needed=math.ceil(budget.total / headroom) + int(reserved),
+        max_connections_needed=needed,
         unknown_terms=len(budget.unknown_terms),
     )
 
 
-def _pools(terms: tuple[Term, ...]) -> list[tuple[Location, str, int, int]]:
-    """One entry per pool-size setting: a config run by two apps, or its replica pools, is sized once."""
+def _pools(terms: tuple[Term, ...]) -> list[tuple[Location, str, int, float, int]]:
+    """One entry per pool-size setting: a config run by two apps, or its replica pools, is sized once.
+    Each: (where it is set, label, pools it sizes, current size, the least it should keep)."""
     merged: dict[Location, list] = {}
     for term in terms:
         if term.product is None:
             continue
-        entry = merged.setdefault(term.pool.max.location, [term.pool.label, 0, term.pool_max])
+        keep = 1 if term.units is None or math.isinf(term.units) else max(1, int(min(term.units, term.pool_max)))
+        entry = merged.setdefault(term.pool.max.location, [term.pool.label, 0, term.pool_max, keep])
         entry[1] += term.processes
-    return [(location, label, processes, size) for location, (label, processes, size) in merged.items()]
+        entry[3] = max(entry[3], keep)
+    return [(location, label, n, size, keep) for location, (label, n, size, keep) in merged.items()]
 
 
 def _shrink_until_fits(pools, sizes: dict[Location, int], target: int) -> None:
     """Flooring leaves the sum at or under the target except when pools hit the floor of 1; take one
     connection at a time from the pool that costs the most until it fits or nothing can shrink."""
-    while sum(instances * sizes[location] for location, _, instances, _ in pools) > target:
+    while sum(instances * sizes[location] for location, _, instances, _, _ in pools) > target:
         shrinkable = [
-            (instances * sizes[location], location) for location, _, instances, _ in pools if sizes[location] > 1
+            (instances * sizes[location], location)
+            for location, _, instances, _, keep in pools
+            if sizes[location] > keep
         ]
         if not shrinkable:
             return

@@ -18,8 +18,35 @@ def test_table_names_every_number_and_its_origin():
     result = run("budget", str(FIXTURES / "pm2-json-multi"), "--cpus", "8")
     assert result.returncode == 0
     assert "Connection budget of infra/postgresql.conf" in result.stdout
-    assert "6 [process.json:8]" in result.stdout and "12 [services/api/src/data-source.ts:11]" in result.stdout
+    assert "6 [process.json:8]" in result.stdout and "the whole pool" in result.stdout
     assert "usable slots: 147 = max_connections 150 [infra/postgresql.conf:4]" in result.stdout
+    document = json.loads(run("budget", str(FIXTURES / "pm2-json-multi"), "--cpus", "8", "--format", "json").stdout)
+    api = document["servers"][0]["terms"][0]
+    assert (api["pool_max"], api["pool_max_from"]["path"], api["pool_max_from"]["line"]) == (
+        12,
+        "services/api/src/data-source.ts",
+        11,
+    )
+
+
+def test_unbounded_pools_do_not_break_the_table_or_the_suggestion(tmp_path):
+    from conftest import write_tree
+
+    tree = write_tree(
+        tmp_path / "nullpool",
+        {
+            "Procfile": "web: uvicorn app.main:app --workers 2\n",
+            "requirements.txt": "fastapi\n",
+            "app/db.py": "from sqlalchemy import create_engine\nfrom sqlalchemy.pool import NullPool\n"
+            "engine = create_engine('postgresql://a@db/a?connect_timeout=5', poolclass=NullPool)\n",
+        },
+    )
+    table = run("budget", str(tree), "--suggest")
+    assert table.returncode == 0 and "unbounded" in table.stdout and "no max_connections fits" in table.stdout
+    [server] = json.loads(run("budget", str(tree), "--suggest", "--format", "json").stdout)["servers"]
+    assert server["total"] is None and server["unbounded"] is True
+    [pool] = server["suggestion"]["pools"]
+    assert pool["current"] is None and 2 * pool["suggested"] <= server["suggestion"]["target"]
 
 
 def test_suggestion_applied_to_the_incident_fits(tmp_path):

@@ -23,7 +23,7 @@ def story(tmp_path):
         {
             "ecosystem.config.js": 'module.exports = { apps: [{ name: "api", script: "dist/main.js", instances: 16 }] };\n',
             "ormconfig.json": '{\n  "type": "postgres",\n  "synchronize": true\n}\n',
-            "db/postgresql.conf": "max_connections = 100\n",
+            "db/postgresql.conf": "max_connections = 100\nidle_in_transaction_session_timeout = '60s'\n",
         },
     )
 
@@ -66,7 +66,7 @@ def test_servers_are_in_json_even_when_nothing_is_flagged(tmp_path):
         tmp_path / "fits",
         {
             "ormconfig.json": '{"type": "postgres", "connectTimeoutMS": 1, "extra": {"max": 5}}',
-            "postgresql.conf": "max_connections = 50\n",
+            "postgresql.conf": "max_connections = 50\nidle_in_transaction_session_timeout = '1min'\n",
         },
     )
     document = json.loads(run("check", str(root), "--format", "json").stdout)

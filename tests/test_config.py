@@ -14,7 +14,7 @@ from pgconnlint import config
 STORY = {
     "ecosystem.config.js": 'module.exports = { apps: [{ name: "api", script: "dist/main.js", instances: 16 }] };\n',
     "ormconfig.json": '{\n  "type": "postgres",\n  "synchronize": true\n}\n',
-    "db/postgresql.conf": "max_connections = 100\n",
+    "db/postgresql.conf": "max_connections = 100\nidle_in_transaction_session_timeout = '60s'\n",
 }
 
 

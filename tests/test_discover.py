@@ -61,3 +61,37 @@ def test_walk_skips_excluded_directories_and_directory_links(tmp_path):
     root = write_tree(tmp_path / "plain", {"node_modules/pkg/ormconfig.json": "{}", "app/ormconfig.json": "{}"})
     (root / "app" / "again").symlink_to(root / "app")
     assert [c.path for c in discover(root)] == ["app/ormconfig.json"]
+
+
+def test_the_pre_commit_hook_runs_for_every_kind_of_file_discovery_reads():
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    hooks = yaml.safe_load((Path(__file__).resolve().parent.parent / ".pre-commit-hooks.yaml").read_text())
+    pattern = re.compile(hooks[0]["files"])
+    samples = [
+        "db/postgresql.conf",
+        "ormconfig.yml",
+        "ecosystem.config.cjs",
+        "process.json",
+        ".env.production",
+        "package.json",
+        "src/data-source.ts",
+        "app/db.py",
+        "Procfile",
+        "api/Dockerfile",
+        "docker-compose.yml",
+        "compose.prod.yaml",
+        "gunicorn.conf.py",
+        "requirements.txt",
+        "scripts/db.sh",
+        "Makefile",
+        ".github/workflows/ci.yml",
+        "pgbouncer.ini",
+        "pyproject.toml",
+    ]
+    for sample in samples:
+        assert classify(sample) is not None, sample
+        assert pattern.search(sample), sample

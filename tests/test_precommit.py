@@ -42,7 +42,7 @@ def test_commit_raising_instances_past_the_budget_is_refused(tmp_path, pre_commi
             ),
             "ecosystem.config.js": PM2.format(instances=4),
             "ormconfig.json": ORM,
-            "db/postgresql.conf": "max_connections = 100\n",
+            "db/postgresql.conf": "max_connections = 100\nidle_in_transaction_session_timeout = '60s'\n",
             "README.md": "# app\n",
         },
     )

@@ -18,12 +18,14 @@ def test_incident_reports_budget_synchronize_race_and_missing_timeout():
     instances = line_of(root / "ecosystem.config.js", "instances:")
     synchronize = line_of(root / "ormconfig.json", '"synchronize"')
     assert keys(result) == [
+        ("PGC315", "db/postgresql.conf", 1),  # info: the sample leaves idle_in_transaction_session_timeout off
         ("PGC101", "ecosystem.config.js", instances),
         ("PGC204", "ormconfig.json", line_of(root / "ormconfig.json", '"type"')),
+        ("PGC403", "ormconfig.json", line_of(root / "ormconfig.json", '"password"')),
         ("PGC201", "ormconfig.json", synchronize),
         ("PGC203", "ormconfig.json", synchronize),
     ]
-    budget = result.findings[0]
+    budget = result.findings[1]
     max_connections = line_of(root / "db/postgresql.conf", "max_connections = 100")
     assert (budget.data["total"], budget.data["usable"]) == (160, 97)
     assert "16 × 10 = 160" in budget.message and "node-postgres default" in budget.message

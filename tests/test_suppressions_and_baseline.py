@@ -33,7 +33,7 @@ def test_comment_two_lines_above_does_not_reach(lint_tree):
 def test_yaml_env_and_postgresql_conf_take_hash_comments(lint_tree):
     files = {
         "ecosystem.config.yml": "apps:\n  - name: api\n    script: a.js\n    instances: max  # pgconnlint: ignore[PGC301]\n",
-        "postgresql.conf": "# pgconnlint: ignore[PGC001]\nmax-connections = 5\n",
+        "postgresql.conf": "# pgconnlint: ignore[PGC001]\nmax-connections = 5\nidle_in_transaction_session_timeout = 60000\n",
     }
     assert keys(lint_tree(files)) == []
 
@@ -95,7 +95,7 @@ def test_file_arguments_report_only_what_concerns_them(tmp_path):
         {
             "ecosystem.config.js": PM2,
             "ormconfig.js": ORM_JS.replace("  connectTimeoutMS: 5000,\n", ""),
-            "db/postgresql.conf": "max_connections = 100\n",
+            "db/postgresql.conf": "max_connections = 100\nidle_in_transaction_session_timeout = '60s'\n",
         },
     )
     subprocess.run(["git", "init", "-q", str(root)], check=True)

@@ -9,18 +9,26 @@ from pgconnlint.checks import (
     connection_budget_exceeded,
     connection_budget_near_limit,
     engine_created_per_call,
+    host_auth_trust,
+    idle_in_transaction_timeout_missing,
     input_skipped,
     input_unparseable,
     instances_depend_on_cpu_count,
+    invalid_parameter_value,
+    max_connections_without_pooler,
     null_pool_with_concurrency,
+    parameter_set_twice,
+    password_in_repository,
     pool_ceiling_exceeds_slots,
     pool_liveness_unchecked,
     pool_size_unknown,
     pool_unbounded,
     schema_change_on_every_instance,
+    server_memory_exceeded,
     suppression_invalid,
     typeorm_drop_schema,
     typeorm_synchronize_in_production,
+    unknown_parameter,
 )
 from pgconnlint.checks.options import CheckOptions
 from pgconnlint.findings import Finding
@@ -28,6 +36,9 @@ from pgconnlint.link import Project
 
 # Reported by the filter stage rather than by a check, because they depend on the other findings.
 FILTER_RULES = ("PGC004",)
+
+# Checked against a running server by `pgconnlint doctor` (pgconnlint/doctor.py), not by `check`.
+DOCTOR_RULES = ("PGC501", "PGC502", "PGC503", "PGC504")
 
 Check = Callable[[Project, CheckOptions], Iterator[Finding]]
 
@@ -48,4 +59,12 @@ CHECKS: tuple[tuple[str, Check], ...] = (
     ("PGC205", engine_created_per_call.check),
     ("PGC206", pool_liveness_unchecked.check),
     ("PGC301", instances_depend_on_cpu_count.check),
+    ("PGC310", unknown_parameter.check),
+    ("PGC311", invalid_parameter_value.check),
+    ("PGC312", parameter_set_twice.check),
+    ("PGC313", max_connections_without_pooler.check),
+    ("PGC314", server_memory_exceeded.check),
+    ("PGC315", idle_in_transaction_timeout_missing.check),
+    ("PGC402", host_auth_trust.check),
+    ("PGC403", password_in_repository.check),
 )

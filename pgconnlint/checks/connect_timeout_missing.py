@@ -15,14 +15,14 @@ def check(project: Project, options: CheckOptions) -> Iterator[Finding]:
         for connection in group.connections:
             timeout = connection.connect_timeout_ms
             python = isinstance(connection, EngineConnection)
-            if isinstance(timeout, Default):
+            if isinstance(timeout, Default) and not timeout.value:
                 consequence = (
                     "libpq waits for the operating system's TCP timeout"
                     if python
                     else ("node-postgres' connectionTimeoutMillis stays 0")
                 )
                 why = f"{timeout.why}, so {consequence}"
-            elif isinstance(timeout, Known) and timeout.value in (0, "0"):
+            elif isinstance(timeout, (Known, Default)) and timeout.value in (0, "0"):
                 why = f"the connect timeout is 0 ({timeout.location.short}), which means none"
             else:
                 continue

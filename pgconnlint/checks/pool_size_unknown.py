@@ -19,7 +19,7 @@ def check(project: Project, options: CheckOptions) -> Iterator[Finding]:
                 value.location,
                 f"process count of {group.name} is unknown: `{value.expression}` ({value.reason});"
                 " its pools are left out of the connection budget",
-                help="write the number, or set the variable in the pm2 env block or a .env file",
+                help=_HELP,
             )
         for kind in group.unresolved:
             yield finding(
@@ -37,5 +37,8 @@ def check(project: Project, options: CheckOptions) -> Iterator[Finding]:
                         pool.max.location,
                         f"pool size of {pool.label} in {group.name} is unknown: `{pool.max.expression}`"
                         f" ({pool.max.reason}); this pool is left out of the connection budget",
-                        help="write the number, or set the variable in the pm2 env block or a .env file",
+                        help=_HELP,
                     )
+
+
+_HELP = "write the number, or set the variable where pgconnlint reads it (.env, pm2 env, configuration `env`)"

@@ -1,5 +1,5 @@
 """Python servers and workers on a command line: `gunicorn -w 4 -k gthread app:app`, `uvicorn app:app
---workers 4`, `celery -A proj worker -c 8`, found in Procfiles, Dockerfiles, compose files and pm2 apps.
+--workers 4`, `celery -A proj worker -c 8`, found in Procfiles, Dockerfiles and compose files.
 
 A command is split with shlex, wrappers (`python -m`, `exec`, `poetry run`, `ddtrace-run`, `sh -c "…"`) are
 looked through, and each server's flags are read by their long names. `$VAR` and `${VAR:-default}` become
@@ -86,8 +86,15 @@ def parse(command: str | list[str], where: Location, source: str, directory: str
 
 
 def _segment(tokens: list[str], where: Location, source: str, directory: str) -> ProcessDecl | None:
+    skip = 0
     for index, token in enumerate(tokens):
         name = token.rsplit("/", 1)[-1]
+        if skip:
+            skip -= 1
+            continue
+        if name in ("gosu", "su-exec", "setpriv", "chpst") and index + 1 < len(tokens):
+            skip = 1  # the user (or option) they run the command as
+            continue
         if name in SERVERS:
             rest = tokens[index + 1 :]
             return _decl(name, rest, where, source, directory) if _starts_server(name, rest) else None

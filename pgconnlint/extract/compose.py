@@ -4,13 +4,14 @@ their `environment:`, `deploy.replicas` / `scale`, and the build context that sa
 from __future__ import annotations
 
 import posixpath
+import re
 from dataclasses import replace
 from pathlib import PurePosixPath
 
 from pgconnlint.expr import Arr, Expr, Lit, Obj, evaluate
 from pgconnlint.extract import commands, yamlsource
 from pgconnlint.extract.postgres_command import is_postgres_image, mounted_config, settings_from_args
-from pgconnlint.model import EnvBinding, Known, ParseProblem, ProcessDecl, ServerCommand
+from pgconnlint.model import EnvBinding, Known, ParseProblem, Pooler, ProcessDecl, ServerCommand
 
 
 def extract(path: str, text: str) -> tuple[list[ProcessDecl | ServerCommand], list[ParseProblem]]:
@@ -26,6 +27,9 @@ def extract(path: str, text: str) -> tuple[list[ProcessDecl | ServerCommand], li
         image = service.get("image")
         if isinstance(image, Lit) and isinstance(image.value, str) and is_postgres_image(image.value):
             found.append(_database(path, folder, name, service, image.value))
+            continue
+        if isinstance(image, Lit) and re.search(r"pgbouncer|pgcat|odyssey|supavisor", str(image.value)):
+            found.append(Pooler(image.location, f"{path} service {name} ({image.value})"))
             continue
         decl = _service(path, folder, name, service)
         if decl:

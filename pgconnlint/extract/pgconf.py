@@ -45,7 +45,10 @@ def extract(root: Path, path: str) -> tuple[ServerConfig, list[ParseProblem]]:
         auto = posixpath.join(posixpath.dirname(path), AUTO_CONF)
         if auto != path and os.path.lexists(root / auto):
             reader.read(auto, Location(auto, 1), ())
-    settings = {name: ServerSetting(name, values[-1], tuple(values[:-1])) for name, values in reader.values.items()}
+    settings = {
+        name: ServerSetting(name, values[-1], tuple(values[:-1]), reader.texts.get(name, ""))
+        for name, values in reader.values.items()
+    }
     return ServerConfig(path, Location(path, 1), settings), reader.problems
 
 
@@ -53,6 +56,7 @@ def extract(root: Path, path: str) -> tuple[ServerConfig, list[ParseProblem]]:
 class _Reader:
     root: Path
     values: dict[str, list[Known]] = field(default_factory=dict)  #: every value of a name, in reading order
+    texts: dict[str, str] = field(default_factory=dict)  #: the last value of each name as written
     problems: list[ParseProblem] = field(default_factory=list)
     files_read: int = 0
 
@@ -95,6 +99,7 @@ class _Reader:
         for entry in conf.entries.values():
             value = _normalise(entry.value)
             self.values.setdefault(name, []).append(Known(value, where, where.short))
+            self.texts[name] = _unquote(rest.replace(_MASK, "#"))
 
     def _include(self, kind: IncludeType, target: str, where: Location, chain: tuple[str, ...]) -> None:
         resolved = posixpath.normpath(posixpath.join(posixpath.dirname(where.path), target))
@@ -178,3 +183,10 @@ def _normalise(value: Any) -> Any:
 
 def _whole(number: float) -> int | float:
     return int(number) if float(number).is_integer() else number
+
+
+def _unquote(text: str) -> str:
+    text = text.strip()
+    if len(text) >= 2 and text[0] == text[-1] == "'":
+        return text[1:-1].replace("''", "'").replace("\\'", "'")
+    return text

@@ -46,6 +46,7 @@ class PySource:
     imports: dict[str, str] = field(default_factory=dict)  #: local name -> qualified name
     constants: dict[str, cst.BaseExpression] = field(default_factory=dict)  #: NAME or Class.NAME -> value
     instances: dict[str, str] = field(default_factory=dict)  #: `settings = Settings()`: settings -> Settings
+    settings_classes: set[str] = field(default_factory=set)  #: pydantic BaseSettings: fields read the environment
 
     @classmethod
     def parse(cls, path: str, text: str) -> PySource | ParseProblem:
@@ -132,7 +133,13 @@ class PySource:
         if isinstance(node, (cst.Name, cst.Attribute)) and depth < _MAX_DEPTH:
             value = self._constant(node)
             if value is not None:
-                return self.expr(value, depth + 1)
+                default = self.expr(value, depth + 1)
+                field_name = self._settings_field(node)
+                if field_name:  # pydantic-settings: the environment variable of that name wins over the default
+                    return Logical(
+                        location, text, "??", EnvVar(location, field_name.upper(), field_name.upper()), default
+                    )
+                return default
         return Opaque(location, text)
 
     def _dict(self, node: cst.Dict, depth: int) -> Obj:
@@ -175,6 +182,14 @@ class PySource:
             return value if isinstance(value, str) else None
         return None
 
+    def _settings_field(self, node: cst.BaseExpression) -> str | None:
+        import libcst as cst
+
+        if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name):
+            owner = self.instances.get(node.value.value, node.value.value)
+            return node.attr.value if owner in self.settings_classes else None
+        return None
+
     def _constant(self, node: cst.BaseExpression) -> cst.BaseExpression | None:
         import libcst as cst
 
@@ -207,6 +222,8 @@ class PySource:
     def _index_class(self, node: cst.ClassDef) -> None:
         import libcst as cst
 
+        if any(self.qualified(base.value).endswith("BaseSettings") for base in node.bases):
+            self.settings_classes.add(node.name.value)
         body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
         for statement in body:
             if isinstance(statement, cst.SimpleStatementLine):

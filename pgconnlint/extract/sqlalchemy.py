@@ -3,6 +3,7 @@ configuration keys, psycopg_pool and asyncpg pools. Read with libcst after a tex
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from pgconnlint.expr import Expr, Lit, Obj
@@ -72,7 +73,7 @@ def _calls(source: PySource):
                 self.found.append(_pool(source, node, qualified, *known, per_call=self._per_call()))
 
         def _per_call(self) -> bool:
-            return bool(self.functions) and not any(_caches(d) for f in self.functions for d in f.decorators)
+            return bool(self.functions) and not any(_runs_once(f) for f in self.functions)
 
     visitor = Visitor()
     source.module.visit(visitor)
@@ -83,6 +84,15 @@ def _by_last_name(qualified: str) -> str:
     """`create_engine` imported by a path we do not list (a re-export): matched by its own name."""
     last = qualified.rsplit(".", 1)[-1]
     return next((name for name in _ENGINES if name.endswith("." + last) and qualified == last), "")
+
+
+_STARTUP = re.compile(r"(^|_)(startup|lifespan|init|setup|main|connect|create_app|start|open|build)(_|$)")
+
+
+def _runs_once(function: cst.FunctionDef) -> bool:
+    """A cached function, or one named like start-up code (`lifespan`, `on_startup`, `init_db`): the
+    standard place to create an asyncpg or psycopg pool once."""
+    return any(_caches(d) for d in function.decorators) or bool(_STARTUP.search(function.name.value.lower()))
 
 
 def _caches(decorator: cst.Decorator) -> bool:
@@ -143,7 +153,7 @@ def _flask_config(source: PySource) -> list[PythonPool]:
             continue
         options = _flask_options(source, values)
         where = values["SQLALCHEMY_DATABASE_URI"]
-        label = f"SQLALCHEMY_DATABASE_URI in {scope or source.path}"
+        label = f"SQLALCHEMY_DATABASE_URI in {f'{scope} in {source.path}' if scope else source.path}"
         url = Obj(where.location, where.text, {"url": where})
         pools.append(PythonPool("flask-sqlalchemy", _relocate(options, where), label, url, scope=scope))
         binds = values.get("SQLALCHEMY_BINDS")
@@ -156,7 +166,7 @@ def _flask_config(source: PySource) -> list[PythonPool]:
                     {**options.entries, **bind_url.entries},
                     {**options.key_locations, **bind_url.key_locations},
                 )
-            label = f"SQLALCHEMY_BINDS[{bind!r}] in {scope or source.path}"
+            label = f"SQLALCHEMY_BINDS[{bind!r}] in {f'{scope} in {source.path}' if scope else source.path}"
             pools.append(PythonPool("flask-sqlalchemy", bind_options, label, scope=scope))
     return pools
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import TextIO
 
+from pgconnlint.budget import show
 from pgconnlint.lint import Result
 from pgconnlint.model import cite
 from pgconnlint.suggest import Suggestion, suggest
@@ -37,19 +39,23 @@ def _print_budget(console, budget) -> None:
     server = budget.server
     title = "PostgreSQL defaults (no postgresql.conf found)" if server.assumed else server.name
     table = Table(title=f"Connection budget of {title}", title_justify="left", show_footer=True)
-    table.add_column("process group", footer="total")
-    table.add_column("processes")
-    table.add_column("pool")
-    table.add_column("pool max")
-    table.add_column(
-        "connections", justify="right", footer=f"{budget.total}{' + unknown' if budget.unknown_terms else ''}"
-    )
+    table.add_column("process group", footer="total", overflow="fold")
+    table.add_column("processes", overflow="fold")
+    table.add_column("pool", overflow="fold")
+    table.add_column("pool max", overflow="fold")
+    table.add_column("at once per process", overflow="fold")
+    unknown = " + unknown" if budget.unknown_terms else ""
+    table.add_column("connections", justify="right", footer=f"{show(budget.total)}{unknown}")
+    table.add_column("ceiling", justify="right", footer=f"{show(budget.ceiling)}{unknown}")
     for term in budget.terms:
-        cells = (term.group.name, cite(term.group.processes), term.pool.label, cite(term.pool.max))
-        table.add_row(*(Text(cell) for cell in cells), "?" if term.product is None else str(term.product))
+        at_once = cite(term.group.units) if term.at_once != term.pool_max else "the whole pool"
+        if term.units is None:
+            at_once = "unknown: counted at the pool maximum"
+        cells = (term.group.name, cite(term.group.processes), term.pool.label, cite(term.pool.max), at_once)
+        table.add_row(*(Text(cell) for cell in cells), show(term.product), show(term.ceiling))
     console.print(table)
-    share = f" ({round(100 * budget.total / server.usable)}%)" if server.usable > 0 else ""
-    console.print(Text(f"usable slots: {server.usable} = {server.formula}; total {budget.total}{share}\n"))
+    share = f" ({round(100 * budget.total / server.usable)}%)" if server.usable > 0 and budget.total < math.inf else ""
+    console.print(Text(f"usable slots: {server.usable} = {server.formula}; total {show(budget.total)}{share}\n"))
 
 
 def _print_suggestion(console, budget, suggestion: Suggestion, headroom: float, server_memory: int | None) -> None:
@@ -61,7 +67,7 @@ def _print_suggestion(console, budget, suggestion: Suggestion, headroom: float, 
         verb = "keep" if change.suggested == change.current else "set"
         console.print(
             escape(
-                f"  {verb} pool max {change.suggested} (now {change.current}) for {change.pool}"
+                f"  {verb} pool max {change.suggested} (now {show(change.current)}) for {change.pool}"
                 f" at {change.location.short}: {change.instances} pool{'s' if change.instances != 1 else ''}"
                 f" × {change.suggested}"
                 f" = {change.instances * change.suggested}"
@@ -74,6 +80,9 @@ def _print_suggestion(console, budget, suggestion: Suggestion, headroom: float, 
     if suggestion.unknown_terms:
         plural = "s" if suggestion.unknown_terms != 1 else ""
         console.print(f"  {suggestion.unknown_terms} pool{plural} of unknown size not included")
+    if suggestion.max_connections_needed is None:
+        console.print("  no max_connections fits an unbounded pool\n")
+        return
     line = f"  or keep the pools and set max_connections = {suggestion.max_connections_needed} (restart required)"
     if server_memory:
         work_mem = 4 * 1024 * 1024  # PostgreSQL's default work_mem; each sort or hash of a query may use it
@@ -100,7 +109,7 @@ def _server_data(budget, headroom: float, with_suggestion: bool) -> dict:
                     "path": c.location.path,
                     "line": c.location.line,
                     "instances": c.instances,
-                    "current": c.current,
+                    "current": None if math.isinf(c.current) else int(c.current),
                     "suggested": c.suggested,
                 }
                 for c in suggestion.changes

@@ -69,12 +69,13 @@ def test_psycopg_pool_and_asyncpg():
     text = """import asyncpg
 from psycopg_pool import ConnectionPool
 pool = ConnectionPool("dbname=app", min_size=2, max_size=8)
-async def main():
-    global apool
-    apool = await asyncpg.create_pool(dsn="postgresql://x", min_size=5, max_size=20)
+async def lifespan(app):
+    app.state.pool = await asyncpg.create_pool(dsn="postgresql://x", min_size=5, max_size=20)
+async def handle_request(request):
+    pool = await asyncpg.create_pool(dsn="postgresql://x")
 """
     pools, _ = extract("app/pools.py", text)
-    assert [(p.library, p.per_call) for p in pools] == [("psycopg_pool", False), ("asyncpg", True)]
+    assert [(p.library, p.per_call) for p in pools] == [("psycopg_pool", False), ("asyncpg", False), ("asyncpg", True)]
 
 
 def test_flask_config_classes_binds_and_app_config():
@@ -89,9 +90,9 @@ class ProductionConfig(Config):
     pools, _ = extract("config.py", text)
     found = [(p.scope, p.source, evaluate(p.options.get("pool_size"), {}).value) for p in pools]
     assert found == [
-        ("Config", "SQLALCHEMY_DATABASE_URI in Config", 3),
-        ("ProductionConfig", "SQLALCHEMY_DATABASE_URI in ProductionConfig", 8),
-        ("ProductionConfig", "SQLALCHEMY_BINDS['audit'] in ProductionConfig", 8),
+        ("Config", "SQLALCHEMY_DATABASE_URI in Config in config.py", 3),
+        ("ProductionConfig", "SQLALCHEMY_DATABASE_URI in ProductionConfig in config.py", 8),
+        ("ProductionConfig", "SQLALCHEMY_BINDS['audit'] in ProductionConfig in config.py", 8),
     ]
     app = 'app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql://x"\napp.config["SQLALCHEMY_POOL_SIZE"] = 4\n'
     [pool] = extract("app.py", app)[0]
@@ -223,6 +224,28 @@ def test_project_nothing_runs_counts_one_process_at_its_pool_maximum(lint_tree):
     [(name, processes, at_once, pool_max)] = terms(result)
     assert (processes, at_once, pool_max) == (1, 15, 15)
     assert "no server or worker declaration" in result.project.groups[0].units.reason
+
+
+def test_flask_config_choice_is_deterministic_and_exact_names_win(lint_tree):
+    config = "".join(
+        f"class {name}:\n    SQLALCHEMY_DATABASE_URI = 'postgresql://x'\n"
+        f"    SQLALCHEMY_ENGINE_OPTIONS = {{'pool_size': {size}, 'max_overflow': 0, 'pool_pre_ping': True}}\n"
+        for name, size in (("PreProductionConfig", 2), ("ProductionConfig", 7), ("DevConfig", 3), ("BaseConfig", 4))
+    )
+    files = {"Procfile": "web: gunicorn app:app\n", "app/config.py": config, "requirements.txt": "flask\n"}
+    assert terms(lint_tree(files))[0][3] == 7
+    assert terms(lint_tree(files, environment="dev"))[0][3] == 3
+    assert terms(lint_tree(files, environment="staging"))[0][3] == 4  # no match: the base class
+
+
+def test_gunicorn_worker_class_paths(lint_tree):
+    files = {
+        "Procfile": "web: gunicorn app:app -w 2 -k gunicorn.workers.ggevent.GeventWorker\n",
+        "app/db.py": engine(),
+        "requirements.txt": "flask\n",
+    }
+    result = lint_tree(files)
+    assert result.project.groups[0].manager == "gunicorn gevent" and terms(result) == [("Procfile (web)", 2, 15, 15)]
 
 
 def test_flask_config_follows_the_environment(lint_tree):

@@ -27,7 +27,7 @@ from pgconnlint.report.sarif import plain
 FILES = {
     "ecosystem.config.js": 'module.exports = { apps: [{ name: "api", script: "dist/main.js", instances: 16 }] };\n',
     "ormconfig.json": '{\n  "type": "postgres",\n  "synchronize": true\n}\n',
-    "db/postgresql.conf": "max_connections = 100\n",
+    "db/postgresql.conf": "max_connections = 100\nidle_in_transaction_session_timeout = '60s'\n",
 }
 SCHEMA_PATH = Path(__file__).parent / "data" / "sarif-schema-2.1.0.json"
 LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
@@ -84,7 +84,16 @@ def validate_sarif(text: str) -> dict:
 
 def test_sarif_validates_against_the_official_schema(result, tmp_path):
     validate_sarif(render("sarif", result))
-    validate_sarif(render("sarif", run(tmp_path, {"db/postgresql.conf": "max_connections = 100\n"}, "clean")))
+    validate_sarif(
+        render(
+            "sarif",
+            run(
+                tmp_path,
+                {"db/postgresql.conf": "max_connections = 100\nidle_in_transaction_session_timeout = '60s'\n"},
+                "clean",
+            ),
+        )
+    )
 
 
 def test_sarif_log_run_and_driver(result):
@@ -296,7 +305,11 @@ def test_github_paths_are_relative_to_the_working_directory(result, tmp_path, mo
 
 
 def test_github_without_findings(tmp_path):
-    clean = run(tmp_path, {"db/postgresql.conf": "max_connections = 100\n"}, "clean")
+    clean = run(
+        tmp_path,
+        {"db/postgresql.conf": "max_connections = 100\nidle_in_transaction_session_timeout = '60s'\n"},
+        "clean",
+    )
     assert render("github", clean) == "pgconnlint: no findings in 1 configuration file\n"
 
 

@@ -1,0 +1,28 @@
+"""PGC315 idle-in-transaction-timeout-missing. Docs and examples: rules/PGC315.md."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pgconnlint.checks._server_settings import setting_value
+from pgconnlint.checks.options import CheckOptions
+from pgconnlint.findings import Finding, finding
+from pgconnlint.link import Project
+
+
+def check(project: Project, options: CheckOptions) -> Iterator[Finding]:
+    for server in project.servers:
+        if server.config is None:
+            continue
+        setting = setting_value(server, "idle_in_transaction_session_timeout")
+        if setting is not None and setting.value.value not in (0, "0"):
+            continue
+        why = f"0 [{setting.value.location.short}] turns it off" if setting else "not set; the default 0 turns it off"
+        yield finding(
+            "PGC315",
+            setting.value.location if setting else server.location,
+            f"{server.name} has no idle_in_transaction_session_timeout ({why}): a session left open in a"
+            " transaction by a crashed request or a leak keeps its connection and its locks until someone"
+            " terminates it",
+            help="set idle_in_transaction_session_timeout = '60s' (or what your longest transaction needs)",
+        )

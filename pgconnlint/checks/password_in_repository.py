@@ -1,0 +1,66 @@
+"""PGC403 password-in-repository. Docs and examples: rules/PGC403.md."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from pgconnlint.checks.options import CheckOptions
+from pgconnlint.expr import Lit
+from pgconnlint.findings import Finding, finding
+from pgconnlint.link import EngineConnection, OrmConnection, Project
+from pgconnlint.model import Location
+
+_DSN = re.compile(r"^postgres(?:ql)?(?:\+\w+)?://[^:/@\s]+:(?P<password>[^@\s]+)@")
+
+
+def check(project: Project, options: CheckOptions) -> Iterator[Finding]:
+    seen: set[Location] = set()
+    for place, what, secret in _literals(project):
+        if place in seen or not secret or secret.startswith(("${", "$")):
+            continue
+        seen.add(place)
+        yield finding(
+            "PGC403",
+            place,
+            f"{what} holds a literal password ({_masked(secret)}) committed to the repository: anyone who can read"
+            " the repository, its forks and its CI logs can connect",
+            help="read it from the environment or a secret store (POSTGRES_PASSWORD_FILE, process.env, os.environ)",
+        )
+
+
+def _literals(project: Project):
+    for group in project.groups:
+        for connection in group.connections:
+            if isinstance(connection, OrmConnection):
+                options = connection.config.options
+                password = options.get("password")
+                if isinstance(password, Lit) and isinstance(password.value, str):
+                    yield (
+                        password.location,
+                        f"the TypeORM option `password` of {connection.pools[0].label}",
+                        password.value,
+                    )
+                yield from _dsn(options.get("url"), "the TypeORM `url`")
+            elif isinstance(connection, EngineConnection) and connection.source.url is not None:
+                yield from _dsn(connection.source.url.get("url"), f"the URL of {connection.source.source}")
+        for binding in group.environment.values():
+            match = _DSN.match(str(binding.value))
+            if match and binding.source.endswith((".yml", ".yaml", "Dockerfile")):
+                yield binding.location, f"{binding.name} in {binding.source}", match.group("password")
+    for server in project.servers:
+        for binding in server.environment:
+            if binding.name == "POSTGRES_PASSWORD":
+                yield binding.location, f"POSTGRES_PASSWORD of {server.name}", str(binding.value)
+
+
+def _dsn(value, what: str):
+    if isinstance(value, Lit) and isinstance(value.value, str):
+        match = _DSN.match(value.value)
+        if match:
+            yield value.location, what, match.group("password")
+
+
+def _masked(secret: str) -> str:
+    """Enough to recognise it, never enough to use it."""
+    return f"{secret[0]}{'•' * 3}, {len(secret)} characters"
