@@ -146,8 +146,20 @@ class Budget:
 def budgets(project: Project) -> list[Budget]:
     """One budget per server. Until servers can be told apart, every primary pool counts against the first
     one; the pools of each read replica count against that standby, checked with the same settings (a
-    standby's max_connections must be at least the primary's, so they are the least it can have)."""
-    terms = [Term(group, pool) for group in project.groups for conn in group.connections for pool in conn.pools]
+    standby's max_connections must be at least the primary's, so they are the least it can have). Pools that
+    go through a PgBouncer count against its max_client_conn instead, and its own server pools against the
+    server (pgconnlint/pooler.py)."""
+    from pgconnlint.pooler import bouncer_for, client_side, endpoints, server_side
+
+    terms, through = [], {}
+    for group in project.groups:
+        where = endpoints(group) if project.bouncers else {}
+        for connection in group.connections:
+            for pool in connection.pools:
+                bouncer = bouncer_for(where.get(pool.location), project.bouncers)
+                (through.setdefault(bouncer.name, []) if bouncer else terms).append(Term(group, pool))
+    for bouncer in project.bouncers:
+        terms.append(Term(*server_side(bouncer)))
     primary = tuple(term for term in terms if term.pool.replica is None)
     result = [Budget(server, primary if index == 0 else ()) for index, server in enumerate(project.servers)]
     replicas: dict[str, list[Term]] = {}
@@ -158,6 +170,8 @@ def budgets(project: Project) -> list[Budget]:
     for host, host_terms in replicas.items():
         standby = replace(server, name=f"replica {host} (settings of {server.name})")
         result.append(Budget(standby, tuple(host_terms)))
+    for bouncer in project.bouncers:
+        result.append(Budget(client_side(bouncer), tuple(through.get(bouncer.name, ()))))
     return result
 
 

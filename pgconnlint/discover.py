@@ -97,7 +97,9 @@ def classify(path: str) -> str | None:
         return "docker-run"  # CI steps that start a database with `docker run`
     if lower == "postgresql.conf":
         return "pgconf"
-    if lower in ("pgbouncer.ini", "pgcat.toml", "odyssey.conf"):
+    if lower == "pgbouncer.ini":
+        return "pgbouncer"
+    if lower in ("pgcat.toml", "odyssey.conf"):
         return "pooler"
     if lower == "package.json":
         return "package"

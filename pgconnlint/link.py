@@ -17,6 +17,7 @@ from pathlib import PurePosixPath
 from pgconnlint.expr import Arr, Environment, Expr, Obj, evaluate
 from pgconnlint.extract.typeorm import config_from_environment, is_postgres
 from pgconnlint.model import (
+    Bouncer,
     Default,
     EnvBinding,
     EnvFile,
@@ -122,6 +123,7 @@ class Server:
     assumed: bool  #: no postgresql.conf was found: PostgreSQL's defaults stand in
     config: ServerConfig | None = None  #: every setting, as the server reads them (file, then command line)
     environment: tuple[EnvBinding, ...] = ()  #: the container's POSTGRES_* variables
+    limit_name: str = "max_connections"  #: "max_client_conn" for a PgBouncer, whose clients are checked too
 
     @property
     def usable(self) -> int:
@@ -131,8 +133,9 @@ class Server:
 
     @property
     def formula(self) -> str:
-        parts = [f"max_connections {cite(self.max_connections)}"]
-        parts.append(f"superuser_reserved_connections {cite(self.superuser_reserved_connections)}")
+        parts = [f"{self.limit_name} {cite(self.max_connections)}"]
+        if self.limit_name == "max_connections":
+            parts.append(f"superuser_reserved_connections {cite(self.superuser_reserved_connections)}")
         if self.reserved_connections.value:
             parts.append(f"reserved_connections {cite(self.reserved_connections)}")
         return " − ".join(parts)
@@ -154,6 +157,7 @@ class Facts:
     python_projects: list[str] = field(default_factory=list)  #: folders with pyproject.toml, setup.py, …
     server_commands: list[ServerCommand] = field(default_factory=list)
     poolers: list[Pooler] = field(default_factory=list)
+    bouncers: list[Bouncer] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +171,7 @@ class Project:
     suppressions: tuple[Suppression, ...] = ()
     postgres_version: int | None = None  #: the target major version, from the configuration
     poolers: tuple[Pooler, ...] = ()
+    bouncers: tuple[Bouncer, ...] = ()
 
     @property
     def production(self) -> bool:
@@ -234,6 +239,7 @@ def link(facts: Facts, settings: LinkSettings = LinkSettings()) -> Project:
         tuple(facts.suppressions),
         settings.postgres_version,
         tuple(facts.poolers),
+        tuple(facts.bouncers),
     )
 
 

@@ -139,6 +139,7 @@ _ROUTES = {
     "ProcessDecl": "processes",
     "ServerCommand": "server_commands",
     "Pooler": "poolers",
+    "Bouncer": "bouncers",
 }
 
 
@@ -198,5 +199,6 @@ _EXTRACTORS = {
     "compose": _text_extractor(_lazy("compose", "extract")),
     "docker-run": _text_extractor(_lazy("postgres_command", "extract")),
     "python-project": _python_project,
-    "pooler": lambda root, path, facts: facts.poolers.append(Pooler(Location(path, 1), "pgbouncer.ini")),
+    "pooler": lambda root, path, facts: facts.poolers.append(Pooler(Location(path, 1), path)),
+    "pgbouncer": _text_extractor(_lazy("pgbouncer", "extract")),
 }

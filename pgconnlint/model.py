@@ -253,3 +253,14 @@ class Pooler:
 
     location: Location
     kind: str
+
+
+@dataclass(frozen=True, slots=True)
+class Bouncer:
+    """A PgBouncer: pgbouncer.ini, or a PgBouncer container configured by its environment."""
+
+    name: str  #: "pgbouncer/pgbouncer.ini", "docker-compose.yml service pgbouncer"
+    location: Location
+    settings: dict[str, Known]  #: [pgbouncer] section, names lower-case
+    databases: tuple[tuple[str, dict[str, Known], Location], ...] = ()  #: [databases]: name, options, line
+    hosts: tuple[str, ...] = ()  #: names an app may use to reach it (compose service name, container name)

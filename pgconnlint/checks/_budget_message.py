@@ -33,6 +33,8 @@ def budget_finding(code: str, budget: Budget, verdict: str, help_text: str, ceil
             if location != largest.anchor
         )
     ) + tuple(value.location for value in (server.max_connections,) if not server.assumed)
+    if server.limit_name == "max_client_conn":
+        help_text = "raise max_client_conn (it costs the bouncer little), or lower the pools that connect to it"
     data = budget.as_data()
     if ceiling:  # the number this finding compares
         data = {**data, "total": data["ceiling"], "concurrent": data["total"]}

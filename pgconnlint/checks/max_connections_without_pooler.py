@@ -15,7 +15,7 @@ THRESHOLD = 500  # "if you need more than a few hundred connections, use a poole
 
 
 def check(project: Project, options: CheckOptions) -> Iterator[Finding]:
-    if project.poolers:
+    if project.poolers or project.bouncers:
         return
     known = catalogue(project)
     for server in project.servers:

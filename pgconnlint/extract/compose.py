@@ -10,17 +10,18 @@ from pathlib import PurePosixPath
 
 from pgconnlint.expr import Arr, Expr, Lit, Obj, evaluate
 from pgconnlint.extract import commands, yamlsource
+from pgconnlint.extract.pgbouncer import from_environment
 from pgconnlint.extract.postgres_command import is_postgres_image, mounted_config, settings_from_args
-from pgconnlint.model import EnvBinding, Known, ParseProblem, Pooler, ProcessDecl, ServerCommand
+from pgconnlint.model import Bouncer, EnvBinding, Known, ParseProblem, Pooler, ProcessDecl, ServerCommand
 
 
-def extract(path: str, text: str) -> tuple[list[ProcessDecl | ServerCommand], list[ParseProblem]]:
+def extract(path: str, text: str) -> tuple[list[ProcessDecl | ServerCommand | Pooler | Bouncer], list[ParseProblem]]:
     documents, problems = yamlsource.load(path, text)
     services = documents[0].get("services") if documents and isinstance(documents[0], Obj) else None
     if not isinstance(services, Obj):
         return [], problems
     folder = str(PurePosixPath(path).parent).removeprefix(".")
-    found: list[ProcessDecl | ServerCommand] = []
+    found: list[ProcessDecl | ServerCommand | Pooler | Bouncer] = []
     for name, service in services.entries.items():
         if not isinstance(service, Obj):
             continue
@@ -30,11 +31,21 @@ def extract(path: str, text: str) -> tuple[list[ProcessDecl | ServerCommand], li
             continue
         if isinstance(image, Lit) and re.search(r"pgbouncer|pgcat|odyssey|supavisor", str(image.value)):
             found.append(Pooler(image.location, f"{path} service {name} ({image.value})"))
+            if "pgbouncer" in str(image.value):
+                found.append(_bouncer(path, name, service))
             continue
         decl = _service(path, folder, name, service)
         if decl:
             found.append(decl)
     return found, problems
+
+
+def _bouncer(path: str, name: str, service: Obj) -> Bouncer:
+    """A PgBouncer container: its settings from the image's environment, its service name as a host."""
+    env = {b.name: Known(b.value, b.location, b.location.short) for b in _environment(service.get("environment"), path)}
+    container = evaluate(service.get("container_name"), {})
+    hosts = (name, str(container.value)) if isinstance(container, Known) else (name,)
+    return from_environment(f"{path} service {name}", service.location, env, hosts)
 
 
 def _database(path: str, folder: str, name: str, service: Obj, image: str) -> ServerCommand:

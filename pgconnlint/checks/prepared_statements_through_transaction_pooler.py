@@ -1,0 +1,69 @@
+"""PGC120 prepared-statements-through-transaction-pooler. Docs and examples: rules/PGC120.md."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pgconnlint.checks.options import CheckOptions
+from pgconnlint.expr import Obj, evaluate
+from pgconnlint.findings import Finding, finding
+from pgconnlint.link import EngineConnection, Project
+from pgconnlint.model import Known
+from pgconnlint.pooler import bouncer_for, endpoints, setting
+
+# The option that turns each driver's named prepared statements off (USERS.md, "PgBouncer transaction mode").
+_SWITCHES = {"asyncpg": ("statement_cache_size", 0), "psycopg": ("prepare_threshold", None)}
+
+
+def check(project: Project, options: CheckOptions) -> Iterator[Finding]:
+    for group in project.groups:
+        where = endpoints(group) if project.bouncers else {}
+        for connection in group.connections:
+            if not isinstance(connection, EngineConnection):
+                continue
+            bouncer = bouncer_for(where.get(connection.pools[0].location), project.bouncers)
+            driver = _driver(connection, group.environment)
+            if bouncer is None or driver is None:
+                continue
+            mode = setting(bouncer, "pool_mode")
+            prepared = setting(bouncer, "max_prepared_statements")
+            if mode.value not in ("transaction", "statement") or (
+                isinstance(prepared.value, int) and prepared.value > 0
+            ):
+                continue
+            switch, off = _SWITCHES[driver]
+            if _turned_off(connection, switch, off, group.environment):
+                continue
+            yield finding(
+                "PGC120",
+                connection.anchor,
+                f"{connection.pools[0].label} uses {driver}, which names its prepared statements, through PgBouncer"
+                f" {bouncer.name} in pool_mode {mode.value} [{mode.location.short}] without max_prepared_statements:"
+                f" the next transaction runs on another server connection and fails with `prepared statement"
+                f' "…" does not exist` (or `already exists`)',
+                help=f"pass connect_args={{'{switch}': {off}}} (and prepared_statement_cache_size=0 for SQLAlchemy), or"
+                " set max_prepared_statements in PgBouncer 1.21+",
+                related=(mode.location,),
+            )
+
+
+def _driver(connection: EngineConnection, env) -> str | None:
+    if connection.source.library == "asyncpg":
+        return "asyncpg"
+    url = evaluate(connection.source.url.get("url"), env) if connection.source.url is not None else None
+    scheme = str(url.value).split("://", 1)[0] if isinstance(url, Known) else ""
+    if scheme.endswith("+asyncpg"):
+        return "asyncpg"
+    if scheme.endswith("+psycopg") or connection.source.library == "psycopg_pool":
+        return "psycopg"
+    return None
+
+
+def _turned_off(connection: EngineConnection, switch: str, off, env) -> bool:
+    args = connection.source.options.get("connect_args")
+    for holder in (args, connection.source.options):  # connect_args for SQLAlchemy, the kwargs for the drivers
+        value = evaluate(holder.get(switch), env) if isinstance(holder, Obj) else None
+        if isinstance(value, Known) and value.value == off:
+            return True
+    url = evaluate(connection.source.url.get("url"), env) if connection.source.url is not None else None
+    return isinstance(url, Known) and f"{switch}=" in str(url.value)

@@ -1,0 +1,115 @@
+"""PgBouncer between the apps and the server: which pools go through it, what its clients may number, and
+how many server connections it opens itself.
+
+A pool goes through a bouncer when its host is one of the bouncer's names (a compose service, a host name
+containing "bouncer" or "pooler") or its port is the bouncer's `listen_port` (6432 by default); a pool whose
+host and port cannot be told is counted against the server directly. Defaults are PgBouncer's
+(etc/pgbouncer.ini): listen_port 6432, pool_mode session, max_client_conn 100, default_pool_size 20,
+reserve_pool_size 0, max_db_connections 0 (no limit). Pools are per database and user pair; the repository
+does not say how many users connect, so one per database is assumed and said.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from pgconnlint.expr import evaluate
+from pgconnlint.link import UNBOUNDED_UNITS, EngineConnection, OrmConnection, Pool, ProcessGroup, Server
+from pgconnlint.model import Bouncer, Default, Known, Location
+
+DEFAULTS = {
+    "listen_port": 6432,
+    "pool_mode": "session",
+    "max_client_conn": 100,
+    "default_pool_size": 20,
+    "reserve_pool_size": 0,
+    "max_db_connections": 0,
+    "max_prepared_statements": 0,  # off in PgBouncer's own sample (1.21-1.23); newer releases may differ
+}
+
+
+def setting(bouncer: Bouncer, name: str) -> Known | Default:
+    value = bouncer.settings.get(name)
+    if value is not None:
+        return value
+    return Default(DEFAULTS[name], bouncer.location, f"PgBouncer default; {name} not set in {bouncer.name}")
+
+
+def endpoints(group: ProcessGroup) -> dict[Location, tuple[str | None, int | None]]:
+    """(host, port) of each pool of the group, where the repository says them."""
+    found = {}
+    for connection in group.connections:
+        if isinstance(connection, OrmConnection):
+            options, env = connection.config.options, group.environment
+            host, port = _value(options.get("host"), env), _value(options.get("port"), env)
+            url = _value(options.get("url"), env)
+            endpoint = _from_url(url) if isinstance(url, str) else (host, port)
+            for pool in connection.pools:
+                if pool.replica is None:  # read replicas are budgeted against their own standby
+                    found[pool.location] = endpoint
+        elif isinstance(connection, EngineConnection) and connection.source.url is not None:
+            url = _value(connection.source.url.get("url"), group.environment)
+            if isinstance(url, str):
+                found[connection.pools[0].location] = _from_url(url)
+    return found
+
+
+def bouncer_for(endpoint: tuple[str | None, int | None] | None, bouncers: tuple[Bouncer, ...]) -> Bouncer | None:
+    if endpoint is None:
+        return None
+    host, port = endpoint
+    for bouncer in bouncers:
+        names = {name.lower() for name in bouncer.hosts}
+        if host and (host.lower() in names or "bouncer" in host.lower() or "pooler" in host.lower()):
+            return bouncer
+        if port is not None and port == setting(bouncer, "listen_port").value:
+            return bouncer
+    return None
+
+
+def client_side(bouncer: Bouncer) -> Server:
+    """The bouncer as the apps see it: max_client_conn slots, none reserved."""
+    limit = setting(bouncer, "max_client_conn")
+    none = Default(0, bouncer.location, "PgBouncer reserves none")
+    return Server(f"PgBouncer {bouncer.name}", bouncer.location, limit, none, none, False, limit_name="max_client_conn")
+
+
+def server_side(bouncer: Bouncer) -> tuple[ProcessGroup, Pool]:
+    """The bouncer as the server sees it: one pool per database, pool_size + reserve_pool_size each, capped by
+    max_db_connections."""
+    default_size, reserve = setting(bouncer, "default_pool_size"), setting(bouncer, "reserve_pool_size")
+    cap = setting(bouncer, "max_db_connections").value or None
+    databases = bouncer.databases or (("(the one database)", {}, bouncer.location),)
+    total, parts = 0, []
+    for name, options, where in databases:
+        size = options.get("pool_size", default_size).value + options.get("reserve_pool_size", reserve).value
+        db_cap = options.get("max_db_connections", Default(cap or 0, where, "")).value or cap
+        size = min(size, db_cap) if db_cap else size
+        total += size
+        parts.append(f"{name} {size}")
+    via = (
+        f"{' + '.join(parts)} [default_pool_size {default_size.value}, reserve_pool_size {reserve.value}"
+        f"{f', max_db_connections {cap}' if cap else ''}; one user per database assumed]"
+    )
+    where = bouncer.databases[0][2] if bouncer.databases else bouncer.location
+    pool = Pool(f"server connections of PgBouncer {bouncer.name}", where, Known(total, where, via))
+    one = Known(1, bouncer.location, bouncer.location.short)
+    units = Default(UNBOUNDED_UNITS, bouncer.location, "a bouncer uses its whole pool")
+    return ProcessGroup(
+        f"PgBouncer {bouncer.name}", bouncer.location, one, "pgbouncer", False, (), {}, units=units
+    ), pool
+
+
+def _value(expr, env):
+    if expr is None:
+        return None
+    value = evaluate(expr, env)
+    return value.value if isinstance(value, Known) else None
+
+
+def _from_url(url: str) -> tuple[str | None, int | None]:
+    try:
+        parts = urlsplit(url)
+        return parts.hostname, parts.port
+    except ValueError:
+        return None, None
