@@ -99,6 +99,8 @@ def classify(path: str) -> str | None:
         return "pgconf"
     if lower == "pgbouncer.ini":
         return "pgbouncer"
+    if lower == "pg_hba.conf":
+        return "hba"
     if lower in ("pgcat.toml", "odyssey.conf"):
         return "pooler"
     if lower == "package.json":

@@ -21,6 +21,7 @@ from pgconnlint.model import (
     Default,
     EnvBinding,
     EnvFile,
+    HbaRule,
     Known,
     Location,
     PackageManifest,
@@ -158,6 +159,7 @@ class Facts:
     server_commands: list[ServerCommand] = field(default_factory=list)
     poolers: list[Pooler] = field(default_factory=list)
     bouncers: list[Bouncer] = field(default_factory=list)
+    hba_rules: list[HbaRule] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +174,7 @@ class Project:
     postgres_version: int | None = None  #: the target major version, from the configuration
     poolers: tuple[Pooler, ...] = ()
     bouncers: tuple[Bouncer, ...] = ()
+    hba_rules: tuple[HbaRule, ...] = ()
 
     @property
     def production(self) -> bool:
@@ -240,6 +243,7 @@ def link(facts: Facts, settings: LinkSettings = LinkSettings()) -> Project:
         settings.postgres_version,
         tuple(facts.poolers),
         tuple(facts.bouncers),
+        tuple(facts.hba_rules),
     )
 
 

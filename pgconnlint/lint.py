@@ -140,6 +140,7 @@ _ROUTES = {
     "ServerCommand": "server_commands",
     "Pooler": "poolers",
     "Bouncer": "bouncers",
+    "HbaRule": "hba_rules",
 }
 
 
@@ -201,4 +202,5 @@ _EXTRACTORS = {
     "python-project": _python_project,
     "pooler": lambda root, path, facts: facts.poolers.append(Pooler(Location(path, 1), path)),
     "pgbouncer": _text_extractor(_lazy("pgbouncer", "extract")),
+    "hba": _text_extractor(_lazy("hba", "extract")),
 }

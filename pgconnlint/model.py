@@ -264,3 +264,13 @@ class Bouncer:
     settings: dict[str, Known]  #: [pgbouncer] section, names lower-case
     databases: tuple[tuple[str, dict[str, Known], Location], ...] = ()  #: [databases]: name, options, line
     hosts: tuple[str, ...] = ()  #: names an app may use to reach it (compose service name, container name)
+
+
+@dataclass(frozen=True, slots=True)
+class HbaRule:
+    """One line of pg_hba.conf: who may connect from where, and how they prove it."""
+
+    location: Location
+    conntype: str  #: local, host, hostssl, hostnossl, hostgssenc, hostnogssenc
+    address: str | None
+    method: str

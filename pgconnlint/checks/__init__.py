@@ -27,6 +27,7 @@ from pgconnlint.checks import (
     schema_change_on_every_instance,
     server_memory_exceeded,
     suppression_invalid,
+    trust_from_network,
     typeorm_drop_schema,
     typeorm_synchronize_in_production,
     unknown_parameter,
@@ -67,6 +68,7 @@ CHECKS: tuple[tuple[str, Check], ...] = (
     ("PGC313", max_connections_without_pooler.check),
     ("PGC314", server_memory_exceeded.check),
     ("PGC315", idle_in_transaction_timeout_missing.check),
+    ("PGC401", trust_from_network.check),
     ("PGC402", host_auth_trust.check),
     ("PGC403", password_in_repository.check),
 )

@@ -212,3 +212,18 @@ def test_catalogue_generator_runs_against_a_real_server(tmp_path):
     shipped = json.loads((REPO / f"pgconnlint/data/postgresql-{generated['version']}.json").read_text())
     assert generated["parameters"].keys() == shipped["parameters"].keys()
     assert generated["parameters"]["max_connections"] == shipped["parameters"]["max_connections"]
+
+
+def test_pg_hba_trust_needs_a_listening_server_and_bad_lines_are_reported(lint_tree):
+    hba = "local all all trust\nhost all all 0.0.0.0/0 trust\nhost all all\n"
+    loopback = lint_tree(
+        {"postgresql.conf": "listen_addresses = 'localhost'\n", "pg_hba.conf": hba},
+        select=frozenset({"PGC401", "PGC001"}),
+    )
+    assert keys(loopback) == [("PGC001", "pg_hba.conf", 3)]  # an incomplete line; trust on loopback only
+    container = lint_tree(
+        {"docker-compose.yml": "services:\n  db:\n    image: postgres:16\n", "pg_hba.conf": hba},
+        select=frozenset({"PGC401"}),
+    )
+    assert keys(container) == [("PGC401", "pg_hba.conf", 2)]
+    assert "the official image listens on '*'" in container.findings[0].message
