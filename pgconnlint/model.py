@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Generic, TypeVar, Union
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 if TYPE_CHECKING:
     from pgconnlint.expr import Obj
@@ -57,9 +57,6 @@ class Known(Generic[T]):
     location: Location
     via: str = ""  #: how it was reached, e.g. "process.env.DB_POOL from .env:3"
 
-    def describe(self) -> str:
-        return f"{self.value} ({self.via or self.location.short})"
-
 
 @dataclass(frozen=True, slots=True)
 class Default(Generic[T]):
@@ -69,9 +66,6 @@ class Default(Generic[T]):
     location: Location
     why: str  #: e.g. "node-postgres default; neither poolSize nor extra.max is set"
 
-    def describe(self) -> str:
-        return f"{self.value} ({self.why})"
-
 
 @dataclass(frozen=True, slots=True)
 class Unknown:
@@ -80,12 +74,6 @@ class Unknown:
     expression: str  #: the source text that produces it, e.g. "process.env.DB_POOL"
     location: Location
     reason: str = ""
-
-    def describe(self) -> str:
-        return f"unknown: `{self.expression}` at {self.location.short}" + (f" ({self.reason})" if self.reason else "")
-
-
-Value = Union[Known[T], Default[T], Unknown]  # noqa: UP007 (a runtime alias; `|` on generics needs 3.10+ only)
 
 
 def cite(value: Known | Default | Unknown, noun: str = "") -> str:

@@ -12,7 +12,7 @@ import re
 import shlex
 
 from pgconnlint.expr import EnvVar, Expr, Lit, Logical, Obj
-from pgconnlint.model import Known, Location, ProcessDecl
+from pgconnlint.model import Location, ProcessDecl
 
 SERVERS = ("gunicorn", "uvicorn", "hypercorn", "fastapi", "granian", "celery", "rq")
 # short flag -> long name, and which flags take a value, per server (their --help)
@@ -165,9 +165,3 @@ def _value(text: str, where: Location) -> Expr:
     if re.fullmatch(r"\d+", text):
         return Lit(where, text, int(text))
     return Lit(where, text, text)
-
-
-def with_replicas(decl: ProcessDecl, replicas: Known | None) -> ProcessDecl:
-    from dataclasses import replace
-
-    return replace(decl, replicas=replicas)

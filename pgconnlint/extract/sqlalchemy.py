@@ -13,14 +13,6 @@ from pgconnlint.model import ParseProblem, PythonPool
 if TYPE_CHECKING:
     import libcst as cst
 
-MARKERS = (
-    b"create_engine",
-    b"create_async_engine",
-    b"engine_from_config",
-    b"SQLALCHEMY_",
-    b"ConnectionPool",
-    b"create_pool",
-)
 _ENGINES = {
     "sqlalchemy.create_engine": ("sqlalchemy", False),
     "sqlalchemy.engine.create_engine": ("sqlalchemy", False),
