@@ -97,6 +97,7 @@ class Term:
 class Budget:
     server: Server
     terms: tuple[Term, ...]
+    note: str = ""  #: an assumption the reader should know, e.g. which of several servers the pools count against
 
     @property
     def total(self) -> float:
@@ -139,6 +140,7 @@ class Budget:
             "usable": self.server.usable,
             "unbounded": math.isinf(self.ceiling),
             "complete": not self.unknown_terms,
+            "note": self.note or None,
             "terms": [term.as_data() for term in self.terms],
         }
 
@@ -161,7 +163,14 @@ def budgets(project: Project) -> list[Budget]:
     for bouncer in project.bouncers:
         terms.append(Term(*server_side(bouncer)))
     primary = tuple(term for term in terms if term.pool.replica is None)
-    result = [Budget(server, primary if index == 0 else ()) for index, server in enumerate(project.servers)]
+    note = ""
+    if len(project.servers) > 1:
+        others = ", ".join(server.name for server in project.servers[1:])
+        note = f"the first of {len(project.servers)} servers in the repository (also: {others}); set `server` to choose"
+    result = [
+        Budget(server, primary if index == 0 else (), note if index == 0 else "")
+        for index, server in enumerate(project.servers)
+    ]
     replicas: dict[str, list[Term]] = {}
     for term in terms:
         if term.pool.replica is not None:

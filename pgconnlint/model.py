@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 if TYPE_CHECKING:
-    from pgconnlint.expr import Obj
+    from pgconnlint.expr import Expr, Obj
 
 T = TypeVar("T")
 
@@ -262,3 +262,27 @@ class HbaRule:
     conntype: str  #: local, host, hostssl, hostnossl, hostgssenc, hostnogssenc
     address: str | None
     method: str
+
+
+@dataclass(frozen=True, slots=True)
+class NodePool:
+    """A pool (or one connection) a Node process opens outside TypeORM: node-postgres `new Pool`/`new Client`,
+    Knex, Sequelize, postgres.js or Prisma; options as written, evaluated when linked (like `TypeOrmConfig`).
+
+    Configuration files are facts too: a knexfile or a sequelize-cli config holds every environment's section
+    (`options` is the whole export), a schema.prisma datasource holds the URL; the linker picks the section
+    that NODE_ENV names and pairs files with the calls that read them."""
+
+    library: str  #: "pg", "pg-client", "knex", "sequelize", "postgres.js", "prisma"
+    options: Obj  #: the options object (or the configuration file's export), located
+    source: str  #: "new Pool(…)", "knex(…)", "knexfile.js", "config/config.json", "schema.prisma datasource db", …
+    url: Expr | None = None  #: a connection-string argument: postgres.js `postgres(url)`, `new Sequelize(uri)`
+    per_call: bool = False  #: created inside a function, so a new pool each time it runs
+    config_file: bool = False  #: a knexfile, a sequelize-cli config or a schema.prisma datasource
+    uses_config_file: bool = False  #: a call whose options are not written in place (`knex(config[env])`)
+    computed: str | None = None  #: a configuration file whose export is computed: the expression text
+    fallback_env: tuple[EnvBinding, ...] = ()  #: the `.env` beside schema.prisma, which Prisma loads last
+
+    @property
+    def location(self) -> Location:
+        return self.options.location

@@ -12,6 +12,8 @@ def budget_finding(code: str, budget: Budget, verdict: str, help_text: str, ceil
     largest = budget.largest_term
     bound = "at least" if budget.unknown_terms else "up to"
     where = "PostgreSQL's defaults (no postgresql.conf found)" if server.assumed else server.name
+    if budget.note:
+        where += f" ({budget.note})"
     terms = " + ".join(f"{term.group.name} {term.factors()}" for term in budget.terms)
     if ceiling:
         compared = f"the pools permit {bound} {show(budget.ceiling)} connections ({budget.ceiling_formula})"
