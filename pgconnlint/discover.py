@@ -53,7 +53,26 @@ _PYTHON_MARKERS = (
     b"create_pool",
 )
 _DOCKER_RUN_MARKERS = (b"docker run", b"podman run", b"docker container run")
-_MARKERS = {"typeorm-code": _TYPEORM_MARKERS, "python-code": _PYTHON_MARKERS, "docker-run": _DOCKER_RUN_MARKERS}
+# The other Node pools (extract/node_pools.py): node-postgres, Knex, Sequelize, postgres.js and Prisma clients, and
+# a sequelize-cli config/config.js. Code files keep the kind "typeorm-code"; its extractor reads both.
+_NODE_MARKERS = (
+    b"'pg'",
+    b'"pg"',
+    b"pg-pool",
+    b"knex",
+    b"Sequelize",
+    b"'postgres'",
+    b'"postgres"',
+    b"PrismaClient",
+    b"dialect",
+)
+_MARKERS = {
+    "typeorm-code": _TYPEORM_MARKERS + _NODE_MARKERS,
+    "python-code": _PYTHON_MARKERS,
+    "docker-run": _DOCKER_RUN_MARKERS,
+    "sequelize-config": (b"dialect",),
+}
+_KNEXFILES = ("knexfile.js", "knexfile.ts", "knexfile.cjs", "knexfile.mjs")
 _PYTHON_PROJECT_FILES = ("pyproject.toml", "setup.py", "setup.cfg", "requirements.txt", "pipfile")
 _GUNICORN_CONFIGS = ("gunicorn.conf.py", "gunicorn_conf.py", "gunicorn.config.py", "gunicorn_config.py")
 _COMPOSE = re.compile(r"(docker-)?compose(\.[\w.-]+)?\.ya?ml")
@@ -71,7 +90,7 @@ def discover(root: Path, excludes: Iterable[str] = DEFAULT_EXCLUDES) -> list[Can
     excluded = Excludes(tuple(excludes))
     listed = _git_files(root)
     # In a work tree `git grep` is the content pre-filter: one process instead of opening every source file.
-    markers = _TYPEORM_MARKERS + _PYTHON_MARKERS + _DOCKER_RUN_MARKERS
+    markers = _TYPEORM_MARKERS + _NODE_MARKERS + _PYTHON_MARKERS + _DOCKER_RUN_MARKERS
     with_markers = _git_grep(root, markers) if listed is not None else None
     candidates = []
     for path in sorted(listed if listed is not None else _walk(root, excluded)):
@@ -108,6 +127,12 @@ def classify(path: str) -> str | None:
     stem, _, suffix = name.partition(".")
     if stem == "ormconfig" and suffix in ORMCONFIG_SUFFIXES:
         return "ormconfig"
+    if lower in _KNEXFILES:
+        return "knexfile"
+    if path == "config/config.json" or path.endswith("/config/config.json"):
+        return "sequelize-config"  # sequelize-cli's default; kept only when it names a `dialect`
+    if lower.endswith(".prisma"):
+        return "prisma-schema"
     if _is_pm2_file(lower):
         return "pm2"
     if lower == ".env" or (lower.startswith(".env.") and not lower.endswith(_ENV_TEMPLATES)):

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 
-from pgconnlint.expr import Arr, Environment, Expr, Obj, evaluate
+from pgconnlint.expr import CPU_COUNT_VARIABLE, Arr, Environment, Expr, Obj, evaluate
 from pgconnlint.extract.typeorm import config_from_environment, is_postgres
 from pgconnlint.model import (
     Bouncer,
@@ -24,6 +24,7 @@ from pgconnlint.model import (
     HbaRule,
     Known,
     Location,
+    NodePool,
     PackageManifest,
     ParseProblem,
     Pm2App,
@@ -51,6 +52,7 @@ class Pool:
     max: Known | Default | Unknown  #: math.inf when the pool sets no limit
     replica: str | None = None  #: the standby host a read replica pool connects to
     kept_open: int = 0  #: connections opened at start and kept (psycopg_pool, asyncpg `min_size`)
+    cpu_dependent: bool = False  #: the size follows the host's CPU count (Prisma's default connection_limit)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +148,8 @@ class Server:
 class Facts:
     """Everything the extractors produced for one tree."""
 
-    typeorm: list[TypeOrmConfig] = field(default_factory=list)
+    #: Node connection configs, grouped by package: TypeORM's, and the other Node pools (`NodePool`, link_node.py)
+    node_pools: list[TypeOrmConfig | NodePool] = field(default_factory=list)
     pm2: list[Pm2App] = field(default_factory=list)
     env_files: list[EnvFile] = field(default_factory=list)
     packages: list[PackageManifest] = field(default_factory=list)
@@ -203,7 +206,7 @@ def link(facts: Facts, settings: LinkSettings = LinkSettings()) -> Project:
     packages = {manifest.directory: manifest for manifest in facts.packages}
     env_files = {file.path: file for file in facts.env_files}
     configs_by_package: dict[str, list[TypeOrmConfig]] = {}
-    for config in facts.typeorm:
+    for config in facts.node_pools:
         configs_by_package.setdefault(_package_of(config.location.path, packages), []).append(config)
 
     groups, run_packages = [], set()
@@ -334,15 +337,29 @@ def _environment(package: str, env_files: dict[str, EnvFile], settings: LinkSett
         env.update({b.name: b for b in block})
     if "NODE_ENV" not in env:
         env["NODE_ENV"] = EnvBinding("NODE_ENV", environment, Location("--env", 1), "the checked environment")
+    # Pool defaults that follow the host (Prisma's connection_limit) read the CPU count the check runs with.
+    cpus = "given" if settings.cpus_given else "this machine's count"
+    env.setdefault(CPU_COUNT_VARIABLE, EnvBinding(CPU_COUNT_VARIABLE, settings.cpus, Location("", 0), cpus))
     return env
 
 
 # --- TypeORM connections ----------------------------------------------------------------------------
 
 
-def _connections(configs: list[TypeOrmConfig], env: Environment, package: PackageManifest | None):
+def _connections(configs: list[TypeOrmConfig | NodePool], env: Environment, package: PackageManifest | None):
     """The connections a process of this package opens, as TypeORM would choose them, and the ones whose
-    database type cannot be told (counted nowhere, reported by PGC110)."""
+    database type cannot be told (counted nowhere, reported by PGC110); then the package's other Node pools
+    (node-postgres, Knex, Sequelize, postgres.js, Prisma: pgconnlint/link_node.py)."""
+    # NOTE: imported here, not at the top: link_node builds on this module's dataclasses.
+    from pgconnlint.link_node import node_connections
+
+    node = node_connections([c for c in configs if isinstance(c, NodePool)], env)
+    configs = [c for c in configs if isinstance(c, TypeOrmConfig)]
+    connections, unresolved = _typeorm_connections(configs, env, package)
+    return connections + node, unresolved
+
+
+def _typeorm_connections(configs: list[TypeOrmConfig], env: Environment, package: PackageManifest | None):
     version = _typeorm_version(package)
     in_code = [c for c in configs if not c.from_ormconfig and not c.reads_ormconfig]
     reads_files = any(_falls_back_to_ormconfig(c, version) for c in configs) or not in_code

@@ -131,7 +131,7 @@ def _route(facts: Facts, item: object) -> None:
 
 
 _ROUTES = {
-    "TypeOrmConfig": "typeorm",
+    "TypeOrmConfig": "node_pools",
     "Pm2App": "pm2",
     "EnvFile": "env_files",
     "PackageManifest": "packages",
@@ -141,6 +141,7 @@ _ROUTES = {
     "Pooler": "poolers",
     "Bouncer": "bouncers",
     "HbaRule": "hba_rules",
+    "NodePool": "node_pools",  # linked by package with TypeORM's connections (pgconnlint/link.py `_connections`)
 }
 
 
@@ -175,6 +176,23 @@ def _python_project(root: Path, path: str, facts: Facts) -> None:
     facts.python_projects.append(path.rpartition("/")[0])
 
 
+def _prisma_schema(root: Path, path: str, facts: Facts) -> None:
+    """schema.prisma. Prisma (up to 6) also loads the `.env` beside the schema, after the project's own, which wins
+    (prisma/prisma packages/internals/src/utils/tryLoadEnvs.ts): its variables go with the datasource, as fallbacks.
+    NOTE: discovery sorts paths, and `.env` sorts before any schema file of its folder, so it is already read here."""
+    from pgconnlint.extract import prisma
+
+    folder = path.rpartition("/")[0]
+    beside = next((f for f in facts.env_files if f.path == (f"{folder}/.env" if folder else ".env")), None)
+
+    def extract(path: str, text: str):
+        pools, problems = prisma.extract(path, text)
+        fallback = beside.bindings if beside is not None else ()
+        return [dataclasses.replace(pool, fallback_env=fallback) for pool in pools], problems
+
+    _text_extractor(extract)(root, path, facts)
+
+
 def _lazy(module: str, function: str) -> Callable:
     """Import an extractor on first use: parsers are heavy and a pre-commit run may need none of them."""
 
@@ -189,7 +207,10 @@ def _lazy(module: str, function: str) -> Callable:
 _EXTRACTORS = {
     "pgconf": _pgconf,
     "ormconfig": _text_extractor(_lazy("typeorm", "extract_ormconfig")),
-    "typeorm-code": _text_extractor(_lazy("typeorm", "extract_code")),
+    "typeorm-code": _text_extractor(_lazy("node_pools", "extract_code")),  # TypeORM's and the other Node pools
+    "knexfile": _text_extractor(_lazy("node_pools", "extract_knexfile")),
+    "sequelize-config": _text_extractor(_lazy("node_pools", "extract_sequelize_config")),
+    "prisma-schema": _prisma_schema,
     "pm2": _text_extractor(_lazy("pm2", "extract")),
     "dotenv": _text_extractor(_lazy("dotenv", "extract")),
     "package": _text_extractor(_lazy("package", "extract")),

@@ -31,7 +31,7 @@ def check(project: Project, options: CheckOptions) -> Iterator[Finding]:
                 connection.anchor,
                 f"no connect timeout on the pool of {connection.pools[0].label}: {why}; when the pool is full or"
                 " the server unreachable, queries and start-up wait without an error",
-                help=_PYTHON_HELP if python else _NODE_HELP,
+                help=getattr(connection, "timeout_help", "") or (_PYTHON_HELP if python else _NODE_HELP),
             )
 
 

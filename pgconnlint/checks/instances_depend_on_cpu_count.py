@@ -6,12 +6,13 @@ from collections.abc import Iterator
 
 from pgconnlint.checks.options import CheckOptions
 from pgconnlint.findings import Finding, finding
-from pgconnlint.link import Project
+from pgconnlint.link import ProcessGroup, Project
 
 
 def check(project: Project, options: CheckOptions) -> Iterator[Finding]:
     origin = "as configured" if project.cpus_given else "this machine's count; pass --cpus N for the production host"
     for group in project.groups:
+        yield from _pools(project, group, origin)
         if not group.cpu_dependent:
             continue
         processes = group.processes
@@ -24,3 +25,19 @@ def check(project: Project, options: CheckOptions) -> Iterator[Finding]:
             help="set the count (pm2 instances, gunicorn workers, celery --concurrency) to a fixed number",
             data={"cpus": project.cpus, "processes": processes.value},
         )
+
+
+def _pools(project: Project, group: ProcessGroup, origin: str) -> Iterator[Finding]:
+    """A pool whose default size follows the CPUs (Prisma's connection_limit = 2 × physical CPUs + 1)."""
+    for connection in group.connections:
+        for pool in connection.pools:
+            if not pool.cpu_dependent or not hasattr(pool.max, "why"):
+                continue
+            yield finding(
+                "PGC301",
+                pool.max.location,
+                f"the pool of {pool.label} in {group.name} is sized by the CPUs: {pool.max.why} = {pool.max.value}"
+                f" connections per process ({project.cpus} CPUs: {origin}); its connections grow with the host",
+                help="set the pool size to a fixed number (Prisma: connection_limit=N in the database URL)",
+                data={"cpus": project.cpus, "pool_max": pool.max.value},
+            )

@@ -131,4 +131,6 @@ def _value(text: str, location: Location) -> Expr:
         return EnvVar(location, text, json.loads(env["name"]))
     if _STRING.fullmatch(text):
         return Lit(location, text, json.loads(text))
+    if text.startswith("env") or text.count("(") != text.count(")") or text.count("[") != text.count("]"):
+        raise _Unreadable(location.line, location.column, f"cannot read the value `{text[:40]}`")
     return Opaque(location, text)

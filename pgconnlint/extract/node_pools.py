@@ -1,0 +1,311 @@
+"""Node pools beyond TypeORM, as written: node-postgres, Knex, Sequelize, postgres.js and Prisma clients in code,
+knexfiles and sequelize-cli configs.
+
+Facts only: which call creates which pool, with which options object, and whether it runs inside a function
+(a new pool at every call). Sizes, defaults and the environment section a configuration file contributes are
+decided after linking (pgconnlint/link_node.py), once each process's environment is known.
+
+A call counts only when its library is imported in the file (`require('pg')`, `import knex from 'knex'`, …),
+so `new Pool()` of another library or `knex('users')` on an instance are not taken for pool creation.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
+
+from pgconnlint.expr import EnvVar, Expr, Lit, Logical, Obj, Opaque
+from pgconnlint.extract import typeorm
+from pgconnlint.extract.treesitter import SourceFile
+from pgconnlint.model import NodePool, ParseProblem, TypeOrmConfig
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+Result = tuple[list[TypeOrmConfig | NodePool], list[ParseProblem]]
+
+_TYPEORM_MARKERS = ("DataSource", "TypeOrmModule", "createConnection")
+_LIBRARIES = {
+    "pg": "pg",
+    "pg-pool": "pg",
+    "knex": "knex",
+    "sequelize": "sequelize",
+    "sequelize-typescript": "sequelize",
+}
+_LIBRARIES["postgres"] = "postgres.js"
+_MODULE = r"""['"](?P<module>pg|pg-pool|knex|sequelize|sequelize-typescript|postgres)['"]"""
+_IMPORTED = re.compile(rf"(?:require\s*\(\s*|from\s+|import\s+){_MODULE}")
+# Names bound to a module's default export or namespace: `import knex from 'knex'`, `import * as pg from 'pg'`,
+# `const postgres = require('postgres')` (a `require(…)` called at once, `require('knex')(config)`, binds nothing).
+_DEFAULT_IMPORT = re.compile(rf"import\s+(?:\*\s+as\s+)?(?P<name>[\w$]+)\s*(?:,\s*\{{[^}}]*\}}\s*)?from\s+{_MODULE}")
+_REQUIRE = re.compile(rf"(?:const|let|var|import)\s+(?P<name>[\w$]+)\s*=\s*require\s*\(\s*{_MODULE}\s*\)(?!\s*[(.\[])")
+_NAMED_IMPORT = re.compile(rf"import\s*(?:[\w$]+\s*,\s*)?\{{(?P<names>[^}}]*)\}}\s*from\s+{_MODULE}")
+_NAMED_REQUIRE = re.compile(rf"(?:const|let|var)\s*\{{(?P<names>[^}}]*)\}}\s*=\s*require\s*\(\s*{_MODULE}\s*\)")
+_SEQUELIZE_CONFIG = re.compile(r"(?:^|/)config/config\.(?:json|js|cjs)$")
+
+_FUNCTIONS = {
+    "function_declaration",
+    "function_expression",
+    "function",
+    "arrow_function",
+    "method_definition",
+    "generator_function_declaration",
+    "generator_function",
+}
+# Functions that a program calls once, at start-up: a pool created there is the process's pool.
+_RUN_ONCE = re.compile(r"(?i)^(main|bootstrap|start|startserver|init|initialize|setup|run|constructor)$")
+
+
+def extract_code(path: str, text: str) -> Result:
+    """A JS/TS file: TypeORM's connections (pgconnlint/extract/typeorm.py) and the other libraries' pools."""
+    found: list[TypeOrmConfig | NodePool] = []
+    problems: list[ParseProblem] = []
+    if any(marker in text for marker in _TYPEORM_MARKERS):
+        configs, problems = typeorm.extract_code(path, text)
+        found.extend(configs)
+    if _SEQUELIZE_CONFIG.search(path):
+        source = SourceFile.parse(path, text)
+        pools = _sequelize_config(path, source.module_export())
+        return found + pools, problems or (source.problems() if pools else [])
+    if not (_IMPORTED.search(text) or "PrismaClient" in text):
+        return found, problems
+    source = SourceFile.parse(path, text)
+    pools = _pools(source, _bindings(text))
+    return found + pools, problems or (source.problems() if pools else [])
+
+
+def extract_knexfile(path: str, text: str) -> Result:
+    """knexfile.{js,ts}: an object of environments (`development`, `production`, …) or one flat configuration."""
+    source = SourceFile.parse(path, text)
+    value = source.module_export()
+    name = PurePosixPath(path).name
+    if isinstance(value, Obj):
+        return [NodePool("knex", value, name, config_file=True)], source.problems()
+    where = value if value is not None else Opaque(source.location(source.tree.root_node), "no module.exports")
+    computed = "no `module.exports` or `export default`" if value is None else value.text
+    options = Obj(where.location, where.text)
+    return [NodePool("knex", options, name, config_file=True, computed=computed)], source.problems()
+
+
+def extract_sequelize_config(path: str, text: str) -> Result:
+    """sequelize-cli's config/config.json: one section per environment."""
+    source = SourceFile.parse(path, text)
+    return _sequelize_config(path, source.document_value()), source.problems()
+
+
+def _sequelize_config(path: str, value: Expr | None) -> list[NodePool]:
+    if not isinstance(value, Obj) or not any(isinstance(v, Obj) and "dialect" in v.entries for v in _sections(value)):
+        return []
+    return [NodePool("sequelize", value, path, config_file=True)]
+
+
+def _sections(value: Obj) -> list[Expr]:
+    return list(value.entries.values())
+
+
+# --- which names are bound to which library ----------------------------------------------------------------------
+
+
+def _bindings(text: str) -> dict[str, tuple[str, str]]:
+    """Local name → (library, what): "default" for a default or namespace import, else the exported name."""
+    bound: dict[str, tuple[str, str]] = {}
+    for pattern in (_DEFAULT_IMPORT, _REQUIRE):
+        for match in pattern.finditer(text):
+            # pg-pool's default export is the Pool class itself
+            bound[match["name"]] = (_LIBRARIES[match["module"]], "Pool" if match["module"] == "pg-pool" else "default")
+    for pattern in (_NAMED_IMPORT, _NAMED_REQUIRE):
+        for match in pattern.finditer(text):
+            for part in match["names"].split(","):
+                pieces = re.split(r"\s+as\s+|\s*:\s*", part.strip())
+                if pieces and pieces[0]:
+                    bound[pieces[-1].strip()] = (_LIBRARIES[match["module"]], pieces[0].strip())
+    return bound
+
+
+def _pools(source: SourceFile, bound: dict[str, tuple[str, str]]) -> list[NodePool]:
+    pools = []
+    for node in source.walk({"new_expression", "call_expression", "class_heritage"}):
+        pool = _pool_at(source, node, bound)
+        if pool is not None:
+            pools.append(pool)
+    return pools
+
+
+def _pool_at(source: SourceFile, node: Node, bound: dict[str, tuple[str, str]]) -> NodePool | None:
+    if node.type == "class_heritage":  # `class PrismaService extends PrismaClient` (NestJS): one client per instance
+        if not re.search(r"\bPrismaClient\b", source.raw(node)):
+            return None
+        name = node.parent.child_by_field_name("name") if node.parent is not None else None
+        label = f"class {source.raw(name) if name is not None else ''} {source.text(node)}".replace("  ", " ")
+        return NodePool("prisma", Obj(source.location(node), source.text(node)), label)
+    is_new = node.type == "new_expression"
+    callee = node.child_by_field_name("constructor" if is_new else "function")
+    arguments_node = node.child_by_field_name("arguments")
+    if callee is None or arguments_node is None or arguments_node.type != "arguments":
+        return None
+    library = _library(source.raw(callee), is_new, bound)
+    if library is None:
+        return None
+    arguments = [a for a in arguments_node.named_children if a.type != "comment"]
+    values = [source.expr(a) for a in arguments]
+    label = f"{'new ' if is_new else ''}{' '.join(source.raw(callee).split())}(…)"
+    per_call = _per_call(source, node)
+    where = Obj(source.location(node), source.text(node))
+    if library == "prisma":
+        return NodePool("prisma", _prisma_options(source, arguments, where), label, per_call=per_call)
+    if library in ("pg", "pg-client"):
+        return NodePool(library, _options(values, where), label, per_call=per_call)
+    if library == "postgres.js":  # postgres(url, options), postgres(options), postgres()
+        url = values[0] if values and not isinstance(values[0], Obj) else None
+        return NodePool(library, _options(values[1:] if url is not None else values, where), label, url, per_call)
+    if library == "knex":
+        if values and isinstance(values[0], Obj):
+            return NodePool("knex", values[0], label, per_call=per_call)
+        if values and _is_literal_string(values[0]):
+            return None  # `knex('users')`: a query on an instance, not a new one
+        return NodePool("knex", _read_elsewhere(values, where), label, per_call=per_call, uses_config_file=True)
+    return _sequelize(values, where, label, per_call)
+
+
+def _library(callee: str, is_new: bool, bound: dict[str, tuple[str, str]]) -> str | None:
+    callee = " ".join(callee.split())
+    head, _, member = callee.rpartition(".")
+    name = member or callee
+    if is_new:
+        if name == "PrismaClient":
+            return "prisma"
+        binding = bound.get(name) if not head else bound.get(head)
+        library, exported = binding if binding else (None, None)
+        constructor = name if head else exported  # `pg.Pool`, or the name `Pool` was imported as
+        if library == "pg" and constructor in ("Pool", "Client"):
+            return "pg" if constructor == "Pool" else "pg-client"
+        if library == "sequelize" and (constructor == "Sequelize" or (not head and exported == "default")):
+            return "sequelize"
+        return None
+    if re.fullmatch(r"require\s*\(\s*['\"]knex['\"]\s*\)(?:\.knex)?", callee):
+        return "knex"
+    binding = bound.get(head if head and member == "knex" else callee)
+    if binding and binding[0] == "knex" and (binding[1] in ("default", "knex", "Knex")):
+        return "knex"
+    if binding and binding[0] == "postgres.js" and binding[1] == "default" and not head:
+        return "postgres.js"
+    return None
+
+
+def _options(values: list[Expr], where: Obj) -> Obj:
+    """The first argument as options: an object literal, nothing (an empty object at the call), or an expression
+    kept as an opaque spread, so that the linker reports what it cannot read as unknown."""
+    if not values:
+        return where
+    if isinstance(values[0], Obj):
+        return values[0]
+    return Obj(where.location, where.text, {}, {}, (values[0].text,))
+
+
+def _read_elsewhere(values: list[Expr], where: Obj) -> Obj:
+    """A call given a variable, an import or `config[env]`: the options are written elsewhere."""
+    text = values[0].text if values else "(no options)"
+    return Obj(where.location, text, {}, {}, (text,))
+
+
+def _sequelize(values: list[Expr], where: Obj, label: str, per_call: bool) -> NodePool:
+    """`new Sequelize(options)`, `(uri[, options])`, `(database, username, password[, options])`: Sequelize v6's
+    constructor (src/sequelize.js) takes one plain object as the options, a string or two arguments as a URI."""
+    first = values[0] if values else None
+    if len(values) == 1 and isinstance(first, Obj):
+        return NodePool("sequelize", first, label, per_call=per_call)
+    if len(values) == 1 and _is_uri(first):
+        return NodePool("sequelize", Obj(where.location, where.text), label, url=first, per_call=per_call)
+    if len(values) == 2 and isinstance(values[1], Obj):
+        return NodePool("sequelize", values[1], label, url=first, per_call=per_call)
+    if len(values) == 3:
+        return NodePool("sequelize", Obj(where.location, where.text), label, per_call=per_call)
+    if len(values) == 4 and isinstance(values[3], Obj):
+        return NodePool("sequelize", values[3], label, per_call=per_call)
+    # `new Sequelize(config.database, config.username, config.password, config)`: sequelize-cli's models/index.js
+    return NodePool("sequelize", _read_elsewhere(values[-1:], where), label, per_call=per_call, uses_config_file=True)
+
+
+def _prisma_options(source: SourceFile, arguments: list[Node], where: Obj) -> Obj:
+    """`new PrismaClient({ datasourceUrl, datasources: { db: { url } }, adapter: new PrismaPg({...}) })`: the object,
+    with a driver adapter's own options under `adapter` (Prisma 7 pools through the driver, pg for PrismaPg)."""
+    if not arguments or arguments[0].type != "object":
+        return where
+    options = source.expr(arguments[0])
+    if not isinstance(options, Obj):
+        return where
+    entries = dict(options.entries)
+    for pair in arguments[0].named_children:
+        key = pair.child_by_field_name("key") if pair.type == "pair" else None
+        if key is None or source.raw(key) != "adapter":
+            continue
+        value = pair.child_by_field_name("value")
+        adapter = _adapter(source, value) if value is not None else None
+        if adapter is not None:
+            entries["adapter"] = adapter
+    return Obj(options.location, options.text, entries, options.key_locations, options.opaque_spreads)
+
+
+def _adapter(source: SourceFile, node: Node) -> Expr:
+    """`new PrismaPg({ connectionString, max })` → its options; anything else (a pool built elsewhere) → Opaque."""
+    if node.type == "new_expression":
+        name = source.raw(node.child_by_field_name("constructor") or node).rpartition(".")[2]
+        arguments = node.child_by_field_name("arguments")
+        first = [a for a in arguments.named_children if a.type != "comment"][:1] if arguments is not None else []
+        if name == "PrismaPg" and first and first[0].type == "object":
+            options = source.expr(first[0])
+            if isinstance(options, Obj):
+                return Obj(options.location, f"new PrismaPg({options.text})", options.entries, options.key_locations)
+    return Opaque(source.location(node), source.text(node))
+
+
+# --- where a call runs -------------------------------------------------------------------------------------------
+
+
+def _per_call(source: SourceFile, node: Node) -> bool:
+    """Inside a function that runs more than once, unless the result is kept outside it (`this.pool = …`,
+    `global.prisma ??= …`, `if (!pool) pool = …`): then the function is a cache, and the pool is created once."""
+    child, parent = node, node.parent
+    while parent is not None:
+        if parent.type in ("assignment_expression", "augmented_assignment_expression") and _assigns_outside(
+            source, parent, child
+        ):
+            return False
+        if parent.type in _FUNCTIONS:
+            return not _runs_once(source, parent)
+        child, parent = parent, parent.parent
+    return False
+
+
+def _assigns_outside(source: SourceFile, assignment: Node, value: Node) -> bool:
+    left = assignment.child_by_field_name("left")
+    if left is None or assignment.child_by_field_name("right") != value:
+        return False
+    return left.type in ("member_expression", "subscript_expression") or (
+        left.type == "identifier" and source.constant(source.raw(left)) is None and _declared_at_top(source, left)
+    )
+
+
+def _declared_at_top(source: SourceFile, identifier: Node) -> bool:
+    """`let pool;` at the top level of the file: a module variable a function fills once."""
+    name = source.raw(identifier)
+    pattern = re.compile(rf"^(?:export\s+)?(?:let|var)\s+{re.escape(name)}\b", re.MULTILINE)
+    return bool(pattern.search(source.source.decode("utf-8", "replace")))
+
+
+def _runs_once(source: SourceFile, function: Node) -> bool:
+    name = function.child_by_field_name("name")
+    if name is None and function.parent is not None and function.parent.type in ("variable_declarator", "pair"):
+        name = function.parent.child_by_field_name("name") or function.parent.child_by_field_name("key")
+    text = source.raw(name) if name is not None else ""
+    return bool(_RUN_ONCE.match(text)) or text == "useFactory"  # NestJS calls a provider's factory once
+
+
+def _is_literal_string(value: Expr | None) -> bool:
+    return isinstance(value, Lit) and isinstance(value.value, str)
+
+
+def _is_uri(value: Expr | None) -> bool:
+    """A connection string: a literal, `process.env.X`, or `process.env.X || "…"`."""
+    return _is_literal_string(value) or isinstance(value, (EnvVar, Logical))

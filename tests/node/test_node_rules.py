@@ -1,0 +1,221 @@
+"""The rules on the Node pools beyond TypeORM: exact messages, edge cases, and bad input that must not crash."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import keys
+
+PG = '{"name": "api", "dependencies": {"pg": "^8.13.0"}}'
+SCHEMA = 'datasource db {\n  provider = "postgresql"\n  url      = env("DATABASE_URL")\n}\n'
+CLIENT = "import { PrismaClient } from '@prisma/client';\nexport const prisma = new PrismaClient();\n"
+
+
+def only(result, code: str) -> list:
+    return [finding for finding in result.findings if finding.code == code]
+
+
+# --- PGC204 connect-timeout-missing ------------------------------------------------------------------------------
+
+
+def test_pg_pool_without_timeout_message_and_help(lint_tree):
+    code = 'const { Pool } = require("pg");\nmodule.exports = new Pool({ max: 4 });\n'
+    [finding] = only(lint_tree({"package.json": PG, "db.js": code}), "PGC204")
+    assert finding.key == ("PGC204", "db.js", 2)
+    assert finding.message == (
+        "no connect timeout on the pool of new Pool(…) in db.js: connectionTimeoutMillis is not set, so node-postgres'"
+        " connectionTimeoutMillis stays 0; when the pool is full or the server unreachable, queries and start-up wait"
+        " without an error"
+    )
+    assert finding.help == "set connectionTimeoutMillis to a few seconds, e.g. 5000"
+
+
+@pytest.mark.parametrize(
+    ("files", "line"),
+    [
+        (
+            {
+                "db.ts": "import knex from 'knex';\nexport const db = knex({\n  client: 'pg',\n  acquireConnectionTimeout: 0,\n});\n"
+            },
+            4,
+        ),
+        ({"db.ts": "import postgres from 'postgres';\nexport const sql = postgres({\n  connect_timeout: 0,\n});\n"}, 3),
+        (
+            {
+                "prisma/schema.prisma": SCHEMA,
+                ".env": "DATABASE_URL=postgresql://u@db/a?connect_timeout=0\n",
+                "db.ts": CLIENT,
+            },
+            None,
+        ),
+    ],
+)
+def test_a_timeout_of_zero_is_none_for_every_library(lint_tree, files, line):
+    [finding] = only(lint_tree(files), "PGC204")
+    assert "which means none" in finding.message
+    if line is not None:  # reported at the options, naming where the 0 is
+        assert f"the connect timeout is 0 (db.ts:{line})" in finding.message
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        {"db.ts": "import knex from 'knex';\nexport const db = knex({ client: 'pg' });\n"},
+        {
+            "db.js": "const { Sequelize } = require('sequelize');\nmodule.exports = new Sequelize('postgres://u@db/a');\n"
+        },
+        {"db.ts": "import postgres from 'postgres';\nexport const sql = postgres('postgres://u@db/a');\n"},
+        {"prisma/schema.prisma": SCHEMA, ".env": "DATABASE_URL=postgresql://u@db/a\n", "db.ts": CLIENT},
+    ],
+)
+def test_libraries_whose_default_is_a_timeout_are_not_reported(lint_tree, files):
+    assert only(lint_tree(files), "PGC204") == []
+
+
+# --- PGC207 pool-created-per-call --------------------------------------------------------------------------------
+
+
+def test_pool_per_call_message(lint_tree):
+    code = 'const { Pool } = require("pg");\nexports.count = async () => {\n  const pool = new Pool({ max: 3 });\n};\n'
+    [finding] = only(lint_tree({"package.json": PG, "db.js": code}), "PGC207")
+    assert finding.key == ("PGC207", "db.js", 3)
+    assert finding.message == (
+        "new Pool(…) runs inside a function in db.js, so every call creates a new pool of up to 3 connections in"
+        " each process of api, which stays open until it is closed or garbage-collected"
+    )
+
+
+def test_per_call_reader_of_a_knexfile_is_reported_at_the_call(lint_tree):
+    worker = 'function db() {\n  return require("knex")(require("./knexfile").production);\n}\n'
+    files = {"knexfile.js": 'module.exports = { production: { client: "pg" } };', "worker.js": worker}
+    assert keys(lint_tree(files, select=frozenset({"PGC207"}))) == [("PGC207", "worker.js", 2)]
+
+
+def test_a_client_per_call_is_not_reported(lint_tree):
+    code = 'const { Client } = require("pg");\nasync function once() {\n  const c = new Client({ connectionTimeoutMillis: 1 });\n}\n'
+    assert only(lint_tree({"package.json": PG, "db.js": code}), "PGC207") == []
+
+
+# --- PGC208 pool-option-ignored ----------------------------------------------------------------------------------
+
+
+def test_knex_pool_inside_connection_message(lint_tree):
+    knexfile = 'module.exports = {\n  client: "pg",\n  connection: { host: "db", pool: { max: 2 } },\n};\n'
+    [finding] = only(lint_tree({"knexfile.js": knexfile}), "PGC208")
+    assert finding.location.line == 3
+    assert finding.message == (
+        "`pool` inside `connection` is never read: Knex passes `connection` to node-postgres' Client, which ignores it,"
+        " and reads only the top-level `pool`; the pool stays at 10 (Knex default pool.max 10) (knexfile.js)"
+    )
+    assert finding.help == "move `pool` out of `connection`, beside it"
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        (
+            {
+                "package.json": PG,
+                "db.js": 'const { Pool } = require("pg");\nnew Pool({ maxConnections: 20, connectionTimeoutMillis: 1 });\n',
+            },
+            "node-postgres' Pool never reads `maxConnections`: did you mean `max`?",
+        ),
+        (
+            {
+                "db.js": "const { Sequelize } = require('sequelize');\nnew Sequelize('postgres://u@db/a', { pool: { acquireTimeoutMillis: 5000 } });\n"
+            },
+            "Sequelize never reads `pool.acquireTimeoutMillis`: did you mean `pool.acquire`?",
+        ),
+        (
+            {"db.ts": "import knex from 'knex';\nknex({ client: 'pg', pool: { maxx: 4 } });\n"},
+            "Knex's pool (tarn.js) never reads `pool.maxx`: did you mean `pool.max`?",
+        ),
+        (
+            {
+                "prisma/schema.prisma": SCHEMA,
+                ".env": "DATABASE_URL=postgresql://u@db/a?connectionLimit=5\n",
+                "db.ts": CLIENT,
+            },
+            "Prisma does not know the URL parameter `connectionLimit` and discards it; did you mean `connection_limit`?",
+        ),
+    ],
+)
+def test_misspelled_pool_keys_say_what_was_meant(lint_tree, files, expected):
+    [finding] = only(lint_tree(files), "PGC208")
+    assert finding.message.startswith(expected)
+
+
+def test_a_key_that_is_a_real_option_or_far_from_any_is_left_alone(lint_tree):
+    code = 'const { Pool } = require("pg");\nnew Pool({ application_name: "api", customFlag: 1, connectionTimeoutMillis: 1 });\n'
+    assert only(lint_tree({"package.json": PG, "db.js": code}), "PGC208") == []
+
+
+# --- PGC301 for pools, PGC110, PGC101 --------------------------------------------------------------------------------
+
+
+def test_prisma_default_connection_limit_is_cpu_dependent_message(lint_tree):
+    files = {"prisma/schema.prisma": SCHEMA, ".env": "DATABASE_URL=postgresql://u@db/a\n", "src/db.ts": CLIENT}
+    [finding] = only(lint_tree(files, cpus=16), "PGC301")
+    assert finding.key == ("PGC301", ".env", 1)
+    assert finding.message == (
+        "the pool of new PrismaClient(…) in src/db.ts in the repository root package is sized by the CPUs: Prisma"
+        " default connection_limit = 2 × 16 CPUs (given) + 1; the URL (DATABASE_URL from .env:1) sets none = 33"
+        " connections per process (16 CPUs: as configured); its connections grow with the host"
+    )
+    assert finding.data == {"cpus": 16, "pool_max": 33}
+
+
+def test_prisma_url_from_an_unset_variable_is_unknown_at_the_schema(lint_tree):
+    result = lint_tree({"prisma/schema.prisma": SCHEMA, "src/db.ts": CLIENT})
+    assert keys(result) == [("PGC110", "prisma/schema.prisma", 3)]
+    assert "DATABASE_URL is not set in the repository" in result.findings[0].message
+
+
+def test_many_prisma_processes_exceed_the_server(lint_tree):
+    files = {
+        "prisma/schema.prisma": SCHEMA,
+        "src/db.ts": CLIENT,
+        "ecosystem.config.js": (
+            'module.exports = { apps: [{ name: "shop", script: "dist/main.js", instances: 12,\n'
+            '  env: { DATABASE_URL: "postgresql://u@db/a?connection_limit=9" } }] };\n'
+        ),
+    }
+    [finding] = only(lint_tree(files), "PGC101")
+    assert finding.data["total"] == 108 and finding.data["usable"] == 97
+    assert "shop 12 processes [ecosystem.config.js:1] × pool 9 [connection_limit=9 in the URL" in finding.message
+
+
+# --- bad input: a finding with a location, never a traceback ------------------------------------------------------
+
+
+def test_unparseable_schema_is_pgc001_with_its_line(lint_tree):
+    broken = 'datasource db {\n  provider = "postgresql"\n  url = env("DATABASE_URL"\n'
+    result = lint_tree({"prisma/schema.prisma": broken, "src/db.ts": CLIENT})
+    [problem] = only(result, "PGC001")
+    assert problem.key == ("PGC001", "prisma/schema.prisma", 3)
+    assert 'cannot read the value `env("DATABASE_URL"`' in problem.message
+
+
+def test_knexfile_that_computes_its_config_is_pgc110_at_the_export(lint_tree):
+    knexfile = 'const { buildConfig } = require("./config");\n\nmodule.exports = buildConfig(process.env.NODE_ENV);\n'
+    worker = 'const knex = require("knex")(require("./knexfile"));\n'
+    result = lint_tree({"knexfile.js": knexfile, "worker.js": worker})
+    [finding] = only(result, "PGC110")
+    assert finding.key == ("PGC110", "knexfile.js", 3)
+    assert "knexfile.js computes its configuration (`buildConfig(process.env.NODE_ENV)`)" in finding.message
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        {"knexfile.js": "module.exports = { production: { client: 'pg', pool: { max: "},
+        {"knexfile.ts": "export default"},
+        {"config/config.json": '{"production": {"dialect": "postgres", "pool": '},
+        {"schema.prisma": "datasource db {\n  url = env(\n}\n"},
+        {"db.js": "const { Pool } = require('pg');\nnew Pool({ max: ...[], ...x, [k]: 1 }).on(;\n"},
+        {"db.ts": "import postgres from 'postgres';\npostgres(1, 2, 3)(\n"},
+        {"db.js": "const { Sequelize } = require('sequelize');\nnew Sequelize(...args);\n"},
+    ],
+)
+def test_broken_node_inputs_never_raise(lint_tree, files):
+    result = lint_tree(files)
+    assert all(finding.location.path for finding in result.findings)
