@@ -51,6 +51,8 @@ _PYTHON_MARKERS = (
     b"SQLALCHEMY_",
     b"ConnectionPool",
     b"create_pool",
+    b"DATABASES",  # Django settings (extract/django.py)
+    b"DJANGO_SETTINGS_MODULE",  # manage.py, wsgi.py, asgi.py naming the settings module
 )
 _DOCKER_RUN_MARKERS = (b"docker run", b"podman run", b"docker container run")
 # The other Node pools (extract/node_pools.py): node-postgres, Knex, Sequelize, postgres.js and Prisma clients, and
@@ -65,6 +67,8 @@ _NODE_MARKERS = (
     b'"postgres"',
     b"PrismaClient",
     b"dialect",
+    b"cluster.fork",  # workers the app forks itself (extract/node_commands.py)
+    b"throng",
 )
 _MARKERS = {
     "typeorm-code": _TYPEORM_MARKERS + _NODE_MARKERS,

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 
-from pgconnlint.expr import CPU_COUNT_VARIABLE, Arr, Environment, Expr, Obj, evaluate
+from pgconnlint.expr import CPU_COUNT_VARIABLE, Arr, Environment, Expr, Lit, Obj, evaluate
 from pgconnlint.extract.typeorm import config_from_environment, is_postgres
 from pgconnlint.model import (
     Bouncer,
@@ -24,7 +24,9 @@ from pgconnlint.model import (
     HbaRule,
     Known,
     Location,
+    NodeFork,
     NodePool,
+    NodeProcessDecl,
     PackageManifest,
     ParseProblem,
     Pm2App,
@@ -38,6 +40,7 @@ from pgconnlint.model import (
     TypeOrmConfig,
     Unknown,
     cite,
+    origin,
 )
 
 PG_POOL_DEFAULT_MAX = 10  # pg-pool: `this.options.max = this.options.max || this.options.poolSize || 10`
@@ -163,6 +166,8 @@ class Facts:
     poolers: list[Pooler] = field(default_factory=list)
     bouncers: list[Bouncer] = field(default_factory=list)
     hba_rules: list[HbaRule] = field(default_factory=list)
+    #: Node processes on command lines and the workers apps fork (extract/node_commands.py)
+    node_processes: list[NodeProcessDecl | NodeFork] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,6 +219,12 @@ def link(facts: Facts, settings: LinkSettings = LinkSettings()) -> Project:
         group, package = _pm2_group(app, packages, env_files, configs_by_package, settings)
         run_packages.add(package)
         groups.append(group)
+    forks = _forks(facts, packages, settings)
+    node_groups, node_packages = _node_process_groups(
+        facts, packages, env_files, configs_by_package, settings, run_packages, groups, forks
+    )
+    groups += node_groups
+    run_packages |= node_packages
     for package, configs in sorted(configs_by_package.items()):
         if package in run_packages:
             continue
@@ -225,7 +236,12 @@ def link(facts: Facts, settings: LinkSettings = LinkSettings()) -> Project:
             processes = Default(1, Location(where, 1), "no process manager runs it in this repository: counted as 1")
             name = packages[package].name if package in packages and packages[package].name else package
             name = name or "the repository root package"
-            groups.append(ProcessGroup(name, anchor, processes, "", False, connections, env, unresolved))
+            manager, cpu_dependent = "", False
+            if package in forks:  # the app forks its own workers (cluster, throng)
+                processes, manager, cpu_dependent = forks[package]
+                anchor = processes.location
+            group = ProcessGroup(name, anchor, processes, manager, cpu_dependent, connections, env, unresolved)
+            groups.append(group)
     # NOTE: imported here, not at the top: link_python builds on this module's dataclasses.
     from pgconnlint.link_python import python_groups
 
@@ -245,9 +261,25 @@ def link(facts: Facts, settings: LinkSettings = LinkSettings()) -> Project:
         tuple(facts.suppressions),
         settings.postgres_version,
         tuple(facts.poolers),
-        tuple(facts.bouncers),
+        _merge_bouncers(facts.bouncers),
         tuple(facts.hba_rules),
     )
+
+
+def _merge_bouncers(bouncers: list[Bouncer]) -> tuple[Bouncer, ...]:
+    """A PgBouncer container that mounts a repository pgbouncer.ini is that file's bouncer, reachable by the
+    container's names: one bouncer, not two."""
+    files = {bouncer.name: bouncer for bouncer in bouncers if bouncer.name.endswith("pgbouncer.ini")}
+    merged, absorbed = [], set()
+    for bouncer in bouncers:
+        target = files.get(bouncer.config_file or "")
+        if target is not None and target is not bouncer:
+            absorbed.add(bouncer.name)
+            files[target.name] = replace(target, hosts=target.hosts + bouncer.hosts, version=bouncer.version)
+    for bouncer in bouncers:
+        if bouncer.name not in absorbed:
+            merged.append(files.get(bouncer.name, bouncer))
+    return tuple(merged)
 
 
 def _declared_processes(groups: list[ProcessGroup], declared: Mapping[str, Known]) -> list[ProcessGroup]:
@@ -288,6 +320,208 @@ def _pm2_group(app, packages, env_files, configs_by_package, settings: LinkSetti
     manager = f"pm2 {exec_mode} mode"
     group = ProcessGroup(name, anchor, processes, manager, cpu_dependent, connections, env, unresolved)
     return group, package
+
+
+# --- Node processes outside ecosystem files ---------------------------------------------------------
+
+_NODE_RANKS = ("compose", "dockerfile", "procfile", "package")  #: which declaration of a package wins
+_START_SCRIPTS = ("start:prod", "start:production", "prod", "production", "serve", "start")  #: when nothing runs one
+
+
+def _node_process_groups(facts, packages, env_files, configs_by_package, settings, pm2_packages, groups, forks):
+    """Node processes started by package.json scripts, Dockerfiles, compose services and Procfiles, one group per
+    command, for the package it runs (the nearest package.json of its script or working directory).
+
+    Per package the most specific declaration wins (a compose service over the image's CMD, over a Procfile, over a
+    `start` script), so that one deployment is not counted twice; a package a pm2 ecosystem file runs stays with
+    that file, and `pm2-runtime <ecosystem file>` multiplies the file's apps by the service's replicas instead."""
+    decls = [d for d in facts.node_processes if isinstance(d, NodeProcessDecl)]
+    scripts: dict[tuple[str, str], list[NodeProcessDecl]] = {}
+    images: dict[str, list[NodeProcessDecl]] = {}
+    for decl in decls:
+        if decl.defined_as is not None:
+            scripts.setdefault((_package_of(decl.location.path, packages), decl.defined_as), []).append(decl)
+        elif decl.origin == "dockerfile":
+            images.setdefault(decl.location.path, []).append(decl)
+    used: set = set()
+    chosen: dict[str, tuple[int, list[NodeProcessDecl]]] = {}
+
+    def choose(rank: int, decl: NodeProcessDecl) -> None:
+        for item in _expand(decl, scripts, images, used, packages, 0):
+            package = _launched(item, packages)
+            best = chosen.get(package)
+            if best is None or rank < best[0]:
+                chosen[package] = (rank, [item])
+            elif rank == best[0]:
+                best[1].append(item)
+
+    for rank, kind in enumerate(_NODE_RANKS[:3]):
+        for decl in decls:
+            if decl.origin == kind and decl.defined_as is None and not (rank == 1 and decl.location.path in used):
+                choose(rank, decl)
+    for package in sorted({package for package, _ in scripts}):
+        name = next((name for name in _START_SCRIPTS if (package, name) in scripts), None)
+        if name is not None and (package, name) not in used:
+            for decl in scripts[(package, name)]:
+                choose(3, replace(decl, defined_as=None))
+
+    ecosystems: dict[str, list[int]] = {}
+    for index, group in enumerate(groups):
+        ecosystems.setdefault(group.location.path, []).append(index)
+    found, run = [], set()
+    for package, (_, items) in sorted(chosen.items()):
+        for item in items:
+            if item.ecosystem:
+                _multiply_ecosystem(item, groups, ecosystems)
+        items = [item for item in items if not item.ecosystem or _ecosystem_path(item) not in ecosystems]
+        if package in pm2_packages or not items:
+            continue
+        plain = len(items) == 1 and items[0].runner == "node" and items[0].replicas is None
+        if plain and package not in forks:
+            continue  # one process, as when nothing runs it: counted by the default below
+        for item in items:
+            group = _node_group(item, package, packages, env_files, configs_by_package, settings, forks)
+            if group is not None:
+                found.append(group)
+                run.add(package)
+    return found, run
+
+
+def _expand(decl: NodeProcessDecl, scripts, images, used: set, packages, depth: int) -> list[NodeProcessDecl]:
+    """A compose service's image → its Dockerfile's command; `npm run X` → script X of the package it runs in."""
+    if depth > 4:
+        return []
+    if decl.runner == "image":
+        used.add(decl.dockerfile)
+        started = [
+            replace(
+                d,
+                source=f"{decl.source} ({d.source})",
+                origin=decl.origin,
+                directory=decl.directory,
+                replicas=decl.replicas,
+                env=d.env + decl.env,
+            )
+            for d in images.get(decl.dockerfile or "", [])
+        ]
+        return [item for d in started for item in _expand(d, scripts, images, used, packages, depth + 1)]
+    if decl.runner == "npm-script":
+        key = (_package_of(f"{decl.directory}/x" if decl.directory else "x", packages), decl.npm_script or "")
+        used.add(key)
+        started = [
+            replace(
+                d,
+                source=f"{decl.source} → {d.source}",
+                origin=decl.origin,
+                defined_as=None,
+                replicas=decl.replicas,
+                env=decl.env + d.env,
+            )
+            for d in scripts.get(key, [])
+        ]
+        return [item for d in started for item in _expand(d, scripts, images, used, packages, depth + 1)]
+    return [decl]
+
+
+def _launched(decl: NodeProcessDecl, packages) -> str:
+    """The package a command runs: the nearest package.json of its script, else of its working directory."""
+    base = PurePosixPath(decl.directory or ".")
+    target = _normalise(base / decl.script) if decl.script else base / "x"
+    return _package_of(str(target), packages)
+
+
+def _ecosystem_path(decl: NodeProcessDecl) -> str:
+    return str(_normalise(PurePosixPath(decl.directory or ".") / (decl.script or "")))
+
+
+def _multiply_ecosystem(decl: NodeProcessDecl, groups: list[ProcessGroup], ecosystems) -> None:
+    """`pm2-runtime ecosystem.config.js` in a service with replicas: every app of the file runs in each replica."""
+    if decl.replicas is None:
+        return
+    for index in ecosystems.get(_ecosystem_path(decl), []):
+        group = groups[index]
+        groups[index] = replace(group, processes=_times(group.processes, decl.replicas, "replicas"))
+
+
+def _node_group(item, package, packages, env_files, configs_by_package, settings, forks) -> ProcessGroup | None:
+    env = _environment(package, env_files, settings, [list(item.env)])
+    connections, unresolved = _connections(configs_by_package.get(package, []), env, packages.get(package))
+    if not connections and not unresolved:
+        return None
+    processes, manager, cpu_dependent = _command_processes(item, env, settings.cpus)
+    fork = forks.get(package)
+    if fork is not None and not isinstance(processes, Unknown):
+        processes = _times(processes, fork[0], fork[1])
+        cpu_dependent = cpu_dependent or fork[2]
+        manager = f"{manager}, {fork[1]}" if manager else fork[1]
+    if item.replicas is not None:
+        processes = _times(processes, item.replicas, "replicas")
+    shown = f"{item.runner} {item.script or ''}".strip() if item.runner != "node" else f"node {item.script}"
+    anchor = processes.location if not isinstance(processes, Default) else item.location
+    return ProcessGroup(
+        f"{item.source}: {shown}", anchor, processes, manager, cpu_dependent, connections, env, unresolved
+    )
+
+
+def _command_processes(item: NodeProcessDecl, env: Environment, cpus: int):
+    """pm2 `-i N|max` (cluster mode; "max", 0 and negative numbers follow the CPUs as in an ecosystem file); one
+    process without `-i` (fork mode) and for `node script.js`."""
+    if item.ecosystem:
+        why = f"the ecosystem file {_ecosystem_path(item)} it names is not in the repository"
+        return Unknown(f"{item.runner} {item.script}", item.location, why), "pm2", False
+    if item.runner in ("pm2", "pm2-runtime") and item.instances is not None:
+        value = evaluate(item.instances, env)
+        if isinstance(value, Unknown):
+            return value, f"{item.runner} cluster mode", False
+        raw = value.value if value is not None else None
+        options = Obj(
+            item.location,
+            item.instances.text,
+            {"instances": Lit(item.location, item.instances.text, raw)},
+            {"instances": item.location},
+        )
+        processes, cpu_dependent = _instances(options, cpus)
+        if isinstance(processes, Known):
+            via = processes.via.replace("`instances: ", "`-i ").replace(f'"{raw}"`', f"{raw}`")
+            written = f"`-i {item.instances.text}`" + (f" ({value.via})" if value.via else "")
+            processes = Known(processes.value, item.location, via if cpu_dependent else written)
+        return processes, f"{item.runner} cluster mode", cpu_dependent
+    if item.runner in ("pm2", "pm2-runtime"):
+        return Default(1, item.location, f"{item.runner} without -i: one process in fork mode"), "pm2 fork mode", False
+    return Default(1, item.location, f"`node {item.script}`: one process"), "", False
+
+
+def _forks(facts: Facts, packages, settings: LinkSettings) -> dict[str, tuple[Known | Unknown, str, bool]]:
+    """Workers a package's code forks (cluster, throng): the count, how, and whether it follows the CPUs."""
+    found: dict[str, tuple[Known | Unknown, str, bool]] = {}
+    for fork in facts.node_processes:
+        if not isinstance(fork, NodeFork):
+            continue
+        package = _package_of(fork.location.path, packages)
+        if fork.count is None:
+            source = "given" if settings.cpus_given else "this machine's count"
+            how = "cluster.fork() per os.cpus()" if fork.kind == "cluster" else "throng default: one worker per CPU"
+            count = Known(settings.cpus, fork.location, f"{how} = {settings.cpus} CPUs ({source})")
+            found.setdefault(package, (count, fork.kind, True))
+            continue
+        value = fork.count.value if isinstance(fork.count, Lit) else None
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            count = Known(value, fork.location, f"{fork.kind} forks {value} worker{'s' if value != 1 else ''}")
+        else:
+            count = Unknown(fork.count.text, fork.location, f"the number of {fork.kind} workers")
+        found.setdefault(package, (count, fork.kind, False))
+    return found
+
+
+def _times(processes: Known | Default | Unknown, factor: Known | Unknown, what: str) -> Known | Unknown:
+    """`4 [-i 4, Dockerfile:9] × 3 replicas [compose deploy.replicas, docker-compose.yml:12]`."""
+    if isinstance(processes, Unknown):
+        return processes
+    if isinstance(factor, Unknown):
+        return factor
+    per = cite(processes)
+    via = f"{per} × {factor.value} {what} {origin(factor)}"
+    return Known(processes.value * factor.value, processes.location, via)
 
 
 def _instances(options: Obj, cpus: int) -> tuple[Known | Default | Unknown, bool]:
@@ -507,9 +741,12 @@ def _servers(facts: Facts, settings: LinkSettings, problems: list[ParseProblem])
     configs = {config.name: config for config in facts.servers}
     mounted = {command.config_file for command in facts.server_commands if command.config_file}
     unread = [config for name, config in configs.items() if name not in mounted]
-    merged = [
-        _command_config(command, configs.get(command.config_file or ""), unread) for command in facts.server_commands
-    ]
+    # A compose service is the deployment's database; a `docker run` in CI is usually a test database.
+    commands = sorted(
+        facts.server_commands,
+        key=lambda c: (" service " not in c.name, ".github/" in c.name or ".gitlab-ci" in c.name, c.name),
+    )
+    merged = [_command_config(command, configs.get(command.config_file or ""), unread) for command in commands]
     environments = {command.name: command.environment for command in facts.server_commands}
     merged += sorted(unread, key=lambda c: (c.name.count("/"), c.name))
     if not merged:

@@ -9,6 +9,7 @@ uvicorn and other ASGI servers unbounded. Pools follow each library's defaults (
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import posixpath
 import re
@@ -16,7 +17,18 @@ from collections.abc import Mapping
 
 from pgconnlint.expr import CPU_COUNT_VARIABLE, Environment, Obj, evaluate, truthy
 from pgconnlint.link import UNBOUNDED_UNITS, EngineConnection, LinkSettings, Pool, ProcessGroup
-from pgconnlint.model import Default, EnvBinding, EnvFile, Known, Location, ProcessDecl, PythonPool, Unknown
+from pgconnlint.model import (
+    Default,
+    DjangoSettingsRef,
+    EnvBinding,
+    EnvFile,
+    Known,
+    Location,
+    ProcessDecl,
+    PythonPool,
+    Unknown,
+    origin,
+)
 
 ASGI_SERVERS = ("uvicorn", "hypercorn", "fastapi", "granian")
 _ASYNC_WORKERS = ("uvicorn", "aiohttp", "tornado", "asyncio")  # gunicorn worker classes that serve many at once
@@ -27,7 +39,13 @@ def python_groups(facts, settings: LinkSettings, env_files: Mapping[str, EnvFile
     """Process groups for the Python side; `environment_of(directory, blocks)` is the linker's env builder."""
     projects = sorted(set(facts.python_projects), key=lambda p: p.count("/"), reverse=True)
     pools: dict[str, list[PythonPool]] = {}
+    refs: dict[str, list[DjangoSettingsRef]] = {}
+    for ref in facts.python_pools:  # lint.py routes DjangoSettingsRef here, as Facts has no list of its own
+        if isinstance(ref, DjangoSettingsRef):
+            refs.setdefault(_project_of(posixpath.dirname(ref.location.path), projects), []).append(ref)
     for pool in facts.python_pools:
+        if isinstance(pool, DjangoSettingsRef):
+            continue
         pools.setdefault(_project_of(posixpath.dirname(pool.location.path), projects), []).append(pool)
     configs = {decl.source: decl for decl in facts.processes if decl.server == "gunicorn-config"}
     groups, run = [], set()
@@ -37,10 +55,12 @@ def python_groups(facts, settings: LinkSettings, env_files: Mapping[str, EnvFile
         project = _project_of(decl.directory, projects)
         run.add(project)
         env = environment_of(project, [list(decl.env)]) | _cpus(settings)
-        groups.append(_group(decl, _config_for(decl, configs), env, pools.get(project, []), settings))
+        chosen = _django_scope(pools.get(project, []), refs.get(project, []), env, project)
+        groups.append(_group(decl, _config_for(decl, configs), env, chosen, settings))
     for project, project_pools in sorted(pools.items()):
         if project not in run:
             env = environment_of(project, []) | _cpus(settings)
+            project_pools = _django_scope(project_pools, refs.get(project, []), env, project)
             connections = _engines(project_pools, env, settings)
             if connections:
                 where = Location(connections[0].anchor.path, 1)
@@ -93,7 +113,7 @@ def _group(decl: ProcessDecl, config: ProcessDecl | None, env: Environment, pool
         processes = Known(processes.value * decl.replicas.value, processes.location, via)
     anchor = processes.location if not isinstance(processes, Default) else decl.location
     web = decl.server != "celery" and decl.server != "rq"
-    connections = _engines(pools, env, settings)
+    connections = _engines(pools, env, settings, units)
     return ProcessGroup(decl.source, anchor, processes, manager, cpu_dependent, connections, env, units=units, web=web)
 
 
@@ -204,9 +224,9 @@ _SHAPES = {"gunicorn": _gunicorn, "celery": _celery, "rq": _rq, **{name: _asgi(n
 # --- pools -------------------------------------------------------------------------------------------------
 
 
-def _engines(pools: list[PythonPool], env: Environment, settings: LinkSettings) -> tuple[EngineConnection, ...]:
+def _engines(pools: list[PythonPool], env: Environment, settings: LinkSettings, units=None) -> tuple:
     chosen = [pool for pool in pools if pool.library != "flask-sqlalchemy"] + _flask_scope(pools, settings)
-    return tuple(_engine(pool, env) for pool in chosen)
+    return tuple(_django(pool, env, units) if pool.library == "django" else _engine(pool, env) for pool in chosen)
 
 
 def _flask_scope(pools: list[PythonPool], settings: LinkSettings) -> list[PythonPool]:
@@ -319,3 +339,90 @@ def _connect_timeout(pool: PythonPool, env: Environment) -> Known | Default | Un
 
 def _cite_short(value) -> str:
     return f"{value.value} (default)" if isinstance(value, Default) else str(value.value)
+
+
+# --- Django ------------------------------------------------------------------------------------------------
+
+
+def _django_scope(pools: list[PythonPool], refs: list[DjangoSettingsRef], env: Environment, project: str) -> list:
+    """Django's DATABASES of the settings module the processes run with: $DJANGO_SETTINGS_MODULE of the process
+    (Dockerfile, compose, Procfile), else the module manage.py/wsgi.py/asgi.py set by default (wsgi.py and asgi.py
+    first: the servers import them), else the only settings module; settings that `from .base import *` are
+    matched by their folder."""
+    django = [pool for pool in pools if pool.library == "django"]
+    if not django:
+        return pools
+    modules = sorted({pool.location.path for pool in django})
+    binding = env.get("DJANGO_SETTINGS_MODULE")
+    wanted = str(binding.value) if binding is not None else None
+    if wanted is None and refs:
+        first = sorted(refs, key=lambda r: (not r.location.path.endswith(("wsgi.py", "asgi.py")), r.location.path))
+        wanted = first[0].module
+    chosen = modules[:1]
+    if wanted is not None:
+        stem = posixpath.join(project, wanted.replace(".", "/")) if project else wanted.replace(".", "/")
+        exact = [m for m in modules if m in (f"{stem}.py", f"{stem}/__init__.py") or m.endswith(f"/{stem}.py")]
+        folder = [m for m in modules if posixpath.dirname(m) == posixpath.dirname(f"{stem}.py")]
+        chosen = exact or folder or chosen
+    return [pool for pool in pools if pool.library != "django" or pool.location.path in chosen]
+
+
+def _django(pool: PythonPool, env: Environment, units) -> EngineConnection:
+    """Django 5.1+ `OPTIONS["pool"]` is a psycopg_pool per process (True: its defaults, min_size 4 and max_size =
+    min_size, psycopg_pool/base.py `BasePool.__init__`/`_check_size`). Without it Django opens one connection per
+    thread that runs a request or task, so the pool's maximum is the process' units."""
+    options = pool.options
+    where = options.location
+    label = f"{pool.source} in {pool.location.path}"
+    setting = evaluate(options.get("OPTIONS.pool"), env)
+    kept = 0
+    if isinstance(options.get("OPTIONS.pool"), Obj):
+        size, kept = _min_max_pool(
+            dataclasses.replace(pool, library="psycopg_pool", options=options.get("OPTIONS.pool")), env
+        )
+        label += " (Django OPTIONS pool: psycopg_pool)"
+    elif isinstance(setting, Known) and truthy(setting.value):
+        why = "Django OPTIONS pool=True: psycopg_pool defaults, min_size 4 and max_size = min_size"
+        size, kept = Default(4, setting.location, why), 4
+        label += " (Django OPTIONS pool: psycopg_pool)"
+    else:
+        size = _per_thread(where, units)
+        label += " (Django: one connection per thread)"
+    health = evaluate(options.get("CONN_HEALTH_CHECKS"), env)
+    age = evaluate(options.get("CONN_MAX_AGE"), env)
+    closed_per_request = options.get("CONN_MAX_AGE") is None or (isinstance(age, Known) and age.value == 0)
+    return EngineConnection(
+        source=pool,
+        pools=(Pool(label, where, size, kept_open=kept),),
+        connect_timeout_ms=_django_timeout(pool, env),
+        unbounded=None,
+        null_pool=False,
+        # CONN_MAX_AGE 0 (Django's default) closes the connection after each request: nothing stale is kept
+        liveness_checked=(isinstance(health, Known) and truthy(health.value)) or (closed_per_request and not kept),
+    )
+
+
+def _per_thread(where: Location, units) -> Known | Default | Unknown:
+    if units is None:
+        return Default(1, where, "Django: one connection per thread; no server or worker runs it, so 1")
+    if isinstance(units, Unknown):
+        return Unknown(units.expression, units.location, f"Django: one connection per thread; {units.reason}")
+    if math.isinf(units.value):
+        return Known(math.inf, units.location, "Django under an ASGI server: one connection per request thread")
+    return Known(units.value, units.location, f"Django: one connection per thread, {units.value} {origin(units)}")
+
+
+def _django_timeout(pool: PythonPool, env: Environment) -> Known | Default | Unknown:
+    """OPTIONS `connect_timeout` (libpq, seconds), else `connect_timeout=` in a dj_database_url URL."""
+    value = evaluate(pool.options.get("OPTIONS.connect_timeout"), env)
+    if isinstance(value, Known) and _number(value) is not None and isinstance(_number(value), Known):
+        return Known(_number(value).value * 1000, value.location, "OPTIONS connect_timeout")
+    url = evaluate(pool.url.get("url"), env) if pool.url is not None else None
+    if isinstance(url, Known) and isinstance(url.value, str):
+        match = re.search(r"connect_timeout=(\d+)", url.value)
+        if match:
+            return Known(int(match.group(1)) * 1000, url.location, "connect_timeout in the URL")
+        return Default(0, pool.location, "no connect_timeout in OPTIONS or in the URL")
+    if pool.url is not None:
+        return Unknown(pool.url.text, pool.url.location, "the URL is not known; it may set connect_timeout")
+    return Default(0, pool.location, "no connect_timeout in OPTIONS")

@@ -87,7 +87,7 @@ def run_checks(project: Project, options: LintOptions) -> list[Finding]:
         for item in check(project, check_options):
             item = dataclasses.replace(item, severity=severity, name=rule.name)
             # One config run by two apps is one problem in one place: keep the first report.
-            found.setdefault((item.code, item.location), item)
+            found.setdefault((item.code, item.location, item.data.get("parameter")), item)
     return sorted(found.values(), key=lambda f: f.sort_key)
 
 
@@ -142,6 +142,10 @@ _ROUTES = {
     "Bouncer": "bouncers",
     "HbaRule": "hba_rules",
     "NodePool": "node_pools",  # linked by package with TypeORM's connections (pgconnlint/link.py `_connections`)
+    "NodeProcessDecl": "node_processes",  # Node processes on command lines (extract/node_commands.py)
+    "NodeFork": "node_processes",  # workers an app forks itself (cluster, throng)
+    # Django's settings module as manage.py/wsgi.py name it; link_python.py takes these out before any pool use
+    "DjangoSettingsRef": "python_pools",
 }
 
 
@@ -207,14 +211,15 @@ def _lazy(module: str, function: str) -> Callable:
 _EXTRACTORS = {
     "pgconf": _pgconf,
     "ormconfig": _text_extractor(_lazy("typeorm", "extract_ormconfig")),
-    "typeorm-code": _text_extractor(_lazy("node_pools", "extract_code")),  # TypeORM's and the other Node pools
+    # TypeORM's and the other Node pools, and the workers the app forks (cluster, throng)
+    "typeorm-code": _text_extractor(_lazy("node_commands", "extract_code")),
     "knexfile": _text_extractor(_lazy("node_pools", "extract_knexfile")),
     "sequelize-config": _text_extractor(_lazy("node_pools", "extract_sequelize_config")),
     "prisma-schema": _prisma_schema,
     "pm2": _text_extractor(_lazy("pm2", "extract")),
     "dotenv": _text_extractor(_lazy("dotenv", "extract")),
-    "package": _text_extractor(_lazy("package", "extract")),
-    "python-code": _text_extractor(_lazy("sqlalchemy", "extract")),
+    "package": _text_extractor(_lazy("node_commands", "extract_package")),  # the manifest and its scripts
+    "python-code": _text_extractor(_lazy("django", "extract")),  # SQLAlchemy's pools, and Django's DATABASES
     "gunicorn-config": _text_extractor(_lazy("gunicorn", "extract")),
     "procfile": _text_extractor(_lazy("procfile", "extract")),
     "dockerfile": _text_extractor(_lazy("dockerfile", "extract")),

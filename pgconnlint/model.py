@@ -252,6 +252,8 @@ class Bouncer:
     settings: dict[str, Known]  #: [pgbouncer] section, names lower-case
     databases: tuple[tuple[str, dict[str, Known], Location], ...] = ()  #: [databases]: name, options, line
     hosts: tuple[str, ...] = ()  #: names an app may use to reach it (compose service name, container name)
+    version: tuple[int, ...] | None = None  #: from the image tag, when it says
+    config_file: str | None = None  #: a repository pgbouncer.ini the container mounts (then that file configures it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,3 +288,42 @@ class NodePool:
     @property
     def location(self) -> Location:
         return self.options.location
+
+
+@dataclass(frozen=True, slots=True)
+class NodeProcessDecl:
+    """A Node process started by a command line: `pm2 start app.js -i 4`, `pm2-runtime ecosystem.config.js`,
+    `node dist/main.js`, `npm run start:prod`, one part of `concurrently`/`npm-run-all`; or a compose service that
+    runs its image's CMD. Found in package.json scripts, Dockerfiles, compose files and Procfiles."""
+
+    runner: str  #: "pm2", "pm2-runtime", "node", "npm-script" (runs a package.json script), "image" (compose)
+    location: Location  #: the command (the `-i` flag's line where the format gives lines)
+    source: str  #: "Dockerfile CMD", "docker-compose.yml service api", "package.json scripts.start", …
+    origin: str  #: the kind of file: "compose", "dockerfile", "procfile", "package"
+    directory: str  #: the folder the command runs in: the build context, the Dockerfile's or package.json's folder
+    script: str | None = None  #: the script or ecosystem file as written, relative to `directory`
+    instances: Expr | None = None  #: pm2 `-i` / `--instances`, as written
+    ecosystem: bool = False  #: `script` is a pm2 ecosystem file
+    npm_script: str | None = None  #: runner "npm-script": the package.json script it runs
+    defined_as: str | None = None  #: a package.json script's own name
+    dockerfile: str | None = None  #: runner "image": the Dockerfile whose ENTRYPOINT/CMD the service runs
+    replicas: Known | None = None  #: compose `deploy.replicas` / `scale`
+    env: tuple[EnvBinding, ...] = ()  #: Dockerfile ENV, compose `environment`
+
+
+@dataclass(frozen=True, slots=True)
+class NodeFork:
+    """Workers a Node app forks itself: `cluster.fork()` in a loop over `os.cpus()`, or `throng(start)`."""
+
+    location: Location
+    kind: str  #: "cluster", "throng"
+    count: Expr | None  #: the number of workers as written; None when it follows the CPU count
+
+
+@dataclass(frozen=True, slots=True)
+class DjangoSettingsRef:
+    """`os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")` in manage.py, wsgi.py, asgi.py or a
+    Celery app module: the settings module the processes of that project run with unless the environment says."""
+
+    module: str  #: dotted, as written
+    location: Location

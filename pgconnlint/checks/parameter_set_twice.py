@@ -22,6 +22,7 @@ def check(project: Project, options: CheckOptions) -> Iterator[Finding]:
                 winner.location,
                 f"{setting.name} is set again: {winner.value!r} here silently replaces {first.value!r} from"
                 f" {first.location.short}; PostgreSQL uses the last one",
+                data={"parameter": setting.name},
                 help="keep one line per parameter",
                 related=tuple(value.location for value in earlier),
             )

@@ -41,8 +41,7 @@ def check(project: Project, options: CheckOptions) -> Iterator[Finding]:
                 f" {bouncer.name} in pool_mode {mode.value} [{mode.location.short}] without max_prepared_statements:"
                 f" the next transaction runs on another server connection and fails with `prepared statement"
                 f' "…" does not exist` (or `already exists`)',
-                help=f"pass connect_args={{'{switch}': {off}}} (and prepared_statement_cache_size=0 for SQLAlchemy), or"
-                " set max_prepared_statements in PgBouncer 1.21+",
+                help=_HELP[driver],
                 related=(mode.location,),
             )
 
@@ -66,4 +65,11 @@ def _turned_off(connection: EngineConnection, switch: str, off, env) -> bool:
         if isinstance(value, Known) and value.value == off:
             return True
     url = evaluate(connection.source.url.get("url"), env) if connection.source.url is not None else None
-    return isinstance(url, Known) and f"{switch}=" in str(url.value)
+    return isinstance(url, Known) and f"{switch}={off}" in str(url.value)
+
+
+_HELP = {
+    "asyncpg": "pass connect_args={'statement_cache_size': 0} (with SQLAlchemy also ?prepared_statement_cache_size=0"
+    " in the URL), or set max_prepared_statements in PgBouncer 1.21+",
+    "psycopg": "pass connect_args={'prepare_threshold': None}, or set max_prepared_statements in PgBouncer 1.21+",
+}

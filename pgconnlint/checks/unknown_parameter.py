@@ -23,5 +23,6 @@ def check(project: Project, options: CheckOptions) -> Iterator[Finding]:
             setting.value.location,
             f"{setting.name!r} is not a PostgreSQL {known.version} parameter, so the server refuses to start"
             f' (`unrecognized configuration parameter "{setting.name}"`){hint}',
+            data={"parameter": setting.name},
             help=f"correct the name{f' to {close}' if close else ''}, or remove the line",
         )

@@ -9,19 +9,29 @@ from dataclasses import replace
 from pathlib import PurePosixPath
 
 from pgconnlint.expr import Arr, Expr, Lit, Obj, evaluate
-from pgconnlint.extract import commands, yamlsource
+from pgconnlint.extract import commands, node_commands, yamlsource
 from pgconnlint.extract.pgbouncer import from_environment
 from pgconnlint.extract.postgres_command import is_postgres_image, mounted_config, settings_from_args
-from pgconnlint.model import Bouncer, EnvBinding, Known, ParseProblem, Pooler, ProcessDecl, ServerCommand
+from pgconnlint.model import (
+    Bouncer,
+    EnvBinding,
+    Known,
+    NodeProcessDecl,
+    ParseProblem,
+    Pooler,
+    ProcessDecl,
+    ServerCommand,
+)
 
 
-def extract(path: str, text: str) -> tuple[list[ProcessDecl | ServerCommand | Pooler | Bouncer], list[ParseProblem]]:
+def extract(path: str, text: str) -> tuple[list, list[ParseProblem]]:
+    """Python servers (ProcessDecl), Node processes (NodeProcessDecl), PostgreSQL servers, poolers."""
     documents, problems = yamlsource.load(path, text)
     services = documents[0].get("services") if documents and isinstance(documents[0], Obj) else None
     if not isinstance(services, Obj):
         return [], problems
     folder = str(PurePosixPath(path).parent).removeprefix(".")
-    found: list[ProcessDecl | ServerCommand | Pooler | Bouncer] = []
+    found: list[ProcessDecl | NodeProcessDecl | ServerCommand | Pooler | Bouncer] = []
     for name, service in services.entries.items():
         if not isinstance(service, Obj):
             continue
@@ -32,20 +42,33 @@ def extract(path: str, text: str) -> tuple[list[ProcessDecl | ServerCommand | Po
         if isinstance(image, Lit) and re.search(r"pgbouncer|pgcat|odyssey|supavisor", str(image.value)):
             found.append(Pooler(image.location, f"{path} service {name} ({image.value})"))
             if "pgbouncer" in str(image.value):
-                found.append(_bouncer(path, name, service))
+                found.append(_bouncer(path, folder, name, service))
             continue
         decl = _service(path, folder, name, service)
         if decl:
             found.append(decl)
+        found += _node_service(path, folder, name, service)
     return found, problems
 
 
-def _bouncer(path: str, name: str, service: Obj) -> Bouncer:
+def _bouncer(path: str, folder: str, name: str, service: Obj) -> Bouncer:
     """A PgBouncer container: its settings from the image's environment, its service name as a host."""
     env = {b.name: Known(b.value, b.location, b.location.short) for b in _environment(service.get("environment"), path)}
     container = evaluate(service.get("container_name"), {})
     hosts = (name, str(container.value)) if isinstance(container, Known) else (name,)
-    return from_environment(f"{path} service {name}", service.location, env, hosts)
+    bouncer = from_environment(f"{path} service {name}", service.location, env, hosts)
+    image = str(evaluate(service.get("image"), {}).value)
+    tag = re.search(r":v?(\d+)\.(\d+)", image)
+    mounted = next(
+        (
+            posixpath.normpath(posixpath.join(folder or ".", v.split(":")[0]))
+            for v in _volumes(service.get("volumes"))
+            if v.split(":")[0].endswith("pgbouncer.ini")
+        ),
+        None,
+    )
+    version = (int(tag.group(1)), int(tag.group(2))) if tag else None
+    return replace(bouncer, version=version, config_file=mounted)
 
 
 def _database(path: str, folder: str, name: str, service: Obj, image: str) -> ServerCommand:
@@ -85,6 +108,35 @@ def _service(path: str, folder: str, name: str, service: Obj) -> ProcessDecl | N
     if decl is None:
         return None
     return replace(decl, replicas=_replicas(service), env=tuple(_environment(service.get("environment"), path)))
+
+
+def _node_service(path: str, folder: str, name: str, service: Obj) -> list[NodeProcessDecl]:
+    """The Node processes a service starts (extract/node_commands.py); a service that builds an image and sets no
+    command runs that image's ENTRYPOINT/CMD, which the linker reads from its Dockerfile."""
+    command = _words(service.get("command"))
+    entrypoint = _words(service.get("entrypoint"))
+    directory = _build_context(folder, service.get("build"))
+    source = f"{path} service {name}"
+    replicas = _replicas(service)
+    env = tuple(_environment(service.get("environment"), path))
+    if command is None and entrypoint is None:
+        build = service.get("build")
+        if build is None:
+            return []
+        dockerfile = build.get("dockerfile") if isinstance(build, Obj) else None
+        written = (
+            dockerfile.value if isinstance(dockerfile, Lit) and isinstance(dockerfile.value, str) else "Dockerfile"
+        )
+        image = posixpath.normpath(posixpath.join(directory or ".", written))
+        where = build.location
+        return [
+            NodeProcessDecl("image", where, source, "compose", directory, dockerfile=image, replicas=replicas, env=env)
+        ]
+    where = (service.get("command") or service.get("entrypoint")).location
+    found = node_commands.parse([*(entrypoint or []), *(command or [])], where, source, "compose", directory)
+    if not found and command is not None:
+        found = node_commands.parse(command, where, source, "compose", directory)  # an entrypoint that runs "$@"
+    return [replace(decl, replicas=replicas, env=env) for decl in found]
 
 
 def _words(value: Expr | None) -> list[str] | None:

@@ -6,11 +6,11 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import PurePosixPath
 
-from pgconnlint.extract import commands
-from pgconnlint.model import EnvBinding, Location, ParseProblem, ProcessDecl
+from pgconnlint.extract import commands, node_commands
+from pgconnlint.model import EnvBinding, Location, NodeProcessDecl, ParseProblem, ProcessDecl
 
 
-def extract(path: str, text: str) -> tuple[list[ProcessDecl], list[ParseProblem]]:
+def extract(path: str, text: str) -> tuple[list[ProcessDecl | NodeProcessDecl], list[ParseProblem]]:
     import dockerfile
 
     try:
@@ -31,11 +31,16 @@ def extract(path: str, text: str) -> tuple[list[ProcessDecl], list[ParseProblem]
     decl = _start(entrypoint, cmd, path, directory)
     if decl is None and entrypoint is not None and cmd is not None:  # an entrypoint script that `exec "$@"`
         decl = _start(None, cmd, path, directory)
-    return ([replace(decl, env=tuple(env))] if decl else []), []
+    node = _start(entrypoint, cmd, path, directory, node_commands.parse)
+    if not node and entrypoint is not None and cmd is not None:
+        node = _start(None, cmd, path, directory, node_commands.parse)
+    found: list[ProcessDecl | NodeProcessDecl] = [replace(decl, env=tuple(env))] if decl else []
+    return found + [replace(item, env=tuple(env)) for item in node or []], []
 
 
-def _start(entrypoint, cmd, path: str, directory: str):
-    """ENTRYPOINT + CMD: exec-form parts are joined; a shell-form ENTRYPOINT ignores CMD."""
+def _start(entrypoint, cmd, path: str, directory: str, parse=None):
+    """ENTRYPOINT + CMD: exec-form parts are joined; a shell-form ENTRYPOINT ignores CMD. `parse` reads the Node
+    processes (extract/node_commands.py) instead of the Python servers."""
     parts: list[str] = []
     where = None
     for started in (entrypoint, cmd):
@@ -51,7 +56,10 @@ def _start(entrypoint, cmd, path: str, directory: str):
                 break
     if not parts or where is None:
         return None
-    return commands.parse(parts, where, f"{path} {'ENTRYPOINT' if entrypoint else 'CMD'}", directory)
+    source = f"{path} {'ENTRYPOINT' if entrypoint else 'CMD'}"
+    if parse is not None:
+        return parse(parts, where, source, "dockerfile", directory)
+    return commands.parse(parts, where, source, directory)
 
 
 def _env(instruction, path: str) -> list[EnvBinding]:

@@ -42,7 +42,7 @@ def extract(path: str, text: str) -> tuple[list[Bouncer], list[ParseProblem]]:
             problems.append(ParseProblem(Location(path, number), f"cannot parse pgbouncer.ini line: {stripped[:60]!r}"))
             continue
         where = Location(path, number, line.index(match.group("key")) + 1)
-        key, value = match.group("key").strip(), match.group("value")
+        key, value = match.group("key").strip(), re.split(r"\s+[;#]", match.group("value"))[0]
         if section == "pgbouncer":
             settings[key.lower()] = Known(_number(value), where, where.short)
         elif section == "databases":

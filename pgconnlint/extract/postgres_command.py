@@ -122,10 +122,10 @@ def _docker_run(arguments: str, where: Location, path: str) -> ServerCommand | N
                 volumes.append(value)
             elif flag in ("-e", "--env") and "=" in value:
                 env.append(value)
-        elif not token.startswith("-"):
-            if not is_postgres_image(token):
-                return None
+        elif not token.startswith("-") and is_postgres_image(token):  # other words: values of flags we do not list
             args = tokens[index + 1 :]
+            if args and not args[0].startswith("-") and args[0] != "postgres":
+                return None  # the image running a client (`psql`, `pg_dump`, `bash`), not the server
             settings = settings_from_args(args, where)
             # Scripts and CI steps run from the repository root, so relative mounts are read from there.
             config_file = mounted_config(dict(settings).get("config_file"), volumes, "")

@@ -83,7 +83,9 @@ def _print_suggestion(console, budget, suggestion: Suggestion, headroom: float, 
     if suggestion.max_connections_needed is None:
         console.print("  no max_connections fits an unbounded pool\n")
         return
-    line = f"  or keep the pools and set max_connections = {suggestion.max_connections_needed} (restart required)"
+    limit = server.limit_name
+    restart = " (restart required)" if limit == "max_connections" else " (a reload is enough)"
+    line = f"  or keep the pools and set {limit} = {suggestion.max_connections_needed}{restart}"
     if server_memory:
         work_mem = 4 * 1024 * 1024  # PostgreSQL's default work_mem; each sort or hash of a query may use it
         cost = suggestion.max_connections_needed * work_mem

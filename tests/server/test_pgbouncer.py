@@ -104,3 +104,37 @@ def test_psycopg_prepare_threshold_and_max_prepared_statements(lint_tree):
         ),
     }
     assert "PGC120" not in {f.code for f in lint_tree(off).findings}
+
+
+def test_bad_values_fall_back_to_defaults_without_a_traceback(lint_tree):
+    ini = "[databases]\napp = host=db pool_size=lots\n[pgbouncer]\nmax_client_conn = many ; a comment\nlisten_port = 6432\n"
+    result = lint_tree({"pgbouncer.ini": ini, "postgresql.conf": "max_connections = 60\n"})
+    server, bouncer = result.budgets
+    assert (
+        bouncer.server.usable == 100
+        and "'many' [pgbouncer.ini:4] is not a number" in bouncer.server.max_connections.why
+    )
+    assert server.terms[0].pool_max == 20  # pool_size 'lots' leaves default_pool_size 20
+
+
+def test_a_container_mounting_pgbouncer_ini_is_one_bouncer(lint_tree):
+    compose = """services:
+  pgbouncer:
+    image: edoburu/pgbouncer:v1.24.1
+    volumes:
+      - ./pgbouncer/pgbouncer.ini:/etc/pgbouncer/pgbouncer.ini:ro
+"""
+    result = lint_tree({"docker-compose.yml": compose, "pgbouncer/pgbouncer.ini": INI})
+    [bouncer] = result.project.bouncers
+    assert bouncer.name == "pgbouncer/pgbouncer.ini" and "pgbouncer" in bouncer.hosts and bouncer.version == (1, 24)
+    from pgconnlint.pooler import setting
+
+    assert setting(bouncer, "max_prepared_statements").value == 200  # on by default from PgBouncer 1.24
+
+
+def test_a_client_run_of_the_postgres_image_is_not_a_server():
+    from pgconnlint.extract.postgres_command import docker_runs
+
+    assert docker_runs("ci.sh", 'docker run --rm --network app postgres:16 psql -h db -c "select 1"\n') == []
+    [server] = docker_runs("db.sh", "docker run --health-interval 10s -d postgres:16 -c max_connections=50\n")
+    assert dict(server.settings)["max_connections"].value == 50

@@ -1,0 +1,199 @@
+"""Django: `DATABASES` in a settings module, and the settings module that manage.py, wsgi.py, asgi.py or a Celery
+app names through `os.environ.setdefault("DJANGO_SETTINGS_MODULE", …)`. Python files reach this extractor through
+the "python-code" kind, so it also returns SQLAlchemy's pools (extract/sqlalchemy.py) from one parse.
+
+Each PostgreSQL alias (`django.db.backends.postgresql`, the older `postgresql_psycopg2`, PostGIS) becomes a
+`PythonPool` of library "django" whose options are the alias' keys (ENGINE, CONN_MAX_AGE, OPTIONS, HOST, PORT,
+DISABLE_SERVER_SIDE_CURSORS…). `dj_database_url.config(...)` reads $DATABASE_URL (or `env=`), else `default=`;
+`dj_database_url.parse(url, ...)` reads its argument; both take `conn_max_age` (default 0) and
+`disable_server_side_cursors`. Other engines (sqlite, mysql…) are ignored.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pgconnlint.expr import EnvVar, Expr, Lit, Logical, Obj
+from pgconnlint.extract import sqlalchemy
+from pgconnlint.extract.python import PySource
+from pgconnlint.model import DjangoSettingsRef, ParseProblem, PythonPool
+
+if TYPE_CHECKING:
+    import libcst as cst
+
+POSTGRES_ENGINES = (
+    "django.db.backends.postgresql",
+    "django.db.backends.postgresql_psycopg2",
+    "django.contrib.gis.db.backends.postgis",
+)
+_POSTGRES_SCHEMES = ("postgres", "postgresql", "pgsql", "postgis")  # dj_database_url's SCHEMES for PostgreSQL
+_URL_KEYWORDS = {  # dj_database_url keyword -> the DATABASES key it sets
+    "conn_max_age": "CONN_MAX_AGE",
+    "conn_health_checks": "CONN_HEALTH_CHECKS",
+    "disable_server_side_cursors": "DISABLE_SERVER_SIDE_CURSORS",
+}
+_MARKERS = ("DATABASES", "DJANGO_SETTINGS_MODULE")
+
+
+def extract(path: str, text: str) -> tuple[list, list[ParseProblem]]:
+    if not any(marker in text for marker in _MARKERS):
+        return sqlalchemy.extract(path, text)
+    source = PySource.parse(path, text)
+    if isinstance(source, ParseProblem):
+        return [], [source]
+    found: list = list(sqlalchemy._calls(source)) + sqlalchemy._flask_config(source)
+    found += _settings_refs(source)
+    found += _databases(source)
+    return found, []
+
+
+# --- the settings module named by manage.py, wsgi.py, asgi.py ---------------------------------------------
+
+
+def _settings_refs(source: PySource) -> list[DjangoSettingsRef]:
+    import libcst as cst
+
+    refs = []
+    for node in _walk_calls(source.module):
+        name = source.qualified(node.func)
+        if not name.endswith(("environ.setdefault", "os.putenv")) or len(node.args) < 2:
+            continue
+        key, value = source.expr(node.args[0].value), source.expr(node.args[1].value)
+        named = isinstance(key, Lit) and key.value == "DJANGO_SETTINGS_MODULE"
+        if named and isinstance(value, Lit) and isinstance(value.value, str):
+            refs.append(DjangoSettingsRef(value.value, source.location(node)))
+    for statement in source.module.body:  # os.environ["DJANGO_SETTINGS_MODULE"] = "project.settings"
+        for small in statement.body if isinstance(statement, cst.SimpleStatementLine) else ():
+            if isinstance(small, cst.Assign) and len(small.targets) == 1:
+                target = small.targets[0].target
+                if isinstance(target, cst.Subscript) and source._environ_subscript(target) == "DJANGO_SETTINGS_MODULE":
+                    value = source.expr(small.value)
+                    if isinstance(value, Lit) and isinstance(value.value, str):
+                        refs.append(DjangoSettingsRef(value.value, source.location(small)))
+    return refs
+
+
+def _walk_calls(module: cst.Module) -> list[cst.Call]:
+    import libcst as cst
+
+    calls: list[cst.Call] = []
+
+    class Visitor(cst.CSTVisitor):
+        def visit_Call(self, node: cst.Call) -> None:
+            calls.append(node)
+
+    module.visit(Visitor())
+    return calls
+
+
+# --- DATABASES ---------------------------------------------------------------------------------------------
+
+
+def _databases(source: PySource) -> list[PythonPool]:
+    """Module-level `DATABASES = {...}`, then `DATABASES["alias"] = ...` and `DATABASES["alias"]["KEY"] = ...`."""
+    import libcst as cst
+
+    aliases: dict[str, Obj] = {}
+    for statement in source.module.body:
+        for small in statement.body if isinstance(statement, cst.SimpleStatementLine) else ():
+            if not isinstance(small, (cst.Assign, cst.AnnAssign)) or small.value is None:
+                continue
+            targets = [t.target for t in small.targets] if isinstance(small, cst.Assign) else [small.target]
+            for target in targets:
+                path = _subscript_path(source, target)
+                if not path or path[0] != "DATABASES":
+                    continue
+                value = source.expr(small.value)
+                if len(path) == 1 and isinstance(value, Obj):
+                    aliases = {alias: _alias(source, entry) for alias, entry in value.entries.items()}
+                    aliases = {alias: entry for alias, entry in aliases.items() if entry is not None}
+                elif len(path) == 2:
+                    entry = _alias(source, value)
+                    if entry is not None:
+                        aliases[path[1]] = entry
+                    else:
+                        aliases.pop(path[1], None)
+                elif len(path) == 3 and path[1] in aliases:
+                    old = aliases[path[1]]
+                    entries = {**old.entries, path[2]: value}
+                    keys = {**old.key_locations, path[2]: source.location(target)}
+                    aliases[path[1]] = Obj(old.location, old.text, entries, keys, old.opaque_spreads)
+    return [
+        PythonPool("django", options, f"DATABASES[{alias!r}]", _url(options))
+        for alias, options in aliases.items()
+        if _is_postgres(options)
+    ]
+
+
+def _subscript_path(source: PySource, target) -> list[str]:
+    """`DATABASES["default"]["CONN_MAX_AGE"]` → ["DATABASES", "default", "CONN_MAX_AGE"]."""
+    import libcst as cst
+
+    if isinstance(target, cst.Name):
+        return [target.value]
+    if isinstance(target, cst.Subscript) and len(target.slice) == 1:
+        index = target.slice[0].slice
+        inner = _subscript_path(source, target.value)
+        if inner and isinstance(index, cst.Index) and isinstance(index.value, cst.SimpleString):
+            value = index.value.evaluated_value
+            if isinstance(value, str):
+                return [*inner, value]
+    return []
+
+
+def _alias(source: PySource, value: Expr) -> Obj | None:
+    """An alias' settings: a dict literal, or a `dj_database_url` call turned into the keys it sets."""
+    if isinstance(value, Obj):
+        return value
+    call = _call_node(source, value)
+    if call is None:
+        return None
+    name = source.qualified(call.func)
+    if not name.endswith(("dj_database_url.config", "dj_database_url.parse", "db_url.config", "db_url.parse")):
+        return None
+    keywords = {a.keyword.value: a for a in call.args if a.keyword is not None}
+    positional = [a for a in call.args if a.keyword is None and not a.star]
+    entries: dict[str, Expr] = {}
+    keys = {}
+    if name.endswith(".parse"):
+        url = source.expr(positional[0].value) if positional else source.expr(keywords["url"].value)
+    else:
+        variable = source.expr(keywords["env"].value) if "env" in keywords else None
+        variable_name = variable.value if isinstance(variable, Lit) and isinstance(variable.value, str) else None
+        lookup = EnvVar(value.location, variable_name or "DATABASE_URL", variable_name or "DATABASE_URL")
+        default = keywords.get("default")
+        url = Logical(value.location, value.text, "??", lookup, source.expr(default.value)) if default else lookup
+    entries["URL"] = url
+    keys["URL"] = url.location
+    for keyword, key in _URL_KEYWORDS.items():
+        if keyword in keywords:
+            entries[key] = source.expr(keywords[keyword].value)
+            keys[key] = source.location(keywords[keyword].keyword)
+    return Obj(value.location, value.text, entries, keys)
+
+
+def _call_node(source: PySource, value: Expr):
+    """The libcst Call behind an opaque expression, found again by its location."""
+    import libcst as cst
+
+    for node in _walk_calls(source.module):
+        where = source.location(node)
+        if (where.line, where.column) == (value.location.line, value.location.column):
+            return node if isinstance(node, cst.Call) else None
+    return None
+
+
+def _url(options: Obj) -> Obj | None:
+    url = options.entries.get("URL")
+    return Obj(url.location, url.text, {"url": url}) if url is not None else None
+
+
+def _is_postgres(options: Obj) -> bool:
+    engine = options.entries.get("ENGINE")
+    if isinstance(engine, Lit) and isinstance(engine.value, str):
+        return engine.value in POSTGRES_ENGINES
+    url = options.entries.get("URL")
+    literal = url.right if isinstance(url, Logical) else url
+    if isinstance(literal, Lit) and isinstance(literal.value, str) and "://" in literal.value:
+        return literal.value.split("://", 1)[0].lower() in _POSTGRES_SCHEMES
+    return engine is None and url is not None  # an environment URL: counted, it may well be PostgreSQL

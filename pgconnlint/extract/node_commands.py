@@ -1,0 +1,310 @@
+"""Node processes on a command line: `pm2 start app.js -i 4`, `pm2-runtime ecosystem.config.js`,
+`pm2-runtime start dist/main.js -i max`, `node dist/main.js`, `npm run start:prod`, and the several commands of
+`concurrently "…" "…"` and `npm-run-all`/`run-p`; found in package.json scripts, Dockerfiles, compose files and
+Procfiles. Also the workers an app forks itself (`cluster.fork()`, `throng`), read from its code.
+
+Like extract/commands.py for Python servers: a command is split with shlex, wrappers (`exec`, `npx`, `dumb-init`,
+`cross-env VAR=…`, `sh -c "…"`) are looked through, and `$VAR` / `${VAR:-default}` become environment lookups.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+
+from pgconnlint.expr import EnvVar, Expr, Lit, Logical
+from pgconnlint.model import Location, NodeFork, NodeProcessDecl, ParseProblem
+
+_WRAPPERS = {"exec", "npx", "dumb-init", "tini", "--", "cross-env", "env", "time", "nice", "pnpx", "bunx"}
+_SEPARATORS = ("&&", ";", "||", "&", "|")
+# pm2 flags that take a value (pm2 --help); `-i`/`--instances` is read, the others are skipped with their value.
+_PM2_VALUE_FLAGS = {
+    "--name",
+    "-n",
+    "--env",
+    "--cwd",
+    "-o",
+    "--output",
+    "-e",
+    "--error",
+    "-l",
+    "--log",
+    "--max-memory-restart",
+    "--node-args",
+    "--interpreter",
+    "--log-date-format",
+    "--only",
+    "--namespace",
+    "--wait-ready",
+    "--listen-timeout",
+    "--kill-timeout",
+    "--restart-delay",
+    "-x",
+    "--public",
+    "--secret",
+    "--machine-name",
+}
+_NODE_VALUE_FLAGS = {"-r", "--require", "--import", "--loader", "--experimental-loader", "--env-file", "--inspect-port"}
+_CONCURRENTLY_VALUE_FLAGS = {"-n", "--names", "-c", "--prefix-colors", "-p", "--prefix", "--name-separator"}
+_NODE_RUNNERS = ("node", "nodejs", "ts-node", "tsx", "nodemon", "bun")
+_PACKAGE_MANAGERS = ("npm", "yarn", "pnpm")
+_VARIABLE = re.compile(r"^\$(?:\{(?P<braced>\w+)(?::?-(?P<default>[^}]*))?\}|(?P<bare>\w+))$")
+_ECOSYSTEM = re.compile(r"(^|/)(ecosystem[\w.-]*|process|pm2[\w.-]*)\.(c?js|mjs|json5?|ya?ml)$")
+_MAX_DEPTH = 4  # `sh -c "concurrently 'sh -c …'"`: nesting deeper than this is not followed
+
+
+def parse(
+    command: str | list[str], where: Location, source: str, origin: str, directory: str, depth: int = 0
+) -> list[NodeProcessDecl]:
+    """The Node processes a command starts; [] when it starts none we know."""
+    if depth > _MAX_DEPTH:
+        return []
+    found: list[NodeProcessDecl] = []
+    segment: list[str] = []
+    for token in [*_tokens(command), "&&"]:  # `npm run migrate && pm2-runtime …`: each command of the chain
+        if token not in _SEPARATORS:
+            segment.append(token)
+            continue
+        found += _segment(segment, where, source, origin, directory, depth)
+        segment = []
+    return found
+
+
+def extract_scripts(path: str, text: str) -> tuple[list[NodeProcessDecl], list[ParseProblem]]:
+    """package.json `scripts`: each one that starts Node processes, by name (the linker picks the one that runs).
+    An invalid package.json is reported by extract/package.py; scripts of the wrong shape are skipped."""
+    try:
+        data = json.loads(text)
+    except (json.JSONDecodeError, RecursionError):
+        return [], []
+    scripts = data.get("scripts") if isinstance(data, dict) else None
+    if not isinstance(scripts, dict):
+        return [], []
+    directory = path.rpartition("/")[0]
+    found: list[NodeProcessDecl] = []
+    for name, command in scripts.items():
+        if not isinstance(command, str):
+            continue
+        where = Location(path, _line_of(text, name))
+        for decl in parse(command, where, f"{path} scripts.{name}", "package", directory):
+            found.append(_replace(decl, defined_as=name))
+    return found, []
+
+
+def extract_forks(path: str, text: str) -> tuple[list[NodeFork], list[ParseProblem]]:
+    """`cluster.fork()` (a loop over `os.cpus()` / `availableParallelism()` forks one worker per CPU; a loop to a
+    number forks that many) and `throng(...)` (`count`/`workers`, else one worker per CPU: throng 4's
+    `DEFAULT_OPTIONS = { workers: cpuCount }` with `cpuCount = require('os').cpus().length`, lib/throng.js)."""
+    found: list[NodeFork] = []
+    fork = re.search(r"\bcluster\.fork\s*\(", text)
+    if fork and re.search(r"""['"](node:)?cluster['"]""", text):
+        found.append(_cluster(path, text, fork.start()))
+    call = re.search(r"\bthrong\s*\(", text)
+    if call and re.search(r"""['"]throng['"]""", text):
+        where = Location(path, _line_at(text, call.start()))
+        arguments = text[call.end() : call.end() + 400]
+        count = re.match(r"\s*(\d+)\s*,", arguments) or re.search(r"\b(?:count|workers)\s*:\s*([^,}\n]+)", arguments)
+        if count is None:
+            found.append(NodeFork(where, "throng", None))
+        else:
+            written = count.group(1).strip()
+            value: object = int(written) if written.isdigit() else written
+            found.append(NodeFork(where, "throng", Lit(where, written, value)))
+    return found, []
+
+
+def _cluster(path: str, text: str, at: int) -> NodeFork:
+    """`for (…; i < os.cpus().length; …) cluster.fork()` (directly or through a variable such as `numCPUs`) forks
+    one worker per CPU; a loop to a number forks that many; forks outside any loop are counted one by one."""
+    where = Location(path, _line_at(text, at))
+    before = text[max(0, at - 400) : at]
+    loops = list(re.finditer(r"\b(for|while)\b|\.forEach\s*\(|\.map\s*\(", before))
+    if not loops:
+        calls = len(re.findall(r"\bcluster\.fork\s*\(", text))
+        return NodeFork(where, "cluster", Lit(where, "cluster.fork()", calls))
+    head = before[before.rfind("\n", 0, loops[-1].start()) + 1 :]  # from the line of the innermost loop
+    bound = re.search(r"<=?\s*([\w.$]+(?:\(\s*\))?(?:\.length)?)", head)
+    written = bound.group(1) if bound else ""
+    if _per_cpu(head) or (re.fullmatch(r"[A-Za-z_$][\w$]*", written) and _per_cpu(_assigned(text, written))):
+        return NodeFork(where, "cluster", None)
+    if written.isdigit():
+        return NodeFork(where, "cluster", Lit(where, written, int(written)))
+    return NodeFork(where, "cluster", Lit(where, written or "cluster.fork()", written or "cluster.fork()"))
+
+
+def _per_cpu(text: str) -> bool:
+    return bool(re.search(r"\bcpus\s*\(\s*\)|availableParallelism\s*\(", text))
+
+
+def _assigned(text: str, name: str) -> str:
+    match = re.search(rf"\b{re.escape(name)}\s*=\s*([^;\n]+)", text)
+    return match.group(1) if match else ""
+
+
+# --- one command ---------------------------------------------------------------------------------------------
+
+
+def _segment(tokens: list[str], where, source: str, origin: str, directory: str, depth: int) -> list:
+    index = 0
+    while index < len(tokens):
+        token = tokens[index]
+        name = token.rsplit("/", 1)[-1]
+        rest = tokens[index + 1 :]
+        if name in ("gosu", "su-exec") and rest:
+            index += 2
+            continue
+        if name in ("sh", "bash", "ash") and rest[:1] == ["-c"] and len(rest) > 1:
+            return parse(rest[1], where, source, origin, directory, depth + 1)
+        if name in ("pm2", "pm2-runtime", "pm2-docker"):
+            return _pm2(name, rest, where, source, origin, directory)
+        if name in _NODE_RUNNERS:
+            return _node(rest, where, source, origin, directory)
+        if name in _PACKAGE_MANAGERS:
+            return _package_manager(name, rest, where, source, origin, directory)
+        if name == "concurrently":
+            return _concurrently(rest, where, source, origin, directory, depth)
+        if name in ("npm-run-all", "run-p", "run-s", "npm-run-all2"):
+            return [_npm(script, where, source, origin, directory) for script in rest if _script_name(script)]
+        if name not in _WRAPPERS and not token.startswith("-") and not re.fullmatch(r"\w+=.*", token):
+            return []  # the command is something else (a shell script, a Python server, …)
+        index += 1
+    return []
+
+
+def _pm2(name: str, args: list[str], where, source: str, origin: str, directory: str) -> list:
+    positional, instances, index = [], None, 0
+    while index < len(args):
+        token = args[index]
+        flag, _, inline = token.partition("=")
+        if token == "--":
+            break  # arguments of the script
+        if flag in ("-i", "--instances"):
+            value = inline or (args[index + 1] if index + 1 < len(args) else "")
+            index += 0 if inline else 1
+            instances = _value(value, where)
+        elif flag in _PM2_VALUE_FLAGS and not inline:
+            index += 1
+        elif not token.startswith("-"):
+            positional.append(token)
+        index += 1
+    if positional[:1] == ["start"]:
+        positional = positional[1:]
+    elif name == "pm2" and positional[:1] != ["start"]:
+        return []  # `pm2 logs`, `pm2 stop all`: starts nothing
+    if not positional:
+        return []
+    script = positional[0]
+    runner = "pm2" if name == "pm2" else "pm2-runtime"
+    if script in _PACKAGE_MANAGERS:  # `pm2 start npm -- start`: pm2 runs the package's start script, once
+        return [NodeProcessDecl(runner, where, source, origin, directory, None, instances)]
+    ecosystem = bool(_ECOSYSTEM.search(script))
+    return [NodeProcessDecl(runner, where, source, origin, directory, script, instances, ecosystem)]
+
+
+def _node(args: list[str], where, source: str, origin: str, directory: str) -> list:
+    index = 0
+    while index < len(args):
+        token = args[index]
+        if token in _NODE_VALUE_FLAGS:
+            index += 2
+            continue
+        if token in ("-e", "--eval", "-p", "--print", "-v", "--version"):
+            return []
+        if not token.startswith("-"):
+            return [NodeProcessDecl("node", where, source, origin, directory, token)]
+        index += 1
+    return []
+
+
+def _package_manager(name: str, args: list[str], where, source: str, origin: str, directory: str) -> list:
+    words = [arg for arg in args if not arg.startswith("-")]
+    if not words:
+        return []
+    if words[0] in ("start", "serve") or (name != "npm" and words[0] not in ("run", "install", "add", "exec", "dlx")):
+        return [_npm(words[0], where, source, origin, directory)]
+    if words[0] in ("run", "run-script") and len(words) > 1:
+        return [_npm(words[1], where, source, origin, directory)]
+    return []
+
+
+def _concurrently(args: list[str], where, source: str, origin: str, directory: str, depth: int) -> list:
+    found, index = [], 0
+    while index < len(args):
+        token = args[index]
+        if token in _CONCURRENTLY_VALUE_FLAGS:
+            index += 2
+            continue
+        if token.startswith("npm:") and _script_name(token[4:]):  # concurrently's shorthand for `npm run X`
+            found.append(_npm(token[4:], where, source, origin, directory))
+        elif not token.startswith("-"):
+            found += parse(token, where, source, origin, directory, depth + 1)
+        index += 1
+    return found
+
+
+def _npm(script: str, where, source: str, origin: str, directory: str) -> NodeProcessDecl:
+    return NodeProcessDecl("npm-script", where, source, origin, directory, npm_script=script)
+
+
+def _script_name(text: str) -> bool:
+    """A script name npm-run-all runs; glob patterns (`build:*`) are not followed."""
+    return bool(text) and not text.startswith("-") and "*" not in text and "{" not in text
+
+
+# --- small helpers -------------------------------------------------------------------------------------------
+
+
+def _tokens(command: str | list[str]) -> list[str]:
+    if isinstance(command, list):
+        return [str(part) for part in command]
+    try:
+        return shlex.split(command, comments=True)
+    except ValueError:  # an unbalanced quote: still try word by word
+        return command.split()
+
+
+def _value(text: str, where: Location) -> Expr:
+    """`-i 4`, `-i max`, `-i $INSTANCES`, `-i ${INSTANCES:-2}`."""
+    match = _VARIABLE.match(text)
+    if match:
+        name = match.group("braced") or match.group("bare")
+        lookup = EnvVar(where, text, name)
+        default = match.group("default")
+        return Logical(where, text, "||", lookup, _value(default, where)) if default is not None else lookup
+    if re.fullmatch(r"-?\d+", text):
+        return Lit(where, text, int(text))
+    return Lit(where, text, text)
+
+
+def _line_of(text: str, key: str) -> int:
+    match = re.search(rf'"{re.escape(key)}"\s*:', text)
+    return _line_at(text, match.start()) if match else 1
+
+
+def _line_at(text: str, offset: int) -> int:
+    return text.count("\n", 0, offset) + 1
+
+
+def _replace(decl: NodeProcessDecl, **changes) -> NodeProcessDecl:
+    from dataclasses import replace
+
+    return replace(decl, **changes)
+
+
+def extract_package(path: str, text: str) -> tuple[list, list[ParseProblem]]:
+    """package.json: the manifest (extract/package.py) and the Node processes its scripts start."""
+    from pgconnlint.extract import package
+
+    manifest, problems = package.extract(path, text)
+    scripts, _ = extract_scripts(path, text)
+    return ([manifest] if manifest is not None else []) + scripts, problems
+
+
+def extract_code(path: str, text: str) -> tuple[list, list[ParseProblem]]:
+    """A Node code file: its pools (extract/node_pools.py) and the workers it forks."""
+    from pgconnlint.extract import node_pools
+
+    pools, problems = node_pools.extract_code(path, text)
+    forks, _ = extract_forks(path, text) if ("cluster" in text or "throng" in text) else ([], [])
+    return [*(pools if isinstance(pools, list) else [pools] if pools is not None else []), *forks], problems

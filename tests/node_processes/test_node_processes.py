@@ -1,0 +1,329 @@
+"""Node processes started outside a pm2 ecosystem file (issue 9): pm2/pm2-runtime flags, `node`, `concurrently`,
+`npm-run-all`, in package.json scripts, Dockerfiles, compose services and Procfiles; and the workers an app forks
+itself (cluster, throng). Each multiplies the pools of the package it runs."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import FIXTURES, TEST_CPUS, keys
+
+from pgconnlint.expr import evaluate
+from pgconnlint.extract.node_commands import extract_forks, extract_scripts, parse
+from pgconnlint.lint import LintOptions, lint
+from pgconnlint.model import Location
+
+WHERE = Location("Dockerfile", 3)
+POOL = "const { Pool } = require('pg');\nmodule.exports = new Pool({ max: 10, connectionTimeoutMillis: 5000 });\n"
+POOL_FROM_ENV = (
+    "const { Pool } = require('pg');\n"
+    "module.exports = new Pool({ max: parseInt(process.env.DB_POOL, 10), connectionTimeoutMillis: 5000 });\n"
+)
+
+
+def package(scripts: dict | None = None, name: str = "api") -> str:
+    data: dict = {"name": name, "dependencies": {"pg": "^8.11.0"}}
+    if scripts is not None:
+        data["scripts"] = scripts
+    return json.dumps(data, indent=2)
+
+
+def processes(result) -> list[tuple[str, int | None]]:
+    return [(term.group.name, term.processes) for term in result.budgets[0].terms]
+
+
+def shape(decls) -> list[tuple]:
+    return [(d.runner, d.script, d.npm_script, d.instances.text if d.instances else None, d.ecosystem) for d in decls]
+
+
+# --- command forms ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        ("pm2 start app.js -i 4", [("pm2", "app.js", None, "4", False)]),
+        ("pm2 start dist/main.js --name api -i max --no-daemon", [("pm2", "dist/main.js", None, "max", False)]),
+        ("pm2 start server.js --instances=2", [("pm2", "server.js", None, "2", False)]),
+        ("pm2 start server.js", [("pm2", "server.js", None, None, False)]),
+        ("pm2-runtime ecosystem.config.js", [("pm2-runtime", "ecosystem.config.js", None, None, True)]),
+        ("pm2-runtime start pm2.prod.json --env production", [("pm2-runtime", "pm2.prod.json", None, None, True)]),
+        ("pm2-runtime start dist/main.js -i 4", [("pm2-runtime", "dist/main.js", None, "4", False)]),
+        (
+            "exec npx pm2-runtime start app.js -i $WEB_CONCURRENCY",
+            [("pm2-runtime", "app.js", None, "$WEB_CONCURRENCY", False)],
+        ),
+        ("node -r dotenv/config dist/main.js", [("node", "dist/main.js", None, None, False)]),
+        ("dumb-init node --max-old-space-size=512 server.js", [("node", "server.js", None, None, False)]),
+        (
+            "npm run migrate && node dist/main.js",
+            [("npm-script", None, "migrate", None, False), ("node", "dist/main.js", None, None, False)],
+        ),
+        ("npm start", [("npm-script", None, "start", None, False)]),
+        ("yarn start:prod", [("npm-script", None, "start:prod", None, False)]),
+        (
+            'concurrently -n api,jobs "node api/server.js" "npm:worker"',
+            [("node", "api/server.js", None, None, False), ("npm-script", None, "worker", None, False)],
+        ),
+        (
+            "npm-run-all --parallel web worker 'build:*'",
+            [("npm-script", None, "web", None, False), ("npm-script", None, "worker", None, False)],
+        ),
+        ("run-p web worker", [("npm-script", None, "web", None, False), ("npm-script", None, "worker", None, False)]),
+        ('sh -c "pm2-runtime start app.js -i 2"', [("pm2-runtime", "app.js", None, "2", False)]),
+        (["pm2-runtime", "start", "dist/main.js", "-i", "max"], [("pm2-runtime", "dist/main.js", None, "max", False)]),
+    ],
+)
+def test_command_forms(command, expected):
+    assert shape(parse(command, WHERE, "Dockerfile CMD", "dockerfile", "")) == expected
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "pm2 logs",
+        "pm2 start",
+        "pm2-runtime",
+        "node",
+        "node -e 'console.log(1)'",
+        "concurrently",
+        "npm",
+        "npm install",
+        "gunicorn app:app -w 4",
+        "./docker-entrypoint.sh",
+        'pm2 start "app.js -i 4',
+        "pm2 start app.js -i",
+        "",
+        "&& || ;",
+        'sh -c "sh -c \\"sh -c \'sh -c \\\\\\"sh -c node x.js\\\\\\"\'\\""',
+    ],
+)
+def test_odd_commands_start_nothing_and_never_raise(command):
+    decls = parse(command, WHERE, "Dockerfile CMD", "dockerfile", "")
+    assert all(d.runner in ("pm2", "pm2-runtime", "node", "npm-script") for d in decls)
+
+
+def test_instances_from_an_environment_variable_with_a_default():
+    [decl] = parse("pm2-runtime start app.js -i ${INSTANCES:-3}", WHERE, "x", "dockerfile", "")
+    assert evaluate(decl.instances, {}).value == 3
+
+
+def test_package_json_scripts_are_facts_by_name_with_their_line():
+    text = package({"build": "tsc", "start": "pm2 start dist/main.js -i 4", "dev": "nodemon src/main.ts"})
+    decls, problems = extract_scripts("api/package.json", text)
+    assert problems == []
+    assert [(d.defined_as, d.runner, d.location.line, d.directory) for d in decls] == [
+        ("start", "pm2", 8, "api"),
+        ("dev", "node", 9, "api"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['{"scripts": ["pm2 start a.js"]}', '{"scripts": {"start": 4, "web": null}}', "[1, 2]", "{not json", '"x"', ""],
+)
+def test_unparseable_package_json_scripts_give_no_process(text):
+    assert extract_scripts("package.json", text) == ([], [])
+
+
+# --- the fixture -----------------------------------------------------------------------------------------------
+
+
+def test_fixture_replicas_times_pm2_instances_times_pool():
+    result = lint(FIXTURES / "node-docker-replicas", LintOptions(cpus=TEST_CPUS))
+    [budget] = result.budgets
+    assert (budget.total, budget.server.usable) == (120, 97)
+    assert keys(result) == [("PGC101", "Dockerfile", 15), ("PGC315", "docker-compose.yml", 13)]
+    message = result.findings[0].message
+    assert "12 processes [4 [`-i 4`, Dockerfile:15] × 3 replicas [compose deploy.replicas, docker-compose.yml:7]]" in (
+        message
+    )
+    assert "pool 10 [src/db.ts:6]" in message
+    [group] = result.project.groups
+    assert group.manager == "pm2-runtime cluster mode"
+
+
+# --- linking -------------------------------------------------------------------------------------------------
+
+
+def test_package_json_start_script_with_pm2_instances(lint_tree):
+    result = lint_tree({"package.json": package({"start": "pm2 start src/main.js -i 4"}), "src/db.js": POOL})
+    assert processes(result) == [("package.json scripts.start: pm2 src/main.js", 4)]
+
+
+def test_pm2_max_follows_the_cpus_and_is_reported_as_cpu_dependent(lint_tree):
+    result = lint_tree({"package.json": package({"start": "pm2-runtime start src/main.js -i max"}), "src/db.js": POOL})
+    assert processes(result)[0][1] == TEST_CPUS
+    assert result.project.groups[0].cpu_dependent
+    assert ("PGC301", "package.json", 7) in keys(result)  # the script's line
+
+
+def test_procfile_web_process(lint_tree):
+    files = {"package.json": package(), "Procfile": "web: pm2-runtime start app.js -i 3\n", "db.js": POOL}
+    result = lint_tree(files)
+    assert processes(result) == [("Procfile (web): pm2-runtime app.js", 3)]
+    assert result.project.groups[0].location == Location("Procfile", 1, 6)
+
+
+def test_compose_node_command_is_one_process_per_replica(lint_tree):
+    compose = "services:\n  api:\n    build: .\n    command: node dist/main.js\n    scale: 2\n"
+    result = lint_tree({"package.json": package(), "docker-compose.yml": compose, "src/db.js": POOL})
+    assert processes(result) == [("docker-compose.yml service api: node dist/main.js", 2)]
+
+
+def test_plain_node_without_replicas_stays_counted_as_one(lint_tree):
+    files = {"package.json": package({"start": "node dist/main.js"}), "Dockerfile": 'CMD ["node", "dist/main.js"]\n'}
+    result = lint_tree({**files, "src/db.js": POOL})
+    assert processes(result) == [("api", 1)]
+
+
+def test_compose_build_context_names_the_package_and_dockerfile_env_is_used(lint_tree):
+    files = {
+        "api/package.json": package({"start:prod": "pm2-runtime start dist/main.js -i 2"}),
+        "api/Dockerfile": 'FROM node:20\nENV DB_POOL=5\nCMD ["npm", "run", "start:prod"]\n',
+        "api/src/db.js": POOL_FROM_ENV,
+        "worker/package.json": package(name="worker"),
+        "worker/index.js": POOL,
+        "docker-compose.yml": "services:\n  api:\n    build:\n      context: ./api\n    deploy:\n      replicas: 3\n",
+    }
+    result = lint_tree(files)
+    assert sorted(processes(result)) == [
+        (
+            "docker-compose.yml service api (api/Dockerfile CMD) → api/package.json scripts.start:prod: pm2-runtime "
+            "dist/main.js",
+            6,
+        ),
+        ("worker", 1),
+    ]
+    api = next(term for term in result.budgets[0].terms if term.processes == 6)
+    assert api.pool_max == 5
+    assert api.group.location == Location("api/package.json", 7)
+
+
+def test_compose_environment_sets_the_instances(lint_tree):
+    compose = (
+        "services:\n  api:\n    build: .\n    command: pm2-runtime start app.js -i $WEB_CONCURRENCY\n"
+        "    environment:\n      WEB_CONCURRENCY: '5'\n"
+    )
+    result = lint_tree({"package.json": package(), "docker-compose.yml": compose, "app.js": POOL})
+    assert processes(result)[0][1] == 5
+
+
+def test_ecosystem_file_named_by_pm2_runtime_is_not_counted_twice(lint_tree):
+    files = {
+        "package.json": package({"start": "pm2 start dist/main.js -i 16"}),
+        "ecosystem.config.js": "module.exports = { apps: [{ name: 'api', script: 'dist/main.js', instances: 4 }] };\n",
+        "docker-compose.yml": "services:\n  api:\n    build: .\n    command: pm2-runtime ecosystem.config.js\n"
+        "    deploy:\n      replicas: 2\n",
+        "src/db.js": POOL,
+    }
+    result = lint_tree(files)
+    assert processes(result) == [("api", 8)]
+    assert "× 2 replicas [compose deploy.replicas, docker-compose.yml:6]" in result.project.groups[0].processes.via
+
+
+def test_ecosystem_file_not_in_the_tree_is_unknown(lint_tree):
+    files = {"package.json": package({"start": "pm2-runtime pm2.prod.json"}), "src/db.js": POOL}
+    result = lint_tree(files)
+    assert processes(result) == [("package.json scripts.start: pm2-runtime pm2.prod.json", None)]
+
+
+def test_concurrently_starts_one_group_per_package(lint_tree):
+    files = {
+        "package.json": json.dumps(
+            {
+                "name": "root",
+                "scripts": {"start": 'concurrently "node api/server.js" "npm:jobs"', "jobs": "node jobs/run.js"},
+            }
+        ),
+        "api/package.json": package(name="api"),
+        "api/server.js": POOL,
+        "jobs/package.json": package(name="jobs"),
+        "jobs/run.js": POOL,
+    }
+    result = lint_tree(files)
+    assert sorted(processes(result)) == [("api", 1), ("jobs", 1)]
+
+
+def test_npm_run_all_starting_two_processes_of_one_package(lint_tree):
+    scripts = {"start": "npm-run-all --parallel web worker", "web": "node web.js", "worker": "node worker.js"}
+    result = lint_tree({"package.json": package(scripts), "db.js": POOL})
+    assert [count for _, count in processes(result)] == [1, 1]
+    assert result.budgets[0].total == 20
+
+
+def test_cluster_fork_per_cpu(lint_tree):
+    main = (
+        "const cluster = require('node:cluster');\nconst os = require('os');\n"
+        "if (cluster.isPrimary) {\n  for (let i = 0; i < os.cpus().length; i++) {\n    cluster.fork();\n  }\n"
+        "} else {\n  require('./server');\n}\n"
+    )
+    result = lint_tree({"package.json": package(), "main.js": main, "db.js": POOL})
+    assert processes(result) == [("api", TEST_CPUS)]
+    assert result.project.groups[0].cpu_dependent
+    assert ("PGC301", "main.js", 5) in keys(result)
+
+
+def test_cluster_fork_times_docker_replicas(lint_tree):
+    main = "import cluster from 'cluster';\nimport { availableParallelism } from 'os';\n"
+    main += "for (let i = 0; i < availableParallelism(); i++) cluster.fork();\n"
+    compose = "services:\n  api:\n    build: .\n    command: node main.js\n    deploy:\n      replicas: 2\n"
+    result = lint_tree({"package.json": package(), "main.js": main, "db.js": POOL, "docker-compose.yml": compose})
+    assert processes(result)[0][1] == 2 * TEST_CPUS
+
+
+def test_throng_default_is_one_worker_per_cpu_and_count_is_read(lint_tree):
+    default = "const throng = require('throng');\nthrong(start);\n"
+    result = lint_tree({"package.json": package(), "main.js": default, "db.js": POOL})
+    assert processes(result) == [("api", TEST_CPUS)]
+    assert result.project.groups[0].cpu_dependent
+    counted = "const throng = require('throng');\nthrong({ worker: start, count: 3 });\n"
+    result = lint_tree({"package.json": package(), "main.js": counted, "db.js": POOL})
+    assert processes(result) == [("api", 3)]
+    assert not result.project.groups[0].cpu_dependent
+
+
+@pytest.mark.parametrize(
+    ("code", "count"),
+    [
+        (
+            "const numCPUs = require('os').cpus().length;\nif (cluster.isPrimary) {\n  for (let i = 0; i < numCPUs; i++) {\n"
+            "    cluster.fork();\n  }\n}\n",
+            None,
+        ),
+        ("for (const _ of require('os').cpus()) cluster.fork();\n", None),
+        ("os.cpus().forEach(() => cluster.fork());\n", None),
+        ("for (let i = 0; i < 3; i++) cluster.fork();\n", 3),
+        ("if (cluster.isPrimary) { cluster.fork(); cluster.fork(); }\n", 2),
+        ("for (let i = 0; i < WORKERS; i++) cluster.fork();\n", "WORKERS"),
+    ],
+)
+def test_cluster_fork_counts(code, count):
+    [fork] = extract_forks("main.js", "const cluster = require('node:cluster');\n" + code)[0]
+    assert (fork.count.value if fork.count is not None else None) == count
+
+
+def test_fork_facts():
+    forks, _ = extract_forks(
+        "a.js", "const cluster = require('cluster');\nfor (let i = 0; i < 4; i++) cluster.fork();\n"
+    )
+    assert [(f.kind, f.count.value, f.location.line) for f in forks] == [("cluster", 4, 2)]
+    assert extract_forks("b.js", "// cluster.fork() in a comment, no import\n") == ([], [])
+    forks, _ = extract_forks("c.js", "import throng from 'throng'\nthrong(2, start)\n")
+    assert [(f.kind, f.count.value) for f in forks] == [("throng", 2)]
+
+
+def test_bad_inputs_never_stop_the_run(lint_tree):
+    files = {
+        "package.json": '{"name": "api", "scripts": ["pm2 start a.js -i 4"]',
+        "svc/package.json": '{"scripts": {"start": "pm2 start \\"unbalanced -i", "x": 3}}',
+        "Dockerfile": "FROM node\nCMD pm2-runtime start\n",
+        "Procfile": "web: concurrently\nworker: npm run\n",
+        "docker-compose.yml": "services:\n  api:\n    build: {context: 3}\n    command: [pm2, start]\n  x: 4\n",
+        "main.js": "const cluster = require('cluster'); cluster.fork(",
+        "db.js": POOL,
+    }
+    result = lint_tree(files)
+    assert keys(result) == [("PGC001", "package.json", 1)]
+    assert processes(result) == [("the repository root package", 1)]  # the one cluster.fork() outside a loop
