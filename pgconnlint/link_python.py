@@ -346,9 +346,9 @@ def _cite_short(value) -> str:
 
 def _django_scope(pools: list[PythonPool], refs: list[DjangoSettingsRef], env: Environment, project: str) -> list:
     """Django's DATABASES of the settings module the processes run with: $DJANGO_SETTINGS_MODULE of the process
-    (Dockerfile, compose, Procfile), else the module manage.py/wsgi.py/asgi.py set by default (wsgi.py and asgi.py
+    (Dockerfile ENV, compose, .env), else the module manage.py/wsgi.py/asgi.py set by default (wsgi.py and asgi.py
     first: the servers import them), else the only settings module; settings that `from .base import *` are
-    matched by their folder."""
+    matched by their folder: its base/common/default module, else its first."""
     django = [pool for pool in pools if pool.library == "django"]
     if not django:
         return pools
@@ -363,7 +363,8 @@ def _django_scope(pools: list[PythonPool], refs: list[DjangoSettingsRef], env: E
         stem = posixpath.join(project, wanted.replace(".", "/")) if project else wanted.replace(".", "/")
         exact = [m for m in modules if m in (f"{stem}.py", f"{stem}/__init__.py") or m.endswith(f"/{stem}.py")]
         folder = [m for m in modules if posixpath.dirname(m) == posixpath.dirname(f"{stem}.py")]
-        chosen = exact or folder or chosen
+        shared = [m for m in folder if re.search("base|common|default", posixpath.basename(m))]
+        chosen = exact or (shared or folder)[:1] or chosen
     return [pool for pool in pools if pool.library != "django" or pool.location.path in chosen]
 
 
