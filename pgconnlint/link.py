@@ -160,6 +160,7 @@ class Facts:
     problems: list[ParseProblem] = field(default_factory=list)
     suppressions: list[Suppression] = field(default_factory=list)
     python_pools: list[PythonPool] = field(default_factory=list)
+    django_settings: list = field(default_factory=list)  #: DjangoSettingsRef: which settings module a file names
     processes: list[ProcessDecl] = field(default_factory=list)
     python_projects: list[str] = field(default_factory=list)  #: folders with pyproject.toml, setup.py, …
     server_commands: list[ServerCommand] = field(default_factory=list)

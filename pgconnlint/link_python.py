@@ -40,12 +40,9 @@ def python_groups(facts, settings: LinkSettings, env_files: Mapping[str, EnvFile
     projects = sorted(set(facts.python_projects), key=lambda p: p.count("/"), reverse=True)
     pools: dict[str, list[PythonPool]] = {}
     refs: dict[str, list[DjangoSettingsRef]] = {}
-    for ref in facts.python_pools:  # lint.py routes DjangoSettingsRef here, as Facts has no list of its own
-        if isinstance(ref, DjangoSettingsRef):
-            refs.setdefault(_project_of(posixpath.dirname(ref.location.path), projects), []).append(ref)
+    for ref in facts.django_settings:
+        refs.setdefault(_project_of(posixpath.dirname(ref.location.path), projects), []).append(ref)
     for pool in facts.python_pools:
-        if isinstance(pool, DjangoSettingsRef):
-            continue
         pools.setdefault(_project_of(posixpath.dirname(pool.location.path), projects), []).append(pool)
     configs = {decl.source: decl for decl in facts.processes if decl.server == "gunicorn-config"}
     groups, run = [], set()

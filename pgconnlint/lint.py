@@ -145,7 +145,7 @@ _ROUTES = {
     "NodeProcessDecl": "node_processes",  # Node processes on command lines (extract/node_commands.py)
     "NodeFork": "node_processes",  # workers an app forks itself (cluster, throng)
     # Django's settings module as manage.py/wsgi.py name it; link_python.py takes these out before any pool use
-    "DjangoSettingsRef": "python_pools",
+    "DjangoSettingsRef": "django_settings",
 }
 
 
