@@ -72,7 +72,7 @@ _VARIABLE = re.compile(r"^\$(?:\{(?P<braced>\w+)(?::?-(?P<default>[^}]*))?\}|(?P
 
 def parse(command: str | list[str], where: Location, source: str, directory: str) -> ProcessDecl | None:
     """The Python server a command starts, with its flags; None when it starts none we know."""
-    tokens = _tokens(command)
+    tokens = shell_words(command)
     segment: list[str] = []
     for token in [*tokens, "&&"]:  # `alembic upgrade head && gunicorn …`: each command of the chain
         if token not in ("&&", ";", "||", "&"):
@@ -115,7 +115,7 @@ def _starts_server(name: str, rest: list[str]) -> bool:
     return True
 
 
-def _tokens(command: str | list[str]) -> list[str]:
+def shell_words(command: str | list[str]) -> list[str]:
     if isinstance(command, list):
         return [str(part) for part in command]
     try:
@@ -135,9 +135,9 @@ def _decl(server: str, args: list[str], where: Location, source: str, directory:
         if token.startswith("-") and flag in flags:
             value = inline if inline else (args[index + 1] if index + 1 < len(args) else "")
             index += 0 if inline else 1
-            entries[flags[flag]] = _value(value, where)
+            entries[flags[flag]] = shell_value(value, where)
         elif server == "celery" and re.fullmatch(r"-c\d+", token):  # `-c8`
-            entries["concurrency"] = _value(token[2:], where)
+            entries["concurrency"] = shell_value(token[2:], where)
         elif not token.startswith("-"):
             positional.append(token)
         index += 1
@@ -154,14 +154,14 @@ def _decl(server: str, args: list[str], where: Location, source: str, directory:
     )
 
 
-def _value(text: str, where: Location) -> Expr:
-    """A flag's value: a number, a word, or `$VAR` / `${VAR:-default}`."""
+def shell_value(text: str, where: Location) -> Expr:
+    """A flag's value: a number, a word, or `$VAR` / `${VAR:-default}` (an environment lookup with a fallback)."""
     match = _VARIABLE.match(text)
     if match:
         name = match.group("braced") or match.group("bare")
         lookup = EnvVar(where, text, name)
         default = match.group("default")
-        return Logical(where, text, "||", lookup, _value(default, where)) if default is not None else lookup
-    if re.fullmatch(r"\d+", text):
+        return Logical(where, text, "||", lookup, shell_value(default, where)) if default is not None else lookup
+    if re.fullmatch(r"-?\d+", text):  # pm2's `-i -1` is CPUs minus one
         return Lit(where, text, int(text))
     return Lit(where, text, text)

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import json
 import re
-import shlex
 
-from pgconnlint.expr import EnvVar, Expr, Lit, Logical
+from pgconnlint.expr import Lit
+from pgconnlint.extract.commands import shell_value, shell_words
 from pgconnlint.model import Location, NodeFork, NodeProcessDecl, ParseProblem
 
 _WRAPPERS = {"exec", "npx", "dumb-init", "tini", "--", "cross-env", "env", "time", "nice", "pnpx", "bunx"}
@@ -49,7 +49,6 @@ _NODE_VALUE_FLAGS = {"-r", "--require", "--import", "--loader", "--experimental-
 _CONCURRENTLY_VALUE_FLAGS = {"-n", "--names", "-c", "--prefix-colors", "-p", "--prefix", "--name-separator"}
 _NODE_RUNNERS = ("node", "nodejs", "ts-node", "tsx", "nodemon", "bun")
 _PACKAGE_MANAGERS = ("npm", "yarn", "pnpm")
-_VARIABLE = re.compile(r"^\$(?:\{(?P<braced>\w+)(?::?-(?P<default>[^}]*))?\}|(?P<bare>\w+))$")
 _ECOSYSTEM = re.compile(r"(^|/)(ecosystem[\w.-]*|process|pm2[\w.-]*)\.(c?js|mjs|json5?|ya?ml)$")
 _MAX_DEPTH = 4  # `sh -c "concurrently 'sh -c …'"`: nesting deeper than this is not followed
 
@@ -62,7 +61,7 @@ def parse(
         return []
     found: list[NodeProcessDecl] = []
     segment: list[str] = []
-    for token in [*_tokens(command), "&&"]:  # `npm run migrate && pm2-runtime …`: each command of the chain
+    for token in [*shell_words(command), "&&"]:  # `npm run migrate && pm2-runtime …`: each command of the chain
         if token not in _SEPARATORS:
             segment.append(token)
             continue
@@ -182,7 +181,7 @@ def _pm2(name: str, args: list[str], where, source: str, origin: str, directory:
         if flag in ("-i", "--instances"):
             value = inline or (args[index + 1] if index + 1 < len(args) else "")
             index += 0 if inline else 1
-            instances = _value(value, where)
+            instances = shell_value(value, where)
         elif flag in _PM2_VALUE_FLAGS and not inline:
             index += 1
         elif not token.startswith("-"):
@@ -253,28 +252,6 @@ def _script_name(text: str) -> bool:
 
 
 # --- small helpers -------------------------------------------------------------------------------------------
-
-
-def _tokens(command: str | list[str]) -> list[str]:
-    if isinstance(command, list):
-        return [str(part) for part in command]
-    try:
-        return shlex.split(command, comments=True)
-    except ValueError:  # an unbalanced quote: still try word by word
-        return command.split()
-
-
-def _value(text: str, where: Location) -> Expr:
-    """`-i 4`, `-i max`, `-i $INSTANCES`, `-i ${INSTANCES:-2}`."""
-    match = _VARIABLE.match(text)
-    if match:
-        name = match.group("braced") or match.group("bare")
-        lookup = EnvVar(where, text, name)
-        default = match.group("default")
-        return Logical(where, text, "||", lookup, _value(default, where)) if default is not None else lookup
-    if re.fullmatch(r"-?\d+", text):
-        return Lit(where, text, int(text))
-    return Lit(where, text, text)
 
 
 def _line_of(text: str, key: str) -> int:
