@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from pgconnlint.checks import (
+    boolean_option_from_env_string,
     connect_timeout_missing,
     connection_budget_exceeded,
     connection_budget_near_limit,
@@ -69,6 +70,7 @@ CHECKS: tuple[tuple[str, Check], ...] = (
     ("PGC208", pool_option_ignored.check),
     ("PGC209", django_persistent_connections_with_greenlets.check),
     ("PGC210", django_server_side_cursors_through_transaction_pooler.check),
+    ("PGC211", boolean_option_from_env_string.check),
     ("PGC301", instances_depend_on_cpu_count.check),
     ("PGC310", unknown_parameter.check),
     ("PGC311", invalid_parameter_value.check),
