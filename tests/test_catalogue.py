@@ -98,3 +98,9 @@ def test_readme_rule_table_matches_the_catalogue():
         if line.startswith("| PGC")
     }
     assert rows == {(r.code, r.name, str(r.severity), r.summary) for r in RULES.values()}
+
+
+def test_docs_index_lists_every_rule():
+    index = (Path(__file__).resolve().parent.parent / "docs" / "index.md").read_text()
+    listed = {line.split("]")[0].lstrip("| [") for line in index.splitlines() if line.startswith("| [PGC")}
+    assert listed == set(RULES)
