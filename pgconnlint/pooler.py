@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from pgconnlint.expr import evaluate
+from pgconnlint.expr import Obj, evaluate
 from pgconnlint.link import UNBOUNDED_UNITS, EngineConnection, OrmConnection, Pool, ProcessGroup, Server
+from pgconnlint.link_node import NodeConnection
 from pgconnlint.model import Bouncer, Default, Known, Location
 
 DEFAULTS = {
@@ -64,7 +65,34 @@ def endpoints(group: ProcessGroup) -> dict[Location, tuple[str | None, int | Non
             url = _value(connection.source.url.get("url"), group.environment)
             if isinstance(url, str):
                 found[connection.pools[0].location] = _from_url(url)
+        elif isinstance(connection, NodeConnection):
+            endpoint = node_endpoint(connection, group.environment)
+            if endpoint is not None:
+                found.update({pool.location: endpoint for pool in connection.pools})
     return found
+
+
+def node_url(connection, env) -> str | None:
+    """The connection string a Node pool uses: postgres.js/Sequelize's URL argument, `connectionString`, `url`,
+    Knex's string `connection`, or a Prisma datasource's `url`."""
+    for fact in (connection.created, connection.config):
+        candidates = [fact.url] if fact.url is not None else []
+        candidates += [fact.options.get(key) for key in ("connectionString", "url", "connection", "datasourceUrl")]
+        for expr in candidates:
+            value = _value(expr, env)
+            if isinstance(value, str) and "://" in value:
+                return value
+    return None
+
+
+def node_endpoint(connection, env) -> tuple[str | None, int | None] | None:
+    url = node_url(connection, env)
+    if url is not None:
+        return _from_url(url)
+    options = connection.created.options
+    place = options.get("connection") if isinstance(options.get("connection"), Obj) else options
+    host, port = _value(place.get("host"), env), _value(place.get("port"), env)
+    return (host, port) if host or port else None
 
 
 def bouncer_for(endpoint: tuple[str | None, int | None] | None, bouncers: tuple[Bouncer, ...]) -> Bouncer | None:

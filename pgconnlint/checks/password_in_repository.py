@@ -9,6 +9,7 @@ from pgconnlint.checks.options import CheckOptions
 from pgconnlint.expr import Lit
 from pgconnlint.findings import Finding, finding
 from pgconnlint.link import EngineConnection, OrmConnection, Project
+from pgconnlint.link_node import NodeConnection
 from pgconnlint.model import Location
 
 _DSN = re.compile(r"^postgres(?:ql)?(?:\+\w+)?://[^:/@\s]+:(?P<password>[^@\s]+)@")
@@ -44,6 +45,19 @@ def _literals(project: Project):
                 yield from _dsn(options.get("url"), "the TypeORM `url`")
             elif isinstance(connection, EngineConnection) and connection.source.url is not None:
                 yield from _dsn(connection.source.url.get("url"), f"the URL of {connection.source.source}")
+            elif isinstance(connection, NodeConnection):
+                facts = (
+                    (connection.created,)
+                    if connection.created is connection.config
+                    else (connection.created, connection.config)
+                )
+                for fact in facts:
+                    yield from _dsn(fact.url, f"the URL of {fact.source}")
+                    for key in ("connectionString", "url", "connection"):
+                        yield from _dsn(fact.options.get(key), f"`{key}` of {fact.source}")
+                    password = fact.options.get("password")
+                    if isinstance(password, Lit) and isinstance(password.value, str):
+                        yield password.location, f"the option `password` of {fact.source}", password.value
         for binding in group.environment.values():
             match = _DSN.match(str(binding.value))
             if match and binding.source.endswith((".yml", ".yaml", "Dockerfile")):

@@ -138,3 +138,24 @@ def test_a_client_run_of_the_postgres_image_is_not_a_server():
     assert docker_runs("ci.sh", 'docker run --rm --network app postgres:16 psql -h db -c "select 1"\n') == []
     [server] = docker_runs("db.sh", "docker run --health-interval 10s -d postgres:16 -c max_connections=50\n")
     assert dict(server.settings)["max_connections"].value == 50
+
+
+def test_node_pools_go_through_the_bouncer_and_their_urls_are_checked_for_passwords(lint_tree):
+    pm2 = 'module.exports = { apps: [{ name: "api", script: "src/index.js", instances: 10 }] };\n'
+    code = """const { Pool } = require("pg");
+const pool = new Pool({ connectionString: "postgresql://app:hunter2@pgbouncer:6432/app", max: 8, connectionTimeoutMillis: 3000 });
+module.exports = pool;
+"""
+    files = {
+        "ecosystem.config.js": pm2,
+        "src/index.js": code,
+        "package.json": '{"dependencies": {"pg": "^8.13.0"}}',
+        "pgbouncer.ini": INI,
+        "postgresql.conf": "max_connections = 60\nidle_in_transaction_session_timeout = '60s'\n",
+    }
+    result = lint_tree(files)
+    server, bouncer = result.budgets
+    assert [t.group.name for t in server.terms] == ["PgBouncer pgbouncer.ini"]
+    assert (bouncer.total, bouncer.server.usable) == (80, 400)
+    [password] = [f for f in result.findings if f.code == "PGC403"]
+    assert password.location.path == "src/index.js" and "hunter2" not in password.message
