@@ -8,8 +8,9 @@ from pgconnlint.checks.options import CheckOptions
 from pgconnlint.expr import Obj, evaluate
 from pgconnlint.findings import Finding, finding
 from pgconnlint.link import EngineConnection, Project
+from pgconnlint.link_node import NodeConnection
 from pgconnlint.model import Known
-from pgconnlint.pooler import bouncer_for, endpoints, setting
+from pgconnlint.pooler import bouncer_for, endpoints, node_url, setting
 
 # The option that turns each driver's named prepared statements off (USERS.md, "PgBouncer transaction mode").
 _SWITCHES = {"asyncpg": ("statement_cache_size", 0), "psycopg": ("prepare_threshold", None)}
@@ -19,7 +20,7 @@ def check(project: Project, options: CheckOptions) -> Iterator[Finding]:
     for group in project.groups:
         where = endpoints(group) if project.bouncers else {}
         for connection in group.connections:
-            if not isinstance(connection, EngineConnection):
+            if not isinstance(connection, (EngineConnection, NodeConnection)):
                 continue
             bouncer = bouncer_for(where.get(connection.pools[0].location), project.bouncers)
             driver = _driver(connection, group.environment)
@@ -31,8 +32,10 @@ def check(project: Project, options: CheckOptions) -> Iterator[Finding]:
                 isinstance(prepared.value, int) and prepared.value > 0
             ):
                 continue
-            switch, off = _SWITCHES[driver]
-            if _turned_off(connection, switch, off, group.environment):
+            if isinstance(connection, NodeConnection):
+                if _node_turned_off(connection, driver, group.environment):
+                    continue
+            elif _turned_off(connection, *_SWITCHES[driver], group.environment):
                 continue
             yield finding(
                 "PGC120",
@@ -46,7 +49,9 @@ def check(project: Project, options: CheckOptions) -> Iterator[Finding]:
             )
 
 
-def _driver(connection: EngineConnection, env) -> str | None:
+def _driver(connection, env) -> str | None:
+    if isinstance(connection, NodeConnection):  # node-postgres names a statement only when told to: not listed
+        return {"postgres.js": "postgres.js", "prisma": "Prisma"}.get(connection.library)
     if connection.source.library == "asyncpg":
         return "asyncpg"
     url = evaluate(connection.source.url.get("url"), env) if connection.source.url is not None else None
@@ -56,6 +61,15 @@ def _driver(connection: EngineConnection, env) -> str | None:
     if scheme.endswith("+psycopg") or connection.source.library == "psycopg_pool":
         return "psycopg"
     return None
+
+
+def _node_turned_off(connection: NodeConnection, driver: str, env) -> bool:
+    """postgres.js `prepare: false` (or `?prepare=false`); Prisma's `?pgbouncer=true`."""
+    url = node_url(connection, env) or ""
+    if driver == "Prisma":
+        return "pgbouncer=true" in url
+    prepare = evaluate(connection.created.options.get("prepare"), env)
+    return (isinstance(prepare, Known) and prepare.value is False) or "prepare=false" in url
 
 
 def _turned_off(connection: EngineConnection, switch: str, off, env) -> bool:
@@ -72,4 +86,7 @@ _HELP = {
     "asyncpg": "pass connect_args={'statement_cache_size': 0} (with SQLAlchemy also ?prepared_statement_cache_size=0"
     " in the URL), or set max_prepared_statements in PgBouncer 1.21+",
     "psycopg": "pass connect_args={'prepare_threshold': None}, or set max_prepared_statements in PgBouncer 1.21+",
+    "postgres.js": "pass { prepare: false } to postgres(), or set max_prepared_statements in PgBouncer 1.21+",
+    "Prisma": "add pgbouncer=true to the URL (PgBouncer before 1.21), or set max_prepared_statements in PgBouncer"
+    " 1.21+ and leave pgbouncer=true out",
 }

@@ -159,3 +159,29 @@ module.exports = pool;
     assert (bouncer.total, bouncer.server.usable) == (80, 400)
     [password] = [f for f in result.findings if f.code == "PGC403"]
     assert password.location.path == "src/index.js" and "hunter2" not in password.message
+
+
+def test_postgres_js_and_prisma_through_transaction_pooling(lint_tree):
+    ini = "[pgbouncer]\npool_mode = transaction\nlisten_port = 6432\n"
+    postgres_js = """import postgres from "postgres";
+export const sql = postgres("postgresql://app@pgbouncer:6432/app", { max: 5, connect_timeout: 5 });
+"""
+    files = {"src/db.js": postgres_js, "package.json": '{"dependencies": {"postgres": "^3.4.0"}}', "pgbouncer.ini": ini}
+    assert "PGC120" in {f.code for f in lint_tree(files).findings}
+    off = {**files, "src/db.js": postgres_js.replace("connect_timeout: 5", "connect_timeout: 5, prepare: false")}
+    assert "PGC120" not in {f.code for f in lint_tree(off).findings}
+
+    schema = 'datasource db {\n  provider = "postgresql"\n  url      = env("DATABASE_URL")\n}\n'
+    prisma = {
+        "prisma/schema.prisma": schema,
+        "package.json": '{"dependencies": {"@prisma/client": "^5.22.0"}}',
+        ".env": 'DATABASE_URL="postgresql://app@pgbouncer:6432/app?connection_limit=3"\n',
+        "pgbouncer.ini": ini,
+    }
+    [warning] = [f for f in lint_tree(prisma).findings if f.code == "PGC120"]
+    assert "uses Prisma" in warning.message and "pgbouncer=true" in warning.help
+    flagged = {
+        **prisma,
+        ".env": 'DATABASE_URL="postgresql://app@pgbouncer:6432/app?connection_limit=3&pgbouncer=true"\n',
+    }
+    assert "PGC120" not in {f.code for f in lint_tree(flagged).findings}
