@@ -180,11 +180,8 @@ def _is_script(name: str, lower: str) -> bool:
 def _is_pm2_file(name: str) -> bool:
     if not name.endswith(_PM2_SUFFIXES):
         return False
-    return (
-        name.startswith("ecosystem")
-        or name in ("process.json", "pm2.json", "pm2.yml", "pm2.yaml")
-        or (name.startswith("pm2.config."))
-    )
+    # pm2.json, pm2.config.js, and per-environment copies such as pm2.prod.json or pm2-staging.yml
+    return name.startswith(("ecosystem", "pm2.", "pm2-")) or name == "process.json"
 
 
 class Excludes:

@@ -22,6 +22,7 @@ from pgconnlint.discover import classify, discover
         ("ecosystem.prod.config.cjs", "pm2"),
         ("deploy/ecosystem.yml", "pm2"),
         ("process.json", "pm2"),
+        ("deploy/pm2.prod.json", "pm2"),
         (".env", "dotenv"),
         (".env.production", "dotenv"),
         (".env.example", None),

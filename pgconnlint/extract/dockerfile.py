@@ -18,10 +18,13 @@ def extract(path: str, text: str) -> tuple[list[ProcessDecl | NodeProcessDecl], 
     except dockerfile.GoParseError as error:
         return [], [ParseProblem(Location(path, 1), f"invalid Dockerfile: {error}")]
     directory = str(PurePosixPath(path).parent).removeprefix(".")
-    entrypoint, cmd, env = None, None, []
+    entrypoint, cmd, env, copies = None, None, [], {}
     for instruction in instructions:
         if instruction.cmd == "FROM":  # a new stage: only the last one is the image that runs
-            entrypoint, cmd, env = None, None, []
+            entrypoint, cmd, env, copies = None, None, [], {}
+        elif instruction.cmd in ("COPY", "ADD") and len(instruction.value) == 2 and not instruction.flags:
+            source, target = instruction.value  # `COPY pm2.prod.json ecosystem.config.json`: one file renamed
+            copies[PurePosixPath(target).name] = source
         elif instruction.cmd in ("ENTRYPOINT", "CMD"):
             value = list(instruction.value) if instruction.json else (instruction.value[0] if instruction.value else "")
             started = (value, Location(path, instruction.start_line))
@@ -35,7 +38,16 @@ def extract(path: str, text: str) -> tuple[list[ProcessDecl | NodeProcessDecl], 
     if not node and entrypoint is not None and cmd is not None:
         node = _start(None, cmd, path, directory, node_commands.parse)
     found: list[ProcessDecl | NodeProcessDecl] = [replace(decl, env=tuple(env))] if decl else []
-    return found + [replace(item, env=tuple(env)) for item in node or []], []
+    return found + [replace(_renamed(item, copies), env=tuple(env)) for item in node or []], []
+
+
+def _renamed(item: NodeProcessDecl, copies: dict[str, str]) -> NodeProcessDecl:
+    """`pm2-runtime ecosystem.config.json` where the image copied `pm2.prod.json` to that name: the repository
+    file is the copied one (paths of COPY sources are relative to the build context, the Dockerfile's folder)."""
+    if not item.ecosystem or not item.script:
+        return item
+    source = copies.get(PurePosixPath(item.script).name)
+    return replace(item, script=source.removeprefix("./")) if source and "*" not in source else item
 
 
 def _start(entrypoint, cmd, path: str, directory: str, parse=None):

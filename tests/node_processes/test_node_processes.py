@@ -327,3 +327,15 @@ def test_bad_inputs_never_stop_the_run(lint_tree):
     result = lint_tree(files)
     assert keys(result) == [("PGC001", "package.json", 1)]
     assert processes(result) == [("the repository root package", 1)]  # the one cluster.fork() outside a loop
+
+
+def test_ecosystem_file_renamed_at_image_build_is_the_copied_one(lint_tree):
+    files = {
+        "Dockerfile": "FROM node:20\nWORKDIR /app\nCOPY . .\nCOPY pm2.prod.json ecosystem.config.json\n"
+        'CMD ["pm2-runtime", "ecosystem.config.json"]\n',
+        "pm2.prod.json": '{"apps": [{"name": "api", "script": "dist/main.js", "instances": 6}]}',
+        "package.json": '{"name": "api", "dependencies": {"pg": "^8.13.0"}}',
+        "src/db.js": 'const { Pool } = require("pg");\nmodule.exports = new Pool({ max: 10, connectionTimeoutMillis: 3000 });\n',
+    }
+    [budget] = lint_tree(files).budgets
+    assert [(t.group.name, t.processes, t.pool_max) for t in budget.terms] == [("api", 6, 10)]
