@@ -61,6 +61,7 @@ _NODE_MARKERS = (
     b"'pg'",
     b'"pg"',
     b"pg-pool",
+    b"pg-boss",
     b"knex",
     b"Sequelize",
     b"'postgres'",

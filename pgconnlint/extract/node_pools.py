@@ -34,7 +34,10 @@ _LIBRARIES = {
     "sequelize-typescript": "sequelize",
 }
 _LIBRARIES["postgres"] = "postgres.js"
-_MODULE = r"""['"](?P<module>pg|pg-pool|knex|sequelize|sequelize-typescript|postgres)['"]"""
+# pg-boss opens a node-postgres Pool from its own options: `max` (or `poolSize`), default 10
+# (timgit/pg-boss docs/api/constructor.md), counted as one more pg pool.
+_LIBRARIES["pg-boss"] = "pg-boss"
+_MODULE = r"""['"](?P<module>pg|pg-pool|pg-boss|knex|sequelize|sequelize-typescript|postgres)['"]"""
 _IMPORTED = re.compile(rf"(?:require\s*\(\s*|from\s+|import\s+){_MODULE}")
 # Names bound to a module's default export or namespace: `import knex from 'knex'`, `import * as pg from 'pg'`,
 # `const postgres = require('postgres')` (a `require(…)` called at once, `require('knex')(config)`, binds nothing).
@@ -156,6 +159,9 @@ def _pool_at(source: SourceFile, node: Node, bound: dict[str, tuple[str, str]]) 
         return NodePool("prisma", _prisma_options(source, arguments, where), label, per_call=per_call)
     if library in ("pg", "pg-client"):
         return NodePool(library, _options(values, where), label, per_call=per_call)
+    if library == "pg-boss":  # new PgBoss(connectionString) or new PgBoss({ connectionString, max, … })
+        url = values[0] if values and not isinstance(values[0], Obj) else None
+        return NodePool("pg", _options([] if url is not None else values, where), label, url, per_call)
     if library == "postgres.js":  # postgres(url, options), postgres(options), postgres()
         url = values[0] if values and not isinstance(values[0], Obj) else None
         return NodePool(library, _options(values[1:] if url is not None else values, where), label, url, per_call)
@@ -180,6 +186,8 @@ def _library(callee: str, is_new: bool, bound: dict[str, tuple[str, str]]) -> st
         constructor = name if head else exported  # `pg.Pool`, or the name `Pool` was imported as
         if library == "pg" and constructor in ("Pool", "Client"):
             return "pg" if constructor == "Pool" else "pg-client"
+        if library == "pg-boss" and (constructor == "PgBoss" or exported == "default"):
+            return "pg-boss"
         if library == "sequelize" and (constructor == "Sequelize" or (not head and exported == "default")):
             return "sequelize"
         return None

@@ -219,3 +219,20 @@ def test_knexfile_that_computes_its_config_is_pgc110_at_the_export(lint_tree):
 def test_broken_node_inputs_never_raise(lint_tree, files):
     result = lint_tree(files)
     assert all(finding.location.path for finding in result.findings)
+
+
+def test_pg_boss_is_one_more_node_postgres_pool(lint_tree):
+    code = """const PgBoss = require("pg-boss");
+
+const boss = new PgBoss({ connectionString: process.env.DATABASE_URL, max: 3, connectionTimeoutMillis: 5000 });
+const plain = new PgBoss("postgres://jobs@db/jobs");
+module.exports = { boss, plain };
+"""
+    pm2 = 'module.exports = { apps: [{ name: "jobs", script: "src/jobs.js", instances: 2 }] };\n'
+    files = {
+        "src/jobs.js": code,
+        "ecosystem.config.js": pm2,
+        "package.json": '{"dependencies": {"pg-boss": "^10.1.0"}}',
+    }
+    [budget] = lint_tree(files).budgets
+    assert [(t.processes, t.pool_max) for t in budget.terms] == [(2, 3), (2, 10)]  # max 3; the default 10
