@@ -70,6 +70,7 @@ _NODE_MARKERS = (
     b"dialect",
     b"cluster.fork",  # workers the app forks itself (extract/node_commands.py)
     b"throng",
+    b"bullmq",
 )
 _MARKERS = {
     "typeorm-code": _TYPEORM_MARKERS + _NODE_MARKERS,

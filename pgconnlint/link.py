@@ -216,11 +216,16 @@ def link(facts: Facts, settings: LinkSettings = LinkSettings()) -> Project:
         configs_by_package.setdefault(_package_of(config.location.path, packages), []).append(config)
 
     groups, run_packages = [], set()
+    forks = _forks(facts, packages, settings)
     for app in facts.pm2:
         group, package = _pm2_group(app, packages, env_files, configs_by_package, settings)
         run_packages.add(package)
+        fork = forks.get(package)
+        # Child processes an app starts for its jobs (BullMQ) add to pm2's instances; a cluster of its own does not
+        # combine with pm2's cluster mode, so those stay as pm2 counts them.
+        if fork is not None and fork[1] not in ("cluster", "throng") and not isinstance(group.processes, Unknown):
+            group = replace(group, processes=_times(group.processes, fork[0], fork[1]))
         groups.append(group)
-    forks = _forks(facts, packages, settings)
     node_groups, node_packages = _node_process_groups(
         facts, packages, env_files, configs_by_package, settings, run_packages, groups, forks
     )

@@ -110,7 +110,25 @@ def extract_forks(path: str, text: str) -> tuple[list[NodeFork], list[ParseProbl
             written = count.group(1).strip()
             value: object = int(written) if written.isdigit() else written
             found.append(NodeFork(where, "throng", Lit(where, written, value)))
+    sandboxed = _SANDBOXED.search(text)
+    if sandboxed and re.search(r"""['"]bullmq['"]""", text):
+        found.append(_bullmq(path, text, sandboxed))
     return found, []
+
+
+# BullMQ runs a processor given as a file in child processes, one per concurrency slot (its "sandboxed
+# processors"); each child imports the processor's modules, so each opens the package's pools too.
+_SANDBOXED = re.compile(
+    r"""new\s+Worker\s*\(\s*[^,]+,\s*(?:['"`][^'"`]+\.(?:c|m)?[jt]s['"`]|path\.(?:join|resolve)\(|`\$\{__dirname\}|new\s+URL\()"""
+)
+
+
+def _bullmq(path: str, text: str, call: re.Match) -> NodeFork:
+    where = Location(path, _line_at(text, call.start()))
+    concurrency = re.search(r"\bconcurrency\s*:\s*(\d+)", text[call.end() : call.end() + 400])
+    slots = int(concurrency.group(1)) if concurrency else 1  # BullMQ's default concurrency
+    written = f"1 + concurrency {slots}" if concurrency else "1 + the default concurrency 1"
+    return NodeFork(where, "BullMQ sandboxed processors", Lit(where, written, 1 + slots))
 
 
 def _cluster(path: str, text: str, at: int) -> NodeFork:
@@ -283,5 +301,5 @@ def extract_code(path: str, text: str) -> tuple[list, list[ParseProblem]]:
     from pgconnlint.extract import node_pools
 
     pools, problems = node_pools.extract_code(path, text)
-    forks, _ = extract_forks(path, text) if ("cluster" in text or "throng" in text) else ([], [])
+    forks, _ = extract_forks(path, text) if any(word in text for word in ("cluster", "throng", "bullmq")) else ([], [])
     return [*(pools if isinstance(pools, list) else [pools] if pools is not None else []), *forks], problems

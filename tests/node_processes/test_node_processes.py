@@ -339,3 +339,23 @@ def test_ecosystem_file_renamed_at_image_build_is_the_copied_one(lint_tree):
     }
     [budget] = lint_tree(files).budgets
     assert [(t.group.name, t.processes, t.pool_max) for t in budget.terms] == [("api", 6, 10)]
+
+
+def test_bullmq_sandboxed_processors_open_the_pools_in_each_child(lint_tree):
+    worker = """const path = require("path");
+const { Worker } = require("bullmq");
+const { Pool } = require("pg");
+
+const pool = new Pool({ max: 2, connectionTimeoutMillis: 5000 });
+new Worker("emails", path.join(__dirname, "send-email.js"), { connection: { host: "redis" }, concurrency: 5 });
+module.exports = pool;
+"""
+    pm2 = 'module.exports = { apps: [{ name: "worker", script: "src/worker.js", instances: 2 }] };\n'
+    files = {
+        "src/worker.js": worker,
+        "ecosystem.config.js": pm2,
+        "package.json": '{"dependencies": {"bullmq": "^5", "pg": "^8"}}',
+    }
+    [budget] = lint_tree(files).budgets
+    [term] = budget.terms
+    assert (term.processes, term.pool_max) == (2 * 6, 2)  # 2 instances × (the worker + 5 sandboxed children)
