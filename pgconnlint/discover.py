@@ -71,6 +71,7 @@ _NODE_MARKERS = (
     b"cluster.fork",  # workers the app forks itself (extract/node_commands.py)
     b"throng",
     b"bullmq",
+    b"@Module(",  # NestJS modules: which providers each one instantiates
 )
 _MARKERS = {
     "typeorm-code": _TYPEORM_MARKERS + _NODE_MARKERS,

@@ -178,7 +178,7 @@ def node_connections(facts: list[NodePool], env: Environment) -> tuple[NodeConne
     found += [_postgres_js(fact, env) for fact in by_library.get("postgres.js", [])]
     found += _with_config_file(by_library.get("knex", []), env, _knex, "client")
     found += _with_config_file(by_library.get("sequelize", []), env, _sequelize, "dialect")
-    found += _prisma(by_library.get("prisma", []), env)
+    found += _registered(_prisma(by_library.get("prisma", []), env), by_library.get("nest-provider", []))
     return tuple(connection for connection in found if connection is not None)
 
 
@@ -519,6 +519,20 @@ def _prisma(facts: list[NodePool], env: Environment) -> list[NodeConnection | No
         clients = [None]
     datasource = datasources[0] if datasources else None
     return [_prisma_client(client, datasource, env) for client in clients]
+
+
+def _registered(connections: list[NodeConnection | None], registrations: list[NodePool]) -> list:
+    """A client class registered as a provider in several NestJS modules: one instance, one pool, per module."""
+    result: list[NodeConnection | None] = []
+    for connection in connections:
+        result.append(connection)
+        name = re.match(r"class (\w+)", connection.created.source) if connection is not None else None
+        modules = [r for r in registrations if name and r.source == name.group(1)]
+        for extra in modules[1:]:
+            label = f"{connection.pools[0].label} (also registered at {extra.location.short})"
+            pools = tuple(replace(pool, label=label) for pool in connection.pools)
+            result.append(replace(connection, pools=pools))
+    return result
 
 
 def _prisma_client(client: NodePool | None, datasource: NodePool | None, env: Environment) -> NodeConnection | None:

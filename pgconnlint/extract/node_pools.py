@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from pgconnlint.expr import EnvVar, Expr, Lit, Logical, Obj, Opaque
 from pgconnlint.extract import typeorm
 from pgconnlint.extract.treesitter import SourceFile
-from pgconnlint.model import NodePool, ParseProblem, TypeOrmConfig
+from pgconnlint.model import Location, NodePool, ParseProblem, TypeOrmConfig
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -71,11 +71,28 @@ def extract_code(path: str, text: str) -> Result:
         source = SourceFile.parse(path, text)
         pools = _sequelize_config(path, source.module_export())
         return found + pools, problems or (source.problems() if pools else [])
+    found += _nest_registrations(path, text)
     if not (_IMPORTED.search(text) or "PrismaClient" in text):
         return found, problems
     source = SourceFile.parse(path, text)
     pools = _pools(source, _bindings(text))
     return found + pools, problems or (source.problems() if pools else [])
+
+
+_PROVIDERS = re.compile(r"\bproviders\s*:\s*\[(?P<names>[^\]]*)\]")
+
+
+def _nest_registrations(path: str, text: str) -> list[NodePool]:
+    """Classes listed in a NestJS `@Module({ providers: [...] })`: a provider registered in several modules is
+    instantiated once per module, so a client class (`PrismaService extends PrismaClient`) opens a pool each time."""
+    if "@Module" not in text:
+        return []
+    found = []
+    for match in _PROVIDERS.finditer(text):
+        where = Location(path, text.count("\n", 0, match.start()) + 1)
+        for name in re.findall(r"\b([A-Z]\w*)\b", match.group("names")):
+            found.append(NodePool("nest-provider", Obj(where, name), name))
+    return found
 
 
 def extract_knexfile(path: str, text: str) -> Result:

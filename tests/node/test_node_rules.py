@@ -236,3 +236,28 @@ module.exports = { boss, plain };
     }
     [budget] = lint_tree(files).budgets
     assert [(t.processes, t.pool_max) for t in budget.terms] == [(2, 3), (2, 10)]  # max 3; the default 10
+
+
+def test_a_prisma_service_registered_in_two_modules_is_two_clients(lint_tree):
+    service = """import { Injectable, OnModuleInit } from "@nestjs/common";
+import { PrismaClient } from "@prisma/client";
+
+@Injectable()
+export class PrismaService extends PrismaClient implements OnModuleInit {
+  async onModuleInit() { await this.$connect(); }
+}
+"""
+    orders = 'import { Module } from "@nestjs/common";\n@Module({ providers: [OrdersService, PrismaService] })\nexport class OrdersModule {}\n'
+    users = 'import { Module } from "@nestjs/common";\n@Module({ providers: [UsersService, PrismaService] })\nexport class UsersModule {}\n'
+    schema = 'datasource db {\n  provider = "postgresql"\n  url      = env("DATABASE_URL")\n}\n'
+    files = {
+        "src/prisma.service.ts": service,
+        "src/orders.module.ts": orders,
+        "src/users.module.ts": users,
+        "prisma/schema.prisma": schema,
+        ".env": 'DATABASE_URL="postgresql://a@db/a?connection_limit=4"\n',
+        "package.json": '{"dependencies": {"@prisma/client": "^5.22.0"}}',
+    }
+    [budget] = lint_tree(files).budgets
+    assert [t.pool_max for t in budget.terms] == [4, 4]
+    assert "also registered at src/users.module.ts:2" in budget.terms[1].pool.label
