@@ -669,6 +669,11 @@ def _elsewhere(options: Obj, key: str) -> Unknown | None:
     return None
 
 
+def pg_pool_options_ignored(options: Obj, library: str, prefix: str = "") -> list[IgnoredOption]:
+    """Keys of a node-postgres Pool configuration that pg never reads (TypeORM passes `extra` to it as is)."""
+    return _misspelled(options, _PG_KEYS, _PG_POOL_KEYS, _PG_MISTAKES, library, prefix)
+
+
 def _misspelled(
     options: Obj, known: tuple[str, ...], pool_keys: tuple[str, ...], mistakes: dict, library: str = "", prefix=""
 ) -> list[IgnoredOption]:

@@ -261,3 +261,13 @@ export class PrismaService extends PrismaClient implements OnModuleInit {
     [budget] = lint_tree(files).budgets
     assert [t.pool_max for t in budget.terms] == [4, 4]
     assert "also registered at src/users.module.ts:2" in budget.terms[1].pool.label
+
+
+def test_typeorm_extra_with_a_mysql_key_is_ignored_by_pg(lint_tree):
+    orm = '{\n  "type": "postgres",\n  "connectTimeoutMS": 5000,\n  "extra": { "connectionLimit": 5 }\n}\n'
+    result = lint_tree({"ormconfig.json": orm}, select=frozenset({"PGC208"}))
+    [finding] = result.findings
+    assert (
+        finding.location.line == 4
+        and "never reads `extra.connectionLimit`: did you mean `extra.max`?" in finding.message
+    )
