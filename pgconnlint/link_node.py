@@ -432,12 +432,9 @@ def _sequelize(fact: NodePool, options: Obj, env: Environment, url, call: NodePo
     address = evaluate(url, env) if url is not None else None
     if dialect is None and isinstance(address, Known):
         dialect = Known(str(address.value).split(":", 1)[0], address.location, address.via)
-    if dialect is None and (options.opaque_spreads or isinstance(address, Unknown)):
-        unknown = address or Unknown(options.text, options.location, "the options are not written here")
+    if isinstance(dialect, Unknown) or (dialect is None and (options.opaque_spreads or isinstance(address, Unknown))):
+        unknown = dialect or address or Unknown(options.text, options.location, "the options are not written here")
         unknown = replace(unknown, reason=f"the dialect decides whether this is PostgreSQL; {unknown.reason}")
-        return NodeConnection(fact, (Pool(label, options.location, unknown),), unknown, help_text, call=call)
-    if isinstance(dialect, Unknown):
-        unknown = replace(dialect, reason=f"the dialect decides whether this is PostgreSQL; {dialect.reason}")
         return NodeConnection(fact, (Pool(label, options.location, unknown),), unknown, help_text, call=call)
     if dialect is None or str(dialect.value).lower() not in ("postgres", "postgresql"):
         return None  # another database, or no dialect: Sequelize refuses to start without one

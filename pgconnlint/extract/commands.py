@@ -131,10 +131,9 @@ def _decl(server: str, args: list[str], where: Location, source: str, directory:
     index = 0
     while index < len(args):
         token = args[index]
-        flag, _, inline = token.partition("=")
+        flag = token.partition("=")[0]
         if token.startswith("-") and flag in flags:
-            value = inline if inline else (args[index + 1] if index + 1 < len(args) else "")
-            index += 0 if inline else 1
+            value, index = flag_value(args, index)
             entries[flags[flag]] = shell_value(value, where)
         elif server == "celery" and re.fullmatch(r"-c\d+", token):  # `-c8`
             entries["concurrency"] = shell_value(token[2:], where)
@@ -152,6 +151,15 @@ def _decl(server: str, args: list[str], where: Location, source: str, directory:
     return ProcessDecl(
         server, Obj(where, " ".join([server, *args])[:80], entries, keys), source, directory, config_file
     )
+
+
+def flag_value(args: list[str], index: int) -> tuple[str, int]:
+    """The value of the flag at `args[index]`, written `--flag=value` or `--flag value`, and the index of the
+    last word it took."""
+    inline = args[index].partition("=")[2]
+    if inline:
+        return inline, index
+    return (args[index + 1], index + 1) if index + 1 < len(args) else ("", index)
 
 
 def shell_value(text: str, where: Location) -> Expr:

@@ -13,7 +13,7 @@ import json
 import re
 
 from pgconnlint.expr import Lit
-from pgconnlint.extract.commands import shell_value, shell_words
+from pgconnlint.extract.commands import flag_value, shell_value, shell_words
 from pgconnlint.model import Location, NodeFork, NodeProcessDecl, ParseProblem
 
 _WRAPPERS = {"exec", "npx", "dumb-init", "tini", "--", "cross-env", "env", "time", "nice", "pnpx", "bunx"}
@@ -193,15 +193,14 @@ def _pm2(name: str, args: list[str], where, source: str, origin: str, directory:
     positional, instances, index = [], None, 0
     while index < len(args):
         token = args[index]
-        flag, _, inline = token.partition("=")
+        flag = token.partition("=")[0]
         if token == "--":
             break  # arguments of the script
         if flag in ("-i", "--instances"):
-            value = inline or (args[index + 1] if index + 1 < len(args) else "")
-            index += 0 if inline else 1
+            value, index = flag_value(args, index)
             instances = shell_value(value, where)
-        elif flag in _PM2_VALUE_FLAGS and not inline:
-            index += 1
+        elif flag in _PM2_VALUE_FLAGS:
+            index = flag_value(args, index)[1]
         elif not token.startswith("-"):
             positional.append(token)
         index += 1

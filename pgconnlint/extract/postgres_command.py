@@ -12,6 +12,7 @@ import posixpath
 import re
 import shlex
 
+from pgconnlint.extract.commands import flag_value
 from pgconnlint.model import EnvBinding, Known, Location, ServerCommand
 
 IMAGES = re.compile(
@@ -114,10 +115,9 @@ def _docker_run(arguments: str, where: Location, path: str) -> ServerCommand | N
     volumes, env, index = [], [], 0
     while index < len(tokens):
         token = tokens[index]
-        flag, _, inline = token.partition("=")
+        flag = token.partition("=")[0]
         if token.startswith("-") and flag in _VALUE_FLAGS:
-            value = inline if inline else (tokens[index + 1] if index + 1 < len(tokens) else "")
-            index += 0 if inline else 1
+            value, index = flag_value(tokens, index)
             if flag in ("-v", "--volume"):
                 volumes.append(value)
             elif flag in ("-e", "--env") and "=" in value:
