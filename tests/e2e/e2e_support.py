@@ -279,6 +279,23 @@ def finding(report: dict, code: str) -> dict:
     return matches[0]
 
 
+def observed(sampler: Sampler, outcome: Outcome, report: dict) -> dict:
+    """The figures every scenario records: what the server saw, what the clients got, what pgconnlint predicted."""
+    budget = only_server(report)
+    return {
+        "peak": sampler.peak,
+        "samples": len(sampler.samples),
+        "sampler_failures": sampler.failures[:3],
+        "statuses": outcome.statuses,
+        "errors": outcome.errors,
+        "seconds": round(outcome.seconds, 1),
+        "predicted_total": budget["total"],
+        "predicted_ceiling": budget["ceiling"],
+        "predicted_usable": budget["usable"],
+        "findings": sorted(codes(report)),
+    }
+
+
 def record(name: str, **figures) -> None:
     """Print the figures a scenario observed (shown with `pytest -s`, and in the report of a failing test)."""
     print(f"[e2e] {name}: " + json.dumps(figures, default=dict, sort_keys=True))

@@ -29,6 +29,7 @@ from e2e_support import (
     drive,
     finding,
     lint,
+    observed,
     only_server,
     record,
     server_usable,
@@ -254,16 +255,7 @@ def test_typeorm_under_pm2_cluster(scenario, tmp_path):
         clients=clients,
         rounds=rounds,
         hold=hold,
-        peak=sampler.peak,
-        samples=len(sampler.samples),
-        sampler_failures=sampler.failures[:3],
-        statuses=outcome.statuses,
-        errors=outcome.errors,
-        seconds=round(outcome.seconds, 1),
-        predicted_total=budget["total"],
-        predicted_ceiling=budget["ceiling"],
-        predicted_usable=budget["usable"],
-        findings=sorted(codes(report)),
+        **observed(sampler, outcome, report),
     )
 
     assert budget["usable"] == usable == MAX_CONNECTIONS - 3

@@ -26,6 +26,7 @@ from e2e_support import (
     drive,
     finding,
     lint,
+    observed,
     only_server,
     record,
     server_usable,
@@ -213,16 +214,7 @@ def test_sqlalchemy_under_gunicorn(scenario, tmp_path):
         server_usable=usable,
         clients=clients,
         hold=hold,
-        peak=sampler.peak,
-        samples=len(sampler.samples),
-        sampler_failures=sampler.failures[:3],
-        statuses=outcome.statuses,
-        errors=outcome.errors,
-        seconds=round(outcome.seconds, 1),
-        predicted_total=budget["total"],
-        predicted_ceiling=budget["ceiling"],
-        predicted_usable=budget["usable"],
-        findings=sorted(codes(report)),
+        **observed(sampler, outcome, report),
     )
 
     assert budget["usable"] == usable == max_connections - 3
