@@ -324,14 +324,23 @@ def _connect_timeout(pool: PythonPool, env: Environment) -> Known | Default | Un
         value = evaluate(args.get(key), env) if isinstance(args, Obj) else None
         if isinstance(value, Known) and isinstance(value.value, (int, float)):
             return Known(value.value * 1000, value.location, value.via)
-    url = evaluate(pool.url.get("url"), env) if pool.url is not None else None
+    from_url = _url_connect_timeout(pool, env, "connect_args")
+    if from_url is not None:
+        return from_url
+    return Unknown("", pool.location, "the URL is not known; it may set connect_timeout")
+
+
+def _url_connect_timeout(pool: PythonPool, env: Environment, elsewhere: str) -> Known | Default | Unknown | None:
+    """`connect_timeout=` (libpq, seconds) in the pool's URL; None when the pool has no URL."""
+    if pool.url is None:
+        return None
+    url = evaluate(pool.url.get("url"), env)
     if isinstance(url, Known) and isinstance(url.value, str):
         match = re.search(r"connect_timeout=(\d+)", url.value)
         if match:
             return Known(int(match.group(1)) * 1000, url.location, "connect_timeout in the URL")
-        return Default(0, pool.location, "no connect_timeout in connect_args or in the URL")
-    where = pool.url.location if pool.url is not None else pool.location
-    return Unknown(pool.url.text if pool.url else "", where, "the URL is not known; it may set connect_timeout")
+        return Default(0, pool.location, f"no connect_timeout in {elsewhere} or in the URL")
+    return Unknown(pool.url.text, pool.url.location, "the URL is not known; it may set connect_timeout")
 
 
 def _cite_short(value) -> str:
@@ -413,14 +422,10 @@ def _per_thread(where: Location, units) -> Known | Default | Unknown:
 def _django_timeout(pool: PythonPool, env: Environment) -> Known | Default | Unknown:
     """OPTIONS `connect_timeout` (libpq, seconds), else `connect_timeout=` in a dj_database_url URL."""
     value = evaluate(pool.options.get("OPTIONS.connect_timeout"), env)
-    if isinstance(value, Known) and _number(value) is not None and isinstance(_number(value), Known):
-        return Known(_number(value).value * 1000, value.location, "OPTIONS connect_timeout")
-    url = evaluate(pool.url.get("url"), env) if pool.url is not None else None
-    if isinstance(url, Known) and isinstance(url.value, str):
-        match = re.search(r"connect_timeout=(\d+)", url.value)
-        if match:
-            return Known(int(match.group(1)) * 1000, url.location, "connect_timeout in the URL")
-        return Default(0, pool.location, "no connect_timeout in OPTIONS or in the URL")
-    if pool.url is not None:
-        return Unknown(pool.url.text, pool.url.location, "the URL is not known; it may set connect_timeout")
+    seconds = _number(value) if isinstance(value, Known) else None
+    if isinstance(seconds, Known):
+        return Known(seconds.value * 1000, value.location, "OPTIONS connect_timeout")
+    from_url = _url_connect_timeout(pool, env, "OPTIONS")
+    if from_url is not None:
+        return from_url
     return Default(0, pool.location, "no connect_timeout in OPTIONS")
