@@ -73,7 +73,13 @@ _NODE_MARKERS = (
     b"bullmq",
     b"@Module(",  # NestJS modules: which providers each one instantiates
 )
+# Deployment descriptions (issue #10): a YAML file is a Kubernetes manifest only if it says `apiVersion`, and a
+# Terraform file matters only if it declares a managed PostgreSQL server or its parameters.
+_KUBERNETES_MARKERS = (b"apiVersion",)
+_TERRAFORM_MARKERS = (b"aws_db_", b"aws_rds_", b"google_sql_", b"azurerm_postgresql")
 _MARKERS = {
+    "kubernetes": _KUBERNETES_MARKERS,
+    "terraform": _TERRAFORM_MARKERS,
     "typeorm-code": _TYPEORM_MARKERS + _NODE_MARKERS,
     "python-code": _PYTHON_MARKERS,
     "docker-run": _DOCKER_RUN_MARKERS,
@@ -98,6 +104,7 @@ def discover(root: Path, excludes: Iterable[str] = DEFAULT_EXCLUDES) -> list[Can
     listed = _git_files(root)
     # In a work tree `git grep` is the content pre-filter: one process instead of opening every source file.
     markers = _TYPEORM_MARKERS + _NODE_MARKERS + _PYTHON_MARKERS + _DOCKER_RUN_MARKERS
+    markers += _KUBERNETES_MARKERS + _TERRAFORM_MARKERS
     with_markers = _git_grep(root, markers) if listed is not None else None
     candidates = []
     for path in sorted(listed if listed is not None else _walk(root, excluded)):
@@ -146,7 +153,36 @@ def classify(path: str) -> str | None:
         return "dotenv"
     if lower.endswith(_CODE_SUFFIXES) and not lower.endswith(".d.ts"):
         return "typeorm-code"
-    return _python_kind(name, lower)
+    return _python_kind(name, lower) or _deployment_kind(path, lower)
+
+
+_PLATFORM_FILES = {
+    "app.json": "heroku-app",
+    "fly.toml": "fly",
+    "serverless.yml": "serverless",
+    "serverless.yaml": "serverless",
+    "vercel.json": "vercel",
+    "netlify.toml": "netlify",
+}
+
+
+def _deployment_kind(path: str, lower: str) -> str | None:
+    """Where processes and servers are deployed: Helm charts, platform files, Terraform, Kubernetes manifests.
+    Compose files and CI workflows are classified before this, so they never count as manifests."""
+    if lower == "chart.yaml":
+        return "helm-chart"
+    if lower in _PLATFORM_FILES:
+        return _PLATFORM_FILES[lower]
+    if lower.endswith(".tf"):
+        return "terraform"
+    if lower.endswith((".yaml", ".yml")) and not _COMPOSE.fullmatch(lower) and not _in_chart_templates(path):
+        return "kubernetes"
+    return None
+
+
+def _in_chart_templates(path: str) -> bool:
+    """Helm templates are not YAML until rendered: the chart (Chart.yaml) is read instead."""
+    return "/templates/" in f"/{path}"
 
 
 def _python_kind(name: str, lower: str) -> str | None:

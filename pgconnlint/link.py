@@ -169,6 +169,10 @@ class Facts:
     hba_rules: list[HbaRule] = field(default_factory=list)
     #: Node processes on command lines and the workers apps fork (extract/node_commands.py)
     node_processes: list[NodeProcessDecl | NodeFork] = field(default_factory=list)
+    #: documents that only mean something together (a Deployment and the autoscaler and ConfigMaps it names, a
+    #: Terraform instance and its parameter group, app.json and the Procfile): each format's `resolve(facts)` turns
+    #: them into the facts above once every file is read (pgconnlint/lint.py `_resolve_deployments`)
+    deployment: list = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -817,7 +821,8 @@ def _setting(config: ServerConfig, name: str, default: int, problems: list[Parse
     """The value the budget uses; one the server would refuse is PGC311's to report, and the default stands in."""
     setting = config.settings.get(name)
     if setting is None:
-        return Default(default, config.location, f"PostgreSQL default; not set in {config.name}")
+        platform = config.defaults.get(name)  # a managed server's own default (its formula, its table)
+        return platform or Default(default, config.location, f"PostgreSQL default; not set in {config.name}")
     value = setting.value
     if isinstance(value.value, int) and not isinstance(value.value, bool):
         return value

@@ -100,7 +100,21 @@ def extract_all(root: Path, candidates: list[Candidate]) -> Facts:
             facts.problems.append(ParseProblem(Location(candidate.path, 1), "nested too deeply to read; not checked"))
     _read_mounted_configs(root, facts)
     _read_named_gunicorn_configs(root, facts)
+    _resolve_deployments(root, facts)
     return facts
+
+
+#: formats whose documents are linked together once every file is read: the module's `resolve(root, facts)`
+_DEPLOYMENT_FORMATS = ("kubernetes", "helm", "terraform", "platforms")
+
+
+def _resolve_deployments(root: Path, facts: Facts) -> None:
+    import importlib
+
+    modules = {type(item).__module__ for item in facts.deployment}
+    for name in _DEPLOYMENT_FORMATS:
+        if f"pgconnlint.extract.{name}" in modules:
+            importlib.import_module(f"pgconnlint.extract.{name}").resolve(root, facts)
 
 
 def _read_named_gunicorn_configs(root: Path, facts: Facts) -> None:
@@ -146,6 +160,16 @@ _ROUTES = {
     "NodeFork": "node_processes",  # workers an app forks itself (cluster, throng)
     # Django's settings module as manage.py/wsgi.py name it; link_python.py takes these out before any pool use
     "DjangoSettingsRef": "django_settings",
+    # linked across files by each format's `resolve` (`_resolve_deployments`)
+    "KubeWorkload": "deployment",
+    "KubeAutoscaler": "deployment",
+    "KubeConfigMap": "deployment",
+    "KubeService": "deployment",
+    "HelmChart": "deployment",
+    "TerraformBlock": "deployment",
+    "HerokuFormation": "deployment",
+    "FlyApp": "deployment",
+    "ServerlessService": "deployment",
 }
 
 
@@ -229,4 +253,12 @@ _EXTRACTORS = {
     "pooler": lambda root, path, facts: facts.poolers.append(Pooler(Location(path, 1), path)),
     "pgbouncer": _text_extractor(_lazy("pgbouncer", "extract")),
     "hba": _text_extractor(_lazy("hba", "extract")),
+    "kubernetes": _text_extractor(_lazy("kubernetes", "extract")),
+    "helm-chart": _lazy("helm", "extract_chart"),  # (root, path, facts): reads values files beside Chart.yaml
+    "terraform": _text_extractor(_lazy("terraform", "extract")),
+    "heroku-app": _text_extractor(_lazy("platforms", "extract_heroku")),
+    "fly": _text_extractor(_lazy("platforms", "extract_fly")),
+    "serverless": _text_extractor(_lazy("platforms", "extract_serverless")),
+    "vercel": _text_extractor(_lazy("platforms", "extract_vercel")),
+    "netlify": _text_extractor(_lazy("platforms", "extract_netlify")),
 }

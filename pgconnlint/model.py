@@ -152,6 +152,10 @@ class ServerConfig:
     name: str  #: the main config file's path
     location: Location  #: the main config file, line 1
     settings: dict[str, ServerSetting] = field(default_factory=dict)
+    #: what the platform applies when nothing sets a parameter (a managed server's formula, a provider's table)
+    defaults: dict[str, Default] = field(default_factory=dict)
+    hosts: tuple[str, ...] = ()  #: names apps reach it by (a compose service, a Kubernetes Service, an endpoint)
+    replica_of: str | None = None  #: a read replica: the name of its primary
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,8 +219,10 @@ class ProcessDecl:
     source: str  #: "Procfile (web)", "Dockerfile CMD", "gunicorn.conf.py", "docker-compose.yml service api", …
     directory: str  #: the folder whose project it runs ("" for the root)
     config_file: str | None = None  #: gunicorn `-c FILE`, resolved relative to `directory`
-    replicas: Known | None = None  #: compose `deploy.replicas` / `scale`
+    replicas: Known | None = None  #: compose `deploy.replicas` / `scale`, Kubernetes replicas or autoscaler maximum
     env: tuple[EnvBinding, ...] = ()  #: what the image or service sets (Dockerfile ENV, compose environment)
+    surge: Known | Default | None = None  #: extra replicas while a rolling deploy runs old and new together
+    cpu_limit: Known | None = None  #: the container's `resources.limits.cpu`, which CPU-derived counts ignore
 
     @property
     def location(self) -> Location:
@@ -307,8 +313,10 @@ class NodeProcessDecl:
     npm_script: str | None = None  #: runner "npm-script": the package.json script it runs
     defined_as: str | None = None  #: a package.json script's own name
     dockerfile: str | None = None  #: runner "image": the Dockerfile whose ENTRYPOINT/CMD the service runs
-    replicas: Known | None = None  #: compose `deploy.replicas` / `scale`
+    replicas: Known | None = None  #: compose `deploy.replicas` / `scale`, Kubernetes replicas or autoscaler maximum
     env: tuple[EnvBinding, ...] = ()  #: Dockerfile ENV, compose `environment`
+    surge: Known | Default | None = None  #: extra replicas while a rolling deploy runs old and new together
+    cpu_limit: Known | None = None  #: the container's `resources.limits.cpu`, which CPU-derived counts ignore
 
 
 @dataclass(frozen=True, slots=True)
