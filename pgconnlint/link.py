@@ -173,6 +173,7 @@ class Facts:
     #: Terraform instance and its parameter group, app.json and the Procfile): each format's `resolve(facts)` turns
     #: them into the facts above once every file is read (pgconnlint/lint.py `_resolve_deployments`)
     deployment: list = field(default_factory=list)
+    functions: list = field(default_factory=list)  #: FunctionDecl: serverless functions
 
 
 @dataclass(frozen=True, slots=True)

@@ -160,6 +160,7 @@ _ROUTES = {
     "NodeFork": "node_processes",  # workers an app forks itself (cluster, throng)
     # Django's settings module as manage.py/wsgi.py name it; link_python.py takes these out before any pool use
     "DjangoSettingsRef": "django_settings",
+    "FunctionDecl": "functions",
     # linked across files by each format's `resolve` (`_resolve_deployments`)
     "KubeWorkload": "deployment",
     "KubeAutoscaler": "deployment",

@@ -335,3 +335,21 @@ class DjangoSettingsRef:
 
     module: str  #: dotted, as written
     location: Location
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionDecl:
+    """A serverless function (serverless.yml, vercel.json, netlify.toml): each instance runs one event at a time, and
+    the platform runs as many instances at once as its concurrency allows, each with the pools its code opens."""
+
+    platform: str  #: "AWS Lambda", "Vercel", "Netlify"
+    name: str  #: the function's name, e.g. "api" or "api/orders.ts"
+    location: Location  #: the function's declaration
+    source: str  #: "serverless.yml functions.api", "vercel.json functions", …
+    directory: str  #: the folder of the project whose code the handler runs ("" for the root)
+    runtime: str  #: "node", "python", or "" when the file does not say
+    #: instances at once: `reservedConcurrency`; `Default(math.inf, …)` when nothing caps it (the account's limit)
+    concurrency: Known | Default | Unknown
+    handler: str | None = None  #: as written, relative to `directory`
+    provisioned: Known | None = None  #: `provisionedConcurrency`: instances kept warm, holding their pools
+    env: tuple[EnvBinding, ...] = ()  #: `environment:` of the provider and the function
