@@ -9,6 +9,7 @@ serves one request at a time, so its pool of 15 holds one connection.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, replace
 
 from pgconnlint.link import Pool, ProcessGroup, Project, Server
@@ -146,35 +147,41 @@ class Budget:
 
 
 def budgets(project: Project) -> list[Budget]:
-    """One budget per server. Until servers can be told apart, every primary pool counts against the first
-    one; the pools of each read replica count against that standby, checked with the same settings (a
-    standby's max_connections must be at least the primary's, so they are the least it can have). Pools that
-    go through a PgBouncer count against its max_client_conn instead, and its own server pools against the
-    server (pgconnlint/pooler.py)."""
+    """One budget per server. A pool whose host is one of a server's names (a compose service, a Kubernetes
+    Service) counts against that server; every other primary pool against the first one. The pools of each read
+    replica count against that standby, checked with the same settings (a standby's max_connections must be at
+    least the primary's, so they are the least it can have). Pools that go through a PgBouncer count against its
+    max_client_conn instead, and its own server pools against the server (pgconnlint/pooler.py)."""
     from pgconnlint.pooler import bouncer_for, client_side, endpoints, server_side
 
-    terms, through = [], {}
+    named = any(server.config and server.config.hosts for server in project.servers)
+    by_server: dict[int, list[Term]] = {}
+    replicas: dict[str, list[Term]] = {}
+    through: dict[str, list[Term]] = {}
     for group in project.groups:
-        where = endpoints(group) if project.bouncers else {}
+        where = endpoints(group) if project.bouncers or named else {}
         for connection in group.connections:
             for pool in connection.pools:
-                bouncer = bouncer_for(where.get(pool.location), project.bouncers)
-                (through.setdefault(bouncer.name, []) if bouncer else terms).append(Term(group, pool))
+                endpoint = where.get(pool.location)
+                bouncer = bouncer_for(endpoint, project.bouncers)
+                if bouncer:
+                    through.setdefault(bouncer.name, []).append(Term(group, pool))
+                elif pool.replica is not None:
+                    replicas.setdefault(pool.replica, []).append(Term(group, pool))
+                else:
+                    by_server.setdefault(_server_named(endpoint, project.servers), []).append(Term(group, pool))
     for bouncer in project.bouncers:
-        terms.append(Term(*server_side(bouncer)))
-    primary = tuple(term for term in terms if term.pool.replica is None)
+        by_server.setdefault(0, []).append(Term(*server_side(bouncer)))
     note = ""
-    if len(project.servers) > 1:
+    if len(project.servers) > 1 and by_server.get(0):
         others = ", ".join(server.name for server in project.servers[1:])
-        note = f"the first of {len(project.servers)} servers in the repository (also: {others}); set `server` to choose"
+        which = "pools whose host names no server count against " if named else ""
+        count = len(project.servers)
+        note = f"{which}the first of {count} servers in the repository (also: {others}); set `server` to choose"
     result = [
-        Budget(server, primary if index == 0 else (), note if index == 0 else "")
+        Budget(server, tuple(by_server.get(index, ())), note if index == 0 else "")
         for index, server in enumerate(project.servers)
     ]
-    replicas: dict[str, list[Term]] = {}
-    for term in terms:
-        if term.pool.replica is not None:
-            replicas.setdefault(term.pool.replica, []).append(term)
     server = project.servers[0]
     for host, host_terms in replicas.items():
         standby = replace(server, name=f"replica {host} (settings of {server.name})")
@@ -182,6 +189,23 @@ def budgets(project: Project) -> list[Budget]:
     for bouncer in project.bouncers:
         result.append(Budget(client_side(bouncer), tuple(through.get(bouncer.name, ()))))
     return result
+
+
+def _server_named(endpoint: tuple[str | None, int | None] | None, servers: tuple[Server, ...]) -> int:
+    """The server whose names include the pool's host (`db`, or `pg-rw.prod.svc.cluster.local` for a Kubernetes
+    Service `pg-rw`); 0, the first server, when the host is unknown or names none of them."""
+    host = (endpoint[0] or "").lower() if endpoint else ""
+    name, _, domain = host.partition(".")
+    if domain and not _CLUSTER_DOMAIN.fullmatch(domain):
+        return 0  # `db.example.internal` is some other machine, not the Service `db`
+    for index, server in enumerate(servers):
+        if name and name in (written.lower() for written in (server.config.hosts if server.config else ())):
+            return index
+    return 0
+
+
+#: what may follow a Kubernetes Service's name in a host: `.<namespace>`, `.<namespace>.svc[.cluster.local]`
+_CLUSTER_DOMAIN = re.compile(r"[a-z0-9-]+(\.svc(\.cluster\.local)?)?")
 
 
 def _number(value: float | None) -> int | None:

@@ -786,7 +786,8 @@ def _command_config(command: ServerCommand, base: ServerConfig | None, unread: l
             if ignored is not None:
                 via += f"; {ignored.location.short} sets {ignored.value} but this server does not read that file"
         values[name] = ServerSetting(name, Known(value.value, value.location, via), previous, str(value.value))
-    return ServerConfig(command.name, command.location, values)
+    hosts = command.hosts + (base.hosts if base else ())
+    return ServerConfig(command.name, command.location, values, base.defaults if base else {}, hosts)
 
 
 def _defaults_server() -> Server:

@@ -239,6 +239,7 @@ class ServerCommand:
     settings: tuple[tuple[str, Known], ...] = ()  #: `-c name=value`, `--name=value`, `-N`, `-B`, in order
     config_file: str | None = None  #: the repository file mounted where `-c config_file=` points
     environment: tuple[EnvBinding, ...] = ()  #: POSTGRES_* variables
+    hosts: tuple[str, ...] = ()  #: names apps reach it by: the compose service and container, a Kubernetes Service
 
 
 @dataclass(frozen=True, slots=True)

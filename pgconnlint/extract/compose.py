@@ -78,7 +78,9 @@ def _database(path: str, folder: str, name: str, service: Obj, image: str) -> Se
     settings = settings_from_args(_words(command) or [], where)
     config_file = mounted_config(dict(settings).get("config_file"), _volumes(service.get("volumes")), folder)
     environment = tuple(_environment(service.get("environment"), path))
-    return ServerCommand(f"{path} service {name}", where, image, tuple(settings), config_file, environment)
+    container = evaluate(service.get("container_name"), {})
+    hosts = (name, str(container.value)) if isinstance(container, Known) else (name,)
+    return ServerCommand(f"{path} service {name}", where, image, tuple(settings), config_file, environment, hosts)
 
 
 def _volumes(value: Expr | None) -> list[str]:
