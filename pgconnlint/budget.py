@@ -60,6 +60,19 @@ class Term:
         return None if self.processes is None or self.pool_max is None else self.processes * self.pool_max
 
     @property
+    def rollout_processes(self) -> int | None:
+        """Processes while a rolling deploy adds surge pods; the steady count for a group that has none."""
+        rollout = self.group.rollout
+        if rollout is None:
+            return self.processes
+        return None if isinstance(rollout, Unknown) else int(rollout.value)
+
+    @property
+    def rollout_product(self) -> float | None:
+        count = self.rollout_processes
+        return None if count is None or self.at_once is None else count * self.at_once
+
+    @property
     def anchor(self) -> Location:
         """The process count when something sets it, else the pool."""
         return self.pool.location if isinstance(self.group.processes, Default) else self.group.location
@@ -91,6 +104,8 @@ class Term:
             "units_from": _origin(self.group.units),
             "connections": _number(self.product),
             "ceiling": _number(self.ceiling),
+            "rollout_processes": self.rollout_processes if self.group.rollout is not None else None,
+            "rollout_from": _origin(self.group.rollout) if self.group.rollout is not None else None,
         }
 
 
@@ -109,6 +124,23 @@ class Budget:
     def ceiling(self) -> float:
         """What the known pools permit: every process with its whole pool."""
         return sum(term.ceiling for term in self.terms if term.ceiling is not None)
+
+    @property
+    def rollout_total(self) -> float:
+        """Concurrent connections while every rolling deploy runs its surge pods beside the old ones."""
+        return sum(term.rollout_product for term in self.terms if term.rollout_product is not None)
+
+    @property
+    def rolls_out(self) -> bool:
+        return any(term.group.rollout is not None for term in self.terms)
+
+    @property
+    def rollout_formula(self) -> str:
+        known = [term for term in self.terms if term.rollout_product is not None]
+        sums = " + ".join(f"{term.rollout_processes} × {show(term.at_once)}" for term in known) or "0"
+        unknown = [term for term in self.terms if term.rollout_product is None]
+        more = f" + {len(unknown)} unknown" if unknown else ""
+        return f"{sums}{more} = {'at least ' if unknown else ''}{show(self.rollout_total)}"
 
     @property
     def unknown_terms(self) -> tuple[Term, ...]:
@@ -142,6 +174,7 @@ class Budget:
             "unbounded": math.isinf(self.ceiling),
             "complete": not self.unknown_terms,
             "note": self.note or None,
+            "rollout": _number(self.rollout_total) if self.rolls_out else None,
             "terms": [term.as_data() for term in self.terms],
         }
 

@@ -21,6 +21,7 @@ from pgconnlint.model import (
     Default,
     EnvBinding,
     EnvFile,
+    FunctionDecl,
     HbaRule,
     Known,
     Location,
@@ -117,6 +118,9 @@ class ProcessGroup:
         default_factory=lambda: Default(UNBOUNDED_UNITS, Location("", 0), "Node.js serves many requests at once")
     )
     web: bool = False  #: serves requests (gunicorn, uvicorn…), as opposed to a task worker
+    #: processes while a rolling deploy runs old and new pods together (Kubernetes maxSurge); None without one
+    rollout: Known | Unknown | None = None
+    serverless: FunctionDecl | None = None  #: the function whose instances these are (link_functions.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,6 +240,11 @@ def link(facts: Facts, settings: LinkSettings = LinkSettings()) -> Project:
     )
     groups += node_groups
     run_packages |= node_packages
+    for function in facts.functions:
+        group, package = _function_group(function, packages, env_files, configs_by_package, settings)
+        if group is not None:
+            groups.append(group)
+            run_packages.add(package)
     for package, configs in sorted(configs_by_package.items()):
         if package in run_packages:
             continue
@@ -411,6 +420,8 @@ def _expand(decl: NodeProcessDecl, scripts, images, used: set, packages, depth: 
                 origin=decl.origin,
                 directory=decl.directory,
                 replicas=decl.replicas,
+                surge=decl.surge,
+                cpu_limit=decl.cpu_limit,
                 env=d.env + decl.env,
             )
             for d in images.get(decl.dockerfile or "", [])
@@ -426,6 +437,8 @@ def _expand(decl: NodeProcessDecl, scripts, images, used: set, packages, depth: 
                 origin=decl.origin,
                 defined_as=None,
                 replicas=decl.replicas,
+                surge=decl.surge,
+                cpu_limit=decl.cpu_limit,
                 env=decl.env + d.env,
             )
             for d in scripts.get(key, [])
@@ -451,7 +464,8 @@ def _multiply_ecosystem(decl: NodeProcessDecl, groups: list[ProcessGroup], ecosy
         return
     for index in ecosystems.get(_ecosystem_path(decl), []):
         group = groups[index]
-        groups[index] = replace(group, processes=_times(group.processes, decl.replicas, "replicas"))
+        rollout = during_rollout(group.processes, decl.replicas, decl.surge)
+        groups[index] = replace(group, processes=_times(group.processes, decl.replicas, "replicas"), rollout=rollout)
 
 
 def _node_group(item, package, packages, env_files, configs_by_package, settings, forks) -> ProcessGroup | None:
@@ -465,13 +479,29 @@ def _node_group(item, package, packages, env_files, configs_by_package, settings
         processes = _times(processes, fork[0], fork[1])
         cpu_dependent = cpu_dependent or fork[2]
         manager = f"{manager}, {fork[1]}" if manager else fork[1]
+    rollout = during_rollout(processes, item.replicas, item.surge)
     if item.replicas is not None:
         processes = _times(processes, item.replicas, "replicas")
     shown = f"{item.runner} {item.script or ''}".strip() if item.runner != "node" else f"node {item.script}"
     anchor = processes.location if not isinstance(processes, Default) else item.location
-    return ProcessGroup(
-        f"{item.source}: {shown}", anchor, processes, manager, cpu_dependent, connections, env, unresolved
-    )
+    name = f"{item.source}: {shown}"
+    return ProcessGroup(name, anchor, processes, manager, cpu_dependent, connections, env, unresolved, rollout=rollout)
+
+
+def _function_group(function: FunctionDecl, packages, env_files, configs_by_package, settings: LinkSettings):
+    """A serverless function whose code is Node's: the pools of the package its handler lies in."""
+    from pgconnlint.link_functions import function_group
+
+    if function.runtime not in ("node", ""):
+        return None, ""
+    package = _package_of(f"{function.directory}/x" if function.directory else "x", packages)
+    if function.runtime == "" and package not in packages:
+        return None, ""  # no package.json: left to the Python side
+    env = _environment(package, env_files, settings, [list(function.env)])
+    connections, unresolved = _connections(configs_by_package.get(package, []), env, packages.get(package))
+    if not connections and not unresolved:
+        return None, package
+    return function_group(function, connections, unresolved, env), package
 
 
 def _command_processes(item: NodeProcessDecl, env: Environment, cpus: int):
@@ -533,6 +563,18 @@ def _times(processes: Known | Default | Unknown, factor: Known | Unknown, what: 
     per = cite(processes)
     via = f"{per} × {factor.value} {what} {origin(factor)}"
     return Known(processes.value * factor.value, processes.location, via)
+
+
+def during_rollout(per_pod: Known | Default | Unknown, replicas: Known | None, surge) -> Known | Unknown | None:
+    """Processes while a rolling deploy runs old and new pods together: per pod × (replicas + surge).
+    `4 per pod [--workers 4, k8s/api.yaml:20] × (6 replicas + 2 surge [maxSurge 25% of 6, rounded up, …])`."""
+    if surge is None or not surge.value:
+        return None
+    if isinstance(per_pod, Unknown):
+        return per_pod
+    count = replicas.value if replicas is not None else 1
+    via = f"{cite(per_pod)} per pod × ({count} replicas + {cite(surge, 'surge')})"
+    return Known(per_pod.value * (count + surge.value), surge.location, via)
 
 
 def _instances(options: Obj, cpus: int) -> tuple[Known | Default | Unknown, bool]:

@@ -16,7 +16,8 @@ import re
 from collections.abc import Mapping
 
 from pgconnlint.expr import CPU_COUNT_VARIABLE, Environment, Obj, evaluate, truthy
-from pgconnlint.link import UNBOUNDED_UNITS, EngineConnection, LinkSettings, Pool, ProcessGroup
+from pgconnlint.link import UNBOUNDED_UNITS, EngineConnection, LinkSettings, Pool, ProcessGroup, during_rollout
+from pgconnlint.link_functions import function_group
 from pgconnlint.model import (
     Default,
     DjangoSettingsRef,
@@ -54,6 +55,16 @@ def python_groups(facts, settings: LinkSettings, env_files: Mapping[str, EnvFile
         env = environment_of(project, [list(decl.env)]) | _cpus(settings)
         chosen = _django_scope(pools.get(project, []), refs.get(project, []), env, project)
         groups.append(_group(decl, _config_for(decl, configs), env, chosen, settings))
+    packages = {manifest.directory for manifest in facts.packages}
+    for function in facts.functions:
+        if function.runtime == "python" or (function.runtime == "" and function.directory not in packages):
+            project = _project_of(function.directory, projects)
+            run.add(project)
+            env = environment_of(project, [list(function.env)]) | _cpus(settings)
+            chosen = _django_scope(pools.get(project, []), refs.get(project, []), env, project)
+            connections = _engines(chosen, env, settings, Default(1, function.location, "one event at a time"))
+            if connections:
+                groups.append(function_group(function, connections, (), env))
     for project, project_pools in sorted(pools.items()):
         if project not in run:
             env = environment_of(project, []) | _cpus(settings)
@@ -104,6 +115,7 @@ def _group(decl: ProcessDecl, config: ProcessDecl | None, env: Environment, pool
     shape = _SHAPES[decl.server](merged, env)
     processes, units, manager = shape
     cpu_dependent = isinstance(processes, Known) and "CPUs" in processes.via
+    rollout = during_rollout(processes, decl.replicas, decl.surge)
     if decl.replicas is not None and not isinstance(processes, Unknown):
         per = f"{processes.value} per container" + (f" [{processes.via}]" if getattr(processes, "via", "") else "")
         via = f"{per} × {decl.replicas.value} replicas [{decl.replicas.location.short}]"
@@ -111,7 +123,9 @@ def _group(decl: ProcessDecl, config: ProcessDecl | None, env: Environment, pool
     anchor = processes.location if not isinstance(processes, Default) else decl.location
     web = decl.server != "celery" and decl.server != "rq"
     connections = _engines(pools, env, settings, units)
-    return ProcessGroup(decl.source, anchor, processes, manager, cpu_dependent, connections, env, units=units, web=web)
+    return ProcessGroup(
+        decl.source, anchor, processes, manager, cpu_dependent, connections, env, units=units, web=web, rollout=rollout
+    )
 
 
 def _number(value) -> Known | Default | Unknown | None:

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from pgconnlint.budget import Budget, show
 from pgconnlint.findings import Finding, finding
+from pgconnlint.model import cite
 
 
-def budget_finding(code: str, budget: Budget, verdict: str, help_text: str, ceiling: bool = False) -> Finding:
-    """The budget family's finding; `ceiling` compares what the pools permit instead of what is used at once."""
+def budget_finding(
+    code: str, budget: Budget, verdict: str, help_text: str, ceiling: bool = False, rollout: bool = False
+) -> Finding:
+    """The budget family's finding; `ceiling` compares what the pools permit instead of what is used at once,
+    `rollout` what is used at once while rolling deploys run their surge pods beside the old ones."""
     server = budget.server
     largest = budget.largest_term
     bound = "at least" if budget.unknown_terms else "up to"
@@ -15,7 +19,13 @@ def budget_finding(code: str, budget: Budget, verdict: str, help_text: str, ceil
     if budget.note:
         where += f" ({budget.note})"
     terms = " + ".join(f"{term.group.name} {term.factors()}" for term in budget.terms)
-    if ceiling:
+    if rollout:
+        compared = f"during a rolling deploy {bound} {show(budget.rollout_total)} connections at once"
+        compared += f" ({budget.rollout_formula})"
+        aside = f"; {show(budget.total)} in the steady state ({budget.formula})"
+        surging = [term for term in budget.terms if term.group.rollout is not None]
+        terms = "; ".join(f"{term.group.name}: {cite(term.group.rollout, 'processes')}" for term in surging)
+    elif ceiling:
         compared = f"the pools permit {bound} {show(budget.ceiling)} connections ({budget.ceiling_formula})"
         aside = f", while {show(budget.total)} can be in use at once ({budget.formula})"
     else:
@@ -42,4 +52,6 @@ def budget_finding(code: str, budget: Budget, verdict: str, help_text: str, ceil
     data = budget.as_data()
     if ceiling:  # the number this finding compares
         data = {**data, "total": data["ceiling"], "concurrent": data["total"]}
+    if rollout:
+        data = {**data, "total": data["rollout"], "steady": data["total"]}
     return finding(code, largest.anchor, message, help=help_text, notes=notes, related=related, data=data)
