@@ -134,6 +134,21 @@ OPTIONS: tuple[Option, ...] = (
         "The postgresql.conf of the server the apps use, when the repository holds several.",
         _string,
     ),
+    Option(
+        "server-profile",
+        "provider:size",
+        None,
+        "A managed server the repository does not describe (rds:db.t3.medium, neon:1, supabase:small, …): its"
+        " max_connections and reserved slots from the provider's published table; the apps count against it.",
+        _string,
+    ),
+    Option(
+        "helm-values",
+        "list of paths",
+        [],
+        "Values files for `helm template`, relative to the repository root, when helm is on PATH.",
+        _list_of_strings,
+    ),
 )
 OPTIONS_BY_KEY = {option.key: option for option in OPTIONS}
 

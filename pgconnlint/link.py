@@ -209,6 +209,7 @@ class LinkSettings:
     env: tuple[EnvBinding, ...] = ()  #: variables the deployment sets (configuration `env`), lowest precedence
     processes: Mapping[str, Known] = field(default_factory=dict)  #: declared process count per group name
     server: str | None = None  #: which postgresql.conf the apps use, when there are several
+    server_profile: ServerConfig | None = None  #: a managed server from configuration, counted against first
     postgres_version: int | None = None
 
 
@@ -802,6 +803,8 @@ def _servers(facts: Facts, settings: LinkSettings, problems: list[ParseProblem])
     merged = [_command_config(command, configs.get(command.config_file or ""), unread) for command in commands]
     environments = {command.name: command.environment for command in facts.server_commands}
     merged += sorted(unread, key=lambda c: (c.name.count("/"), c.name))
+    if settings.server_profile is not None:  # the production server, which the repository does not describe
+        merged.insert(0, settings.server_profile)
     if not merged:
         return (_defaults_server(),)
     if settings.server is not None:

@@ -16,7 +16,7 @@ from pgconnlint.discover import DEFAULT_EXCLUDES, Candidate, discover, read_text
 from pgconnlint.filter import FilterOptions, apply_filters
 from pgconnlint.findings import Finding
 from pgconnlint.link import Facts, LinkSettings, Project, link
-from pgconnlint.model import EnvBinding, Known, Location, ParseProblem, Pooler, Severity
+from pgconnlint.model import EnvBinding, Known, Location, ParseProblem, Pooler, ServerConfig, Severity
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +31,8 @@ class LintOptions:
     env: tuple[EnvBinding, ...] = ()
     processes: Mapping[str, Known] = field(default_factory=dict)
     server: str | None = None
+    server_profile: ServerConfig | None = None  #: a managed server from configuration (pgconnlint/providers.py)
+    helm_values: tuple[str, ...] = ()  #: values files for `helm template`
     postgres_version: int | None = None
     per_file_ignores: tuple[tuple[str, frozenset[str]], ...] = ()
     only_paths: frozenset[str] | None = None  #: pre-commit: report only what concerns these files
@@ -49,7 +51,7 @@ class Result:
 def lint(root: Path, options: LintOptions = LintOptions()) -> Result:
     root = root.resolve()
     candidates = discover(root, options.excludes)
-    facts = extract_all(root, candidates)
+    facts = extract_all(root, candidates, options.helm_values)
     settings = LinkSettings(
         environment=options.environment,
         cpus=options.cpus or os.cpu_count() or 1,
@@ -57,6 +59,7 @@ def lint(root: Path, options: LintOptions = LintOptions()) -> Result:
         env=options.env,
         processes=options.processes,
         server=options.server,
+        server_profile=options.server_profile,
         postgres_version=options.postgres_version,
     )
     project = link(facts, settings)
@@ -91,11 +94,14 @@ def run_checks(project: Project, options: LintOptions) -> list[Finding]:
     return sorted(found.values(), key=lambda f: f.sort_key)
 
 
-def extract_all(root: Path, candidates: list[Candidate]) -> Facts:
+def extract_all(root: Path, candidates: list[Candidate], helm_values: tuple[str, ...] = ()) -> Facts:
     facts = Facts()
     for candidate in candidates:
         try:
-            _EXTRACTORS[candidate.kind](root, candidate.path, facts)
+            if candidate.kind == "helm-chart":
+                _EXTRACTORS[candidate.kind](root, candidate.path, facts, values_files=helm_values)
+            else:
+                _EXTRACTORS[candidate.kind](root, candidate.path, facts)
         except (RecursionError, MemoryError):
             facts.problems.append(ParseProblem(Location(candidate.path, 1), "nested too deeply to read; not checked"))
     _read_mounted_configs(root, facts)
@@ -225,10 +231,10 @@ def _prisma_schema(root: Path, path: str, facts: Facts) -> None:
 def _lazy(module: str, function: str) -> Callable:
     """Import an extractor on first use: parsers are heavy and a pre-commit run may need none of them."""
 
-    def call(*args):
+    def call(*args, **keywords):
         import importlib
 
-        return getattr(importlib.import_module(f"pgconnlint.extract.{module}"), function)(*args)
+        return getattr(importlib.import_module(f"pgconnlint.extract.{module}"), function)(*args, **keywords)
 
     return call
 

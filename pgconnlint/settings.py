@@ -63,6 +63,8 @@ def resolve(config: Config, cli: CommandLine, root: Path, only_paths: frozenset[
             for name, count in config.get("processes").items()
         },
         server=config.get("server"),
+        server_profile=_profile(config, source),
+        helm_values=tuple(config.get("helm-values")),
         postgres_version=config.get("postgres-version"),
         per_file_ignores=per_file,
         only_paths=only_paths,
@@ -70,6 +72,19 @@ def resolve(config: Config, cli: CommandLine, root: Path, only_paths: frozenset[
     )
     fail_on = Severity.parse(cli.fail_on or config.get("fail-on"))
     return RunSettings(options, fail_on, parse_memory(memory) if memory else None)
+
+
+def _profile(config: Config, source: str):
+    """`server-profile`: a managed server from the providers' tables (pgconnlint/providers.py)."""
+    written = config.get("server-profile")
+    if written is None:
+        return None
+    from pgconnlint.providers import profile_server
+
+    try:
+        return profile_server(written, _location(config, source, "server-profile"))
+    except ValueError as error:
+        raise ConfigError(f"{source}: server-profile: {error}") from None
 
 
 def _rules(items: list[str] | None, source: str) -> frozenset[str] | None:

@@ -47,15 +47,25 @@ def _print_budget(console, budget) -> None:
     unknown = " + unknown" if budget.unknown_terms else ""
     table.add_column("connections", justify="right", footer=f"{show(budget.total)}{unknown}")
     table.add_column("ceiling", justify="right", footer=f"{show(budget.ceiling)}{unknown}")
+    if budget.rolls_out:  # steady and rollout side by side: the deploy is when the surge pods come
+        rollout_unknown = " + unknown" if any(term.rollout_product is None for term in budget.terms) else ""
+        footer = f"{show(budget.rollout_total)}{rollout_unknown}"
+        table.add_column("during a rollout", justify="right", footer=footer, overflow="fold")
     for term in budget.terms:
         at_once = cite(term.group.units) if term.at_once != term.pool_max else "the whole pool"
         if term.units is None:
             at_once = "unknown: counted at the pool maximum"
         cells = (term.group.name, cite(term.group.processes), term.pool.label, cite(term.pool.max), at_once)
-        table.add_row(*(Text(cell) for cell in cells), show(term.product), show(term.ceiling))
+        numbers = [show(term.product), show(term.ceiling)]
+        if budget.rolls_out:
+            rollout = term.group.rollout
+            numbers.append(show(term.rollout_product) + (f" ({cite(rollout, 'processes')})" if rollout else ""))
+        table.add_row(*(Text(cell) for cell in cells), *numbers)
     console.print(table)
     share = f" ({round(100 * budget.total / server.usable)}%)" if server.usable > 0 and budget.total < math.inf else ""
-    console.print(Text(f"usable slots: {server.usable} = {server.formula}; total {show(budget.total)}{share}\n"))
+    rollout = f"; during a rollout {show(budget.rollout_total)}" if budget.rolls_out else ""
+    line = f"usable slots: {server.usable} = {server.formula}; total {show(budget.total)}{share}{rollout}\n"
+    console.print(Text(line))
 
 
 def _print_suggestion(console, budget, suggestion: Suggestion, headroom: float, server_memory: int | None) -> None:
