@@ -121,6 +121,7 @@ class ProcessGroup:
     #: processes while a rolling deploy runs old and new pods together (Kubernetes maxSurge); None without one
     rollout: Known | Unknown | None = None
     serverless: FunctionDecl | None = None  #: the function whose instances these are (link_functions.py)
+    cpu_limit: Known | None = None  #: the container's CPU limit, which a CPU-derived count does not follow
 
 
 @dataclass(frozen=True, slots=True)
@@ -486,7 +487,18 @@ def _node_group(item, package, packages, env_files, configs_by_package, settings
     shown = f"{item.runner} {item.script or ''}".strip() if item.runner != "node" else f"node {item.script}"
     anchor = processes.location if not isinstance(processes, Default) else item.location
     name = f"{item.source}: {shown}"
-    return ProcessGroup(name, anchor, processes, manager, cpu_dependent, connections, env, unresolved, rollout=rollout)
+    return ProcessGroup(
+        name,
+        anchor,
+        processes,
+        manager,
+        cpu_dependent,
+        connections,
+        env,
+        unresolved,
+        rollout=rollout,
+        cpu_limit=item.cpu_limit,
+    )
 
 
 def _function_group(function: FunctionDecl, packages, env_files, configs_by_package, settings: LinkSettings):

@@ -124,7 +124,17 @@ def _group(decl: ProcessDecl, config: ProcessDecl | None, env: Environment, pool
     web = decl.server != "celery" and decl.server != "rq"
     connections = _engines(pools, env, settings, units)
     return ProcessGroup(
-        decl.source, anchor, processes, manager, cpu_dependent, connections, env, units=units, web=web, rollout=rollout
+        decl.source,
+        anchor,
+        processes,
+        manager,
+        cpu_dependent,
+        connections,
+        env,
+        units=units,
+        web=web,
+        rollout=rollout,
+        cpu_limit=decl.cpu_limit,
     )
 
 

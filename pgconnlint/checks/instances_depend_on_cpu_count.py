@@ -21,7 +21,7 @@ def check(project: Project, options: CheckOptions) -> Iterator[Finding]:
             group.location,
             f"{group.name} sizes its process count by the CPUs: {processes.via} = {processes.value}"
             f" process{'es' if processes.value != 1 else ''} ({project.cpus} CPUs: {origin});"
-            " its connections grow with the host",
+            f" its connections grow with the host{_limit(group)}",
             help="set the count (pm2 instances, gunicorn workers, celery --concurrency) to a fixed number",
             data={"cpus": project.cpus, "processes": processes.value},
         )
@@ -41,3 +41,15 @@ def _pools(project: Project, group: ProcessGroup, origin: str) -> Iterator[Findi
                 help="set the pool size to a fixed number (Prisma: connection_limit=N in the database URL)",
                 data={"cpus": project.cpus, "pool_max": pool.max.value},
             )
+
+
+def _limit(group: ProcessGroup) -> str:
+    """A container's CPU limit does not change what `os.cpus()` or `multiprocessing.cpu_count()` return: they
+    count the node's CPUs, so the limit only slows the same number of processes down."""
+    limit = group.cpu_limit
+    if limit is None:
+        return ""
+    return (
+        f"; the container's CPU limit {limit.value} [{limit.location.short}] does not lower it: the count follows"
+        " the node's CPUs, not resources.limits.cpu"
+    )
