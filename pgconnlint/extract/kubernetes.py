@@ -1,0 +1,624 @@
+"""Kubernetes manifests: the processes each workload's containers start, how many pods run them (replicas, the
+autoscaler's maximum, a Job's parallelism) and how many more a rolling deploy adds; PostgreSQL servers run as
+StatefulSets or by an operator (CloudNativePG, Zalando), with the Service names apps reach them by.
+
+`extract` reads one file into facts that only mean something together (a Deployment, the HorizontalPodAutoscaler
+naming it, the ConfigMaps its env reads, the Services selecting its pods); `resolve` links them once every file is
+read and turns them into ProcessDecl / NodeProcessDecl / ServerCommand / ServerConfig facts. docs/kubernetes.md says
+how each number is counted and which defaults apply, with their sources.
+"""
+
+from __future__ import annotations
+
+import math
+import posixpath
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from pgconnlint.expr import Arr, Expr, Lit, Obj
+from pgconnlint.extract import commands, node_commands, yamlsource
+from pgconnlint.extract.postgres_command import is_postgres_image, settings_from_args
+from pgconnlint.model import (
+    Default,
+    EnvBinding,
+    Known,
+    Location,
+    NodeProcessDecl,
+    ParseProblem,
+    ProcessDecl,
+    ServerCommand,
+    ServerConfig,
+    ServerSetting,
+)
+
+WORKLOADS = ("Deployment", "StatefulSet", "ReplicaSet", "DaemonSet", "Job", "CronJob")
+CNPG = ("postgresql.cnpg.io", "Cluster")
+ZALANDO = ("acid.zalan.do", "postgresql")
+# kubernetes/kubernetes pkg/apis/apps/v1/defaults.go SetDefaults_Deployment: `maxSurge := intstr.FromString("25%")`,
+# and replicas 1 when unset; the percentage becomes pods "by rounding up" (RollingUpdateDeployment.maxSurge docs).
+DEFAULT_MAX_SURGE_PERCENT = 25
+# KEDA ScaledObject spec (keda-docs content/docs/2.15/reference/scaledobject-spec.md):
+# `maxReplicaCount: 100 # Optional. Default: 100`.
+KEDA_DEFAULT_MAX_REPLICAS = 100
+#: NodeProcessDecl.origin of a container's command: the linker ranks a package's declarations by origin (link.py
+#: `_NODE_RANKS`), and a deployment's own command outranks the image's CMD exactly as a compose service's does.
+ORIGIN = "compose"
+#: files that mark a folder as the project an image is built from (the directory heuristic, docs/kubernetes.md)
+PROJECT_FILES = ("Dockerfile", "package.json", "pyproject.toml", "requirements.txt", "setup.py")
+PROJECT_FOLDERS = ("", "apps/", "services/", "packages/")
+_TEMPLATED = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
+_K8S_VARIABLE = re.compile(r"\$\((\w+)\)")  # `$(VAR)` in command/args/env: Kubernetes' own expansion
+
+
+# --- the facts one file yields -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class KubeWorkload:
+    """A Deployment, StatefulSet, ReplicaSet, DaemonSet, Job or CronJob, or a PostgreSQL operator's resource
+    (CloudNativePG `Cluster`, Zalando `postgresql`): the document, resolved with the others by `resolve`."""
+
+    kind: str
+    name: str
+    namespace: str  #: "" when the manifest leaves it to `kubectl apply -n` / kustomize
+    path: str
+    document: Obj
+    #: numbers a Helm chart's values.yaml sets, by the manifest key they rendered into ("replicas"); see helm.py
+    hints: tuple[tuple[str, Known], ...] = ()
+
+    @property
+    def location(self) -> Location:
+        return self.document.location
+
+
+@dataclass(frozen=True, slots=True)
+class KubeAutoscaler:
+    """A HorizontalPodAutoscaler (autoscaling/v1, v2) or a KEDA ScaledObject, and the workload it scales."""
+
+    kind: str
+    name: str
+    namespace: str
+    target_kind: str
+    target_name: str
+    maximum: Known | Default | None  #: None when the manifest's maximum is not a whole number
+    location: Location
+
+
+@dataclass(frozen=True, slots=True)
+class KubeConfigMap:
+    name: str
+    namespace: str
+    #: key, value, the line of the key, and the first line of the text when the value is a block scalar (`key: |`)
+    data: tuple[tuple[str, str, Location, int | None], ...]
+    location: Location
+
+
+@dataclass(frozen=True, slots=True)
+class KubeService:
+    name: str
+    namespace: str
+    selector: tuple[tuple[str, str], ...]
+    location: Location
+
+
+# --- extract: one file -------------------------------------------------------------------------------------------
+
+
+def extract(path: str, text: str) -> tuple[list, list[ParseProblem]]:
+    """Each document of the stream on its own: a malformed or templated one is a problem at its line, not the
+    file's end. Documents that are not Kubernetes objects (no apiVersion and kind) are not this reader's."""
+    documents, problems = yamlsource.load_documents(path, text)
+    lines = text.split("\n")
+    templated = [d for d in documents if _TEMPLATED.search(_uncommented(d.text))]
+    for document in templated:
+        end = document.line + document.text.count("\n")
+        problems = [p for p in problems if not document.line <= p.location.line <= end]
+        message = "templated YAML (`{{ }}`): a template is not a manifest until rendered; not read"
+        problems.append(ParseProblem(Location(path, document.line), message, skipped=True))
+    found: list = []
+    kubernetes = any(_is_object(d.value) for d in documents)
+    for document in documents:
+        if document in templated or document.value is None:
+            continue
+        if not isinstance(document.value, Obj):
+            if kubernetes:
+                message = "YAML document is not a mapping, so not a Kubernetes object; not read"
+                problems.append(ParseProblem(Location(path, document.line), message, skipped=True))
+            continue
+        for item in _objects(document.value):
+            found += _object(path, item, lines)
+    return found, problems
+
+
+def _uncommented(text: str) -> str:
+    return "\n".join(line for line in text.split("\n") if not line.lstrip().startswith("#"))
+
+
+def _is_object(value: Expr | None) -> bool:
+    return isinstance(value, Obj) and isinstance(_text(value.get("kind")), str) and "apiVersion" in value.entries
+
+
+def _objects(value: Obj) -> list[Obj]:
+    """A document, or the items of a `kind: List` (what `kubectl get -o yaml` writes)."""
+    if _text(value.get("kind")) == "List" and isinstance(value.get("items"), Arr):
+        return [item for item in value.get("items").items if _is_object(item)]
+    return [value] if _is_object(value) else []
+
+
+def _object(path: str, item: Obj, lines: list[str]) -> list:
+    kind, group = _text(item.get("kind")), (_text(item.get("apiVersion")) or "").partition("/")[0]
+    name, namespace = _text(item.get("metadata.name")) or "", _text(item.get("metadata.namespace")) or ""
+    if kind in WORKLOADS or (group, kind) in (CNPG, ZALANDO):
+        return [KubeWorkload(kind, name, namespace, path, item)]
+    if kind == "HorizontalPodAutoscaler":
+        return [_autoscaler(item, kind, name, namespace, "spec.maxReplicas", None)]
+    if kind == "ScaledObject" and group == "keda.sh":
+        return [_autoscaler(item, kind, name, namespace, "spec.maxReplicaCount", KEDA_DEFAULT_MAX_REPLICAS)]
+    if kind == "ConfigMap":
+        return [_config_map(item, name, namespace, lines)]
+    if kind == "Service" and isinstance(item.get("spec.selector"), Obj):
+        selector = tuple((key, str(_scalar(value))) for key, value in item.get("spec.selector").entries.items())
+        return [KubeService(name, namespace, selector, item.location)]
+    return []  # Secrets, Ingresses, RBAC…: nothing that opens or limits connections
+
+
+def _autoscaler(item: Obj, kind: str, name: str, namespace: str, key: str, default: int | None) -> KubeAutoscaler:
+    target_kind = _text(item.get("spec.scaleTargetRef.kind")) or "Deployment"  # KEDA's default kind
+    target_name = _text(item.get("spec.scaleTargetRef.name")) or ""
+    field_name = key.rpartition(".")[2]
+    written = item.get(key)
+    value = _whole(written)
+    if value is not None:
+        maximum = Known(value, written.location, f"{kind} {name} {field_name}")
+    elif written is None and default is not None:
+        why = f"KEDA default maxReplicaCount {default}; ScaledObject {name} does not set it"
+        maximum = Default(default, item.location, why)
+    else:
+        maximum = None
+    return KubeAutoscaler(kind, name, namespace, target_kind, target_name, maximum, item.location)
+
+
+def _config_map(item: Obj, name: str, namespace: str, lines: list[str]) -> KubeConfigMap:
+    data = item.get("data")
+    entries = []
+    for key, value in data.entries.items() if isinstance(data, Obj) else ():
+        if not isinstance(value, Lit) or value.value is None:
+            continue
+        line = value.location.line
+        text_at = lines[line - 1][value.location.column - 1 :] if 0 < line <= len(lines) else ""
+        block = line + 1 if text_at.startswith(("|", ">")) else None
+        entries.append((key, str(_scalar(value)), data.key_location(key), block))
+    return KubeConfigMap(name, namespace, tuple(entries), item.location)
+
+
+# --- resolve: every file read -------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Index:
+    workloads: list[KubeWorkload]
+    autoscalers: list[KubeAutoscaler]
+    config_maps: list[KubeConfigMap]
+    services: list[KubeService]
+
+    def config_map(self, name: str, namespace: str) -> KubeConfigMap | None:
+        return next((c for c in self.config_maps if c.name == name and _same(c.namespace, namespace)), None)
+
+    def scalers(self, workload: KubeWorkload) -> list[KubeAutoscaler]:
+        """The HPAs naming the workload, then the ScaledObjects (KEDA creates an HPA of its own from those)."""
+        found = [
+            a
+            for a in self.autoscalers
+            if a.target_name == workload.name
+            and a.target_kind.lower() == workload.kind.lower()
+            and _same(a.namespace, workload.namespace)
+        ]
+        return sorted(found, key=lambda a: a.kind != "HorizontalPodAutoscaler")
+
+
+def resolve(root: Path, facts) -> None:
+    """Consume this module's facts from `facts.deployment` and append the processes and servers they describe."""
+    mine = [item for item in facts.deployment if type(item).__module__ == __name__]
+    facts.deployment[:] = [item for item in facts.deployment if type(item).__module__ != __name__]
+    index = _Index(
+        [m for m in mine if isinstance(m, KubeWorkload)],
+        [m for m in mine if isinstance(m, KubeAutoscaler)],
+        [m for m in mine if isinstance(m, KubeConfigMap)],
+        [m for m in mine if isinstance(m, KubeService)],
+    )
+    images_run: set[str] = set()
+    for workload in index.workloads:
+        group = _group(workload)
+        if (group, workload.kind) == CNPG:
+            facts.servers.extend(_cnpg(workload))
+        elif (group, workload.kind) == ZALANDO:
+            facts.servers.extend(_zalando(workload))
+        else:
+            _workload(root, workload, index, facts, images_run)
+    # A Python image's CMD that a workload runs is counted with the workload's replicas, not on its own as well.
+    facts.processes[:] = [
+        d for d in facts.processes if not (d.location.path in images_run and d.source.startswith(d.location.path))
+    ]
+
+
+def _workload(root: Path, workload: KubeWorkload, index: _Index, facts, images_run: set[str]) -> None:
+    pod = _pod_spec(workload)
+    if pod is None:
+        return
+    replicas = _replicas(workload, index)
+    surge = _surge(workload, replicas)
+    for container in _items(pod.get("containers")):
+        image = _text(container.get("image")) or ""
+        if is_postgres_image(image):
+            facts.server_commands.append(_postgres(workload, pod, container, image, index, facts))
+            continue
+        source = f"{workload.path} {workload.kind} {workload.name} container {_text(container.get('name')) or '?'}"
+        env = _environment(container, workload, index, source)
+        directory = project_directory(root, image)
+        extra = {"replicas": replicas, "env": env, "surge": surge, "cpu_limit": _cpu_limit(container)}
+        words, where = _command(container)
+        if words is None:
+            _image_processes(root, directory, container, source, extra, facts, images_run)
+            continue
+        facts.processes.extend(_python(words, where, source, directory, extra))
+        facts.node_processes.extend(_node(words, where, source, directory, extra))
+
+
+def _command(container: Obj) -> tuple[list[list[str]] | None, Location | None]:
+    """The word lists to try: `command` + `args`, then `args` alone (an image ENTRYPOINT script that runs "$@").
+    `$(VAR)`, Kubernetes' reference to the container's env, becomes `${VAR}`, which the command readers look up."""
+    command, args = _words(container.get("command")), _words(container.get("args"))
+    if command is None and args is None:
+        return None, None
+    where = (container.get("command") or container.get("args")).location
+    tries = [[*(command or []), *(args or [])]]
+    if command is not None and args is not None:
+        tries.append(args)
+    return [[_K8S_VARIABLE.sub(r"${\1}", word) for word in words] for words in tries], where
+
+
+def _python(tries: list[list[str]], where: Location, source: str, directory: str, extra: dict) -> list[ProcessDecl]:
+    for words in tries:
+        decl = commands.parse(words, where, source, directory)
+        if decl is not None:
+            return [replace(decl, **extra)]
+    return []
+
+
+def _node(tries: list[list[str]], where: Location, source: str, directory: str, extra: dict) -> list[NodeProcessDecl]:
+    for words in tries:
+        found = node_commands.parse(words, where, source, ORIGIN, directory)
+        if found:
+            return [replace(decl, **extra) for decl in found]
+    return []
+
+
+def _image_processes(root, directory, container, source, extra, facts, images_run) -> None:
+    """No command nor args: the container runs its image's ENTRYPOINT/CMD, read from the project's Dockerfile."""
+    dockerfile = posixpath.join(directory, "Dockerfile") if directory else "Dockerfile"
+    if not (root / dockerfile).is_file():
+        return
+    facts.node_processes.append(
+        NodeProcessDecl("image", container.location, source, ORIGIN, directory, dockerfile=dockerfile, **extra)
+    )
+    for decl in [d for d in facts.processes if d.location.path == dockerfile and d.source.startswith(dockerfile)]:
+        images_run.add(dockerfile)
+        env = decl.env + extra["env"]  # the container's env overrides the image's ENV
+        facts.processes.append(replace(decl, source=f"{source} ({decl.source})", **{**extra, "env": env}))
+
+
+def project_directory(root: Path, image: str) -> str:
+    """Which folder of the tree an image is built from. Kubernetes names no build context, so: the image's last
+    path segment without its tag (`ghcr.io/acme/api:1.4` → `api`), when a folder of that name at the top or under
+    apps/, services/ or packages/ holds a Dockerfile, package.json or Python project file; else the root."""
+    name = image.split("@")[0].rsplit("/", 1)[-1].split(":")[0]
+    if re.fullmatch(r"[\w][\w.-]*", name):
+        for prefix in PROJECT_FOLDERS:
+            folder = f"{prefix}{name}"
+            if any((root / folder / marker).is_file() for marker in PROJECT_FILES):
+                return folder
+    return ""
+
+
+# --- numbers: replicas, surge, CPU -------------------------------------------------------------------------------
+
+
+def _replicas(workload: KubeWorkload, index: _Index) -> Known | Default | None:
+    """The autoscaler's maximum, else spec.replicas (a Job's parallelism); None where Kubernetes' default of 1
+    applies, which the linker counts as one pod."""
+    for scaler in index.scalers(workload):
+        if scaler.maximum is not None:
+            return _hinted(workload, "maxReplicas", scaler.maximum)
+    spec = workload.document.get("spec")
+    if workload.kind in ("Job", "CronJob"):
+        key = "jobTemplate.spec.parallelism" if workload.kind == "CronJob" else "parallelism"
+        return _known(spec, key, f"{workload.kind} {workload.name} parallelism")
+    if workload.kind == "DaemonSet":
+        return None  # one pod per node: the node count is not in the repository (docs/kubernetes.md)
+    found = _known(spec, "replicas", f"{workload.kind} {workload.name} spec.replicas")
+    return _hinted(workload, "replicas", found) if found is not None else None
+
+
+def _hinted(workload: KubeWorkload, key: str, value: Known | Default) -> Known | Default:
+    """A rendered Helm number that equals the one values.yaml sets points at values.yaml (helm.py)."""
+    hint = dict(workload.hints).get(key)
+    if hint is not None and isinstance(value, Known) and hint.value == value.value:
+        return Known(value.value, hint.location, f"{hint.via}, rendered into {value.via} [{value.location.short}]")
+    return value
+
+
+def _known(spec: Expr | None, key: str, via: str) -> Known | None:
+    written = spec.get(key) if isinstance(spec, Obj) else None
+    value = _whole(written)
+    return Known(value, written.location, via) if value is not None else None
+
+
+def _surge(workload: KubeWorkload, replicas: Known | Default | None) -> Known | Default | None:
+    """Extra pods while a Deployment's rolling update runs old and new together: maxSurge as a count, or a
+    percentage of the replicas the budget uses (the autoscaler's maximum) rounded up; Kubernetes' 25% when unset.
+    `Recreate` stops the old pods first; StatefulSets replace pods one at a time; Jobs do not roll."""
+    if workload.kind != "Deployment":
+        return None
+    strategy = workload.document.get("spec.strategy")
+    kind = _text(strategy.get("type")) if isinstance(strategy, Obj) else None
+    if kind == "Recreate":
+        return None
+    count = replicas.value if replicas is not None else 1
+    written = strategy.get("rollingUpdate.maxSurge") if isinstance(strategy, Obj) else None
+    if written is None:
+        where = strategy.location if isinstance(strategy, Obj) else workload.location
+        why = (
+            f"Kubernetes default maxSurge {DEFAULT_MAX_SURGE_PERCENT}% of {count} replicas, rounded up "
+            f"(pkg/apis/apps/v1/defaults.go); Deployment {workload.name} does not set strategy.rollingUpdate.maxSurge"
+        )
+        return Default(math.ceil(DEFAULT_MAX_SURGE_PERCENT * count / 100), where, why)
+    value = _scalar(written)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return Known(value, written.location, f"Deployment {workload.name} maxSurge")
+    percent = re.fullmatch(r"\s*(\d+)%\s*", str(value))
+    if percent:
+        via = f"Deployment {workload.name} maxSurge {value} of {count} replicas, rounded up"
+        return Known(math.ceil(int(percent.group(1)) * count / 100), written.location, via)
+    return None
+
+
+def _cpu_limit(container: Obj) -> Known | None:
+    """`resources.limits.cpu`: "500m" is 0.5 CPU, "2" or 2 is 2 (Kubernetes' quantity notation)."""
+    written = container.get("resources.limits.cpu")
+    value = _scalar(written)
+    text = str(value).strip() if value is not None else ""
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)(m?)", text)
+    if not match or isinstance(value, bool):
+        return None
+    number = float(match.group(1)) / (1000 if match.group(2) else 1)
+    return Known(int(number) if number.is_integer() else number, written.location, "resources.limits.cpu")
+
+
+# --- environment -------------------------------------------------------------------------------------------------
+
+
+def _environment(container: Obj, workload: KubeWorkload, index: _Index, source: str) -> tuple[EnvBinding, ...]:
+    """`envFrom` ConfigMaps, then `env` (which wins, as in Kubernetes): literal values and configMapKeyRef values
+    from ConfigMaps of the tree. Secrets and ConfigMaps not in the tree bind nothing: the variable stays unknown."""
+    bindings: dict[str, EnvBinding] = {}
+    for item in _items(container.get("envFrom")):
+        config_map = index.config_map(_text(item.get("configMapRef.name")) or "", workload.namespace)
+        prefix = _text(item.get("prefix")) or ""
+        for key, value, where, _ in config_map.data if config_map else ():
+            bindings[prefix + key] = EnvBinding(prefix + key, value, where, f"ConfigMap {config_map.name} key {key}")
+    for item in _items(container.get("env")):
+        name = _text(item.get("name"))
+        binding = _binding(name, item, workload, index, source, bindings) if name else None
+        if binding is not None:
+            bindings[name] = binding
+        elif name:
+            bindings.pop(name, None)  # an unknown value (a Secret's) replaces what envFrom gave
+    return tuple(bindings.values())
+
+
+def _binding(name, item: Obj, workload, index: _Index, source: str, earlier: dict) -> EnvBinding | None:
+    value = item.get("value")
+    if isinstance(value, Lit) and value.value is not None:
+        text = str(_scalar(value))
+        references = _K8S_VARIABLE.findall(text)
+        if any(reference not in earlier for reference in references):
+            return None  # `$(OTHER)` of a variable we do not know
+        text = _K8S_VARIABLE.sub(lambda m: str(earlier[m.group(1)].value), text)
+        return EnvBinding(name, text, value.location, f"{source} env")
+    reference = item.get("valueFrom.configMapKeyRef")
+    if isinstance(reference, Obj):
+        config_map = index.config_map(_text(reference.get("name")) or "", workload.namespace)
+        key = _text(reference.get("key"))
+        for data_key, text, where, _ in config_map.data if config_map else ():
+            if data_key == key:
+                return EnvBinding(name, text, where, f"ConfigMap {config_map.name} key {key}")
+    return None
+
+
+# --- PostgreSQL in Kubernetes -------------------------------------------------------------------------------------
+
+
+def _postgres(workload: KubeWorkload, pod: Obj, container: Obj, image: str, index: _Index, facts) -> ServerCommand:
+    """A container running a PostgreSQL image: `-c name=value`, `-N`, `-B` in command/args, POSTGRES_* variables,
+    and a postgresql.conf mounted from a ConfigMap where `-c config_file=` points."""
+    words = [*(_words(container.get("command")) or []), *(_words(container.get("args")) or [])]
+    where = (container.get("args") or container.get("command") or container).location
+    settings = settings_from_args(words, where)
+    name = f"{workload.path} {workload.kind} {workload.name}"
+    env = _environment(container, workload, index, name)
+    config = _mounted_config(dict(settings).get("config_file"), pod, container, workload, index)
+    if config is not None:
+        facts.servers.append(config)
+    postgres_env = tuple(b for b in env if b.name.startswith(("POSTGRES_", "PG")))
+    config_name = config.name if config else None
+    return ServerCommand(name, where, image, tuple(settings), config_name, postgres_env, hosts=_hosts(workload, index))
+
+
+def _mounted_config(config_file: Known | None, pod: Obj, container: Obj, workload, index: _Index):
+    if config_file is None:
+        return None
+    target = str(config_file.value)
+    volumes = {_text(v.get("name")): v for v in _items(pod.get("volumes"))}
+    for mount in _items(container.get("volumeMounts")):
+        volume = volumes.get(_text(mount.get("name")))
+        config_map = index.config_map(_text(volume.get("configMap.name")) or "", workload.namespace) if volume else None
+        mount_path, sub_path = _text(mount.get("mountPath")) or "", _text(mount.get("subPath"))
+        if config_map is None or not mount_path:
+            continue
+        if sub_path is not None:
+            file = sub_path if mount_path == target else None
+        else:
+            inside = target.startswith(mount_path.rstrip("/") + "/")
+            file = target[len(mount_path.rstrip("/")) + 1 :] if inside else None
+        key = _key_for(volume.get("configMap.items"), file) if file else None
+        entry = next((e for e in config_map.data if e[0] == key), None)
+        if entry is not None:
+            return _config_from_text(workload.path, config_map, entry)
+    return None
+
+
+def _key_for(items: Expr | None, file: str) -> str:
+    """`configMap.items` maps keys to file names; without it each key is a file of its own name."""
+    for item in _items(items):
+        if _text(item.get("path")) == file:
+            return _text(item.get("key")) or file
+    return file
+
+
+def _config_from_text(path: str, config_map: KubeConfigMap, entry) -> ServerConfig:
+    """postgresql.conf text held in a ConfigMap, read line by line as extract/pgconf.py reads a file; each line
+    number points into the manifest. Includes are not followed: the files they name are in the container."""
+    from pgconnlint.extract.pgconf import _Reader
+
+    class _NoIncludes(_Reader):
+        def _include(self, kind, target, where, chain) -> None:
+            self._problem(where, f"include inside a ConfigMap's postgresql.conf not followed: {target}")
+
+    key, text, where, block = entry
+    reader = _NoIncludes(Path("."))
+    first = block or where.line
+    for number, line in enumerate(text.split("\n")):
+        reader._line(Location(path, first + number), line, ())
+    settings = {
+        name: ServerSetting(name, values[-1], tuple(values[:-1]), reader.texts.get(name, ""))
+        for name, values in reader.values.items()
+    }
+    return ServerConfig(f"{path} ConfigMap {config_map.name} {key}", where, settings)
+
+
+def _hosts(workload: KubeWorkload, index: _Index) -> tuple[str, ...]:
+    """The Services whose selector matches the pod template's labels, in each form an app may write."""
+    labels = workload.document.get("spec.template.metadata.labels")
+    pod_labels = {k: str(_scalar(v)) for k, v in labels.entries.items()} if isinstance(labels, Obj) else {}
+    names = [
+        s.name
+        for s in index.services
+        if s.selector and _same(s.namespace, workload.namespace) and all(pod_labels.get(k) == v for k, v in s.selector)
+    ]
+    return service_hosts(names, workload.namespace)
+
+
+def service_hosts(names: list[str], namespace: str) -> tuple[str, ...]:
+    """`db`, `db.prod`, `db.prod.svc`, `db.prod.svc.cluster.local` (Kubernetes DNS for Services); with no namespace
+    in the manifest, the `default` namespace's forms (kubectl's when none is given)."""
+    found: list[str] = []
+    for name in names:
+        space = namespace or "default"
+        found += [name, f"{name}.{space}", f"{name}.{space}.svc", f"{name}.{space}.svc.cluster.local"]
+    return tuple(dict.fromkeys(found))
+
+
+def _parameters(workload: KubeWorkload) -> dict[str, ServerSetting]:
+    from pgconnlint.extract.pgconf import _normalise
+
+    parameters = workload.document.get("spec.postgresql.parameters")
+    settings = {}
+    for key, value in parameters.entries.items() if isinstance(parameters, Obj) else ():
+        if isinstance(value, Lit) and value.value is not None:
+            text = str(_scalar(value))
+            via = f"{workload.kind} {workload.name} spec.postgresql.parameters.{key}"
+            known = Known(_normalise(text), value.location, via)
+            settings[key.lower()] = ServerSetting(key.lower(), known, (), text)
+    return settings
+
+
+def _cnpg(workload: KubeWorkload) -> list[ServerConfig]:
+    """CloudNativePG: one primary behind `<name>-rw`; standbys behind `<name>-ro`, and `<name>-r` reaches any
+    instance (cloudnative-pg.io/documentation/current/service_management)."""
+    instances = _whole(workload.document.get("spec.instances")) or 1
+    name = workload.name
+    primary_hosts = [f"{name}-rw"] + ([f"{name}-r"] if instances <= 1 else [])
+    return _operator_servers(workload, primary_hosts, [f"{name}-ro", f"{name}-r"], instances)
+
+
+def _zalando(workload: KubeWorkload) -> list[ServerConfig]:
+    """Zalando's operator: the primary behind `<name>`, replicas behind `<name>-repl`
+    (zalando/postgres-operator pkg/cluster/k8sres.go `serviceName`)."""
+    instances = _whole(workload.document.get("spec.numberOfInstances")) or 1
+    return _operator_servers(workload, [workload.name], [f"{workload.name}-repl"], instances)
+
+
+def _operator_servers(workload, primary_hosts, standby_hosts, instances: int) -> list[ServerConfig]:
+    """The primary, and, when there is more than one instance, one standby entry (each standby runs the same
+    settings; PostgreSQL requires a standby's max_connections to be at least the primary's)."""
+    settings = _parameters(workload)
+    name = f"{workload.path} {workload.kind} {workload.name}"
+    primary = ServerConfig(name, workload.location, settings, hosts=service_hosts(primary_hosts, workload.namespace))
+    if instances <= 1:
+        return [primary]
+    hosts = service_hosts(standby_hosts, workload.namespace)
+    standby = ServerConfig(f"{name} standbys", workload.location, settings, hosts=hosts, replica_of=name)
+    return [primary, standby]
+
+
+# --- small readers -----------------------------------------------------------------------------------------------
+
+
+def _pod_spec(workload: KubeWorkload) -> Obj | None:
+    key = "spec.jobTemplate.spec.template.spec" if workload.kind == "CronJob" else "spec.template.spec"
+    spec = workload.document.get(key)
+    return spec if isinstance(spec, Obj) else None
+
+
+def _group(workload: KubeWorkload) -> str:
+    return (_text(workload.document.get("apiVersion")) or "").partition("/")[0]
+
+
+def _same(one: str, other: str) -> bool:
+    """Same namespace; an unset one is decided at deploy time (`kubectl apply -n`, kustomize), so it matches."""
+    return one == other or not one or not other
+
+
+def _items(value: Expr | None) -> list[Obj]:
+    return [item for item in value.items if isinstance(item, Obj)] if isinstance(value, Arr) else []
+
+
+def _words(value: Expr | None) -> list[str] | None:
+    if isinstance(value, Arr):
+        return [str(_scalar(item)) for item in value.items if isinstance(item, Lit) and item.value is not None]
+    if isinstance(value, Lit) and isinstance(value.value, str):
+        return commands.shell_words(value.value)
+    return None
+
+
+def _scalar(value: Expr | None) -> object:
+    if not isinstance(value, Lit):
+        return None
+    return value.value
+
+
+def _text(value: Expr | None) -> str | None:
+    scalar = _scalar(value)
+    return scalar if isinstance(scalar, str) else None
+
+
+def _whole(value: Expr | None) -> int | None:
+    scalar = _scalar(value)
+    if isinstance(scalar, bool):
+        return None
+    if isinstance(scalar, int):
+        return scalar
+    if isinstance(scalar, str) and scalar.strip().isdigit():
+        return int(scalar)
+    return None
