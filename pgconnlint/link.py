@@ -346,7 +346,9 @@ def _pm2_group(app, packages, env_files, configs_by_package, settings: LinkSetti
 
 # --- Node processes outside ecosystem files ---------------------------------------------------------
 
-_NODE_RANKS = ("compose", "dockerfile", "procfile", "package")  #: which declaration of a package wins
+#: which declaration of a package wins, by the kind of file: a deployment's over the image's CMD, over a Procfile,
+#: over a package.json start script (rank 3)
+_NODE_RANKS = {"compose": 0, "kubernetes": 0, "platform": 0, "dockerfile": 1, "procfile": 2}
 _START_SCRIPTS = ("start:prod", "start:production", "prod", "production", "serve", "start")  #: when nothing runs one
 
 
@@ -377,10 +379,11 @@ def _node_process_groups(facts, packages, env_files, configs_by_package, setting
             elif rank == best[0]:
                 best[1].append(item)
 
-    for rank, kind in enumerate(_NODE_RANKS[:3]):
-        for decl in decls:
-            if decl.origin == kind and decl.defined_as is None and not (rank == 1 and decl.location.path in used):
-                choose(rank, decl)
+    ranked = sorted((_NODE_RANKS[d.origin], i) for i, d in enumerate(decls) if d.origin in _NODE_RANKS)
+    for rank, index in ranked:  # deployments first: the Dockerfiles they run are then `used`
+        decl = decls[index]
+        if decl.defined_as is None and not (decl.origin == "dockerfile" and decl.location.path in used):
+            choose(rank, decl)
     for package in sorted({package for package, _ in scripts}):
         name = next((name for name in _START_SCRIPTS if (package, name) in scripts), None)
         if name is not None and (package, name) not in used:

@@ -47,7 +47,7 @@ def python_groups(facts, settings: LinkSettings, env_files: Mapping[str, EnvFile
         pools.setdefault(_project_of(posixpath.dirname(pool.location.path), projects), []).append(pool)
     configs = {decl.source: decl for decl in facts.processes if decl.server == "gunicorn-config"}
     groups, run = [], set()
-    for decl in facts.processes:
+    for decl in _images_run(facts):
         if decl.server == "gunicorn-config":
             continue
         project = _project_of(decl.directory, projects)
@@ -79,6 +79,29 @@ def python_groups(facts, settings: LinkSettings, env_files: Mapping[str, EnvFile
                     ProcessGroup(name, connections[0].anchor, processes, "", False, connections, env, units=units)
                 )
     return groups
+
+
+def _images_run(facts) -> list[ProcessDecl]:
+    """The Python declarations, with a Dockerfile's CMD replaced by each compose service or Kubernetes container that
+    runs that image without a command of its own: the same server, once per replica of each."""
+    runs: dict[str, list] = {}
+    for item in facts.node_processes:
+        if getattr(item, "runner", None) == "image" and item.dockerfile:
+            runs.setdefault(item.dockerfile, []).append(item)
+    declared = []
+    for decl in facts.processes:
+        for run in runs.get(decl.location.path, [None]):
+            if run is None:
+                declared.append(decl)
+                continue
+            changes = {
+                "replicas": run.replicas,
+                "surge": run.surge,
+                "cpu_limit": run.cpu_limit,
+                "env": decl.env + run.env,
+            }
+            declared.append(dataclasses.replace(decl, source=f"{run.source} ({decl.source})", **changes))
+    return declared
 
 
 def _project_of(directory: str, projects: list[str]) -> str:

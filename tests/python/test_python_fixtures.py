@@ -43,8 +43,13 @@ def test_fastapi_uvicorn_async_defaults_ceiling_equals_total_60():
     [term] = budget.terms
     assert (term.processes, term.pool_max) == (4, 15)
     assert term.pool.max.why == "SQLAlchemy default: pool_size 5 + max_overflow 10"
-    assert codes(result) == ["PGC403"]  # the development compose file's POSTGRES_PASSWORD
-    assert "a•••, 3 characters" in result.findings[0].message and "app" not in result.findings[0].message.split("(")[1]
+    # The compose service `api` builds the image whose CMD runs uvicorn: its DATABASE_URL is that process's, and
+    # names the service `db`, whose POSTGRES_PASSWORD is committed too.
+    assert result.project.groups[0].name == "docker-compose.yml service api (Dockerfile CMD)"
+    assert budget.server.name == "docker-compose.yml service db"
+    assert codes(result) == ["PGC403", "PGC403"]
+    assert ["DATABASE_URL in docker-compose.yml" in f.message for f in result.findings] == [True, False]
+    assert all("a•••, 3 characters" in f.message and "app" not in f.message.split("(")[1] for f in result.findings)
 
 
 def test_celery_prefork_default_concurrency():
