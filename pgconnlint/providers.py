@@ -10,11 +10,17 @@ from __future__ import annotations
 import difflib
 import functools
 import re
+import sys
 from pathlib import Path
 
 import tomllib
 
 from pgconnlint.model import Default, Location, ServerConfig
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 
 DATA = Path(__file__).parent / "data" / "providers.toml"
 GIB = 1024**3
