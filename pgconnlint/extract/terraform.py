@@ -389,9 +389,7 @@ def _rds_server(block, resolver: _Resolver, group, cluster_group, primary: str |
         if default is not None:
             defaults["max_connections"] = default
         elif "max_connections" not in settings:
-            message = (
-                f"{block.address}: class {klass} is not in pgconnlint's memory table; default max_connections unknown"
-            )
+            message = f"{block.address}: class {klass} is not in pgconnlint's memory table; its default is unknown"
             resolver.problems.append(ParseProblem(instance_class.location, message))
     superuser, extra = providers.rds_reserved(where)
     defaults["superuser_reserved_connections"] = superuser
@@ -564,9 +562,7 @@ def _azure_servers(index: _Index, resolver: _Resolver) -> list[ServerConfig]:
         if isinstance(sku, Known):
             defaults = providers.azure_defaults(str(sku.value), block.location) or {}
             if not defaults:
-                message = (
-                    f"{block.address}: SKU {sku.value} is not in pgconnlint's table; default max_connections unknown"
-                )
+                message = f"{block.address}: SKU {sku.value} is not in pgconnlint's table; its default is unknown"
                 resolver.problems.append(ParseProblem(sku.location, message))
         elif isinstance(sku, Unknown):
             resolver.note(sku, f"{block.address} sku_name")
