@@ -261,6 +261,8 @@ def _workload(root: Path, workload: KubeWorkload, index: _Index, facts, images_r
         if words is None:
             _image_processes(root, directory, container, source, extra, facts, images_run)
             continue
+        if (root / _dockerfile(directory)).is_file():
+            images_run.add(_dockerfile(directory))  # its image, whose CMD this command replaces
         facts.processes.extend(_python(words, where, source, directory, extra))
         facts.node_processes.extend(_node(words, where, source, directory, extra))
 
@@ -296,7 +298,7 @@ def _node(tries: list[list[str]], where: Location, source: str, directory: str, 
 
 def _image_processes(root, directory, container, source, extra, facts, images_run) -> None:
     """No command nor args: the container runs its image's ENTRYPOINT/CMD, read from the project's Dockerfile."""
-    dockerfile = posixpath.join(directory, "Dockerfile") if directory else "Dockerfile"
+    dockerfile = _dockerfile(directory)
     if not (root / dockerfile).is_file():
         return
     facts.node_processes.append(
@@ -306,6 +308,10 @@ def _image_processes(root, directory, container, source, extra, facts, images_ru
         images_run.add(dockerfile)
         env = decl.env + extra["env"]  # the container's env overrides the image's ENV
         facts.processes.append(replace(decl, source=f"{source} ({decl.source})", **{**extra, "env": env}))
+
+
+def _dockerfile(directory: str) -> str:
+    return posixpath.join(directory, "Dockerfile") if directory else "Dockerfile"
 
 
 def project_directory(root: Path, image: str) -> str:

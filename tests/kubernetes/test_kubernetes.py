@@ -7,8 +7,9 @@ from __future__ import annotations
 from conftest import FIXTURES, TEST_CPUS, keys
 
 from pgconnlint.discover import discover
+from pgconnlint.extract import kubernetes
 from pgconnlint.lint import LintOptions, extract_all, lint
-from pgconnlint.model import Known
+from pgconnlint.model import Default, Known
 
 
 def facts_of(name: str):
@@ -62,3 +63,163 @@ def test_rollout_fixture_steady_state_fits_but_the_rollout_does_not():
     assert budget.rollout_total == 120  # (8 + 4 surge) × 10
     codes = [key[0] for key in keys(result)]
     assert "PGC101" not in codes and "PGC104" in codes  # the rollout budget, not the steady one
+
+
+# --- (b) a CloudNativePG cluster and an app reaching it by `<name>-rw` ----------------------------------------------
+
+
+def test_cnpg_cluster_is_a_primary_with_its_rw_service_and_a_standby_entry():
+    facts = facts_of("k8s-cnpg")
+    primary = one(facts.servers, name="k8s/database.yaml Cluster ledger-db")
+    setting = primary.settings["max_connections"]
+    assert (setting.value.value, setting.value.location.short) == (120, "k8s/database.yaml:11")
+    assert primary.settings["shared_buffers"].value.value == 512 * 1024**2
+    assert {"ledger-db-rw", "ledger-db-rw.ledger.svc.cluster.local"} <= set(primary.hosts)
+    assert "ledger-db-ro" not in primary.hosts
+    standby = one(facts.servers, name="k8s/database.yaml Cluster ledger-db standbys")
+    assert standby.replica_of == primary.name and {"ledger-db-ro", "ledger-db-r"} <= set(standby.hosts)
+
+
+def test_cnpg_app_runs_uvicorn_with_the_scaled_object_maximum_and_no_surge_for_recreate():
+    facts = facts_of("k8s-cnpg")
+    decl = one(facts.processes, source="k8s/app.yaml Deployment ledger container api")
+    assert (decl.server, decl.directory) == ("uvicorn", "app")
+    assert (decl.replicas.value, decl.replicas.via) == (4, "ScaledObject ledger maxReplicaCount")
+    assert decl.surge is None  # strategy Recreate: the old pods stop first
+    # the image's own CMD is what this command replaces: not counted a second time
+    assert not [d for d in facts.processes if d.source == "app/Dockerfile CMD"]
+    env = {b.name: b.value for b in decl.env}
+    assert env["DATABASE_URL"] == "postgresql+asyncpg://ledger@ledger-db-rw:5432/ledger"
+    result = lint(FIXTURES / "k8s-cnpg", LintOptions(cpus=TEST_CPUS))
+    budget = budget_of(result, "k8s/database.yaml Cluster ledger-db")
+    assert (budget.total, budget.server.usable) == (80, 117)  # 4 pods × 2 workers × (5 + 5)
+
+
+def test_keda_default_maximum_when_the_scaled_object_sets_none():
+    text = """apiVersion: keda.sh/v1alpha1
+kind: ScaledObject
+metadata:
+  name: worker
+spec:
+  scaleTargetRef:
+    name: worker
+  triggers:
+    - type: rabbitmq
+"""
+    (scaler,), problems = kubernetes.extract("k8s/worker.yaml", text)
+    assert not problems
+    assert isinstance(scaler.maximum, Default) and scaler.maximum.value == 100
+    assert "KEDA default maxReplicaCount 100" in scaler.maximum.why
+    assert (scaler.target_kind, scaler.target_name) == ("Deployment", "worker")
+
+
+# --- (d) env from ConfigMaps, a Secret left unknown, postgresql.conf in a ConfigMap ----------------------------------
+
+
+def test_configmap_env_gives_workers_and_pool_size_and_secret_stays_unbound():
+    facts = facts_of("k8s-configmap-env")
+    decl = one(facts.processes, source="k8s/web.yaml Deployment inventory-web container gunicorn")
+    assert decl.options.entries["workers"].text == "${WEB_CONCURRENCY}"  # `$(WEB_CONCURRENCY)`, Kubernetes' form
+    env = {b.name: b for b in decl.env}
+    assert (env["WEB_CONCURRENCY"].value, env["WEB_CONCURRENCY"].location.short) == ("3", "k8s/config.yaml:6")
+    assert env["WEB_CONCURRENCY"].source == "ConfigMap web-config key WEB_CONCURRENCY"
+    assert (env["DB_POOL_SIZE"].value, env["DB_POOL_SIZE"].source) == ("8", "ConfigMap web-db key DB_POOL_SIZE")
+    assert "DATABASE_URL" not in env  # secretKeyRef: unknown, never guessed
+    # no strategy: Kubernetes' default maxSurge 25% of 4 replicas, rounded up
+    assert isinstance(decl.surge, Default) and decl.surge.value == 1 and "25%" in decl.surge.why
+
+
+def test_postgresql_conf_mounted_from_a_configmap_configures_the_statefulset():
+    facts = facts_of("k8s-configmap-env")
+    command = one(facts.server_commands, name="k8s/postgres.yaml StatefulSet inventory-db")
+    config = one(facts.servers, name=command.config_file)
+    assert config.settings["max_connections"].value.location.short == "k8s/postgres.yaml:8"  # the line in the manifest
+    assert "inventory-db.default.svc.cluster.local" in command.hosts
+    result = lint(FIXTURES / "k8s-configmap-env", LintOptions(cpus=TEST_CPUS))
+    budget = budget_of(result, "k8s/postgres.yaml StatefulSet inventory-db")
+    # 4 replicas × 3 workers (WEB_CONCURRENCY from the ConfigMap) × 4 threads, each pool of 8 + 0
+    assert (budget.total, budget.ceiling, budget.server.usable) == (48, 96, 77)
+
+
+# --- bad input: findings or notes, never a traceback ----------------------------------------------------------------
+
+GOOD = """apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: api
+spec:
+  replicas: 2
+  template:
+    spec:
+      containers:
+        - name: web
+          image: api:1
+          command: ["gunicorn", "-w", "3", "app:app"]
+"""
+
+
+def test_a_malformed_document_among_good_ones_costs_one_problem_at_its_line():
+    text = GOOD + "---\nkind: [unclosed\n---\n" + GOOD.replace("name: api", "name: worker")
+    found, problems = kubernetes.extract("k8s/all.yaml", text)
+    assert [w.name for w in found] == ["api", "worker"]
+    assert len(problems) == 1 and problems[0].location.line == 14 and "invalid YAML" in problems[0].message
+
+
+def test_templated_non_mapping_unknown_and_huge_documents_are_notes():
+    templated = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\n"
+    aliases = "apiVersion: v1\nkind: ConfigMap\nbase: &a [" + ", ".join(["x"] * 100) + "]\n"
+    aliases += "".join(
+        f"l{i}: &l{i} [*{'a' if i == 0 else f'l{i - 1}'}, *{'a' if i == 0 else f'l{i - 1}'}]\n" for i in range(20)
+    )
+    text = "\n---\n".join([GOOD, templated, "- just\n- a list", "apiVersion: v9\nkind: Gadget\n", aliases])
+    found, problems = kubernetes.extract("k8s/mixed.yaml", text)
+    assert [w.name for w in found] == ["api"]
+    messages = sorted(p.message.split(" ")[0] + (" skipped" if p.skipped else "") for p in problems)
+    assert messages == ["YAML skipped", "YAML skipped", "templated skipped"]
+
+
+def test_every_workload_kind_and_missing_parts_resolve_without_error(lint_tree):
+    jobs = """apiVersion: batch/v1
+kind: CronJob
+metadata:
+  name: nightly
+spec:
+  schedule: "0 3 * * *"
+  jobTemplate:
+    spec:
+      parallelism: 3
+      template:
+        spec:
+          containers:
+            - name: report
+              image: reports:1
+              command: ["celery", "-A", "proj", "worker", "-c", "2"]
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: agent
+spec: {}
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  name: broken
+spec:
+  template:
+    spec:
+      containers: "not a list"
+---
+apiVersion: autoscaling/v1
+kind: HorizontalPodAutoscaler
+metadata:
+  name: nothing
+spec:
+  maxReplicas: many
+"""
+    result = lint_tree({"k8s/jobs.yaml": jobs})
+    decls = [g.name for g in result.project.groups]
+    assert result.files == 1 and isinstance(decls, list)
+    root_facts = extract_all(result.root, discover(result.root))
+    celery = one(root_facts.processes, server="celery")
+    assert (celery.replicas.value, celery.replicas.via, celery.surge) == (3, "CronJob nightly parallelism", None)
