@@ -33,7 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from urllib.parse import parse_qsl, urlsplit
 
-from pgconnlint.expr import CPU_COUNT_VARIABLE, Arr, Environment, EnvVar, Expr, Obj, evaluate, truthy
+from pgconnlint.expr import CPU_COUNT_VARIABLE, Arr, Environment, EnvVar, Expr, Lit, Obj, evaluate, truthy
 from pgconnlint.link import Pool
 from pgconnlint.model import Default, Known, Location, NodePool, Unknown
 
@@ -178,7 +178,10 @@ def node_connections(facts: list[NodePool], env: Environment) -> tuple[NodeConne
     found += [_postgres_js(fact, env) for fact in by_library.get("postgres.js", [])]
     found += _with_config_file(by_library.get("knex", []), env, _knex, "client")
     found += _with_config_file(by_library.get("sequelize", []), env, _sequelize, "dialect")
-    found += _registered(_prisma(by_library.get("prisma", []), env), by_library.get("nest-provider", []))
+    schema_settings = by_library.get("prisma-config", []) + by_library.get("prisma-project", [])
+    found += _registered(
+        _prisma(by_library.get("prisma", []), schema_settings, env), by_library.get("nest-provider", [])
+    )
     return tuple(connection for connection in found if connection is not None)
 
 
@@ -507,15 +510,52 @@ def _sequelize_ignored(options: Obj, pool: Expr | None) -> list[IgnoredOption]:
 # --- Prisma ------------------------------------------------------------------------------------------------------
 
 
-def _prisma(facts: list[NodePool], env: Environment) -> list[NodeConnection | None]:
-    """Each client (`new PrismaClient()`, `class … extends PrismaClient`) with the package's datasource; one client
-    when none is seen (the generated client is there to be used)."""
+def _prisma(facts: list[NodePool], settings: list[NodePool], env: Environment) -> list[NodeConnection | None]:
+    """Each client (`new PrismaClient()`, `class … extends PrismaClient`) with the datasource of the schema the package
+    generates its client from; one client when none is seen (the generated client is there to be used)."""
     datasources = sorted((fact for fact in facts if fact.config_file), key=lambda fact: fact.location.path)
     clients: list[NodePool | None] = [fact for fact in facts if not fact.config_file]
-    if not clients and datasources:
+    datasource, missing = _schema_in_use(datasources, settings)
+    if not clients and datasource is not None:
         clients = [None]
-    datasource = datasources[0] if datasources else None
-    return [_prisma_client(client, datasource, env) for client in clients]
+    return [_prisma_client(client, datasource, env, missing) for client in clients]
+
+
+def _schema_in_use(datasources: list[NodePool], settings: list[NodePool]) -> tuple[NodePool | None, Unknown | None]:
+    """The datasource `prisma generate` reads (pgconnlint/extract/prisma.py lists Prisma's order): the schema that
+    prisma.config.ts or package.json `prisma.schema` names (a file, or a folder of .prisma files), else
+    `./schema.prisma`, then `./prisma/schema.prisma`, then the folder `./prisma/schema` of the package. Without a
+    package.json that uses Prisma, or when none of those exists (a `--schema` flag may name another), the first schema
+    of the package, by path."""
+    named = next((f for f in settings if f.library == "prisma-config" and "schema" in f.options.entries), None)
+    named = named or next((f for f in settings if "schema" in f.options.entries), None)
+    if named is not None:
+        value = named.options.entries["schema"]
+        if not isinstance(value, Lit) or not isinstance(value.value, str):
+            why = f"{named.source} names the schema as `{value.text}`, a path pgconnlint cannot follow"
+            return None, Unknown(value.text, value.location, why)
+        target = value.value
+        inside = [d for d in datasources if not target or d.location.path == target or _under(d.location.path, target)]
+        if inside:
+            return inside[0], None
+        why = f"{named.source} names {target or 'the package folder'}, where pgconnlint read no datasource"
+        return None, Unknown(value.text, value.location, why)
+    projects = [f for f in settings if f.library == "prisma-project"]
+    if projects:
+        folder = projects[0].location.path.rpartition("/")[0]
+        prefix = f"{folder}/" if folder else ""
+        for candidate in (f"{prefix}schema.prisma", f"{prefix}prisma/schema.prisma"):
+            found = [d for d in datasources if d.location.path == candidate]
+            if found:
+                return found[0], None
+        in_folder = [d for d in datasources if _under(d.location.path, f"{prefix}prisma/schema")]
+        if in_folder:
+            return in_folder[0], None
+    return (datasources[0] if datasources else None), None
+
+
+def _under(path: str, folder: str) -> bool:
+    return path.startswith(f"{folder}/")
 
 
 def _registered(connections: list[NodeConnection | None], registrations: list[NodePool]) -> list:
@@ -532,7 +572,9 @@ def _registered(connections: list[NodeConnection | None], registrations: list[No
     return result
 
 
-def _prisma_client(client: NodePool | None, datasource: NodePool | None, env: Environment) -> NodeConnection | None:
+def _prisma_client(
+    client: NodePool | None, datasource: NodePool | None, env: Environment, missing: Unknown | None = None
+) -> NodeConnection | None:
     adapter = client.options.get("adapter") if client is not None else None
     if client is not None and adapter is not None:
         if not isinstance(adapter, Obj):
@@ -552,7 +594,11 @@ def _prisma_client(client: NodePool | None, datasource: NodePool | None, env: En
         return None
     url = evaluate(url_expr, environment) if url_expr is not None else None
     if url is None or isinstance(url, Unknown):
-        unknown = url or Unknown("new PrismaClient()", config.location, "no schema.prisma datasource in this package")
+        unknown = (
+            url
+            or missing
+            or Unknown("new PrismaClient()", config.location, "no schema.prisma datasource in this package")
+        )
         return NodeConnection(config, (Pool(label, config.location, unknown),), unknown, help_text, call=client)
     text = str(url.value)
     if datasource is None and not text.startswith(("postgres://", "postgresql://")):

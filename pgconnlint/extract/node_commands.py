@@ -288,17 +288,21 @@ def _replace(decl: NodeProcessDecl, **changes) -> NodeProcessDecl:
 
 def extract_package(path: str, text: str) -> tuple[list, list[ParseProblem]]:
     """package.json: the manifest (extract/package.py) and the Node processes its scripts start."""
-    from pgconnlint.extract import package
+    from pgconnlint.extract import package, prisma
 
     manifest, problems = package.extract(path, text)
     scripts, _ = extract_scripts(path, text)
-    return ([manifest] if manifest is not None else []) + scripts, problems
+    # Which Prisma schema the package's client comes from (`prisma.schema`, else the default locations)
+    schema = prisma.extract_package_key(path, text) if "prisma" in text else []
+    return ([manifest] if manifest is not None else []) + scripts + schema, problems
 
 
 def extract_code(path: str, text: str) -> tuple[list, list[ParseProblem]]:
     """A Node code file: its pools (extract/node_pools.py) and the workers it forks."""
-    from pgconnlint.extract import node_pools
+    from pgconnlint.extract import node_pools, prisma
 
+    if prisma.is_config_file(path):  # prisma.config.ts: which schema the client is generated from
+        return prisma.extract_config(path, text)
     pools, problems = node_pools.extract_code(path, text)
     forks, _ = extract_forks(path, text) if any(word in text for word in ("cluster", "throng", "bullmq")) else ([], [])
     return [*(pools if isinstance(pools, list) else [pools] if pools is not None else []), *forks], problems

@@ -134,3 +134,101 @@ def _value(text: str, location: Location) -> Expr:
     if text.startswith("env") or text.count("(") != text.count(")") or text.count("[") != text.count("]"):
         raise _Unreadable(location.line, location.column, f"cannot read the value `{text[:40]}`")
     return Opaque(location, text)
+
+
+# --- which schema a package's client is generated from -----------------------------------------------------------
+#
+# `prisma generate` reads one schema, and the client it writes carries that schema's datasource. The CLI looks, in
+# order (prisma/prisma packages/internals/src/cli/getSchema.ts `getSchemaWithPathInternal`): `--schema`; Prisma 6's
+# config file `prisma.config.ts` `schema` (resolved against the config file's folder, packages/config/src/
+# loadConfigFromFile.ts `transformPathsInConfigToAbsolute`); the `prisma.schema` key of the nearest package.json,
+# resolved against that package.json's folder, a file or (Prisma 5.15+ with `prismaSchemaFolder`, 6.6+ without) a
+# folder of .prisma files (`getSchemaFromPackageJson`, `readSchemaFromFileOrDirectory`); else `./schema.prisma`,
+# then `./prisma/schema.prisma` (and, in 5.15–6.x, the folder `./prisma/schema`: `getDefaultSchema`). Prisma 7 reads
+# no package.json key: only `--schema`, the config file and the two default files.
+
+PRISMA_PACKAGES = ("prisma", "@prisma/client")
+_CONFIG_NAME = re.compile(r"(?:^|/)(?:prisma\.config|\.config/prisma(?:\.config)?)\.(?:c|m)?[jt]s$")
+
+
+def extract_package_key(path: str, text: str) -> list[NodePool]:
+    """A package.json that uses Prisma: where its schema is (`prisma.schema`), or that it has none named, so that the
+    linker looks in the default locations of this package's folder."""
+    try:
+        data = json.loads(text)
+    except (json.JSONDecodeError, RecursionError):
+        return []
+    if not isinstance(data, dict):
+        return []
+    dependencies = {
+        name
+        for section in ("dependencies", "devDependencies")
+        if isinstance(data.get(section), dict)
+        for name in data[section]
+    }
+    settings = data.get("prisma")
+    if settings is None and not dependencies.intersection(PRISMA_PACKAGES):
+        return []
+    folder = path.rpartition("/")[0]
+    key = re.search(r'"prisma"\s*:\s*\{', text)
+    where = Location(path, text.count("\n", 0, key.start()) + 1 if key else 1)
+    entries: dict[str, Expr] = {}
+    keys: dict[str, Location] = {}
+    if isinstance(settings, dict) and "schema" in settings and not _prisma_7(data):
+        schema = re.search(r'"schema"\s*:\s*', text[key.end() :]) if key else None
+        line = text.count("\n", 0, key.end() + schema.start()) + 1 if key and schema else where.line
+        location = Location(path, line)
+        written = settings["schema"]
+        keys["schema"] = location
+        entries["schema"] = _schema_path(written, folder, location)
+    options = Obj(where, "package.json prisma", entries, keys)
+    return [NodePool("prisma-project", options, f"{path} prisma.schema" if entries else path, config_file=True)]
+
+
+def _prisma_7(data: dict) -> bool:
+    """Prisma 7 reads no package.json key (getSchema.ts of 7.x: `--schema`, the config file, the default files)."""
+    for section in ("dependencies", "devDependencies"):
+        block = data.get(section) if isinstance(data.get(section), dict) else {}
+        for name in PRISMA_PACKAGES:
+            major = re.match(r"\s*[\^~>=v]*\s*(\d+)", str(block.get(name, "")))
+            if major and int(major.group(1)) >= 7:
+                return True
+    return False
+
+
+def _schema_path(written: object, folder: str, location: Location) -> Expr:
+    import posixpath
+
+    if not isinstance(written, str):  # Prisma: "Provided schema path … must be of type string"
+        return Opaque(location, json.dumps(written))
+    joined = posixpath.normpath(posixpath.join(folder, written)) if not written.startswith("/") else ""
+    if not joined or joined == ".." or joined.startswith("../"):
+        return Opaque(location, json.dumps(written))
+    return Lit(location, json.dumps(written), "" if joined == "." else joined)
+
+
+def is_config_file(path: str) -> bool:
+    """prisma.config.{ts,js,mts,…} or .config/prisma.{ts,…}, the files Prisma 6.x and 7 load for their settings."""
+    return bool(_CONFIG_NAME.search(path))
+
+
+def extract_config(path: str, text: str) -> tuple[list[NodePool], list[ParseProblem]]:
+    """prisma.config.ts: `export default defineConfig({ schema: … })` (or a plain object, `satisfies PrismaConfig`).
+    The `schema` path is read statically (pgconnlint/extract/jspath.py); the file is never run."""
+    from pgconnlint.extract.jspath import static_path
+    from pgconnlint.extract.treesitter import SourceFile
+
+    source = SourceFile.parse(path, text)
+    folder = path.rpartition("/")[0]  # Prisma resolves `schema` against the config file's own folder
+    for pair in source.walk({"pair"}):  # the config's own `schema` key: no nested option of Prisma's has that name
+        key = pair.child_by_field_name("key")
+        if key is None or source.raw(key).strip("'\"") != "schema":
+            continue
+        value = pair.child_by_field_name("value")
+        location = source.location(value if value is not None else pair)
+        resolved = static_path(source, value, folder)
+        written = source.text(value) if value is not None else ""
+        schema = Lit(location, written, resolved) if resolved is not None else Opaque(location, written)
+        options = Obj(source.location(pair), source.text(pair), {"schema": schema}, {"schema": location})
+        return [NodePool("prisma-config", options, f"{path} schema", config_file=True)], source.problems()
+    return [], []
