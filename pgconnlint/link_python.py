@@ -28,6 +28,7 @@ from pgconnlint.model import (
     ProcessDecl,
     PythonPool,
     Unknown,
+    cite,
     origin,
 )
 
@@ -137,11 +138,14 @@ def _group(decl: ProcessDecl, config: ProcessDecl | None, env: Environment, pool
     )
     shape = _SHAPES[decl.server](merged, env)
     processes, units, manager = shape
+    if decl.platform == "heroku" and _reads_web_concurrency(decl, merged, env):
+        why = "Heroku's Python buildpack sets it at dyno boot from the dyno size (2 to 33), and no size is given"
+        processes = Unknown("$WEB_CONCURRENCY", decl.location, why)
     cpu_dependent = isinstance(processes, Known) and "CPUs" in processes.via
     rollout = during_rollout(processes, decl.replicas, decl.surge)
     if decl.replicas is not None and not isinstance(processes, Unknown):
         per = f"{processes.value} per container" + (f" [{processes.via}]" if getattr(processes, "via", "") else "")
-        via = f"{per} × {decl.replicas.value} replicas [{decl.replicas.location.short}]"
+        via = f"{per} × {cite(decl.replicas, 'replicas')}"
         processes = Known(processes.value * decl.replicas.value, processes.location, via)
     anchor = processes.location if not isinstance(processes, Default) else decl.location
     web = decl.server != "celery" and decl.server != "rq"
@@ -159,6 +163,11 @@ def _group(decl: ProcessDecl, config: ProcessDecl | None, env: Environment, pool
         rollout=rollout,
         cpu_limit=decl.cpu_limit,
     )
+
+
+def _reads_web_concurrency(decl: ProcessDecl, options: Obj, env: Environment) -> bool:
+    """gunicorn and uvicorn take their worker count from $WEB_CONCURRENCY when no `workers` is given."""
+    return decl.server in ("gunicorn", "uvicorn") and "workers" not in options.entries and "WEB_CONCURRENCY" not in env
 
 
 def _number(value) -> Known | Default | Unknown | None:

@@ -219,7 +219,9 @@ class ProcessDecl:
     source: str  #: "Procfile (web)", "Dockerfile CMD", "gunicorn.conf.py", "docker-compose.yml service api", …
     directory: str  #: the folder whose project it runs ("" for the root)
     config_file: str | None = None  #: gunicorn `-c FILE`, resolved relative to `directory`
-    replicas: Known | None = None  #: compose `deploy.replicas` / `scale`, Kubernetes replicas or autoscaler maximum
+    platform: str = ""  #: "heroku" where the platform sets WEB_CONCURRENCY at boot (link_python.py `_workers`)
+    #: compose `deploy.replicas` / `scale`, Kubernetes replicas or autoscaler maximum, Heroku dynos, Fly Machines
+    replicas: Known | Default | None = None
     env: tuple[EnvBinding, ...] = ()  #: what the image or service sets (Dockerfile ENV, compose environment)
     surge: Known | Default | None = None  #: extra replicas while a rolling deploy runs old and new together
     cpu_limit: Known | None = None  #: the container's `resources.limits.cpu`, which CPU-derived counts ignore
@@ -314,7 +316,8 @@ class NodeProcessDecl:
     npm_script: str | None = None  #: runner "npm-script": the package.json script it runs
     defined_as: str | None = None  #: a package.json script's own name
     dockerfile: str | None = None  #: runner "image": the Dockerfile whose ENTRYPOINT/CMD the service runs
-    replicas: Known | None = None  #: compose `deploy.replicas` / `scale`, Kubernetes replicas or autoscaler maximum
+    #: compose `deploy.replicas` / `scale`, Kubernetes replicas or autoscaler maximum, Heroku dynos, Fly Machines
+    replicas: Known | Default | None = None
     env: tuple[EnvBinding, ...] = ()  #: Dockerfile ENV, compose `environment`
     surge: Known | Default | None = None  #: extra replicas while a rolling deploy runs old and new together
     cpu_limit: Known | None = None  #: the container's `resources.limits.cpu`, which CPU-derived counts ignore

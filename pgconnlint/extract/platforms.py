@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import posixpath
 import re
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
 from pgconnlint.expr import Arr, Expr, Lit, Obj
@@ -172,6 +172,8 @@ def _resolve_heroku(formation: HerokuFormation, facts) -> None:
 def _on_heroku(decl, entry: FormationEntry | None, formation: HerokuFormation):
     """The dyno count as replicas; app.json's config vars, then (Python servers) the buildpack's WEB_CONCURRENCY."""
     changes: dict = {"env": formation.env + decl.env}
+    if isinstance(decl, ProcessDecl):
+        changes["platform"] = "heroku"  # the buildpack sets WEB_CONCURRENCY at boot (link_python.py `_workers`)
     if entry is not None and isinstance(entry.quantity, Known):
         changes["replicas"] = entry.quantity
     default = _web_concurrency(decl, entry, formation)
@@ -263,20 +265,18 @@ def _resolve_fly(app: FlyApp, facts) -> None:
         source = f"{app.location.path} processes.{group.name}" if group.command else f"{app.location.path} app"
         machines = _fly_machines(app, group)
         extra = {"env": app.env}
-        if machines is not None and _replicas_accept_default():
+        if machines is not None:
             extra["replicas"] = machines
         if group.command is not None:
             decl = commands.parse(group.command, group.location, source, app.directory)
             if decl is not None:
                 facts.processes.append(replace(decl, **extra))
-            for node in node_commands.parse(group.command, group.location, source, "compose", app.directory):
+            for node in node_commands.parse(group.command, group.location, source, "platform", app.directory):
                 facts.node_processes.append(replace(node, **extra))
             continue
-        image = NodeProcessDecl("image", group.location, source, "compose", app.directory, dockerfile=app.dockerfile)
+        # The image's CMD: the linker reads the Dockerfile's Node and Python servers (link.py, link_python.py).
+        image = NodeProcessDecl("image", group.location, source, "platform", app.directory, dockerfile=app.dockerfile)
         facts.node_processes.append(replace(image, **extra))
-        for index, decl in enumerate(facts.processes):
-            if decl.location.path == app.dockerfile and decl.server != "gunicorn-config":
-                facts.processes[index] = replace(decl, source=f"{source} ({decl.source})", env=decl.env + app.env)
 
 
 def _fly_machines(app: FlyApp, group: FlyGroup) -> Default:
@@ -290,12 +290,6 @@ def _fly_machines(app: FlyApp, group: FlyGroup) -> Default:
         "with a volume" if group.mounts else "without services"
     )
     return Default(1, group.location, why + "; `fly scale count` is not in fly.toml")
-
-
-def _replicas_accept_default() -> bool:
-    """A platform's Machine count is a default, not a value read from a file: it goes into `replicas` only once
-    the model's `replicas` accepts a `Default` (pgconnlint/model.py); until then it is left unset (counted as 1)."""
-    return "Default" in str(next(f.type for f in fields(ProcessDecl) if f.name == "replicas"))
 
 
 # --- Serverless Framework (AWS Lambda) ---------------------------------------------------------------------------

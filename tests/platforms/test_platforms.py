@@ -32,7 +32,8 @@ def test_heroku_formation_multiplies_each_process_type_by_its_dynos():
     assert terms == {"Procfile (web)": (12, 1, 10), "Procfile (worker)": (8, 1, 10)}
     assert (budget.ceiling, budget.total, budget.server.usable) == (200, 20, 57)
     [finding] = [f for f in result.findings if f.code == "PGC103"]
-    assert "× 3 replicas [app.json:12]" in finding.message and "× 2 replicas [app.json:13]" in finding.message
+    assert "× 3 replicas [app.json formation.web.quantity, app.json:12]" in finding.message
+    assert "× 2 replicas [app.json formation.worker.quantity, app.json:13]" in finding.message
     assert "WEB_CONCURRENCY from Heroku python buildpack default for standard-2x" in finding.message
 
 
@@ -103,12 +104,14 @@ def test_fly_processes_run_their_commands_instead_of_the_image_cmd():
         "fly.toml processes.web: pm2-runtime dist/server.js",
         "fly.toml processes.worker: node dist/worker.js",
     }
-    assert groups["fly.toml processes.web: pm2-runtime dist/server.js"].value == 2  # -i 2 on the fly.toml line
+    web_processes = groups["fly.toml processes.web: pm2-runtime dist/server.js"]
+    # -i 2 on the fly.toml line, on each of the 2 Machines Fly starts for a group with services
+    assert web_processes.value == 4 and "creates 2 Machines on first deploy" in web_processes.via
     facts = facts_of(FIXTURES / "fly-app")
     web = next(d for d in facts.node_processes if d.source == "fly.toml processes.web")
-    assert (web.origin, web.location.line) == ("compose", 16)
+    assert (web.origin, web.location.line) == ("platform", 16)
     assert {b.name: b.value for b in web.env} == {"NODE_ENV": "production", "PGPOOL_MAX": "15"}
-    assert web.replicas is None  # fly scale count is not in fly.toml (see docs/platforms.md)
+    assert web.replicas.value == 2 and "`fly scale count` is not in fly.toml" in web.replicas.why
 
 
 def test_fly_without_processes_runs_the_dockerfile_it_builds(tmp_path):
@@ -119,9 +122,10 @@ def test_fly_without_processes_runs_the_dockerfile_it_builds(tmp_path):
     }
     facts = facts_of(write_tree(tmp_path, files))
     [image] = [d for d in facts.node_processes if d.runner == "image"]
-    assert (image.dockerfile, image.source, image.origin) == ("deploy/Dockerfile", "fly.toml app", "compose")
-    [python] = facts.processes
-    assert python.source == "fly.toml app (deploy/Dockerfile CMD)"
+    assert (image.dockerfile, image.source, image.origin) == ("deploy/Dockerfile", "fly.toml app", "platform")
+    result = lint(tmp_path, LintOptions(cpus=TEST_CPUS))
+    # the image's gunicorn, 3 workers on each of the 2 Machines Fly starts for a group with an http_service
+    assert [(g.name, g.processes.value) for g in result.project.groups] == [("fly.toml app (deploy/Dockerfile CMD)", 6)]
 
 
 def test_fly_machine_count_default_is_cited(tmp_path):
@@ -233,3 +237,17 @@ def test_netlify_functions_directory_under_the_base(tmp_path):
     assert orders.concurrency.value == math.inf and "Netlify" in orders.concurrency.why
     default = {"netlify.toml": '[build]\n  publish = "dist"\n', "netlify/functions/hello.js": "exports.handler = 1\n"}
     assert set(functions_by_name(write_tree(tmp_path / "b", default))) == {"netlify/functions/hello.js"}
+
+
+def test_heroku_gunicorn_without_workers_or_dyno_size_is_unknown_not_one(tmp_path):
+    files = {
+        "app.json": '{"name": "shop", "formation": {"web": {"quantity": 2}}}',
+        "Procfile": "web: gunicorn shop.wsgi:app\n",
+        "requirements.txt": "gunicorn\nsqlalchemy\n",
+        "shop/db.py": "from sqlalchemy import create_engine\nengine = create_engine('postgresql://db/shop')\n",
+    }
+    result = lint(write_tree(tmp_path, files), LintOptions(cpus=TEST_CPUS))
+    [group] = result.project.groups
+    assert group.processes.expression == "$WEB_CONCURRENCY"
+    assert "Heroku's Python buildpack sets it at dyno boot" in group.processes.reason
+    assert result.budgets[0].unknown_terms

@@ -30,7 +30,10 @@ def test_the_dockerfile_server_counts_once_per_replica_with_the_service_environm
     )
     [group] = result.project.groups
     assert group.name == "docker-compose.yml service web (Dockerfile CMD)"
-    assert group.processes.value == 12 and "× 4 replicas [docker-compose.yml:5]" in group.processes.via
+    assert (
+        group.processes.value == 12
+        and "× 4 replicas [compose deploy.replicas, docker-compose.yml:5]" in group.processes.via
+    )
     [budget] = [b for b in result.budgets if b.terms]
     assert budget.server.name == "docker-compose.yml service db"
     assert [term.pool_max for term in budget.terms] == [2]  # POOL from the service's environment
