@@ -236,7 +236,11 @@ def resolve(root: Path, facts) -> None:
             facts.servers.extend(_zalando(workload))
         else:
             _workload(root, workload, index, facts, images_run)
-    # A Python image's CMD that a workload runs is counted with the workload's replicas, not on its own as well.
+    drop_image_commands(facts, images_run)
+
+
+def drop_image_commands(facts, images_run: set[str]) -> None:
+    """A Python image's CMD that a workload runs is counted with the workload's replicas, not on its own as well."""
     facts.processes[:] = [
         d for d in facts.processes if not (d.location.path in images_run and d.source.startswith(d.location.path))
     ]
@@ -256,10 +260,10 @@ def _workload(root: Path, workload: KubeWorkload, index: _Index, facts, images_r
         source = f"{workload.path} {workload.kind} {workload.name} container {_text(container.get('name')) or '?'}"
         env = _environment(container, workload, index, source)
         directory = project_directory(root, image)
-        extra = {"replicas": replicas, "env": env, "surge": surge, "cpu_limit": _cpu_limit(container)}
+        extra = {"replicas": replicas, "env": env, "surge": surge, "cpu_limit": cpu_limit_of(container)}
         words, where = _command(container)
         if words is None:
-            _image_processes(root, directory, container, source, extra, facts, images_run)
+            image_processes(root, directory, container.location, source, extra, facts, images_run)
             continue
         if (root / _dockerfile(directory)).is_file():
             images_run.add(_dockerfile(directory))  # its image, whose CMD this command replaces
@@ -296,13 +300,13 @@ def _node(tries: list[list[str]], where: Location, source: str, directory: str, 
     return []
 
 
-def _image_processes(root, directory, container, source, extra, facts, images_run) -> None:
+def image_processes(root: Path, directory: str, where: Location, source: str, extra: dict, facts, images_run) -> None:
     """No command nor args: the container runs its image's ENTRYPOINT/CMD, read from the project's Dockerfile."""
     dockerfile = _dockerfile(directory)
     if not (root / dockerfile).is_file():
         return
     facts.node_processes.append(
-        NodeProcessDecl("image", container.location, source, ORIGIN, directory, dockerfile=dockerfile, **extra)
+        NodeProcessDecl("image", where, source, ORIGIN, directory, dockerfile=dockerfile, **extra)
     )
     for decl in [d for d in facts.processes if d.location.path == dockerfile and d.source.startswith(dockerfile)]:
         images_run.add(dockerfile)
@@ -389,7 +393,7 @@ def _surge(workload: KubeWorkload, replicas: Known | Default | None) -> Known | 
     return None
 
 
-def _cpu_limit(container: Obj) -> Known | None:
+def cpu_limit_of(container: Obj) -> Known | None:
     """`resources.limits.cpu`: "500m" is 0.5 CPU, "2" or 2 is 2 (Kubernetes' quantity notation)."""
     written = container.get("resources.limits.cpu")
     value = _scalar(written)

@@ -1,0 +1,277 @@
+"""Helm charts: rendered with `helm template` when helm is on PATH and read as manifests (extract/kubernetes.py);
+otherwise read by the `helm create` conventions of values.yaml (`replicaCount`, `autoscaling.enabled`,
+`autoscaling.maxReplicas`, `image.repository`), with a note that the templates were not rendered.
+
+Rendering runs helm, a program, on the chart: only on charts inside the tree, without network (a chart whose
+dependencies are not vendored in charts/ is skipped, never fetched), with a clean HOME and plugin folder, a time
+limit and a bounded output. docs/kubernetes.md says how each number is counted.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import posixpath
+import shutil
+import subprocess
+import tempfile
+import threading
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from pgconnlint.discover import read_text
+from pgconnlint.expr import Arr, Expr, Lit, Obj
+from pgconnlint.extract import kubernetes, yamlsource
+from pgconnlint.model import Default, Known, Location, ParseProblem
+
+HELM_TIMEOUT_SECONDS = 20
+MAX_RENDERED_BYTES = 8 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class HelmChart:
+    path: str  #: the Chart.yaml
+    folder: str
+    name: str
+    rendered: bool  #: `helm template` ran and its documents were read as manifests
+    values_files: tuple[str, ...] = ()
+
+    @property
+    def location(self) -> Location:
+        return Location(self.path, 1)
+
+
+def extract_chart(root: Path, path: str, facts, values_files: tuple[str, ...] = ()) -> None:
+    """Render the chart when helm is on PATH (its manifests join the others for kubernetes.resolve); either way
+    record the chart, so that `resolve` reads values.yaml when it was not rendered."""
+    folder = posixpath.dirname(path)
+    text = read_text(root, path)
+    if isinstance(text, ParseProblem):
+        facts.problems.append(text)
+        return
+    documents, problems = yamlsource.load(path, text)
+    facts.problems.extend(problems)
+    chart = documents[0] if documents and isinstance(documents[0], Obj) else Obj(Location(path, 1), "{…}")
+    name = _text(chart.get("name")) or posixpath.basename(folder) or "chart"
+    helm = shutil.which("helm")
+    rendered = False
+    if helm is not None:
+        rendered = _render(root, folder, chart, name, helm, values_files, facts)
+    facts.deployment.append(HelmChart(path, folder, name, rendered, tuple(values_files)))
+
+
+# --- the render path ---------------------------------------------------------------------------------------------
+
+
+def _render(root: Path, folder: str, chart: Obj, name: str, helm: str, values_files, facts) -> bool:
+    where = Location(posixpath.join(folder, "Chart.yaml"), 1)
+    missing = _missing_dependencies(root, folder, chart)
+    if missing:
+        note = f"Helm chart {name}: dependencies {', '.join(missing)} are not in charts/; not rendered (no download)"
+        facts.problems.append(ParseProblem(where, note, skipped=True))
+        return False
+    files = [f for f in values_files if _inside(root, f)]
+    for outside in sorted(set(values_files) - set(files)):
+        facts.problems.append(ParseProblem(where, f"values file {outside} is not a file of the tree; not used"))
+    output, error = _run_helm(helm, root / (folder or "."), [root / f for f in files])
+    if output is None:
+        facts.problems.append(ParseProblem(where, f"Helm chart {name}: helm template failed: {error}", skipped=True))
+        return False
+    hints = _hints(root, folder, files)
+    for source, text in _rendered_documents(output):
+        path = posixpath.join(folder, source.split("/", 1)[1]) if "/" in source else posixpath.join(folder, source)
+        found, problems = kubernetes.extract(path, text)
+        facts.problems.extend(problems)
+        for item in found:
+            facts.deployment.append(replace(item, hints=hints) if isinstance(item, kubernetes.KubeWorkload) else item)
+    return True
+
+
+def _run_helm(helm: str, chart: Path, values: list[Path]) -> tuple[str | None, str]:
+    """`helm template` with a throwaway HOME, cache and plugin folder and no proxy: nothing it could fetch from."""
+    with tempfile.TemporaryDirectory(prefix="pgconnlint-helm-") as home:
+        env = {"PATH": os.environ.get("PATH", ""), "HOME": home, "HELM_PLUGINS": os.path.join(home, "plugins")}
+        env |= {f"HELM_{kind}_HOME": os.path.join(home, kind.lower()) for kind in ("CACHE", "CONFIG", "DATA")}
+        command = [helm, "template", "pgconnlint", str(chart)] + [arg for v in values for arg in ("-f", str(v))]
+        try:
+            process = subprocess.Popen(
+                command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=home
+            )
+        except OSError as error:
+            return None, str(error)
+        chunks: list[bytes] = []
+        reader = threading.Thread(target=_read_bounded, args=(process, chunks), daemon=True)
+        reader.start()
+        try:
+            process.wait(timeout=HELM_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            return None, f"no output within {HELM_TIMEOUT_SECONDS} s"
+        reader.join(timeout=5)
+        stderr = process.stderr.read(4096).decode("utf-8", "replace") if process.stderr else ""
+        output = b"".join(chunks)
+        if len(output) > MAX_RENDERED_BYTES:
+            return None, f"more than {MAX_RENDERED_BYTES // (1024 * 1024)} MiB of manifests"
+        if process.returncode != 0:
+            return None, (stderr.strip().splitlines() or [f"exit status {process.returncode}"])[-1]
+        return output.decode("utf-8", "replace"), ""
+
+
+def _read_bounded(process: subprocess.Popen, chunks: list[bytes]) -> None:
+    """Read helm's output up to the bound, then stop it: a chart cannot make pgconnlint hold gigabytes."""
+    size = 0
+    while chunk := process.stdout.read(65536):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > MAX_RENDERED_BYTES:
+            process.kill()
+            return
+
+
+def _rendered_documents(output: str) -> list[tuple[str, str]]:
+    """helm's stream: each document follows `---` and a `# Source: <chart>/templates/<file>` comment."""
+    found: list[tuple[str, str]] = []
+    for chunk in output.split("\n---"):
+        lines = chunk.lstrip("-\n").split("\n")
+        source = next((line.split(":", 1)[1].strip() for line in lines[:3] if line.startswith("# Source:")), None)
+        if source is not None and "\x00" not in source and ".." not in source.split("/"):
+            found.append((source, "\n".join(lines)))
+    return found
+
+
+def _missing_dependencies(root: Path, folder: str, chart: Obj) -> list[str]:
+    """Dependencies from a repository that are not vendored in charts/ (a folder or a .tgz): helm would need the
+    network (or fail), so the chart is not rendered. `file://` dependencies are part of the tree."""
+    missing = []
+    dependencies = chart.get("dependencies")
+    for item in dependencies.items if isinstance(dependencies, Arr) else ():
+        name = _text(item.get("name")) if isinstance(item, Obj) else None
+        repository = (_text(item.get("repository")) or "") if isinstance(item, Obj) else ""
+        if not name or repository.startswith("file://"):
+            continue
+        charts = root / (folder or ".") / "charts"
+        if not (charts / name).is_dir() and not any(charts.glob(f"{name}-*.tgz")):
+            missing.append(name)
+    return missing
+
+
+def _inside(root: Path, path: str) -> bool:
+    real = Path(os.path.realpath(root / path))
+    return real.is_file() and real.is_relative_to(os.path.realpath(root))
+
+
+# --- values.yaml: the numbers it sets ----------------------------------------------------------------------------
+
+
+def _values(root: Path, folder: str, values_files) -> tuple[Obj | None, list[ParseProblem]]:
+    """The chart's values.yaml, then each configured values file over it (helm's `-f` order: later wins)."""
+    merged, problems = None, []
+    for path in [posixpath.join(folder, "values.yaml"), *values_files]:
+        if not (root / path).is_file():
+            continue
+        text = read_text(root, path)
+        if isinstance(text, ParseProblem):
+            problems.append(text)
+            continue
+        documents, found = yamlsource.load(path, text)
+        problems += found
+        if documents and isinstance(documents[0], Obj):
+            merged = _merge(merged, documents[0])
+    return merged, problems
+
+
+def _merge(base: Obj | None, over: Obj) -> Obj:
+    if base is None:
+        return over
+    entries, keys = dict(base.entries), dict(base.key_locations)
+    for key, value in over.entries.items():
+        earlier = entries.get(key)
+        entries[key] = _merge(earlier, value) if isinstance(earlier, Obj) and isinstance(value, Obj) else value
+        keys[key] = over.key_location(key)
+    return Obj(base.location, base.text, entries, keys)
+
+
+def _hints(root: Path, folder: str, values_files) -> tuple[tuple[str, Known], ...]:
+    """values.yaml numbers the rendered manifests may carry: a rendered `replicas` (or HPA `maxReplicas`) equal to
+    the value `replicaCount` (`autoscaling.maxReplicas`) sets is taken to come from it (docs/kubernetes.md)."""
+    values, _ = _values(root, folder, values_files)
+    found = []
+    for manifest_key, values_key in (("replicas", "replicaCount"), ("maxReplicas", "autoscaling.maxReplicas")):
+        known = _number(values, values_key)
+        if known is not None:
+            found.append((manifest_key, known))
+    return tuple(found)
+
+
+def _number(values: Obj | None, key: str) -> Known | None:
+    written = values.get(key) if values is not None else None
+    value = written.value if isinstance(written, Lit) else None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return Known(value, written.location, f"values {key}")
+    return None
+
+
+# --- resolve: charts that were not rendered ------------------------------------------------------------------------
+
+
+def resolve(root: Path, facts) -> None:
+    charts = [item for item in facts.deployment if isinstance(item, HelmChart)]
+    facts.deployment[:] = [item for item in facts.deployment if not isinstance(item, HelmChart)]
+    images_run: set[str] = set()
+    for chart in charts:
+        if not chart.rendered:
+            _from_values(root, chart, facts, images_run)
+    kubernetes.drop_image_commands(facts, images_run)
+
+
+def _from_values(root: Path, chart: HelmChart, facts, images_run: set[str]) -> None:
+    """The `helm create` conventions: the app's image runs its CMD in replicaCount pods, or in up to
+    autoscaling.maxReplicas when autoscaling.enabled; the surge is Kubernetes' default unless the chart's
+    deployment template mentions a strategy (then it cannot be told without rendering)."""
+    why = "helm is not on PATH" if shutil.which("helm") is None else "helm template did not render it"
+    note = f"Helm chart {chart.name}: templates not rendered ({why}); replicas read from values.yaml"
+    facts.problems.append(ParseProblem(chart.location, note, skipped=True))
+    values, problems = _values(root, chart.folder, chart.values_files)
+    facts.problems.extend(problems)
+    if values is None:
+        return
+    replicas = _replicas(values)
+    repository = _text(values.get("image.repository")) or ""
+    directory = kubernetes.project_directory(root, repository) if repository else ""
+    if not directory and (root / chart.name / "Dockerfile").is_file():
+        directory = chart.name  # the chart named after the folder it deploys
+    extra = {"replicas": replicas, "env": (), "surge": _surge(root, chart, replicas), "cpu_limit": _cpu(values)}
+    where = values.get("image").location if isinstance(values.get("image"), Obj) else values.location
+    source = f"{chart.path} chart {chart.name} (values.yaml, not rendered)"
+    kubernetes.image_processes(root, directory, where, source, extra, facts, images_run)
+
+
+def _replicas(values: Obj) -> Known | None:
+    enabled = values.get("autoscaling.enabled")
+    if isinstance(enabled, Lit) and enabled.value is True:
+        maximum = _number(values, "autoscaling.maxReplicas")
+        if maximum is not None:
+            return replace(maximum, via="values autoscaling.maxReplicas (autoscaling.enabled)")
+    return _number(values, "replicaCount")
+
+
+def _surge(root: Path, chart: HelmChart, replicas: Known | None) -> Default | None:
+    template = posixpath.join(chart.folder, "templates", "deployment.yaml")
+    text = read_text(root, template) if (root / template).is_file() else None
+    if not isinstance(text, str) or "strategy" in text:
+        return None
+    count = replicas.value if replicas is not None else 1
+    why = (
+        f"Kubernetes default maxSurge {kubernetes.DEFAULT_MAX_SURGE_PERCENT}% of {count} replicas, rounded up "
+        f"(pkg/apis/apps/v1/defaults.go); {template} sets no strategy"
+    )
+    return Default(math.ceil(kubernetes.DEFAULT_MAX_SURGE_PERCENT * count / 100), Location(template, 1), why)
+
+
+def _cpu(values: Obj) -> Known | None:
+    return kubernetes.cpu_limit_of(values) if isinstance(values.get("resources"), Obj) else None
+
+
+def _text(value: Expr | None) -> str | None:
+    return value.value if isinstance(value, Lit) and isinstance(value.value, str) else None
