@@ -177,7 +177,8 @@ def node_connections(facts: list[NodePool], env: Environment) -> tuple[NodeConne
     found += [_pg(fact, env) for fact in by_library.get("pg", []) + by_library.get("pg-client", [])]
     found += [_postgres_js(fact, env) for fact in by_library.get("postgres.js", [])]
     found += _with_config_file(by_library.get("knex", []), env, _knex, "client")
-    found += _with_config_file(by_library.get("sequelize", []), env, _sequelize, "dialect")
+    sequelize_rc = by_library.get("sequelizerc", [])
+    found += _with_config_file(by_library.get("sequelize", []), env, _sequelize, "dialect", sequelize_rc)
     schema_settings = by_library.get("prisma-config", []) + by_library.get("prisma-project", [])
     found += _registered(
         _prisma(by_library.get("prisma", []), schema_settings, env), by_library.get("nest-provider", [])
@@ -297,17 +298,26 @@ def _postgres_js_timeout(options: Obj, query: dict, url, env: Environment) -> Kn
 # --- Knex and Sequelize: calls and the configuration files they read ---------------------------------------------
 
 
-def _with_config_file(facts: list[NodePool], env: Environment, build: Callable, flat_key: str) -> list:
+def _with_config_file(
+    facts: list[NodePool], env: Environment, build: Callable, flat_key: str, named: list[NodePool] = ()
+) -> list:
     """Calls with their options written in place count each; calls that read a configuration file (`knex(config[env])`,
     sequelize-cli's models/index.js) count once, with the file's section for NODE_ENV; a file that no call is seen to
-    read counts once when the package has no call at all (the app imports it in a way not followed here)."""
+    read counts once when the package has no call at all (the app imports it in a way not followed here).
+
+    `named`: sequelize-cli's `.sequelizerc`, whose `config` replaces the default config/config.js(on)."""
     files = sorted((fact for fact in facts if fact.config_file), key=lambda fact: fact.location.path)
+    rc = min(named, key=lambda fact: fact.location.path.count("/"), default=None)
+    files, missing = _named_config_file(files, rc) if rc is not None else (files, None)
     calls = [fact for fact in facts if not fact.config_file]
     found = [build(call, call.options, env, call.url, None) for call in calls if not call.uses_config_file]
     readers = [call for call in calls if call.uses_config_file]
     if not readers and calls:
         return found
     reader = next((call for call in readers if call.per_call), readers[0] if readers else None)
+    if missing is not None:
+        label = f"{reader.source} in {reader.location.path} with {rc.source}" if reader else rc.source
+        return found + [NodeConnection(rc, (Pool(label, missing.location, missing),), missing, "", call=reader)]
     if not files:
         return found + [build(reader, reader.options, env, None, None)] if reader else found
     file = files[0]
@@ -320,6 +330,20 @@ def _with_config_file(facts: list[NodePool], env: Environment, build: Callable, 
     label = f"{reader.source} in {reader.location.path} with {in_section}" if reader else in_section
     configured = replace(file, options=section, source=in_section)
     return found + [build(configured, section, env, None, reader, label)]
+
+
+def _named_config_file(files: list[NodePool], rc: NodePool) -> tuple[list[NodePool], Unknown | None]:
+    """The configuration file `.sequelizerc` names (`config: path.resolve('config', 'database.json')`), read by
+    sequelize-cli and by the models/index.js that `sequelize init` writes from it, in place of config/config.json."""
+    value = rc.options.entries.get("config")
+    if not isinstance(value, Lit) or not isinstance(value.value, str):
+        text = value.text if value is not None else "config"
+        return [], Unknown(text, rc.location, f"{rc.source} names its config file as `{text}`, which is not followed")
+    chosen = [file for file in files if file.location.path == value.value]
+    if chosen:
+        return chosen, None
+    why = f"{rc.source} names {value.value}, which pgconnlint did not read as a Sequelize configuration"
+    return [], Unknown(value.value, value.location, why)
 
 
 def _section(file: NodePool, env: Environment, flat_key: str) -> tuple[Obj | Unknown, str]:

@@ -109,9 +109,62 @@ def extract_knexfile(path: str, text: str) -> Result:
 
 
 def extract_sequelize_config(path: str, text: str) -> Result:
-    """sequelize-cli's config/config.json: one section per environment."""
+    """sequelize-cli's config file, one section per environment: config/config.json, or the JSON or JS file that
+    `.sequelizerc` names (sequelize-cli `require`s either: src/helpers/config-helper.js `init`)."""
     source = SourceFile.parse(path, text)
-    return _sequelize_config(path, source.document_value()), source.problems()
+    value = source.document_value() if path.lower().endswith(".json") else source.module_export()
+    return _sequelize_config(path, value), source.problems()
+
+
+def extract_sequelizerc(path: str, text: str) -> Result:
+    """sequelize-cli's `.sequelizerc`, a JS file it `require`s from the folder it runs in (sequelize/cli
+    src/core/yargs.js `loadRCFile`): its `config` names the configuration file in place of config/config.json,
+    resolved against that folder (`path.resolve(process.cwd(), args.config)`, config-helper.js `getConfigFile`).
+    Read from the syntax tree (pgconnlint/extract/jspath.py), never run."""
+    from pgconnlint.extract.jspath import static_path
+
+    source = SourceFile.parse(path, text, "javascript")
+    exported = _exported_object(source)
+    if exported is None:
+        return [], source.problems()
+    folder = path.rpartition("/")[0]
+    for pair in exported.named_children:
+        key = pair.child_by_field_name("key") if pair.type == "pair" else None
+        if key is None or source.raw(key).strip("'\"`") != "config":
+            continue
+        value = pair.child_by_field_name("value")
+        location = source.location(value)
+        resolved = static_path(source, value, folder)
+        written = source.text(value)
+        config = Lit(location, written, resolved) if resolved is not None else Opaque(location, written)
+        options = Obj(source.location(exported), source.text(exported), {"config": config}, {"config": location})
+        return [NodePool("sequelizerc", options, f"{path} config", config_file=True)], source.problems()
+    return [], source.problems()
+
+
+def named_sequelize_configs(facts: list) -> list[str]:
+    """The configuration files `.sequelizerc` files name, for the pipeline to read (they have any name)."""
+    named = []
+    for fact in facts:
+        value = fact.options.entries.get("config") if getattr(fact, "library", "") == "sequelizerc" else None
+        if isinstance(value, Lit) and isinstance(value.value, str) and value.value not in named:
+            named.append(value.value)
+    return named
+
+
+def _exported_object(source: SourceFile) -> Node | None:
+    """The object literal of `module.exports = {…}` (or of the constant it names)."""
+    for statement in source.tree.root_node.named_children:
+        assignment = statement.named_children[0] if statement.type == "expression_statement" else None
+        if assignment is None or assignment.type != "assignment_expression":
+            continue
+        left, right = assignment.child_by_field_name("left"), assignment.child_by_field_name("right")
+        if left is None or " ".join(source.raw(left).split()) != "module.exports" or right is None:
+            continue
+        if right.type == "identifier":
+            right = source.constant(source.raw(right))
+        return right if right is not None and right.type == "object" else None
+    return None
 
 
 def _sequelize_config(path: str, value: Expr | None) -> list[NodePool]:

@@ -10,7 +10,7 @@ import pytest
 from conftest import FIXTURES, TEST_CPUS, write_tree
 
 from pgconnlint.discover import Candidate, discover
-from pgconnlint.extract import prisma
+from pgconnlint.extract import node_pools, prisma
 from pgconnlint.link import LinkSettings, link
 from pgconnlint.lint import LintOptions, extract_all, lint
 from pgconnlint.model import Unknown
@@ -158,3 +158,99 @@ def test_prisma_config_ts_is_discovered(lint_tree):
     [group] = lint_tree(PRISMA_CONFIG_TREE).project.groups
     [pool] = group.connections[0].pools
     assert (pool.max.value, pool.location.path) == (3, "src/db/schema.prisma")
+
+
+# --- sequelize-cli: .sequelizerc names the configuration file -------------------------------------------------------
+
+
+def test_sequelizerc_config_is_read_statically():
+    text = (FIXTURES / "sequelize-rc" / ".sequelizerc").read_text()
+    [rc], problems = node_pools.extract_sequelizerc(".sequelizerc", text)
+    assert problems == [] and rc.library == "sequelizerc"
+    config = rc.options.entries["config"]
+    assert (config.value, config.location.short) == ("config/database.json", ".sequelizerc:5")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "const path = require('path');\nmodule.exports = { config: path.join(__dirname, 'db', 'config.js') };\n",
+            "api/db/config.js",
+        ),
+        ("module.exports = {\n  'config': './settings/sequelize.json',\n};\n", "api/settings/sequelize.json"),
+        (
+            "const { resolve } = require('path');\nconst path = require('node:path');\n"
+            "const settings = { config: path.resolve(__dirname, 'src/config/database.js') };\nmodule.exports = settings;\n",
+            "api/src/config/database.js",
+        ),
+    ],
+)
+def test_sequelizerc_path_forms(text, expected):
+    [rc], _ = node_pools.extract_sequelizerc("api/.sequelizerc", text)
+    assert rc.options.entries["config"].value == expected
+
+
+def test_sequelizerc_without_config_names_nothing_and_a_computed_one_is_kept_as_written():
+    assert (
+        node_pools.extract_sequelizerc(".sequelizerc", "module.exports = { 'models-path': 'src/models' };\n")[0] == []
+    )
+    text = "const path = require('path');\nmodule.exports = { config: path.resolve(process.env.DB_CONFIG) };\n"
+    [rc], _ = node_pools.extract_sequelizerc(".sequelizerc", text)
+    assert rc.options.entries["config"].text == "path.resolve(process.env.DB_CONFIG)"
+    assert node_pools.named_sequelize_configs([rc]) == []
+
+
+@pytest.fixture
+def rc_wiring(monkeypatch):
+    """The lead's wiring, as the report proposes it: a file kind for `.sequelizerc` and its extractor. The named
+    configuration file is then passed as a `sequelize-config` candidate, as `_read_named_sequelize_configs` would."""
+    from pgconnlint import lint as pipeline
+
+    extractor = pipeline._text_extractor(pipeline._lazy("node_pools", "extract_sequelizerc"))
+    monkeypatch.setitem(pipeline._EXTRACTORS, "sequelizerc", extractor)
+
+
+def test_sequelizerc_config_replaces_config_config_json(rc_wiring):
+    root = FIXTURES / "sequelize-rc"
+    extra = [Candidate(".sequelizerc", "sequelizerc"), Candidate("config/database.json", "sequelize-config")]
+    [group] = linked_groups(root, extra)
+    [connection] = group.connections
+    [pool] = connection.pools
+    # production section of config/database.json (pool.max 12), not config/config.json's 40
+    assert (group.processes.value, pool.max.value) == (4, 12)
+    assert pool.label == "new Sequelize(…) in src/models/index.js with config/database.json (production)"
+    assert connection.connect_timeout_ms.value == 20000
+
+
+def test_sequelizerc_naming_a_js_config(rc_wiring, tmp_path):
+    files = {
+        "package.json": '{"name": "api", "dependencies": {"pg": "^8.13.1", "sequelize": "^6.37.5"}}',
+        ".sequelizerc": "const path = require('path');\n"
+        "module.exports = { config: path.resolve(__dirname, 'src', 'config', 'database.js') };\n",
+        "src/config/database.js": "module.exports = {\n  development: { dialect: 'postgres', pool: { max: 7 } },\n"
+        "  production: { dialect: 'postgres', use_env_variable: 'DATABASE_URL', pool: { max: 9 } },\n};\n",
+        "src/models/index.js": (FIXTURES / "sequelize-rc" / "src" / "models" / "index.js").read_text(),
+    }
+    root = write_tree(tmp_path, files)
+    extra = [Candidate(".sequelizerc", "sequelizerc"), Candidate("src/config/database.js", "sequelize-config")]
+    [group] = linked_groups(root, extra, environment="development")
+    assert group.connections[0].pools[0].max.value == 7
+
+
+def test_sequelizerc_naming_a_file_that_is_not_there_is_unknown(rc_wiring):
+    root = FIXTURES / "sequelize-rc"
+    [group] = linked_groups(root, [Candidate(".sequelizerc", "sequelizerc")])  # database.json left unread
+    [pool] = group.connections[0].pools
+    assert isinstance(pool.max, Unknown)
+    assert pool.max.reason == (
+        ".sequelizerc config names config/database.json, which pgconnlint did not read as a Sequelize configuration"
+    )
+
+
+@pytest.mark.xfail(reason="needs lead's wiring: a `sequelizerc` file kind and reading the file it names", strict=True)
+def test_sequelize_rc_fixture_end_to_end():
+    result = run("sequelize-rc")
+    [budget] = result.budgets
+    assert (budget.total, budget.server.usable) == (48, 97)  # 4 × 12, not 4 × 40 from config/config.json
+    assert keys(result) == []
