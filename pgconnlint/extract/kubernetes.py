@@ -628,7 +628,7 @@ def _whole(value: Expr | None) -> int | None:
     if isinstance(scalar, bool):
         return None
     if isinstance(scalar, int):
-        return scalar
+        return scalar if scalar >= 0 else None  # the API server refuses negative counts
     if isinstance(scalar, str) and scalar.strip().isdigit():
         return int(scalar)
     return None
