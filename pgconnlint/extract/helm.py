@@ -218,14 +218,12 @@ def _number(values: Obj | None, key: str) -> Known | None:
 def resolve(root: Path, facts) -> None:
     charts = [item for item in facts.deployment if isinstance(item, HelmChart)]
     facts.deployment[:] = [item for item in facts.deployment if not isinstance(item, HelmChart)]
-    images_run: set[str] = set()
     for chart in charts:
         if not chart.rendered:
-            _from_values(root, chart, facts, images_run)
-    kubernetes.drop_image_commands(facts, images_run)
+            _from_values(root, chart, facts)
 
 
-def _from_values(root: Path, chart: HelmChart, facts, images_run: set[str]) -> None:
+def _from_values(root: Path, chart: HelmChart, facts) -> None:
     """The `helm create` conventions: the app's image runs its CMD in replicaCount pods, or in up to
     autoscaling.maxReplicas when autoscaling.enabled; the surge is Kubernetes' default unless the chart's
     deployment template mentions a strategy (then it cannot be told without rendering)."""
@@ -244,7 +242,7 @@ def _from_values(root: Path, chart: HelmChart, facts, images_run: set[str]) -> N
     extra = {"replicas": replicas, "env": (), "surge": _surge(root, chart, replicas), "cpu_limit": _cpu(values)}
     where = values.get("image").location if isinstance(values.get("image"), Obj) else values.location
     source = f"{chart.path} chart {chart.name} (values.yaml, not rendered)"
-    kubernetes.image_processes(root, directory, where, source, extra, facts, images_run)
+    kubernetes.image_processes(root, directory, where, source, extra, facts)
 
 
 def _replicas(values: Obj) -> Known | None:

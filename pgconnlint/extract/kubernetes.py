@@ -240,7 +240,7 @@ def resolve(root: Path, facts) -> None:
 
 
 def drop_image_commands(facts, images_run: set[str]) -> None:
-    """A Python image's CMD that a workload runs is counted with the workload's replicas, not on its own as well."""
+    """A Python image's CMD that a container's own command replaces does not run: not counted on its own."""
     facts.processes[:] = [
         d for d in facts.processes if not (d.location.path in images_run and d.source.startswith(d.location.path))
     ]
@@ -263,7 +263,7 @@ def _workload(root: Path, workload: KubeWorkload, index: _Index, facts, images_r
         extra = {"replicas": replicas, "env": env, "surge": surge, "cpu_limit": cpu_limit_of(container)}
         words, where = _command(container)
         if words is None:
-            image_processes(root, directory, container.location, source, extra, facts, images_run)
+            image_processes(root, directory, container.location, source, extra, facts)
             continue
         if (root / _dockerfile(directory)).is_file():
             images_run.add(_dockerfile(directory))  # its image, whose CMD this command replaces
@@ -300,18 +300,15 @@ def _node(tries: list[list[str]], where: Location, source: str, directory: str, 
     return []
 
 
-def image_processes(root: Path, directory: str, where: Location, source: str, extra: dict, facts, images_run) -> None:
-    """No command nor args: the container runs its image's ENTRYPOINT/CMD, read from the project's Dockerfile."""
+def image_processes(root: Path, directory: str, where: Location, source: str, extra: dict, facts) -> None:
+    """No command nor args: the container runs its image's ENTRYPOINT/CMD, read from the project's Dockerfile. The
+    linker puts the pod count, surge and env of this declaration on that Dockerfile's Node and Python commands
+    (link.py `_expand`, link_python.py `_images_run`), as for a compose service that builds the image."""
     dockerfile = _dockerfile(directory)
-    if not (root / dockerfile).is_file():
-        return
-    facts.node_processes.append(
-        NodeProcessDecl("image", where, source, ORIGIN, directory, dockerfile=dockerfile, **extra)
-    )
-    for decl in [d for d in facts.processes if d.location.path == dockerfile and d.source.startswith(dockerfile)]:
-        images_run.add(dockerfile)
-        env = decl.env + extra["env"]  # the container's env overrides the image's ENV
-        facts.processes.append(replace(decl, source=f"{source} ({decl.source})", **{**extra, "env": env}))
+    if (root / dockerfile).is_file():
+        facts.node_processes.append(
+            NodeProcessDecl("image", where, source, ORIGIN, directory, dockerfile=dockerfile, **extra)
+        )
 
 
 def _dockerfile(directory: str) -> str:

@@ -223,3 +223,36 @@ spec:
     root_facts = extract_all(result.root, discover(result.root))
     celery = one(root_facts.processes, server="celery")
     assert (celery.replicas.value, celery.replicas.via, celery.surge) == (3, "CronJob nightly parallelism", None)
+
+
+def test_a_python_image_without_command_runs_its_dockerfile_cmd_once_per_pod(lint_tree):
+    deployment = """apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 5
+  template:
+    spec:
+      containers:
+        - name: web
+          image: registry.example.com/shop/web:7
+          env:
+            - name: DATABASE_URL
+              value: postgresql://shop@db/shop
+"""
+    files = {
+        "web/Dockerfile": 'FROM python:3.12-slim\nCOPY . /app\nCMD ["gunicorn", "--workers", "3", "app:app"]\n',
+        "web/requirements.txt": "sqlalchemy\ngunicorn\n",
+        "web/app.py": (
+            "import os\nfrom sqlalchemy import create_engine\n\n"
+            'engine = create_engine(os.environ["DATABASE_URL"], pool_size=2, max_overflow=0, pool_pre_ping=True,'
+            ' connect_args={"connect_timeout": 5})\n'
+        ),
+        "k8s/web.yaml": deployment,
+    }
+    result = lint_tree(files)
+    [group] = result.project.groups
+    assert group.name == "k8s/web.yaml Deployment web container web (web/Dockerfile CMD)"
+    assert group.processes.value == 15  # 3 workers × 5 replicas, not also 3 for the Dockerfile on its own
+    assert "k8s/web.yaml:6" in group.processes.via
