@@ -180,10 +180,8 @@ def node_connections(facts: list[NodePool], env: Environment) -> tuple[NodeConne
     sequelize_rc = by_library.get("sequelizerc", [])
     found += _with_config_file(by_library.get("sequelize", []), env, _sequelize, "dialect", sequelize_rc)
     schema_settings = by_library.get("prisma-config", []) + by_library.get("prisma-project", [])
-    found += _registered(
-        _prisma(by_library.get("prisma", []), schema_settings, env), by_library.get("nest-provider", [])
-    )
-    return tuple(connection for connection in found if connection is not None)
+    found += _prisma(by_library.get("prisma", []), schema_settings, env)
+    return tuple(per_module([connection for connection in found if connection is not None], facts))
 
 
 # --- node-postgres -----------------------------------------------------------------------------------------------
@@ -582,16 +580,26 @@ def _under(path: str, folder: str) -> bool:
     return path.startswith(f"{folder}/")
 
 
-def _registered(connections: list[NodeConnection | None], registrations: list[NodePool]) -> list:
-    """A client class registered as a provider in several NestJS modules: one instance, one pool, per module."""
-    result: list[NodeConnection | None] = []
+def per_module(connections: list, facts: list[NodePool]) -> list:
+    """A NestJS provider that creates a pool (a field or its constructor: `new Pool()`, `knex()`, `new Sequelize()`,
+    `postgres()`, `new DataSource()`, a PrismaClient subclass; or a factory provider's `useFactory`) and is listed in
+    the `providers` of several modules is instantiated once per module that lists it (a module that imports another
+    shares that one's instance instead): one pool per listing. Works on Node connections and TypeORM's alike."""
+    owners = {fact.location: fact.source for fact in facts if fact.library == "nest-owner"}
+    listings: dict[str, list[Location]] = {}
+    for fact in facts:
+        if fact.library == "nest-provider" and fact.location not in listings.get(fact.source, []):
+            listings.setdefault(fact.source, []).append(fact.location)
+    result = []
     for connection in connections:
-        result.append(connection)
-        name = re.match(r"class (\w+)", connection.created.source) if connection is not None else None
-        modules = [r for r in registrations if name and r.source == name.group(1)]
-        for extra in modules[1:]:
-            label = f"{connection.pools[0].label} (also registered at {extra.location.short})"
-            pools = tuple(replace(pool, label=label) for pool in connection.pools)
+        created = connection.created if isinstance(connection, NodeConnection) else connection.config
+        modules = listings.get(owners.get(created.location, ""), [])
+        if len(modules) < 2:
+            result.append(connection)
+            continue
+        for number, module in enumerate(modules, start=1):
+            where = f"instance {number} of {len(modules)}: a provider of the module at {module.short}"
+            pools = tuple(replace(pool, label=f"{pool.label} ({where})") for pool in connection.pools)
             result.append(replace(connection, pools=pools))
     return result
 

@@ -71,15 +71,20 @@ def extract_code(path: str, text: str) -> Result:
         source = SourceFile.parse(path, text)
         pools = _sequelize_config(path, source.module_export())
         return found + pools, problems or (source.problems() if pools else [])
+    typeorm_found = bool(found)
     found += _nest_registrations(path, text)
-    if not (_IMPORTED.search(text) or "PrismaClient" in text):
+    pooled = bool(_IMPORTED.search(text) or "PrismaClient" in text)
+    if not pooled and not typeorm_found:
         return found, problems
     source = SourceFile.parse(path, text)
-    pools = _pools(source, _bindings(text))
-    return found + pools, problems or (source.problems() if pools else [])
+    created = _pools(source, _bindings(text)) if pooled else []
+    pools = [pool for _, pool in created]
+    owners = _owners(source, created, typeorm_found) if "class" in text or "useFactory" in text else []
+    return found + pools + owners, problems or (source.problems() if pools else [])
 
 
 _PROVIDERS = re.compile(r"\bproviders\s*:\s*\[(?P<names>[^\]]*)\]")
+_PROVIDER_NAMES = re.compile(r"\.\.\.\s*([A-Za-z_$][\w$]*)|\b([A-Z][\w$]*)\b")
 
 
 def _nest_registrations(path: str, text: str) -> list[NodePool]:
@@ -90,9 +95,48 @@ def _nest_registrations(path: str, text: str) -> list[NodePool]:
     found = []
     for match in _PROVIDERS.finditer(text):
         where = Location(path, text.count("\n", 0, match.start()) + 1)
-        for name in re.findall(r"\b([A-Z]\w*)\b", match.group("names")):
-            found.append(NodePool("nest-provider", Obj(where, name), name))
+        names = dict.fromkeys(spread or name for spread, name in _PROVIDER_NAMES.findall(match.group("names")))
+        found += [NodePool("nest-provider", Obj(where, name), name) for name in names]
     return found
+
+
+def _owners(source: SourceFile, created: list[tuple[Node, NodePool]], typeorm: bool) -> list[NodePool]:
+    """Which provider each pool belongs to, so that the linker counts it once per NestJS module that lists that
+    provider: the class it is created in (a field, the constructor, `onModuleInit`), or the top-level constant of
+    factory providers it is created in (`export const databaseProviders = [{ useFactory: () => new Pool() }]`,
+    spread into a module's `providers`). One "nest-owner" fact per pool, at the pool's options (TypeORM's too)."""
+    found = [(node, pool.location) for node, pool in created]
+    if typeorm:  # `new DataSource(options)`: TypeOrmConfig.options is the first argument (extract/typeorm.py)
+        for node in source.walk({"new_expression"}):
+            callee = node.child_by_field_name("constructor")
+            arguments = node.child_by_field_name("arguments")
+            first = [a for a in arguments.named_children if a.type != "comment"][:1] if arguments is not None else []
+            if callee is not None and source.raw(callee).rpartition(".")[2] == "DataSource" and first:
+                found.append((node, source.expr(first[0]).location))
+    owned = []
+    for node, location in found:
+        owner = _owner_name(source, node)
+        if owner:
+            owned.append(NodePool("nest-owner", Obj(location, owner), owner))
+    return owned
+
+
+def _owner_name(source: SourceFile, node: Node) -> str | None:
+    parent = node.parent
+    while parent is not None:
+        if parent.type in ("class_declaration", "class", "abstract_class_declaration"):
+            name = parent.child_by_field_name("name")
+            return source.raw(name) if name is not None else None
+        if parent.type == "variable_declarator" and parent.parent is not None and parent.parent.parent is not None:
+            declaration = parent.parent
+            top = declaration.parent.type == "program" or (
+                declaration.parent.type == "export_statement" and declaration.parent.parent.type == "program"
+            )
+            name = parent.child_by_field_name("name")
+            if top and name is not None and "useFactory" in source.raw(parent):
+                return source.raw(name)
+        parent = parent.parent
+    return None
 
 
 def extract_knexfile(path: str, text: str) -> Result:
@@ -196,12 +240,13 @@ def _bindings(text: str) -> dict[str, tuple[str, str]]:
     return bound
 
 
-def _pools(source: SourceFile, bound: dict[str, tuple[str, str]]) -> list[NodePool]:
+def _pools(source: SourceFile, bound: dict[str, tuple[str, str]]) -> list[tuple[Node, NodePool]]:
+    """Each pool with the node that creates it."""
     pools = []
     for node in source.walk({"new_expression", "call_expression", "class_heritage"}):
         pool = _pool_at(source, node, bound)
         if pool is not None:
-            pools.append(pool)
+            pools.append((node, pool))
     return pools
 
 

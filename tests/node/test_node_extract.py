@@ -12,7 +12,9 @@ from pgconnlint.model import Location, NodePool
 def pools(path: str, text: str) -> list[NodePool]:
     found, problems = node_pools.extract_code(path, text)
     assert problems == []
-    return [fact for fact in found if isinstance(fact, NodePool)]
+    return [
+        fact for fact in found if isinstance(fact, NodePool) and fact.library not in ("nest-owner", "nest-provider")
+    ]
 
 
 def summary(path: str, text: str) -> list[tuple]:

@@ -260,7 +260,8 @@ export class PrismaService extends PrismaClient implements OnModuleInit {
     }
     [budget] = lint_tree(files).budgets
     assert [t.pool_max for t in budget.terms] == [4, 4]
-    assert "also registered at src/users.module.ts:2" in budget.terms[1].pool.label
+    assert budget.terms[0].pool.label.endswith("(instance 1 of 2: a provider of the module at src/orders.module.ts:2)")
+    assert budget.terms[1].pool.label.endswith("(instance 2 of 2: a provider of the module at src/users.module.ts:2)")
 
 
 def test_typeorm_extra_with_a_mysql_key_is_ignored_by_pg(lint_tree):
