@@ -8,7 +8,8 @@ pre-filter that keeps the parsers away from the thousands of irrelevant .ts/.js 
 The script builds a git repository of N files (default 20,000) that look like a TypeScript monorepo:
 nested packages of TS/JS/Python/Markdown/JSON/binary files, a git-ignored node_modules/ of 2,000
 files, decoy files that mention `DataSource`/`createConnection` without being TypeORM, and a handful
-of real configs (ormconfig.json, data-source.ts, a pm2 ecosystem file, .env files, postgresql.conf).
+of real configs (ormconfig.json, data-source.ts, a pm2 ecosystem file, .env files, postgresql.conf), and a
+deploy/manifests/ folder: 150 Kubernetes manifests of Go services and one rendered file of ~0.9 MB.
 It then times, over R repeats after one untimed warm-up (median and min, time.perf_counter):
   (a) `python -m pgconnlint check TREE --format json`, a subprocess as pre-commit runs it;
   (b) `git grep -l` for the TypeORM markers plus `git ls-files` filtered by config name: the floor
@@ -159,6 +160,40 @@ def write_configs(root: Path) -> list[str]:
     return list(written)
 
 
+MANIFEST_SERVICES = 150  # deploy/manifests/svc-NNN.yaml: Deployment + Service + ConfigMap + HPA each
+GENERATED_DOCUMENTS = 1_200  # deploy/manifests/generated/all.yaml: one rendered file of ~0.9 MB
+
+
+def manifest(name: str, rng: random.Random) -> str:
+    """A Go service's Deployment, Service, ConfigMap and HPA, as a GitOps repository holds them (no pool of ours)."""
+    replicas, surge = rng.randint(2, 6), rng.choice(["25%", "1", "50%"])
+    return (
+        f"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\n  namespace: shop\n"
+        f"spec:\n  replicas: {replicas}\n  strategy:\n    rollingUpdate:\n      maxSurge: {surge!r}\n"
+        f"  selector:\n    matchLabels:\n      app: {name}\n  template:\n    metadata:\n      labels:\n"
+        f"        app: {name}\n    spec:\n      containers:\n        - name: {name}\n"
+        f"          image: registry.example.com/shop/{name}:1.{rng.randint(0, 40)}.0\n"
+        '          command: ["/app/server", "--listen", ":8080"]\n'
+        f"          envFrom:\n            - configMapRef:\n                name: {name}-config\n"
+        "          resources:\n            limits:\n              cpu: 500m\n              memory: 256Mi\n"
+        f"---\napiVersion: v1\nkind: Service\nmetadata:\n  name: {name}\n  namespace: shop\nspec:\n"
+        f"  selector:\n    app: {name}\n  ports:\n    - port: 80\n      targetPort: 8080\n"
+        f"---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}-config\n  namespace: shop\n"
+        f"data:\n  LOG_LEVEL: info\n  UPSTREAM: http://{name}-backend\n"
+        f"---\napiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: {name}\n"
+        f"  namespace: shop\nspec:\n  scaleTargetRef:\n    apiVersion: apps/v1\n    kind: Deployment\n"
+        f"    name: {name}\n  minReplicas: {replicas}\n  maxReplicas: {replicas * 3}\n"
+    )
+
+
+def write_manifests(root: Path, rng: random.Random) -> None:
+    """Kubernetes manifests: one file per service, and one large rendered file of many documents."""
+    for n in range(MANIFEST_SERVICES):
+        write(root, f"deploy/manifests/svc-{n:03d}.yaml", manifest(f"svc-{n:03d}", rng))
+    documents = [manifest(f"gen-{n:04d}", rng) for n in range(GENERATED_DOCUMENTS // 4)]
+    write(root, "deploy/manifests/generated/all.yaml", "---\n".join(documents))
+
+
 def write_node_modules(root: Path, rng: random.Random) -> None:
     for n in range(NODE_MODULES_FILES):
         lib = f"node_modules/{'typeorm' if n % 10 == 0 else f'lib-{n % 40:02d}'}"
@@ -177,7 +212,8 @@ def build_tree(root: Path, files: int) -> int:
         name = f"pkg-{pkg:03d}"
         write(root, f"packages/{name}/package.json", package_json(name, any(c[0] == name for c in CONFIGS)))
         write(root, f"packages/{name}/README.md", f"# {name}\n")
-    write_filler(root, rng, files - len(configs) - 2 * packages, packages)
+    write_filler(root, rng, files - len(configs) - 2 * packages - MANIFEST_SERVICES - 1, packages)
+    write_manifests(root, rng)
     write_node_modules(root, rng)
     git = ["git", "-C", str(root), "-c", "user.email=bench@example.com", "-c", "user.name=bench"]
     for args in (["-c", "init.defaultBranch=main", "init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "init"]):
@@ -243,9 +279,23 @@ def bench(tree: Path, files: int, repeat: int) -> None:
     for label, (median, low) in rows:
         print(f"{label:38} {median:9.3f} {low:8.3f}")
     print(f"\nratio (a)/(b): {rows[0][1][0] / rows[1][1][0]:.1f}x median, {rows[0][1][1] / rows[1][1][1]:.1f}x min")
+    size, documents, seconds = read_generated_manifest(tree)
+    print(f"(e) the rendered manifest deploy/manifests/generated/all.yaml: {size / 1024:.0f} KiB, {documents} facts")
+    print(f"    extracted in {seconds:.3f} s (once, in-process); {MANIFEST_SERVICES} small manifests are part of (a)")
     parsed, seconds = parse_every_python_file(tree)
     print(f"(d) libcst on every .py file, no pre-filter: {parsed} files in {seconds:.3f} s (once, in-process);")
     print("    the pre-filter parses only the files that mention an engine or pool call")
+
+
+def read_generated_manifest(tree: Path) -> tuple[int, int, float]:
+    """The largest manifest of the tree through the Kubernetes front end: the per-file cost a rendered chart has."""
+    sys.path.insert(0, str(REPO))
+    from pgconnlint.extract import kubernetes
+
+    text = (tree / "deploy/manifests/generated/all.yaml").read_text()
+    start = time.perf_counter()
+    found, _problems = kubernetes.extract("deploy/manifests/generated/all.yaml", text)
+    return len(text.encode()), len(found), time.perf_counter() - start
 
 
 def parse_every_python_file(tree: Path) -> tuple[int, float]:
