@@ -199,7 +199,8 @@ def named_sequelize_configs(facts: list) -> list[str]:
 def _exported_object(source: SourceFile) -> Node | None:
     """The object literal of `module.exports = {…}` (or of the constant it names)."""
     for statement in source.tree.root_node.named_children:
-        assignment = statement.named_children[0] if statement.type == "expression_statement" else None
+        children = statement.named_children if statement.type == "expression_statement" else []
+        assignment = children[0] if children else None
         if assignment is None or assignment.type != "assignment_expression":
             continue
         left, right = assignment.child_by_field_name("left"), assignment.child_by_field_name("right")
