@@ -85,6 +85,7 @@ _MARKERS = {
     "docker-run": _DOCKER_RUN_MARKERS,
     "sequelize-config": (b"dialect",),
 }
+_PRISMA_CONFIG = re.compile(r"(?:^|/)(?:prisma\.config|\.config/prisma(?:\.config)?)\.(?:c|m)?[jt]s$")
 _KNEXFILES = ("knexfile.js", "knexfile.ts", "knexfile.cjs", "knexfile.mjs")
 _PYTHON_PROJECT_FILES = ("pyproject.toml", "setup.py", "setup.cfg", "requirements.txt", "pipfile")
 _GUNICORN_CONFIGS = ("gunicorn.conf.py", "gunicorn_conf.py", "gunicorn.config.py", "gunicorn_config.py")
@@ -147,6 +148,10 @@ def classify(path: str) -> str | None:
         return "sequelize-config"  # sequelize-cli's default; kept only when it names a `dialect`
     if lower.endswith(".prisma"):
         return "prisma-schema"
+    if lower == ".sequelizerc":
+        return "sequelizerc"  # sequelize-cli's settings: which config file it reads (extract/node_pools.py)
+    if _PRISMA_CONFIG.search(path):
+        return "prisma-config"  # Prisma 6/7's prisma.config.ts: which schema the client comes from (extract/prisma.py)
     if _is_pm2_file(lower):
         return "pm2"
     if lower == ".env" or (lower.startswith(".env.") and not lower.endswith(_ENV_TEMPLATES)):

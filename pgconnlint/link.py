@@ -654,11 +654,14 @@ def _connections(configs: list[TypeOrmConfig | NodePool], env: Environment, pack
     database type cannot be told (counted nowhere, reported by PGC110); then the package's other Node pools
     (node-postgres, Knex, Sequelize, postgres.js, Prisma: pgconnlint/link_node.py)."""
     # NOTE: imported here, not at the top: link_node builds on this module's dataclasses.
-    from pgconnlint.link_node import node_connections
+    from pgconnlint.link_node import node_connections, per_module
 
-    node = node_connections([c for c in configs if isinstance(c, NodePool)], env)
+    node_facts = [c for c in configs if isinstance(c, NodePool)]
+    node = node_connections(node_facts, env)
     configs = [c for c in configs if isinstance(c, TypeOrmConfig)]
     connections, unresolved = _typeorm_connections(configs, env, package)
+    # A NestJS provider holding a `new DataSource()`, listed in several modules: one connection per module
+    connections = tuple(per_module(list(connections), node_facts))
     return connections + node, unresolved
 
 

@@ -106,6 +106,7 @@ def extract_all(root: Path, candidates: list[Candidate], helm_values: tuple[str,
             facts.problems.append(ParseProblem(Location(candidate.path, 1), "nested too deeply to read; not checked"))
     _read_mounted_configs(root, facts)
     _read_named_gunicorn_configs(root, facts)
+    _read_named_sequelize_configs(root, facts)
     _resolve_deployments(root, facts)
     return facts
 
@@ -134,6 +135,18 @@ def _read_named_gunicorn_configs(root: Path, facts: Facts) -> None:
             if path not in read and not path.startswith("..") and (root / path).is_file():
                 read.add(path)
                 _EXTRACTORS["gunicorn-config"](root, path, facts)
+
+
+def _read_named_sequelize_configs(root: Path, facts: Facts) -> None:
+    """`.sequelizerc` names sequelize-cli's configuration file (`config: path.resolve('config', 'database.json')`),
+    of any name: read it as one, JSON or JS."""
+    from pgconnlint.extract.node_pools import named_sequelize_configs
+
+    read = {fact.location.path for fact in facts.node_pools if getattr(fact, "library", "") == "sequelize"}
+    for path in named_sequelize_configs(facts.node_pools):
+        if path not in read and (root / path).is_file():
+            read.add(path)
+            _EXTRACTORS["sequelize-config"](root, path, facts)
 
 
 def _read_mounted_configs(root: Path, facts: Facts) -> None:
@@ -246,6 +259,8 @@ _EXTRACTORS = {
     "typeorm-code": _text_extractor(_lazy("node_commands", "extract_code")),
     "knexfile": _text_extractor(_lazy("node_pools", "extract_knexfile")),
     "sequelize-config": _text_extractor(_lazy("node_pools", "extract_sequelize_config")),
+    "sequelizerc": _text_extractor(_lazy("node_pools", "extract_sequelizerc")),
+    "prisma-config": _text_extractor(_lazy("prisma", "extract_config")),
     "prisma-schema": _prisma_schema,
     "pm2": _text_extractor(_lazy("pm2", "extract")),
     "dotenv": _text_extractor(_lazy("dotenv", "extract")),

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES, TEST_CPUS, write_tree
 
-from pgconnlint.discover import Candidate, discover
+from pgconnlint.discover import discover
 from pgconnlint.extract import node_pools, prisma
 from pgconnlint.link import LinkSettings, link
 from pgconnlint.lint import LintOptions, extract_all, lint
@@ -29,10 +29,9 @@ def keys(result) -> list[tuple[str, str, int]]:
     return [finding.key for finding in result.findings]
 
 
-def linked_groups(root: Path, extra: list[Candidate], environment: str = "production"):
-    """The process groups of a tree when files that discovery does not list yet are read too, with the extractors the
-    lead's wiring would run on them (see the xfail tests): the linking is tested now, the wiring when it lands."""
-    facts = extract_all(root, discover(root) + extra)
+def linked_groups(root: Path, environment: str = "production"):
+    """The process groups of a tree, through discovery, extraction and linking."""
+    facts = extract_all(root, discover(root))
     return link(facts, LinkSettings(environment=environment, cpus=TEST_CPUS, cpus_given=True)).groups
 
 
@@ -148,12 +147,11 @@ PRISMA_CONFIG_TREE = {
 
 def test_prisma_config_ts_wins_over_the_package_json_key(tmp_path):
     root = write_tree(tmp_path, PRISMA_CONFIG_TREE)
-    [group] = linked_groups(root, [Candidate("prisma.config.ts", "typeorm-code")])
+    [group] = linked_groups(root)
     [pool] = group.connections[0].pools
     assert (pool.max.value, pool.location.path) == (3, "src/db/schema.prisma")
 
 
-@pytest.mark.xfail(reason="needs lead's wiring: discover.py classify prisma.config.ts (no marker in it)", strict=True)
 def test_prisma_config_ts_is_discovered(lint_tree):
     [group] = lint_tree(PRISMA_CONFIG_TREE).project.groups
     [pool] = group.connections[0].pools
@@ -213,8 +211,7 @@ def rc_wiring(monkeypatch):
 
 def test_sequelizerc_config_replaces_config_config_json(rc_wiring):
     root = FIXTURES / "sequelize-rc"
-    extra = [Candidate(".sequelizerc", "sequelizerc"), Candidate("config/database.json", "sequelize-config")]
-    [group] = linked_groups(root, extra)
+    [group] = linked_groups(root)
     [connection] = group.connections
     [pool] = connection.pools
     # production section of config/database.json (pool.max 12), not config/config.json's 40
@@ -233,8 +230,7 @@ def test_sequelizerc_naming_a_js_config(rc_wiring, tmp_path):
         "src/models/index.js": (FIXTURES / "sequelize-rc" / "src" / "models" / "index.js").read_text(),
     }
     root = write_tree(tmp_path, files)
-    extra = [Candidate(".sequelizerc", "sequelizerc"), Candidate("src/config/database.js", "sequelize-config")]
-    [group] = linked_groups(root, extra, environment="development")
+    [group] = linked_groups(root, environment="development")
     assert group.connections[0].pools[0].max.value == 7
 
 
@@ -246,7 +242,7 @@ def test_sequelizerc_naming_a_file_that_is_not_there_is_unknown(rc_wiring, tmp_p
         "src/models/index.js": (FIXTURES / "sequelize-rc" / "src" / "models" / "index.js").read_text(),
     }
     root = write_tree(tmp_path, files)
-    [group] = linked_groups(root, [Candidate(".sequelizerc", "sequelizerc")])
+    [group] = linked_groups(root)
     [pool] = group.connections[0].pools  # not config/config.json's pool.max 40
     assert isinstance(pool.max, Unknown)
     assert pool.max.reason == (
@@ -254,7 +250,6 @@ def test_sequelizerc_naming_a_file_that_is_not_there_is_unknown(rc_wiring, tmp_p
     )
 
 
-@pytest.mark.xfail(reason="needs lead's wiring: a `sequelizerc` file kind and reading the file it names", strict=True)
 def test_sequelize_rc_fixture_end_to_end():
     result = run("sequelize-rc")
     [budget] = result.budgets
@@ -384,7 +379,6 @@ def test_per_module_counts_a_typeorm_data_source_provider(tmp_path):
     assert "src/users.module.ts:2" in counted[1].pools[0].label
 
 
-@pytest.mark.xfail(reason="needs lead's wiring: link.py _connections applies per_module to TypeORM's", strict=True)
 def test_a_typeorm_data_source_provider_in_two_modules_end_to_end(lint_tree):
     [budget] = lint_tree(DATA_SOURCE_TREE).budgets
     assert [term.pool_max for term in budget.terms] == [6, 6]
