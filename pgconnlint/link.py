@@ -820,7 +820,8 @@ def _servers(facts: Facts, settings: LinkSettings, problems: list[ParseProblem])
     )
     merged = [_command_config(command, configs.get(command.config_file or ""), unread) for command in commands]
     environments = {command.name: command.environment for command in facts.server_commands}
-    merged += sorted(unread, key=lambda c: (c.name.count("/"), c.name))
+    # A primary before its read replicas (an Aurora reader, a CNPG standby): the pools count against the first.
+    merged += sorted(unread, key=lambda c: (c.replica_of is not None, c.name.count("/"), c.name))
     if settings.server_profile is not None:  # the production server, which the repository does not describe
         merged.insert(0, settings.server_profile)
     if not merged:
