@@ -169,6 +169,9 @@ def _aurora_profile(size: str, where: Location) -> dict[str, Default]:
     return defaults
 
 
+_NOT_GUESSED = "pgconnlint does not guess one; describe the server in the repository (Terraform, a postgresql.conf)"
+
+
 def _cloudsql_profile(size: str, where: Location) -> dict[str, Default]:
     table = tables()["cloudsql"]
     default = cloudsql_max_connections(size, where)
@@ -176,7 +179,7 @@ def _cloudsql_profile(size: str, where: Location) -> dict[str, Default]:
         raise ValueError(
             _unknown_size("Cloud SQL", size, table["max_connections"])
             + f" (only the tiers Google's own page lists could be encoded: {table['source']}); "
-            "pgconnlint does not guess one; describe the server in the repository (Terraform, a postgresql.conf) instead"
+            f"{_NOT_GUESSED}"
         )
     return {"max_connections": default}
 
@@ -235,7 +238,7 @@ def _heroku_profile(size: str, where: Location) -> dict[str, Default]:
         return {"max_connections": Default(value, where, f"Heroku {size} plan limit ({table['source']})")}
     raise ValueError(
         f"Heroku plan limits are not encoded: they could not be verified in Heroku's own documentation "
-        f"({table['source']}); pgconnlint does not guess one; describe the server in the repository (Terraform, a postgresql.conf) instead"
+        f"({table['source']}); {_NOT_GUESSED}"
     )
 
 
