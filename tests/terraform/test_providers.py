@@ -66,7 +66,7 @@ def test_profile_mentions_the_pooler(profile, pooler):
         ("supabase:smal", "did you mean 'small'"),
         ("neon:", "names no size"),
         ("heroku:standard-0", "could not be verified"),
-        ("cloudsql:db-custom-2-7680", "set max_connections in configuration"),
+        ("cloudsql:db-custom-2-7680", "does not guess one"),
     ],
 )
 def test_unknown_provider_or_size_is_a_clear_error(profile, message):
