@@ -496,22 +496,11 @@ def _key_for(items: Expr | None, file: str) -> str:
 def _config_from_text(path: str, config_map: KubeConfigMap, entry) -> ServerConfig:
     """postgresql.conf text held in a ConfigMap, read line by line as extract/pgconf.py reads a file; each line
     number points into the manifest. Includes are not followed: the files they name are in the container."""
-    from pgconnlint.extract.pgconf import _Reader
-
-    class _NoIncludes(_Reader):
-        def _include(self, kind, target, where, chain) -> None:
-            self._problem(where, f"include inside a ConfigMap's postgresql.conf not followed: {target}")
+    from pgconnlint.extract.pgconf import from_text
 
     key, text, where, block = entry
-    reader = _NoIncludes(Path("."))
-    first = block or where.line
-    for number, line in enumerate(text.split("\n")):
-        reader._line(Location(path, first + number), line, ())
-    settings = {
-        name: ServerSetting(name, values[-1], tuple(values[:-1]), reader.texts.get(name, ""))
-        for name, values in reader.values.items()
-    }
-    return ServerConfig(f"{path} ConfigMap {config_map.name} {key}", where, settings)
+    config, _problems = from_text(f"{path} ConfigMap {config_map.name} {key}", where, text, block or where.line)
+    return config
 
 
 def _hosts(workload: KubeWorkload, index: _Index) -> tuple[str, ...]:
@@ -537,7 +526,7 @@ def service_hosts(names: list[str], namespace: str) -> tuple[str, ...]:
 
 
 def _parameters(workload: KubeWorkload) -> dict[str, ServerSetting]:
-    from pgconnlint.extract.pgconf import _normalise
+    from pgconnlint.extract.pgconf import normalise
 
     parameters = workload.document.get("spec.postgresql.parameters")
     settings = {}
@@ -545,7 +534,7 @@ def _parameters(workload: KubeWorkload) -> dict[str, ServerSetting]:
         if isinstance(value, Lit) and value.value is not None:
             text = str(_scalar(value))
             via = f"{workload.kind} {workload.name} spec.postgresql.parameters.{key}"
-            known = Known(_normalise(text), value.location, via)
+            known = Known(normalise(text), value.location, via)
             settings[key.lower()] = ServerSetting(key.lower(), known, (), text)
     return settings
 

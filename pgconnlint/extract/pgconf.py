@@ -45,11 +45,16 @@ def extract(root: Path, path: str) -> tuple[ServerConfig, list[ParseProblem]]:
         auto = posixpath.join(posixpath.dirname(path), AUTO_CONF)
         if auto != path and os.path.lexists(root / auto):
             reader.read(auto, Location(auto, 1), ())
-    settings = {
-        name: ServerSetting(name, values[-1], tuple(values[:-1]), reader.texts.get(name, ""))
-        for name, values in reader.values.items()
-    }
-    return ServerConfig(path, Location(path, 1), settings), reader.problems
+    return ServerConfig(path, Location(path, 1), reader.settings()), reader.problems
+
+
+def from_text(name: str, where: Location, text: str, first_line: int) -> tuple[ServerConfig, list[ParseProblem]]:
+    """postgresql.conf text held in another file (a Kubernetes ConfigMap), read as a file is, each line located at
+    `first_line` onwards in `where.path`. Its includes name files inside the container: reported, not followed."""
+    reader = _Reader(Path("."), follow_includes=False)
+    for number, line in enumerate(text.split("\n")):
+        reader._line(Location(where.path, first_line + number), line, ())
+    return ServerConfig(name, where, reader.settings()), reader.problems
 
 
 @dataclass
@@ -59,6 +64,14 @@ class _Reader:
     texts: dict[str, str] = field(default_factory=dict)  #: the last value of each name as written
     problems: list[ParseProblem] = field(default_factory=list)
     files_read: int = 0
+    follow_includes: bool = True
+
+    def settings(self) -> dict[str, ServerSetting]:
+        """Each parameter's winning value, and the earlier ones it overrode."""
+        return {
+            name: ServerSetting(name, values[-1], tuple(values[:-1]), self.texts.get(name, ""))
+            for name, values in self.values.items()
+        }
 
     def read(self, path: str, where: Location, chain: tuple[str, ...]) -> bool:
         """Read one file in place; `where` is the include line (or the file itself), `chain` the includers."""
@@ -97,11 +110,14 @@ class _Reader:
         for target, kind in includes:
             self._include(kind, str(target).replace(_MASK, "#"), where, chain)
         for entry in conf.entries.values():
-            value = _normalise(entry.value)
+            value = normalise(entry.value)
             self.values.setdefault(name, []).append(Known(value, where, where.short))
             self.texts[name] = _unquote(rest.replace(_MASK, "#"))
 
     def _include(self, kind: IncludeType, target: str, where: Location, chain: tuple[str, ...]) -> None:
+        if not self.follow_includes:
+            self._problem(where, f"include inside an embedded postgresql.conf not followed: {target}")
+            return
         resolved = posixpath.normpath(posixpath.join(posixpath.dirname(where.path), target))
         if posixpath.isabs(target) or resolved.split("/")[0] == ".." or not self._inside(resolved):
             self._problem(where, f"include outside the repository not followed: {target}")
@@ -156,7 +172,7 @@ def _strip_comment(line: str) -> str:
     return "".join(kept)
 
 
-def _normalise(value: Any) -> Any:
+def normalise(value: Any) -> Any:
     """pgtoolkit's value in PostgreSQL's base units: bytes for memory, milliseconds for time."""
     if isinstance(value, timedelta):
         return _whole(value / timedelta(milliseconds=1))
