@@ -70,6 +70,11 @@ def _render(root: Path, folder: str, chart: Obj, name: str, helm: str, values_fi
         note = f"Helm chart {name}: dependencies {', '.join(missing)} are not in charts/; not rendered (no download)"
         facts.problems.append(ParseProblem(where, note, skipped=True))
         return False
+    escaping = _link_out_of_tree(root, folder)
+    if escaping is not None:
+        note = f"Helm chart {name}: {escaping} links out of the repository; not rendered (helm would follow it)"
+        facts.problems.append(ParseProblem(where, note, skipped=True))
+        return False
     files = [f for f in values_files if _inside(root, f)]
     for outside in sorted(set(values_files) - set(files)):
         facts.problems.append(ParseProblem(where, f"values file {outside} is not a file of the tree; not used"))
@@ -154,6 +159,22 @@ def _missing_dependencies(root: Path, folder: str, chart: Obj) -> list[str]:
         if not (charts / name).is_dir() and not any(charts.glob(f"{name}-*.tgz")):
             missing.append(name)
     return missing
+
+
+def _link_out_of_tree(root: Path, folder: str, limit: int = 10_000) -> str | None:
+    """A symbolic link in the chart whose target is outside the tree: helm reads through links (`.Files.Get`,
+    templates, sub-charts), which would let a chart copy any file of the CI machine into its output."""
+    top = os.path.realpath(root)
+    seen = 0
+    for current, folders, files in os.walk(root / (folder or "."), followlinks=False):
+        for name in folders + files:
+            seen += 1
+            full = os.path.join(current, name)
+            if os.path.islink(full) and not Path(os.path.realpath(full)).is_relative_to(top):
+                return Path(full).relative_to(root).as_posix()
+            if seen > limit:
+                return f"{folder or '.'} (more than {limit} files, not inspected)"
+    return None
 
 
 def _inside(root: Path, path: str) -> bool:

@@ -139,3 +139,15 @@ def test_a_failing_helm_falls_back_to_values(tmp_path, monkeypatch):
     messages = [p.message for p in facts.problems if p.location.path == "charts/api/Chart.yaml"]
     assert any("helm template failed: Error: parse error in deployment.yaml" in m for m in messages)
     assert any(d.source == CHART for d in facts.node_processes)
+
+
+def test_a_chart_with_a_link_out_of_the_tree_is_not_rendered(tmp_path, monkeypatch):
+    shutil.copytree(FIXTURES / "helm-app", tmp_path / "repo")
+    (tmp_path / "secret.txt").write_text("password=hunter2\n")
+    (tmp_path / "repo/charts/api/files").mkdir()
+    (tmp_path / "repo/charts/api/files/config.txt").symlink_to(tmp_path / "secret.txt")
+    monkeypatch.setattr(helm.shutil, "which", lambda name: "/nonexistent/helm")  # never run: skipped before
+    facts = extract_all(tmp_path / "repo", discover(tmp_path / "repo"))
+    messages = [p.message for p in facts.problems if p.location.path == "charts/api/Chart.yaml"]
+    assert any("charts/api/files/config.txt links out of the repository; not rendered" in m for m in messages)
+    assert any(d.source == CHART for d in facts.node_processes)  # read by the values.yaml conventions instead
