@@ -86,3 +86,17 @@ def test_text_suggestion_and_memory_cost(tmp_path):
     assert "Suggestion (headroom 50%: at most 48 of 97)" in result.stdout
     assert "set pool max 3 (now 10) for ormconfig.json at ormconfig.json:1: 16 pools × 3 = 48" in result.stdout
     assert "set max_connections = 323" in result.stdout and "1292MB of the declared 2048MB" in result.stdout
+
+
+def test_steady_and_rollout_totals_side_by_side():
+    fixture = str(FIXTURES / "k8s-rollout")
+    table = run("budget", fixture, "--cpus", "8")
+    assert table.returncode == 0
+    assert "during a rollout" in table.stdout and "total 80 (75%); during a rollout 120" in table.stdout
+    document = json.loads(run("budget", fixture, "--cpus", "8", "--format", "json").stdout)
+    [server] = [s for s in document["servers"] if s["terms"]]
+    assert (server["total"], server["rollout"], server["usable"]) == (80, 120, 107)
+    [term] = server["terms"]
+    # 8 pods at the autoscaler's maximum, plus 4 surge pods (maxSurge 50% of 8, rounded up)
+    assert (term["processes"], term["rollout_processes"]) == (8, 12)
+    assert term["rollout_from"]["path"] == "deploy/k8s/api.yaml"
