@@ -43,7 +43,7 @@ DEFAULT_MAX_SURGE_PERCENT = 25
 KEDA_DEFAULT_MAX_REPLICAS = 100
 #: NodeProcessDecl.origin of a container's command: the linker ranks a package's declarations by origin (link.py
 #: `_NODE_RANKS`), and a deployment's own command outranks the image's CMD exactly as a compose service's does.
-ORIGIN = "compose"
+ORIGIN = "kubernetes"
 #: files that mark a folder as the project an image is built from (the directory heuristic, docs/kubernetes.md)
 PROJECT_FILES = ("Dockerfile", "package.json", "pyproject.toml", "requirements.txt", "setup.py")
 PROJECT_FOLDERS = ("", "apps/", "services/", "packages/")
