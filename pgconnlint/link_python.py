@@ -84,16 +84,19 @@ def python_groups(facts, settings: LinkSettings, env_files: Mapping[str, EnvFile
 
 def _images_run(facts) -> list[ProcessDecl]:
     """The Python declarations, with a Dockerfile's CMD replaced by each compose service or Kubernetes container that
-    runs that image without a command of its own: the same server, once per replica of each."""
+    runs that image without a command of its own: the same server, once per replica of each. A CMD that only
+    deployments with their own command run (`command:` in compose, a container's `command`) does not run at all."""
     runs: dict[str, list] = {}
     for item in facts.node_processes:
         if getattr(item, "runner", None) == "image" and item.dockerfile:
             runs.setdefault(item.dockerfile, []).append(item)
+    replaced = {decl.image for decl in facts.processes if decl.image}  # images whose CMD a command replaces
     declared = []
     for decl in facts.processes:
         for run in runs.get(decl.location.path, [None]):
             if run is None:
-                declared.append(decl)
+                if decl.location.path not in replaced:
+                    declared.append(decl)
                 continue
             changes = {
                 "replicas": run.replicas,

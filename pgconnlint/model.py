@@ -220,6 +220,7 @@ class ProcessDecl:
     directory: str  #: the folder whose project it runs ("" for the root)
     config_file: str | None = None  #: gunicorn `-c FILE`, resolved relative to `directory`
     platform: str = ""  #: "heroku" where the platform sets WEB_CONCURRENCY at boot (link_python.py `_workers`)
+    image: str | None = None  #: the Dockerfile of the image this command runs in: it replaces that image's CMD
     #: compose `deploy.replicas` / `scale`, Kubernetes replicas or autoscaler maximum, Heroku dynos, Fly Machines
     replicas: Known | Default | None = None
     env: tuple[EnvBinding, ...] = ()  #: what the image or service sets (Dockerfile ENV, compose environment)

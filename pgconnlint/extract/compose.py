@@ -109,7 +109,8 @@ def _service(path: str, folder: str, name: str, service: Obj) -> ProcessDecl | N
         decl = commands.parse(command, where, source, directory)  # an entrypoint script that runs "$@"
     if decl is None:
         return None
-    return replace(decl, replicas=_replicas(service), env=tuple(_environment(service.get("environment"), path)))
+    env = tuple(_environment(service.get("environment"), path))
+    return replace(decl, replicas=_replicas(service), env=env, image=_dockerfile(directory, service.get("build")))
 
 
 def _node_service(path: str, folder: str, name: str, service: Obj) -> list[NodeProcessDecl]:
@@ -125,11 +126,7 @@ def _node_service(path: str, folder: str, name: str, service: Obj) -> list[NodeP
         build = service.get("build")
         if build is None:
             return []
-        dockerfile = build.get("dockerfile") if isinstance(build, Obj) else None
-        written = (
-            dockerfile.value if isinstance(dockerfile, Lit) and isinstance(dockerfile.value, str) else "Dockerfile"
-        )
-        image = posixpath.normpath(posixpath.join(directory or ".", written))
+        image = _dockerfile(directory, build)
         where = build.location
         return [
             NodeProcessDecl("image", where, source, "compose", directory, dockerfile=image, replicas=replicas, env=env)
@@ -139,6 +136,15 @@ def _node_service(path: str, folder: str, name: str, service: Obj) -> list[NodeP
     if not found and command is not None:
         found = node_commands.parse(command, where, source, "compose", directory)  # an entrypoint that runs "$@"
     return [replace(decl, replicas=replicas, env=env) for decl in found]
+
+
+def _dockerfile(directory: str, build: Expr | None) -> str | None:
+    """The Dockerfile a service builds its image from (`build.dockerfile`, else `Dockerfile` in the context)."""
+    if build is None:
+        return None
+    dockerfile = build.get("dockerfile") if isinstance(build, Obj) else None
+    written = dockerfile.value if isinstance(dockerfile, Lit) and isinstance(dockerfile.value, str) else "Dockerfile"
+    return posixpath.normpath(posixpath.join(directory or ".", written))
 
 
 def _words(value: Expr | None) -> list[str] | None:

@@ -227,7 +227,6 @@ def resolve(root: Path, facts) -> None:
         [m for m in mine if isinstance(m, KubeConfigMap)],
         [m for m in mine if isinstance(m, KubeService)],
     )
-    images_run: set[str] = set()
     for workload in index.workloads:
         group = _group(workload)
         if (group, workload.kind) == CNPG:
@@ -235,18 +234,10 @@ def resolve(root: Path, facts) -> None:
         elif (group, workload.kind) == ZALANDO:
             facts.servers.extend(_zalando(workload))
         else:
-            _workload(root, workload, index, facts, images_run)
-    drop_image_commands(facts, images_run)
+            _workload(root, workload, index, facts)
 
 
-def drop_image_commands(facts, images_run: set[str]) -> None:
-    """A Python image's CMD that a container's own command replaces does not run: not counted on its own."""
-    facts.processes[:] = [
-        d for d in facts.processes if not (d.location.path in images_run and d.source.startswith(d.location.path))
-    ]
-
-
-def _workload(root: Path, workload: KubeWorkload, index: _Index, facts, images_run: set[str]) -> None:
+def _workload(root: Path, workload: KubeWorkload, index: _Index, facts) -> None:
     pod = _pod_spec(workload)
     if pod is None:
         return
@@ -265,9 +256,9 @@ def _workload(root: Path, workload: KubeWorkload, index: _Index, facts, images_r
         if words is None:
             image_processes(root, directory, container.location, source, extra, facts)
             continue
-        if (root / _dockerfile(directory)).is_file():
-            images_run.add(_dockerfile(directory))  # its image, whose CMD this command replaces
-        facts.processes.extend(_python(words, where, source, directory, extra))
+        built = _dockerfile(directory) if (root / _dockerfile(directory)).is_file() else None
+        # its image's CMD does not run where this command replaces it (link_python.py `_images_run`)
+        facts.processes.extend(replace(d, image=built) for d in _python(words, where, source, directory, extra))
         facts.node_processes.extend(_node(words, where, source, directory, extra))
 
 

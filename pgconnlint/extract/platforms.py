@@ -270,7 +270,7 @@ def _resolve_fly(app: FlyApp, facts) -> None:
         if group.command is not None:
             decl = commands.parse(group.command, group.location, source, app.directory)
             if decl is not None:
-                facts.processes.append(replace(decl, **extra))
+                facts.processes.append(replace(decl, image=app.dockerfile, **extra))
             for node in node_commands.parse(group.command, group.location, source, "platform", app.directory):
                 facts.node_processes.append(replace(node, **extra))
             continue

@@ -86,11 +86,12 @@ def test_cnpg_app_runs_uvicorn_with_the_scaled_object_maximum_and_no_surge_for_r
     assert (decl.server, decl.directory) == ("uvicorn", "app")
     assert (decl.replicas.value, decl.replicas.via) == (4, "ScaledObject ledger maxReplicaCount")
     assert decl.surge is None  # strategy Recreate: the old pods stop first
-    # the image's own CMD is what this command replaces: not counted a second time
-    assert not [d for d in facts.processes if d.source == "app/Dockerfile CMD"]
+    assert decl.image == "app/Dockerfile"  # the image whose CMD this command replaces
     env = {b.name: b.value for b in decl.env}
     assert env["DATABASE_URL"] == "postgresql+asyncpg://ledger@ledger-db-rw:5432/ledger"
     result = lint(FIXTURES / "k8s-cnpg", LintOptions(cpus=TEST_CPUS))
+    # so the Dockerfile's own CMD is not counted a second time
+    assert [group.name for group in result.project.groups] == ["k8s/app.yaml Deployment ledger container api"]
     budget = budget_of(result, "k8s/database.yaml Cluster ledger-db")
     assert (budget.total, budget.server.usable) == (80, 117)  # 4 pods × 2 workers × (5 + 5)
 

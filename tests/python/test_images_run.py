@@ -44,3 +44,12 @@ def test_without_a_service_the_dockerfile_server_counts_once(lint_tree):
     result = lint_tree({"Dockerfile": DOCKERFILE, "app.py": ENGINE, "requirements.txt": "sqlalchemy\n"})
     [group] = result.project.groups
     assert (group.name, group.processes.value) == ("Dockerfile CMD", 3)
+
+
+def test_a_service_with_its_own_command_replaces_the_image_cmd(lint_tree):
+    compose = "services:\n  web:\n    build: .\n    command: gunicorn -w 5 app:app\n"
+    result = lint_tree(
+        {"Dockerfile": DOCKERFILE, "app.py": ENGINE, "requirements.txt": "sqlalchemy\n", "docker-compose.yml": compose}
+    )
+    # the Dockerfile's `gunicorn --workers 3` does not run anywhere: only the service's 5 workers count
+    assert [(g.name, g.processes.value) for g in result.project.groups] == [("docker-compose.yml service web", 5)]
