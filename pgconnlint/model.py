@@ -107,6 +107,7 @@ class ParseProblem:
     location: Location
     message: str
     skipped: bool = False  #: True when the file was not parsed at all (size, binary, link)
+    help: str = ""  #: what the user can do about a skip, when it is not "make it a regular file or exclude it"
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,6 @@ def check(project: Project, options: CheckOptions) -> Iterator[Finding]:
             yield finding(
                 "PGC002",
                 problem.location,
-                f"configuration file not checked: {problem.message}",
-                help="make it a regular text file inside the repository, or exclude it",
+                f"not checked: {problem.message}",
+                help=problem.help or "make it a regular text file inside the repository, or exclude it",
             )

@@ -25,6 +25,10 @@ from pgconnlint.extract import kubernetes, yamlsource
 from pgconnlint.model import Default, Known, Location, ParseProblem
 
 HELM_TIMEOUT_SECONDS = 20
+NOT_RENDERED_HELP = (
+    "install helm where pgconnlint runs so that the chart is rendered (`helm-values` names its values files), "
+    "or silence PGC002 for this Chart.yaml in per-file-ignores"
+)
 MAX_RENDERED_BYTES = 8 * 1024 * 1024
 
 
@@ -250,7 +254,7 @@ def _from_values(root: Path, chart: HelmChart, facts) -> None:
     deployment template mentions a strategy (then it cannot be told without rendering)."""
     why = "helm is not on PATH" if shutil.which("helm") is None else "helm template did not render it"
     note = f"Helm chart {chart.name}: templates not rendered ({why}); replicas read from values.yaml"
-    facts.problems.append(ParseProblem(chart.location, note, skipped=True))
+    facts.problems.append(ParseProblem(chart.location, note, skipped=True, help=NOT_RENDERED_HELP))
     values, problems = _values(root, chart.folder, chart.values_files)
     facts.problems.extend(problems)
     if values is None:

@@ -115,7 +115,8 @@ def extract(path: str, text: str) -> tuple[list, list[ParseProblem]]:
         end = document.line + document.text.count("\n")
         problems = [p for p in problems if not document.line <= p.location.line <= end]
         message = "templated YAML (`{{ }}`): a template is not a manifest until rendered; not read"
-        problems.append(ParseProblem(Location(path, document.line), message, skipped=True))
+        help_text = "render the template and lint the output, or exclude the file"
+        problems.append(ParseProblem(Location(path, document.line), message, skipped=True, help=help_text))
     found: list = []
     kubernetes = any(_is_object(d.value) for d in documents)
     for document in documents:

@@ -92,7 +92,8 @@ def extract(path: str, text: str) -> tuple[list[TerraformBlock], list[ParseProbl
     size = len(text.encode("utf-8", "replace"))
     if size > MAX_TERRAFORM_BYTES:
         note = f"{size} bytes of Terraform, over the {MAX_TERRAFORM_BYTES}-byte limit for HCL parsing; not read"
-        return [], [ParseProblem(Location(path, 1), note, skipped=True)]
+        help_text = "split the file (Terraform reads every .tf file of a module), or exclude it"
+        return [], [ParseProblem(Location(path, 1), note, skipped=True, help=help_text)]
     tree, problem = _parse(path, text)
     if problem is not None:
         return [], [problem]
