@@ -17,7 +17,7 @@ def function_group(function: FunctionDecl, connections: tuple, unresolved: tuple
     processes: Known | Default | Unknown = function.concurrency
     if unbounded(function):
         processes = Unknown(f"{function.platform} concurrency", function.location, function.concurrency.why)
-    units = Default(1, function.location, f"a {function.platform} instance handles one event at a time")
+    units = Default(1, function.location, f"one {function.platform} instance handles one event at a time")
     return ProcessGroup(
         function.source,
         function.location,

@@ -157,6 +157,7 @@ class ServerConfig:
     defaults: dict[str, Default] = field(default_factory=dict)
     hosts: tuple[str, ...] = ()  #: names apps reach it by (a compose service, a Kubernetes Service, an endpoint)
     replica_of: str | None = None  #: a read replica: the name of its primary
+    managed: str = ""  #: the provider running it ("AWS", "Google Cloud", "Azure", "Neon"…): its defaults are theirs
 
 
 @dataclass(frozen=True, slots=True)

@@ -138,7 +138,7 @@ def profile_server(profile: str, where: Location) -> ServerConfig:
     if not size:
         raise ValueError(f"{profile!r} names no size: write {provider}:<size>, e.g. {_EXAMPLES[provider]}")
     defaults = _PROFILES[provider](size, where)
-    return ServerConfig(f"profile {provider}:{size}", where, defaults=defaults)
+    return ServerConfig(f"profile {provider}:{size}", where, defaults=defaults, managed=provider)
 
 
 _EXAMPLES = {

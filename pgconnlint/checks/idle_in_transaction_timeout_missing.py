@@ -17,7 +17,7 @@ def check(project: Project, options: CheckOptions) -> Iterator[Finding]:
         setting = setting_value(server, "idle_in_transaction_session_timeout")
         if setting is not None and setting.value.value not in (0, "0"):
             continue
-        if setting is None and server.config.defaults:
+        if setting is None and server.config.managed:
             continue  # a managed server: its provider's default for this parameter is not in pgconnlint's tables
         why = f"0 [{setting.value.location.short}] turns it off" if setting else "not set; the default 0 turns it off"
         yield finding(

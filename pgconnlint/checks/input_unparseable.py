@@ -16,5 +16,5 @@ def check(project: Project, options: CheckOptions) -> Iterator[Finding]:
                 "PGC001",
                 problem.location,
                 problem.message,
-                help="fix the syntax; the other files were still checked",
+                help=problem.help or "fix the syntax; the other files were still checked",
             )

@@ -12,7 +12,8 @@ from pgconnlint.model import Unknown
 
 def check(project: Project, options: CheckOptions) -> Iterator[Finding]:
     for group in project.groups:
-        if isinstance(group.processes, Unknown):
+        # a serverless function that nothing caps: PGC105 reports it, with what to do about it
+        if isinstance(group.processes, Unknown) and group.serverless is None:
             value = group.processes
             yield finding(
                 "PGC110",

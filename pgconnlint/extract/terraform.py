@@ -202,8 +202,11 @@ class _Resolver:
         return match.groups() if match else None
 
     def note(self, value: Unknown, what: str) -> None:
-        message = f"{what} is `{value.expression}`: {value.reason}; not read"
-        self.problems.append(ParseProblem(value.location, message))
+        """A value Terraform computes: valid Terraform that pgconnlint cannot read, so a skip (PGC002), not a syntax
+        error; the provider's or PostgreSQL's default stands in for it."""
+        message = f"{what} is `{value.expression}`: {value.reason}; not read, a default stands in for it"
+        help_text = "write the value (or a variable with a literal default) where pgconnlint can read it"
+        self.problems.append(ParseProblem(value.location, message, skipped=True, help=help_text))
 
 
 def _literal(value: object) -> object | None:
@@ -398,7 +401,7 @@ def _rds_server(block, resolver: _Resolver, group, cluster_group, primary: str |
         defaults["reserved_connections"] = _rds_extra_reserved(block, resolver, parameters, extra)
     identifier = resolver.value(block, block.body.attributes.get("identifier"))
     hosts = (str(identifier.value),) if isinstance(identifier, Known) else ()
-    return ServerConfig(_server_name(block, count), where, settings, defaults, hosts, primary)
+    return ServerConfig(_server_name(block, count), where, settings, defaults, hosts, primary, managed="AWS")
 
 
 def _rds_extra_reserved(block, resolver: _Resolver, parameters: dict, extra: Default) -> Default:
@@ -516,7 +519,9 @@ def _cloudsql_instances(index: _Index, resolver: _Resolver) -> list[ServerConfig
         primary = names.get((block.module, master[1])) if master else None
         name = resolver.value(block, block.body.attributes.get("name"))
         hosts = (str(name.value),) if isinstance(name, Known) else ()
-        servers.append(ServerConfig(_server_name(block), block.location, settings, defaults, hosts, primary))
+        servers.append(
+            ServerConfig(_server_name(block), block.location, settings, defaults, hosts, primary, "Google Cloud")
+        )
     return servers
 
 
@@ -569,5 +574,5 @@ def _azure_servers(index: _Index, resolver: _Resolver) -> list[ServerConfig]:
             resolver.note(sku, f"{block.address} sku_name")
         name = resolver.value(block, block.body.attributes.get("name"))
         hosts = (str(name.value),) if isinstance(name, Known) else ()
-        servers.append(ServerConfig(_server_name(block), block.location, settings, defaults, hosts))
+        servers.append(ServerConfig(_server_name(block), block.location, settings, defaults, hosts, managed="Azure"))
     return servers
