@@ -40,6 +40,7 @@ _RESOURCES = frozenset(
         "azurerm_postgresql_flexible_server_configuration",
     }
 )
+_SET_IT = "set max_connections explicitly (a parameter group, a database flag, a server configuration)"
 _CONNECTION_PARAMETERS = ("max_connections", "superuser_reserved_connections", "reserved_connections")
 
 
@@ -205,8 +206,11 @@ class _Resolver:
         """A value Terraform computes: valid Terraform that pgconnlint cannot read, so a skip (PGC002), not a syntax
         error; the provider's or PostgreSQL's default stands in for it."""
         message = f"{what} is `{value.expression}`: {value.reason}; not read, a default stands in for it"
-        help_text = "write the value (or a variable with a literal default) where pgconnlint can read it"
-        self.problems.append(ParseProblem(value.location, message, skipped=True, help=help_text))
+        self.skip(value.location, message, "write the value (or a variable with a literal default) where it is read")
+
+    def skip(self, where: Location, message: str, help_text: str) -> None:
+        """Valid Terraform that pgconnlint cannot use (a computed value, a size missing from its tables): PGC002."""
+        self.problems.append(ParseProblem(where, message, skipped=True, help=help_text))
 
 
 def _literal(value: object) -> object | None:
@@ -354,7 +358,7 @@ def _parameter_group(index: _Index, resolver: _Resolver, block, attribute: str, 
         group = index.by_attribute(group_type, block.module, "name", value.value)
         if group is None and not str(value.value).startswith("default."):
             message = f"{block.address} uses parameter group {value.value!r}, not in this module; not read"
-            resolver.problems.append(ParseProblem(attr.location, message))
+            resolver.skip(attr.location, message, "declare the parameter group in the module, or set `server`")
         return group
     if isinstance(value, Unknown):
         resolver.note(value, f"{block.address} {attribute}")
@@ -394,7 +398,7 @@ def _rds_server(block, resolver: _Resolver, group, cluster_group, primary: str |
             defaults["max_connections"] = default
         elif "max_connections" not in settings:
             message = f"{block.address}: class {klass} is not in pgconnlint's memory table; its default is unknown"
-            resolver.problems.append(ParseProblem(instance_class.location, message))
+            resolver.skip(instance_class.location, message, _SET_IT)
     superuser, extra = providers.rds_reserved(where)
     defaults["superuser_reserved_connections"] = superuser
     if engine == "RDS":
@@ -435,7 +439,7 @@ def _rds_setting(block, resolver: _Resolver, name: str, found: tuple[Attr, Attr]
     evaluated = providers.rds_formula_value(text, klass) if klass else None
     if evaluated is None:
         reason = "a formula pgconnlint cannot evaluate" if klass else "a formula, and the instance class is unknown"
-        resolver.problems.append(ParseProblem(attr.location, f"{source} is {text!r}: {reason}; not read"))
+        resolver.skip(attr.location, f"{source} is {text!r}: {reason}; not read", _SET_IT)
         return None
     number, arithmetic = evaluated
     via = f"{source}: {arithmetic}, an upper estimate (DBInstanceClassMemory is below the class memory)"
@@ -512,7 +516,7 @@ def _cloudsql_instances(index: _Index, resolver: _Resolver) -> list[ServerConfig
                     f"{block.address}: Cloud SQL's default max_connections for tier {tier.value} is not in "
                     "pgconnlint's verified table; PostgreSQL's default stands in (set the max_connections flag)"
                 )
-                resolver.problems.append(ParseProblem(tier.location, message))
+                resolver.skip(tier.location, message, _SET_IT)
         elif isinstance(tier, Unknown):
             resolver.note(tier, f"{block.address} settings.tier")
         master = resolver.reference(block.body.attributes.get("master_instance_name"))
@@ -569,7 +573,7 @@ def _azure_servers(index: _Index, resolver: _Resolver) -> list[ServerConfig]:
             defaults = providers.azure_defaults(str(sku.value), block.location) or {}
             if not defaults:
                 message = f"{block.address}: SKU {sku.value} is not in pgconnlint's table; its default is unknown"
-                resolver.problems.append(ParseProblem(sku.location, message))
+                resolver.skip(sku.location, message, _SET_IT)
         elif isinstance(sku, Unknown):
             resolver.note(sku, f"{block.address} sku_name")
         name = resolver.value(block, block.body.attributes.get("name"))
