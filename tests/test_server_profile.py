@@ -45,3 +45,16 @@ def test_an_unknown_size_exits_2_with_a_suggestion(tmp_path):
     run = pgconnlint(tree(tmp_path, "rds:db.t3.mediun"))
     assert run.returncode == 2
     assert "server-profile" in run.stderr and "did you mean 'db.t3.medium'" in run.stderr
+
+
+def test_fixture_a_node_app_against_a_supabase_profile():
+    from conftest import FIXTURES
+
+    run = pgconnlint(FIXTURES / "provider-profile", "--format", "json")
+    document = json.loads(run.stdout)
+    [finding] = document["findings"]
+    assert finding["code"] == "PGC101" and (finding["path"], finding["line"]) == ("ecosystem.config.js", 6)
+    # 6 pm2 instances × PG_POOL_MAX 20 against Supabase Small's 90 direct connections less PostgreSQL's 3 reserved
+    assert (finding["data"]["total"], finding["data"]["usable"]) == (120, 87)
+    assert "Supabase small compute: 90 direct connections (https://supabase.com/" in finding["message"]
+    assert "pgconnlint.toml:3" in finding["message"]  # where the profile was chosen
