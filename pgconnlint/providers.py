@@ -13,8 +13,6 @@ import re
 import sys
 from pathlib import Path
 
-import tomllib
-
 from pgconnlint.model import Default, Location, ServerConfig
 
 if sys.version_info >= (3, 11):

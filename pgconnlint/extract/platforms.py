@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import posixpath
 import re
+import sys
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
@@ -570,7 +571,10 @@ def _json(path: str, text: str) -> tuple[Expr | None, list[ParseProblem]]:
 
 
 def _toml(path: str, text: str) -> tuple[dict | None, list[ParseProblem]]:
-    import tomllib
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
 
     try:
         return tomllib.loads(text), []
