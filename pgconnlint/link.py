@@ -581,13 +581,16 @@ def _times(processes: Known | Default | Unknown, factor: Known | Unknown, what: 
     return Known(processes.value * factor.value, processes.location, via)
 
 
-def during_rollout(per_pod: Known | Default | Unknown, replicas: Known | None, surge) -> Known | Unknown | None:
+def during_rollout(per_pod: Known | Default | Unknown, replicas, surge) -> Known | Unknown | None:
     """Processes while a rolling deploy runs old and new pods together: per pod × (replicas + surge).
-    `4 per pod [--workers 4, k8s/api.yaml:20] × (6 replicas + 2 surge [maxSurge 25% of 6, rounded up, …])`."""
-    if surge is None or not surge.value:
+    `4 per pod [--workers 4, k8s/api.yaml:20] × (6 replicas + 2 surge [Deployment api maxSurge 25% of 6, …])`.
+    An unreadable surge makes the rollout count unknown, never 0."""
+    if surge is None:
         return None
-    if isinstance(per_pod, Unknown):
-        return per_pod
+    if isinstance(surge, Unknown) or isinstance(per_pod, Unknown):
+        return surge if isinstance(surge, Unknown) else per_pod
+    if not surge.value:
+        return None
     count = replicas.value if replicas is not None else 1
     via = f"{cite(per_pod)} per pod × ({count} replicas + {cite(surge, 'surge')})"
     return Known(per_pod.value * (count + surge.value), surge.location, via)

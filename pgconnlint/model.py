@@ -226,7 +226,7 @@ class ProcessDecl:
     #: compose `deploy.replicas` / `scale`, Kubernetes replicas or autoscaler maximum, Heroku dynos, Fly Machines
     replicas: Known | Default | None = None
     env: tuple[EnvBinding, ...] = ()  #: what the image or service sets (Dockerfile ENV, compose environment)
-    surge: Known | Default | None = None  #: extra replicas while a rolling deploy runs old and new together
+    surge: Known | Default | Unknown | None = None  #: extra replicas while a rolling deploy runs old and new together
     cpu_limit: Known | None = None  #: the container's `resources.limits.cpu`, which CPU-derived counts ignore
 
     @property
@@ -322,7 +322,7 @@ class NodeProcessDecl:
     #: compose `deploy.replicas` / `scale`, Kubernetes replicas or autoscaler maximum, Heroku dynos, Fly Machines
     replicas: Known | Default | None = None
     env: tuple[EnvBinding, ...] = ()  #: Dockerfile ENV, compose `environment`
-    surge: Known | Default | None = None  #: extra replicas while a rolling deploy runs old and new together
+    surge: Known | Default | Unknown | None = None  #: extra replicas while a rolling deploy runs old and new together
     cpu_limit: Known | None = None  #: the container's `resources.limits.cpu`, which CPU-derived counts ignore
 
 

@@ -31,6 +31,7 @@ from pgconnlint.model import (
     ServerCommand,
     ServerConfig,
     ServerSetting,
+    Unknown,
 )
 
 WORKLOADS = ("Deployment", "StatefulSet", "ReplicaSet", "DaemonSet", "Job", "CronJob")
@@ -358,7 +359,7 @@ def _known(spec: Expr | None, key: str, via: str) -> Known | None:
     return Known(value, written.location, via) if value is not None else None
 
 
-def _surge(workload: KubeWorkload, replicas: Known | Default | None) -> Known | Default | None:
+def _surge(workload: KubeWorkload, replicas: Known | Default | None) -> Known | Default | Unknown | None:
     """Extra pods while a Deployment's rolling update runs old and new together: maxSurge as a count, or a
     percentage of the replicas the budget uses (the autoscaler's maximum) rounded up; Kubernetes' 25% when unset.
     `Recreate` stops the old pods first; StatefulSets replace pods one at a time; Jobs do not roll."""
@@ -384,7 +385,7 @@ def _surge(workload: KubeWorkload, replicas: Known | Default | None) -> Known | 
     if percent:
         via = f"Deployment {workload.name} maxSurge {value} of {count} replicas, rounded up"
         return Known(math.ceil(int(percent.group(1)) * count / 100), written.location, via)
-    return None
+    return Unknown(str(value), written.location, f"Deployment {workload.name} maxSurge is not a count or a percentage")
 
 
 def cpu_limit_of(container: Obj) -> Known | None:
