@@ -20,6 +20,7 @@ def budget_finding(
         where += f" ({budget.note})"
     terms = " + ".join(f"{term.group.name} {term.factors()}" for term in budget.terms)
     if rollout:
+        bound = "at least" if any(term.rollout_product is None for term in budget.terms) else "up to"
         compared = f"during a rolling deploy {bound} {show(budget.rollout_total)} connections at once"
         compared += f" ({budget.rollout_formula})"
         aside = f"; {show(budget.total)} in the steady state ({budget.formula})"
