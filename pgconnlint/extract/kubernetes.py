@@ -452,7 +452,8 @@ def _postgres(workload: KubeWorkload, pod: Obj, container: Obj, image: str, inde
     settings = settings_from_args(words, where)
     name = f"{workload.path} {workload.kind} {workload.name}"
     env = _environment(container, workload, index, name)
-    config = _mounted_config(dict(settings).get("config_file"), pod, container, workload, index)
+    config, problems = _mounted_config(dict(settings).get("config_file"), pod, container, workload, index)
+    facts.problems.extend(problems)
     if config is not None:
         facts.servers.append(config)
     postgres_env = tuple(b for b in env if b.name.startswith(("POSTGRES_", "PG")))
@@ -461,8 +462,9 @@ def _postgres(workload: KubeWorkload, pod: Obj, container: Obj, image: str, inde
 
 
 def _mounted_config(config_file: Known | None, pod: Obj, container: Obj, workload, index: _Index):
+    """The postgresql.conf a ConfigMap volume puts where `-c config_file=` points, and the problems of its lines."""
     if config_file is None:
-        return None
+        return None, []
     target = str(config_file.value)
     volumes = {_text(v.get("name")): v for v in _items(pod.get("volumes"))}
     for mount in _items(container.get("volumeMounts")):
@@ -480,7 +482,7 @@ def _mounted_config(config_file: Known | None, pod: Obj, container: Obj, workloa
         entry = next((e for e in config_map.data if e[0] == key), None)
         if entry is not None:
             return _config_from_text(workload.path, config_map, entry)
-    return None
+    return None, []
 
 
 def _key_for(items: Expr | None, file: str) -> str:
@@ -491,14 +493,13 @@ def _key_for(items: Expr | None, file: str) -> str:
     return file
 
 
-def _config_from_text(path: str, config_map: KubeConfigMap, entry) -> ServerConfig:
+def _config_from_text(path: str, config_map: KubeConfigMap, entry) -> tuple[ServerConfig, list[ParseProblem]]:
     """postgresql.conf text held in a ConfigMap, read line by line as extract/pgconf.py reads a file; each line
     number points into the manifest. Includes are not followed: the files they name are in the container."""
     from pgconnlint.extract.pgconf import from_text
 
     key, text, where, block = entry
-    config, _problems = from_text(f"{path} ConfigMap {config_map.name} {key}", where, text, block or where.line)
-    return config
+    return from_text(f"{path} ConfigMap {config_map.name} {key}", where, text, block or where.line)
 
 
 def _hosts(workload: KubeWorkload, index: _Index) -> tuple[str, ...]:

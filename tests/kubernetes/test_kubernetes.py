@@ -4,6 +4,8 @@ with the Service names apps reach them by; env from ConfigMaps; bad documents re
 
 from __future__ import annotations
 
+import shutil
+
 from conftest import FIXTURES, TEST_CPUS, keys
 
 from pgconnlint.discover import discover
@@ -257,3 +259,19 @@ spec:
     assert group.name == "k8s/web.yaml Deployment web container web (web/Dockerfile CMD)"
     assert group.processes.value == 15  # 3 workers × 5 replicas, not also 3 for the Dockerfile on its own
     assert "k8s/web.yaml:6" in group.processes.via
+
+
+def test_a_configmap_postgresql_conf_reports_its_bad_lines_and_includes_at_their_manifest_lines(tmp_path):
+    fixture = (FIXTURES / "k8s-configmap-env").resolve()
+    shutil.copytree(fixture, tmp_path / "repo")
+    manifest = tmp_path / "repo/k8s/postgres.yaml"
+    text = manifest.read_text().replace(
+        "    max_connections = 80\n", "    max_connections = 80\n    include 'tuning.conf'\n    work_mem\n"
+    )
+    manifest.write_text(text)
+    result = lint(tmp_path / "repo", LintOptions(cpus=TEST_CPUS))
+    found = [(f.code, f.location.short, f.message) for f in result.findings if f.code == "PGC001"]
+    assert found == [
+        ("PGC001", "k8s/postgres.yaml:9", "include inside an embedded postgresql.conf not followed: tuning.conf"),
+        ("PGC001", "k8s/postgres.yaml:10", "cannot parse line: 'work_mem'"),
+    ]
