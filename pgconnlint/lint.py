@@ -128,13 +128,13 @@ def _read_named_gunicorn_configs(root: Path, facts: Facts) -> None:
     """`gunicorn -c conf/prod.py`: a settings file of any name, read because a command names it."""
     import posixpath
 
+    named = [
+        posixpath.normpath(posixpath.join(decl.directory or ".", decl.config_file))
+        for decl in facts.processes
+        if decl.server == "gunicorn" and decl.config_file
+    ]
     read = {decl.source for decl in facts.processes if decl.server == "gunicorn-config"}
-    for decl in list(facts.processes):
-        if decl.server == "gunicorn" and decl.config_file:
-            path = posixpath.normpath(posixpath.join(decl.directory or ".", decl.config_file))
-            if path not in read and not path.startswith("..") and (root / path).is_file():
-                read.add(path)
-                _EXTRACTORS["gunicorn-config"](root, path, facts)
+    _read_named(root, facts, "gunicorn-config", named, read)
 
 
 def _read_named_sequelize_configs(root: Path, facts: Facts) -> None:
@@ -143,19 +143,22 @@ def _read_named_sequelize_configs(root: Path, facts: Facts) -> None:
     from pgconnlint.extract.node_pools import named_sequelize_configs
 
     read = {fact.location.path for fact in facts.node_pools if getattr(fact, "library", "") == "sequelize"}
-    for path in named_sequelize_configs(facts.node_pools):
-        if path not in read and (root / path).is_file():
-            read.add(path)
-            _EXTRACTORS["sequelize-config"](root, path, facts)
+    _read_named(root, facts, "sequelize-config", named_sequelize_configs(facts.node_pools), read)
 
 
 def _read_mounted_configs(root: Path, facts: Facts) -> None:
     """A server command's `-c config_file=` may name a mounted repository file of any name: read it too."""
-    known = {server.name for server in facts.servers}
-    for command in facts.server_commands:
-        if command.config_file and command.config_file not in known and (root / command.config_file).is_file():
-            known.add(command.config_file)
-            _pgconf(root, command.config_file, facts)
+    named = [command.config_file for command in facts.server_commands if command.config_file]
+    _read_named(root, facts, "pgconf", named, {server.name for server in facts.servers})
+
+
+def _read_named(root: Path, facts: Facts, kind: str, named, read: set[str]) -> None:
+    """Files that discovery cannot tell by name, read because another file names them: each once, inside the tree,
+    with the extractor of `kind`. `named` is taken whole first: reading adds facts to the lists it came from."""
+    for path in list(named):
+        if path not in read and not path.startswith("..") and (root / path).is_file():
+            read.add(path)
+            _EXTRACTORS[kind](root, path, facts)
 
 
 def _route(facts: Facts, item: object) -> None:
