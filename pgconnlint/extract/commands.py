@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import shlex
 
-from pgconnlint.expr import EnvVar, Expr, Lit, Logical, Obj
+from pgconnlint.expr import Arr, EnvVar, Expr, Lit, Logical, Obj
 from pgconnlint.model import Location, ProcessDecl
 
 SERVERS = ("gunicorn", "uvicorn", "hypercorn", "fastapi", "granian", "celery", "rq")
@@ -122,6 +122,19 @@ def shell_words(command: str | list[str]) -> list[str]:
         return shlex.split(command, comments=True)
     except ValueError:  # an unbalanced quote: still try word by word
         return command.split()
+
+
+def command_words(value: Expr | None) -> list[str] | None:
+    """A `command:` / `args:` as YAML writes it (compose, Kubernetes): a list of words, or one string split as a shell
+    would split it; None when there is none. A null item is no word."""
+    if isinstance(value, Arr):
+        return [str(item.value) for item in value.items if isinstance(item, Lit) and item.value is not None]
+    if isinstance(value, Lit) and isinstance(value.value, str):
+        try:
+            return shlex.split(value.value)
+        except ValueError:  # an unbalanced quote: still try word by word
+            return value.value.split()
+    return None
 
 
 def _decl(server: str, args: list[str], where: Location, source: str, directory: str) -> ProcessDecl:

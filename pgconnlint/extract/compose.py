@@ -10,6 +10,7 @@ from pathlib import PurePosixPath
 
 from pgconnlint.expr import Arr, Expr, Lit, Obj, evaluate
 from pgconnlint.extract import commands, node_commands, yamlsource
+from pgconnlint.extract.commands import command_words
 from pgconnlint.extract.pgbouncer import from_environment
 from pgconnlint.extract.postgres_command import is_postgres_image, mounted_config, settings_from_args
 from pgconnlint.model import (
@@ -75,7 +76,7 @@ def _database(path: str, folder: str, name: str, service: Obj, image: str) -> Se
     """A service running a PostgreSQL image: `command:` settings, the mounted config_file, POSTGRES_* variables."""
     command = service.get("command")
     where = command.location if command is not None else service.location
-    settings = settings_from_args(_words(command) or [], where)
+    settings = settings_from_args(command_words(command) or [], where)
     config_file = mounted_config(dict(settings).get("config_file"), _volumes(service.get("volumes")), folder)
     environment = tuple(_environment(service.get("environment"), path))
     container = evaluate(service.get("container_name"), {})
@@ -97,8 +98,8 @@ def _volumes(value: Expr | None) -> list[str]:
 
 
 def _service(path: str, folder: str, name: str, service: Obj) -> ProcessDecl | None:
-    command = _words(service.get("command"))
-    entrypoint = _words(service.get("entrypoint"))
+    command = command_words(service.get("command"))
+    entrypoint = command_words(service.get("entrypoint"))
     if command is None and entrypoint is None:
         return None
     where = (service.get("command") or service.get("entrypoint")).location
@@ -116,8 +117,8 @@ def _service(path: str, folder: str, name: str, service: Obj) -> ProcessDecl | N
 def _node_service(path: str, folder: str, name: str, service: Obj) -> list[NodeProcessDecl]:
     """The Node processes a service starts (extract/node_commands.py); a service that builds an image and sets no
     command runs that image's ENTRYPOINT/CMD, which the linker reads from its Dockerfile."""
-    command = _words(service.get("command"))
-    entrypoint = _words(service.get("entrypoint"))
+    command = command_words(service.get("command"))
+    entrypoint = command_words(service.get("entrypoint"))
     directory = _build_context(folder, service.get("build"))
     source = f"{path} service {name}"
     replicas = _replicas(service)
@@ -145,19 +146,6 @@ def _dockerfile(directory: str, build: Expr | None) -> str | None:
     dockerfile = build.get("dockerfile") if isinstance(build, Obj) else None
     written = dockerfile.value if isinstance(dockerfile, Lit) and isinstance(dockerfile.value, str) else "Dockerfile"
     return posixpath.normpath(posixpath.join(directory or ".", written))
-
-
-def _words(value: Expr | None) -> list[str] | None:
-    if isinstance(value, Lit) and isinstance(value.value, str):
-        import shlex
-
-        try:
-            return shlex.split(value.value)
-        except ValueError:
-            return value.value.split()
-    if isinstance(value, Arr):
-        return [str(item.value) for item in value.items if isinstance(item, Lit)]
-    return None
 
 
 def _build_context(folder: str, build: Expr | None) -> str:

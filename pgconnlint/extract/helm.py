@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pgconnlint.discover import read_text
-from pgconnlint.expr import Arr, Expr, Lit, Obj
+from pgconnlint.expr import Arr, Lit, Obj
 from pgconnlint.extract import kubernetes, yamlsource
 from pgconnlint.model import Default, Known, Location, ParseProblem
 
@@ -56,7 +56,7 @@ def extract_chart(root: Path, path: str, facts, values_files: tuple[str, ...] = 
     documents, problems = yamlsource.load(path, text)
     facts.problems.extend(problems)
     chart = documents[0] if documents and isinstance(documents[0], Obj) else Obj(Location(path, 1), "{…}")
-    name = _text(chart.get("name")) or posixpath.basename(folder) or "chart"
+    name = kubernetes.string_of(chart.get("name")) or posixpath.basename(folder) or "chart"
     helm = shutil.which("helm")
     rendered = False
     if helm is not None:
@@ -155,8 +155,8 @@ def _missing_dependencies(root: Path, folder: str, chart: Obj) -> list[str]:
     missing = []
     dependencies = chart.get("dependencies")
     for item in dependencies.items if isinstance(dependencies, Arr) else ():
-        name = _text(item.get("name")) if isinstance(item, Obj) else None
-        repository = (_text(item.get("repository")) or "") if isinstance(item, Obj) else ""
+        name = kubernetes.string_of(item.get("name")) if isinstance(item, Obj) else None
+        repository = (kubernetes.string_of(item.get("repository")) or "") if isinstance(item, Obj) else ""
         if not name or repository.startswith("file://"):
             continue
         charts = root / (folder or ".") / "charts"
@@ -260,7 +260,7 @@ def _from_values(root: Path, chart: HelmChart, facts) -> None:
     if values is None:
         return
     replicas = _replicas(values)
-    repository = _text(values.get("image.repository")) or ""
+    repository = kubernetes.string_of(values.get("image.repository")) or ""
     directory = kubernetes.project_directory(root, repository) if repository else ""
     if not directory and (root / chart.name / "Dockerfile").is_file():
         directory = chart.name  # the chart named after the folder it deploys
@@ -294,7 +294,3 @@ def _surge(root: Path, chart: HelmChart, replicas: Known | None) -> Default | No
 
 def _cpu(values: Obj) -> Known | None:
     return kubernetes.cpu_limit_of(values) if isinstance(values.get("resources"), Obj) else None
-
-
-def _text(value: Expr | None) -> str | None:
-    return value.value if isinstance(value, Lit) and isinstance(value.value, str) else None

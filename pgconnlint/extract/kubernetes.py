@@ -139,19 +139,19 @@ def _uncommented(text: str) -> str:
 
 
 def _is_object(value: Expr | None) -> bool:
-    return isinstance(value, Obj) and isinstance(_text(value.get("kind")), str) and "apiVersion" in value.entries
+    return isinstance(value, Obj) and isinstance(string_of(value.get("kind")), str) and "apiVersion" in value.entries
 
 
 def _objects(value: Obj) -> list[Obj]:
     """A document, or the items of a `kind: List` (what `kubectl get -o yaml` writes)."""
-    if _text(value.get("kind")) == "List" and isinstance(value.get("items"), Arr):
+    if string_of(value.get("kind")) == "List" and isinstance(value.get("items"), Arr):
         return [item for item in value.get("items").items if _is_object(item)]
     return [value] if _is_object(value) else []
 
 
 def _object(path: str, item: Obj, lines: list[str]) -> list:
-    kind, group = _text(item.get("kind")), (_text(item.get("apiVersion")) or "").partition("/")[0]
-    name, namespace = _text(item.get("metadata.name")) or "", _text(item.get("metadata.namespace")) or ""
+    kind, group = string_of(item.get("kind")), (string_of(item.get("apiVersion")) or "").partition("/")[0]
+    name, namespace = string_of(item.get("metadata.name")) or "", string_of(item.get("metadata.namespace")) or ""
     if kind in WORKLOADS or (group, kind) in (CNPG, ZALANDO):
         return [KubeWorkload(kind, name, namespace, path, item)]
     if kind == "HorizontalPodAutoscaler":
@@ -167,8 +167,8 @@ def _object(path: str, item: Obj, lines: list[str]) -> list:
 
 
 def _autoscaler(item: Obj, kind: str, name: str, namespace: str, key: str, default: int | None) -> KubeAutoscaler:
-    target_kind = _text(item.get("spec.scaleTargetRef.kind")) or "Deployment"  # KEDA's default kind
-    target_name = _text(item.get("spec.scaleTargetRef.name")) or ""
+    target_kind = string_of(item.get("spec.scaleTargetRef.kind")) or "Deployment"  # KEDA's default kind
+    target_name = string_of(item.get("spec.scaleTargetRef.name")) or ""
     field_name = key.rpartition(".")[2]
     written = item.get(key)
     value = _whole(written)
@@ -247,11 +247,11 @@ def _workload(root: Path, workload: KubeWorkload, index: _Index, facts) -> None:
     replicas = _replicas(workload, index)
     surge = _surge(workload, replicas)
     for container in _items(pod.get("containers")):
-        image = _text(container.get("image")) or ""
+        image = string_of(container.get("image")) or ""
         if is_postgres_image(image):
             facts.server_commands.append(_postgres(workload, pod, container, image, index, facts))
             continue
-        source = f"{workload.path} {workload.kind} {workload.name} container {_text(container.get('name')) or '?'}"
+        source = f"{workload.path} {workload.kind} {workload.name} container {string_of(container.get('name')) or '?'}"
         env = _environment(container, workload, index, source)
         directory = project_directory(root, image)
         extra = {"replicas": replicas, "env": env, "surge": surge, "cpu_limit": cpu_limit_of(container)}
@@ -268,7 +268,7 @@ def _workload(root: Path, workload: KubeWorkload, index: _Index, facts) -> None:
 def _command(container: Obj) -> tuple[list[list[str]] | None, Location | None]:
     """The word lists to try: `command` + `args`, then `args` alone (an image ENTRYPOINT script that runs "$@").
     `$(VAR)`, Kubernetes' reference to the container's env, becomes `${VAR}`, which the command readers look up."""
-    command, args = _words(container.get("command")), _words(container.get("args"))
+    command, args = commands.command_words(container.get("command")), commands.command_words(container.get("args"))
     if command is None and args is None:
         return None, None
     where = (container.get("command") or container.get("args")).location
@@ -366,7 +366,7 @@ def _surge(workload: KubeWorkload, replicas: Known | Default | None) -> Known | 
     if workload.kind != "Deployment":
         return None
     strategy = workload.document.get("spec.strategy")
-    kind = _text(strategy.get("type")) if isinstance(strategy, Obj) else None
+    kind = string_of(strategy.get("type")) if isinstance(strategy, Obj) else None
     if kind == "Recreate":
         return None
     count = replicas.value if replicas is not None else 1
@@ -408,12 +408,12 @@ def _environment(container: Obj, workload: KubeWorkload, index: _Index, source: 
     from ConfigMaps of the tree. Secrets and ConfigMaps not in the tree bind nothing: the variable stays unknown."""
     bindings: dict[str, EnvBinding] = {}
     for item in _items(container.get("envFrom")):
-        config_map = index.config_map(_text(item.get("configMapRef.name")) or "", workload.namespace)
-        prefix = _text(item.get("prefix")) or ""
+        config_map = index.config_map(string_of(item.get("configMapRef.name")) or "", workload.namespace)
+        prefix = string_of(item.get("prefix")) or ""
         for key, value, where, _ in config_map.data if config_map else ():
             bindings[prefix + key] = EnvBinding(prefix + key, value, where, f"ConfigMap {config_map.name} key {key}")
     for item in _items(container.get("env")):
-        name = _text(item.get("name"))
+        name = string_of(item.get("name"))
         binding = _binding(name, item, workload, index, source, bindings) if name else None
         if binding is not None:
             bindings[name] = binding
@@ -433,8 +433,8 @@ def _binding(name, item: Obj, workload, index: _Index, source: str, earlier: dic
         return EnvBinding(name, text, value.location, f"{source} env")
     reference = item.get("valueFrom.configMapKeyRef")
     if isinstance(reference, Obj):
-        config_map = index.config_map(_text(reference.get("name")) or "", workload.namespace)
-        key = _text(reference.get("key"))
+        config_map = index.config_map(string_of(reference.get("name")) or "", workload.namespace)
+        key = string_of(reference.get("key"))
         for data_key, text, where, _ in config_map.data if config_map else ():
             if data_key == key:
                 return EnvBinding(name, text, where, f"ConfigMap {config_map.name} key {key}")
@@ -447,7 +447,8 @@ def _binding(name, item: Obj, workload, index: _Index, source: str, earlier: dic
 def _postgres(workload: KubeWorkload, pod: Obj, container: Obj, image: str, index: _Index, facts) -> ServerCommand:
     """A container running a PostgreSQL image: `-c name=value`, `-N`, `-B` in command/args, POSTGRES_* variables,
     and a postgresql.conf mounted from a ConfigMap where `-c config_file=` points."""
-    words = [*(_words(container.get("command")) or []), *(_words(container.get("args")) or [])]
+    command, args = commands.command_words(container.get("command")), commands.command_words(container.get("args"))
+    words = [*(command or []), *(args or [])]
     where = (container.get("args") or container.get("command") or container).location
     settings = settings_from_args(words, where)
     name = f"{workload.path} {workload.kind} {workload.name}"
@@ -466,11 +467,12 @@ def _mounted_config(config_file: Known | None, pod: Obj, container: Obj, workloa
     if config_file is None:
         return None, []
     target = str(config_file.value)
-    volumes = {_text(v.get("name")): v for v in _items(pod.get("volumes"))}
+    volumes = {string_of(v.get("name")): v for v in _items(pod.get("volumes"))}
     for mount in _items(container.get("volumeMounts")):
-        volume = volumes.get(_text(mount.get("name")))
-        config_map = index.config_map(_text(volume.get("configMap.name")) or "", workload.namespace) if volume else None
-        mount_path, sub_path = _text(mount.get("mountPath")) or "", _text(mount.get("subPath"))
+        volume = volumes.get(string_of(mount.get("name")))
+        name = string_of(volume.get("configMap.name")) if volume else None
+        config_map = index.config_map(name or "", workload.namespace) if volume else None
+        mount_path, sub_path = string_of(mount.get("mountPath")) or "", string_of(mount.get("subPath"))
         if config_map is None or not mount_path:
             continue
         if sub_path is not None:
@@ -488,8 +490,8 @@ def _mounted_config(config_file: Known | None, pod: Obj, container: Obj, workloa
 def _key_for(items: Expr | None, file: str) -> str:
     """`configMap.items` maps keys to file names; without it each key is a file of its own name."""
     for item in _items(items):
-        if _text(item.get("path")) == file:
-            return _text(item.get("key")) or file
+        if string_of(item.get("path")) == file:
+            return string_of(item.get("key")) or file
     return file
 
 
@@ -577,7 +579,7 @@ def _pod_spec(workload: KubeWorkload) -> Obj | None:
 
 
 def _group(workload: KubeWorkload) -> str:
-    return (_text(workload.document.get("apiVersion")) or "").partition("/")[0]
+    return (string_of(workload.document.get("apiVersion")) or "").partition("/")[0]
 
 
 def _same(one: str, other: str) -> bool:
@@ -589,21 +591,14 @@ def _items(value: Expr | None) -> list[Obj]:
     return [item for item in value.items if isinstance(item, Obj)] if isinstance(value, Arr) else []
 
 
-def _words(value: Expr | None) -> list[str] | None:
-    if isinstance(value, Arr):
-        return [str(_scalar(item)) for item in value.items if isinstance(item, Lit) and item.value is not None]
-    if isinstance(value, Lit) and isinstance(value.value, str):
-        return commands.shell_words(value.value)
-    return None
-
-
 def _scalar(value: Expr | None) -> object:
     if not isinstance(value, Lit):
         return None
     return value.value
 
 
-def _text(value: Expr | None) -> str | None:
+def string_of(value: Expr | None) -> str | None:
+    """A scalar that is a string, else None (a number, a map, a missing key)."""
     scalar = _scalar(value)
     return scalar if isinstance(scalar, str) else None
 
