@@ -902,11 +902,13 @@ def _setting(config: ServerConfig, name: str, default: int, problems: list[Parse
 
 
 def _package_of(path: str, packages: Mapping[str, PackageManifest]) -> str:
+    """The folder of the nearest package.json above `path`, "" for the root. A path outside the tree (an absolute
+    container path such as /usr/src/app/dist/main.js) belongs to no package of the tree: ""."""
     directory = PurePosixPath(path).parent
     while True:
         key = "" if str(directory) == "." else str(directory)
-        if key in packages or key == "":
-            return key
+        if key in packages or key == "" or directory == directory.parent:
+            return "" if directory == directory.parent and key not in packages else key
         directory = directory.parent
 
 

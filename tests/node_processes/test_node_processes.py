@@ -359,3 +359,10 @@ module.exports = pool;
     [budget] = lint_tree(files).budgets
     [term] = budget.terms
     assert (term.processes, term.pool_max) == (2 * 6, 2)  # 2 instances × (the worker + 5 sandboxed children)
+
+
+def test_absolute_container_script_path_finishes_and_counts_the_service(lint_tree):
+    """`node /usr/src/app/dist/main.js`, as most Node images run: the package lookup once looped forever on it."""
+    compose = "services:\n  api:\n    build: .\n    command: node /usr/src/app/dist/main.js\n    scale: 2\n"
+    result = lint_tree({"package.json": package(), "docker-compose.yml": compose, "src/db.js": POOL})
+    assert processes(result) == [("docker-compose.yml service api: node /usr/src/app/dist/main.js", 2)]
