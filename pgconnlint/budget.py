@@ -12,7 +12,7 @@ import math
 import re
 from dataclasses import dataclass, replace
 
-from pgconnlint.link import Pool, ProcessGroup, Project, Server
+from pgconnlint.linked import Pool, ProcessGroup, Project, Server
 from pgconnlint.model import Default, Known, Location, Unknown, cite, origin
 
 

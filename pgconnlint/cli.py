@@ -217,7 +217,7 @@ def _settings(args, cli, root: Path, only_paths):
 
 def _lint(lint, root: Path, options):
     from pgconnlint.config import ConfigError
-    from pgconnlint.link import LinkError
+    from pgconnlint.linked import LinkError
 
     try:
         return lint(root, options)

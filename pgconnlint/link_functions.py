@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-from pgconnlint.link import ProcessGroup
+from pgconnlint.linked import ProcessGroup
 from pgconnlint.model import Default, EnvBinding, FunctionDecl, Known, Unknown
 
 

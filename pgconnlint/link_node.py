@@ -34,7 +34,7 @@ from dataclasses import dataclass, replace
 from urllib.parse import parse_qsl, urlsplit
 
 from pgconnlint.expr import CPU_COUNT_VARIABLE, Arr, Environment, EnvVar, Expr, Lit, Obj, evaluate, truthy
-from pgconnlint.link import Pool
+from pgconnlint.linked import Pool
 from pgconnlint.model import Default, Known, Location, NodePool, Unknown
 
 PG_DEFAULT_MAX = 10  # pg-pool: `this.options.max || this.options.poolSize || 10`

@@ -16,8 +16,8 @@ import re
 from collections.abc import Mapping
 
 from pgconnlint.expr import CPU_COUNT_VARIABLE, Environment, Obj, evaluate, truthy
-from pgconnlint.link import UNBOUNDED_UNITS, EngineConnection, LinkSettings, Pool, ProcessGroup, during_rollout
 from pgconnlint.link_functions import function_group
+from pgconnlint.linked import UNBOUNDED_UNITS, EngineConnection, LinkSettings, Pool, ProcessGroup, during_rollout
 from pgconnlint.model import (
     Default,
     DjangoSettingsRef,

@@ -15,7 +15,8 @@ from pgconnlint.checks.options import CheckOptions
 from pgconnlint.discover import DEFAULT_EXCLUDES, Candidate, discover, read_text
 from pgconnlint.filter import FilterOptions, apply_filters
 from pgconnlint.findings import Finding
-from pgconnlint.link import Facts, LinkSettings, Project, link
+from pgconnlint.link import link
+from pgconnlint.linked import Facts, LinkSettings, Project
 from pgconnlint.model import EnvBinding, Known, Location, ParseProblem, Pooler, ServerConfig, Severity
 
 

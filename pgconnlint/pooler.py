@@ -14,8 +14,8 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from pgconnlint.expr import Obj, evaluate
-from pgconnlint.link import UNBOUNDED_UNITS, EngineConnection, OrmConnection, Pool, ProcessGroup, Server
 from pgconnlint.link_node import NodeConnection
+from pgconnlint.linked import UNBOUNDED_UNITS, EngineConnection, OrmConnection, Pool, ProcessGroup, Server
 from pgconnlint.model import Bouncer, Default, Known, Location
 
 DEFAULTS = {

@@ -42,7 +42,7 @@ from pgconnlint.checks import (
 )
 from pgconnlint.checks.options import CheckOptions
 from pgconnlint.findings import Finding
-from pgconnlint.link import Project
+from pgconnlint.linked import Project
 
 # Reported by the filter stage rather than by a check, because they depend on the other findings.
 FILTER_RULES = ("PGC004",)

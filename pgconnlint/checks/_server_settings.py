@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pgconnlint.link import Project, Server
+from pgconnlint.linked import Project, Server
 from pgconnlint.model import ServerSetting
 from pgconnlint.parameters import Catalogue, load
 

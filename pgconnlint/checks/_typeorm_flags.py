@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterator
 
 from pgconnlint.expr import truthy
-from pgconnlint.link import OrmConnection, ProcessGroup, Project
+from pgconnlint.linked import OrmConnection, ProcessGroup, Project
 from pgconnlint.model import Known
 
 

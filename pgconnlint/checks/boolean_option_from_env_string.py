@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pgconnlint.checks.options import CheckOptions
 from pgconnlint.expr import Call, EnvVar, Expr, Logical
 from pgconnlint.findings import Finding, finding
-from pgconnlint.link import OrmConnection, Project
+from pgconnlint.linked import OrmConnection, Project
 from pgconnlint.model import Location
 
 # TypeORM's boolean options whose wrong value costs data or a hang (DataSourceOptions).

@@ -8,7 +8,7 @@ from pgconnlint.budget import budgets
 from pgconnlint.checks._budget_message import budget_finding
 from pgconnlint.checks.options import CheckOptions
 from pgconnlint.findings import Finding
-from pgconnlint.link import Project
+from pgconnlint.linked import Project
 
 
 def check(project: Project, options: CheckOptions) -> Iterator[Finding]:

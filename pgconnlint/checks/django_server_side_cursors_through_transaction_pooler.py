@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pgconnlint.checks.options import CheckOptions
 from pgconnlint.expr import evaluate, truthy
 from pgconnlint.findings import Finding, finding
-from pgconnlint.link import EngineConnection, Project
+from pgconnlint.linked import EngineConnection, Project
 from pgconnlint.model import Known
 from pgconnlint.pooler import bouncer_for, endpoints, setting
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pgconnlint.checks._server_settings import catalogue, configured
 from pgconnlint.checks.options import CheckOptions
 from pgconnlint.findings import Finding, finding
-from pgconnlint.link import Project
+from pgconnlint.linked import Project
 from pgconnlint.parameters import check_value
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pgconnlint.checks._server_settings import catalogue, setting_value
 from pgconnlint.checks.options import CheckOptions
 from pgconnlint.findings import Finding, finding
-from pgconnlint.link import Project
+from pgconnlint.linked import Project
 from pgconnlint.model import Known
 from pgconnlint.parameters import bytes_of
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from pgconnlint.checks.options import CheckOptions
 from pgconnlint.findings import Finding, finding
-from pgconnlint.link import EngineConnection, Project
+from pgconnlint.linked import EngineConnection, Project
 from pgconnlint.model import Unknown, cite
 
 

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from pgconnlint.checks.options import CheckOptions
 from pgconnlint.expr import Lit
 from pgconnlint.findings import Finding, finding
-from pgconnlint.link import EngineConnection, OrmConnection, Project
 from pgconnlint.link_node import NodeConnection
+from pgconnlint.linked import EngineConnection, OrmConnection, Project
 from pgconnlint.model import Location
 
 _DSN = re.compile(r"^postgres(?:ql)?(?:\+\w+)?://[^:/@\s]+:(?P<password>[^@\s]+)@")

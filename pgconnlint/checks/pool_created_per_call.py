@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 from pgconnlint.checks.options import CheckOptions
 from pgconnlint.findings import Finding, finding
-from pgconnlint.link import Project
 from pgconnlint.link_node import NodeConnection
+from pgconnlint.linked import Project
 
 
 def check(project: Project, options: CheckOptions) -> Iterator[Finding]:

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from pgconnlint.checks.options import CheckOptions
 from pgconnlint.expr import Obj, evaluate
 from pgconnlint.findings import Finding, finding
-from pgconnlint.link import EngineConnection, Project
 from pgconnlint.link_node import NodeConnection
+from pgconnlint.linked import EngineConnection, Project
 from pgconnlint.model import Known
 from pgconnlint.pooler import bouncer_for, endpoints, node_url, setting
 

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 from pgconnlint.checks.options import CheckOptions
 from pgconnlint.findings import Finding, finding
-from pgconnlint.link import Project
 from pgconnlint.link_functions import unbounded
+from pgconnlint.linked import Project
 from pgconnlint.model import cite
 from pgconnlint.pooler import bouncer_for, endpoints
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from pgconnlint.checks.options import CheckOptions
 from pgconnlint.findings import Finding, finding
-from pgconnlint.link import Project
+from pgconnlint.linked import Project
 
 _LOCAL = ("127.0.0.1/32", "::1/128", "localhost", "samehost", "127.0.0.1", "::1")
 _LOOPBACK_LISTEN = ("", "localhost", "127.0.0.1", "::1", "localhost,127.0.0.1")

@@ -11,7 +11,8 @@ from conftest import FIXTURES, TEST_CPUS, write_tree
 
 from pgconnlint.discover import discover
 from pgconnlint.extract import node_pools, prisma
-from pgconnlint.link import LinkSettings, link
+from pgconnlint.link import link
+from pgconnlint.linked import LinkSettings
 from pgconnlint.lint import LintOptions, extract_all, lint
 from pgconnlint.model import Unknown
 
