@@ -12,8 +12,11 @@ import math
 import re
 from dataclasses import dataclass, replace
 
+from pgconnlint.deployments import DEVELOPMENT, PRODUCTION, deployments, role_of, selected
 from pgconnlint.linked import Pool, ProcessGroup, Project, Server
 from pgconnlint.model import Default, Known, Location, Unknown, cite, origin
+from pgconnlint.pooler import bouncer_for, client_side, endpoints, server_side
+from pgconnlint.servers import defaults_server as _defaults_server
 
 
 def show(number: float | None) -> str:
@@ -114,6 +117,7 @@ class Budget:
     server: Server
     terms: tuple[Term, ...]
     note: str = ""  #: an assumption the reader should know, e.g. which of several servers the pools count against
+    deployment: str = ""  #: the deployment whose processes these are (pgconnlint/deployments.py); "" for the tree
 
     @property
     def total(self) -> float:
@@ -168,6 +172,7 @@ class Budget:
     def as_data(self) -> dict:
         return {
             "server": self.server.name,
+            "deployment": self.deployment or None,
             "total": _number(self.total),
             "ceiling": _number(self.ceiling),
             "usable": self.server.usable,
@@ -180,18 +185,49 @@ class Budget:
 
 
 def budgets(project: Project) -> list[Budget]:
+    """One budget per deployment and server (pgconnlint/deployments.py): each production deployment's groups
+    against the servers it starts, else the servers no deployment starts (a postgresql.conf, a managed server), else
+    those of a deployment that only runs servers. With no deployment in the tree, every group counts against the
+    servers of the tree, as one."""
+    found = deployments(project, project.compose_services, project.documents)
+    chosen = selected(found, project.deployment)
+    if not chosen:  # nothing attached to a deployment: every group against the servers a deployment would use
+        return _budgets(project, project.groups, _deployable(project.servers, project.deployment), "")
+    started = {server.name for deployment in found for server in deployment.servers}
+    shared = tuple(server for server in project.servers if server.name not in started)
+    # the compose file that only starts the database for apps that pm2 or a Procfile runs
+    server_only = tuple(s for d in found if not d.groups and d.role == PRODUCTION for s in d.servers)
+    order = {id(group): index for index, group in enumerate(project.groups)}
+    result = []
+    for deployment in chosen:
+        servers = deployment.servers + server_only + shared or (_defaults_server(),)
+        groups = sorted(deployment.shared + deployment.groups, key=lambda group: order[id(group)])
+        result += _budgets(project, groups, servers, deployment.name)
+    return result
+
+
+def _deployable(servers: tuple[Server, ...], asked: str | None) -> tuple[Server, ...]:
+    """The servers that may be the deployment's: a CI, test or devcontainer database only when asked for, and a
+    development one only when no other is there."""
+    by_role: dict[str, list[Server]] = {}
+    for server in servers:
+        by_role.setdefault(role_of(server.name.split(" ", 1)[0]), []).append(server)
+    if asked is not None:
+        return servers
+    return tuple(by_role.get(PRODUCTION) or by_role.get(DEVELOPMENT) or ()) or (_defaults_server(),)
+
+
+def _budgets(project: Project, groups, servers: tuple[Server, ...], deployment: str) -> list[Budget]:
     """One budget per server. A pool whose host is one of a server's names (a compose service, a Kubernetes
     Service) counts against that server; every other primary pool against the first one. The pools of each read
     replica count against that standby, checked with the same settings (a standby's max_connections must be at
     least the primary's, so they are the least it can have). Pools that go through a PgBouncer count against its
     max_client_conn instead, and its own server pools against the server (pgconnlint/pooler.py)."""
-    from pgconnlint.pooler import bouncer_for, client_side, endpoints, server_side
-
-    named = any(server.config and server.config.hosts for server in project.servers)
+    named = any(server.config and server.config.hosts for server in servers)
     by_server: dict[int, list[Term]] = {}
     replicas: dict[str, list[Term]] = {}
     through: dict[str, list[Term]] = {}
-    for group in project.groups:
+    for group in groups:
         where = endpoints(group) if project.bouncers or named else {}
         for connection in group.connections:
             for pool in connection.pools:
@@ -202,25 +238,24 @@ def budgets(project: Project) -> list[Budget]:
                 elif pool.replica is not None:
                     replicas.setdefault(pool.replica, []).append(Term(group, pool))
                 else:
-                    by_server.setdefault(_server_named(endpoint, project.servers), []).append(Term(group, pool))
+                    by_server.setdefault(_server_named(endpoint, servers), []).append(Term(group, pool))
     for bouncer in project.bouncers:
         by_server.setdefault(0, []).append(Term(*server_side(bouncer)))
     note = ""
-    if len(project.servers) > 1 and by_server.get(0):
-        others = ", ".join(server.name for server in project.servers[1:])
+    if len(servers) > 1 and by_server.get(0):
+        others = ", ".join(server.name for server in servers[1:])
         which = "pools whose host names no server count against " if named else ""
-        count = len(project.servers)
-        note = f"{which}the first of {count} servers in the repository (also: {others}); set `server` to choose"
+        note = f"{which}the first of {len(servers)} servers (also: {others}); set `server` to choose"
     result = [
-        Budget(server, tuple(by_server.get(index, ())), note if index == 0 else "")
-        for index, server in enumerate(project.servers)
+        Budget(server, tuple(by_server.get(index, ())), note if index == 0 else "", deployment)
+        for index, server in enumerate(servers)
     ]
-    server = project.servers[0]
+    server = servers[0]
     for host, host_terms in replicas.items():
         standby = replace(server, name=f"replica {host} (settings of {server.name})")
-        result.append(Budget(standby, tuple(host_terms)))
+        result.append(Budget(standby, tuple(host_terms), deployment=deployment))
     for bouncer in project.bouncers:
-        result.append(Budget(client_side(bouncer), tuple(through.get(bouncer.name, ()))))
+        result.append(Budget(client_side(bouncer), tuple(through.get(bouncer.name, ())), deployment=deployment))
     return result
 
 

@@ -75,7 +75,7 @@ _NODE_MARKERS = (
 )
 # Deployment descriptions (issue #10): a YAML file is a Kubernetes manifest only if it says `apiVersion`, and a
 # Terraform file matters only if it declares a managed PostgreSQL server or its parameters.
-_KUBERNETES_MARKERS = (b"apiVersion",)
+_KUBERNETES_MARKERS = (b"apiVersion", b"services:")  # services: a compose file named otherwise (production.yml)
 _TERRAFORM_MARKERS = (b"aws_db_", b"aws_rds_", b"google_sql_", b"azurerm_postgresql")
 _MARKERS = {
     "kubernetes": _KUBERNETES_MARKERS,
@@ -89,7 +89,7 @@ _PRISMA_CONFIG = re.compile(r"(?:^|/)(?:prisma\.config|\.config/prisma(?:\.confi
 _KNEXFILES = ("knexfile.js", "knexfile.ts", "knexfile.cjs", "knexfile.mjs")
 _PYTHON_PROJECT_FILES = ("pyproject.toml", "setup.py", "setup.cfg", "requirements.txt", "pipfile")
 _GUNICORN_CONFIGS = ("gunicorn.conf.py", "gunicorn_conf.py", "gunicorn.config.py", "gunicorn_config.py")
-_COMPOSE = re.compile(r"(docker-)?compose(\.[\w.-]+)?\.ya?ml")
+_COMPOSE = re.compile(r"(docker-)?compose([.-][\w.-]+)?\.ya?ml")  # compose.prod.yaml, docker-compose-prod.yml
 _PM2_SUFFIXES = (".js", ".cjs", ".mjs", ".json", ".json5", ".yml", ".yaml")
 _ENV_TEMPLATES = (".example", ".sample", ".template", ".dist", ".defaults")
 

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import PurePosixPath
 
+from pgconnlint.deployments import declaring_documents
 from pgconnlint.discover import ORMCONFIG_SUFFIXES
 from pgconnlint.expr import CPU_COUNT_VARIABLE, Arr, Environment, Expr, Lit, Obj, evaluate
 from pgconnlint.extract.typeorm import config_from_environment, is_postgres
@@ -116,6 +117,9 @@ def link(facts: Facts, settings: LinkSettings | None = None) -> Project:
         tuple(facts.poolers),
         merge_bouncers(facts.bouncers),
         tuple(facts.hba_rules),
+        tuple(facts.compose_services),
+        declaring_documents(facts),
+        settings.deployment,
     )
 
 

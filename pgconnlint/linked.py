@@ -169,6 +169,7 @@ class Facts:
     #: them into the facts above once every file is read (pgconnlint/lint.py `_resolve_deployments`)
     deployment: list = field(default_factory=list)
     functions: list = field(default_factory=list)  #: FunctionDecl: serverless functions
+    compose_services: list = field(default_factory=list)  #: ComposeService: every service, for deployment variants
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +185,9 @@ class Project:
     poolers: tuple[Pooler, ...] = ()
     bouncers: tuple[Bouncer, ...] = ()
     hba_rules: tuple[HbaRule, ...] = ()
+    compose_services: tuple = ()  #: ComposeService: which profile starts which service (pgconnlint/deployments.py)
+    documents: frozenset[str] = frozenset()  #: the files processes and servers are declared in
+    deployment: str | None = None  #: the deployment asked for (`--deployment`); None: every production one
 
     @property
     def production(self) -> bool:
@@ -201,6 +205,7 @@ class LinkSettings:
     processes: Mapping[str, Known] = field(default_factory=dict)  #: declared process count per group name
     server: str | None = None  #: which postgresql.conf the apps use, when there are several
     server_profile: ServerConfig | None = None  #: a managed server from configuration, counted against first
+    deployment: str | None = None  #: budget this deployment only (a CI or development stack among them)
     postgres_version: int | None = None
 
 

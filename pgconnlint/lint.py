@@ -175,6 +175,7 @@ _ROUTES = {
     "PythonPool": "python_pools",
     "ProcessDecl": "processes",
     "ServerCommand": "server_commands",
+    "ComposeService": "compose_services",  # which deployment variant starts what (pgconnlint/deployments.py)
     "Pooler": "poolers",
     "Bouncer": "bouncers",
     "HbaRule": "hba_rules",

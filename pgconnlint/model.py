@@ -248,6 +248,22 @@ class ServerCommand:
 
 
 @dataclass(frozen=True, slots=True)
+class ComposeService:
+    """One service of a compose file, whatever it runs: which deployment variants start it (pgconnlint/deployments.py).
+    `profiles` empty: started by a plain `docker compose up`; else only with one of those profiles enabled."""
+
+    path: str  #: the compose file
+    name: str
+    location: Location
+    profiles: tuple[str, ...] = ()
+
+    @property
+    def source(self) -> str:
+        """How the facts of this service name it: `docker-compose.yml service api`."""
+        return f"{self.path} service {self.name}"
+
+
+@dataclass(frozen=True, slots=True)
 class Pooler:
     """A connection pooler in the tree (pgbouncer.ini, a PgBouncer/PgCat/Odyssey container)."""
 

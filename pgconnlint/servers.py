@@ -30,7 +30,7 @@ def link_servers(facts: Facts, settings: LinkSettings, problems: list[ParseProbl
     if settings.server_profile is not None:  # the production server, which the repository does not describe
         merged.insert(0, settings.server_profile)
     if not merged:
-        return (_defaults_server(),)
+        return (defaults_server(),)
     if settings.server is not None:
         merged.sort(key=lambda config: config.name != settings.server)
         if merged[0].name != settings.server:
@@ -59,7 +59,7 @@ def _command_config(command: ServerCommand, base: ServerConfig | None, unread: l
     return ServerConfig(command.name, command.location, values, base.defaults if base else {}, hosts)
 
 
-def _defaults_server() -> Server:
+def defaults_server() -> Server:
     nowhere = Location("postgresql.conf", 1)
     why = "PostgreSQL default; no postgresql.conf in the repository"
     return Server(

@@ -15,6 +15,7 @@ from pgconnlint.extract.pgbouncer import from_environment
 from pgconnlint.extract.postgres_command import is_postgres_image, mounted_config, settings_from_args
 from pgconnlint.model import (
     Bouncer,
+    ComposeService,
     EnvBinding,
     Known,
     NodeProcessDecl,
@@ -36,9 +37,11 @@ def extract(path: str, text: str) -> tuple[list, list[ParseProblem]]:
     for name, service in services.entries.items():
         if not isinstance(service, Obj):
             continue
+        found.append(ComposeService(path, name, service.location, _profiles(service.get("profiles"))))
         image = service.get("image")
         if isinstance(image, Lit) and isinstance(image.value, str) and is_postgres_image(image.value):
-            found.append(_database(path, folder, name, service, image.value))
+            if not _runs_a_client(service):
+                found.append(_database(path, folder, name, service, image.value))
             continue
         if isinstance(image, Lit) and re.search(r"pgbouncer|pgcat|odyssey|supavisor", str(image.value)):
             found.append(Pooler(image.location, f"{path} service {name} ({image.value})"))
@@ -82,6 +85,27 @@ def _database(path: str, folder: str, name: str, service: Obj, image: str) -> Se
     container = evaluate(service.get("container_name"), {})
     hosts = (name, str(container.value)) if isinstance(container, Known) else (name,)
     return ServerCommand(f"{path} service {name}", where, image, tuple(settings), config_file, environment, hosts)
+
+
+#: what a postgres-image container runs when it is a client of some other server (an init or backup job)
+_CLIENTS = {"psql", "createdb", "dropdb", "pg_isready", "pg_dump", "pg_dumpall", "pg_restore", "pg_basebackup"}
+
+
+def _runs_a_client(service: Obj) -> bool:
+    """`image: postgres:16` with `command: psql -h db …` or `sh -c "until pg_isready …; createdb …"` is a client job,
+    not a server; the server's own command starts with `postgres` or an option (`-c`)."""
+    words = command_words(service.get("entrypoint")) or command_words(service.get("command")) or []
+    if not words:
+        return False
+    program = posixpath.basename(words[0])
+    if program in ("sh", "bash", "/bin/sh") and "-c" in words[1:2]:
+        script = " ".join(words[2:])
+        return any(re.search(rf"\b{client}\b", script) for client in _CLIENTS) and "postgres " not in script
+    return program in _CLIENTS
+
+
+def _profiles(value: Expr | None) -> tuple[str, ...]:
+    return tuple(str(item.value) for item in value.items if isinstance(item, Lit)) if isinstance(value, Arr) else ()
 
 
 def _volumes(value: Expr | None) -> list[str]:
@@ -157,11 +181,20 @@ def _build_context(folder: str, build: Expr | None) -> str:
 
 
 def _replicas(service: Obj) -> Known | None:
+    """`deploy.replicas: 3`, `scale: 2`; `${API_REPLICAS:-3}` is 3, the default compose interpolates when the
+    variable is unset, and the citation says so."""
     for key in ("deploy.replicas", "scale"):
         value = evaluate(service.get(key), {})
         if isinstance(value, Known) and isinstance(value.value, int) and not isinstance(value.value, bool):
             return Known(value.value, value.location, f"compose {key}")
+        default = _INTERPOLATED_DEFAULT.fullmatch(str(value.value).strip()) if isinstance(value, Known) else None
+        if default and default["default"].isdigit():
+            why = f"compose {key} {value.value}: the default, when {default['name']} is unset"
+            return Known(int(default["default"]), value.location, why)
     return None
+
+
+_INTERPOLATED_DEFAULT = re.compile(r"\$\{(?P<name>\w+):?-(?P<default>[^}]*)\}")
 
 
 def _environment(value: Expr | None, path: str) -> list[EnvBinding]:

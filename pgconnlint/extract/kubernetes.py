@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pgconnlint.expr import Arr, Expr, Lit, Obj
-from pgconnlint.extract import commands, node_commands, yamlsource
+from pgconnlint.extract import commands, compose, node_commands, yamlsource
 from pgconnlint.extract.postgres_command import is_postgres_image, settings_from_args
 from pgconnlint.model import (
     Default,
@@ -107,6 +107,13 @@ class KubeService:
 # --- extract: one file -------------------------------------------------------------------------------------------
 
 
+def _is_compose(value) -> bool:
+    """A compose file: top-level `services`, each a mapping with an `image` or a `build`."""
+    services = value.get("services") if isinstance(value, Obj) else None
+    entries = services.entries.values() if isinstance(services, Obj) else ()
+    return any(isinstance(s, Obj) and ("image" in s.entries or "build" in s.entries) for s in entries)
+
+
 def extract(path: str, text: str) -> tuple[list, list[ParseProblem]]:
     """Each document of the stream on its own: a malformed or templated one is a problem at its line, not the
     file's end. Documents that are not Kubernetes objects (no apiVersion and kind) are not this reader's."""
@@ -121,6 +128,8 @@ def extract(path: str, text: str) -> tuple[list, list[ParseProblem]]:
         problems.append(ParseProblem(Location(path, document.line), message, skipped=True, help=help_text))
     found: list = []
     kubernetes = any(_is_object(d.value) for d in documents)
+    if not kubernetes and documents and _is_compose(documents[0].value):
+        return compose.extract(path, text)  # a compose file named otherwise: production.yml, stack.yml
     for document in documents:
         if document in templated or document.value is None:
             continue

@@ -54,7 +54,17 @@ _VALUE_FLAGS = {
 
 
 def is_postgres_image(image: str) -> bool:
-    return bool(IMAGES.match(image.strip()))
+    """`postgres:16`, `${REGISTRY:-docker.io}/library/postgres`, `postgres:${TAG:-16}`, and the images built on it
+    (postgis, timescaledb, pgvector, pgautoupgrade, bitnami/postgresql, supabase/postgres): a variable reads as its
+    default, and an unset one as a placeholder that keeps the name's shape."""
+    written = _VARIABLE.sub(lambda m: m["default"] if m["default"] is not None else "x", image.strip())
+    return bool(IMAGES.match(written) or _DERIVED.match(written))
+
+
+_VARIABLE = re.compile(r"\$\{\w+(?::?-(?P<default>[^}]*))?\}")
+_DERIVED = re.compile(
+    r"^(?:[\w.-]+(?::\d+)?/)*(?:pgautoupgrade|supabase/postgres|bitnami/postgresql[\w-]*)(?::[\w.-]+)?$"
+)
 
 
 def settings_from_args(args: list[str], where: Location) -> list[tuple[str, Known]]:
