@@ -108,7 +108,9 @@ def _variants(key: str, kind: str, groups: list[ProcessGroup], servers: list[Ser
     role = role_of(key)
 
     def profiles_of(name: str) -> tuple[str, ...]:
-        return next((found for source, found in profiles.items() if name.startswith(source + " ")), ())
+        return next(
+            (found for source, found in profiles.items() if name == source or name.startswith(source + " ")), ()
+        )
 
     plain = [group for group in groups if not profiles_of(group.name)]
     behind = sorted({p for group in groups for p in profiles_of(group.name)})

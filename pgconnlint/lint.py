@@ -13,6 +13,7 @@ from pgconnlint.budget import Budget, budgets
 from pgconnlint.checks import CHECKS
 from pgconnlint.checks.options import CheckOptions
 from pgconnlint.discover import DEFAULT_EXCLUDES, Candidate, discover, read_text
+from pgconnlint.extract import compose
 from pgconnlint.filter import FilterOptions, apply_filters
 from pgconnlint.findings import Finding
 from pgconnlint.link import link
@@ -32,6 +33,7 @@ class LintOptions:
     env: tuple[EnvBinding, ...] = ()
     processes: Mapping[str, Known] = field(default_factory=dict)
     server: str | None = None
+    deployment: str | None = None  #: budget this deployment only (pgconnlint/deployments.py)
     server_profile: ServerConfig | None = None  #: a managed server from configuration (pgconnlint/providers.py)
     helm_values: tuple[str, ...] = ()  #: values files for `helm template`
     postgres_version: int | None = None
@@ -60,6 +62,7 @@ def lint(root: Path, options: LintOptions = LintOptions()) -> Result:
         env=options.env,
         processes=options.processes,
         server=options.server,
+        deployment=options.deployment,
         server_profile=options.server_profile,
         postgres_version=options.postgres_version,
     )
@@ -105,6 +108,7 @@ def extract_all(root: Path, candidates: list[Candidate], helm_values: tuple[str,
                 _EXTRACTORS[candidate.kind](root, candidate.path, facts)
         except (RecursionError, MemoryError):
             facts.problems.append(ParseProblem(Location(candidate.path, 1), "nested too deeply to read; not checked"))
+    facts.server_commands.extend(compose.confirm_built_servers(facts.compose_services, _dockerfile_reader(root)))
     _read_mounted_configs(root, facts)
     _read_named_gunicorn_configs(root, facts)
     _read_named_sequelize_configs(root, facts)
@@ -123,6 +127,14 @@ def _resolve_deployments(root: Path, facts: Facts) -> None:
     for name in _DEPLOYMENT_FORMATS:
         if f"pgconnlint.extract.{name}" in modules:
             importlib.import_module(f"pgconnlint.extract.{name}").resolve(root, facts)
+
+
+def _dockerfile_reader(root: Path) -> Callable[[str], str | None]:
+    def read(path: str) -> str | None:
+        text = read_text(root, path)
+        return None if isinstance(text, ParseProblem) else text
+
+    return read
 
 
 def _read_named_gunicorn_configs(root: Path, facts: Facts) -> None:

@@ -256,6 +256,8 @@ class ComposeService:
     name: str
     location: Location
     profiles: tuple[str, ...] = ()
+    #: the server this service is if the Dockerfile it builds runs PostgreSQL (`db/Dockerfile`: FROM postgres:13)
+    built_server: ServerCommand | None = None
 
     @property
     def source(self) -> str:

@@ -37,8 +37,12 @@ def extract(path: str, text: str) -> tuple[list, list[ParseProblem]]:
     for name, service in services.entries.items():
         if not isinstance(service, Obj):
             continue
-        found.append(ComposeService(path, name, service.location, _profiles(service.get("profiles"))))
         image = service.get("image")
+        built = None
+        if service.get("build") is not None and not isinstance(image, Lit) and not _runs_a_client(service):
+            dockerfile = _dockerfile(_build_context(folder, service.get("build")), service.get("build"))
+            built = _database(path, folder, name, service, f"built from {dockerfile}")
+        found.append(ComposeService(path, name, service.location, _profiles(service.get("profiles")), built))
         if isinstance(image, Lit) and isinstance(image.value, str) and is_postgres_image(image.value):
             if not _runs_a_client(service):
                 found.append(_database(path, folder, name, service, image.value))
@@ -212,3 +216,22 @@ def _environment(value: Expr | None, path: str) -> list[EnvBinding]:
         for name, item in pairs
         if isinstance(item, Lit) and item.value is not None and "${" not in str(item.value)
     ]
+
+
+def confirm_built_servers(services: list[ComposeService], read) -> list[ServerCommand]:
+    """The services built from a Dockerfile whose last stage starts from a PostgreSQL image: servers, with their
+    command line and mounts as for an `image:` one. `read(path)` gives a Dockerfile's text, or None."""
+    import dockerfile
+
+    found = []
+    for service in services:
+        if service.built_server is None:
+            continue
+        text = read(service.built_server.image.removeprefix("built from "))
+        try:
+            stages = [i.value[0] for i in dockerfile.parse_string(text) if i.cmd == "FROM" and i.value] if text else []
+        except dockerfile.GoParseError:
+            continue
+        if stages and is_postgres_image(stages[-1]):
+            found.append(replace(service.built_server, image=f"{stages[-1]} ({service.built_server.image})"))
+    return found

@@ -1,0 +1,182 @@
+"""Deployments (issue 15): each production deployment budgeted on its own, alternatives never summed, CI and
+devcontainer servers never "the server", compose profiles as variants, and the compose values real trees write."""
+
+from __future__ import annotations
+
+import pytest
+
+from pgconnlint.deployments import CI, DEVCONTAINER, DEVELOPMENT, PRODUCTION, role_of
+
+ENGINE = (
+    "from sqlalchemy import create_engine\n\n"
+    "engine = create_engine('postgresql://app@db/app', pool_size=5, max_overflow=0, pool_pre_ping=True,"
+    " connect_args={'connect_timeout': 5})\n"
+)
+APP = {"requirements.txt": "sqlalchemy\n", "app.py": ENGINE}
+DB = "  db:\n    image: postgres:16\n"
+
+
+def compose(workers: int, extra: str = "", db: str = DB) -> str:
+    return f"services:\n  api:\n    build: .\n    command: gunicorn -w {workers} app:app\n{extra}{db}"
+
+
+def summary(result) -> list[tuple[str, str, int, int]]:
+    return sorted((b.deployment, b.server.name, int(b.total), b.server.usable) for b in result.budgets)
+
+
+@pytest.mark.parametrize(
+    ("path", "role"),
+    [
+        ("docker-compose.yml", PRODUCTION),
+        ("deploy/docker-compose.prod.yml", PRODUCTION),
+        ("docker-compose.dev.yml", DEVELOPMENT),
+        ("docker-compose.local.yml", DEVELOPMENT),
+        ("docker-compose.test.yml", CI),
+        ("docker/e2e/docker-compose.yml", CI),
+        (".github/workflows/ci.yml", CI),
+        ("docker-compose-test-e2e.yml", CI),
+        (".devcontainer/docker-compose.yml", DEVCONTAINER),
+    ],
+)
+def test_role_from_the_path(path, role):
+    assert role_of(path) == role
+
+
+def test_alternative_compose_files_are_budgeted_apart_never_summed(lint_tree):
+    files = {**APP, "docker-compose.yml": compose(2), "docker-compose.prod.yml": compose(3)}
+    result = lint_tree(files)
+    assert summary(result) == [
+        ("docker-compose.prod.yml", "docker-compose.prod.yml service db", 3, 97),
+        ("docker-compose.yml", "docker-compose.yml service db", 2, 97),
+    ]
+
+
+def test_an_override_file_belongs_to_its_base(lint_tree):
+    override = "services:\n  worker:\n    build: .\n    command: celery -A app worker -c 4\n"
+    files = {**APP, "docker-compose.yml": compose(2), "docker-compose.override.yml": override}
+    [budget] = lint_tree(files).budgets
+    assert budget.deployment == "docker-compose.yml"
+    assert sorted(term.group.name for term in budget.terms) == [
+        "docker-compose.override.yml service worker",
+        "docker-compose.yml service api",
+    ]
+
+
+def test_ci_and_devcontainer_servers_are_never_the_server(lint_tree):
+    small = "  db:\n    image: postgres:16\n    command: postgres -c max_connections=10\n"
+    files = {
+        **APP,
+        "docker-compose.yml": compose(2),
+        ".devcontainer/docker-compose.yml": compose(1, db=small),
+        "docker-compose.test.yml": compose(1, db=small),
+    }
+    assert summary(lint_tree(files)) == [("docker-compose.yml", "docker-compose.yml service db", 2, 97)]
+
+
+def test_a_test_stack_is_budgeted_when_asked_for(lint_tree):
+    small = "  db:\n    image: postgres:16\n    command: postgres -c max_connections=10\n"
+    files = {**APP, "docker-compose.yml": compose(2), "docker-compose.test.yml": compose(4, db=small)}
+    result = lint_tree(files, deployment="docker-compose.test.yml")
+    assert summary(result) == [("docker-compose.test.yml", "docker-compose.test.yml service db", 4, 7)]
+
+
+def test_a_development_stack_stands_in_when_nothing_else_runs(lint_tree):
+    result = lint_tree({**APP, "docker-compose.dev.yml": compose(2)})
+    assert summary(result) == [("docker-compose.dev.yml", "docker-compose.dev.yml service db", 2, 97)]
+
+
+def test_ci_server_alone_is_not_used_and_the_defaults_are_assumed(lint_tree):
+    ci = "services:\n  postgres:\n    image: postgres:16\n    command: postgres -c max_connections=10\n"
+    result = lint_tree({**APP, "Procfile": "web: gunicorn -w 2 app:app\n", ".github/ci-compose.yml": ci})
+    [budget] = result.budgets
+    assert budget.server.assumed and budget.server.usable == 97
+
+
+def test_profiles_are_variants_when_the_plain_up_starts_no_pool(lint_tree):
+    text = (
+        "services:\n"
+        "  api:\n    build: .\n    profiles: ['api']\n    command: gunicorn -w 2 app:app\n"
+        "  worker:\n    build: .\n    profiles: ['jobs']\n    command: celery -A app worker -c 3\n" + DB
+    )
+    result = lint_tree({**APP, "docker-compose.yml": text})
+    assert summary(result) == [
+        ("docker-compose.yml --profile api", "docker-compose.yml service db", 2, 97),
+        ("docker-compose.yml --profile jobs", "docker-compose.yml service db", 3, 97),
+    ]
+
+
+def test_a_service_behind_a_profile_is_left_off_when_the_plain_up_runs_the_app(lint_tree):
+    legacy = "  legacy:\n    build: .\n    profiles: ['legacy']\n    command: gunicorn -w 8 app:app\n"
+    [budget] = lint_tree({**APP, "docker-compose.yml": compose(2, extra=legacy)}).budgets
+    assert [term.group.name for term in budget.terms] == ["docker-compose.yml service api"]
+    assert budget.total == 2
+
+
+def test_replicas_from_a_variable_default(lint_tree):
+    extra = "    deploy:\n      replicas: ${API_REPLICAS:-3}\n"
+    [budget] = lint_tree({**APP, "docker-compose.yml": compose(2, extra=extra)}).budgets
+    [term] = budget.terms
+    assert term.processes == 6
+    assert "the default, when API_REPLICAS is unset" in term.group.processes.via
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        "postgres:${POSTGRES_TAG:-16}",
+        "${REGISTRY:-docker.io}/library/postgres:16",
+        "pgvector/pgvector:pg17",
+        "postgis/postgis:16-3.4",
+        "pgautoupgrade/pgautoupgrade:16-alpine",
+        "bitnami/postgresql:16",
+    ],
+)
+def test_postgres_images_behind_variables_and_derived_images_are_servers(lint_tree, image):
+    db = f"  db:\n    image: {image}\n    command: postgres -c max_connections=50\n"
+    [budget] = lint_tree({**APP, "docker-compose.yml": compose(2, db=db)}).budgets
+    assert (budget.server.name, budget.server.usable) == ("docker-compose.yml service db", 47)
+
+
+def test_a_postgres_image_running_a_client_is_not_a_server(lint_tree):
+    init = "  init-db:\n    image: postgres:16\n    command: sh -c 'until pg_isready -h db; do sleep 1; done; createdb -h db x'\n"
+    [budget] = lint_tree({**APP, "docker-compose.yml": compose(2, extra=init)}).budgets
+    assert budget.server.name == "docker-compose.yml service db"
+    assert [
+        server.name for server in lint_tree({**APP, "docker-compose.yml": compose(2, extra=init)}).project.servers
+    ] == ["docker-compose.yml service db"]
+
+
+def test_a_compose_file_named_otherwise_is_read(lint_tree):
+    [budget] = lint_tree({**APP, "production.yml": compose(3)}).budgets
+    assert (budget.deployment, budget.server.name, budget.total) == ("production.yml", "production.yml service db", 3)
+
+
+def test_pm2_apps_and_a_procfile_running_other_code_are_one_system(lint_tree):
+    files = {
+        **APP,
+        "Procfile": "web: gunicorn -w 2 app:app\n",
+        "node/package.json": '{"name": "jobs", "dependencies": {"pg": "^8.11.0"}}',
+        "node/index.js": "const { Pool } = require('pg');\nnew Pool({ max: 4, connectionTimeoutMillis: 5000 });\n",
+        "node/ecosystem.config.js": "module.exports = { apps: [{ name: 'jobs', script: 'index.js', instances: 2 }] };\n",
+    }
+    [budget] = lint_tree(files).budgets
+    assert budget.total == 2 + 2 * 4
+    assert " + " in budget.deployment
+
+
+def test_a_service_built_from_a_postgres_dockerfile_is_the_server(lint_tree):
+    db = "  db:\n    build: ./db\n    command: postgres -c max_connections=60\n"
+    files = {
+        **APP,
+        "docker-compose.yml": compose(2, db=db),
+        "db/Dockerfile": "FROM postgres:16-alpine\nCOPY init.sql /x/\n",
+    }
+    [budget] = lint_tree(files).budgets
+    assert (budget.server.name, budget.server.usable) == ("docker-compose.yml service db", 57)
+    assert budget.server.config is not None
+
+
+def test_a_service_built_from_another_image_is_no_server(lint_tree):
+    files = {**APP, "docker-compose.yml": compose(2, db=""), "Dockerfile": "FROM python:3.12\n"}
+    [budget] = lint_tree(files).budgets
+    assert budget.server.assumed
