@@ -54,7 +54,8 @@ _PYTHON_MARKERS = (
     b"DATABASES",  # Django settings (extract/django.py)
     b"DJANGO_SETTINGS_MODULE",  # manage.py, wsgi.py, asgi.py naming the settings module
 )
-_DOCKER_RUN_MARKERS = (b"docker run", b"podman run", b"docker container run")
+# also the lines that build this repository's images (extract/image_builds.py)
+_DOCKER_RUN_MARKERS = (b"docker run", b"podman run", b"docker container run", b"docker build", b"build-push-action")
 # The other Node pools (extract/node_pools.py): node-postgres, Knex, Sequelize, postgres.js and Prisma clients, and
 # a sequelize-cli config/config.js. Code files keep the kind "typeorm-code"; its extractor reads both.
 _NODE_MARKERS = (

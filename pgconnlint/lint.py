@@ -109,6 +109,7 @@ def extract_all(root: Path, candidates: list[Candidate], helm_values: tuple[str,
         except (RecursionError, MemoryError):
             facts.problems.append(ParseProblem(Location(candidate.path, 1), "nested too deeply to read; not checked"))
     facts.server_commands.extend(compose.confirm_built_servers(facts.compose_services, _dockerfile_reader(root)))
+    _link_published_images(root, candidates, facts)
     _read_mounted_configs(root, facts)
     _read_named_gunicorn_configs(root, facts)
     _read_named_sequelize_configs(root, facts)
@@ -127,6 +128,29 @@ def _resolve_deployments(root: Path, facts: Facts) -> None:
     for name in _DEPLOYMENT_FORMATS:
         if f"pgconnlint.extract.{name}" in modules:
             importlib.import_module(f"pgconnlint.extract.{name}").resolve(root, facts)
+
+
+def _link_published_images(root: Path, candidates: list[Candidate], facts: Facts) -> None:
+    """A compose service that runs `image: ghcr.io/org/api` with no build runs the Dockerfile a workflow or a
+    script of the repository builds under that name (extract/image_builds.py)."""
+    from pgconnlint.extract import image_builds, yamlsource
+
+    wanted = [i for i, d in enumerate(facts.node_processes) if getattr(d, "image", None) and not d.dockerfile]
+    if not wanted:
+        return
+    built: dict[str, str] = {}
+    for candidate in candidates:
+        workflow, script = image_builds.is_workflow(candidate.path), candidate.kind == "docker-run"
+        text = read_text(root, candidate.path) if workflow or script else None
+        if isinstance(text, str) and workflow:
+            built |= image_builds.from_workflow(yamlsource.load(candidate.path, text)[0])
+        elif isinstance(text, str):
+            built |= image_builds.from_script(text)
+    for index in wanted:
+        decl = facts.node_processes[index]
+        dockerfile = built.get(image_builds.repository(decl.image))
+        if dockerfile is not None:
+            facts.node_processes[index] = dataclasses.replace(decl, dockerfile=dockerfile)
 
 
 def _dockerfile_reader(root: Path) -> Callable[[str], str | None]:

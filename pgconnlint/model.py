@@ -337,6 +337,7 @@ class NodeProcessDecl:
     npm_script: str | None = None  #: runner "npm-script": the package.json script it runs
     defined_as: str | None = None  #: a package.json script's own name
     dockerfile: str | None = None  #: runner "image": the Dockerfile whose ENTRYPOINT/CMD the service runs
+    image: str | None = None  #: runner "image" with no build: the published image, matched by extract/image_builds.py
     #: compose `deploy.replicas` / `scale`, Kubernetes replicas or autoscaler maximum, Heroku dynos, Fly Machines
     replicas: Known | Default | None = None
     env: tuple[EnvBinding, ...] = ()  #: Dockerfile ENV, compose `environment`

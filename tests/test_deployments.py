@@ -180,3 +180,40 @@ def test_a_service_built_from_another_image_is_no_server(lint_tree):
     files = {**APP, "docker-compose.yml": compose(2, db=""), "Dockerfile": "FROM python:3.12\n"}
     [budget] = lint_tree(files).budgets
     assert budget.server.assumed
+
+
+NODE_APP = {
+    "package.json": '{"name": "api", "dependencies": {"pg": "^8.11.0"}}',
+    "src/db.js": "const { Pool } = require('pg');\nmodule.exports = new Pool({ max: 7, connectionTimeoutMillis: 5000 });\n",
+    "Dockerfile": 'FROM node:20\nCMD ["pm2-runtime", "src/db.js", "-i", "3"]\n',
+}
+PUBLISHED = "services:\n  api:\n    image: ghcr.io/acme/api:master\n" + DB
+
+
+def test_an_image_only_service_runs_the_dockerfile_a_workflow_publishes(lint_tree):
+    workflow = (
+        "on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - uses: docker/build-push-action@v6\n        with:\n          push: true\n"
+        "          tags: ghcr.io/acme/api:master,ghcr.io/acme/api:${{ github.sha }}\n"
+    )
+    result = lint_tree({**NODE_APP, "docker-compose.yml": PUBLISHED, ".github/workflows/release.yml": workflow})
+    [budget] = result.budgets
+    assert [(term.group.name, term.processes) for term in budget.terms] == [
+        ("docker-compose.yml service api (Dockerfile CMD): pm2-runtime src/db.js", 3)
+    ]
+    assert budget.total == 21
+
+
+def test_an_image_only_service_runs_the_dockerfile_a_script_builds(lint_tree):
+    script = "#!/bin/sh\ndocker build -t ghcr.io/acme/api:latest -f Dockerfile .\n"
+    result = lint_tree({**NODE_APP, "docker-compose.yml": PUBLISHED, "scripts/build.sh": script})
+    assert result.budgets[0].total == 21
+
+
+def test_a_third_party_image_runs_nothing_of_the_repository(lint_tree):
+    text = "services:\n  cache:\n    image: redis:7\n" + DB
+    [budget] = lint_tree({**NODE_APP, "docker-compose.yml": text}).budgets
+    # the image's own CMD, as when no compose file runs it; redis adds nothing
+    assert [(term.group.name, term.processes) for term in budget.terms] == [
+        ("Dockerfile CMD: pm2-runtime src/db.js", 3)
+    ]

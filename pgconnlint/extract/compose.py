@@ -153,6 +153,11 @@ def _node_service(path: str, folder: str, name: str, service: Obj) -> list[NodeP
     env = tuple(_environment(service.get("environment"), path))
     if command is None and entrypoint is None:
         build = service.get("build")
+        image = service.get("image")
+        if build is None and isinstance(image, Lit) and isinstance(image.value, str):
+            # `image: ghcr.io/org/api:master`: this repository's image if a workflow or script builds it
+            decl = NodeProcessDecl("image", image.location, source, "compose", directory, image=image.value)
+            return [replace(decl, replicas=replicas, env=env)]
         if build is None:
             return []
         image = _dockerfile(directory, build)
