@@ -106,9 +106,10 @@ def extract_all(root: Path, candidates: list[Candidate], helm_values: tuple[str,
         except (RecursionError, MemoryError):
             facts.problems.append(ParseProblem(Location(candidate.path, 1), "nested too deeply to read; not checked"))
     _read_mounted_configs(root, facts)
+    _resolve_deployments(root, facts)
+    _lazy("follow", "resolve")(root, facts)  # entrypoint scripts, modules and ini files commands name
     _read_named_gunicorn_configs(root, facts)
     _read_named_sequelize_configs(root, facts)
-    _resolve_deployments(root, facts)
     return facts
 
 
