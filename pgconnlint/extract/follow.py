@@ -69,7 +69,8 @@ class _Follower:
             again = commands.parse([*image.entrypoint, *words], decl.location, decl.source, image.context)
             if again is None or again.server == "command":
                 continue
-            found = self.follow(dataclasses.replace(again, **_carried(decl), image=image.path), depth + 1)
+            carried = _carried(decl) | ({"directory": image.context} if not decl.image else {})
+            found = self.follow(dataclasses.replace(again, **carried, image=image.path), depth + 1)
             if any(item.server not in commands.PLACEHOLDERS for item in found):
                 if not decl.image:
                     note = f"image assumed to be built from {image.path}, whose ENTRYPOINT takes `{' '.join(words)}`"

@@ -114,3 +114,18 @@ def test_wrappers_are_looked_through():
         ("celery -A app beat", "celery"),
     ]:
         assert parse(command, where, "Procfile", "").server == server, command
+
+
+def test_django_databases_chosen_in_an_if_else_and_django_environ(lint_tree):
+    settings = (
+        "import os\nimport environ\nenv = environ.Env()\n"
+        'if os.environ.get("X"):\n    DATABASES = {"default": env.db("DD_DATABASE_URL")}\n'
+        'else:\n    DATABASES = {"default": env.db("DD_DATABASE_URL")}\n'
+        'if os.environ.get("REPLICA") == "1":\n    DATABASES["replica"] = env.db("REPLICA_URL")\n'
+    )
+    manage = 'import os\nos.environ.setdefault("DJANGO_SETTINGS_MODULE", "proj.settings")\n'
+    procfile = "web: uwsgi --processes 4 --threads 4 --module proj.wsgi\nworker: celery -A proj worker --pool solo\n"
+    files = {"proj/settings.py": settings, "manage.py": manage, "Procfile": procfile, "requirements.txt": "django\n"}
+    result = lint_tree(files)
+    totals = sorted((g.manager, [c.pools[0].max.value for c in g.connections]) for g in result.project.groups)
+    assert totals == [("celery solo", [1]), ("uWSGI", [4])]  # one alias, one connection per thread
