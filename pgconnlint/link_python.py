@@ -49,7 +49,7 @@ def python_groups(facts, settings: LinkSettings, env_files: Mapping[str, EnvFile
     configs = {decl.source: decl for decl in facts.processes if decl.server == "gunicorn-config"}
     groups, run = [], set()
     for decl in _images_run(facts):
-        if decl.server == "gunicorn-config":
+        if decl.server not in _SHAPES:  # gunicorn settings files, commands nothing could follow
             continue
         project = _project_of(decl.directory, projects)
         run.add(project)
@@ -151,7 +151,7 @@ def _group(decl: ProcessDecl, config: ProcessDecl | None, env: Environment, pool
         via = f"{per} × {cite(decl.replicas, 'replicas')}"
         processes = Known(processes.value * decl.replicas.value, processes.location, via)
     anchor = processes.location if not isinstance(processes, Default) else decl.location
-    web = decl.server != "celery" and decl.server != "rq"
+    web = decl.server not in ("celery", "rq", "python")
     connections = _engines(pools, env, settings, units)
     return ProcessGroup(
         decl.source,
@@ -250,6 +250,10 @@ def _asgi(name: str):
 
 
 def _celery(options: Obj, env: Environment):
+    program = options.get("program")
+    if program is not None and getattr(program, "value", "") == "beat":
+        one = Default(1, options.location, "celery beat: one scheduler")
+        return one, one, "celery beat"
     kind = evaluate(options.get("pool"), env)
     pool = str(kind.value) if isinstance(kind, Known) else "prefork"
     concurrency = _number(evaluate(options.get("concurrency"), env))
@@ -271,10 +275,37 @@ def _celery(options: Obj, env: Environment):
 
 def _rq(options: Obj, env: Environment):
     one = Default(1, options.location, "rq worker: one job at a time in one process")
-    return one, one, "rq worker"
+    two = Default(2, options.location, "rq worker: the worker and the work-horse it forks per job, 1 each")
+    return one, two, "rq worker"
 
 
-_SHAPES = {"gunicorn": _gunicorn, "celery": _celery, "rq": _rq, **{name: _asgi(name) for name in ASGI_SERVERS}}
+def _uwsgi(options: Obj, env: Environment):
+    """uWSGI: `processes` (default 1) × `threads` (default 1); `gevent` N async cores per process."""
+    processes = _number(evaluate(options.get("processes"), env)) or Default(1, options.location, "uWSGI default")
+    gevent = _number(evaluate(options.get("gevent"), env))
+    if gevent is not None:
+        return processes, gevent, "uWSGI gevent"
+    threads = _number(evaluate(options.get("threads"), env)) or Default(1, options.location, "uWSGI default: 1 thread")
+    return processes, threads, "uWSGI"
+
+
+def _python_process(options: Obj, env: Environment):
+    """A Python program of the repository (`python -m project.worker`, `manage.py sendalerts`): one process; an
+    asyncio program serves many at once, any other runs one thing at a time."""
+    one = Default(1, options.location, "one Python process")
+    if truthy(getattr(evaluate(options.get("asyncio"), env), "value", None)):
+        return one, Default(UNBOUNDED_UNITS, options.location, "asyncio: an event loop runs many at once"), "python"
+    return one, Default(1, options.location, "a Python program: one thread"), "python"
+
+
+_SHAPES = {
+    "gunicorn": _gunicorn,
+    "celery": _celery,
+    "rq": _rq,
+    "uwsgi": _uwsgi,
+    "python": _python_process,
+    **{name: _asgi(name) for name in ASGI_SERVERS},
+}
 
 
 # --- pools -------------------------------------------------------------------------------------------------

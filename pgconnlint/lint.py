@@ -111,9 +111,10 @@ def extract_all(root: Path, candidates: list[Candidate], helm_values: tuple[str,
     facts.server_commands.extend(compose.confirm_built_servers(facts.compose_services, _dockerfile_reader(root)))
     _link_published_images(root, candidates, facts)
     _read_mounted_configs(root, facts)
+    _resolve_deployments(root, facts)
+    _lazy("follow", "resolve")(root, facts)  # entrypoint scripts, modules and ini files commands name
     _read_named_gunicorn_configs(root, facts)
     _read_named_sequelize_configs(root, facts)
-    _resolve_deployments(root, facts)
     return facts
 
 

@@ -46,6 +46,15 @@ _FLAGS = {
         "--autoscale": "autoscale",
     },
     "rq": {},
+    "uwsgi": {
+        "-p": "processes",
+        "--processes": "processes",
+        "--workers": "processes",
+        "--threads": "threads",
+        "--ini": "ini",
+        "--gevent": "gevent",
+        "--async": "async",
+    },
 }
 _WRAPPERS = {
     "exec",
@@ -71,43 +80,246 @@ _VARIABLE = re.compile(r"^\$(?:\{(?P<braced>\w+)(?::?-(?P<default>[^}]*))?\}|(?P
 
 
 def parse(command: str | list[str], where: Location, source: str, directory: str) -> ProcessDecl | None:
-    """The Python server a command starts, with its flags; None when it starts none we know."""
-    tokens = shell_words(command)
-    segment: list[str] = []
-    for token in [*tokens, "&&"]:  # `alembic upgrade head && gunicorn …`: each command of the chain
-        if token not in ("&&", ";", "||", "&"):
-            segment.append(token)
-            continue
-        found = _segment(segment, where, source, directory)
-        if found:
-            return found
-        segment = []
-    return None
+    """The Python server a command starts, with its flags; None when it starts none we know. In a chain
+    (`alembic upgrade head && gunicorn …`) the steps before the last finish first: the server is the last command
+    that starts one, and a script or module to follow counts only when no server is named."""
+    found: list[ProcessDecl] = []
+    for words in _commands_of(command, where):
+        decl = _segment(words, where, source, directory)
+        if decl:
+            found.append(decl)
+    servers = [decl for decl in found if decl.server not in PLACEHOLDERS]
+    return (servers or found or [None])[-1]
+
+
+def _commands_of(command: str | list[str], where: Location) -> list[list[str]]:
+    """The commands a command line runs that keep running: a string is read as `sh -c` reads it (extract/shell.py:
+    `a && b`, `while …; do …; done; server`, `if`), a list is one command."""
+    if isinstance(command, list):
+        return [[str(part) for part in command]]
+    from pgconnlint.extract import shell
+
+    try:
+        return [list(c.words) for c in shell.read_command(command, where) if c.long_running]
+    except (RecursionError, ValueError):
+        return [shell_words(command)]
 
 
 def _segment(tokens: list[str], where: Location, source: str, directory: str) -> ProcessDecl | None:
-    skip = 0
-    for index, token in enumerate(tokens):
-        name = token.rsplit("/", 1)[-1]
-        if skip:
-            skip -= 1
-            continue
-        if name in ("gosu", "su-exec", "setpriv", "chpst") and index + 1 < len(tokens):
-            skip = 1  # the user (or option) they run the command as
-            continue
-        if name in SERVERS:
-            rest = tokens[index + 1 :]
-            return _decl(name, rest, where, source, directory) if _starts_server(name, rest) else None
-        if name in ("sh", "bash") and tokens[index + 1 : index + 2] == ["-c"] and index + 2 < len(tokens):
-            return parse(tokens[index + 2], where, source, directory)
-        if name not in _WRAPPERS and not name.startswith("-") and not re.fullmatch(r"\w+=.*", token):
-            return None  # the command is something else (node, alembic, …)
+    tokens = _unwrapped(tokens)
+    if not tokens:
+        return None
+    name = tokens[0].rsplit("/", 1)[-1]
+    rest = tokens[1:]
+    if name in SERVERS:
+        return _decl(name, rest, where, source, directory) if _starts_server(name, rest) else None
+    if name in ("sh", "bash", "dash", "ash"):
+        flags = [word for word in rest if word.startswith("-")]
+        rest = [word for word in rest if not word.startswith("-")]
+        if any("c" in flag for flag in flags) and rest:
+            return parse(rest[0], where, source, directory)  # `sh -c '…'`, `sh -lc '…'`
+        return _placeholder("script", rest, where, source, directory, script=rest[0]) if rest else None
+    if name == "uwsgi":
+        return _decl("uwsgi", rest, where, source, directory)
+    if name in ("supervisord", "supervisor"):
+        config = _option(rest, ("-c", "--configuration"))
+        return _placeholder("supervisord", tokens, where, source, directory, config=config)
+    if re.fullmatch(r"python[\d.]*", name):
+        return _python(rest, where, source, directory)
+    if name == "manage.py":
+        return _manage(tokens[0], rest, where, source, directory)
+    if name in NOT_PYTHON or re.fullmatch(r"(node|npm|npx|yarn|pnpm|bun|deno|pm2|pm2-runtime|next)(\.\w+)?", name):
+        return None
+    if _is_script(tokens[0]):
+        return _placeholder("script", tokens, where, source, directory, script=tokens[0])
+    if re.fullmatch(r"[\w.-]+", name):
+        return _placeholder("command", tokens, where, source, directory)  # an argument to the image's ENTRYPOINT
     return None
+
+
+#: commands that start no Python process of the repository, or only a one-off step (migrations, static files)
+NOT_PYTHON = frozenset(
+    [
+        "alembic",
+        "flask",
+        "pytest",
+        "pip",
+        "echo",
+        "sleep",
+        "cd",
+        "cp",
+        "mv",
+        "rm",
+        "mkdir",
+        "chmod",
+        "chown",
+        "ln",
+        "postgres",
+        "psql",
+        "pg_isready",
+        "createdb",
+        "nginx",
+        "caddy",
+        "redis-server",
+        "supercronic",
+        "cron",
+        "crond",
+        "true",
+        "false",
+        "test",
+        "set",
+        "trap",
+        "wait",
+        "curl",
+        "wget",
+        "apt-get",
+        "apk",
+        "git",
+        "java",
+        "go",
+        "dockerize",
+        "wait-for-it",
+        "wait-for-it.sh",
+        "tail",
+        "cat",
+        "printenv",
+        "xvfb-run",
+        "Xvfb",
+        "xterm",
+        "x11vnc",
+        "websockify",
+        "make",
+        "tox",
+        "nox",
+        "mypy",
+        "ruff",
+        "black",
+        "traefik",
+        "envoy",
+        "haproxy",
+        "minio",
+        "mc",
+        "vault",
+        "consul",
+        "sshd",
+    ]
+)
+#: `manage.py` commands that finish: a step before the server, or a one-off container (migrator, initializer)
+ONE_OFF_MANAGE = frozenset(
+    [
+        "migrate",
+        "collectstatic",
+        "compress",
+        "compilemessages",
+        "check",
+        "createsuperuser",
+        "loaddata",
+        "wait_for_db",
+        "wait_for_migrations",
+        "makemigrations",
+        "shell",
+        "dbshell",
+        "test",
+        "showmigrations",
+        "createcachetable",
+        "clear_cache",
+        "sqlmigrate",
+        "flush",
+        "dumpdata",
+        "changepassword",
+        "register_instance",
+        "configure_instance",
+        "create_bucket",
+    ]
+)
+_PYTHON_SERVER_MODULES = {"gunicorn.app.wsgiapp": "gunicorn", "uvicorn.main": "uvicorn"}
+_PREFIXES = frozenset(_WRAPPERS - {"python", "python3", "-m"}) | {"env", "nice", "nohup", "setsid", "stdbuf"}
+
+
+def _unwrapped(tokens: list[str]) -> list[str]:
+    """The command under its wrappers: `exec`, `env X=y`, `gosu user`, `ddtrace-run`, `newrelic-admin
+    run-program`, `hupper -m celery`, `poetry run`, `opentelemetry-instrument`…"""
+    index = 0
+    while index < len(tokens):
+        token = tokens[index]
+        name = token.rsplit("/", 1)[-1]
+        if name in ("gosu", "su-exec", "setpriv", "chpst"):
+            index += 2  # the user (or option) they run the command as
+        elif name == "hupper" and tokens[index + 1 : index + 2] == ["-m"]:
+            index += 2  # hupper -m celery …: the module is the command
+        elif name in _PREFIXES or re.fullmatch(r"\w+=.*", token) or (name.startswith("-") and index > 0):
+            index += 1
+        else:
+            break
+    return tokens[index:]
+
+
+def _python(rest: list[str], where: Location, source: str, directory: str) -> ProcessDecl | None:
+    """`python -m module …`, `python script.py …`, `python manage.py command`: a server module is that server."""
+    while rest and rest[0].startswith("-") and rest[0] != "-m":
+        rest = rest[1:]  # -u, -O, -B
+    if rest[:1] == ["-m"] and len(rest) > 1:
+        module, args = rest[1], rest[2:]
+        server = _PYTHON_SERVER_MODULES.get(module, module)
+        if server in SERVERS or server in ("hupper", "uwsgi"):
+            return _segment([server, *args], where, source, directory)
+        if module.partition(".")[0] in ("alembic", "pytest", "pip", "http", "django", "venv", "ensurepip"):
+            return None
+        return _placeholder("python", [module, *args], where, source, directory, module=module)
+    if rest and rest[0].endswith(".py"):
+        if rest[0].rsplit("/", 1)[-1] == "manage.py":
+            return _manage(rest[0], rest[1:], where, source, directory)
+        return _placeholder("python", rest, where, source, directory, script=rest[0])
+    return None
+
+
+def _manage(script: str, args: list[str], where: Location, source: str, directory: str) -> ProcessDecl | None:
+    """`manage.py rqworker` is an RQ worker; one-off steps (migrate, collectstatic…) start no process; any other
+    command (a daemon such as `sendalerts`) is a Python process of its own."""
+    command = next((a for a in args if not a.startswith("-")), "")
+    if not command or command in ONE_OFF_MANAGE or command.startswith("wait"):
+        return None
+    if command == "rqworker":
+        return _decl("rq", ["worker", *args[1:]], where, source, directory)
+    if command == "celery":
+        return _segment(["celery", *args[1:]], where, source, directory)
+    return _placeholder("python", [script, *args], where, source, directory, script=script, manage=command)
+
+
+def _is_script(word: str) -> bool:
+    """A path the shell runs: `/start`, `./bin/entrypoint.sh`, `entrypoint.sh`."""
+    return word.endswith((".sh", ".bash")) or ("/" in word and not word.startswith("$") and "=" not in word)
+
+
+def _option(args: list[str], names: tuple[str, ...]) -> str | None:
+    for index, token in enumerate(args):
+        if token.partition("=")[0] in names:
+            return flag_value(args, index)[0]
+    return None
+
+
+def _placeholder(kind: str, words: list[str], where: Location, source: str, directory: str, **named) -> ProcessDecl:
+    """A command to follow once every file is read (extract/follow.py): a script, a Python module or script, an
+    argument to the image's ENTRYPOINT, a supervisord configuration."""
+    text = " ".join(words)[:80]
+    entries: dict[str, Expr] = {"words": Arr(where, text, tuple(Lit(where, w, w) for w in words))}
+    entries |= {key: Lit(where, value, value) for key, value in named.items() if value is not None}
+    return ProcessDecl(kind, Obj(where, text, entries, dict.fromkeys(entries, where)), source, directory)
+
+
+#: ProcessDecl.server of the placeholders above; extract/follow.py replaces each by what it runs
+PLACEHOLDERS = ("script", "command", "python", "supervisord")
+
+
+def words_of(decl: ProcessDecl) -> list[str]:
+    """The command words a placeholder holds."""
+    words = decl.options.get("words")
+    return [str(item.value) for item in words.items] if isinstance(words, Arr) else []
 
 
 def _starts_server(name: str, rest: list[str]) -> bool:
     if name == "celery":
-        return "worker" in rest
+        return "worker" in rest or "beat" in rest
     if name == "fastapi":
         return bool(rest) and rest[0] == "run"
     if name == "rq":
@@ -154,8 +366,14 @@ def _decl(server: str, args: list[str], where: Location, source: str, directory:
             positional.append(token)
         index += 1
     apps = [token for token in positional if re.fullmatch(r"[\w.]+:[\w.()]+", token)]  # module:attribute
+    if server in ("gunicorn", "uvicorn", "hypercorn") and not apps:
+        apps = [token for token in positional if re.fullmatch(r"[A-Za-z_][\w.]*", token)]  # `gunicorn config.wsgi`
     if apps:
         entries["app"] = Lit(where, apps[0], apps[0])
+    if server == "celery":
+        entries |= _celery_entries(args, where)
+    if server == "uwsgi" and positional and positional[0].endswith(".ini") and "ini" not in entries:
+        entries["ini"] = Lit(where, positional[0], positional[0])  # `uwsgi /app/uwsgi.ini`
     config = entries.get("config")
     config_file = config.value if isinstance(config, Lit) and isinstance(config.value, str) else None
     if config_file and config_file.startswith("python:"):
@@ -164,6 +382,20 @@ def _decl(server: str, args: list[str], where: Location, source: str, directory:
     return ProcessDecl(
         server, Obj(where, " ".join([server, *args])[:80], entries, keys), source, directory, config_file
     )
+
+
+def _celery_entries(args: list[str], where: Location) -> dict[str, Expr]:
+    """`celery -A proj worker` / `celery --app=proj beat`: the app module and which program runs."""
+    entries: dict[str, Expr] = {}
+    for index, token in enumerate(args):
+        if token.partition("=")[0] in ("-A", "--app"):
+            value = flag_value(args, index)[0]
+            entries["celery_app"] = Lit(where, value, value)
+        elif token.startswith("-A") and len(token) > 2:
+            entries["celery_app"] = Lit(where, token[2:], token[2:])
+    program = "worker" if "worker" in args else "beat"
+    entries["program"] = Lit(where, program, program)
+    return entries
 
 
 def flag_value(args: list[str], index: int) -> tuple[str, int]:

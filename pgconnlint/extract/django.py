@@ -94,7 +94,7 @@ def _databases(source: PySource) -> list[PythonPool]:
     import libcst as cst
 
     aliases: dict[str, Obj] = {}
-    for statement in source.module.body:
+    for statement in _module_level(source.module.body):
         for small in statement.body if isinstance(statement, cst.SimpleStatementLine) else ():
             if not isinstance(small, (cst.Assign, cst.AnnAssign)) or small.value is None:
                 continue
@@ -125,6 +125,37 @@ def _databases(source: PySource) -> list[PythonPool]:
     ]
 
 
+def _module_level(body, depth: int = 0):
+    """Module-level statements, also inside `if`/`else` and `try` blocks (`if os.environ.get("DATABASE_URL"):
+    DATABASES = …; else: DATABASES = …`): in order, so the last assignment wins as it does when the test cannot be
+    told."""
+    import libcst as cst
+
+    for statement in body:
+        if isinstance(statement, cst.If) and depth < 8:  # alternatives: only whole `DATABASES = …` assignments
+            branches = [statement.body] + ([statement.orelse] if statement.orelse is not None else [])
+            for branch in branches:
+                inner = [branch] if isinstance(branch, cst.If) else getattr(branch, "body", ())
+                inner = getattr(inner, "body", inner)  # an Else holds an IndentedBlock
+                yield from (s for s in _module_level(inner, depth + 1) if _whole_databases(s))
+        elif isinstance(statement, (cst.Try, cst.Else)) and depth < 8:
+            yield from _module_level(getattr(statement.body, "body", ()), depth + 1)
+            for tail in (getattr(statement, "orelse", None), getattr(statement, "finalbody", None)):
+                if tail is not None:
+                    yield from _module_level([tail] if not isinstance(tail, cst.If) else [tail], depth + 1)
+        else:
+            yield statement
+
+
+def _whole_databases(statement) -> bool:
+    import libcst as cst
+
+    return isinstance(statement, cst.SimpleStatementLine) and any(
+        isinstance(small, cst.Assign) and any(getattr(t.target, "value", None) == "DATABASES" for t in small.targets)
+        for small in statement.body
+    )
+
+
 def _subscript_path(source: PySource, target) -> list[str]:
     """`DATABASES["default"]["CONN_MAX_AGE"]` → ["DATABASES", "default", "CONN_MAX_AGE"]."""
     import libcst as cst
@@ -149,6 +180,8 @@ def _alias(source: PySource, value: Expr) -> Obj | None:
     if call is None:
         return None
     name = source.qualified(call.func)
+    if name.endswith((".db", ".db_url")) and "environ" in source.module.code[:5000]:
+        return _environ_db(source, call, value)
     if not name.endswith(("dj_database_url.config", "dj_database_url.parse", "db_url.config", "db_url.parse")):
         return None
     keywords = {a.keyword.value: a for a in call.args if a.keyword is not None}
@@ -170,6 +203,19 @@ def _alias(source: PySource, value: Expr) -> Obj | None:
             entries[key] = source.expr(keywords[keyword].value)
             keys[key] = source.location(keywords[keyword].keyword)
     return Obj(value.location, value.text, entries, keys)
+
+
+def _environ_db(source: PySource, call, value: Expr) -> Obj:
+    """django-environ `env.db("VAR", default=…)` (also `env.db_url`): the URL of $VAR (DATABASE_URL by default);
+    its CONN_MAX_AGE is 0 unless the URL says otherwise."""
+    positional = [a for a in call.args if a.keyword is None and not a.star]
+    keywords = {a.keyword.value: a for a in call.args if a.keyword is not None}
+    variable = source.expr(positional[0].value) if positional else None
+    name = variable.value if isinstance(variable, Lit) and isinstance(variable.value, str) else "DATABASE_URL"
+    lookup = EnvVar(value.location, name, name)
+    default = keywords.get("default") or (positional[1] if len(positional) > 1 else None)
+    url = Logical(value.location, value.text, "??", lookup, source.expr(default.value)) if default else lookup
+    return Obj(value.location, value.text, {"URL": url}, {"URL": url.location})
 
 
 def _call_node(source: PySource, value: Expr):

@@ -1,0 +1,355 @@
+"""Commands followed to the processes they start, once every file is read (pgconnlint/lint.py calls `resolve`).
+
+extract/commands.py leaves a placeholder `ProcessDecl` where a command names something to follow: an entrypoint
+script (`/start`, `./bin/docker-entrypoint-api.sh`), an argument to the image's ENTRYPOINT (`command: web`), a Python
+module or script (`python -m project.worker`, `python run.py`, `manage.py sendalerts`), a supervisord file. Here
+each is read as the shell would run it (extract/shell.py) with the arguments and environment the deployment gives
+(the image's ENV, then the service's), and replaced by what keeps running; steps that finish before it (migrations,
+wait-for-db) are one-offs and start nothing. A uWSGI ini is read for its processes, threads and `attach-daemon`s.
+What cannot be followed is reported (PGC002) with the command and its file:line, never counted as a silent 1.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import functools
+import posixpath
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pgconnlint.discover import read_text
+from pgconnlint.expr import Lit, Obj
+from pgconnlint.extract import commands, shell
+from pgconnlint.model import Location, ParseProblem, ProcessDecl
+
+_MAX_DEPTH = 6
+
+
+@dataclass(frozen=True)
+class Image:
+    """What a Dockerfile's last stage sets: files copied in, working directory, ENV, ENTRYPOINT."""
+
+    path: str
+    context: str
+    copies: tuple[tuple[str, str], ...] = ()  #: (source in the build context, destination in the image)
+    workdir: str = "/"
+    env: dict = field(default_factory=dict)
+    entrypoint: tuple[str, ...] = ()
+
+
+class _Follower:
+    def __init__(self, root: Path, facts) -> None:
+        self.root = root
+        self.facts = facts
+        self.files: list[str] | None = None
+
+    # --- placeholders ---------------------------------------------------------------------------------------------
+
+    def follow(self, decl: ProcessDecl, depth: int = 0) -> list[ProcessDecl]:
+        if decl.server == "uwsgi":
+            return self._uwsgi(decl, depth)
+        if decl.server not in commands.PLACEHOLDERS:
+            return [decl]
+        if depth > _MAX_DEPTH:
+            return self._unfollowed(decl, "the commands call each other too deeply to follow")
+        handler = {"script": self._script, "command": self._command, "python": self._python}.get(decl.server)
+        return handler(decl, depth) if handler else self._supervisord(decl, depth)
+
+    def _command(self, decl: ProcessDecl, depth: int) -> list[ProcessDecl]:
+        """`command: web` runs the image's ENTRYPOINT with `web` as its argument."""
+        words = commands.words_of(decl)
+        images = [self.image(decl.image)] if decl.image else []
+        if not decl.image:  # an image named, not built: the repository's images that dispatch on their argument
+            images = [self.image(path) for path in self._dockerfiles()]
+        for image in images:
+            if image is None or not image.entrypoint:
+                continue
+            again = commands.parse([*image.entrypoint, *words], decl.location, decl.source, image.context)
+            if again is None or again.server == "command":
+                continue
+            carried = _carried(decl) | ({"directory": image.context} if not decl.image else {})
+            found = self.follow(dataclasses.replace(again, **carried, image=image.path), depth + 1)
+            if any(item.server not in commands.PLACEHOLDERS for item in found):
+                if not decl.image:
+                    note = f"image assumed to be built from {image.path}, whose ENTRYPOINT takes `{' '.join(words)}`"
+                    found = [dataclasses.replace(item, source=f"{item.source} ({note})") for item in found]
+                return found
+        if not decl.image:
+            return []  # a third-party image running its own program
+        return self._unfollowed(decl, "no image ENTRYPOINT in the repository takes it as an argument")
+
+    def _script(self, decl: ProcessDecl, depth: int) -> list[ProcessDecl]:
+        words = commands.words_of(decl)
+        image = self.image(decl.image or (decl.location.path if _is_dockerfile(decl.location.path) else None))
+        path, how = self.locate(words[0], decl.directory, image)
+        if path is None:
+            return self._unfollowed(decl, f"the script {words[0]} is not in the repository")
+        text = read_text(self.root, path)
+        if isinstance(text, ParseProblem):
+            self.facts.problems.append(text)
+            return []
+        env = {**(image.env if image else {}), **{b.name: str(b.value) for b in decl.env}}
+        found = []
+        for command in shell.read(path, text, words[1:], env):
+            if not command.long_running:
+                continue  # a step that finishes before the server: one-off
+            notes = "; ".join(command.notes)
+            source = f"{decl.source} → {path}:{command.location.line}" + (f" ({how})" if how else "")
+            sub = commands.parse(
+                list(command.words), command.location, source + (f" [{notes}]" if notes else ""), decl.directory
+            )
+            if sub is not None and sub.server != "command":  # a shell function or a program of the image
+                found += self.follow(dataclasses.replace(sub, **_carried(decl), image=decl.image), depth + 1)
+        return found
+
+    def _python(self, decl: ProcessDecl, depth: int) -> list[ProcessDecl]:
+        """`python -m project.worker` that calls `uvicorn.run(…)` is that uvicorn server; any other module or script
+        is a process of its own: asyncio (`asyncio.run`) serves many at once, else one thing at a time."""
+        options = decl.options.entries
+        module = options.get("module")
+        script = options.get("script")
+        if "manage" in options:
+            return [decl]
+        candidates = []
+        if isinstance(module, Lit):
+            stem = str(module.value).replace(".", "/")
+            candidates = [f"{stem}/__main__.py", f"{stem}.py"]
+        elif isinstance(script, Lit):
+            candidates = [str(script.value)]
+        for candidate in candidates:
+            path, _ = self.locate(candidate, decl.directory, self.image(decl.image))
+            if path is None:
+                continue
+            text = read_text(self.root, path)
+            if isinstance(text, ParseProblem):
+                continue
+            served = _uvicorn_run(path, text, decl)
+            if served is not None:
+                return [served]
+            marker = "asyncio" if re.search(r"asyncio\.run\(|asyncio\.gather\(|\.run_until_complete\(", text) else ""
+            extra = {"entry": Lit(decl.location, path, path)}
+            if marker:
+                extra["asyncio"] = Lit(decl.location, "asyncio.run", True)
+            options = Obj(decl.options.location, decl.options.text, {**options, **extra}, decl.options.key_locations)
+            return [dataclasses.replace(decl, options=options)]
+        return [decl]  # linked with the project's pools, and said so (link_python.py)
+
+    def _supervisord(self, decl: ProcessDecl, depth: int) -> list[ProcessDecl]:
+        from pgconnlint.extract import supervisord
+
+        config = decl.options.get("config")
+        name = str(config.value) if isinstance(config, Lit) else "supervisord.conf"
+        path, _ = self.locate(name, decl.directory, self.image(decl.image))
+        if path is None:
+            return self._unfollowed(decl, f"the supervisord configuration {name} is not in the repository")
+        text = read_text(self.root, path)
+        if isinstance(text, ParseProblem):
+            self.facts.problems.append(text)
+            return []
+        found = []
+        for program in supervisord.programs(path, text):
+            sub = commands.parse(
+                program.command, program.location, f"{decl.source} → {path} [program:{program.name}]", decl.directory
+            )
+            if sub is None or program.one_off:
+                continue
+            carried = _carried(decl)
+            if program.numprocs is not None:
+                carried["replicas"] = program.numprocs
+            found += self.follow(dataclasses.replace(sub, **carried, image=decl.image), depth + 1)
+        return found
+
+    def _uwsgi(self, decl: ProcessDecl, depth: int) -> list[ProcessDecl]:
+        from pgconnlint.extract import uwsgi
+
+        ini = decl.options.get("ini")
+        if not isinstance(ini, Lit):
+            return [decl]
+        path, _ = self.locate(str(ini.value), decl.directory, self.image(decl.image))
+        if path is None:
+            return [*self._unfollowed(decl, f"the uWSGI ini {ini.value} is not in the repository"), decl]
+        text = read_text(self.root, path)
+        if isinstance(text, ParseProblem):
+            return [decl]
+        env = {**(self.image(decl.image).env if decl.image and self.image(decl.image) else {})}
+        env |= {b.name: str(b.value) for b in decl.env}
+        settings, daemons = uwsgi.read(path, text, env)
+        merged = Obj(
+            decl.options.location,
+            decl.options.text,
+            {**settings.entries, **decl.options.entries},
+            {**settings.key_locations, **decl.options.key_locations},
+        )
+        found = [dataclasses.replace(decl, options=merged)]
+        for words, where in daemons:
+            sub = commands.parse(words, where, f"{decl.source} → {path}:{where.line} attach-daemon", decl.directory)
+            if sub is not None:
+                found += self.follow(dataclasses.replace(sub, **_carried(decl), image=decl.image), depth + 1)
+        return found
+
+    def _unfollowed(self, decl: ProcessDecl, why: str) -> list[ProcessDecl]:
+        words = " ".join(commands.words_of(decl)) or decl.options.text
+        message = f"`{words}` ({decl.source}) cannot be followed: {why}; the processes it starts are not counted"
+        help = "name the server command directly, or add the script to the repository"
+        self.facts.problems.append(ParseProblem(decl.location, message, skipped=True, help=help))
+        return []
+
+    # --- files ------------------------------------------------------------------------------------------------------
+
+    def locate(self, written: str, directory: str, image: Image | None) -> tuple[str | None, str]:
+        """The repository file a path in the container names: through the image's COPY lines, else relative to the
+        working directory, else the one file of that name in the repository (said so)."""
+        if image is not None:
+            absolute = posixpath.normpath(posixpath.join(image.workdir, written))
+            for source, destination in reversed(image.copies):
+                for inside in _copied(absolute, source, destination, image.context):
+                    if self._exists(inside):
+                        return inside, ""
+        for base in (directory, image.context if image else None, ""):
+            if base is None:
+                continue
+            candidate = posixpath.normpath(
+                posixpath.join(base or ".", written.lstrip("/") if written.startswith("/") else written)
+            )
+            if self._exists(candidate):
+                return candidate, ""
+        name = posixpath.basename(written)
+        matches = [path for path in self._files() if posixpath.basename(path) == name]
+        if len(matches) == 1:
+            return matches[0], f"{written} matched by name to {matches[0]}"
+        return None, ""
+
+    def _exists(self, path: str) -> bool:
+        return not path.startswith("..") and (self.root / path).is_file()
+
+    def _files(self) -> list[str]:
+        if self.files is None:
+            from pgconnlint.discover import DEFAULT_EXCLUDES, Excludes, _git_files, _walk
+
+            listed = _git_files(self.root)
+            self.files = sorted(listed if listed is not None else _walk(self.root, Excludes(DEFAULT_EXCLUDES)))
+        return self.files
+
+    def _dockerfiles(self) -> list[str]:
+        from pgconnlint.discover import classify
+
+        return [path for path in self._files() if classify(path) == "dockerfile"]
+
+    @functools.cache  # noqa: B019 - one follower per run
+    def image(self, path: str | None) -> Image | None:
+        if not path or not self._exists(path):
+            return None
+        text = read_text(self.root, path)
+        return _read_image(path, text) if isinstance(text, str) else None
+
+
+def resolve(root: Path, facts) -> None:
+    """Replace every placeholder in `facts.processes` by the processes it starts."""
+    if not any(decl.server in (*commands.PLACEHOLDERS, "uwsgi") for decl in facts.processes):
+        return
+    follower = _Follower(root, facts)
+    facts.processes[:] = [item for decl in facts.processes for item in follower.follow(decl)]
+
+
+def _carried(decl: ProcessDecl) -> dict:
+    """What the deployment gives the command it starts, kept on each process the command turns out to run."""
+    return {
+        "replicas": decl.replicas,
+        "env": decl.env,
+        "surge": decl.surge,
+        "cpu_limit": decl.cpu_limit,
+        "platform": decl.platform,
+        "directory": decl.directory,
+    }
+
+
+def _is_dockerfile(path: str) -> bool:
+    from pgconnlint.discover import classify
+
+    return classify(path) == "dockerfile"
+
+
+def _copied(absolute: str, source: str, destination: str, context: str) -> list[str]:
+    """The build-context files that `COPY source destination` may have put at `absolute`."""
+    source = posixpath.normpath(posixpath.join(context or ".", source))
+    if absolute == destination and not destination.endswith("/"):
+        return [source]
+    prefix = destination.rstrip("/") + "/"
+    if not absolute.startswith(prefix):
+        return []
+    rest = absolute[len(prefix) :]
+    found = [posixpath.normpath(posixpath.join(source, rest))]  # a folder copied into a folder
+    return found + ([source] if rest == posixpath.basename(source) else [])  # a file copied into a folder
+
+
+def _read_image(path: str, text: str) -> Image | None:
+    import dockerfile
+
+    try:
+        instructions = dockerfile.parse_string(text)
+    except dockerfile.GoParseError:
+        return None
+    context = posixpath.dirname(path)
+    copies: list[tuple[str, str]] = []
+    workdir, env, entrypoint = "/", {}, ()
+    for instruction in instructions:
+        if instruction.cmd == "FROM":
+            copies, workdir, env, entrypoint = [], "/", {}, ()
+        elif instruction.cmd == "WORKDIR" and instruction.value:
+            workdir = posixpath.normpath(posixpath.join(workdir, shell_expand(instruction.value[0], env)))
+        elif instruction.cmd == "ENV":
+            values = list(instruction.value)
+            env |= {name: shell_expand(value, env) for name, value in zip(values[::2], values[1::2], strict=False)}
+        elif instruction.cmd in ("COPY", "ADD") and len(instruction.value) >= 2:
+            if any(flag.startswith("--from") for flag in instruction.flags):
+                continue
+            destination = shell_expand(instruction.value[-1], env)
+            destination = posixpath.normpath(posixpath.join(workdir, destination)) + (
+                "/" if destination.endswith("/") else ""
+            )
+            copies += [(source, destination) for source in instruction.value[:-1]]
+        elif instruction.cmd == "ENTRYPOINT":
+            entrypoint = tuple(instruction.value) if instruction.json else ("sh", "-c", instruction.value[0])
+    return Image(path, context, tuple(copies), workdir, env, entrypoint)
+
+
+def shell_expand(text: str, env: dict) -> str:
+    return re.sub(r"\$\{(\w+)\}|\$(\w+)", lambda m: env.get(m.group(1) or m.group(2), m.group(0)), text)
+
+
+def _uvicorn_run(path: str, text: str, decl: ProcessDecl) -> ProcessDecl | None:
+    """`uvicorn.run("pkg.app:app", workers=2, limit_concurrency=512)` in the module `python -m` runs."""
+    if "uvicorn" not in text:
+        return None
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError):
+        return None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and _dotted(node.func) in ("uvicorn.run", "run") and "uvicorn" in text:
+            if _dotted(node.func) == "run" and "from uvicorn import run" not in text:
+                continue
+            where = Location(path, node.lineno, node.col_offset + 1)
+            entries = {}
+            for keyword in node.keywords:
+                if keyword.arg in ("workers", "limit_concurrency") and isinstance(keyword.value, ast.Constant):
+                    entries[keyword.arg] = Lit(where, str(keyword.value.value), keyword.value.value)
+            app = node.args[0] if node.args else None
+            if isinstance(app, ast.Constant) and isinstance(app.value, str):
+                entries["app"] = Lit(where, app.value, app.value)
+            entries["entry"] = Lit(where, path, path)
+            options = Obj(where, f"uvicorn.run(…) in {path}", entries, dict.fromkeys(entries, where))
+            return dataclasses.replace(
+                decl, server="uvicorn", options=options, source=f"{decl.source} → {path}:{node.lineno} uvicorn.run"
+            )
+    return None
+
+
+def _dotted(node: ast.AST) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return f"{_dotted(node.value)}.{node.attr}"
+    return ""

@@ -1,0 +1,131 @@
+"""Processes from commands, followed as a shell would (extract/shell.py, extract/follow.py): entrypoint scripts with
+the arguments the deployment passes, `case`/`if` dispatch, one-off steps before the server, background jobs,
+wrappers, `python -m` modules that call `uvicorn.run`, uWSGI ini files and supervisord programs."""
+
+from __future__ import annotations
+
+from pgconnlint.extract import shell
+from pgconnlint.extract.commands import parse
+from pgconnlint.model import Location
+
+ENGINE = (
+    "from sqlalchemy import create_engine\nengine = create_engine('postgresql://db/app', pool_size=2, max_overflow=0)\n"
+)
+DB = "  db:\n    image: postgres:16\n"
+ENTRYPOINT = """\
+#!/bin/sh
+set -e
+python manage.py migrate
+alembic upgrade head
+case "$1" in
+  api)
+    exec gunicorn -w "${WORKERS:-3}" app:app ;;
+  worker|w)
+    exec celery -A app worker -c 6 ;;
+esac
+"""
+
+
+def _groups(result):
+    return {g.name: (g.processes.value, g.units.value) for g in result.project.groups}
+
+
+def test_case_dispatch_with_the_argument_compose_passes_and_one_off_steps(lint_tree):
+    dockerfile = (
+        'FROM python:3.12\nCOPY docker/entrypoint.sh /entrypoint.sh\nCOPY . /app\nENTRYPOINT ["/entrypoint.sh"]\n'
+    )
+    compose = "services:\n  api:\n    build: .\n    command: api\n  worker:\n    build: .\n    command: worker\n" + DB
+    files = {"Dockerfile": dockerfile, "docker/entrypoint.sh": ENTRYPOINT, "app.py": ENGINE}
+    result = lint_tree({**files, "requirements.txt": "sqlalchemy\n", "docker-compose.yml": compose})
+    groups = _groups(result)
+    api = next(name for name in groups if "service api" in name)
+    worker = next(name for name in groups if "service worker" in name)
+    assert groups[api] == (3, 1)  # ${WORKERS:-3}: the default, with a note in the source
+    assert "WORKERS is not set here, so its default '3'" in api
+    assert groups[worker] == (6, 1)
+    assert len(groups) == 2  # migrate and alembic are one-off steps, not processes
+
+
+def test_a_script_that_is_not_in_the_repository_is_a_finding_not_a_silent_process(lint_tree):
+    compose = "services:\n  web:\n    build: .\n    command: /missing-start\n" + DB
+    files = {"Dockerfile": "FROM python:3.12\nCOPY . /app\n", "app.py": ENGINE, "requirements.txt": "sqlalchemy\n"}
+    result = lint_tree({**files, "docker-compose.yml": compose})
+    [finding] = [f for f in result.findings if f.code == "PGC002"]
+    assert "/missing-start" in finding.message and finding.location.path == "docker-compose.yml"
+
+
+def test_background_job_and_python_m_module_running_uvicorn(lint_tree):
+    script = "#!/bin/bash\nalembic upgrade head\npython run_streaming.py > /dev/null &\npython -m pkg.server\n"
+    main = 'import uvicorn\nif __name__ == "__main__":\n    uvicorn.run("pkg.app:app", port=8000)\n'
+    streaming = "import asyncio\nasyncio.run(main())\n"
+    dockerfile = 'FROM python:3.12\nWORKDIR /app\nCOPY . /app\nCMD ["/bin/bash", "/app/start.sh"]\n'
+    files = {"Dockerfile": dockerfile, "start.sh": script, "pkg/__init__.py": "", "pkg/server.py": main}
+    result = lint_tree({**files, "run_streaming.py": streaming, "app.py": ENGINE, "requirements.txt": "x\n"})
+    kinds = sorted(g.manager for g in result.project.groups)
+    assert kinds == ["python", "uvicorn"]
+    assert all(g.units.value == float("inf") for g in result.project.groups)  # asyncio and ASGI
+
+
+def test_uwsgi_ini_processes_threads_and_attach_daemons(lint_tree):
+    ini = (
+        "[uwsgi]\nif-not-env = UWSGI_PROCESSES\nprocesses = 4\nendif =\nthreads = 2\n"
+        "hook-pre-app = exec:./manage.py migrate\nattach-daemon = ./manage.py sendalerts\n"
+    )
+    dockerfile = 'FROM python:3.12\nWORKDIR /app\nCOPY . /app\nCMD ["uwsgi", "/app/docker/uwsgi.ini"]\n'
+    files = {"Dockerfile": dockerfile, "docker/uwsgi.ini": ini, "manage.py": "", "app.py": ENGINE}
+    result = lint_tree({**files, "requirements.txt": "x\n"})
+    assert sorted((g.manager, g.processes.value, g.units.value) for g in result.project.groups) == [
+        ("python", 1, 1),
+        ("uWSGI", 4, 2),
+    ]
+
+
+def test_supervisord_programs_with_numprocs(lint_tree):
+    conf = (
+        "[program:web]\ncommand=gunicorn -w 2 app:app\n\n[program:worker]\ncommand=celery -A app worker -c 3\n"
+        "numprocs=2\n\n[program:migrate]\ncommand=python manage.py migrate\nautorestart=false\n"
+    )
+    dockerfile = 'FROM python:3.12\nCOPY supervisord.conf /etc/supervisord.conf\nCMD ["supervisord", "-c", "/etc/supervisord.conf"]\n'
+    result = lint_tree(
+        {"Dockerfile": dockerfile, "supervisord.conf": conf, "app.py": ENGINE, "requirements.txt": "x\n"}
+    )
+    assert sorted(g.processes.value for g in result.project.groups) == [2, 6]
+
+
+def test_shell_reader_keeps_the_last_foreground_command_and_background_jobs():
+    text = 'X=1\nif [ "$1" = "web" ]; then\n  exec gunicorn app:app\nelse\n  worker &\n  sleep infinity\nfi\n'
+    web = shell.read("s.sh", text, ["web"])
+    assert [(c.words, c.long_running) for c in web] == [(("exec", "gunicorn", "app:app"), True)]
+    other = shell.read("s.sh", text, ["other"])
+    assert [(c.words[0], c.long_running, c.background) for c in other] == [
+        ("worker", True, True),
+        ("sleep", True, False),
+    ]
+
+
+def test_wrappers_are_looked_through():
+    where = Location("Procfile", 1)
+    for command, server in [
+        ("env X=1 ddtrace-run gunicorn app:app", "gunicorn"),
+        ("newrelic-admin run-program uvicorn app:app", "uvicorn"),
+        ("hupper -m celery -A app worker", "celery"),
+        ("python -m gunicorn.app.wsgiapp app:app", "gunicorn"),
+        ("sh -c 'python manage.py migrate && exec gunicorn app:app'", "gunicorn"),
+        ("celery -A app beat", "celery"),
+    ]:
+        assert parse(command, where, "Procfile", "").server == server, command
+
+
+def test_django_databases_chosen_in_an_if_else_and_django_environ(lint_tree):
+    settings = (
+        "import os\nimport environ\nenv = environ.Env()\n"
+        'if os.environ.get("X"):\n    DATABASES = {"default": env.db("DD_DATABASE_URL")}\n'
+        'else:\n    DATABASES = {"default": env.db("DD_DATABASE_URL")}\n'
+        'if os.environ.get("REPLICA") == "1":\n    DATABASES["replica"] = env.db("REPLICA_URL")\n'
+    )
+    manage = 'import os\nos.environ.setdefault("DJANGO_SETTINGS_MODULE", "proj.settings")\n'
+    procfile = "web: uwsgi --processes 4 --threads 4 --module proj.wsgi\nworker: celery -A proj worker --pool solo\n"
+    files = {"proj/settings.py": settings, "manage.py": manage, "Procfile": procfile, "requirements.txt": "django\n"}
+    result = lint_tree(files)
+    totals = sorted((g.manager, [c.pools[0].max.value for c in g.connections]) for g in result.project.groups)
+    assert totals == [("celery solo", [1]), ("uWSGI", [4])]  # one alias, one connection per thread
