@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from pgconnlint.model import (
     Bouncer,
@@ -169,6 +170,7 @@ class Facts:
     #: them into the facts above once every file is read (pgconnlint/lint.py `_resolve_deployments`)
     deployment: list = field(default_factory=list)
     functions: list = field(default_factory=list)  #: FunctionDecl: serverless functions
+    root: Path | None = None  #: the checked tree, where the Node import graph is read (pgconnlint/reach_node.py)
 
 
 @dataclass(frozen=True, slots=True)

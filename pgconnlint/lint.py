@@ -96,7 +96,7 @@ def run_checks(project: Project, options: LintOptions) -> list[Finding]:
 
 
 def extract_all(root: Path, candidates: list[Candidate], helm_values: tuple[str, ...] = ()) -> Facts:
-    facts = Facts()
+    facts = Facts(root=root)
     for candidate in candidates:
         try:
             if candidate.kind == "helm-chart":

@@ -267,7 +267,7 @@ def test_cluster_fork_per_cpu(lint_tree):
 
 def test_cluster_fork_times_docker_replicas(lint_tree):
     main = "import cluster from 'cluster';\nimport { availableParallelism } from 'os';\n"
-    main += "for (let i = 0; i < availableParallelism(); i++) cluster.fork();\n"
+    main += "for (let i = 0; i < availableParallelism(); i++) cluster.fork();\nrequire('./db');\n"
     compose = "services:\n  api:\n    build: .\n    command: node main.js\n    deploy:\n      replicas: 2\n"
     result = lint_tree({"package.json": package(), "main.js": main, "db.js": POOL, "docker-compose.yml": compose})
     assert processes(result)[0][1] == 2 * TEST_CPUS
