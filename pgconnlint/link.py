@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import PurePosixPath
 
+from pgconnlint.clients import pg
 from pgconnlint.discover import ORMCONFIG_SUFFIXES
 from pgconnlint.expr import CPU_COUNT_VARIABLE, Arr, Environment, Expr, Lit, Obj, evaluate
 from pgconnlint.extract.typeorm import config_from_environment, is_postgres
@@ -433,6 +434,8 @@ def _instances(options: Obj, cpus: int) -> tuple[Known | Default | Unknown, bool
     if isinstance(raw, (Obj, Arr)) or raw is None:
         return Unknown(expr.text, expr.location, 'pm2 expects a number or "max" here'), False
     number = _to_number(raw)
+    if number is not None and math.isinf(number):
+        return Unknown(expr.text, expr.location, "pm2 cannot start an infinite number of instances"), False
     if number is not None and number > 0:
         return Known(int(number), value.location, value.via), False
     offset = int(number) if number is not None else 0
@@ -594,24 +597,20 @@ def _host(options: Obj, env: Environment) -> str:
 
 
 def _pool_max(options: Obj, env: Environment, version: tuple[int, ...] | None) -> Known | Default | Unknown:
-    """pg's `max`: TypeORM passes `{max: poolSize, ...extra}` (PostgresDriver.createPool), pg-pool falls back to 10."""
+    """pg's `max`: TypeORM passes `{max: poolSize, ...extra}` (PostgresDriver.createPool); then pg-pool's own rule
+    (pgconnlint/clients/pg.py), the same as for `new Pool()`."""
     extra_max = _option(options, "extra.max", env)
     pool_size = _option(options, "poolSize", env)
     if isinstance(pool_size, Known) and version is not None and version < POOLSIZE_SINCE:
         why = f"node-postgres default: poolSize {pool_size.value} is ignored before TypeORM 0.3.10, extra.max unset"
-        pool_size = Default(PG_POOL_DEFAULT_MAX, pool_size.location, why)
-    chosen = extra_max if extra_max is not None else pool_size
-    if chosen is None:
+        pool_size = None if extra_max is None else pool_size
+        if extra_max is None:
+            return Default(PG_POOL_DEFAULT_MAX, options.key_location("poolSize"), why)
+    if extra_max is None and pool_size is None:
         why = "node-postgres default; neither poolSize nor extra.max is set"
         return Default(PG_POOL_DEFAULT_MAX, options.location, why)
-    if isinstance(chosen, Known):
-        number = _to_number(chosen.value)
-        if number is None or number <= 0:  # `max || poolSize || 10`: 0 and NaN are not "unlimited"
-            shown = "NaN" if isinstance(chosen.value, float) and math.isnan(chosen.value) else json.dumps(chosen.value)
-            why = f"node-postgres default: max {shown} is falsy or not a number, so pg-pool uses 10"
-            return Default(PG_POOL_DEFAULT_MAX, chosen.location, why)
-        return Known(int(number), chosen.location, chosen.via)
-    return chosen
+    first = ("extra.max", extra_max) if extra_max is not None else ("poolSize", pool_size)
+    return pg.pool_max([first, ("extra.poolSize", _option(options, "extra.poolSize", env))], options.location)
 
 
 def _connect_timeout(options: Obj, env: Environment) -> Known | Default | Unknown:

@@ -33,11 +33,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from urllib.parse import parse_qsl, urlsplit
 
-from pgconnlint.expr import CPU_COUNT_VARIABLE, Arr, Environment, EnvVar, Expr, Lit, Obj, evaluate, truthy
+from pgconnlint.clients import pg
+from pgconnlint.expr import CPU_COUNT_VARIABLE, Arr, Environment, EnvVar, Expr, Lit, Obj, evaluate
 from pgconnlint.linked import Pool
 from pgconnlint.model import Default, Known, Location, NodePool, Unknown
 
-PG_DEFAULT_MAX = 10  # pg-pool: `this.options.max || this.options.poolSize || 10`
+PG_DEFAULT_MAX = pg.DEFAULT_MAX
 KNEX_DEFAULT_MAX = 10  # knex lib/client.js: poolDefaults() { return { min: 2, max: 10, … } }
 KNEX_DEFAULT_ACQUIRE_MS = 60_000  # knex lib/client.js: DEFAULT_ACQUIRE_TIMEOUT = 60000
 SEQUELIZE_DEFAULT_MAX = 5  # sequelize connection-manager.js: _.defaults(config.pool, { max: 5, … })
@@ -201,26 +202,9 @@ def _pg(fact: NodePool, env: Environment, label: str | None = None) -> NodeConne
 
 
 def _pg_max(options: Obj, env: Environment) -> Known | Default | Unknown:
-    """`max || poolSize || 10`, JavaScript's `||`: 0, NaN, "" and undefined fall through."""
-    falsy = None
-    for key in ("max", "poolSize"):
-        value = evaluate(options.get(key), env)
-        if value is None:
-            continue
-        if isinstance(value, Unknown):
-            return value
-        if truthy(value.value):
-            number = _number(value.value)
-            if number is None:  # a truthy non-number: `clients.length >= "abc"` is never true, so no limit
-                why = f"{key} {_shown(value.value)} is not a number: pg-pool's `clients.length >= max` is never true"
-                return Known(math.inf, value.location, why)
-            return Known(int(number), value.location, value.via)
-        falsy = falsy or Default(
-            PG_DEFAULT_MAX,
-            value.location,
-            f"node-postgres default: {key} {_shown(value.value)} is falsy, so pg-pool uses 10",
-        )
-    return falsy or Default(PG_DEFAULT_MAX, options.location, "node-postgres default; max is not set")
+    """`max || poolSize || 10` (pgconnlint/clients/pg.py)."""
+    values = [(key, evaluate(options.get(key), env)) for key in ("max", "poolSize")]
+    return pg.pool_max(values, options.location)
 
 
 def _pg_timeout(options: Obj, env: Environment) -> Known | Default | Unknown:
