@@ -397,6 +397,8 @@ def _command_processes(item: NodeProcessDecl, env: Environment, cpus: int):
         return processes, f"{item.runner} cluster mode", cpu_dependent
     if item.runner in ("pm2", "pm2-runtime"):
         return Default(1, item.location, f"{item.runner} without -i: one process in fork mode"), "pm2 fork mode", False
+    if item.runner == "next":
+        return Default(1, item.location, "`next start`: one Node process"), "", False
     return Default(1, item.location, f"`node {item.script}`: one process"), "", False
 
 
@@ -527,6 +529,9 @@ def _first_ormconfig(configs: list[TypeOrmConfig], package: PackageManifest | No
 
 def _connection(config: TypeOrmConfig, env: Environment, version: tuple[int, ...] | None):
     options = config.options
+    if "type" not in options.entries and "url" not in options.entries and options.opaque_spreads:
+        spread = options.opaque_spreads[0]
+        return Unknown(spread, options.location, f"the options come from `{spread}`, which may set the database type")
     kind = evaluate(options.get("type"), env)
     url = evaluate(options.get("url"), env)
     if isinstance(kind, Unknown) and not (isinstance(url, Known) and str(url.value).startswith("postgres")):

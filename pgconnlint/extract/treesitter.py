@@ -194,6 +194,9 @@ class SourceFile:
             return Lit(location, text, None)
         if kind == "undefined" or (kind == "identifier" and self.raw(node) == "undefined"):
             return Lit(location, text, UNDEFINED)
+        global_number = kind == "identifier" and self.raw(node) in ("NaN", "Infinity")
+        if global_number and self.constant(self.raw(node)) is None:  # the globals, unless shadowed at the top
+            return Lit(location, text, float(self.raw(node).lower().replace("infinity", "inf")))
         if kind == "template_string" and all(c.type != "template_substitution" for c in node.named_children):
             return Lit(location, text, self.raw(node)[1:-1])
         if kind == "identifier":
