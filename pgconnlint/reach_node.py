@@ -158,9 +158,44 @@ class ImportGraph:
                 resolved = self._file(computed) if computed is not None else None
                 if resolved:
                     targets.append(resolved)
-                elif computed is None:
+                    continue
+                pattern = self._pattern(source, node, folder) if computed is None else []
+                if pattern is None:
                     dynamic.append(Dynamic(source.location(node.parent.parent), source.text(node.parent.parent)))
+                else:
+                    targets += pattern
         return tuple(dict.fromkeys(targets)), tuple(dynamic)
+
+    def _pattern(self, source: SourceFile, node, folder: str) -> list[str] | None:
+        """`import(./locales/${lang}.json)` written as a template: a relative or tsconfig-aliased template names the
+        files of its folder that end as it does (none when they are data, not code); None when nothing bounds it."""
+        if node.type != "template_string":
+            return None
+        raw = source.raw(node)[1:-1]
+        head, _, rest = raw.partition("${")
+        tail = rest.rpartition("}")[2]
+        if "/" not in head or "/" in tail:
+            return None
+        base = self._folder_of(head.rpartition("/")[0], folder)
+        if base is None:
+            return None
+        found = []
+        for directory, names, files in os.walk(self.root / base):
+            names[:] = sorted(n for n in names if n != "node_modules")
+            relative = Path(directory).relative_to(self.root).as_posix()
+            found += [f"{relative}/{n}" for n in sorted(files) if n.endswith(CODE_SUFFIXES) and n.endswith(tail)]
+        return found
+
+    def _folder_of(self, written: str, folder: str) -> str | None:
+        """The repository folder a relative or tsconfig-aliased folder specifier names."""
+        if written.startswith("."):
+            return _join(folder, written)
+        config = self._tsconfig_for(folder)
+        for pattern, targets in config.paths if config is not None else ():
+            star = _match(pattern, f"{written}/")
+            if star is not None and targets:
+                return _join(targets[0].replace("*", star, 1), ".")
+        return None
 
     # --- resolution ---------------------------------------------------------------------------------------------
 
@@ -249,9 +284,19 @@ class ImportGraph:
         candidates += [path + extension for extension in CODE_SUFFIXES]
         candidates += [f"{path}/index{extension}" for extension in CODE_SUFFIXES]
         for candidate in candidates:
-            if (self.root / candidate).is_file() and "node_modules/" not in candidate:
+            folder, _, name = candidate.rpartition("/")
+            if name in self._listing(folder) and "node_modules/" not in candidate:
                 return candidate
         return None
+
+    @functools.cache  # noqa: B019
+    def _listing(self, folder: str) -> frozenset[str]:
+        """The regular files of a folder: one directory read instead of a stat per candidate name."""
+        try:
+            with os.scandir(self.root / folder if folder else self.root) as entries:
+                return frozenset(entry.name for entry in entries if entry.is_file())
+        except OSError:
+            return frozenset()
 
     # --- tsconfig and package.json ------------------------------------------------------------------------------
 

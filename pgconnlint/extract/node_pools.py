@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 Result = tuple[list[TypeOrmConfig | NodePool], list[ParseProblem]]
 
 _TYPEORM_MARKERS = ("DataSource", "TypeOrmModule", "createConnection")
+#: a Prisma driver adapter given a `new Pool()` of the same code (`new PrismaPg(pool)`): that pool is the one counted
+EXTERNAL_POOL = "(pool created in this code)"
 _LIBRARIES = {
     "pg": "pg",
     "pg-pool": "pg",
@@ -388,10 +390,18 @@ def _adapter(source: SourceFile, node: Node, depth: int = 0) -> Expr:
         name = source.raw(node.child_by_field_name("constructor") or node).rpartition(".")[2]
         arguments = node.child_by_field_name("arguments")
         first = [a for a in arguments.named_children if a.type != "comment"][:1] if arguments is not None else []
-        if name == "PrismaPg" and first and first[0].type == "object":
-            options = source.expr(first[0])
+        argument = first[0] if name == "PrismaPg" and first else None
+        if argument is not None and argument.type == "identifier":  # `new PrismaPg(poolConfig)`, `(pool)`
+            argument = _local_value(source, argument, source.raw(argument)) or argument
+        if argument is not None and argument.type == "object":
+            options = source.expr(argument)
             if isinstance(options, Obj):
                 return Obj(options.location, f"new PrismaPg({options.text})", options.entries, options.key_locations)
+        if argument is not None and argument.type == "new_expression":
+            built = source.raw(argument.child_by_field_name("constructor") or argument).rpartition(".")[2]
+            if built == "Pool":  # the adapter uses that pool as is: counted where it is created
+                where = source.location(argument)
+                return Obj(where, source.text(node), {EXTERNAL_POOL: Lit(where, source.text(argument), True)}, {})
     return Opaque(source.location(node), source.text(node))
 
 

@@ -100,3 +100,27 @@ def test_typeorm_options_built_elsewhere_are_reported_not_dropped(lint_tree):
     )
     unknown = [f for f in result.findings if f.code == "PGC110"]
     assert {f.location.line for f in unknown} == {3, 4}
+
+
+def test_prisma_7_adapter_ignores_the_urls_connection_limit(lint_tree):
+    code = (
+        "const { PrismaClient } = require('@prisma/client');\nconst { PrismaPg } = require('@prisma/adapter-pg');\n"
+        "const url = 'postgresql://u@db/app?connection_limit=3';\n"
+        "module.exports = new PrismaClient({ adapter: new PrismaPg({ connectionString: url }) });\n"
+    )
+    result = lint_tree(tree(code))
+    assert sizes(result) == [10]
+    assert any(f.code == "PGC208" and "connection_limit" in f.message for f in result.findings)
+
+
+def test_prisma_7_adapter_built_elsewhere_is_unknown_and_a_pool_given_to_it_counts_once(lint_tree):
+    head = "const { PrismaClient } = require('@prisma/client');\nconst { PrismaPg } = require('@prisma/adapter-pg');\n"
+    elsewhere = (
+        head + "const { make } = require('./adapter');\nmodule.exports = new PrismaClient({ adapter: make() });\n"
+    )
+    assert sizes(lint_tree(tree(elsewhere))) == [None]
+    given = head + (
+        "const pg = require('pg');\nconst pool = new pg.Pool({ max: 20 });\n"
+        "module.exports = new PrismaClient({ adapter: new PrismaPg(pool) });\n"
+    )
+    assert sizes(lint_tree(tree(given))) == [20]

@@ -89,7 +89,7 @@ def test_an_entry_that_is_not_in_the_repository_counts_the_package_and_says_so(l
 def test_a_dynamic_import_that_could_reach_a_pool_falls_back_and_says_so(lint_tree):
     files = {
         "package.json": package(scripts={"start": "node main.js"}),
-        "main.js": "const name = process.argv[2];\nrequire(`./plugins/${name}`);\n",
+        "main.js": "const name = process.argv[2];\nrequire(name);\n",
         "plugins/db.js": PG,
         "docker-compose.yml": "services:\n  api:\n    build: .\n    command: npm start\n    scale: 2\n",
     }
@@ -141,3 +141,16 @@ def test_nest_build_output_maps_back_to_src(lint_tree):
     }
     result = lint_tree(files)
     assert terms(result) == [("src/db/db.module.ts", 2, 7)]
+
+
+def test_a_template_import_reaches_the_code_of_its_folder_only(lint_tree):
+    files = {
+        "package.json": package(scripts={"start": "node main.js"}),
+        "main.js": "const name = process.argv[2];\nrequire(`./plugins/${name}.js`);\nimport(`./locales/${name}.json`);\n",
+        "plugins/db.js": PG,
+        "scripts/seed.js": TEST_POOL,
+        "docker-compose.yml": "services:\n  api:\n    build: .\n    command: npm start\n    scale: 2\n",
+    }
+    result = lint_tree(files)
+    assert terms(result) == [("plugins/db.js", 2, 7)]
+    assert not [f for f in result.findings if f.code == "PGC002" and "main.js" in f.message]
