@@ -92,6 +92,7 @@ _PYTHON_PROJECT_FILES = ("pyproject.toml", "setup.py", "setup.cfg", "requirement
 _GUNICORN_CONFIGS = ("gunicorn.conf.py", "gunicorn_conf.py", "gunicorn.config.py", "gunicorn_config.py")
 _COMPOSE = re.compile(r"(docker-)?compose([.-][\w.-]+)?\.ya?ml")  # compose.prod.yaml, docker-compose-prod.yml
 _PM2_SUFFIXES = (".js", ".cjs", ".mjs", ".json", ".json5", ".yml", ".yaml")
+_PM2_PROCESS_FILES = ("process.json", "process.json5", "process.yml", "process.yaml")
 _ENV_TEMPLATES = (".example", ".sample", ".template", ".dist", ".defaults")
 
 
@@ -226,7 +227,8 @@ def _is_pm2_file(name: str) -> bool:
     if not name.endswith(_PM2_SUFFIXES):
         return False
     # pm2.json, pm2.config.js, and per-environment copies such as pm2.prod.json or pm2-staging.yml
-    return name.startswith(("ecosystem", "pm2.", "pm2-")) or name == "process.json"
+    # process.json/.yml, pm2's older default names, and process.config.js
+    return name.startswith(("ecosystem", "pm2.", "pm2-", "process.config.")) or name in _PM2_PROCESS_FILES
 
 
 class Excludes:

@@ -190,7 +190,11 @@ def _eval(expr: Expr, env: Environment) -> _Val:
         operand = _known(_eval(expr.operand, env), expr.operand)
         return _Val(not truthy(operand.value), expr.location, operand.via)
     if isinstance(expr, Call):
-        argument = _known(_eval(expr.argument, env), expr.argument)
+        argument = _eval(expr.argument, env)
+        if argument.unset and expr.function in _NUMBER_CONVERSIONS:
+            # `Number(process.env.X) || 5`: NaN of an unset variable, which `||` looks past like the variable itself
+            return _Val(math.nan, expr.location, argument.via, argument.unset)
+        argument = _known(argument, expr.argument)
         return _Val(_convert(expr.function, argument.value), argument.location, argument.via)
     if isinstance(expr, Arith):
         return _arith(expr, env)
@@ -215,7 +219,8 @@ def _env(expr: EnvVar, env: Environment) -> _Val:
 
 def _logical(expr: Logical, env: Environment) -> _Val:
     left = _eval(expr.left, env)
-    if left.unset and expr.op in ("||", "??"):
+    # `Number(X) ?? 5` with X unset is NaN, not nullish: only `||` looks past a conversion's NaN
+    if left.unset and (expr.op == "||" or (expr.op == "??" and not isinstance(expr.left, Call))):
         right = _eval(expr.right, env)
         note = f"{left.unset} is not set in the repository, so the fallback `{expr.right.text}` applies"
         return _Val(right.value, right.location, (note, *right.via), right.unset)
@@ -267,6 +272,7 @@ def _python_number(function: str, value: object) -> object:
     return number
 
 
+_NUMBER_CONVERSIONS = ("Number", "parseInt", "parseFloat")
 _LEADING_INT = re.compile(r"\s*([+-]?\d+)")
 _LEADING_FLOAT = re.compile(r"\s*([+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?)")
 

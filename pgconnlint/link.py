@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import PurePosixPath
 
+from pgconnlint.clients import pg
 from pgconnlint.deployments import declaring_documents
 from pgconnlint.discover import ORMCONFIG_SUFFIXES
 from pgconnlint.expr import CPU_COUNT_VARIABLE, Arr, Environment, Expr, Lit, Obj, evaluate
@@ -45,9 +46,11 @@ from pgconnlint.model import (
     NodePool,
     NodeProcessDecl,
     PackageManifest,
+    ParseProblem,
     TypeOrmConfig,
     Unknown,
 )
+from pgconnlint.reach_node import NodeReach
 from pgconnlint.servers import link_servers, merge_bouncers
 
 
@@ -60,10 +63,12 @@ def link(facts: Facts, settings: LinkSettings | None = None) -> Project:
     for config in facts.node_pools:
         configs_by_package.setdefault(_package_of(config.location.path, packages), []).append(config)
 
+    node_problems: list[ParseProblem] = []
+    reacher = NodeReach(facts.root, packages, configs_by_package, lambda p: _package_of(p, packages), node_problems)
     groups, run_packages = [], set()
     forks = _forks(facts, packages, settings)
     for app in facts.pm2:
-        group, package = _pm2_group(app, packages, env_files, configs_by_package, settings)
+        group, package = _pm2_group(app, packages, env_files, reacher, settings)
         run_packages.add(package)
         fork = forks.get(package)
         # Child processes an app starts for its jobs (BullMQ) add to pm2's instances; a cluster of its own does not
@@ -71,20 +76,26 @@ def link(facts: Facts, settings: LinkSettings | None = None) -> Project:
         if fork is not None and fork[1] not in ("cluster", "throng") and not isinstance(group.processes, Unknown):
             group = replace(group, processes=times(group.processes, fork[0], fork[1]))
         groups.append(group)
-    node_groups, node_packages = _node_process_groups(
-        facts, packages, env_files, configs_by_package, settings, run_packages, groups, forks
+    node_groups, node_packages, plain = _node_process_groups(
+        facts, packages, env_files, reacher, settings, run_packages, groups, forks
     )
     groups += node_groups
     run_packages |= node_packages
     for function in facts.functions:
-        group, package = _function_group(function, packages, env_files, configs_by_package, settings)
+        group, package = _function_group(function, packages, env_files, reacher, settings)
         if group is not None:
             groups.append(group)
             run_packages.add(package)
-    for package, configs in sorted(configs_by_package.items()):
-        if package in run_packages:
+    # Packages one plain `node script` runs first: what they reach is then not a package of its own.
+    ordered = sorted(configs_by_package.items(), key=lambda item: (item[0] not in plain, item[0]))
+    for package, configs in ordered:
+        if package in run_packages or (package not in plain and _not_deployed(package, configs, reacher)):
             continue
         env = _environment(package, env_files, settings, ())
+        item = plain.get(package)
+        if item is not None:
+            entries = reacher.entries(item.script, item.directory, package, {**env, **{b.name: b for b in item.env}})
+            configs = reacher.configs(package, entries, item.location, f"{item.source}: node {item.script}")
         connections, unresolved = _connections(configs, env, packages.get(package))
         if connections or unresolved:
             anchor = connections[0].config.location if connections else unresolved[0].location
@@ -103,7 +114,7 @@ def link(facts: Facts, settings: LinkSettings | None = None) -> Project:
         facts, settings, env_files, lambda project, blocks: _environment(project, env_files, settings, blocks)
     )
     groups = _declared_processes(groups, settings.processes)
-    problems = list(facts.problems)
+    problems = list(facts.problems) + node_problems
     servers = link_servers(facts, settings, problems)
     return Project(
         environment,
@@ -137,7 +148,28 @@ def _declared_processes(groups: list[ProcessGroup], declared: Mapping[str, Known
 # --- process groups ---------------------------------------------------------------------------------
 
 
-def _pm2_group(app, packages, env_files, configs_by_package, settings: LinkSettings) -> tuple[ProcessGroup, str]:
+def _not_deployed(package: str, configs: list, reacher: NodeReach) -> bool:
+    """A package no process runs: reached from another package's process (counted there), or, once some process's
+    modules are known, not deployed at all (tests, examples, tools): said, not counted."""
+    if package in reacher.covered:
+        return True
+    if not reacher.resolved:
+        return False
+    first = min((config.location for config in configs), key=lambda location: (location.path, location.line))
+    name = f"package {package}" if package else "the root package"
+    reacher.problems.append(
+        ParseProblem(
+            first,
+            f"no deployed process runs {name} or imports its modules: its pools (first at {first.short}) are not"
+            " counted",
+            skipped=True,
+            help="if a process does run them, declare it (a pm2 app, a compose service, a package.json start script)",
+        )
+    )
+    return True
+
+
+def _pm2_group(app, packages, env_files, reacher: NodeReach, settings: LinkSettings) -> tuple[ProcessGroup, str]:
     options, environment = app.options, settings.environment
     no_env: Environment = {}
     ecosystem_dir = PurePosixPath(app.file).parent
@@ -156,7 +188,9 @@ def _pm2_group(app, packages, env_files, configs_by_package, settings: LinkSetti
     blocks = [_env_block(options.get("env"), f"env of pm2 app {name}")]
     blocks.append(_env_block(options.get(f"env_{environment}"), f"env_{environment} of pm2 app {name}"))
     env = _environment(package, env_files, settings, blocks)
-    connections, unresolved = _connections(configs_by_package.get(package, []), env, packages.get(package))
+    entries = reacher.entries(None if launched == base else script, str(base).strip("."), package, env)
+    configs = reacher.configs(package, entries, app.location, f"pm2 app {name} ({script or 'no script'})")
+    connections, unresolved = _connections(configs, env, packages.get(package))
     anchor = options.key_location("instances") if "instances" in options.entries else app.location
     manager = f"pm2 {exec_mode} mode"
     group = ProcessGroup(name, anchor, processes, manager, cpu_dependent, connections, env, unresolved)
@@ -171,7 +205,7 @@ _NODE_RANKS = {"compose": 0, "kubernetes": 0, "platform": 0, "dockerfile": 1, "p
 _START_SCRIPTS = ("start:prod", "start:production", "prod", "production", "serve", "start")  #: when nothing runs one
 
 
-def _node_process_groups(facts, packages, env_files, configs_by_package, settings, pm2_packages, groups, forks):
+def _node_process_groups(facts, packages, env_files, reacher, settings, pm2_packages, groups, forks):
     """Node processes started by package.json scripts, Dockerfiles, compose services and Procfiles, one group per
     command, for the package it runs (the nearest package.json of its script or working directory).
 
@@ -212,7 +246,7 @@ def _node_process_groups(facts, packages, env_files, configs_by_package, setting
     ecosystems: dict[str, list[int]] = {}
     for index, group in enumerate(groups):
         ecosystems.setdefault(group.location.path, []).append(index)
-    found, run = [], set()
+    found, run, plain_items = [], set(), {}
     for package, (_, items) in sorted(chosen.items()):
         for item in items:
             if item.ecosystem:
@@ -222,13 +256,14 @@ def _node_process_groups(facts, packages, env_files, configs_by_package, setting
             continue
         plain = len(items) == 1 and items[0].runner == "node" and items[0].replicas is None
         if plain and package not in forks:
+            plain_items[package] = items[0]
             continue  # one process, as when nothing runs it: counted by the default below
         for item in items:
-            group = _node_group(item, package, packages, env_files, configs_by_package, settings, forks)
+            group = _node_group(item, package, packages, env_files, reacher, settings, forks)
             if group is not None:
                 found.append(group)
                 run.add(package)
-    return found, run
+    return found, run, plain_items
 
 
 def _expand(decl: NodeProcessDecl, scripts, images, used: set, packages, depth: int) -> list[NodeProcessDecl]:
@@ -292,9 +327,12 @@ def _multiply_ecosystem(decl: NodeProcessDecl, groups: list[ProcessGroup], ecosy
         groups[index] = replace(group, processes=times(group.processes, decl.replicas, "replicas"), rollout=rollout)
 
 
-def _node_group(item, package, packages, env_files, configs_by_package, settings, forks) -> ProcessGroup | None:
+def _node_group(item, package, packages, env_files, reacher, settings, forks) -> ProcessGroup | None:
     env = _environment(package, env_files, settings, [list(item.env)])
-    connections, unresolved = _connections(configs_by_package.get(package, []), env, packages.get(package))
+    shown = f"{item.runner} {item.script or ''}".strip() if item.runner != "node" else f"node {item.script}"
+    entries = reacher.entries(None if item.ecosystem else item.script, item.directory, package, env)
+    configs = reacher.configs(package, entries, item.location, f"{item.source}: {shown}")
+    connections, unresolved = _connections(configs, env, packages.get(package))
     if not connections and not unresolved:
         return None
     processes, manager, cpu_dependent = _command_processes(item, env, settings.cpus)
@@ -306,7 +344,6 @@ def _node_group(item, package, packages, env_files, configs_by_package, settings
     rollout = during_rollout(processes, item.replicas, item.surge)
     if item.replicas is not None:
         processes = times(processes, item.replicas, "replicas")
-    shown = f"{item.runner} {item.script or ''}".strip() if item.runner != "node" else f"node {item.script}"
     anchor = processes.location if not isinstance(processes, Default) else item.location
     name = f"{item.source}: {shown}"
     return ProcessGroup(
@@ -323,7 +360,7 @@ def _node_group(item, package, packages, env_files, configs_by_package, settings
     )
 
 
-def _function_group(function: FunctionDecl, packages, env_files, configs_by_package, settings: LinkSettings):
+def _function_group(function: FunctionDecl, packages, env_files, reacher: NodeReach, settings: LinkSettings):
     """A serverless function whose code is Node's: the pools of the package its handler lies in."""
 
     if function.runtime not in ("node", ""):
@@ -332,7 +369,8 @@ def _function_group(function: FunctionDecl, packages, env_files, configs_by_pack
     if function.runtime == "" and package not in packages:
         return None, ""  # no package.json: left to the Python side
     env = _environment(package, env_files, settings, [list(function.env)])
-    connections, unresolved = _connections(configs_by_package.get(package, []), env, packages.get(package))
+    reacher.covered.add(package)  # a handler's module graph is not followed: the package as a whole
+    connections, unresolved = _connections(reacher.by_package.get(package, []), env, packages.get(package))
     if not connections and not unresolved:
         return None, package
     return function_group(function, connections, unresolved, env), package
@@ -363,6 +401,8 @@ def _command_processes(item: NodeProcessDecl, env: Environment, cpus: int):
         return processes, f"{item.runner} cluster mode", cpu_dependent
     if item.runner in ("pm2", "pm2-runtime"):
         return Default(1, item.location, f"{item.runner} without -i: one process in fork mode"), "pm2 fork mode", False
+    if item.runner == "next":
+        return Default(1, item.location, "`next start`: one Node process"), "", False
     return Default(1, item.location, f"`node {item.script}`: one process"), "", False
 
 
@@ -400,6 +440,8 @@ def _instances(options: Obj, cpus: int) -> tuple[Known | Default | Unknown, bool
     if isinstance(raw, (Obj, Arr)) or raw is None:
         return Unknown(expr.text, expr.location, 'pm2 expects a number or "max" here'), False
     number = _to_number(raw)
+    if number is not None and math.isinf(number):
+        return Unknown(expr.text, expr.location, "pm2 cannot start an infinite number of instances"), False
     if number is not None and number > 0:
         return Known(int(number), value.location, value.via), False
     offset = int(number) if number is not None else 0
@@ -491,6 +533,9 @@ def _first_ormconfig(configs: list[TypeOrmConfig], package: PackageManifest | No
 
 def _connection(config: TypeOrmConfig, env: Environment, version: tuple[int, ...] | None):
     options = config.options
+    if "type" not in options.entries and "url" not in options.entries and options.opaque_spreads:
+        spread = options.opaque_spreads[0]
+        return Unknown(spread, options.location, f"the options come from `{spread}`, which may set the database type")
     kind = evaluate(options.get("type"), env)
     url = evaluate(options.get("url"), env)
     if isinstance(kind, Unknown) and not (isinstance(url, Known) and str(url.value).startswith("postgres")):
@@ -561,24 +606,20 @@ def _host(options: Obj, env: Environment) -> str:
 
 
 def _pool_max(options: Obj, env: Environment, version: tuple[int, ...] | None) -> Known | Default | Unknown:
-    """pg's `max`: TypeORM passes `{max: poolSize, ...extra}` (PostgresDriver.createPool), pg-pool falls back to 10."""
+    """pg's `max`: TypeORM passes `{max: poolSize, ...extra}` (PostgresDriver.createPool); then pg-pool's own rule
+    (pgconnlint/clients/pg.py), the same as for `new Pool()`."""
     extra_max = _option(options, "extra.max", env)
     pool_size = _option(options, "poolSize", env)
     if isinstance(pool_size, Known) and version is not None and version < POOLSIZE_SINCE:
         why = f"node-postgres default: poolSize {pool_size.value} is ignored before TypeORM 0.3.10, extra.max unset"
-        pool_size = Default(PG_POOL_DEFAULT_MAX, pool_size.location, why)
-    chosen = extra_max if extra_max is not None else pool_size
-    if chosen is None:
+        pool_size = None if extra_max is None else pool_size
+        if extra_max is None:
+            return Default(PG_POOL_DEFAULT_MAX, options.key_location("poolSize"), why)
+    if extra_max is None and pool_size is None:
         why = "node-postgres default; neither poolSize nor extra.max is set"
         return Default(PG_POOL_DEFAULT_MAX, options.location, why)
-    if isinstance(chosen, Known):
-        number = _to_number(chosen.value)
-        if number is None or number <= 0:  # `max || poolSize || 10`: 0 and NaN are not "unlimited"
-            shown = "NaN" if isinstance(chosen.value, float) and math.isnan(chosen.value) else json.dumps(chosen.value)
-            why = f"node-postgres default: max {shown} is falsy or not a number, so pg-pool uses 10"
-            return Default(PG_POOL_DEFAULT_MAX, chosen.location, why)
-        return Known(int(number), chosen.location, chosen.via)
-    return chosen
+    first = ("extra.max", extra_max) if extra_max is not None else ("poolSize", pool_size)
+    return pg.pool_max([first, ("extra.poolSize", _option(options, "extra.poolSize", env))], options.location)
 
 
 def _connect_timeout(options: Obj, env: Environment) -> Known | Default | Unknown:

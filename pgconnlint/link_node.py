@@ -33,11 +33,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from urllib.parse import parse_qsl, urlsplit
 
-from pgconnlint.expr import CPU_COUNT_VARIABLE, Arr, Environment, EnvVar, Expr, Lit, Obj, evaluate, truthy
+from pgconnlint.clients import pg
+from pgconnlint.expr import CPU_COUNT_VARIABLE, Arr, Environment, EnvVar, Expr, Lit, Obj, evaluate
+from pgconnlint.extract.node_pools import EXTERNAL_POOL
 from pgconnlint.linked import Pool
 from pgconnlint.model import Default, Known, Location, NodePool, Unknown
 
-PG_DEFAULT_MAX = 10  # pg-pool: `this.options.max || this.options.poolSize || 10`
+PG_DEFAULT_MAX = pg.DEFAULT_MAX
 KNEX_DEFAULT_MAX = 10  # knex lib/client.js: poolDefaults() { return { min: 2, max: 10, … } }
 KNEX_DEFAULT_ACQUIRE_MS = 60_000  # knex lib/client.js: DEFAULT_ACQUIRE_TIMEOUT = 60000
 SEQUELIZE_DEFAULT_MAX = 5  # sequelize connection-manager.js: _.defaults(config.pool, { max: 5, … })
@@ -201,26 +203,9 @@ def _pg(fact: NodePool, env: Environment, label: str | None = None) -> NodeConne
 
 
 def _pg_max(options: Obj, env: Environment) -> Known | Default | Unknown:
-    """`max || poolSize || 10`, JavaScript's `||`: 0, NaN, "" and undefined fall through."""
-    falsy = None
-    for key in ("max", "poolSize"):
-        value = evaluate(options.get(key), env)
-        if value is None:
-            continue
-        if isinstance(value, Unknown):
-            return value
-        if truthy(value.value):
-            number = _number(value.value)
-            if number is None:  # a truthy non-number: `clients.length >= "abc"` is never true, so no limit
-                why = f"{key} {_shown(value.value)} is not a number: pg-pool's `clients.length >= max` is never true"
-                return Known(math.inf, value.location, why)
-            return Known(int(number), value.location, value.via)
-        falsy = falsy or Default(
-            PG_DEFAULT_MAX,
-            value.location,
-            f"node-postgres default: {key} {_shown(value.value)} is falsy, so pg-pool uses 10",
-        )
-    return falsy or Default(PG_DEFAULT_MAX, options.location, "node-postgres default; max is not set")
+    """`max || poolSize || 10` (pgconnlint/clients/pg.py)."""
+    values = [(key, evaluate(options.get(key), env)) for key in ("max", "poolSize")]
+    return pg.pool_max(values, options.location)
 
 
 def _pg_timeout(options: Obj, env: Environment) -> Known | Default | Unknown:
@@ -609,11 +594,17 @@ def _prisma_client(
 ) -> NodeConnection | None:
     adapter = client.options.get("adapter") if client is not None else None
     if client is not None and adapter is not None:
+        if isinstance(adapter, Obj) and EXTERNAL_POOL in adapter.entries:
+            return None  # `new PrismaPg(pool)` with `pool = new Pool(…)` in the same code: counted as that pool
         if not isinstance(adapter, Obj):
-            return None  # the adapter wraps a pool built elsewhere (`new PrismaPg(pool)`): counted where it is built
+            why = f"the driver adapter `{adapter.text}` is built elsewhere: its pool size is not known"
+            unknown = Unknown(adapter.text, adapter.location, why)
+            label = f"{client.source} in {client.location.path}"
+            return NodeConnection(client, (Pool(label, adapter.location, unknown),), unknown, "")
         pg_pool = replace(client, library="pg", options=adapter)
         label = f"{client.source} with {adapter.text} in {client.location.path}"
-        return replace(_pg(pg_pool, env, label), config=client)
+        connection = _pg(pg_pool, env, label)
+        return replace(connection, config=client, ignored=connection.ignored + _adapter_url_ignored(adapter, env))
     help_text = "set connect_timeout in the URL to a positive number of seconds, or leave it out (Prisma: 5 s)"
     environment = dict(env)
     for binding in datasource.fallback_env if datasource else ():
@@ -638,6 +629,25 @@ def _prisma_client(
     size, timeout, ignored = _prisma_url(text, url, _origin(url_expr, url, environment), environment)
     pool = Pool(label, config.location, size, cpu_dependent=isinstance(size, Default))
     return NodeConnection(config, (pool,), timeout, help_text, call=client, ignored=tuple(ignored))
+
+
+def _adapter_url_ignored(adapter: Obj, env: Environment) -> tuple[IgnoredOption, ...]:
+    """Prisma 7 with a driver adapter: the pool is pg's, built from the adapter's config, so the URL's Prisma
+    parameters `connection_limit` and `pool_timeout` no longer size or time it (Prisma 7 upgrade guide)."""
+    url = evaluate(adapter.get("connectionString"), env)
+    if not isinstance(url, Known) or not isinstance(url.value, str):
+        return ()
+    params = dict(parse_qsl(url.value.partition("?")[2], keep_blank_values=True))
+    return tuple(
+        IgnoredOption(
+            url.location,
+            f"`{name}` in the database URL is ignored with a Prisma 7 driver adapter: node-postgres' pool is built"
+            " from the adapter's options",
+            "set `max` (and `connectionTimeoutMillis`) in the options given to the adapter instead",
+        )
+        for name in ("connection_limit", "pool_timeout")
+        if name in params
+    )
 
 
 def _prisma_label(client: NodePool | None, datasource: NodePool | None) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from pgconnlint.model import (
     Bouncer,
@@ -170,6 +171,7 @@ class Facts:
     deployment: list = field(default_factory=list)
     functions: list = field(default_factory=list)  #: FunctionDecl: serverless functions
     compose_services: list = field(default_factory=list)  #: ComposeService: every service, for deployment variants
+    root: Path | None = None  #: the checked tree, where the Node import graph is read (pgconnlint/reach_node.py)
 
 
 @dataclass(frozen=True, slots=True)

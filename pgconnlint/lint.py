@@ -99,7 +99,7 @@ def run_checks(project: Project, options: LintOptions) -> list[Finding]:
 
 
 def extract_all(root: Path, candidates: list[Candidate], helm_values: tuple[str, ...] = ()) -> Facts:
-    facts = Facts()
+    facts = Facts(root=root)
     for candidate in candidates:
         try:
             if candidate.kind == "helm-chart":
@@ -115,6 +115,7 @@ def extract_all(root: Path, candidates: list[Candidate], helm_values: tuple[str,
     _lazy("follow", "resolve")(root, facts)  # entrypoint scripts, modules and ini files commands name
     _read_named_gunicorn_configs(root, facts)
     _read_named_sequelize_configs(root, facts)
+    _read_named_pm2_files(root, facts)
     return facts
 
 
@@ -182,6 +183,19 @@ def _read_named_sequelize_configs(root: Path, facts: Facts) -> None:
 
     read = {fact.location.path for fact in facts.node_pools if getattr(fact, "library", "") == "sequelize"}
     _read_named(root, facts, "sequelize-config", named_sequelize_configs(facts.node_pools), read)
+
+
+def _read_named_pm2_files(root: Path, facts: Facts) -> None:
+    """`pm2 start|startOrRestart|reload deploy/apps.yml`: an ecosystem file of any name, read because a command
+    (a script, a Dockerfile, a compose service) names it."""
+    import posixpath
+
+    named = [
+        posixpath.normpath(posixpath.join(decl.directory or ".", decl.script))
+        for decl in facts.node_processes
+        if getattr(decl, "ecosystem", False) and decl.script and not decl.script.startswith("/")
+    ]
+    _read_named(root, facts, "pm2", named, {app.file for app in facts.pm2})
 
 
 def _read_mounted_configs(root: Path, facts: Facts) -> None:

@@ -49,7 +49,9 @@ _NODE_VALUE_FLAGS = {"-r", "--require", "--import", "--loader", "--experimental-
 _CONCURRENTLY_VALUE_FLAGS = {"-n", "--names", "-c", "--prefix-colors", "-p", "--prefix", "--name-separator"}
 _NODE_RUNNERS = ("node", "nodejs", "ts-node", "tsx", "nodemon", "bun")
 _PACKAGE_MANAGERS = ("npm", "yarn", "pnpm")
-_ECOSYSTEM = re.compile(r"(^|/)(ecosystem[\w.-]*|process|pm2[\w.-]*)\.(c?js|mjs|json5?|ya?ml)$")
+# pm2's own test of a configuration file (lib/Common.js isConfigFile): JSON, JSON5, YAML, or *.config.{js,cjs,mjs}
+_ECOSYSTEM = re.compile(r"\.(json5?|ya?ml)$|\.config\.(c|m)?js$|(^|/)ecosystem[\w.-]*\.(c|m)?js$")
+_PM2_STARTS = ("start", "startOrRestart", "startOrReload", "startOrGracefulReload", "reload", "restart")
 _MAX_DEPTH = 4  # `sh -c "concurrently 'sh -c …'"`: nesting deeper than this is not followed
 
 
@@ -179,6 +181,8 @@ def _segment(tokens: list[str], where, source: str, origin: str, directory: str,
             return _node(rest, where, source, origin, directory)
         if name in _PACKAGE_MANAGERS:
             return _package_manager(name, rest, where, source, origin, directory)
+        if name == "next" and rest[:1] == ["start"]:  # the Next.js server of the package it runs in
+            return [NodeProcessDecl("next", where, source, origin, directory)]
         if name == "concurrently":
             return _concurrently(rest, where, source, origin, directory, depth)
         if name in ("npm-run-all", "run-p", "run-s", "npm-run-all2"):
@@ -204,9 +208,12 @@ def _pm2(name: str, args: list[str], where, source: str, origin: str, directory:
         elif not token.startswith("-"):
             positional.append(token)
         index += 1
-    if positional[:1] == ["start"]:
+    verb = positional[0] if positional else ""
+    if verb in _PM2_STARTS:
         positional = positional[1:]
-    elif name == "pm2" and positional[:1] != ["start"]:
+        if verb != "start" and not (positional and _ECOSYSTEM.search(positional[0])):
+            return []  # `pm2 reload api`: an app already started, by name
+    elif name == "pm2":
         return []  # `pm2 logs`, `pm2 stop all`: starts nothing
     if not positional:
         return []

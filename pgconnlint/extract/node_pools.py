@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 Result = tuple[list[TypeOrmConfig | NodePool], list[ParseProblem]]
 
 _TYPEORM_MARKERS = ("DataSource", "TypeOrmModule", "createConnection")
+#: a Prisma driver adapter given a `new Pool()` of the same code (`new PrismaPg(pool)`): that pool is the one counted
+EXTERNAL_POOL = "(pool created in this code)"
 _LIBRARIES = {
     "pg": "pg",
     "pg-pool": "pg",
@@ -257,7 +259,12 @@ def _pool_at(source: SourceFile, node: Node, bound: dict[str, tuple[str, str]]) 
             return None
         name = node.parent.child_by_field_name("name") if node.parent is not None else None
         label = f"class {source.raw(name) if name is not None else ''} {source.text(node)}".replace("  ", " ")
-        return NodePool("prisma", Obj(source.location(node), source.text(node)), label)
+        where = Obj(source.location(node), source.text(node))
+        call = _super_call(source, node.parent)  # `super({ adapter })`: the client's options, Prisma 7's adapter
+        arguments = call.child_by_field_name("arguments") if call is not None else None
+        if arguments is None:
+            return NodePool("prisma", where, label)
+        return NodePool("prisma", _prisma_options(source, _arguments(arguments), where), label)
     is_new = node.type == "new_expression"
     callee = node.child_by_field_name("constructor" if is_new else "function")
     arguments_node = node.child_by_field_name("arguments")
@@ -361,27 +368,83 @@ def _prisma_options(source: SourceFile, arguments: list[Node], where: Obj) -> Ob
         return where
     entries = dict(options.entries)
     for pair in arguments[0].named_children:
-        key = pair.child_by_field_name("key") if pair.type == "pair" else None
+        shorthand = pair.type == "shorthand_property_identifier"  # `{ adapter }`
+        key = pair if shorthand else pair.child_by_field_name("key") if pair.type == "pair" else None
         if key is None or source.raw(key) != "adapter":
             continue
-        value = pair.child_by_field_name("value")
+        value = pair if shorthand else pair.child_by_field_name("value")
         adapter = _adapter(source, value) if value is not None else None
         if adapter is not None:
             entries["adapter"] = adapter
     return Obj(options.location, options.text, entries, options.key_locations, options.opaque_spreads)
 
 
-def _adapter(source: SourceFile, node: Node) -> Expr:
-    """`new PrismaPg({ connectionString, max })` → its options; anything else (a pool built elsewhere) → Opaque."""
+def _adapter(source: SourceFile, node: Node, depth: int = 0) -> Expr:
+    """`new PrismaPg({ connectionString, max })` → its options, also through a variable (`const adapter = new
+    PrismaPg({...}); new PrismaClient({ adapter })`); anything else (a pool built elsewhere) → Opaque."""
+    if node.type in ("identifier", "shorthand_property_identifier") and depth < 4:
+        value = _local_value(source, node, source.raw(node))
+        if value is not None:
+            return _adapter(source, value, depth + 1)
     if node.type == "new_expression":
         name = source.raw(node.child_by_field_name("constructor") or node).rpartition(".")[2]
         arguments = node.child_by_field_name("arguments")
         first = [a for a in arguments.named_children if a.type != "comment"][:1] if arguments is not None else []
-        if name == "PrismaPg" and first and first[0].type == "object":
-            options = source.expr(first[0])
+        argument = first[0] if name == "PrismaPg" and first else None
+        if argument is not None and argument.type == "identifier":  # `new PrismaPg(poolConfig)`, `(pool)`
+            argument = _local_value(source, argument, source.raw(argument)) or argument
+        if argument is not None and argument.type == "object":
+            options = source.expr(argument)
             if isinstance(options, Obj):
                 return Obj(options.location, f"new PrismaPg({options.text})", options.entries, options.key_locations)
+        if argument is not None and argument.type == "new_expression":
+            built = source.raw(argument.child_by_field_name("constructor") or argument).rpartition(".")[2]
+            if built == "Pool":  # the adapter uses that pool as is: counted where it is created
+                where = source.location(argument)
+                return Obj(where, source.text(node), {EXTERNAL_POOL: Lit(where, source.text(argument), True)}, {})
     return Opaque(source.location(node), source.text(node))
+
+
+def _arguments(arguments: Node) -> list[Node]:
+    return [a for a in arguments.named_children if a.type != "comment"]
+
+
+def _super_call(source: SourceFile, class_node: Node | None) -> Node | None:
+    """The `super(…)` call of a class's constructor."""
+    body = class_node.child_by_field_name("body") if class_node is not None else None
+    if body is None:
+        return None
+    for member in body.named_children:
+        name = member.child_by_field_name("name") if member.type == "method_definition" else None
+        if name is None or source.raw(name) != "constructor":
+            continue
+        stack = [member]
+        while stack:
+            node = stack.pop()
+            function = node.child_by_field_name("function") if node.type == "call_expression" else None
+            if function is not None and function.type == "super":
+                return node
+            stack.extend(reversed(node.named_children))
+    return None
+
+
+def _local_value(source: SourceFile, node: Node, name: str) -> Node | None:
+    """The initialiser of `const|let|var name = …` in a scope around `node`, the nearest first."""
+    scope = node.parent
+    while scope is not None:
+        if scope.type in ("statement_block", "program", "class_body"):
+            for statement in scope.named_children:
+                declaration = (
+                    statement.child_by_field_name("declaration") if statement.type == "export_statement" else statement
+                )
+                if declaration is None or declaration.type not in ("lexical_declaration", "variable_declaration"):
+                    continue
+                for declarator in declaration.named_children:
+                    target, value = declarator.child_by_field_name("name"), declarator.child_by_field_name("value")
+                    if target is not None and value is not None and source.raw(target) == name:
+                        return value
+        scope = scope.parent
+    return None
 
 
 # --- where a call runs -------------------------------------------------------------------------------------------

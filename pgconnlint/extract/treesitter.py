@@ -194,6 +194,9 @@ class SourceFile:
             return Lit(location, text, None)
         if kind == "undefined" or (kind == "identifier" and self.raw(node) == "undefined"):
             return Lit(location, text, UNDEFINED)
+        global_number = kind == "identifier" and self.raw(node) in ("NaN", "Infinity")
+        if global_number and self.constant(self.raw(node)) is None:  # the globals, unless shadowed at the top
+            return Lit(location, text, float(self.raw(node).lower().replace("infinity", "inf")))
         if kind == "template_string" and all(c.type != "template_substitution" for c in node.named_children):
             return Lit(location, text, self.raw(node)[1:-1])
         if kind == "identifier":
@@ -300,6 +303,9 @@ class SourceFile:
         name = self.raw(function) if function is not None else ""
         if name in _CONVERSIONS and arguments:
             return Call(location, text, name, self.expr(arguments[0], depth))
+        chained = self._env_var_chain(node, depth, location, text)
+        if chained is not None:
+            return chained
         variable = _config_get(self, function, arguments)
         if variable:
             lookup = EnvVar(location, text, variable)
@@ -307,6 +313,40 @@ class SourceFile:
                 return Logical(location, text, "??", lookup, self.expr(arguments[1], depth))
             return lookup
         return Opaque(location, text)
+
+    def _env_var_chain(self, node: Node, depth: int, location: Location, text: str) -> Expr | None:
+        """The env-var library's `env.get("X").default("5").asInt()` (also `.required()`, `.asIntPositive()`, …):
+        the variable, else the default (env-var 7 lib/variable.js: the default applies when the value is unset),
+        converted as the accessor says; an accessor it does not convert stays a string."""
+        links: list[tuple[str, list[Node]]] = []
+        current: Node | None = node
+        while current is not None and current.type == "call_expression":
+            function = current.child_by_field_name("function")
+            arguments_node = current.child_by_field_name("arguments")
+            if function is None or function.type != "member_expression" or arguments_node is None:
+                break
+            arguments = [a for a in arguments_node.named_children if a.type != "comment"]
+            links.append((self.raw(function.child_by_field_name("property")), arguments))
+            current = function.child_by_field_name("object")
+        if len(links) < 2 or links[-1][0] != "get" or current is None or current.type != "identifier":
+            return None
+        first = links[-1][1]
+        if self.raw(current) not in ("env", "envVar", "environment") or not first or first[0].type != "string":
+            return None
+        value: Expr = EnvVar(location, text, self.string(first[0]))
+        for method, arguments in reversed(links[:-1]):
+            if method == "default" and arguments:
+                value = Logical(location, text, "??", value, self.expr(arguments[0], depth))
+            elif method in _ENV_VAR_NUMBERS:
+                value = Call(location, text, "Number", value)
+            elif method in ("asBool", "asBoolStrict"):
+                value = Call(location, text, "Boolean", value)
+            elif method not in ("required", "asString", "example", "description"):
+                return Opaque(location, text)
+        return value
+
+
+_ENV_VAR_NUMBERS = ("asInt", "asIntPositive", "asIntNegative", "asFloat", "asFloatPositive", "asPortNumber")
 
 
 def _first_error(root: Node) -> Node:

@@ -95,8 +95,13 @@ def _async_factory(source: SourceFile, arguments: list[Node], label: str) -> lis
         if key is None or source.raw(key) != "useFactory":
             continue
         returned = _returned_expression(pair.child_by_field_name("value"))
-        if returned is not None:
-            return [TypeOrmConfig(obj, f"{label} useFactory") for obj in _connections(source.expr(returned))]
+        if returned is None:
+            continue
+        value = source.expr(returned)
+        if not isinstance(value, (Obj, Arr)):  # `useFactory: (c) => buildOptions(c)`: built elsewhere, said so
+            where = source.location(returned)
+            value = Obj(where, value.text, {}, {}, (value.text,))
+        return [TypeOrmConfig(obj, f"{label} useFactory") for obj in _connections(value)]
     return []
 
 

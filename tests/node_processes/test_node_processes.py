@@ -267,7 +267,7 @@ def test_cluster_fork_per_cpu(lint_tree):
 
 def test_cluster_fork_times_docker_replicas(lint_tree):
     main = "import cluster from 'cluster';\nimport { availableParallelism } from 'os';\n"
-    main += "for (let i = 0; i < availableParallelism(); i++) cluster.fork();\n"
+    main += "for (let i = 0; i < availableParallelism(); i++) cluster.fork();\nrequire('./db');\n"
     compose = "services:\n  api:\n    build: .\n    command: node main.js\n    deploy:\n      replicas: 2\n"
     result = lint_tree({"package.json": package(), "main.js": main, "db.js": POOL, "docker-compose.yml": compose})
     assert processes(result)[0][1] == 2 * TEST_CPUS
@@ -366,3 +366,16 @@ def test_absolute_container_script_path_finishes_and_counts_the_service(lint_tre
     compose = "services:\n  api:\n    build: .\n    command: node /usr/src/app/dist/main.js\n    scale: 2\n"
     result = lint_tree({"package.json": package(), "docker-compose.yml": compose, "src/db.js": POOL})
     assert processes(result) == [("docker-compose.yml service api: node /usr/src/app/dist/main.js", 2)]
+
+
+def test_pm2_process_yml_and_files_named_by_start_or_restart_are_read(lint_tree):
+    apps = "apps:\n  - name: api\n    script: main.js\n    instances: 3\n"
+    files = {"package.json": package(), "main.js": "require('./db');\n", "db.js": POOL, "process.yml": apps}
+    assert processes(lint_tree(files)) == [("api", 3)]
+    named = {
+        "package.json": package({"deploy": "pm2 startOrRestart deploy/apps.yaml --env production"}),
+        "main.js": "require('./db');\n",
+        "db.js": POOL,
+        "deploy/apps.yaml": apps.replace("main.js", "../main.js"),
+    }
+    assert processes(lint_tree(named)) == [("api", 3)]

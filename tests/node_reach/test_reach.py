@@ -1,0 +1,156 @@
+"""Pools counted where the process reaches them (issue 15): the repository's JS/TS import graph from each Node
+process's entry (pgconnlint/reach_node.py). Tests, seeds and scripts drop out because nothing deployed imports
+them; a workspace library counts once per process that imports it; what cannot be followed is said (PGC002)."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import keys
+
+PG = "import { Pool } from 'pg';\nexport const pool = new Pool({ max: 7, connectionTimeoutMillis: 5000 });\n"
+TEST_POOL = "import { Pool } from 'pg';\nconst pool = new Pool({ max: 50, connectionTimeoutMillis: 5000 });\n"
+
+
+def package(name: str = "api", **fields) -> str:
+    return json.dumps({"name": name, "dependencies": {"pg": "^8.11.0"}, **fields})
+
+
+def terms(result) -> list[tuple[str, int | None, float | None]]:
+    return sorted(
+        (term.pool.label.split(" in ")[-1], term.processes, term.pool_max)
+        for budget in result.budgets
+        for term in budget.terms
+    )
+
+
+def test_tests_and_seeds_are_not_counted_for_the_deployed_process(lint_tree):
+    files = {
+        "package.json": package(scripts={"start": "node dist/main.js"}),
+        "tsconfig.json": '{ // comments and trailing commas, as tsc allows\n "compilerOptions": { "outDir": "./dist", "rootDir": "./src", },\n}',
+        "src/main.ts": "import { pool } from './db';\nconsole.log(pool);\n",
+        "src/db.ts": PG,
+        "src/db.spec.ts": TEST_POOL,
+        "prisma/seed.ts": TEST_POOL,
+        "Dockerfile": 'FROM node:20\nCMD ["node", "dist/main.js"]\n',
+        "docker-compose.yml": "services:\n  api:\n    build: .\n    deploy:\n      replicas: 3\n",
+    }
+    result = lint_tree(files)
+    assert terms(result) == [("src/db.ts", 3, 7)]
+
+
+def test_a_workspace_library_counts_once_per_process_that_imports_it(lint_tree):
+    files = {
+        "package.json": json.dumps({"name": "root", "workspaces": ["apps/*", "packages/*"]}),
+        "packages/db/package.json": package("@acme/db", main="dist/index.js"),
+        "packages/db/tsconfig.json": '{"compilerOptions": {"outDir": "dist", "rootDir": "src"}}',
+        "packages/db/src/index.ts": PG,
+        "packages/db/src/index.test.ts": TEST_POOL,
+        "apps/api/package.json": package("api"),
+        "apps/api/server.js": "const { pool } = require('@acme/db');\n",
+        "apps/worker/package.json": package("worker"),
+        "apps/worker/worker.mjs": "import { pool } from '@acme/db';\n",
+        "docker-compose.yml": (
+            "services:\n  api:\n    build: apps/api\n    command: node server.js\n    deploy:\n      replicas: 2\n"
+            "  worker:\n    build: apps/worker\n    command: node worker.mjs\n    deploy:\n      replicas: 2\n"
+        ),
+    }
+    result = lint_tree(files)
+    assert terms(result) == [("packages/db/src/index.ts", 2, 7), ("packages/db/src/index.ts", 2, 7)]
+    assert sum(budget.total for budget in result.budgets) == 28
+
+
+def test_tsconfig_paths_and_index_files_are_followed(lint_tree):
+    files = {
+        "package.json": package(scripts={"start": "node build/server.js"}),
+        "tsconfig.json": '{"compilerOptions": {"baseUrl": ".", "paths": {"@/*": ["src/*"]}, "outDir": "build"}}',
+        "src/server.ts": "import db from '@/database';\n",
+        "src/database/index.ts": "export { pool as default } from './pool';\n",
+        "src/database/pool.ts": PG,
+        "scripts/backfill.ts": TEST_POOL,
+        "Procfile": "web: npm start\n",
+    }
+    result = lint_tree(files)
+    assert terms(result) == [("src/database/pool.ts", 1, 7)]
+
+
+def test_an_entry_that_is_not_in_the_repository_counts_the_package_and_says_so(lint_tree):
+    files = {
+        "package.json": package(),
+        "db.js": PG,
+        "test/db.test.js": TEST_POOL,
+        "docker-compose.yml": "services:\n  api:\n    build: .\n    command: node /srv/elsewhere.js\n    scale: 2\n",
+    }
+    result = lint_tree(files)
+    assert sorted(pool for pool, _, _ in terms(result)) == ["db.js", "test/db.test.js"]
+    assert ("PGC002", "docker-compose.yml", 4) in keys(result)
+
+
+def test_a_dynamic_import_that_could_reach_a_pool_falls_back_and_says_so(lint_tree):
+    files = {
+        "package.json": package(scripts={"start": "node main.js"}),
+        "main.js": "const name = process.argv[2];\nrequire(name);\n",
+        "plugins/db.js": PG,
+        "docker-compose.yml": "services:\n  api:\n    build: .\n    command: npm start\n    scale: 2\n",
+    }
+    result = lint_tree(files)
+    assert terms(result) == [("plugins/db.js", 2, 7)]
+    problem = next(f for f in result.findings if f.code == "PGC002")
+    assert "main.js:2" in problem.message
+
+
+def test_a_package_no_deployed_process_reaches_is_not_counted_and_is_named(lint_tree):
+    files = {
+        "package.json": package(scripts={"start": "node main.js"}),
+        "main.js": "require('./db');\n",
+        "db.js": PG,
+        "e2e/package.json": package("e2e"),
+        "e2e/setup.js": TEST_POOL,
+        "Procfile": "web: npm start\n",
+    }
+    result = lint_tree(files)
+    assert terms(result) == [("db.js", 1, 7)]
+    skipped = [f for f in result.findings if f.code == "PGC002"]
+    assert [f.location.path for f in skipped] == ["e2e/setup.js"]
+
+
+def test_next_start_serves_the_pages_and_app_routes(lint_tree):
+    files = {
+        "package.json": json.dumps(
+            {"name": "web", "dependencies": {"next": "15", "pg": "8"}, "scripts": {"start": "next start"}}
+        ),
+        "app/api/users/route.ts": "import { pool } from '../../../lib/db';\n",
+        "lib/db.ts": PG,
+        "lib/db.test.ts": TEST_POOL,
+        "docker-compose.yml": "services:\n  web:\n    build: .\n    command: npm start\n    scale: 2\n",
+    }
+    result = lint_tree(files)
+    assert terms(result) == [("lib/db.ts", 2, 7)]
+
+
+def test_nest_build_output_maps_back_to_src(lint_tree):
+    files = {
+        "package.json": package(scripts={"start:prod": "node dist/main"}),
+        "nest-cli.json": '{"sourceRoot": "src"}',
+        "src/main.ts": "import { AppModule } from './app.module';\n",
+        "src/app.module.ts": "import { DbModule } from './db/db.module';\n",
+        "src/db/db.module.ts": PG,
+        "test/app.e2e-spec.ts": TEST_POOL,
+        "Dockerfile": 'FROM node:20\nCMD ["npm", "run", "start:prod"]\n',
+        "docker-compose.yml": "services:\n  api:\n    build: .\n    scale: 2\n",
+    }
+    result = lint_tree(files)
+    assert terms(result) == [("src/db/db.module.ts", 2, 7)]
+
+
+def test_a_template_import_reaches_the_code_of_its_folder_only(lint_tree):
+    files = {
+        "package.json": package(scripts={"start": "node main.js"}),
+        "main.js": "const name = process.argv[2];\nrequire(`./plugins/${name}.js`);\nimport(`./locales/${name}.json`);\n",
+        "plugins/db.js": PG,
+        "scripts/seed.js": TEST_POOL,
+        "docker-compose.yml": "services:\n  api:\n    build: .\n    command: npm start\n    scale: 2\n",
+    }
+    result = lint_tree(files)
+    assert terms(result) == [("plugins/db.js", 2, 7)]
+    assert not [f for f in result.findings if f.code == "PGC002" and "main.js" in f.message]
