@@ -113,6 +113,7 @@ def extract_all(root: Path, candidates: list[Candidate], helm_values: tuple[str,
     _read_mounted_configs(root, facts)
     _resolve_deployments(root, facts)
     _lazy("follow", "resolve")(root, facts)  # entrypoint scripts, modules and ini files commands name
+    _lazy("follow_node", "resolve")(root, facts)  # the Node processes entrypoint scripts start
     _read_named_gunicorn_configs(root, facts)
     _read_named_sequelize_configs(root, facts)
     _read_named_pm2_files(root, facts)

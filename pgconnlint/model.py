@@ -326,7 +326,9 @@ class NodeProcessDecl:
     `node dist/main.js`, `npm run start:prod`, one part of `concurrently`/`npm-run-all`; or a compose service that
     runs its image's CMD. Found in package.json scripts, Dockerfiles, compose files and Procfiles."""
 
-    runner: str  #: "pm2", "pm2-runtime", "node", "npm-script" (runs a package.json script), "image" (compose)
+    #: "pm2", "pm2-runtime", "node", "npm-script" (runs a package.json script), "image" (compose), "script" (a shell
+    #: script to follow, extract/follow_node.py replaces it by what it starts)
+    runner: str
     location: Location  #: the command (the `-i` flag's line where the format gives lines)
     source: str  #: "Dockerfile CMD", "docker-compose.yml service api", "package.json scripts.start", …
     origin: str  #: the kind of file: "compose", "dockerfile", "procfile", "package"
@@ -343,6 +345,7 @@ class NodeProcessDecl:
     env: tuple[EnvBinding, ...] = ()  #: Dockerfile ENV, compose `environment`
     surge: Known | Default | Unknown | None = None  #: extra replicas while a rolling deploy runs old and new together
     cpu_limit: Known | None = None  #: the container's `resources.limits.cpu`, which CPU-derived counts ignore
+    args: tuple[str, ...] = ()  #: runner "script": the words after the script (`"$@"` inside it)
 
 
 @dataclass(frozen=True, slots=True)

@@ -302,11 +302,12 @@ class ImportGraph:
 
     @functools.cache  # noqa: B019
     def _tsconfig_for(self, folder: str) -> _TsConfig | None:
-        """The nearest tsconfig.json at or above `folder`."""
+        """The nearest tsconfig.json (or a JavaScript project's jsconfig.json, read alike) at or above `folder`."""
         while True:
-            candidate = _join(folder, "tsconfig.json")
-            if (self.root / candidate).is_file():
-                return self._tsconfig(candidate, 0)
+            for name in ("tsconfig.json", "jsconfig.json"):
+                candidate = _join(folder, name)
+                if (self.root / candidate).is_file():
+                    return self._tsconfig(candidate, 0)
             if folder in ("", "."):
                 return None
             folder = posixpath.dirname(folder)

@@ -169,7 +169,8 @@ def _node_service(path: str, folder: str, name: str, service: Obj) -> list[NodeP
     found = node_commands.parse([*(entrypoint or []), *(command or [])], where, source, "compose", directory)
     if not found and command is not None:
         found = node_commands.parse(command, where, source, "compose", directory)  # an entrypoint that runs "$@"
-    return [replace(decl, replicas=replicas, env=env) for decl in found]
+    image = _dockerfile(directory, service.get("build"))  # where extract/follow_node.py finds a script it names
+    return [replace(decl, replicas=replicas, env=env, dockerfile=image) for decl in found]
 
 
 def _dockerfile(directory: str, build: Expr | None) -> str | None:

@@ -13,7 +13,7 @@ import json
 import re
 
 from pgconnlint.expr import Lit
-from pgconnlint.extract.commands import flag_value, shell_value, shell_words
+from pgconnlint.extract.commands import _is_script, flag_value, shell_value, shell_words
 from pgconnlint.model import Location, NodeFork, NodeProcessDecl, ParseProblem
 
 _WRAPPERS = {"exec", "npx", "dumb-init", "tini", "--", "cross-env", "env", "time", "nice", "pnpx", "bunx"}
@@ -47,6 +47,7 @@ _PM2_VALUE_FLAGS = {
 }
 _NODE_VALUE_FLAGS = {"-r", "--require", "--import", "--loader", "--experimental-loader", "--env-file", "--inspect-port"}
 _CONCURRENTLY_VALUE_FLAGS = {"-n", "--names", "-c", "--prefix-colors", "-p", "--prefix", "--name-separator"}
+_SHELLS = ("sh", "bash", "ash", "dash")
 _NODE_RUNNERS = ("node", "nodejs", "ts-node", "tsx", "nodemon", "bun")
 _PACKAGE_MANAGERS = ("npm", "yarn", "pnpm")
 # pm2's own test of a configuration file (lib/Common.js isConfigFile): JSON, JSON5, YAML, or *.config.{js,cjs,mjs}
@@ -175,6 +176,8 @@ def _segment(tokens: list[str], where, source: str, origin: str, directory: str,
             continue
         if name in ("sh", "bash", "ash") and rest[:1] == ["-c"] and len(rest) > 1:
             return parse(rest[1], where, source, origin, directory, depth + 1)
+        if name in _SHELLS and rest and _is_script(rest[0]):  # `sh /entrypoint.sh`
+            return [_script(rest[0], rest[1:], where, source, origin, directory)]
         if name in ("pm2", "pm2-runtime", "pm2-docker"):
             return _pm2(name, rest, where, source, origin, directory)
         if name in _NODE_RUNNERS:
@@ -187,8 +190,10 @@ def _segment(tokens: list[str], where, source: str, origin: str, directory: str,
             return _concurrently(rest, where, source, origin, directory, depth)
         if name in ("npm-run-all", "run-p", "run-s", "npm-run-all2"):
             return [_npm(script, where, source, origin, directory) for script in rest if _script_name(script)]
+        if _is_script(token) and not token.startswith("-"):  # followed by extract/follow_node.py
+            return [_script(token, rest, where, source, origin, directory)]
         if name not in _WRAPPERS and not token.startswith("-") and not re.fullmatch(r"\w+=.*", token):
-            return []  # the command is something else (a shell script, a Python server, …)
+            return []  # the command is something else (a Python server, a program of the image, …)
         index += 1
     return []
 
@@ -264,6 +269,10 @@ def _concurrently(args: list[str], where, source: str, origin: str, directory: s
             found += parse(token, where, source, origin, directory, depth + 1)
         index += 1
     return found
+
+
+def _script(path: str, args: list[str], where, source: str, origin: str, directory: str) -> NodeProcessDecl:
+    return NodeProcessDecl("script", where, source, origin, directory, path, args=tuple(args))
 
 
 def _npm(script: str, where, source: str, origin: str, directory: str) -> NodeProcessDecl:

@@ -1,0 +1,150 @@
+"""Node processes started through shell scripts, followed once every file is read (pgconnlint/lint.py calls
+`resolve` after extract/follow.py has done the same for Python servers).
+
+extract/node_commands.py leaves a `NodeProcessDecl` of runner "script" where a command names a script to run
+(`ENTRYPOINT ["scripts/start.sh"]`, compose `entrypoint: /compose-entrypoint.sh`, `sh /entrypoint.sh`). Here the
+script is found through the image's COPY lines (extract/follow.py `locate`) and read as the shell runs it
+(extract/shell.py) with its arguments and the environment the deployment gives: the image's ENV, then the service's
+(so `if [ -n "$WORKER" ]` picks the worker branch in the service that sets WORKER). Each command that keeps running
+(`exec node …`, the last foreground command, `node a.js &` jobs) is read again as a Node command line; steps that
+finish first (migrations, seeds) start nothing. `cd DIR` moves the folder the following commands run in.
+
+A compose service that runs a built image whose command is such a script is followed with the service's own
+environment, so two services of one image that dispatch on a variable start different processes.
+
+A script the repository does not hold (the base image's docker-entrypoint.sh) is assumed to run its arguments
+(`exec "$@"`), as Docker images' entrypoints do; the Python side (extract/follow.py) reports it as not followed.
+A file with a `#!…node` line is a Node program itself.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import posixpath
+import re
+from pathlib import Path
+
+from pgconnlint.discover import read_text
+from pgconnlint.extract import node_commands, shell
+from pgconnlint.extract.follow import Image, _copied, _Follower
+from pgconnlint.model import NodeProcessDecl, ParseProblem
+
+_MAX_DEPTH = 6
+_NODE_SHEBANG = re.compile(r"#!.*\b(node|nodejs|ts-node|tsx|bun)\b")
+_SHELL_SHEBANG = re.compile(r"#!.*\b(sh|bash|ash|dash)\b")
+
+
+def resolve(root: Path, facts) -> None:
+    """Replace every script placeholder in `facts.node_processes` by the Node processes it starts."""
+    decls = facts.node_processes
+    if not any(getattr(decl, "runner", "") == "script" for decl in decls):
+        return
+    follower = _NodeFollower(root, facts)
+    images: dict[str, list[NodeProcessDecl]] = {}
+    for decl in decls:
+        if isinstance(decl, NodeProcessDecl) and decl.origin == "dockerfile":
+            images.setdefault(decl.location.path, []).append(decl)
+    resolved = []
+    for decl in decls:
+        if not isinstance(decl, NodeProcessDecl):
+            resolved.append(decl)
+        elif decl.runner == "script":
+            resolved += follower.follow(decl)
+        elif decl.runner == "image" and any(d.runner == "script" for d in images.get(decl.dockerfile or "", [])):
+            resolved += [item for d in images[decl.dockerfile] for item in follower.follow(_in_service(d, decl))]
+        else:
+            resolved.append(decl)
+    facts.node_processes[:] = resolved
+
+
+def _in_service(image_decl: NodeProcessDecl, service: NodeProcessDecl) -> NodeProcessDecl:
+    """The image's command as a compose service runs it: the service's name, replicas and environment (over the
+    image's ENV); the Dockerfile stays known so that its COPY lines locate the script."""
+    return dataclasses.replace(
+        image_decl,
+        source=f"{service.source} ({image_decl.source})",
+        origin=service.origin,
+        replicas=service.replicas,
+        surge=service.surge,
+        cpu_limit=service.cpu_limit,
+        env=image_decl.env + service.env,
+        dockerfile=image_decl.location.path,
+    )
+
+
+class _NodeFollower(_Follower):
+    def follow(self, decl: NodeProcessDecl, depth: int = 0) -> list[NodeProcessDecl]:
+        if decl.runner != "script":
+            return [decl]
+        if depth > _MAX_DEPTH:
+            return []
+        if decl.dockerfile is None and decl.origin == "dockerfile":
+            decl = dataclasses.replace(decl, dockerfile=decl.location.path)  # the image the script runs in
+        image = self.image(decl.dockerfile)
+        path, how = self.locate(decl.script or "", decl.directory, image)
+        text = read_text(self.root, path) if path is not None else None
+        if path is None or isinstance(text, ParseProblem):
+            return self._arguments(decl, depth, "not in the repository")
+        first = text.split("\n", 1)[0]
+        if _NODE_SHEBANG.match(first):  # `./bin/www` with `#!/usr/bin/env node`
+            return [dataclasses.replace(decl, runner="node", script=path, directory="", args=())]
+        if not (_SHELL_SHEBANG.match(first) or path.endswith((".sh", ".bash"))):
+            return []  # a Python script, a binary: not a Node process
+        env = {**(image.env if image else {}), **{binding.name: str(binding.value) for binding in decl.env}}
+        found: list[NodeProcessDecl] = []
+        cwd = image.workdir if image else ""
+        for command in shell.read(path, text, decl.args, env):
+            if command.words[:1] == ("cd",) and len(command.words) == 2:
+                cwd = posixpath.normpath(posixpath.join(cwd, command.words[1]))
+            if not command.long_running:
+                continue  # a step that finishes before the server: one-off
+            notes = "; ".join(command.notes)
+            source = f"{decl.source} → {path}:{command.location.line}" + (f" ({how})" if how else "")
+            source += f" [{notes}]" if notes else ""
+            directory = self._folder(cwd, command.words, decl, image)
+            for sub in node_commands.parse(list(command.words), command.location, source, decl.origin, directory):
+                carried = _carried(decl) | ({"directory": sub.directory} if sub.runner != "script" else {})
+                found += self.follow(dataclasses.replace(sub, **carried), depth + 1)
+        return found
+
+    def _arguments(self, decl: NodeProcessDecl, depth: int, why: str) -> list[NodeProcessDecl]:
+        """A script the repository does not hold: assumed to end in `exec "$@"`, as image entrypoints do."""
+        if not decl.args:
+            return []
+        source = f"{decl.source} (the script {decl.script} is {why}: assumed to run its arguments)"
+        found = node_commands.parse(list(decl.args), decl.location, source, decl.origin, decl.directory)
+        return [item for sub in found for item in self.follow(dataclasses.replace(sub, **_carried(decl)), depth + 1)]
+
+    def _folder(self, cwd: str, words: tuple[str, ...], decl: NodeProcessDecl, image: Image | None) -> str:
+        """The repository folder a command runs in: the container folder through the image's COPY lines, else the
+        folder the script `cd`s into below the service's, the image's or the repository's root; the first where the
+        file the command names (`node apps/api/dist/index.js`: `apps`) is there."""
+        relative = posixpath.relpath(cwd, image.workdir) if image and cwd.startswith("/") else cwd
+        relative = "" if relative in (".", "") else relative
+        candidates = []
+        if image is not None and cwd.startswith("/"):
+            for source, destination in reversed(image.copies):
+                candidates += _copied(cwd, source, destination, image.context)
+        if not relative.startswith(".."):
+            bases = (decl.directory, image.context if image else decl.directory, "")
+            candidates += [posixpath.normpath(posixpath.join(base or ".", relative)) for base in bases]
+        folders = [c.removeprefix("./") if c != "." else "" for c in candidates if (self.root / c).is_dir()]
+        named = next((w for w in words[1:] if not w.startswith("-") and "/" in w and not w.startswith("/")), None)
+        head = named.removeprefix("./").split("/", 1)[0] if named else None
+        for folder in folders:
+            if head is None or (self.root / folder / head).exists():
+                return folder
+        return folders[0] if folders else decl.directory
+
+
+def _carried(decl: NodeProcessDecl) -> dict:
+    """What the deployment gives the script, kept on each process it starts."""
+    return {
+        "origin": decl.origin,
+        "replicas": decl.replicas,
+        "surge": decl.surge,
+        "cpu_limit": decl.cpu_limit,
+        "env": decl.env,
+        "defined_as": decl.defined_as,
+        "dockerfile": decl.dockerfile,
+    }

@@ -1,0 +1,127 @@
+"""Node processes started from entrypoint shell scripts (extract/follow_node.py): a Dockerfile ENTRYPOINT or a compose
+`entrypoint:` naming a script, chains of scripts, `if [ -n "$WORKER" ]` dispatch with each service's environment,
+`cd` before `yarn start`, background jobs, `#!/usr/bin/env node` programs, and scripts the repository lacks."""
+
+from __future__ import annotations
+
+import json
+
+from pgconnlint.extract.node_commands import parse
+from pgconnlint.model import Location
+
+KNEX = "const knex = require('knex');\nmodule.exports = knex({ client: 'pg', pool: { min: 0, max: 20 } });\n"
+POOL = "const { Pool } = require('pg');\nmodule.exports = new Pool({ max: 7, connectionTimeoutMillis: 5000 });\n"
+
+
+def package(name: str, scripts: dict, dependencies: dict | None = None) -> str:
+    return json.dumps({"name": name, "scripts": scripts, "dependencies": dependencies or {"pg": "^8"}}, indent=2)
+
+
+def terms(result) -> list[tuple[str, int | None, int | None]]:
+    return sorted((t.group.name, t.processes, t.pool_max) for b in result.budgets for t in b.terms)
+
+
+def test_a_script_is_a_placeholder_with_its_arguments():
+    [decl] = parse(["docker-entrypoint.sh", "node", "server.js"], Location("Dockerfile", 4), "x", "dockerfile", "")
+    assert (decl.runner, decl.script, decl.args) == ("script", "docker-entrypoint.sh", ("node", "server.js"))
+    [decl] = parse("sh /entrypoint.sh web", Location("Dockerfile", 4), "x", "dockerfile", "")
+    assert (decl.runner, decl.script, decl.args) == ("script", "/entrypoint.sh", ("web",))
+
+
+WORKER_TREE = {
+    "docker-compose.yml": (
+        "services:\n"
+        "  main:\n    build:\n      context: ./docker\n      dockerfile: Dockerfile.compose\n"
+        "    entrypoint: /compose-entrypoint.sh\n"
+        "  worker:\n    build:\n      context: ./docker\n      dockerfile: Dockerfile.compose\n"
+        "    entrypoint: /compose-entrypoint.sh\n    environment:\n      - WORKER=true\n"
+        "  postgres:\n    image: postgres:16\n"
+    ),
+    "docker/Dockerfile.compose": (
+        "FROM example/app:latest\nWORKDIR /app\nCOPY ./compose-entrypoint.sh /compose-entrypoint.sh\n"
+        'ENTRYPOINT ["sh", "/compose-entrypoint.sh"]\n'
+    ),
+    "docker/compose-entrypoint.sh": "#!/bin/sh\nset -e\nexport $(grep -v '^#' /app/.env | xargs)\nsh /entrypoint.sh\n",
+    "docker/Dockerfile": 'FROM node:22\nWORKDIR /app\nCOPY . /app\nCOPY ./docker/entrypoint.sh /entrypoint.sh\nENTRYPOINT ["sh", "/entrypoint.sh"]\n',
+    "docker/entrypoint.sh": (
+        "#!/bin/sh\nset -e\ncd packages/backend\n"
+        'if [ -n "$WORKER" ]; then\n  yarn start:worker\nelse\n  yarn db:migrate\n  yarn start\nfi\n'
+    ),
+    "packages/backend/package.json": package(
+        "backend",
+        {"start": "node src/server.js", "start:worker": "node src/worker.js", "db:migrate": "knex migrate:latest"},
+        {"knex": "^2.5.1", "pg": "^8"},
+    ),
+    "packages/backend/src/db.js": KNEX,
+    "packages/backend/src/server.js": "require('./db');\n",
+    "packages/backend/src/worker.js": "require('./db');\n",
+}
+
+
+def test_compose_entrypoint_chain_dispatches_on_each_services_environment(lint_tree):
+    result = lint_tree(WORKER_TREE)
+    [budget] = result.budgets
+    assert budget.total == 40
+    names = sorted(term.group.name for term in budget.terms)
+    assert names == [
+        "docker-compose.yml service main → docker/compose-entrypoint.sh:4 → docker/entrypoint.sh:8 → "
+        "packages/backend/package.json scripts.start: node src/server.js",
+        "docker-compose.yml service worker → docker/compose-entrypoint.sh:4 → docker/entrypoint.sh:5 → "
+        "packages/backend/package.json scripts.start:worker: node src/worker.js",
+    ]
+
+
+START_TREE = {
+    "Dockerfile": 'FROM node:20\nWORKDIR /app\nCOPY scripts/start.sh ./scripts/start.sh\nENTRYPOINT ["scripts/start.sh"]\n',
+    "scripts/start.sh": "#!/bin/bash\n\nnode ./apps/backend/dist/index.js &\nnode ./plugins/server.js &\nwait -n\n",
+    "apps/backend/package.json": package("backend", {"build": "tsc"}),
+    "apps/backend/src/index.ts": "import './db';\n",
+    "apps/backend/src/db.ts": POOL,
+    "plugins/package.json": package("plugins", {"build": "next build"}, {"next": "^14"}),
+    "docker-compose.yml": "services:\n  app:\n    build: .\n    deploy:\n      replicas: 2\n  db:\n    image: postgres:15\n",
+}
+
+
+def test_background_jobs_of_a_start_script_are_processes_and_one_without_a_database_adds_nothing(lint_tree):
+    result = lint_tree(START_TREE)
+    assert terms(result) == [
+        (
+            "docker-compose.yml service app (Dockerfile ENTRYPOINT) → scripts/start.sh:3: node ./apps/backend/dist/index.js",
+            2,
+            7,
+        )
+    ]
+    assert result.budgets[0].total == 14
+
+
+def test_an_entrypoint_the_repository_lacks_runs_its_arguments(lint_tree):
+    files = {
+        "package.json": package("api", {}),
+        "Dockerfile": 'FROM node:20\nENTRYPOINT ["docker-entrypoint.sh"]\nCMD ["node", "src/main.js"]\n',
+        "src/main.js": POOL,
+        "docker-compose.yml": "services:\n  api:\n    build: .\n    scale: 3\n",
+    }
+    assert [(processes, pool) for _, processes, pool in terms(lint_tree(files))] == [(3, 7)]
+
+
+def test_a_script_with_a_node_shebang_is_a_node_program(lint_tree):
+    files = {
+        "package.json": package("api", {}),
+        "bin/www": "#!/usr/bin/env node\nrequire('../src/db');\n",
+        "src/db.js": POOL,
+        "docker-compose.yml": "services:\n  api:\n    build: .\n    command: ./bin/www\n    scale: 2\n",
+    }
+    assert terms(lint_tree(files)) == [("docker-compose.yml service api: node bin/www", 2, 7)]
+
+
+def test_one_off_steps_of_an_entrypoint_start_nothing(lint_tree):
+    files = {
+        "package.json": package("api", {"seed": "node src/seed.js"}),
+        "Dockerfile": 'FROM node:20\nWORKDIR /app\nCOPY . .\nENTRYPOINT ["./entrypoint.sh"]\n',
+        "entrypoint.sh": "#!/bin/sh\nnpm run seed\nnpx tsx ./src/seed.js\nexec node src/main.js\n",
+        "src/main.js": "require('./db');\n",
+        "src/seed.js": "require('./db');\n",
+        "src/db.js": POOL,
+        "docker-compose.yml": "services:\n  api:\n    build: .\n    scale: 2\n",
+    }
+    assert [(processes, pool) for _, processes, pool in terms(lint_tree(files))] == [(2, 7)]
