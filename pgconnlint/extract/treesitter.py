@@ -312,7 +312,47 @@ class SourceFile:
             if len(arguments) > 1:  # ConfigService.get(key, defaultValue): the default when undefined
                 return Logical(location, text, "??", lookup, self.expr(arguments[1], depth))
             return lookup
+        returned = self._returned(name) if not arguments and depth < _MAX_IDENTIFIER_DEPTH else None
+        if returned is not None:  # `postgres(url, buildOptions())`: the object the function of this file returns
+            return self.expr(returned, depth + 1)
         return Opaque(location, text)
+
+    def _returned(self, name: str) -> Node | None:
+        """What a top-level function of this file (`function f() {…}`, `const f = () => …`) returns, when it has one
+        `return` at the end of its body: the value, or the local `const` it names (later property assignments,
+        `options.ssl = …`, are not followed)."""
+        function = self._function(name)
+        body = function.child_by_field_name("body") if function is not None else None
+        if body is None:
+            return None
+        if body.type != "statement_block":
+            return body  # `() => ({ … })`
+        statements = [child for child in body.named_children if child.type != "comment"]
+        if not statements or statements[-1].type != "return_statement" or not statements[-1].named_children:
+            return None
+        if any(child.type == "return_statement" for child in _descendants(body, skip=statements[-1])):
+            return None  # an early return: which object comes back depends on the run
+        value = statements[-1].named_children[0]
+        if value.type != "identifier":
+            return value
+        for statement in statements:
+            for declarator in statement.named_children if statement.type == "lexical_declaration" else ():
+                target = declarator.child_by_field_name("name")
+                if target is not None and self.raw(target) == self.raw(value):
+                    return declarator.child_by_field_name("value")
+        return None
+
+    def _function(self, name: str) -> Node | None:
+        for statement in self.tree.root_node.named_children:
+            declaration = (
+                statement.child_by_field_name("declaration") if statement.type == "export_statement" else statement
+            )
+            if declaration is not None and declaration.type == "function_declaration":
+                found = declaration.child_by_field_name("name")
+                if found is not None and self.raw(found) == name:
+                    return declaration
+        value = self.constant(name)
+        return value if value is not None and value.type in ("arrow_function", "function_expression") else None
 
     def _env_var_chain(self, node: Node, depth: int, location: Location, text: str) -> Expr | None:
         """The env-var library's `env.get("X").default("5").asInt()` (also `.required()`, `.asIntPositive()`, …):
@@ -347,6 +387,15 @@ class SourceFile:
 
 
 _ENV_VAR_NUMBERS = ("asInt", "asIntPositive", "asIntNegative", "asFloat", "asFloatPositive", "asPortNumber")
+
+
+def _descendants(node: Node, skip: Node) -> Iterator[Node]:
+    """Every node below `node` except `skip` and the bodies of nested functions (their returns are their own)."""
+    for child in node.named_children:
+        if child == skip or child.type in ("function_declaration", "function_expression", "arrow_function"):
+            continue
+        yield child
+        yield from _descendants(child, skip)
 
 
 def _first_error(root: Node) -> Node:

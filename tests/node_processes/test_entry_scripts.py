@@ -125,3 +125,14 @@ def test_one_off_steps_of_an_entrypoint_start_nothing(lint_tree):
         "docker-compose.yml": "services:\n  api:\n    build: .\n    scale: 2\n",
     }
     assert [(processes, pool) for _, processes, pool in terms(lint_tree(files))] == [(2, 7)]
+
+
+def test_jsconfig_paths_resolve_like_tsconfig_paths(lint_tree):
+    files = {
+        "package.json": package("api", {"start": "node src/server.js"}),
+        "jsconfig.json": '{ "compilerOptions": { "baseUrl": ".", "paths": { "@/config/*": ["src/config/*"] } } }',
+        "src/server.js": "import db from '@/config/db.js';\n",
+        "src/config/db.js": POOL,
+        "docker-compose.yml": "services:\n  api:\n    build: .\n    command: npm start\n    scale: 2\n",
+    }
+    assert [(processes, pool) for _, processes, pool in terms(lint_tree(files))] == [(2, 7)]
