@@ -43,6 +43,14 @@ _QUERY = """
 (call_expression function: (import) arguments: (arguments . (_) @argument))
 """
 _TS_QUERY = _QUERY + "(import_require_clause source: (string) @source)\n"
+_IMPORT_WORDS = (
+    "import",
+    "require(",
+    "require (",
+    'from "',
+    "from '",
+)  #: str.rfind: a regex over every file costs more
+_LINES_AFTER_IMPORT = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +147,7 @@ class ImportGraph:
             text = full.read_text(encoding="utf-8", errors="replace")
         except OSError:
             return (), ()
-        source = SourceFile.parse(path, text)
+        source = SourceFile.parse(path, _import_part(text))
         folder = posixpath.dirname(path)
         targets: list[str] = []
         dynamic: list[Dynamic] = []
@@ -312,6 +320,7 @@ class ImportGraph:
                 return None
             folder = posixpath.dirname(folder)
 
+    @functools.cache  # noqa: B019 - a monorepo's folders share a few tsconfig files: read each once
     def _tsconfig(self, path: str, depth: int) -> _TsConfig | None:
         data = self._read_jsonc(path)
         if not isinstance(data, dict):
@@ -440,6 +449,22 @@ def _join(folder: str, path: str) -> str:
 
 def _under(path: str, folder: str) -> bool:
     return folder in ("", ".") or path.startswith(f"{folder}/")
+
+
+def _import_part(text: str) -> str:
+    """The text up to a few lines past the last word that can write an import (`import`, `require(`, `from "…"`):
+    what follows holds none, and a large module (a React page) is mostly that tail, so tree-sitter parses a
+    fraction of the file. The parse is the same up to that point; a construct cut at the end is an error node the
+    query does not match."""
+    last = max(text.rfind(word) for word in _IMPORT_WORDS)
+    if last == -1:
+        return ""
+    end = last
+    for _ in range(_LINES_AFTER_IMPORT + 1):  # `import(\n  "./x"\n)` spans lines
+        end = text.find("\n", end + 1)
+        if end == -1:
+            return text
+    return text[:end]
 
 
 # --- selecting a process's pools --------------------------------------------------------------------------------

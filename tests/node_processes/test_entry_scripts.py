@@ -136,3 +136,15 @@ def test_jsconfig_paths_resolve_like_tsconfig_paths(lint_tree):
         "docker-compose.yml": "services:\n  api:\n    build: .\n    command: npm start\n    scale: 2\n",
     }
     assert [(processes, pool) for _, processes, pool in terms(lint_tree(files))] == [(2, 7)]
+
+
+def test_an_import_after_a_long_module_body_is_still_followed(lint_tree):
+    body = "".join(f"export function f{i}() {{ return {i}; }}\n" for i in range(300))
+    files = {
+        "package.json": package("api", {"start": "node src/server.js"}),
+        "src/server.js": "import './routes.js';\n" + body + "const late = require(\n  './db.js'\n);\n" + body,
+        "src/routes.js": "export const routes = [];\n",
+        "src/db.js": POOL,
+        "docker-compose.yml": "services:\n  api:\n    build: .\n    command: npm start\n    scale: 2\n",
+    }
+    assert [(processes, pool) for _, processes, pool in terms(lint_tree(files))] == [(2, 7)]
