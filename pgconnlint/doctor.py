@@ -14,7 +14,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from pgconnlint import catalogue
+from pgconnlint import catalogue, neutral
 from pgconnlint.budget import Budget, Term, show
 from pgconnlint.findings import Finding, finding
 from pgconnlint.model import Default, Location, cite
@@ -350,18 +350,17 @@ def _first_line(error: Exception) -> str:
 
 
 def _secrets(dsn: str) -> list[str]:
-    """Every password the DSN or the environment may hold, to be blanked from any message."""
-    found = [os.environ.get("PGPASSWORD", "")]
-    found += re.findall(r"://[^:/@\s]*:([^@\s]+)@", dsn)
-    found += [m.strip("'") for m in re.findall(r"password\s*=\s*('(?:[^'\\]|\\.)*'|\S+)", dsn)]
-    found += re.findall(r"[?&]password=([^&\s]+)", dsn)
+    """Every password the DSN or the environment may hold, to be blanked from any message (pgconnlint/neutral.py
+    reads the DSN: an unencoded `@` in a URL's password, a quoted or unquoted keyword `password=`)."""
+    found = [os.environ.get("PGPASSWORD", ""), *neutral.passwords(dsn)]
+    found += [word for secret in found for word in secret.split()]  # libpq may echo one word of it
     return sorted({s for s in found if s}, key=len, reverse=True)
 
 
 def _redact(text: str, secrets: list[str]) -> str:
-    for secret in secrets:
-        text = text.replace(secret, "********")
-    return " ".join(text.split())  # one line
+    for secret in secrets:  # whole words only: a password `p` must not blank every p of the message
+        text = re.sub(rf"(?<!\w){re.escape(secret)}(?!\w)", neutral.MASK, text)
+    return neutral.value(" ".join(text.split()))  # one line, shown safely
 
 
 # --- checks ----------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pgconnlint import catalogue, suppressions
+from pgconnlint import catalogue, confine, suppressions
 from pgconnlint.budget import Budget, budgets
 from pgconnlint.checks import CHECKS
 from pgconnlint.checks.options import CheckOptions
@@ -130,7 +130,7 @@ def _read_named_gunicorn_configs(root: Path, facts: Facts) -> None:
     import posixpath
 
     named = [
-        posixpath.normpath(posixpath.join(decl.directory or ".", decl.config_file))
+        (posixpath.normpath(posixpath.join(decl.directory or ".", decl.config_file)), decl.location)
         for decl in facts.processes
         if decl.server == "gunicorn" and decl.config_file
     ]
@@ -144,21 +144,32 @@ def _read_named_sequelize_configs(root: Path, facts: Facts) -> None:
     from pgconnlint.extract.node_pools import named_sequelize_configs
 
     read = {fact.location.path for fact in facts.node_pools if getattr(fact, "library", "") == "sequelize"}
-    _read_named(root, facts, "sequelize-config", named_sequelize_configs(facts.node_pools), read)
+    naming = next((f.location for f in facts.node_pools if getattr(f, "library", "") == "sequelizerc"), None)
+    _read_named(root, facts, "sequelize-config", [(p, naming) for p in named_sequelize_configs(facts.node_pools)], read)
 
 
 def _read_mounted_configs(root: Path, facts: Facts) -> None:
     """A server command's `-c config_file=` may name a mounted repository file of any name: read it too."""
-    named = [command.config_file for command in facts.server_commands if command.config_file]
+    named = [(command.config_file, command.location) for command in facts.server_commands if command.config_file]
     _read_named(root, facts, "pgconf", named, {server.name for server in facts.servers})
 
 
 def _read_named(root: Path, facts: Facts, kind: str, named, read: set[str]) -> None:
-    """Files that discovery cannot tell by name, read because another file names them: each once, inside the tree,
-    with the extractor of `kind`. `named` is taken whole first: reading adds facts to the lists it came from."""
-    for path in list(named):
-        if path not in read and not path.startswith("..") and (root / path).is_file():
-            read.add(path)
+    """Files that discovery cannot tell by name, read because another file names them: each once, with the
+    extractor of `kind`. `named` holds (path, where it is named) pairs, taken whole first: reading adds facts to the
+    lists it came from. A path that leads out of the tree (`..`, absolute, through a folder link) is a PGC002 at the
+    place that names it, naming the path and never its content (pgconnlint/confine.py)."""
+    for path, where in list(named):
+        if path in read:
+            continue
+        read.add(path)
+        try:
+            real = confine.inside(root, path)
+        except confine.Refused as refused:
+            at = where or Location(path, 1)
+            facts.problems.append(ParseProblem(Location(at.path, at.line, at.column), str(refused), skipped=True))
+            continue
+        if real.is_file():
             _EXTRACTORS[kind](root, path, facts)
 
 
