@@ -17,6 +17,7 @@ from typing import Any
 
 from pgtoolkit.conf import Configuration, IncludeType
 
+from pgconnlint import parameters
 from pgconnlint.discover import read_text
 from pgconnlint.model import Known, Location, ParseProblem, ServerConfig, ServerSetting
 
@@ -110,9 +111,10 @@ class _Reader:
         for target, kind in includes:
             self._include(kind, str(target).replace(_MASK, "#"), where, chain)
         for entry in conf.entries.values():
-            value = normalise(entry.value)
+            text = _unquote(rest.replace(_MASK, "#"))
+            value = parameters.as_server_reads(name, text, normalise(entry.value))
             self.values.setdefault(name, []).append(Known(value, where, where.short))
-            self.texts[name] = _unquote(rest.replace(_MASK, "#"))
+            self.texts[name] = text
 
     def _include(self, kind: IncludeType, target: str, where: Location, chain: tuple[str, ...]) -> None:
         if not self.follow_includes:
