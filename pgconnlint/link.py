@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import PurePosixPath
 
+from pgconnlint import numeric
 from pgconnlint.discover import ORMCONFIG_SUFFIXES
 from pgconnlint.expr import CPU_COUNT_VARIABLE, Arr, Environment, Expr, Lit, Obj, evaluate
 from pgconnlint.extract.typeorm import config_from_environment, is_postgres
@@ -397,8 +398,8 @@ def _instances(options: Obj, cpus: int) -> tuple[Known | Default | Unknown, bool
         return Unknown(expr.text, expr.location, 'pm2 expects a number or "max" here'), False
     number = _to_number(raw)
     if number is not None and number > 0:
-        return Known(int(number), value.location, value.via), False
-    offset = int(number) if number is not None else 0
+        return Known(numeric.count(number), value.location, value.via), False
+    offset = (int(number) if math.isfinite(number) else -cpus) if number is not None else 0  # -1e400: at least 1
     count = max(1, cpus + offset)
     shown = json.dumps(raw)
     how = f"`instances: {shown}` = {cpus} CPUs" + (f" − {-offset}" if offset else "")
@@ -573,7 +574,7 @@ def _pool_max(options: Obj, env: Environment, version: tuple[int, ...] | None) -
             shown = "NaN" if isinstance(chosen.value, float) and math.isnan(chosen.value) else json.dumps(chosen.value)
             why = f"node-postgres default: max {shown} is falsy or not a number, so pg-pool uses 10"
             return Default(PG_POOL_DEFAULT_MAX, chosen.location, why)
-        return Known(int(number), chosen.location, chosen.via)
+        return Known(numeric.count(number), chosen.location, chosen.via)  # 1e400: a huge count, not an overflow
     return chosen
 
 

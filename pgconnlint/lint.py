@@ -98,18 +98,25 @@ def run_checks(project: Project, options: LintOptions) -> list[Finding]:
 def extract_all(root: Path, candidates: list[Candidate], helm_values: tuple[str, ...] = ()) -> Facts:
     facts = Facts()
     for candidate in candidates:
-        try:
-            if candidate.kind == "helm-chart":
-                _EXTRACTORS[candidate.kind](root, candidate.path, facts, values_files=helm_values)
-            else:
-                _EXTRACTORS[candidate.kind](root, candidate.path, facts)
-        except (RecursionError, MemoryError):
-            facts.problems.append(ParseProblem(Location(candidate.path, 1), "nested too deeply to read; not checked"))
+        extras = {"values_files": helm_values} if candidate.kind == "helm-chart" else {}
+        _extract(candidate.kind, root, candidate.path, facts, **extras)
     _read_mounted_configs(root, facts)
     _read_named_gunicorn_configs(root, facts)
     _read_named_sequelize_configs(root, facts)
     _resolve_deployments(root, facts)
     return facts
+
+
+def _extract(kind: str, root: Path, path: str, facts: Facts, **extras) -> None:
+    """One file through its extractor: whatever goes wrong inside stays this file's problem, and every other file
+    is still read (a crash in a reader must never look like findings, nor stop the run)."""
+    try:
+        _EXTRACTORS[kind](root, path, facts, **extras)
+    except (RecursionError, MemoryError):
+        facts.problems.append(ParseProblem(Location(path, 1), "nested too deeply to read; not checked"))
+    except Exception as error:  # noqa: BLE001 - a reader's bug on hostile input: reported, never raised
+        message = f"internal error while reading it ({type(error).__name__}); not checked"
+        facts.problems.append(ParseProblem(Location(path, 1), message, skipped=True))
 
 
 #: formats whose documents are linked together once every file is read: the module's `resolve(root, facts)`
@@ -170,7 +177,7 @@ def _read_named(root: Path, facts: Facts, kind: str, named, read: set[str]) -> N
             facts.problems.append(ParseProblem(Location(at.path, at.line, at.column), str(refused), skipped=True))
             continue
         if real.is_file():
-            _EXTRACTORS[kind](root, path, facts)
+            _extract(kind, root, path, facts)
 
 
 def _route(facts: Facts, item: object) -> None:
@@ -227,8 +234,10 @@ def _pgconf(root: Path, path: str, facts: Facts) -> None:
     from pgconnlint.extract import pgconf
 
     server, problems = pgconf.extract(root, path)
-    facts.servers.append(server)
     facts.problems.extend(problems)
+    if any(p.skipped and p.location == Location(path, 1) for p in problems):
+        return  # not read (binary, too large, UTF-16, a link out): no server, so no budget and no PGC315 on it
+    facts.servers.append(server)
     text = read_text(root, path)
     if isinstance(text, str):
         facts.suppressions.extend(suppressions.scan(path, text))
