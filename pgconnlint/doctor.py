@@ -200,7 +200,32 @@ class Diagnosis:
 
 
 def read(dsn: str | None, timeout_s: float) -> Live:
-    """Connect (the DSN, else libpq's PG* variables), read, disconnect. Raises DoctorError, never psycopg's."""
+    """Connect (the DSN, else libpq's PG* variables), read, disconnect, all within one deadline: a server that
+    completes the handshake and then stalls would wait forever on a query (statement_timeout is the server's to
+    honour), so the reading runs in a thread the deadline abandons. Raises DoctorError, never psycopg's."""
+    import threading
+
+    outcome: dict[str, object] = {}
+
+    def work() -> None:
+        try:
+            outcome["live"] = _read(dsn, timeout_s)
+        except BaseException as error:  # noqa: BLE001 - handed to the caller's thread
+            outcome["error"] = error
+
+    thread = threading.Thread(target=work, name="pgconnlint doctor", daemon=True)
+    thread.start()
+    thread.join(max(2, math.ceil(timeout_s)) + 2 * timeout_s + 1)  # connecting, then every query
+    if thread.is_alive():
+        raise DoctorError(
+            f"no answer within {timeout_s:g} s (--timeout): the server accepted the connection, then stalled"
+        )
+    if "error" in outcome:
+        raise outcome["error"]  # type: ignore[misc]
+    return outcome["live"]  # type: ignore[return-value]
+
+
+def _read(dsn: str | None, timeout_s: float) -> Live:
     try:
         import psycopg
     except ImportError:

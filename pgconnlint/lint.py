@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -95,9 +96,20 @@ def run_checks(project: Project, options: LintOptions) -> list[Finding]:
     return sorted(found.values(), key=lambda f: f.sort_key)
 
 
-def extract_all(root: Path, candidates: list[Candidate], helm_values: tuple[str, ...] = ()) -> Facts:
+#: seconds a run may spend reading files; what is left unread then is a PGC002 each, never a hang (docs/security.md)
+RUN_SECONDS = 300.0
+
+
+def extract_all(
+    root: Path, candidates: list[Candidate], helm_values: tuple[str, ...] = (), seconds: float = RUN_SECONDS
+) -> Facts:
     facts = Facts()
+    deadline = time.monotonic() + seconds
     for candidate in candidates:
+        if time.monotonic() > deadline:
+            message = f"the run's time budget of {seconds:g} s was spent on other files; not read"
+            facts.problems.append(ParseProblem(Location(candidate.path, 1), message, skipped=True))
+            continue
         extras = {"values_files": helm_values} if candidate.kind == "helm-chart" else {}
         _extract(candidate.kind, root, candidate.path, facts, **extras)
     _read_mounted_configs(root, facts)
