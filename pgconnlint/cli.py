@@ -1,6 +1,7 @@
 """Command line: `pgconnlint check`, `budget`, `doctor`, `explain`, `rules`.
 
-Exit status: 0 clean, 1 findings at or above --fail-on, 2 usage or configuration error.
+Exit status: 0 clean, 1 findings at or above --fail-on, 2 usage or configuration error, 3 internal error (a bug
+in pgconnlint: one line on stderr, never a traceback, never read as findings). docs/security.md.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pgconnlint import __version__, catalogue
 from pgconnlint.model import Severity
 from pgconnlint.report import FORMATS
 
-EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 
 class UsageError(Exception):
@@ -108,10 +109,27 @@ def _add_model_options(command: argparse.ArgumentParser) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return _run(args)
+    except BrokenPipeError:
+        return EXIT_CLEAN
+    except KeyboardInterrupt:
+        return 130
+    except BaseException as error:  # noqa: BLE001 - any crash: its own status, one line, never a traceback
+        if isinstance(error, SystemExit):
+            raise
+        where = _crash_site(error)
+        print(f"pgconnlint: internal error: {type(error).__name__}{where}; please report it", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def _run(args: argparse.Namespace) -> int:
+    from pgconnlint import neutral
     from pgconnlint.baseline import BaselineError
     from pgconnlint.config import ConfigError
+    from pgconnlint.confine import Refused
 
-    args = build_parser().parse_args(argv)
     try:
         if args.command == "check":
             return _check(args)
@@ -122,11 +140,20 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "explain":
             return _explain(args)
         return _rules()
-    except (UsageError, ConfigError, BaselineError) as error:
-        print(f"pgconnlint: error: {error}", file=sys.stderr)
+    except (UsageError, ConfigError, BaselineError, Refused) as error:
+        print(f"pgconnlint: error: {neutral.text(str(error))}", file=sys.stderr)
         return EXIT_USAGE
-    except BrokenPipeError:
-        return EXIT_CLEAN
+
+
+def _crash_site(error: BaseException) -> str:
+    """` at pgconnlint/x.py:12`: the innermost frame of pgconnlint's own code, for the report (no values)."""
+    import traceback
+
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if "pgconnlint" in f.filename]
+    if not frames:
+        return ""
+    frame = frames[-1]
+    return f" at {Path(frame.filename).parent.name}/{Path(frame.filename).name}:{frame.lineno}"
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -139,7 +166,7 @@ def _check(args: argparse.Namespace) -> int:
         raise UsageError(f"--format {args.format}, --baseline and --write-baseline take one directory at a time")
     cli = CommandLine(args.select, args.extend_select, args.ignore, args.env, args.cpus, args.fail_on, args.exclude)
     status = EXIT_CLEAN
-    out = args.output_file.open("w", encoding="utf-8") if args.output_file else sys.stdout
+    out = _output(args.output_file, [root for root, _ in targets]) if args.output_file else sys.stdout
     try:
         for root, only_paths in targets:
             run = _settings(args, cli, root, only_paths)
@@ -157,6 +184,15 @@ def _check(args: argparse.Namespace) -> int:
         if args.output_file:
             out.close()
     return status
+
+
+def _output(path: Path, roots: list[Path]):
+    from pgconnlint import confine
+
+    try:
+        return confine.open_for_writing(path, roots)
+    except confine.Refused as refused:
+        raise UsageError(str(refused)) from None
 
 
 def _budget(args: argparse.Namespace) -> int:
@@ -336,9 +372,12 @@ def _positive_float(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be above 0: {text}")
+    if not 0 < value <= _MAX_SECONDS:
+        raise argparse.ArgumentTypeError(f"must be above 0 and at most {_MAX_SECONDS:g}: {text}")
     return value
+
+
+_MAX_SECONDS = 86_400.0  # a day: larger numbers overflow the millisecond timeouts the server takes
 
 
 def _share(text: str) -> float:

@@ -15,6 +15,7 @@ import posixpath
 import re
 from collections.abc import Mapping
 
+from pgconnlint import numeric
 from pgconnlint.expr import CPU_COUNT_VARIABLE, Environment, Obj, evaluate, truthy
 from pgconnlint.link_functions import function_group
 from pgconnlint.linked import UNBOUNDED_UNITS, EngineConnection, LinkSettings, Pool, ProcessGroup, during_rollout
@@ -181,7 +182,7 @@ def _number(value) -> Known | Default | Unknown | None:
     if isinstance(raw, str) and raw.strip().isdigit():
         raw = int(raw)
     if isinstance(raw, (int, float)) and not isinstance(raw, bool) and not math.isnan(raw):
-        return type(value)(int(raw), value.location, getattr(value, "via", "") or getattr(value, "why", ""))
+        return type(value)(numeric.whole(raw), value.location, getattr(value, "via", "") or getattr(value, "why", ""))
     return Unknown(str(value.value), value.location, "not a whole number")
 
 
