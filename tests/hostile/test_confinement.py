@@ -130,3 +130,22 @@ def test_a_report_written_inside_the_tree_still_works(tmp_path):
     root = write_tree(tmp_path / "repo", {"ecosystem.config.js": "module.exports = { apps: [] };\n"})
     status, _, _ = cli("check", str(root), "--format", "json", "--output-file", str(root / "report.json"))
     assert status == 0 and json.loads((root / "report.json").read_text())["findings"] == []
+
+
+def test_the_node_import_graph_reads_nothing_through_a_link_out_of_the_tree(tmp_path):
+    """reach_node.py follows imports by reading modules, package.json and tsconfig.json: through the same rule."""
+    from pgconnlint.reach_node import ImportGraph
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.js").write_text("require('./more');\n")
+    (outside / "package.json").write_text('{"name": "x", "main": "secret.js"}')
+    tree = tmp_path / "tree"
+    (tree / "src").mkdir(parents=True)
+    (tree / "src" / "index.js").write_text("require('./vendor/secret');\n")
+    (tree / "src" / "vendor").symlink_to(outside, target_is_directory=True)
+    graph = ImportGraph(tree, [])
+    assert graph._text("src/index.js") is not None
+    assert graph._text("src/vendor/secret.js") is None
+    assert graph._text("src/vendor/package.json") is None
+    assert graph.imports("src/vendor/secret.js") == ((), ())
