@@ -106,6 +106,12 @@ def _add_model_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--env", metavar="NAME", help="deployment environment (default: production)")
     command.add_argument("--cpus", type=_positive_int, metavar="N", help="CPU count of the production host")
     command.add_argument("--config", type=Path, metavar="FILE", help="configuration file (default: found upwards)")
+    command.add_argument(
+        "--deployment",
+        metavar="NAME",
+        help="budget this deployment only (a compose file, `FILE --profile P`, a manifests folder/, a pm2 file),"
+        " also a CI, test or development one (default: every production deployment)",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -164,7 +170,9 @@ def _check(args: argparse.Namespace) -> int:
     targets = _targets(args.paths)
     if len(targets) > 1 and (args.format != "text" or args.write_baseline or args.baseline):
         raise UsageError(f"--format {args.format}, --baseline and --write-baseline take one directory at a time")
-    cli = CommandLine(args.select, args.extend_select, args.ignore, args.env, args.cpus, args.fail_on, args.exclude)
+    cli = CommandLine(
+        args.select, args.extend_select, args.ignore, args.env, args.cpus, args.fail_on, args.exclude, args.deployment
+    )
     status = EXIT_CLEAN
     out = _output(args.output_file, [root for root, _ in targets]) if args.output_file else sys.stdout
     try:
@@ -201,7 +209,7 @@ def _budget(args: argparse.Namespace) -> int:
     from pgconnlint.settings import CommandLine
 
     [(root, _)] = _targets([args.path])
-    run = _settings(args, CommandLine(environment=args.env, cpus=args.cpus), root, None)
+    run = _settings(args, CommandLine(environment=args.env, cpus=args.cpus, deployment=args.deployment), root, None)
     result = _lint(lint, root, run.lint)
     view.render(
         result,
@@ -225,7 +233,9 @@ def _doctor(args: argparse.Namespace) -> int:
             raise UsageError(f"{args.path}: not a directory")
         from pgconnlint.lint import lint
 
-        run = _settings(args, CommandLine(environment=args.env, cpus=args.cpus), args.path, None)
+        run = _settings(
+            args, CommandLine(environment=args.env, cpus=args.cpus, deployment=args.deployment), args.path, None
+        )
         budgets = _lint(lint, args.path, run.lint).budgets
         budget = budgets[0] if budgets else None
     try:

@@ -137,6 +137,14 @@ OPTIONS: tuple[Option, ...] = (
         _string,
     ),
     Option(
+        "deployment",
+        "name",
+        None,
+        "The deployment to budget (a compose file, `FILE --profile P`, a manifests folder ending in /, a pm2 file),"
+        " also a CI, test or development one; by default every production deployment (docs/deployments.md).",
+        _string,
+    ),
+    Option(
         "server-profile",
         "provider:size",
         None,

@@ -68,7 +68,8 @@ def lint(root: Path, options: LintOptions = LintOptions()) -> Result:
         postgres_version=options.postgres_version,
     )
     project = link(facts, settings)
-    findings = run_checks(project, options)
+    project_budgets = budgets(project)  # once per run: the checks and the reporters share them
+    findings = run_checks(project, options, project_budgets)
     selected = None if options.select is None else frozenset(options.select - options.ignore)
     if selected is None and options.ignore:
         selected = frozenset(catalogue.load()) - options.ignore
@@ -79,13 +80,14 @@ def lint(root: Path, options: LintOptions = LintOptions()) -> Result:
         unused_severity=options.severity.get("PGC004"),
     )
     findings = apply_filters(findings, project.suppressions, filter_options)
-    return Result(root, findings, project, budgets(project), len(candidates))
+    return Result(root, findings, project, project_budgets, len(candidates))
 
 
-def run_checks(project: Project, options: LintOptions) -> list[Finding]:
+def run_checks(project: Project, options: LintOptions, project_budgets: list[Budget] | None = None) -> list[Finding]:
     rules = catalogue.load()
     names = frozenset(code for rule in rules.values() for code in (rule.code, rule.name, *rule.aliases))
-    check_options = CheckOptions(headroom=options.headroom, rule_names=names, server_memory=options.server_memory)
+    computed = tuple(project_budgets) if project_budgets is not None else None
+    check_options = CheckOptions(options.headroom, names, options.server_memory, computed)
     found: dict[tuple, Finding] = {}
     for code, check in CHECKS:
         if (options.select is not None and code not in options.select) or code in options.ignore:

@@ -59,7 +59,7 @@ def test_a_crashing_reader_costs_only_its_file(lint_tree, monkeypatch):
 def test_an_internal_error_exits_3_with_one_line(tmp_path, monkeypatch):
     from pgconnlint import lint
 
-    monkeypatch.setattr(lint, "run_checks", lambda project, options: 1 / 0)
+    monkeypatch.setattr(lint, "run_checks", lambda *arguments: 1 / 0)
     (tmp_path / "postgresql.conf").write_text("max_connections = 50\n")
     status, out, err = cli("check", str(tmp_path))
     assert status == 3 and out == ""
