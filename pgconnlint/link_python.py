@@ -147,7 +147,9 @@ def _group(decl: ProcessDecl, config: ProcessDecl | None, env: Environment, pool
         processes = Unknown("$WEB_CONCURRENCY", decl.location, why)
     cpu_dependent = isinstance(processes, Known) and "CPUs" in processes.via
     rollout = during_rollout(processes, decl.replicas, decl.surge)
-    if decl.replicas is not None and not isinstance(processes, Unknown):
+    if isinstance(decl.replicas, Unknown):  # a count the deployment refuses: unknown, never 1
+        processes = decl.replicas
+    elif decl.replicas is not None and not isinstance(processes, Unknown):
         per = f"{processes.value} per container" + (f" [{processes.via}]" if getattr(processes, "via", "") else "")
         via = f"{per} × {cite(decl.replicas, 'replicas')}"
         processes = Known(processes.value * decl.replicas.value, processes.location, via)

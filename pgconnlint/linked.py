@@ -239,6 +239,8 @@ def during_rollout(per_pod: Known | Default | Unknown, replicas, surge) -> Known
         return surge if isinstance(surge, Unknown) else per_pod
     if not surge.value:
         return None
+    if isinstance(replicas, Unknown):
+        return replicas
     count = replicas.value if replicas is not None else 1
     via = f"{cite(per_pod)} per pod × ({count} replicas + {cite(surge, 'surge')})"
     return Known(per_pod.value * (count + surge.value), surge.location, via)

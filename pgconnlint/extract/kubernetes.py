@@ -338,7 +338,7 @@ def _project_folder(root: str, name: str) -> str:
 # --- numbers: replicas, surge, CPU -------------------------------------------------------------------------------
 
 
-def _replicas(workload: KubeWorkload, index: _Index) -> Known | Default | None:
+def _replicas(workload: KubeWorkload, index: _Index) -> Known | Default | Unknown | None:
     """The autoscaler's maximum, else spec.replicas (a Job's parallelism); None where Kubernetes' default of 1
     applies, which the linker counts as one pod."""
     for scaler in index.scalers(workload):
@@ -351,7 +351,7 @@ def _replicas(workload: KubeWorkload, index: _Index) -> Known | Default | None:
     if workload.kind == "DaemonSet":
         return None  # one pod per node: the node count is not in the repository (docs/kubernetes.md)
     found = _known(spec, "replicas", f"{workload.kind} {workload.name} spec.replicas")
-    return _hinted(workload, "replicas", found) if found is not None else None
+    return _hinted(workload, "replicas", found) if isinstance(found, Known) else found
 
 
 def _hinted(workload: KubeWorkload, key: str, value: Known | Default) -> Known | Default:
@@ -362,13 +362,18 @@ def _hinted(workload: KubeWorkload, key: str, value: Known | Default) -> Known |
     return value
 
 
-def _known(spec: Expr | None, key: str, via: str) -> Known | None:
+def _known(spec: Expr | None, key: str, via: str) -> Known | Unknown | None:
+    """A count as the API server reads it; one it refuses (negative, not a whole number) is unknown, never 1."""
     written = spec.get(key) if isinstance(spec, Obj) else None
+    if written is None:
+        return None
     value = _whole(written)
-    return Known(value, written.location, via) if value is not None else None
+    if value is None:
+        return Unknown(written.text, written.location, f"{via} is not a count the API server accepts")
+    return Known(value, written.location, via)
 
 
-def _surge(workload: KubeWorkload, replicas: Known | Default | None) -> Known | Default | Unknown | None:
+def _surge(workload: KubeWorkload, replicas: Known | Default | Unknown | None) -> Known | Default | Unknown | None:
     """Extra pods while a Deployment's rolling update runs old and new together: maxSurge as a count, or a
     percentage of the replicas the budget uses (the autoscaler's maximum) rounded up; Kubernetes' 25% when unset.
     `Recreate` stops the old pods first; StatefulSets replace pods one at a time; Jobs do not roll."""
@@ -378,6 +383,8 @@ def _surge(workload: KubeWorkload, replicas: Known | Default | None) -> Known | 
     kind = string_of(strategy.get("type")) if isinstance(strategy, Obj) else None
     if kind == "Recreate":
         return None
+    if isinstance(replicas, Unknown):  # no replica count, so no surge count either
+        return replicas
     count = replicas.value if replicas is not None else 1
     written = strategy.get("rollingUpdate.maxSurge") if isinstance(strategy, Obj) else None
     if written is None:
