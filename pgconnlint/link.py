@@ -132,6 +132,7 @@ def link(facts: Facts, settings: LinkSettings | None = None) -> Project:
         tuple(facts.compose_services),
         declaring_documents(facts),
         settings.deployment,
+        tuple(facts.credentials),
     )
 
 

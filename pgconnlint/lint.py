@@ -258,6 +258,7 @@ _ROUTES = {
     "PythonPool": "python_pools",
     "ProcessDecl": "processes",
     "ServerCommand": "server_commands",
+    "EnvBinding": "credentials",  # environment values no followed process holds (PGC403)
     "ComposeService": "compose_services",  # which deployment variant starts what (pgconnlint/deployments.py)
     "Pooler": "poolers",
     "Bouncer": "bouncers",

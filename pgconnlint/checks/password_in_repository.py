@@ -44,8 +44,12 @@ def _literals(project: Project):
                         password.value,
                     )
                 yield from _dsn(options.get("url"), "the TypeORM `url`")
-            elif isinstance(connection, EngineConnection) and connection.source.url is not None:
-                yield from _dsn(connection.source.url.get("url"), f"the URL of {connection.source.source}")
+            elif isinstance(connection, EngineConnection):
+                if connection.source.url is not None:
+                    yield from _dsn(connection.source.url.get("url"), f"the URL of {connection.source.source}")
+                password = connection.source.options.get("PASSWORD")  # Django's DATABASES alias
+                if connection.source.library == "django" and isinstance(password, Lit):
+                    yield password.location, f"PASSWORD of {connection.source.source}", str(password.value)
             elif isinstance(connection, NodeConnection):
                 facts = (
                     (connection.created,)
@@ -64,6 +68,8 @@ def _literals(project: Project):
     for server in project.servers:
         for binding in server.environment:
             yield from _binding(binding)
+    for binding in project.credentials:
+        yield from _binding(binding)
 
 
 # Variables that hold a password by name (`POSTGRES_PASSWORD`, `PGPASSWORD`, `DB_PASS`), in any file that sets

@@ -44,6 +44,7 @@ def extract(path: str, text: str) -> tuple[list, list[ParseProblem]]:
             dockerfile = _dockerfile(_build_context(folder, service.get("build")), service.get("build"))
             built = _database(path, folder, name, service, f"built from {dockerfile}")
         found.append(ComposeService(path, name, service.location, _profiles(service.get("profiles")), built))
+        found += _environment(service.get("environment"), path)  # every service's, for PGC403
         if isinstance(image, Lit) and isinstance(image.value, str) and is_postgres_image(image.value):
             if not _runs_a_client(service):
                 found.append(_database(path, folder, name, service, image.value))

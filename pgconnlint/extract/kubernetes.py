@@ -10,6 +10,7 @@ how each number is counted and which defaults apply, with their sources.
 
 from __future__ import annotations
 
+import base64
 import math
 import os
 import posixpath
@@ -172,7 +173,26 @@ def _object(path: str, item: Obj, lines: list[str]) -> list:
     if kind == "Service" and isinstance(item.get("spec.selector"), Obj):
         selector = tuple((key, str(_scalar(value))) for key, value in item.get("spec.selector").entries.items())
         return [KubeService(name, namespace, selector, item.location)]
-    return []  # Secrets, Ingresses, RBAC…: nothing that opens or limits connections
+    if kind == "Secret":
+        return _secret_values(path, item, name)
+    return []  # Ingresses, RBAC…: nothing that opens or limits connections
+
+
+def _secret_values(path: str, item: Obj, name: str) -> list[EnvBinding]:
+    """A Secret's `stringData` as written and its `data` decoded from base64: committed values PGC403 reads."""
+    found = []
+    for key, encoded in (("stringData", False), ("data", True)):
+        entries = item.get(key)
+        for field_name, value in entries.entries.items() if isinstance(entries, Obj) else ():
+            text = string_of(value)
+            if text is not None and encoded:
+                try:
+                    text = base64.b64decode(text, validate=True).decode("utf-8")
+                except (ValueError, UnicodeDecodeError):
+                    text = None
+            if text:
+                found.append(EnvBinding(field_name, text, value.location, f"{path} Secret {name} {key}"))
+    return found
 
 
 def _autoscaler(item: Obj, kind: str, name: str, namespace: str, key: str, default: int | None) -> KubeAutoscaler:

@@ -67,6 +67,24 @@ def test_no_format_echoes_a_password(lint_tree, tmp_path):
         {
             "docker-compose.yml": "services:\n  db:\n    image: postgres:16\n    environment:\n      POSTGRES_PASSWORD: hunter22\n"
         },
+        # a third-party service no pool is linked to
+        {
+            "docker-compose.yml": "services:\n  kc:\n    image: keycloak\n    environment:\n      KC_DB_PASSWORD: hunter22\n"
+        },
+        {"k8s/secret.yaml": "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: hunter22\n"},
+        {  # base64 of postgres://app:hunter22@db/app
+            "k8s/secret.yaml": "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\ndata:\n"
+            "  DATABASE_URL: cG9zdGdyZXM6Ly9hcHA6aHVudGVyMjJAZGIvYXBw\n"
+        },
+        {
+            "main.tf": 'resource "aws_db_instance" "db" {\n  engine = "postgres"\n  instance_class = "db.t3.micro"\n'
+            '  password = "hunter22"\n}\n'
+        },
+        {
+            "site/settings.py": "DATABASES = {'default': {'ENGINE': 'django.db.backends.postgresql', 'NAME': 'x',"
+            " 'PASSWORD': 'hunter22'}}\n",
+            "site/requirements.txt": "django\n",
+        },
     ],
 )
 def test_pgc403_finds_committed_passwords(lint_tree, files):
