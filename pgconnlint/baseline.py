@@ -48,14 +48,9 @@ MAX_BASELINE_BYTES = 64 * 1024 * 1024
 def _text(source: Path) -> str:
     """The baseline's text: a regular file (never a device such as /dev/zero), bounded, UTF-8."""
     try:
-        if not source.is_file():
-            raise BaselineError(f"{source}: not a regular file")
-        with open(source, "rb") as file:
-            data = file.read(MAX_BASELINE_BYTES + 1)
-    except OSError as error:
-        raise BaselineError(f"{source}: cannot read baseline: {error.strerror or error}") from None
-    if len(data) > MAX_BASELINE_BYTES:
-        raise BaselineError(f"{source}: over {MAX_BASELINE_BYTES} bytes; not a pgconnlint baseline")
+        data = confine.read_regular(source, MAX_BASELINE_BYTES, "a pgconnlint baseline")
+    except confine.Refused as refused:
+        raise BaselineError(str(refused)) from None
     text = data.decode("utf-8", "replace")
     return text
 

@@ -245,14 +245,9 @@ MAX_CONFIG_BYTES = 1024 * 1024
 def _text(path: Path) -> str:
     """A configuration file's text: a regular file, bounded, UTF-8."""
     try:
-        if not path.is_file():
-            raise ConfigError(f"{path}: not a regular file")
-        with open(path, "rb") as file:
-            data = file.read(MAX_CONFIG_BYTES + 1)
-    except OSError as error:
-        raise ConfigError(f"{path}: cannot read: {error.strerror or error}") from None
-    if len(data) > MAX_CONFIG_BYTES:
-        raise ConfigError(f"{path}: over {MAX_CONFIG_BYTES} bytes; not a configuration file")
+        data = confine.read_regular(path, MAX_CONFIG_BYTES, "a configuration file")
+    except confine.Refused as refused:
+        raise ConfigError(str(refused)) from None
     try:
         text = data.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as error:

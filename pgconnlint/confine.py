@@ -68,3 +68,18 @@ def open_for_writing(target: Path, roots: list[Path]):
     except OSError as error:
         raise Refused(f"{target}: cannot write: {error.strerror or error}") from None
     return os.fdopen(descriptor, "w", encoding="utf-8", errors="surrogateescape")
+
+
+def read_regular(path: Path, limit: int, what: str) -> bytes:
+    """A file the user names (a configuration, a baseline): a regular file only (never a device such as /dev/zero)
+    and at most `limit` bytes; Refused says why, naming `what` it should have been."""
+    try:
+        if not path.is_file():
+            raise Refused(f"{path}: not a regular file")
+        with open(path, "rb") as file:
+            data = file.read(limit + 1)
+    except OSError as error:
+        raise Refused(f"{path}: cannot read: {error.strerror or error}") from None
+    if len(data) > limit:
+        raise Refused(f"{path}: over {limit} bytes; not {what}")
+    return data
