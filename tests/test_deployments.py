@@ -236,3 +236,16 @@ def test_a_kubernetes_replica_count_the_api_server_refuses_is_unknown(lint_tree)
     [budget] = lint_tree({**APP, "k8s/api.yaml": manifest}).budgets
     [term] = budget.terms
     assert term.processes is None and not budget.complete
+
+
+def test_compose_environment_is_interpolated_with_the_defaults(lint_tree):
+    from pgconnlint.extract.compose import extract
+
+    text = (
+        "services:\n  api:\n    image: acme/api\n    environment:\n      POOL: ${POOL_SIZE:-7}\n"
+        "      DATABASE_URL: postgres://${DB_USER:-app}:${DB_PASSWORD}@pgbouncer:6432/app\n      TOKEN: ${TOKEN}\n"
+    )
+    found, _ = extract("docker-compose.yml", text)
+    bindings = {b.name: b.value for b in found if type(b).__name__ == "EnvBinding"}
+    # the URL keeps its host and database; a value that is only an unset variable stays unknown
+    assert bindings == {"POOL": "7", "DATABASE_URL": "postgres://app:${DB_PASSWORD}@pgbouncer:6432/app"}

@@ -212,7 +212,7 @@ _INTERPOLATED_DEFAULT = re.compile(r"\$\{(?P<name>\w+):?-(?P<default>[^}]*)\}")
 
 
 def _environment(value: Expr | None, path: str) -> list[EnvBinding]:
-    """`environment:` as a map or as a list of `NAME=value`; `${VAR}` interpolations are not values we know."""
+    """`environment:` as a map or as a list of `NAME=value`, interpolated as compose does with unset variables."""
     pairs: list[tuple[str, Expr]] = []
     if isinstance(value, Obj):
         pairs = list(value.entries.items())
@@ -221,11 +221,34 @@ def _environment(value: Expr | None, path: str) -> list[EnvBinding]:
             if isinstance(item, Lit) and isinstance(item.value, str) and "=" in item.value:
                 name, _, text = item.value.partition("=")
                 pairs.append((name, Lit(item.location, text, text)))
-    return [
-        EnvBinding(name, str(item.value), item.location, path)
-        for name, item in pairs
-        if isinstance(item, Lit) and item.value is not None and "${" not in str(item.value)
-    ]
+    found = []
+    for name, item in pairs:
+        if isinstance(item, Lit) and item.value is not None:
+            value = _interpolated(str(item.value))
+            if value is not None:
+                found.append(EnvBinding(name, value, item.location, path))
+    return found
+
+
+_INTERPOLATION = re.compile(r"\$\$|\$\{(?P<name>\w+)(?::?-(?P<default>[^}]*))?\}|\$(?P<bare>[A-Za-z_]\w*)")
+
+
+def _interpolated(value: str) -> str | None:
+    """A value as compose interpolates it when the variable is unset: `${VAR:-default}` gives its default, `$$` a
+    `$`. A value left with an unset variable is not known, except in a connection URL whose host and database are
+    still written (`postgres://app:${DB_PASSWORD}@db:5432/app`): that one keeps the variable's text where it stands."""
+    unresolved = []
+
+    def substitute(match: re.Match) -> str:
+        if match[0] == "$$":
+            return "$"
+        if match["default"] is not None:
+            return match["default"]
+        unresolved.append(match[0])
+        return match[0]
+
+    result = _INTERPOLATION.sub(substitute, value)
+    return None if unresolved and "://" not in result else result
 
 
 def confirm_built_servers(services: list[ComposeService], read) -> list[ServerCommand]:
