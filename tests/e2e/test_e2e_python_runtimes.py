@@ -37,7 +37,6 @@ from e2e_support import (
     psql,
     record,
     server_usable,
-    slot_errors,
     stop_session,
     venv_command,
     wait_http,
@@ -144,7 +143,10 @@ def _wait_results(server: pgserver.Server, count: int, log: Path, seconds: float
         results = _results(server)
         if sum(results.values()) >= count:
             return results
-        if any(text in log.read_text(errors="replace") for text in SLOT_ERRORS) and time.monotonic() > end - seconds / 2:
+        if (
+            any(text in log.read_text(errors="replace") for text in SLOT_ERRORS)
+            and time.monotonic() > end - seconds / 2
+        ):
             return results  # refused: some results are never stored
         time.sleep(0.3)
     return results
@@ -390,7 +392,9 @@ def test_django_persistent_connections_under_gunicorn_gevent(tmp_path):
         http_port = pgserver.free_port()
         app = _django_app(tmp_path / "app", db_port=server.port, http_port=http_port, max_connections=max_connections)
         log = tmp_path / "gunicorn.log"
-        process = _start([*venv_command("gunicorn"), "-c", "gunicorn.conf.py", "project.wsgi"], app, {**os.environ}, log)
+        process = _start(
+            [*venv_command("gunicorn"), "-c", "gunicorn.conf.py", "project.wsgi"], app, {**os.environ}, log
+        )
         try:
             wait_log(log, "Booting worker with pid", GEVENT_WORKERS, process, seconds=60)
             wait_http(http_port, "/health", seconds=30, alive=lambda: process.poll() is None)
