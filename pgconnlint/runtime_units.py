@@ -48,7 +48,8 @@ def _backend_size(where: Location, manager: str) -> Known:
     if manager == "celery prefork":
         why = f"Celery database result backend: a pooled engine kept by each prefork child ({_SESSION_PY})"
         return Known(1, where, why)
-    why = f"Celery database result backend in an unforked {manager} process: NullPool, a connection per result ({_SESSION_PY})"
+    why = f"Celery database result backend in an unforked {manager} process: NullPool, a connection per result"
+    why += f" ({_SESSION_PY})"
     return Known(math.inf, where, why)
 
 

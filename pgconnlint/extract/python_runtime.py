@@ -38,7 +38,7 @@ def extract_source(source: PySource, text: str) -> list:
         return []
     found: list = _backends(source)
     found += _imports(source)
-    if any(source.imports.get(name, "").startswith(_WEB_FRAMEWORKS) or name in _WEB_FRAMEWORKS for name in source.imports):
+    if any(qualified.startswith(_WEB_FRAMEWORKS) for qualified in source.imports.values()):
         found += _routes(source)
     found += _limiters(source)
     return found
@@ -118,10 +118,10 @@ def _limiters(source: PySource) -> list[PythonRuntime]:
     for node in _walk(source.module, (cst.Assign,)):
         for target in node.targets:
             held = target.target
-            if isinstance(held, cst.Attribute) and held.attr.value == "total_tokens":
-                if "current_default_thread_limiter" in source.text(held.value, limit=400):
-                    value = source.expr(node.value)
-                    found.append(PythonRuntime("thread-limiter", source.location(node), value.text, value))
+            limiter = isinstance(held, cst.Attribute) and held.attr.value == "total_tokens"
+            if limiter and "current_default_thread_limiter" in source.text(held.value, limit=400):
+                value = source.expr(node.value)
+                found.append(PythonRuntime("thread-limiter", source.location(node), value.text, value))
     return found
 
 
@@ -136,7 +136,9 @@ def _imports(source: PySource) -> list[PythonRuntime]:
         names = (
             [source.text(alias.name) for alias in node.names]
             if isinstance(node, cst.Import)
-            else [source.text(node.module)] if node.module is not None else []
+            else [source.text(node.module)]
+            if node.module is not None
+            else []
         )
         for name in names:
             top = name.split(".")[0]

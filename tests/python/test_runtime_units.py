@@ -29,8 +29,16 @@ def per_group(result):
     [
         ({"celeryconfig.py": f'result_backend = "{BACKEND}"\n'}, "celeryconfig.py:1"),
         ({"worker.py": f'from celery import Celery\napp = Celery("w", backend="{BACKEND}")\n'}, "worker.py:2"),
-        ({"worker.py": f'from celery import Celery\napp = Celery("w")\napp.conf.update(result_backend="{BACKEND}")\n'}, "worker.py:3"),
-        ({"worker.py": f'from celery import Celery\napp = Celery("w")\napp.conf.result_backend = "{BACKEND}"\n'}, "worker.py:3"),
+        (
+            {
+                "worker.py": f'from celery import Celery\napp = Celery("w")\napp.conf.update(result_backend="{BACKEND}")\n'
+            },
+            "worker.py:3",
+        ),
+        (
+            {"worker.py": f'from celery import Celery\napp = Celery("w")\napp.conf.result_backend = "{BACKEND}"\n'},
+            "worker.py:3",
+        ),
         ({"project/settings.py": f'CELERY_RESULT_BACKEND = "{BACKEND}"\n'}, "project/settings.py:1"),
     ],
     ids=["config-module", "celery-backend-argument", "conf-update", "conf-attribute", "django-settings"],
