@@ -78,6 +78,8 @@ _NODE_MARKERS = (
     b"'postgres'",
     b'"postgres"',
     b"PrismaClient",
+    b"drizzle-orm/",  # Drizzle's own pools (extract/node_pools.py)
+    b"pg-promise",
     b"dialect",
     b"cluster.fork",  # workers the app forks itself (extract/node_commands.py)
     b"throng",
