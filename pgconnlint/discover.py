@@ -55,6 +55,14 @@ _PYTHON_MARKERS = (
     b"create_pool",
     b"DATABASES",  # Django settings (extract/django.py)
     b"DJANGO_SETTINGS_MODULE",  # manage.py, wsgi.py, asgi.py naming the settings module
+    # Celery's result backend, FastAPI/Starlette endpoints, anyio's limiter, psycopg2 (extract/python_runtime.py)
+    b"result_backend",
+    b"Celery(",
+    b"RESULT_BACKEND",
+    b"fastapi",
+    b"starlette",
+    b"total_tokens",
+    b"psycog",
 )
 # also the lines that build this repository's images (extract/image_builds.py)
 _DOCKER_RUN_MARKERS = (b"docker run", b"podman run", b"docker container run", b"docker build", b"build-push-action")
@@ -70,6 +78,8 @@ _NODE_MARKERS = (
     b"'postgres'",
     b'"postgres"',
     b"PrismaClient",
+    b"drizzle-orm/",  # Drizzle's own pools (extract/node_pools.py)
+    b"pg-promise",
     b"dialect",
     b"cluster.fork",  # workers the app forks itself (extract/node_commands.py)
     b"throng",

@@ -15,7 +15,7 @@ import posixpath
 import re
 from collections.abc import Mapping
 
-from pgconnlint import numeric
+from pgconnlint import numeric, runtime_units
 from pgconnlint.expr import CPU_COUNT_VARIABLE, Environment, Obj, evaluate, truthy
 from pgconnlint.link_functions import function_group
 from pgconnlint.linked import UNBOUNDED_UNITS, EngineConnection, LinkSettings, Pool, ProcessGroup, during_rollout
@@ -47,6 +47,9 @@ def python_groups(facts, settings: LinkSettings, env_files: Mapping[str, EnvFile
         refs.setdefault(_project_of(posixpath.dirname(ref.location.path), projects), []).append(ref)
     for pool in facts.python_pools:
         pools.setdefault(_project_of(posixpath.dirname(pool.location.path), projects), []).append(pool)
+    runtime: dict[str, list] = {}
+    for fact in facts.python_runtime:
+        runtime.setdefault(_project_of(posixpath.dirname(fact.location.path), projects), []).append(fact)
     configs = {decl.source: decl for decl in facts.processes if decl.server == "gunicorn-config"}
     groups, run = [], set()
     for decl in _images_run(facts):
@@ -56,7 +59,8 @@ def python_groups(facts, settings: LinkSettings, env_files: Mapping[str, EnvFile
         run.add(project)
         env = environment_of(project, [list(decl.env)]) | _cpus(settings)
         chosen = _django_scope(pools.get(project, []), refs.get(project, []), env, project)
-        groups.append(_group(decl, _config_for(decl, configs), env, chosen, settings))
+        group = _group(decl, _config_for(decl, configs), env, chosen, settings, runtime.get(project, []))
+        groups.append(group)
     packages = {manifest.directory for manifest in facts.packages}
     for function in facts.functions:
         if function.runtime == "python" or (function.runtime == "" and function.directory not in packages):
@@ -132,7 +136,9 @@ def _config_for(decl: ProcessDecl, configs: dict[str, ProcessDecl]) -> ProcessDe
 # --- processes and units ---------------------------------------------------------------------------------
 
 
-def _group(decl: ProcessDecl, config: ProcessDecl | None, env: Environment, pools, settings) -> ProcessGroup:
+def _group(
+    decl: ProcessDecl, config: ProcessDecl | None, env: Environment, pools, settings, runtime=()
+) -> ProcessGroup:
     options = decl.options
     merged = Obj(
         options.location,
@@ -142,6 +148,8 @@ def _group(decl: ProcessDecl, config: ProcessDecl | None, env: Environment, pool
     )
     shape = _SHAPES[decl.server](merged, env)
     processes, units, manager = shape
+    if math.isinf(getattr(units, "value", 0)) and (decl.server in ASGI_SERVERS or manager.startswith("gunicorn")):
+        units = runtime_units.asgi_units(units, runtime, env)
     if decl.platform == "heroku" and _reads_web_concurrency(decl, merged, env):
         why = "Heroku's Python buildpack sets it at dyno boot from the dyno size (2 to 33), and no size is given"
         processes = Unknown("$WEB_CONCURRENCY", decl.location, why)
@@ -155,7 +163,8 @@ def _group(decl: ProcessDecl, config: ProcessDecl | None, env: Environment, pool
         processes = Known(processes.value * decl.replicas.value, processes.location, via)
     anchor = processes.location if not isinstance(processes, Default) else decl.location
     web = decl.server not in ("celery", "rq", "python")
-    connections = _engines(pools, env, settings, units)
+    backend = manager if decl.server == "celery" and manager != "celery beat" else None
+    connections = _engines(pools, env, settings, units, backend)
     return ProcessGroup(
         decl.source,
         anchor,
@@ -168,6 +177,7 @@ def _group(decl: ProcessDecl, config: ProcessDecl | None, env: Environment, pool
         web=web,
         rollout=rollout,
         cpu_limit=decl.cpu_limit,
+        unpatched_driver=runtime_units.unpatched_psycopg2(manager, runtime),
     )
 
 
@@ -314,9 +324,14 @@ _SHAPES = {
 # --- pools -------------------------------------------------------------------------------------------------
 
 
-def _engines(pools: list[PythonPool], env: Environment, settings: LinkSettings, units=None) -> tuple:
-    chosen = [pool for pool in pools if pool.library != "flask-sqlalchemy"] + _flask_scope(pools, settings)
-    return tuple(_django(pool, env, units) if pool.library == "django" else _engine(pool, env) for pool in chosen)
+def _engines(pools: list[PythonPool], env: Environment, settings: LinkSettings, units=None, celery=None) -> tuple:
+    """Each pool the processes open; Celery's result backend only in a Celery worker (`celery`: its manager)."""
+    own = [pool for pool in pools if pool.library not in ("flask-sqlalchemy", runtime_units.CELERY_BACKEND)]
+    chosen = own + _flask_scope(pools, settings)
+    engines = [_django(pool, env, units) if pool.library == "django" else _engine(pool, env) for pool in chosen]
+    if celery is not None:
+        engines += runtime_units.celery_backends(pools, env, celery)
+    return tuple(engines)
 
 
 def _flask_scope(pools: list[PythonPool], settings: LinkSettings) -> list[PythonPool]:

@@ -113,6 +113,8 @@ class ProcessGroup:
     rollout: Known | Unknown | None = None
     serverless: FunctionDecl | None = None  #: the function whose instances these are (link_functions.py)
     cpu_limit: Known | None = None  #: the container's CPU limit, which a CPU-derived count does not follow
+    #: where psycopg2 is imported or declared, when these processes run greenlets and nothing patches it (psycogreen)
+    unpatched_driver: Location | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +158,7 @@ class Facts:
     problems: list[ParseProblem] = field(default_factory=list)
     suppressions: list[Suppression] = field(default_factory=list)
     python_pools: list[PythonPool] = field(default_factory=list)
+    python_runtime: list = field(default_factory=list)  #: PythonRuntime: endpoints, thread limiter, psycopg2
     django_settings: list = field(default_factory=list)  #: DjangoSettingsRef: which settings module a file names
     processes: list[ProcessDecl] = field(default_factory=list)
     python_projects: list[str] = field(default_factory=list)  #: folders with pyproject.toml, setup.py, …

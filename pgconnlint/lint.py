@@ -257,6 +257,7 @@ _ROUTES = {
     "EnvFile": "env_files",
     "PackageManifest": "packages",
     "PythonPool": "python_pools",
+    "PythonRuntime": "python_runtime",
     "ProcessDecl": "processes",
     "ServerCommand": "server_commands",
     "EnvBinding": "credentials",  # environment values no followed process holds (PGC403)
@@ -312,8 +313,10 @@ def _pgconf(root: Path, path: str, facts: Facts) -> None:
 
 
 def _python_project(root: Path, path: str, facts: Facts) -> None:
-    """pyproject.toml, setup.py, requirements.txt…: only where a Python project starts matters, not the content."""
+    """pyproject.toml, setup.py, requirements.txt…: where a Python project starts, and whether it declares psycopg2
+    or psycogreen (extract/python_runtime.py)."""
     facts.python_projects.append(path.rpartition("/")[0])
+    _text_extractor(_lazy("python_runtime", "extract_requirements"))(root, path, facts)
 
 
 def _prisma_schema(root: Path, path: str, facts: Facts) -> None:

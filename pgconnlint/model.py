@@ -213,6 +213,18 @@ class PythonPool:
 
 
 @dataclass(frozen=True, slots=True)
+class PythonRuntime:
+    """What decides how a Python process uses its pools (extract/python_runtime.py): a FastAPI/Starlette endpoint
+    ("sync-endpoint", "async-endpoint"), anyio's thread limiter resized ("thread-limiter"), or psycopg2/psycogreen
+    imported or declared as a requirement ("psycopg2", "psycogreen")."""
+
+    kind: str
+    location: Location
+    name: str = ""  #: the endpoint function, the module or requirement as written, the limiter's value as written
+    value: object = None  #: the limiter's tokens (an Expr), evaluated when linked
+
+
+@dataclass(frozen=True, slots=True)
 class ProcessDecl:
     """A Python server or worker started by a command line or configured by its own file."""
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from pgconnlint.expr import EnvVar, Expr, Lit, Logical, Obj
-from pgconnlint.extract import sqlalchemy
+from pgconnlint.extract import python_runtime, sqlalchemy
 from pgconnlint.extract.python import PySource
 from pgconnlint.model import DjangoSettingsRef, ParseProblem, PythonPool
 
@@ -36,14 +36,14 @@ _MARKERS = ("DATABASES", "DJANGO_SETTINGS_MODULE")
 
 
 def extract(path: str, text: str) -> tuple[list, list[ParseProblem]]:
-    if not any(marker in text for marker in _MARKERS):
-        return sqlalchemy.extract(path, text)
     source = PySource.parse(path, text)
     if isinstance(source, ParseProblem):
         return [], [source]
     found: list = list(sqlalchemy._calls(source)) + sqlalchemy._flask_config(source)
-    found += _settings_refs(source)
-    found += _databases(source)
+    if any(marker in text for marker in _MARKERS):
+        found += _settings_refs(source)
+        found += _databases(source)
+    found += python_runtime.extract_source(source, text)  # Celery's result backend, endpoints, psycopg2
     return found, []
 
 

@@ -39,7 +39,21 @@ _LIBRARIES["postgres"] = "postgres.js"
 # pg-boss opens a node-postgres Pool from its own options: `max` (or `poolSize`), default 10
 # (timgit/pg-boss docs/api/constructor.md), counted as one more pg pool.
 _LIBRARIES["pg-boss"] = "pg-boss"
-_MODULE = r"""['"](?P<module>pg|pg-pool|pg-boss|knex|sequelize|sequelize-typescript|postgres)['"]"""
+# Drizzle's `drizzle(url)` / `drizzle({ connection })` builds the driver's own pool (drizzle-orm 0.45
+# node-postgres/driver.js `new pg.Pool({ connectionString })`, postgres-js/driver.js `pgClient(url, config)`);
+# pg-promise's `pgp(cn)` builds a node-postgres Pool from `cn` (pg-promise 12 lib/database.js `new pg.Pool`).
+_LIBRARIES["drizzle-orm/node-postgres"] = "drizzle-pg"
+_LIBRARIES["drizzle-orm/postgres-js"] = "drizzle-postgres.js"
+_LIBRARIES["pg-promise"] = "pg-promise"
+_MODULE = (
+    r"""['"](?P<module>pg|pg-pool|pg-boss|knex|sequelize|sequelize-typescript|postgres|pg-promise"""
+    r"""|drizzle-orm/node-postgres|drizzle-orm/postgres-js)['"]"""
+)
+# `const pgp = require('pg-promise')(options)` or `const pgp = pgPromise()`: the function that makes databases
+_PGP = re.compile(
+    r"(?:const|let|var)\s+(?P<name>[\w$]+)\s*=\s*"
+    r"(?P<init>require\s*\(\s*['\"]pg-promise['\"]\s*\)|[\w$]+)\s*\("
+)
 _IMPORTED = re.compile(rf"(?:require\s*\(\s*|from\s+|import\s+){_MODULE}")
 # Names bound to a module's default export or namespace: `import knex from 'knex'`, `import * as pg from 'pg'`,
 # `const postgres = require('postgres')` (a `require(…)` called at once, `require('knex')(config)`, binds nothing).
@@ -240,6 +254,10 @@ def _bindings(text: str) -> dict[str, tuple[str, str]]:
                 pieces = re.split(r"\s+as\s+|\s*:\s*", part.strip())
                 if pieces and pieces[0]:
                     bound[pieces[-1].strip()] = (_LIBRARIES[match["module"]], pieces[0].strip())
+    for match in _PGP.finditer(text):
+        init = bound.get(match["init"])
+        if "pg-promise" in match["init"] or (init and init[0] == "pg-promise"):
+            bound[match["name"]] = ("pg-promise", "database")
     return bound
 
 
@@ -288,6 +306,8 @@ def _pool_at(source: SourceFile, node: Node, bound: dict[str, tuple[str, str]]) 
     if library == "postgres.js":  # postgres(url, options), postgres(options), postgres()
         url = values[0] if values and not isinstance(values[0], Obj) else None
         return NodePool(library, _options(values[1:] if url is not None else values, where), label, url, per_call)
+    if library in ("drizzle-pg", "drizzle-postgres.js", "pg-promise"):
+        return _driver_pool(source, library, arguments, values, where, label, per_call)
     if library == "knex":
         if values and isinstance(values[0], Obj):
             return NodePool("knex", values[0], label, per_call=per_call)
@@ -321,7 +341,30 @@ def _library(callee: str, is_new: bool, bound: dict[str, tuple[str, str]]) -> st
         return "knex"
     if binding and binding[0] == "postgres.js" and binding[1] == "default" and not head:
         return "postgres.js"
+    if binding and binding[0].startswith("drizzle-") and binding[1] == "drizzle" and not head:
+        return binding[0]
+    if binding and binding == ("pg-promise", "database") and not head:
+        return "pg-promise"
     return None
+
+
+def _driver_pool(source, library, arguments, values, where, label, per_call) -> NodePool | None:
+    """The pool Drizzle or pg-promise builds from a URL or a connection object; `drizzle(pool)` and
+    `drizzle({ client })` build none (that pool is counted where it is created)."""
+    driver = "postgres.js" if library == "drizzle-postgres.js" else "pg"
+    if not values or (arguments[0].type == "identifier" and not _is_literal_string(values[0])):
+        return None
+    first = values[0]
+    if library != "pg-promise" and isinstance(first, Obj):
+        if "client" in first.entries or "connection" not in first.entries:
+            return None
+        first = first.entries["connection"]
+        if isinstance(first, Obj) and "url" in first.entries:  # postgres-js `{ url, ...options }`
+            options = Obj(first.location, first.text, {k: v for k, v in first.entries.items() if k != "url"})
+            return NodePool(driver, options, label, first.entries["url"], per_call)
+    if isinstance(first, Obj):
+        return NodePool(driver, first, label, per_call=per_call)
+    return NodePool(driver, where, label, first, per_call)
 
 
 def _options(values: list[Expr], where: Obj) -> Obj:

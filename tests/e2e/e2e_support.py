@@ -8,9 +8,11 @@ The sampler connects as the superuser, so it always gets in while the app holds 
 from __future__ import annotations
 
 import collections
+import contextlib
 import http.client
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -22,6 +24,8 @@ import pgserver
 
 APP_ROLE = "app"
 ACTIVE_SQL = "select count(*) from pg_stat_activity where backend_type = 'client backend' and pid <> pg_backend_pid()"
+# Only the app's own connections: for a scenario whose test also reads the server while the load runs.
+APP_ACTIVE_SQL = ACTIVE_SQL + f" and usename = '{APP_ROLE}'"
 # The texts PostgreSQL sends when a connection is refused for want of slots (PostgreSQL 12-15 wording first,
 # then 16+; the last one is the refusal when every slot, the reserved ones too, is taken).
 SLOT_ERRORS = (
@@ -91,8 +95,16 @@ class Sampler:
     superuser_reserved_connections slots are free). With `hold_slot` it keeps one session open from before the
     load, for an app that is itself a superuser and would otherwise take every slot and lock the sampler out."""
 
-    def __init__(self, server: pgserver.Server, period: float = 0.05, deadline: float = 120, hold_slot: bool = False):
+    def __init__(
+        self,
+        server: pgserver.Server,
+        period: float = 0.05,
+        deadline: float = 120,
+        hold_slot: bool = False,
+        app_only: bool = False,
+    ):
         self.server, self.period, self.deadline = server, period, deadline
+        self.sql = APP_ACTIVE_SQL if app_only else ACTIVE_SQL
         self.samples: list[int] = []
         self.failures: list[str] = []
         self._stop = threading.Event()
@@ -110,9 +122,9 @@ class Sampler:
 
     def _sample(self) -> int:
         if self._session is None:
-            return int(psql(self.server, ACTIVE_SQL, timeout=5))
+            return int(psql(self.server, self.sql, timeout=5))
         assert self._session.stdin and self._session.stdout
-        self._session.stdin.write(ACTIVE_SQL + ";\n")
+        self._session.stdin.write(self.sql + ";\n")
         self._session.stdin.flush()
         line = self._session.stdout.readline()
         if not line:
@@ -299,3 +311,44 @@ def observed(sampler: Sampler, outcome: Outcome, report: dict) -> dict:
 def record(name: str, **figures) -> None:
     """Print the figures a scenario observed (shown with `pytest -s`, and in the report of a failing test)."""
     print(f"[e2e] {name}: " + json.dumps(figures, default=dict, sort_keys=True))
+
+
+def write_files(root: Path, files: dict[str, str]) -> Path:
+    """The app's files under `root` (folders made as needed)."""
+    for relative, text in files.items():
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_text(text)
+    return root
+
+
+def stop_session(process: subprocess.Popen) -> None:
+    """SIGTERM to a process started with `start_new_session=True`, then SIGKILL to its whole session's group if it
+    outlives 20 s; children that outlived their parent (none expected) go with the group too."""
+    if process.poll() is None:
+        process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+def venv_command(name: str) -> list[str]:
+    """A console script of the interpreter running the tests (gunicorn, celery, uvicorn), else `python -m name`."""
+    beside = Path(sys.executable).parent / name
+    return [str(beside)] if beside.exists() else [sys.executable, "-m", name]
+
+
+def wait_log(log: Path, text: str, count: int, process: subprocess.Popen, seconds: float) -> None:
+    """Until `text` appears `count` times in the log, for at most `seconds`; fails early when the process exits."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end and process.poll() is None:
+        if log.read_text(errors="replace").count(text) >= count:
+            return
+        time.sleep(0.2)
+    raise TimeoutError(
+        f"{text!r} not seen {count} times within {seconds}s (exit {process.poll()}):\n"
+        + log.read_text(errors="replace")[-3000:]
+    )

@@ -7,12 +7,8 @@ if it outlives that). The packages come from the project's `e2e` extra (tests/e2
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pgserver
@@ -31,7 +27,11 @@ from e2e_support import (
     record,
     server_usable,
     slot_errors,
+    stop_session,
+    venv_command,
     wait_http,
+    wait_log,
+    write_files,
 )
 
 pytestmark = pytest.mark.e2e
@@ -123,40 +123,11 @@ port = {db_port}
 max_connections = {max_connections}
 """,
     }
-    for relative, text in files.items():
-        (root / relative).parent.mkdir(parents=True, exist_ok=True)
-        (root / relative).write_text(text)
-    return root
-
-
-def _gunicorn_command() -> list[str]:
-    beside = Path(sys.executable).parent / "gunicorn"
-    return [str(beside)] if beside.exists() else [sys.executable, "-m", "gunicorn"]
+    return write_files(root, files)
 
 
 def _wait_booted(log: Path, process: subprocess.Popen, seconds: float) -> None:
-    end = time.monotonic() + seconds
-    while time.monotonic() < end and process.poll() is None:
-        if log.read_text(errors="replace").count("Booting worker with pid") >= WORKERS:
-            return
-        time.sleep(0.2)
-    raise TimeoutError(
-        f"gunicorn: {WORKERS} workers not booted within {seconds}s (exit {process.poll()}):\n"
-        + log.read_text(errors="replace")[-3000:]
-    )
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
-    # Workers that outlived their master (none expected): the group is this test's own session.
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
+    wait_log(log, "Booting worker with pid", WORKERS, process, seconds)
 
 
 SCENARIOS = {
@@ -188,7 +159,7 @@ def test_sqlalchemy_under_gunicorn(scenario, tmp_path):
         env = {**os.environ, "DATABASE_URL": f"postgresql+psycopg://{role}@127.0.0.1:{server.port}/postgres"}
         with log.open("wb") as sink:
             process = subprocess.Popen(
-                [*_gunicorn_command(), "-c", "gunicorn.conf.py", "shop.wsgi:app"],
+                [*venv_command("gunicorn"), "-c", "gunicorn.conf.py", "shop.wsgi:app"],
                 cwd=app,
                 env=env,
                 stdout=sink,
@@ -201,7 +172,7 @@ def test_sqlalchemy_under_gunicorn(scenario, tmp_path):
             with Sampler(server) as sampler:
                 outcome = drive(http_port, f"/sleep?s={hold}", clients)
         finally:
-            _stop(process)
+            stop_session(process)
 
     report = lint(app, cpus=os.cpu_count())
     budget = only_server(report)

@@ -1,0 +1,164 @@
+"""What a Python process runs besides its own pools, read with libcst and never imported (issue 17):
+
+- a Celery result backend (`result_backend`, `CELERY_RESULT_BACKEND`, `Celery(backend=…)`, `app.conf.update(…)`):
+  a `PythonPool` of library "celery-result-backend" whose `url` the linker evaluates (only `db+…` URLs open an
+  engine: celery/backends/database/session.py);
+- FastAPI/Starlette route functions, sync `def` or `async def`, and an app's own
+  `to_thread.current_default_thread_limiter().total_tokens = N`, which decide an ASGI process' units;
+- `import psycopg2`, psycogreen and psycopg (3), and the same names among a project's declared requirements:
+  psycopg2 blocks a gevent or eventlet worker unless psycogreen patches it (psycopg 3 cooperates with gevent).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from pgconnlint.expr import Obj
+from pgconnlint.extract.python import PySource
+from pgconnlint.model import Location, PythonPool, PythonRuntime
+
+if TYPE_CHECKING:
+    import libcst as cst
+
+MARKERS = ("result_backend", "RESULT_BACKEND", "Celery(", "fastapi", "starlette", "total_tokens", "psycog")
+BACKEND_SETTINGS = ("result_backend", "CELERY_RESULT_BACKEND")
+_ROUTE_METHODS = ("get", "post", "put", "patch", "delete", "options", "head", "api_route", "route")
+_WEB_FRAMEWORKS = ("fastapi", "starlette")
+# psycopg2 and psycogreen as a requirement line (requirements.txt, Pipfile, pyproject.toml, setup.py): a name at a
+# line's or a quoted string's start, not psycopg (3)
+_NAMES = r"(psycopg2(?:-binary)?|psycogreen|psycopg(?=\[|-binary|[\s<>=~!;,\"']|$))"
+_REQUIREMENT = re.compile(r"""^[\s"'\[]*""" + _NAMES)
+_QUOTED = re.compile(r"""["']""" + _NAMES)
+
+
+def extract_source(source: PySource, text: str) -> list:
+    """The facts of one parsed Python file (called from the "python-code" extractor, extract/django.py)."""
+    if not any(marker in text for marker in MARKERS):
+        return []
+    found: list = _backends(source)
+    found += _imports(source)
+    if any(qualified.startswith(_WEB_FRAMEWORKS) for qualified in source.imports.values()):
+        found += _routes(source)
+    found += _limiters(source)
+    return found
+
+
+def extract_requirements(path: str, text: str) -> tuple[list[PythonRuntime], list]:
+    """psycopg2 and psycogreen declared in a project file, located at their line."""
+    found = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        match = _REQUIREMENT.match(line) or _QUOTED.search(line)
+        if match:
+            kind = match.group(1).removesuffix("-binary")
+            found.append(PythonRuntime(kind, Location(path, number, match.start(1) + 1), match.group(1)))
+    return found, []
+
+
+# --- the Celery result backend -----------------------------------------------------------------------------
+
+
+def _backends(source: PySource) -> list[PythonPool]:
+    import libcst as cst
+
+    found = []
+    for node in _walk(source.module, (cst.Assign, cst.AnnAssign, cst.Call)):
+        if isinstance(node, cst.Call):
+            for argument in node.args:
+                keyword = argument.keyword.value if argument.keyword else ""
+                if _is_backend_call(source, node, keyword):
+                    found.append(_backend(source, node, argument.value, f"{keyword}= in {source.text(node.func)}(…)"))
+            continue
+        targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
+        for target in targets:
+            name = target.value if isinstance(target, cst.Name) else getattr(target, "attr", None)
+            name = name.value if isinstance(name, cst.Name) else name
+            if name in BACKEND_SETTINGS and node.value is not None:
+                found.append(_backend(source, node, node.value, f"{name} in {source.path}"))
+    return found
+
+
+def _is_backend_call(source: PySource, node: cst.Call, keyword: str) -> bool:
+    """`Celery(…, backend=…)`, and `…conf.update(result_backend=…)` / `config_from_object`-free updates."""
+    name = source.qualified(node.func)
+    if keyword == "backend":
+        return name.rsplit(".", 1)[-1] == "Celery"
+    return keyword in BACKEND_SETTINGS and name.endswith((".update", ".setdefault"))
+
+
+def _backend(source: PySource, node: cst.CSTNode, value: cst.BaseExpression, label: str) -> PythonPool:
+    url = source.expr(value)
+    options = Obj(source.location(node), source.text(node), {"url": url}, {"url": url.location})
+    return PythonPool("celery-result-backend", options, label, Obj(url.location, url.text, {"url": url}))
+
+
+# --- FastAPI / Starlette endpoints and anyio's thread limiter ------------------------------------------------
+
+
+def _routes(source: PySource) -> list[PythonRuntime]:
+    import libcst as cst
+
+    found = []
+    for node in _walk(source.module, (cst.FunctionDef,)):
+        for decorator in node.decorators:
+            call = decorator.decorator
+            target = call.func if isinstance(call, cst.Call) else call
+            if isinstance(target, cst.Attribute) and target.attr.value in _ROUTE_METHODS:
+                kind = "async-endpoint" if node.asynchronous is not None else "sync-endpoint"
+                found.append(PythonRuntime(kind, source.location(node.name), node.name.value))
+                break
+    return found
+
+
+def _limiters(source: PySource) -> list[PythonRuntime]:
+    """`…current_default_thread_limiter().total_tokens = N` (anyio's documented way to resize the pool)."""
+    import libcst as cst
+
+    found = []
+    for node in _walk(source.module, (cst.Assign,)):
+        for target in node.targets:
+            held = target.target
+            limiter = isinstance(held, cst.Attribute) and held.attr.value == "total_tokens"
+            if limiter and "current_default_thread_limiter" in source.text(held.value, limit=400):
+                value = source.expr(node.value)
+                found.append(PythonRuntime("thread-limiter", source.location(node), value.text, value))
+    return found
+
+
+# --- psycopg2 and psycogreen --------------------------------------------------------------------------------
+
+
+def _imports(source: PySource) -> list[PythonRuntime]:
+    import libcst as cst
+
+    found = []
+    for node in _walk(source.module, (cst.Import, cst.ImportFrom)):
+        names = (
+            [source.text(alias.name) for alias in node.names]
+            if isinstance(node, cst.Import)
+            else [source.text(node.module)]
+            if node.module is not None
+            else []
+        )
+        for name in names:
+            top = name.split(".")[0]
+            if top in ("psycopg2", "psycogreen", "psycopg"):
+                found.append(PythonRuntime(top, source.location(node), name))
+    return found
+
+
+def _walk(module: cst.Module, kinds: tuple[type, ...]) -> list:
+    import libcst as cst
+
+    class Collect(cst.CSTVisitor):
+        def __init__(self) -> None:
+            self.nodes: list = []
+
+        def on_visit(self, node: cst.CSTNode) -> bool:
+            if isinstance(node, kinds):
+                self.nodes.append(node)
+            return True
+
+    collector = Collect()
+    module.visit(collector)
+    return collector.nodes
