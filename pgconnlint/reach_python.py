@@ -4,8 +4,12 @@ Issue 15: a pool counts for a process only when the process reaches the module t
 env.py, tests, conftest and CLI tools drop out because nothing deployed imports them (not because of a name list).
 Imports are read with the standard library's `ast` (C, fast; positions and exact text are not needed here):
 `import a.b`, `from a import b` (b a submodule or a name of a/__init__), relative imports, the `__init__` of every
-package on the way, imports inside functions (lazy imports), and string imports whose text is a literal
-(`importlib.import_module("x")`, `app.config.from_object("pkg.config.Prod")`). `if TYPE_CHECKING:` blocks do not run.
+package on the way, string imports whose text is a literal (`importlib.import_module("x")`,
+`app.config.from_object("pkg.config.Prod")`), and the modules a Celery app lists (`include=`, `imports=`,
+`autodiscover_tasks([...])`). Imports at module and class level run on import; an import inside a function runs only
+when it is called, so it is followed only in start-up code (`create_app`, `main`, `lifespan`, `init_*`…, the names
+extract/sqlalchemy.py treats as running once): CLI commands and lazy `__getattr__` re-exports stay out.
+`if TYPE_CHECKING:` blocks never run. `import_module(table[name])` follows the module names the same file writes.
 
 Absolute imports resolve against the process's source roots, in order: the folder its entry module was found in
 (the working directory the Dockerfile WORKDIR/COPY or the compose build context gives), then the declaring folder,
@@ -17,15 +21,20 @@ project's pools as a whole for that process and says so.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import posixpath
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from pgconnlint.extract.sqlalchemy import STARTUP as _STARTUP
 from pgconnlint.model import Location
 
 _MAX_FILE_BYTES = 2_000_000  #: a larger file is generated data, not a module someone wrote
 _STRING_IMPORTERS = ("import_module", "__import__", "import_string", "from_object")
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_DOTTED = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")  #: a dotted module name written as a string
 _TASK_LISTS = ("include", "imports", "CELERY_IMPORTS", "CELERY_INCLUDE")  #: modules a Celery worker imports
 
 
@@ -36,6 +45,7 @@ class Unfollowed:
     location: Location
     text: str
     why: str
+    candidates: tuple[str, ...] = ()  #: module names written in the same file, which the computed name may be
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +70,8 @@ class PythonGraph:
         self._listed = list(listed) if listed is not None else None
         self._imports: dict[str, tuple[tuple[_Import, ...], tuple[Unfollowed, ...]]] = {}
         self._exists: dict[str, bool] = {}
+        self._found: dict[tuple[str, tuple[str, ...]], str | None] = {}
+        self._reached: dict[tuple[tuple[str, ...], tuple[str, ...]], PyReach] = {}
 
     # --- entries ------------------------------------------------------------------------------------------------
 
@@ -82,6 +94,12 @@ class PythonGraph:
         return None
 
     def find(self, module: str, roots: Iterable[str]) -> str | None:
+        roots = tuple(roots)
+        if (module, roots) not in self._found:
+            self._found[(module, roots)] = self._find(module, roots)
+        return self._found[(module, roots)]
+
+    def _find(self, module: str, roots: tuple[str, ...]) -> str | None:
         stem = module.replace(".", "/")
         for root in roots:
             for candidate in (f"{stem}.py", f"{stem}/__init__.py"):
@@ -93,6 +111,12 @@ class PythonGraph:
     # --- the walk -----------------------------------------------------------------------------------------------
 
     def reach(self, entries: Iterable[str], roots: list[str]) -> PyReach:
+        key = (tuple(entries), tuple(roots))
+        if key not in self._reached:  # compose variants run the same command many times
+            self._reached[key] = self._walk(*key)
+        return self._reached[key]
+
+    def _walk(self, entries: tuple[str, ...], roots: tuple[str, ...]) -> PyReach:
         seen: set[str] = set()
         unfollowed: list[Unfollowed] = []
         stack = [path for entry in entries for path in self._with_packages(entry)]
@@ -102,12 +126,16 @@ class PythonGraph:
                 continue
             seen.add(path)
             imports, dynamic = self.imports(path)
-            unfollowed += dynamic
+            for item in dynamic:
+                # `import_module(table[name])`: the module names the same file writes are what it can import
+                chosen = [found for found in (self.find(name, roots) for name in item.candidates) if found]
+                stack += [target for found in chosen for target in self._with_packages(found)]
+                unfollowed += [] if chosen else [item]
             for item in imports:
                 stack += [target for target in self._targets(path, item, roots) if target not in seen]
         return PyReach(frozenset(seen), tuple(unfollowed))
 
-    def _targets(self, path: str, item: _Import, roots: list[str]) -> list[str]:
+    def _targets(self, path: str, item: _Import, roots: tuple[str, ...]) -> list[str]:
         if item.level:
             package = posixpath.dirname(path)
             for _ in range(item.level - 1):
@@ -185,6 +213,13 @@ class _Reader:
         self.dynamic: list[Unfollowed] = []
 
     def read(self, tree: ast.AST) -> tuple[tuple[_Import, ...], tuple[Unfollowed, ...]]:
+        self._walk(tree)
+        if self.dynamic:
+            names = tuple(sorted({s.value for s in ast.walk(tree) if _module_name(s)}))
+            self.dynamic = [dataclasses.replace(item, candidates=names) for item in self.dynamic]
+        return tuple(self.found), tuple(self.dynamic)
+
+    def _walk(self, tree: ast.AST) -> None:
         stack = [tree]
         while stack:
             node = stack.pop()
@@ -200,8 +235,11 @@ class _Reader:
                 self._call(node)
             elif isinstance(node, ast.Assign) and any(_target_name(t) in _TASK_LISTS for t in node.targets):
                 self._modules(node.value, node.lineno)  # app.conf.imports = […], CELERY_IMPORTS = (…)
+            if isinstance(node, ast.Lambda) or (
+                isinstance(node, _FUNCTIONS) and not _STARTUP.search(node.name.lower())
+            ):
+                continue  # runs only when called: a CLI command, a lazy `__getattr__`, a helper
             stack += ast.iter_child_nodes(node)
-        return tuple(self.found), tuple(self.dynamic)
 
     def _call(self, node: ast.Call) -> None:
         name = _called(node.func)
@@ -239,6 +277,15 @@ class _Reader:
             text = ast.unparse(node)
             where = Location(self.path, node.lineno, node.col_offset + 1)
             self.dynamic.append(Unfollowed(where, text[:80], "the module name is computed when the code runs"))
+
+
+def _runs_when_called(node: ast.AST) -> bool:
+    """A function body, unless it is start-up code (which runs once, when the process starts)."""
+    return isinstance(node, ast.Lambda) or (isinstance(node, _FUNCTIONS) and not _STARTUP.search(node.name.lower()))
+
+
+def _module_name(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and isinstance(node.value, str) and bool(_DOTTED.fullmatch(node.value))
 
 
 def _type_checking(test: ast.AST) -> bool:
