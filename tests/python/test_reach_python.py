@@ -136,3 +136,21 @@ def test_an_entry_module_not_in_the_repository_falls_back_and_says_so(lint_tree)
     assert terms(result) == [("Procfile (worker)", "db.py", TEST_CPUS, 3)]
     [finding] = [f for f in result.findings if f.code == "PGC002"]
     assert "missing.tasks" in finding.message and "not in the repository" in finding.message
+
+
+def test_pool_sizes_from_module_level_arithmetic_with_min_floor_and_division(lint_tree):
+    files = {
+        "requirements.txt": "sqlalchemy\n",
+        "Procfile": "web: gunicorn app:app -k uvicorn.workers.UvicornWorker -w 2\n",
+        "app.py": (
+            "from math import floor\nfrom sqlalchemy.ext.asyncio import create_async_engine\n"
+            "MEMORY = 8 * 1024 * 1024 * 1024\nPER_CONNECTION = 8 * 1024 * 1024 * 1.15\n"
+            "MAX = min(MEMORY / PER_CONNECTION, 5000)\nSHARE = floor(MAX * 0.9 / 8)\n"
+            "POOL_SIZE = floor(SHARE * 0.25)\nMAX_OVERFLOW = SHARE - POOL_SIZE\n"
+            "engine = create_async_engine('postgresql+asyncpg://db/x', pool_size=POOL_SIZE,"
+            " max_overflow=MAX_OVERFLOW, pool_pre_ping=True, connect_args={'timeout': 5})\n"
+            "app = None\n"
+        ),
+    }
+    # min(8 GiB / 9.2 MiB, 5000) = 890.4; floor(890.4 × 0.9 / 8) = 100; pool_size 25 + max_overflow 75
+    assert terms(lint_tree(files)) == [("Procfile (web)", "app.py", 2, 100)]
