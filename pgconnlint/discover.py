@@ -129,7 +129,9 @@ def discover(root: Path, excludes: Iterable[str] = DEFAULT_EXCLUDES) -> list[Can
         if not kind:
             continue
         if kind in _MARKERS:
-            found = path in with_markers if with_markers is not None else _contains(root / path, _MARKERS[kind])
+            # git grep answers for every kind's markers at once; a file it lists is checked for its own kind's
+            # (a Python file that merely says "postgres" is not parsed: issue 19)
+            found = (with_markers is None or path in with_markers) and _contains(root / path, _MARKERS[kind])
             if not found:
                 continue
         if os.path.lexists(os.path.join(root, path)):

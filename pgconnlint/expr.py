@@ -105,7 +105,7 @@ class Not(Expr):
 @dataclass(frozen=True, slots=True)
 class Call(Expr):
     """A conversion the evaluator knows: parseInt, parseFloat, Number, Boolean, String, JSON.parse, toBoolean,
-    and Python's int and float."""
+    and Python's int, float, math.floor and math.ceil."""
 
     function: str = ""
     argument: Expr | None = None
@@ -243,9 +243,12 @@ def _arith(expr: Arith, env: Environment) -> _Val:
     if not all(isinstance(n, (int, float)) and not isinstance(n, bool) for n in numbers):
         raise _Unknowable(expr, "arithmetic on something that is not a number")
     a, b = numbers
-    if expr.op == "//" and b == 0:
+    if expr.op in ("//", "/") and b == 0:
         raise _Unknowable(expr, "division by zero")
-    value = {"+": a + b, "-": a - b, "*": a * b, "//": a // b if b else 0}[expr.op]
+    if expr.op in ("min", "max"):  # Python's min(a, b) / max(a, b) of two numbers
+        value = min(a, b) if expr.op == "min" else max(a, b)
+    else:
+        value = {"+": a + b, "-": a - b, "*": a * b, "//": a // b if b else 0, "/": a / b if b else 0}[expr.op]
     return _Val(value, expr.location, left.via + right.via)
 
 
@@ -287,6 +290,9 @@ def _convert(function: str, value: object) -> object:
             return math.nan
     if function in ("int", "float"):  # Python's: strict, unlike parseInt
         return _python_number(function, value)
+    if function in ("floor", "ceil"):  # math.floor / math.ceil of a number
+        number = value if isinstance(value, (int, float)) and not isinstance(value, bool) else math.nan
+        return number if math.isnan(number) or math.isinf(number) else getattr(math, function)(number)
     if function == "Boolean":
         return truthy(value)
     if function == "String":

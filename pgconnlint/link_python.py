@@ -26,12 +26,14 @@ from pgconnlint.model import (
     EnvFile,
     Known,
     Location,
+    ParseProblem,
     ProcessDecl,
     PythonPool,
     Unknown,
     cite,
     origin,
 )
+from pgconnlint.reach_python import PythonGraph, process_entry
 
 ASGI_SERVERS = ("uvicorn", "hypercorn", "fastapi", "granian")
 _ASYNC_WORKERS = ("uvicorn", "aiohttp", "tornado", "asyncio")  # gunicorn worker classes that serve many at once
@@ -52,15 +54,17 @@ def python_groups(facts, settings: LinkSettings, env_files: Mapping[str, EnvFile
         runtime.setdefault(_project_of(posixpath.dirname(fact.location.path), projects), []).append(fact)
     configs = {decl.source: decl for decl in facts.processes if decl.server == "gunicorn-config"}
     groups, run = [], set()
+    graph = PythonGraph(facts.root)
     for decl in _images_run(facts):
         if decl.server not in _SHAPES:  # gunicorn settings files, commands nothing could follow
             continue
         project = _project_of(decl.directory, projects)
         run.add(project)
         env = environment_of(project, [list(decl.env)]) | _cpus(settings)
-        chosen = _django_scope(pools.get(project, []), refs.get(project, []), env, project)
-        group = _group(decl, _config_for(decl, configs), env, chosen, settings, runtime.get(project, []))
-        groups.append(group)
+        reached = _reached(graph, decl, project, facts.python_pools, pools.get(project, []), facts.problems)
+        run |= {_project_of(posixpath.dirname(pool.location.path), projects) for pool in reached}
+        chosen = _django_scope(reached, refs.get(project, []), env, project)
+        groups.append(_group(decl, _config_for(decl, configs), env, chosen, settings, runtime.get(project, [])))
     packages = {manifest.directory for manifest in facts.packages}
     for function in facts.functions:
         if function.runtime == "python" or (function.runtime == "" and function.directory not in packages):
@@ -85,6 +89,37 @@ def python_groups(facts, settings: LinkSettings, env_files: Mapping[str, EnvFile
                     ProcessGroup(name, connections[0].anchor, processes, "", False, connections, env, units=units)
                 )
     return groups
+
+
+def _reached(graph: PythonGraph, decl: ProcessDecl, project: str, every: list, own: list, problems: list) -> list:
+    """The pools a process opens: those created in the modules its entry imports, wherever they lie (a library of
+    the repository counts once in each process that imports it); Django's DATABASES are chosen by the settings
+    module instead (`_django_scope`). Where the entry or an import cannot be followed and some of the project's
+    pools are not reached, the project's pools count as a whole, and a PGC002 finding says what was not followed."""
+    django = [pool for pool in own if pool.library == "django"]
+    candidates = [pool for pool in every if pool.library != "django"]
+    if not candidates:
+        return own
+    entry = process_entry(graph, decl.options, decl.location, decl.directory, project)
+    reach = graph.reach(entry.files, list(entry.roots))
+    reached = [pool for pool in candidates if pool.location.path in reach.files]
+    unfollowed = entry.unfollowed + reach.unfollowed
+    missed = [pool for pool in own if pool.library != "django" and pool not in reached]
+    if not unfollowed or not missed:
+        return django + reached
+    first = unfollowed[0]
+    name = f"project {project}" if project else "the project at the repository root"
+    message = (
+        f"{decl.source}: `{first.text}` at {first.location.short} cannot be followed ({first.why}); the pools of"
+        f" {name} that its imports do not reach (first at {missed[0].location.short}) are counted for it as a whole"
+    )
+    problem = ParseProblem(first.location, message, skipped=True, help=_FALLBACK_HELP)
+    if problem not in problems:
+        problems.append(problem)
+    return django + reached + [pool for pool in missed if pool not in reached]
+
+
+_FALLBACK_HELP = "name the application module on the command line, or import it statically"
 
 
 def _images_run(facts) -> list[ProcessDecl]:

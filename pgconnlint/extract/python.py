@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 _CPU_CALLS = {"os.cpu_count", "multiprocessing.cpu_count", "cpu_count", "psutil.cpu_count"}
 _ENV_GETTERS = {"os.environ.get", "os.getenv", "environ.get", "getenv", "env.get"}
 _CONVERSIONS = {"int": "int", "float": "float", "bool": "Boolean", "str": "String"}
+_CONVERSIONS |= {name: name.rpartition(".")[2] for name in ("floor", "ceil", "math.floor", "math.ceil")}
+_MIN_MAX = {"min": "min", "max": "max", "builtins.min": "min", "builtins.max": "max"}
 _MAX_DEPTH = 16
 
 
@@ -121,7 +123,9 @@ class PySource:
             if op:
                 return Compare(location, text, op, self.expr(node.left, depth), self.expr(target.comparator, depth))
         if isinstance(node, cst.BinaryOperation):
-            op = {cst.Add: "+", cst.Subtract: "-", cst.Multiply: "*", cst.FloorDivide: "//"}.get(type(node.operator))
+            op = {cst.Add: "+", cst.Subtract: "-", cst.Multiply: "*", cst.FloorDivide: "//", cst.Divide: "/"}.get(
+                type(node.operator)
+            )
             if op:
                 return Arith(location, text, op, self.expr(node.left, depth), self.expr(node.right, depth))
         if isinstance(node, cst.Subscript):
@@ -169,6 +173,9 @@ class PySource:
                 return Logical(location, text, "??", lookup, self.expr(default, depth)) if default else lookup
         if name in _CONVERSIONS and len(args) == 1:
             return Call(location, text, _CONVERSIONS[name], self.expr(args[0].value, depth))
+        if name in _MIN_MAX and len(args) == 2 and len(node.args) == 2:
+            left, right = (self.expr(a.value, depth) for a in args)
+            return Arith(location, text, _MIN_MAX[name], left, right)
         return Opaque(location, text)
 
     def _environ_subscript(self, node: cst.Subscript) -> str | None:

@@ -78,13 +78,14 @@ def _by_last_name(qualified: str) -> str:
     return next((name for name in _ENGINES if name.endswith("." + last) and qualified == last), "")
 
 
-_STARTUP = re.compile(r"(^|_)(startup|lifespan|init|setup|main|connect|create_app|start|open|build)(_|$)")
+#: the names of start-up code, which runs once: a pool made there is not per call, an import there runs at start
+STARTUP = re.compile(r"(^|_)(startup|lifespan|init|setup|main|connect|create_app|start|open|build)(_|$)")
 
 
 def _runs_once(function: cst.FunctionDef) -> bool:
     """A cached function, or one named like start-up code (`lifespan`, `on_startup`, `init_db`): the
     standard place to create an asyncpg or psycopg pool once."""
-    return any(_caches(d) for d in function.decorators) or bool(_STARTUP.search(function.name.value.lower()))
+    return any(_caches(d) for d in function.decorators) or bool(STARTUP.search(function.name.value.lower()))
 
 
 def _caches(decorator: cst.Decorator) -> bool:

@@ -190,7 +190,12 @@ def test_uvicorn_workers_use_their_whole_pool(lint_tree):
 
 
 def test_celery_default_concurrency_follows_the_cpus(lint_tree):
-    files = {"Procfile": "worker: celery -A proj worker\n", "proj/db.py": engine(), "requirements.txt": "celery\n"}
+    files = {
+        "Procfile": "worker: celery -A proj worker\n",
+        "proj/__init__.py": "from proj import db\n",  # the worker imports the app module, which imports the engine
+        "proj/db.py": engine(),
+        "requirements.txt": "celery\n",
+    }
     result = lint_tree(files)
     assert terms(result) == [("Procfile (worker)", TEST_CPUS, 1, 15)]
     assert [f.code for f in result.findings] == ["PGC103", "PGC301"]  # ceiling 8 × 15 = 120 > 97

@@ -27,19 +27,40 @@ def per_group(result):
 @pytest.mark.parametrize(
     ("files", "where"),
     [
-        ({"celeryconfig.py": f'result_backend = "{BACKEND}"\n'}, "celeryconfig.py:1"),
-        ({"worker.py": f'from celery import Celery\napp = Celery("w", backend="{BACKEND}")\n'}, "worker.py:2"),
         (
             {
-                "worker.py": f'from celery import Celery\napp = Celery("w")\napp.conf.update(result_backend="{BACKEND}")\n'
+                "celeryconfig.py": f'result_backend = "{BACKEND}"\n',
+                "worker.py": 'import db\nfrom celery import Celery\napp = Celery("w")\napp.config_from_object("celeryconfig")\n',
             },
+            "celeryconfig.py:1",
+        ),
+        (
+            {"worker.py": f'import db\nfrom celery import Celery\napp = Celery("w", backend="{BACKEND}")\n'},
             "worker.py:3",
         ),
         (
-            {"worker.py": f'from celery import Celery\napp = Celery("w")\napp.conf.result_backend = "{BACKEND}"\n'},
-            "worker.py:3",
+            {
+                "worker.py": f'import db\nfrom celery import Celery\napp = Celery("w")\n'
+                f'app.conf.update(result_backend="{BACKEND}")\n'
+            },
+            "worker.py:4",
         ),
-        ({"project/settings.py": f'CELERY_RESULT_BACKEND = "{BACKEND}"\n'}, "project/settings.py:1"),
+        (
+            {
+                "worker.py": f'import db\nfrom celery import Celery\napp = Celery("w")\n'
+                f'app.conf.result_backend = "{BACKEND}"\n'
+            },
+            "worker.py:4",
+        ),
+        (
+            {
+                "project/settings.py": f'CELERY_RESULT_BACKEND = "{BACKEND}"\n',
+                "worker.py": "import os\nimport db\nfrom celery import Celery\n"
+                'os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")\napp = Celery("w")\n'
+                'app.config_from_object("django.conf:settings", namespace="CELERY")\n',
+            },
+            "project/settings.py:1",
+        ),
     ],
     ids=["config-module", "celery-backend-argument", "conf-update", "conf-attribute", "django-settings"],
 )
@@ -49,6 +70,8 @@ def test_database_result_backend_is_a_second_connection_per_prefork_child(lint_t
             "requirements.txt": "celery\nsqlalchemy\n",
             "Procfile": "worker: celery -A worker worker --concurrency 4\n",
             "db.py": ENGINE,
+            # the worker's app imports the module that creates the engine: only reached pools count
+            "worker.py": 'import db\nfrom celery import Celery\napp = Celery("w")\n',
             **files,
         }
     )

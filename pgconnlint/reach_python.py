@@ -1,0 +1,383 @@
+"""Which of the repository's Python modules a process imports: its own import graph, followed from the entry.
+
+Issue 15: a pool counts for a process only when the process reaches the module that creates it, so Alembic's
+env.py, tests, conftest and CLI tools drop out because nothing deployed imports them (not because of a name list).
+Imports are read with the standard library's `ast` (C, fast; positions and exact text are not needed here):
+`import a.b`, `from a import b` (b a submodule or a name of a/__init__), relative imports, the `__init__` of every
+package on the way, string imports whose text is a literal (`importlib.import_module("x")`,
+`app.config.from_object("pkg.config.Prod")`), and the modules a Celery app lists (`include=`, `imports=`,
+`autodiscover_tasks([...])`). Imports at module and class level run on import; an import inside a function runs only
+when it is called, so it is followed only in start-up code (`create_app`, `main`, `lifespan`, `init_*`…, the names
+extract/sqlalchemy.py treats as running once): CLI commands and lazy `__getattr__` re-exports stay out.
+`if TYPE_CHECKING:` blocks never run. `import_module(table[name])` follows the module names the same file writes.
+
+Absolute imports resolve against the process's source roots, in order: the folder its entry module was found in
+(the working directory the Dockerfile WORKDIR/COPY or the compose build context gives), then the declaring folder,
+the project and their `src/`, then the repository root. A module found in none of them is a third-party package and
+is not followed. An import whose module is computed (`import_module(name)`) is recorded: the linker then counts the
+project's pools as a whole for that process and says so.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import posixpath
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from pgconnlint.extract.sqlalchemy import STARTUP as _STARTUP
+from pgconnlint.model import Location
+
+_MAX_FILE_BYTES = 2_000_000  #: a larger file is generated data, not a module someone wrote
+#: calls that import the module a string names: importlib, Django's import_string, Flask's and Celery's config
+_STRING_IMPORTERS = ("import_module", "__import__", "import_string", "from_object", "config_from_object")
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_DOTTED = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")  #: a dotted module name written as a string
+_TASK_LISTS = ("include", "imports", "CELERY_IMPORTS", "CELERY_INCLUDE")  #: modules a Celery worker imports
+
+
+@dataclass(frozen=True, slots=True)
+class Unfollowed:
+    """An import or entry that cannot be told without running the code."""
+
+    location: Location
+    text: str
+    why: str
+    candidates: tuple[str, ...] = ()  #: module names written in the same file, which the computed name may be
+
+
+@dataclass(frozen=True, slots=True)
+class PyReach:
+    files: frozenset[str]  #: repository paths of the modules the process imports
+    unfollowed: tuple[Unfollowed, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class _Import:
+    module: str  #: dotted, absolute, or relative to the importing file's package when level > 0
+    level: int
+    names: tuple[str, ...]  #: `from module import names` (maybe submodules)
+    line: int
+
+
+class PythonGraph:
+    """The import graph of one tree, read on demand and cached: build it once per check."""
+
+    def __init__(self, root: Path, listed: Iterable[str] | None = None) -> None:
+        self.root = root
+        self._listed = list(listed) if listed is not None else None
+        self._imports: dict[str, tuple[tuple[_Import, ...], tuple[Unfollowed, ...]]] = {}
+        self._exists: dict[str, bool] = {}
+        self._found: dict[tuple[str, tuple[str, ...]], str | None] = {}
+        self._reached: dict[tuple[tuple[str, ...], tuple[str, ...]], PyReach] = {}
+
+    # --- entries ------------------------------------------------------------------------------------------------
+
+    def module_entry(self, module: str, bases: Iterable[str]) -> tuple[str, str] | None:
+        """The file of a dotted module and the source root it was found in: each base in order, else the one
+        place in the repository whose path ends with that module (said by the caller)."""
+        for base in bases:
+            found = self.find(module, [base])
+            if found:
+                return found, base
+        stem = module.replace(".", "/")
+        tails = (f"/{stem}.py", f"/{stem}/__init__.py")
+        matches = sorted(
+            {path for path in self.python_files() if ("/" + path).endswith(tails)}, key=lambda p: p.count("/")
+        )
+        if len(matches) == 1 or (len(matches) > 1 and matches[0].count("/") < matches[1].count("/")):
+            path = matches[0]
+            depth = stem.count("/") + (2 if path.endswith("__init__.py") else 1)
+            return path, "/".join(path.split("/")[:-depth])
+        return None
+
+    def find(self, module: str, roots: Iterable[str]) -> str | None:
+        roots = tuple(roots)
+        if (module, roots) not in self._found:
+            self._found[(module, roots)] = self._find(module, roots)
+        return self._found[(module, roots)]
+
+    def _find(self, module: str, roots: tuple[str, ...]) -> str | None:
+        stem = module.replace(".", "/")
+        for root in roots:
+            for candidate in (f"{stem}.py", f"{stem}/__init__.py"):
+                path = _join(root, candidate)
+                if self.is_file(path):
+                    return path
+        return None
+
+    # --- the walk -----------------------------------------------------------------------------------------------
+
+    def reach(self, entries: Iterable[str], roots: list[str]) -> PyReach:
+        key = (tuple(entries), tuple(roots))
+        if key not in self._reached:  # compose variants run the same command many times
+            self._reached[key] = self._walk(*key)
+        return self._reached[key]
+
+    def _walk(self, entries: tuple[str, ...], roots: tuple[str, ...]) -> PyReach:
+        seen: set[str] = set()
+        unfollowed: list[Unfollowed] = []
+        stack = [path for entry in entries for path in self._with_packages(entry)]
+        while stack:
+            path = stack.pop()
+            if path in seen:
+                continue
+            seen.add(path)
+            imports, dynamic = self.imports(path)
+            for item in dynamic:
+                # `import_module(table[name])`: the module names the same file writes are what it can import
+                chosen = [found for found in (self.find(name, roots) for name in item.candidates) if found]
+                stack += [target for found in chosen for target in self._with_packages(found)]
+                unfollowed += [] if chosen else [item]
+            for item in imports:
+                stack += [target for target in self._targets(path, item, roots) if target not in seen]
+        return PyReach(frozenset(seen), tuple(unfollowed))
+
+    def _targets(self, path: str, item: _Import, roots: tuple[str, ...]) -> list[str]:
+        if item.level:
+            package = posixpath.dirname(path)
+            for _ in range(item.level - 1):
+                package = posixpath.dirname(package)
+            base = _join(package, item.module.replace(".", "/")) if item.module else package
+            found = self._in_folder(base)
+            top: str | None = None
+        else:
+            found = self.find(item.module, roots)
+            top = _root_of(found, item.module) if found else None
+        if found is None:
+            return []
+        targets = [*self._with_packages(found, top)]
+        folder = posixpath.dirname(found) if found.endswith("/__init__.py") else None
+        for name in item.names if folder is not None else ():
+            sub = self._in_folder(_join(folder, name))
+            if sub:
+                targets.append(sub)
+        return targets
+
+    def _in_folder(self, base: str) -> str | None:
+        for candidate in (f"{base}.py", f"{base}/__init__.py"):
+            if self.is_file(candidate):
+                return candidate
+        return None
+
+    def _with_packages(self, path: str, top: str | None = None) -> list[str]:
+        """A module and the `__init__` of each package above it (Python runs them first), below `top`."""
+        found = [path]
+        folder = posixpath.dirname(path)
+        if path.endswith("/__init__.py"):
+            folder = posixpath.dirname(folder)
+        while folder and folder != top and self.is_file(f"{folder}/__init__.py"):
+            found.append(f"{folder}/__init__.py")
+            folder = posixpath.dirname(folder)
+        return found
+
+    # --- files --------------------------------------------------------------------------------------------------
+
+    def imports(self, path: str) -> tuple[tuple[_Import, ...], tuple[Unfollowed, ...]]:
+        if path not in self._imports:
+            self._imports[path] = self._read(path)
+        return self._imports[path]
+
+    def _read(self, path: str) -> tuple[tuple[_Import, ...], tuple[Unfollowed, ...]]:
+        try:
+            full = self.root / path
+            if full.stat().st_size > _MAX_FILE_BYTES:
+                return (), ()
+            tree = ast.parse(full.read_bytes(), filename=path)
+        except (OSError, SyntaxError, ValueError, RecursionError):
+            return (), ()
+        return _Reader(path).read(tree)
+
+    def is_file(self, path: str) -> bool:
+        if path not in self._exists:
+            self._exists[path] = not path.startswith("..") and (self.root / path).is_file()
+        return self._exists[path]
+
+    def python_files(self) -> list[str]:
+        if self._listed is None:
+            from pgconnlint.discover import DEFAULT_EXCLUDES, Excludes, _git_files, _walk
+
+            listed = _git_files(self.root)
+            self._listed = sorted(listed if listed is not None else _walk(self.root, Excludes(DEFAULT_EXCLUDES)))
+        return [path for path in self._listed if path.endswith(".py")]
+
+
+class _Reader:
+    """The imports of one module's syntax tree, skipping `if TYPE_CHECKING:` blocks (they never run)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.found: list[_Import] = []
+        self.dynamic: list[Unfollowed] = []
+
+    def read(self, tree: ast.AST) -> tuple[tuple[_Import, ...], tuple[Unfollowed, ...]]:
+        self._walk(tree)
+        if self.dynamic:
+            names = tuple(sorted({s.value for s in ast.walk(tree) if _module_name(s)}))
+            self.dynamic = [dataclasses.replace(item, candidates=names) for item in self.dynamic]
+        return tuple(self.found), tuple(self.dynamic)
+
+    def _walk(self, tree: ast.AST) -> None:
+        stack = [tree]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, ast.If) and _type_checking(node.test):
+                stack += node.orelse
+                continue
+            if isinstance(node, ast.Import):
+                self.found += [_Import(alias.name, 0, (), node.lineno) for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = tuple(alias.name for alias in node.names if alias.name != "*")
+                self.found.append(_Import(node.module or "", node.level, names, node.lineno))
+            elif isinstance(node, ast.Call):
+                self._call(node)
+            elif isinstance(node, ast.Assign) and any(_target_name(t) in _TASK_LISTS for t in node.targets):
+                self._modules(node.value, node.lineno)  # app.conf.imports = […], CELERY_IMPORTS = (…)
+            if isinstance(node, ast.Lambda) or (
+                isinstance(node, _FUNCTIONS) and not _STARTUP.search(node.name.lower())
+            ):
+                continue  # runs only when called: a CLI command, a lazy `__getattr__`, a helper
+            stack += ast.iter_child_nodes(node)
+
+    def _call(self, node: ast.Call) -> None:
+        name = _called(node.func)
+        if name in _STRING_IMPORTERS and node.args:
+            self._string_import(node)
+        if name == "setdefault" and _settings_module(node):  # os.environ.setdefault("DJANGO_SETTINGS_MODULE", "x")
+            self.found.append(_Import(node.args[1].value, 0, (), node.lineno))
+        for keyword in node.keywords:  # Celery("app", include=[…]), app.conf.update(imports=[…])
+            if keyword.arg in _TASK_LISTS:
+                self._modules(keyword.value, node.lineno)
+        if name == "autodiscover_tasks" and node.args:  # each package and its `tasks` module
+            listed = self._modules(node.args[0], node.lineno)
+            self.found += [_Import(f"{module}.tasks", 0, (), node.lineno) for module in listed]
+            if listed is None:
+                where = Location(self.path, node.lineno, node.col_offset + 1)
+                self.dynamic.append(Unfollowed(where, ast.unparse(node)[:80], "the task packages are computed"))
+
+    def _modules(self, value: ast.AST, line: int) -> list[str] | None:
+        """Module names written as a list or tuple of strings; None when they are computed."""
+        if not isinstance(value, (ast.List, ast.Tuple)):
+            return None
+        names = [item.value for item in value.elts if isinstance(item, ast.Constant) and isinstance(item.value, str)]
+        self.found += [_Import(name, 0, (), line) for name in names]
+        return names
+
+    def _string_import(self, node: ast.Call) -> None:
+        argument = node.args[0]
+        name = _called(node.func)
+        if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
+            module = argument.value.partition(":")[0].strip()
+            if name in ("from_object", "import_string"):  # "pkg.config.ProductionConfig": the class's module too
+                self.found.append(_Import(module.rpartition(".")[0], 0, (), node.lineno))
+            if module:
+                self.found.append(_Import(module, 0, (), node.lineno))
+            return
+        if name in ("import_module", "__import__"):
+            text = ast.unparse(node)
+            where = Location(self.path, node.lineno, node.col_offset + 1)
+            self.dynamic.append(Unfollowed(where, text[:80], "the module name is computed when the code runs"))
+
+
+def _settings_module(node: ast.Call) -> bool:
+    """`setdefault("DJANGO_SETTINGS_MODULE", "proj.settings")`: Django imports that module at start-up."""
+    arguments = node.args
+    return (
+        len(arguments) == 2
+        and isinstance(arguments[0], ast.Constant)
+        and arguments[0].value == "DJANGO_SETTINGS_MODULE"
+        and _module_name(arguments[1])
+    )
+
+
+def _runs_when_called(node: ast.AST) -> bool:
+    """A function body, unless it is start-up code (which runs once, when the process starts)."""
+    return isinstance(node, ast.Lambda) or (isinstance(node, _FUNCTIONS) and not _STARTUP.search(node.name.lower()))
+
+
+def _module_name(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and isinstance(node.value, str) and bool(_DOTTED.fullmatch(node.value))
+
+
+def _type_checking(test: ast.AST) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def _target_name(target: ast.AST) -> str:
+    return target.id if isinstance(target, ast.Name) else target.attr if isinstance(target, ast.Attribute) else ""
+
+
+def _called(func: ast.AST) -> str:
+    if isinstance(func, ast.Name):
+        return func.id
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return ""
+
+
+def _root_of(path: str, module: str) -> str:
+    """The source root an absolute module was found under: `src/app/db.py` for `app.db` → `src`."""
+    depth = module.count(".") + (2 if path.endswith("/__init__.py") else 1)
+    return "/".join(path.split("/")[:-depth])
+
+
+def _join(base: str, rest: str) -> str:
+    return posixpath.normpath(posixpath.join(base, rest)) if base else posixpath.normpath(rest)
+
+
+# --- a process's entry ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    files: tuple[str, ...]  #: the modules the process starts from
+    roots: tuple[str, ...]  #: where its absolute imports resolve, in order
+    unfollowed: tuple[Unfollowed, ...] = ()
+
+
+def process_entry(graph: PythonGraph, options, location: Location, directory: str, project: str) -> Entry:
+    """The modules a server or worker command starts from: gunicorn/uvicorn `module:app`, Celery `-A module` (and
+    its `module.celery`), `python -m module` or a script (already located by extract/follow.py as `entry`)."""
+    bases = _unique([directory, _join(directory, "src"), project, _join(project, "src"), ""])
+    files: list[str] = []
+    roots: list[str] = []
+    missing: list[Unfollowed] = []
+    for path in _written(options, "entry", "script"):
+        path = next((p for p in [path, *(_join(b, path.lstrip("/")) for b in bases)] if graph.is_file(p)), "")
+        if path:
+            files.append(path)
+            roots.append(posixpath.dirname(path))  # a script's folder is the first entry of sys.path
+    for key in ("app", "celery_app", "module"):
+        for written in _written(options, key):
+            module = written.partition(":")[0]
+            found = graph.module_entry(module, bases)
+            if found is None:
+                why = f"the module {module} it runs is not in the repository"
+                missing.append(Unfollowed(location, written, why))
+                continue
+            files.append(found[0])
+            roots.insert(0, found[1])
+            celery = graph.find(f"{module}.celery", [found[1]]) if key == "celery_app" else None
+            files += [celery] if celery else []
+    if not files and not missing:
+        missing.append(Unfollowed(location, getattr(options, "text", ""), "the command names no module to start from"))
+    return Entry(tuple(files), tuple(_unique(roots + bases)), tuple(missing))
+
+
+def _written(options, *keys: str) -> list[str]:
+    found = []
+    for key in keys:
+        value = options.get(key)
+        text = getattr(value, "value", None)
+        if isinstance(text, str) and text:
+            found.append(text)
+    return found
+
+
+def _unique(items: list[str]) -> list[str]:
+    return list(dict.fromkeys(items))

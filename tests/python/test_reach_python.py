@@ -1,0 +1,156 @@
+"""Pools counted where the Python process reaches them (issue 15): the repository's import graph from each process's
+entry (pgconnlint/reach_python.py). Alembic env.py, tests, conftest and CLI tools drop out because nothing deployed
+imports them; a library module counts once per process that imports it; what cannot be followed is said (PGC002)."""
+
+from __future__ import annotations
+
+from conftest import TEST_CPUS
+
+ENGINE = (
+    "import os\nfrom sqlalchemy import create_engine\n\n"
+    'engine = create_engine(os.environ["DATABASE_URL"], pool_size={size}, max_overflow=0, pool_pre_ping=True,'
+    ' connect_args={{"connect_timeout": 5}})\n'
+)
+NULL_POOL = (
+    "from sqlalchemy import create_engine\nfrom sqlalchemy.pool import NullPool\n\n"
+    'engine = create_engine("postgresql://db/x", poolclass=NullPool)\n'
+)
+
+
+def engine(size: int) -> str:
+    return ENGINE.format(size=size)
+
+
+def terms(result) -> list[tuple[str, str, int, float]]:
+    return sorted(
+        (term.group.name, term.pool.label.split(" in ")[-1], term.processes, term.pool_max)
+        for budget in result.budgets
+        for term in budget.terms
+    )
+
+
+def codes(result) -> list[str]:
+    return [finding.code for finding in result.findings if finding.code == "PGC002"]
+
+
+def test_migrations_tests_and_cli_tools_are_not_counted_for_the_server(lint_tree):
+    files = {
+        "requirements.txt": "fastapi\nsqlalchemy\n",
+        "Procfile": "web: gunicorn app.main:app -w 3\n",
+        "app/__init__.py": "",
+        "app/main.py": "from fastapi import FastAPI\nfrom .api import routes\napp = FastAPI()\n",
+        "app/api/__init__.py": "",
+        "app/api/routes.py": "from app.db import session\n",
+        "app/db/__init__.py": "from .engine import engine as session\n",
+        "app/db/engine.py": engine(4),
+        "app/cli.py": engine(50),  # a command-line tool: nothing the server runs imports it
+        "alembic/env.py": NULL_POOL,
+        "tests/conftest.py": engine(20),
+    }
+    result = lint_tree(files)
+    assert terms(result) == [("Procfile (web)", "app/db/engine.py", 3, 4)]
+    assert codes(result) == []
+
+
+def test_a_module_reached_by_two_processes_counts_once_in_each(lint_tree):
+    files = {
+        "requirements.txt": "celery\nsqlalchemy\n",
+        "Procfile": "web: gunicorn web:app -w 2\nworker: celery -A tasks worker -c 3\n",
+        "web.py": "import shared.db\napp = object()\n",
+        "tasks.py": "from celery import Celery\napp = Celery('t', include=['jobs'])\n",
+        "jobs.py": "from shared import db\n",
+        "shared/__init__.py": "",
+        "shared/db.py": engine(5),
+    }
+    result = lint_tree(files)
+    assert terms(result) == [("Procfile (web)", "shared/db.py", 2, 5), ("Procfile (worker)", "shared/db.py", 3, 5)]
+
+
+def test_imports_in_start_up_functions_are_followed_and_other_functions_are_not(lint_tree):
+    files = {
+        "requirements.txt": "flask\nsqlalchemy\n",
+        "Procfile": "web: gunicorn 'wsgi:app'\n",
+        "wsgi.py": "from factory import create_app\napp = create_app()\n",
+        "factory.py": (
+            "def create_app():\n    from models import engine\n    return engine\n\n"
+            "def seed_command():\n    from seed import engine\n    return engine\n"
+        ),
+        "models.py": engine(6),
+        "seed.py": engine(40),
+    }
+    assert terms(lint_tree(files)) == [("Procfile (web)", "models.py", 1, 6)]
+
+
+def test_src_layout_and_a_compose_build_context_are_source_roots(lint_tree):
+    files = {
+        "docker-compose.yml": "services:\n  api:\n    build: ./service\n    command: uvicorn api.main:app --workers 2\n",
+        "service/pyproject.toml": "[project]\nname = 'api'\n",
+        "service/src/api/__init__.py": "",
+        "service/src/api/main.py": "from api.storage import engine\napp = None\n",
+        "service/src/api/storage.py": engine(7),
+        "service/tests/test_storage.py": engine(30),
+    }
+    assert terms(lint_tree(files)) == [("docker-compose.yml service api", "service/src/api/storage.py", 2, 7)]
+
+
+def test_an_import_computed_from_the_modules_the_file_names_follows_those_modules(lint_tree):
+    files = {
+        "requirements.txt": "sqlalchemy\n",
+        "Procfile": "web: gunicorn app:app\n",
+        "app.py": (
+            "import importlib\nPLUGINS = {'db': 'plugins.db'}\n"
+            "def __getattr__(name):\n    return importlib.import_module(PLUGINS[name])\n"
+            "def load_plugins(name):\n    return importlib.import_module(PLUGINS[name])\n"  # not start-up code
+            "def init_app(name):\n    return importlib.import_module(PLUGINS[name])\n"
+        ),
+        "plugins/__init__.py": "",
+        "plugins/db.py": engine(8),
+        "tests/conftest.py": engine(20),
+    }
+    result = lint_tree(files)
+    assert terms(result) == [("Procfile (web)", "plugins/db.py", 1, 8)]
+    assert codes(result) == []
+
+
+def test_a_plugin_loader_falls_back_to_the_whole_project_and_says_so(lint_tree):
+    files = {
+        "requirements.txt": "sqlalchemy\n",
+        "Procfile": "web: gunicorn app:app\n",
+        "app.py": "import os\ndef init_plugins():\n    __import__(os.environ['PLUGIN'])\napp = None\n",
+        "plugins/db.py": engine(8),
+    }
+    result = lint_tree(files)
+    assert terms(result) == [("Procfile (web)", "plugins/db.py", 1, 8)]
+    [finding] = [f for f in result.findings if f.code == "PGC002"]
+    assert "__import__(os.environ['PLUGIN'])" in finding.message and "app.py:3" in finding.message
+    assert "counted for it as a whole" in finding.message
+
+
+def test_an_entry_module_not_in_the_repository_falls_back_and_says_so(lint_tree):
+    files = {
+        "requirements.txt": "sqlalchemy\n",
+        "Procfile": f"worker: celery -A missing.tasks worker -c {TEST_CPUS}\n",
+        "db.py": engine(3),
+    }
+    result = lint_tree(files)
+    assert terms(result) == [("Procfile (worker)", "db.py", TEST_CPUS, 3)]
+    [finding] = [f for f in result.findings if f.code == "PGC002"]
+    assert "missing.tasks" in finding.message and "not in the repository" in finding.message
+
+
+def test_pool_sizes_from_module_level_arithmetic_with_min_floor_and_division(lint_tree):
+    files = {
+        "requirements.txt": "sqlalchemy\n",
+        "Procfile": "web: gunicorn app:app -k uvicorn.workers.UvicornWorker -w 2\n",
+        "app.py": (
+            "from math import floor\nfrom sqlalchemy.ext.asyncio import create_async_engine\n"
+            "MEMORY = 8 * 1024 * 1024 * 1024\nPER_CONNECTION = 8 * 1024 * 1024 * 1.15\n"
+            "MAX = min(MEMORY / PER_CONNECTION, 5000)\nSHARE = floor(MAX * 0.9 / 8)\n"
+            "POOL_SIZE = floor(SHARE * 0.25)\nMAX_OVERFLOW = SHARE - POOL_SIZE\n"
+            "engine = create_async_engine('postgresql+asyncpg://db/x', pool_size=POOL_SIZE,"
+            " max_overflow=MAX_OVERFLOW, pool_pre_ping=True, connect_args={'timeout': 5})\n"
+            "app = None\n"
+        ),
+    }
+    # min(8 GiB / 9.2 MiB, 5000) = 890.4; floor(890.4 × 0.9 / 8) = 100; pool_size 25 + max_overflow 75
+    assert terms(lint_tree(files)) == [("Procfile (web)", "app.py", 2, 100)]
