@@ -66,15 +66,16 @@ def link(facts: Facts, settings: LinkSettings | None = None) -> Project:
     node_problems: list[ParseProblem] = []
     reacher = NodeReach(facts.root, packages, configs_by_package, lambda p: _package_of(p, packages), node_problems)
     groups, run_packages = [], set()
-    forks = _forks(facts, packages, settings)
+    forks = _forks(facts, packages)
     for app in facts.pm2:
         group, package = _pm2_group(app, packages, env_files, reacher, settings)
         run_packages.add(package)
         fork = forks.get(package)
         # Child processes an app starts for its jobs (BullMQ) add to pm2's instances; a cluster of its own does not
         # combine with pm2's cluster mode, so those stay as pm2 counts them.
-        if fork is not None and fork[1] not in ("cluster", "throng") and not isinstance(group.processes, Unknown):
-            group = replace(group, processes=times(group.processes, fork[0], fork[1]))
+        if fork is not None and fork.kind not in ("cluster", "throng") and not isinstance(group.processes, Unknown):
+            count, kind, _ = _fork_count(fork, group.environment, settings)
+            group = replace(group, processes=times(group.processes, count, kind))
         groups.append(group)
     node_groups, node_packages, plain = _node_process_groups(
         facts, packages, env_files, reacher, settings, run_packages, groups, forks
@@ -105,7 +106,7 @@ def link(facts: Facts, settings: LinkSettings | None = None) -> Project:
             name = name or "the repository root package"
             manager, cpu_dependent = "", False
             if package in forks:  # the app forks its own workers (cluster, throng)
-                processes, manager, cpu_dependent = forks[package]
+                processes, manager, cpu_dependent = _fork_count(forks[package], env, settings)
                 anchor = processes.location
             group = ProcessGroup(name, anchor, processes, manager, cpu_dependent, connections, env, unresolved)
             groups.append(group)
@@ -338,9 +339,10 @@ def _node_group(item, package, packages, env_files, reacher, settings, forks) ->
     processes, manager, cpu_dependent = _command_processes(item, env, settings.cpus)
     fork = forks.get(package)
     if fork is not None and not isinstance(processes, Unknown):
-        processes = times(processes, fork[0], fork[1])
-        cpu_dependent = cpu_dependent or fork[2]
-        manager = f"{manager}, {fork[1]}" if manager else fork[1]
+        count, kind, per_cpu = _fork_count(fork, env, settings)
+        processes = times(processes, count, kind)
+        cpu_dependent = cpu_dependent or per_cpu
+        manager = f"{manager}, {kind}" if manager else kind
     rollout = during_rollout(processes, item.replicas, item.surge)
     if item.replicas is not None:
         processes = times(processes, item.replicas, "replicas")
@@ -406,26 +408,30 @@ def _command_processes(item: NodeProcessDecl, env: Environment, cpus: int):
     return Default(1, item.location, f"`node {item.script}`: one process"), "", False
 
 
-def _forks(facts: Facts, packages, settings: LinkSettings) -> dict[str, tuple[Known | Unknown, str, bool]]:
-    """Workers a package's code forks (cluster, throng): the count, how, and whether it follows the CPUs."""
-    found: dict[str, tuple[Known | Unknown, str, bool]] = {}
+def _forks(facts: Facts, packages) -> dict[str, NodeFork]:
+    """The workers a package's code forks (cluster, throng): the first fork found in each package."""
+    found: dict[str, NodeFork] = {}
     for fork in facts.node_processes:
-        if not isinstance(fork, NodeFork):
-            continue
-        package = _package_of(fork.location.path, packages)
-        if fork.count is None:
-            source = "given" if settings.cpus_given else "this machine's count"
-            how = "cluster.fork() per os.cpus()" if fork.kind == "cluster" else "throng default: one worker per CPU"
-            count = Known(settings.cpus, fork.location, f"{how} = {settings.cpus} CPUs ({source})")
-            found.setdefault(package, (count, fork.kind, True))
-            continue
-        value = fork.count.value if isinstance(fork.count, Lit) else None
-        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-            count = Known(value, fork.location, f"{fork.kind} forks {value} worker{'s' if value != 1 else ''}")
-        else:
-            count = Unknown(fork.count.text, fork.location, f"the number of {fork.kind} workers")
-        found.setdefault(package, (count, fork.kind, False))
+        if isinstance(fork, NodeFork):
+            found.setdefault(_package_of(fork.location.path, packages), fork)
     return found
+
+
+def _fork_count(fork: NodeFork, env: Environment, settings: LinkSettings) -> tuple[Known | Unknown, str, bool]:
+    """How many workers a fork starts in a process with this environment, how, and whether it follows the CPUs."""
+    if fork.count is None:
+        source = "given" if settings.cpus_given else "this machine's count"
+        how = "cluster.fork() per os.cpus()" if fork.kind == "cluster" else "throng default: one worker per CPU"
+        return Known(settings.cpus, fork.location, f"{how} = {settings.cpus} CPUs ({source})"), fork.kind, True
+    value = evaluate(fork.count, env)
+    number = value.value if isinstance(value, Known) else None
+    if isinstance(number, float) and number.is_integer():
+        number = int(number)
+    if isinstance(number, int) and not isinstance(number, bool) and number > 0:
+        plural = "s" if number != 1 else ""
+        how = f"{fork.kind} forks {number} worker{plural}" + (f" ({value.via})" if value.via else "")
+        return Known(number, fork.location, how), fork.kind, False
+    return Unknown(fork.count.text, fork.location, f"the number of {fork.kind} workers"), fork.kind, False
 
 
 def _instances(options: Obj, cpus: int) -> tuple[Known | Default | Unknown, bool]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 
-from pgconnlint.expr import Lit
+from pgconnlint.expr import Call, EnvVar, Expr, Lit, Logical
 from pgconnlint.extract.commands import flag_value, shell_value, shell_words
 from pgconnlint.model import Location, NodeFork, NodeProcessDecl, ParseProblem
 
@@ -149,7 +149,45 @@ def _cluster(path: str, text: str, at: int) -> NodeFork:
         return NodeFork(where, "cluster", None)
     if written.isdigit():
         return NodeFork(where, "cluster", Lit(where, written, int(written)))
+    bound = _loop_bound(path, text, at)
+    if bound is not None:
+        return NodeFork(where, "cluster", bound)
     return NodeFork(where, "cluster", Lit(where, written or "cluster.fork()", written or "cluster.fork()"))
+
+
+def _loop_bound(path: str, text: str, at: int) -> Expr | None:
+    """The bound of the `for (…; i < BOUND; …)` around the fork at `at`, as a value the linker evaluates in each
+    process's environment: `Number(process.env.WORKERS)`, an env service's `get('WORKERS')`; None when it is
+    neither an environment lookup nor a constant that leads to one."""
+    from pgconnlint.extract.treesitter import SourceFile
+
+    source = SourceFile.parse(path, text)
+    offset = len(text[:at].encode("utf-8", "surrogatepass"))
+    node = source.tree.root_node.descendant_for_byte_range(offset, offset)
+    while node is not None and node.type != "for_statement":
+        node = node.parent
+    condition = node.child_by_field_name("condition") if node is not None else None
+    while condition is not None and condition.type == "expression_statement" and condition.named_child_count:
+        condition = condition.named_children[0]
+    if condition is None or condition.type != "binary_expression":
+        return None
+    operator = condition.child_by_field_name("operator")
+    if operator is None or source.raw(operator) != "<":
+        return None
+    bound = source.expr(condition.child_by_field_name("right"))
+    if not _reads_environment(bound):
+        return None
+    return Call(bound.location, bound.text, "Number", bound)  # the loop compares numbers: "5" counts 5
+
+
+def _reads_environment(expr: Expr | None) -> bool:
+    if isinstance(expr, EnvVar):
+        return True
+    if isinstance(expr, Logical):
+        return _reads_environment(expr.left) or _reads_environment(expr.right)
+    if isinstance(expr, Call):
+        return _reads_environment(expr.argument)
+    return False
 
 
 def _per_cpu(text: str) -> bool:

@@ -384,11 +384,12 @@ def _env_name(source: SourceFile, node: Node) -> str | None:
 
 def _config_get(source: SourceFile, function: Node | None, arguments: list[Node]) -> str | None:
     """NAME for NestJS `config.get("NAME")`, `configService.getOrThrow<number>("NAME")`: process.env behind a service
-    (@nestjs/config 3.2.3 ConfigService.get reads process.env and returns the default only when it is undefined)."""
+    (@nestjs/config 3.2.3 ConfigService.get reads process.env and returns the default only when it is undefined);
+    also a typed wrapper named for the environment (`envService.get("NAME")`, `this.env.get("NAME")`)."""
     if function is None or function.type != "member_expression" or not arguments or arguments[0].type != "string":
         return None
     method = source.raw(function.child_by_field_name("property"))
     receiver = source.raw(function.child_by_field_name("object")).lower()
-    if method not in ("get", "getOrThrow") or "config" not in receiver:
+    if method not in ("get", "getOrThrow") or not ("config" in receiver or "env" in receiver):
         return None
     return source.string(arguments[0])

@@ -273,6 +273,35 @@ def test_cluster_fork_times_docker_replicas(lint_tree):
     assert processes(result)[0][1] == 2 * TEST_CPUS
 
 
+CLUSTER_FROM_ENV_SERVICE = (
+    "import cluster from 'node:cluster';\nimport { EnvService } from './env.service';\n"
+    "export async function clusterize(app) {\n  const env = app.get(EnvService);\n"
+    "  if (cluster.isPrimary) {\n    for (let i = 0; i < env.get('CLUSTER_WORKERS'); i++) {\n      cluster.fork();\n"
+    "    }\n  } else {\n    require('./db');\n  }\n}\n"
+)
+
+
+def test_cluster_workers_from_an_env_service_read_in_each_services_environment(lint_tree):
+    """`for (…; i < envService.get('CLUSTER_WORKERS'); …) cluster.fork()`: the count is the variable each container
+    sets; a second service inherits the first's environment through a YAML merge key (`<<: *app`)."""
+    compose = (
+        "services:\n  app1: &app\n    build: .\n    command: node main.js\n    environment:\n"
+        "      CLUSTER_WORKERS: 5\n  app2:\n    <<: *app\n    hostname: app2\n"
+    )
+    files = {"package.json": package(), "main.js": CLUSTER_FROM_ENV_SERVICE, "db.js": POOL}
+    result = lint_tree({**files, "docker-compose.yml": compose})
+    assert [count for _, count in processes(result)] == [5, 5]
+    assert result.budgets[0].total == 100
+    group = result.project.groups[0]
+    assert "CLUSTER_WORKERS='5'" in group.processes.via and not group.cpu_dependent
+
+
+def test_cluster_workers_from_an_unset_variable_are_unknown(lint_tree):
+    result = lint_tree({"package.json": package(), "main.js": CLUSTER_FROM_ENV_SERVICE, "db.js": POOL})
+    [finding] = [f for f in result.findings if f.code == "PGC110"]
+    assert finding.key == ("PGC110", "main.js", 7) and "env.get('CLUSTER_WORKERS')" in finding.message
+
+
 def test_throng_default_is_one_worker_per_cpu_and_count_is_read(lint_tree):
     default = "const throng = require('throng');\nthrong(start);\n"
     result = lint_tree({"package.json": package(), "main.js": default, "db.js": POOL})
