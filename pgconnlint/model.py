@@ -352,6 +352,9 @@ class NodeFork:
     location: Location
     kind: str  #: "cluster", "throng"
     count: Expr | None  #: the number of workers as written; None when it follows the CPU count
+    #: where the primary builds, at module level, an object of the repository's code that the workers build too:
+    #: the primary then holds the same pools (one process more); None when it only forks
+    primary: Location | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from pgconnlint.expr import (
+    CPU_COUNT_VARIABLE,
     UNDEFINED,
+    Arith,
     Arr,
     Call,
     Compare,
@@ -32,6 +34,10 @@ from pgconnlint.model import Location, ParseProblem
 if TYPE_CHECKING:
     from tree_sitter import Node, Tree
 
+#: `os.cpus().length`, `cpus().length`, `require("os").cpus().length`, `os.availableParallelism()`
+_CPU_COUNT = re.compile(
+    r"""(?:(?:[\w$]+|require\(['"](?:node:)?os['"]\))\.)?(?:cpus\(\)\.length|availableParallelism\(\))"""
+)
 _CONVERSIONS = {"parseInt", "parseFloat", "Number", "Boolean", "String"}
 _TRANSPARENT = {
     "expression_statement",
@@ -206,6 +212,10 @@ class SourceFile:
         if kind == "array":
             items = tuple(self.expr(child, depth) for child in node.named_children if child.type != "comment")
             return Arr(location, text, items)
+        if kind in ("member_expression", "subscript_expression", "call_expression") and _CPU_COUNT.fullmatch(
+            "".join(self.raw(node).split())
+        ):
+            return EnvVar(location, text, CPU_COUNT_VARIABLE)  # bound by the linker to the CPU count checked with
         if kind in ("member_expression", "subscript_expression"):
             name = _env_name(self, node)
             if name:
@@ -283,6 +293,8 @@ class SourceFile:
             return Logical(location, text, op, left, right)
         if op in ("===", "!==", "==", "!="):
             return Compare(location, text, op, left, right)
+        if op in ("*", "-"):  # worker counts: `2 * CLUSTER_SIZE`, `cpus().length - 1` (`+` also joins strings)
+            return Arith(location, text, op, left, right)
         return Opaque(location, text)
 
     def _unary(self, node: Node, depth: int, location: Location, text: str) -> Expr:
