@@ -92,10 +92,11 @@ def link(facts: Facts, settings: LinkSettings | None = None) -> Project:
     for package, configs in ordered:
         if package in run_packages or (package not in plain and _not_deployed(package, configs, reacher)):
             continue
-        env = _environment(package, env_files, settings, ())
         item, entries = plain.get(package), []
+        # the one command that runs it (a compose service's `node main.js`) runs with that service's environment
+        env = _environment(package, env_files, settings, [list(item.env)] if item is not None else ())
         if item is not None:
-            entries = reacher.entries(item.script, item.directory, package, {**env, **{b.name: b for b in item.env}})
+            entries = reacher.entries(item.script, item.directory, package, env)
             configs = reacher.configs(package, entries, item.location, f"{item.source}: node {item.script}")
         connections, unresolved = _connections(configs, env, packages.get(package))
         if connections or unresolved:
@@ -531,6 +532,7 @@ def _connections(configs: list[TypeOrmConfig | NodePool], env: Environment, pack
 
 def _typeorm_connections(configs: list[TypeOrmConfig], env: Environment, package: PackageManifest | None):
     version = _typeorm_version(package)
+    configs = _factories_called(configs)
     in_code = [c for c in configs if not c.from_ormconfig and not c.reads_ormconfig]
     reads_files = any(_falls_back_to_ormconfig(c, version) for c in configs) or not in_code
     chosen = list(in_code)
@@ -540,6 +542,19 @@ def _typeorm_connections(configs: list[TypeOrmConfig], env: Environment, package
     resolved = [_connection(config, env, version) for config in chosen]
     connections = tuple(c for c in resolved if isinstance(c, OrmConnection))
     return connections, tuple(c for c in resolved if isinstance(c, Unknown))
+
+
+def _factories_called(configs: list[TypeOrmConfig]) -> list[TypeOrmConfig]:
+    """A `useFactory` calling a function of another module takes the options that function returns; a function
+    nothing calls opens no connection."""
+    factories = {config.factory: config for config in configs if config.factory}
+    return [
+        replace(config, options=factories[config.calls].options, source=f"{config.source} → {config.calls}(…)")
+        if config.calls in factories
+        else config
+        for config in configs
+        if not config.factory
+    ]
 
 
 def _falls_back_to_ormconfig(config: TypeOrmConfig, version: tuple[int, ...] | None) -> bool:

@@ -39,6 +39,7 @@ _CPU_COUNT = re.compile(
     r"""(?:(?:[\w$]+|require\(['"](?:node:)?os['"]\))\.)?(?:cpus\(\)\.length|availableParallelism\(\))"""
 )
 _CONVERSIONS = {"parseInt", "parseFloat", "Number", "Boolean", "String"}
+_STRING_METHODS = {"toLowerCase", "toUpperCase", "trim"}
 _TRANSPARENT = {
     "expression_statement",
     "parenthesized_expression",
@@ -86,6 +87,7 @@ class SourceFile:
     prefix_bytes: int = 0  #: bytes added in front of the first line before parsing
     _line_starts: list[int] = field(default_factory=list)
     _constants: dict[str, Node] | None = None
+    scope: dict[str, Expr] = field(default_factory=dict)  #: local bindings, innermost function first
 
     @classmethod
     def parse(cls, path: str, text: str, dialect: str | None = None, wrap_in_parentheses: bool = False) -> SourceFile:
@@ -241,6 +243,8 @@ class SourceFile:
         return codecs.decode(body.encode("latin-1", "backslashreplace"), "unicode_escape")
 
     def _identifier(self, node: Node, depth: int, location: Location, text: str) -> Expr:
+        if self.raw(node) in self.scope:  # a local of the function pgconnlint/extract/jsfunction.py reads
+            return self.scope[self.raw(node)]
         value = self.constant(self.raw(node)) if depth < _MAX_IDENTIFIER_DEPTH else None
         if value is None:
             return Opaque(location, text)
@@ -313,8 +317,12 @@ class SourceFile:
         function = node.child_by_field_name("function")
         arguments = [a for a in node.child_by_field_name("arguments").named_children if a.type != "comment"]
         name = self.raw(function) if function is not None else ""
+        name = name.removeprefix("Number.") if name in ("Number.parseInt", "Number.parseFloat") else name
         if name in _CONVERSIONS and arguments:
             return Call(location, text, name, self.expr(arguments[0], depth))
+        method = function.child_by_field_name("property") if function is not None else None
+        if method is not None and self.raw(method) in _STRING_METHODS and not arguments:  # `driver.toLowerCase()`
+            return Call(location, text, self.raw(method), self.expr(function.child_by_field_name("object"), depth))
         chained = self._env_var_chain(node, depth, location, text)
         if chained is not None:
             return chained
