@@ -118,6 +118,13 @@ class Budget:
     terms: tuple[Term, ...]
     note: str = ""  #: an assumption the reader should know, e.g. which of several servers the pools count against
     deployment: str = ""  #: the deployment whose processes these are (pgconnlint/deployments.py); "" for the tree
+    #: connections of these processes that could not be counted (a TypeORM config whose database type is unknown)
+    dropped: tuple[str, ...] = ()
+
+    @property
+    def complete(self) -> bool:
+        """Every term known and nothing dropped: only then is the total more than "at least"."""
+        return not self.unknown_terms and not self.dropped
 
     @property
     def total(self) -> float:
@@ -177,7 +184,8 @@ class Budget:
             "ceiling": _number(self.ceiling),
             "usable": self.server.usable,
             "unbounded": math.isinf(self.ceiling),
-            "complete": not self.unknown_terms,
+            "complete": self.complete,
+            "dropped": list(self.dropped),
             "note": self.note or None,
             "rollout": _number(self.rollout_total) if self.rolls_out else None,
             "terms": [term.as_data() for term in self.terms],
@@ -277,8 +285,15 @@ def _budgets(project: Project, groups, servers: tuple[Server, ...], deployment: 
         others = ", ".join(server.name for server in servers[1:])
         which = "pools whose host names no server count against " if named else ""
         note = f"{which}the first of {len(servers)} servers (also: {others}); set `server` to choose"
+    dropped = tuple(f"{group.name}: {unknown.location.short}" for group in groups for unknown in group.unresolved)
     result = [
-        Budget(server, tuple(by_server.get(index, ())), note if index == 0 else "", deployment)
+        Budget(
+            server,
+            tuple(by_server.get(index, ())),
+            note if index == 0 else "",
+            deployment,
+            dropped if index == 0 else (),
+        )
         for index, server in enumerate(servers)
     ]
     server = servers[0]

@@ -1,6 +1,7 @@
 """Command line: `pgconnlint check`, `budget`, `doctor`, `explain`, `rules`.
 
-Exit status: 0 clean, 1 findings at or above --fail-on, 2 usage or configuration error.
+Exit status: 0 clean, 1 findings at or above --fail-on, 2 usage or configuration error, 3 internal error (a bug
+in pgconnlint: one line on stderr, never a traceback, never read as findings). docs/security.md.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pgconnlint import __version__, catalogue
 from pgconnlint.model import Severity
 from pgconnlint.report import FORMATS
 
-EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 
 class UsageError(Exception):
@@ -105,13 +106,36 @@ def _add_model_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--env", metavar="NAME", help="deployment environment (default: production)")
     command.add_argument("--cpus", type=_positive_int, metavar="N", help="CPU count of the production host")
     command.add_argument("--config", type=Path, metavar="FILE", help="configuration file (default: found upwards)")
+    command.add_argument(
+        "--deployment",
+        metavar="NAME",
+        help="budget this deployment only (a compose file, `FILE --profile P`, a manifests folder/, a pm2 file),"
+        " also a CI, test or development one (default: every production deployment)",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return _run(args)
+    except BrokenPipeError:
+        return EXIT_CLEAN
+    except KeyboardInterrupt:
+        return 130
+    except BaseException as error:  # noqa: BLE001 - any crash: its own status, one line, never a traceback
+        if isinstance(error, SystemExit):
+            raise
+        where = _crash_site(error)
+        print(f"pgconnlint: internal error: {type(error).__name__}{where}; please report it", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def _run(args: argparse.Namespace) -> int:
+    from pgconnlint import neutral
     from pgconnlint.baseline import BaselineError
     from pgconnlint.config import ConfigError
+    from pgconnlint.confine import Refused
 
-    args = build_parser().parse_args(argv)
     try:
         if args.command == "check":
             return _check(args)
@@ -122,11 +146,20 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "explain":
             return _explain(args)
         return _rules()
-    except (UsageError, ConfigError, BaselineError) as error:
-        print(f"pgconnlint: error: {error}", file=sys.stderr)
+    except (UsageError, ConfigError, BaselineError, Refused) as error:
+        print(f"pgconnlint: error: {neutral.text(str(error))}", file=sys.stderr)
         return EXIT_USAGE
-    except BrokenPipeError:
-        return EXIT_CLEAN
+
+
+def _crash_site(error: BaseException) -> str:
+    """` at pgconnlint/x.py:12`: the innermost frame of pgconnlint's own code, for the report (no values)."""
+    import traceback
+
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if "pgconnlint" in f.filename]
+    if not frames:
+        return ""
+    frame = frames[-1]
+    return f" at {Path(frame.filename).parent.name}/{Path(frame.filename).name}:{frame.lineno}"
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -137,9 +170,11 @@ def _check(args: argparse.Namespace) -> int:
     targets = _targets(args.paths)
     if len(targets) > 1 and (args.format != "text" or args.write_baseline or args.baseline):
         raise UsageError(f"--format {args.format}, --baseline and --write-baseline take one directory at a time")
-    cli = CommandLine(args.select, args.extend_select, args.ignore, args.env, args.cpus, args.fail_on, args.exclude)
+    cli = CommandLine(
+        args.select, args.extend_select, args.ignore, args.env, args.cpus, args.fail_on, args.exclude, args.deployment
+    )
     status = EXIT_CLEAN
-    out = args.output_file.open("w", encoding="utf-8") if args.output_file else sys.stdout
+    out = _output(args.output_file, [root for root, _ in targets]) if args.output_file else sys.stdout
     try:
         for root, only_paths in targets:
             run = _settings(args, cli, root, only_paths)
@@ -159,13 +194,22 @@ def _check(args: argparse.Namespace) -> int:
     return status
 
 
+def _output(path: Path, roots: list[Path]):
+    from pgconnlint import confine
+
+    try:
+        return confine.open_for_writing(path, roots)
+    except confine.Refused as refused:
+        raise UsageError(str(refused)) from None
+
+
 def _budget(args: argparse.Namespace) -> int:
     from pgconnlint.lint import lint
     from pgconnlint.report import budget as view
     from pgconnlint.settings import CommandLine
 
     [(root, _)] = _targets([args.path])
-    run = _settings(args, CommandLine(environment=args.env, cpus=args.cpus), root, None)
+    run = _settings(args, CommandLine(environment=args.env, cpus=args.cpus, deployment=args.deployment), root, None)
     result = _lint(lint, root, run.lint)
     view.render(
         result,
@@ -189,7 +233,9 @@ def _doctor(args: argparse.Namespace) -> int:
             raise UsageError(f"{args.path}: not a directory")
         from pgconnlint.lint import lint
 
-        run = _settings(args, CommandLine(environment=args.env, cpus=args.cpus), args.path, None)
+        run = _settings(
+            args, CommandLine(environment=args.env, cpus=args.cpus, deployment=args.deployment), args.path, None
+        )
         budgets = _lint(lint, args.path, run.lint).budgets
         budget = budgets[0] if budgets else None
     try:
@@ -336,9 +382,12 @@ def _positive_float(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be above 0: {text}")
+    if not 0 < value <= _MAX_SECONDS:
+        raise argparse.ArgumentTypeError(f"must be above 0 and at most {_MAX_SECONDS:g}: {text}")
     return value
+
+
+_MAX_SECONDS = 86_400.0  # a day: larger numbers overflow the millisecond timeouts the server takes
 
 
 def _share(text: str) -> float:

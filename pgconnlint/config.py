@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pgconnlint import confine
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
@@ -135,6 +137,14 @@ OPTIONS: tuple[Option, ...] = (
         _string,
     ),
     Option(
+        "deployment",
+        "name",
+        None,
+        "The deployment to budget (a compose file, `FILE --profile P`, a manifests folder ending in /, a pm2 file),"
+        " also a CI, test or development one; by default every production deployment (docs/deployments.md).",
+        _string,
+    ),
+    Option(
         "server-profile",
         "provider:size",
         None,
@@ -168,29 +178,43 @@ class Config:
 
 
 def find(start: Path) -> Path | None:
-    """The nearest configuration file from `start` up: pgconnlint.toml, .pgconnlint.toml, or a pyproject.toml
-    with a [tool.pgconnlint] table, in that order within each folder."""
-    for folder in [start.resolve(), *start.resolve().parents]:
+    """The nearest configuration file from `start` up to the top of its git repository (only `start` itself when it
+    is in no repository: a folder above the checked tree is someone else's): pgconnlint.toml, .pgconnlint.toml, or
+    a pyproject.toml with a [tool.pgconnlint] table, in that order within each folder. A file that is a link out of
+    that top folder is not read (pgconnlint/confine.py)."""
+    folders = _folders(start.resolve())
+    for folder in folders:
         for name in CONFIG_FILES:
             candidate = folder / name
-            if candidate.is_file() and (name != "pyproject.toml" or _has_tool_table(candidate)):
+            if not candidate.is_file():
+                continue
+            try:
+                confine.inside(folders[-1], str(candidate))
+            except confine.Refused as refused:
+                raise ConfigError(str(refused)) from None
+            if name != "pyproject.toml" or _has_tool_table(candidate):
                 return candidate
-        if (folder / ".git").exists():
-            return None  # a configuration outside the repository is someone else's
     return None
+
+
+def _folders(start: Path) -> list[Path]:
+    folders = []
+    for folder in [start, *start.parents]:
+        folders.append(folder)
+        if (folder / ".git").exists():
+            return folders
+    return [start]
 
 
 def load(path: Path | None) -> Config:
     if path is None:
         return Config(None, {})
-    try:
-        text = path.read_text(encoding="utf-8")
-        data = tomllib.loads(text)
-    except OSError as error:
-        raise ConfigError(f"{path}: cannot read: {error.strerror or error}") from None
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{path}: invalid TOML: {error}") from None
-    table = data.get("tool", {}).get("pgconnlint", {}) if path.name == "pyproject.toml" else data
+    text = _text(path)
+    data = _toml(path, text)
+    tool = data.get("tool", {}) if path.name == "pyproject.toml" else {}
+    if not isinstance(tool, dict):
+        raise ConfigError(f"{path}: `tool` must be a table")
+    table = tool.get("pgconnlint", {}) if path.name == "pyproject.toml" else data
     where = "[tool.pgconnlint]" if path.name == "pyproject.toml" else "the file"
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: [tool.pgconnlint] must be a table")
@@ -215,15 +239,44 @@ def parse_memory(text: str) -> int | None:
     return int(match.group(1)) * 1024 ** ("kB", "MB", "GB", "TB").index(match.group(2)) * 1024
 
 
+MAX_CONFIG_BYTES = 1024 * 1024
+
+
+def _text(path: Path) -> str:
+    """A configuration file's text: a regular file, bounded, UTF-8."""
+    try:
+        data = confine.read_regular(path, MAX_CONFIG_BYTES, "a configuration file")
+    except confine.Refused as refused:
+        raise ConfigError(str(refused)) from None
+    try:
+        text = data.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {error.start}); TOML files are UTF-8") from None
+    return text
+
+
+def _toml(path: Path, text: str) -> dict:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: invalid TOML: {error}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: nested too deeply to read") from None
+
+
 def _has_tool_table(path: Path) -> bool:
+    """Whether a pyproject.toml holds [tool.pgconnlint]; one that cannot be read is ours only if it names us
+    (then load() reports what is wrong with it), else it is the project's own business."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError:
-        return False
-    try:
-        return "pgconnlint" in tomllib.loads(text).get("tool", {})
-    except tomllib.TOMLDecodeError:
-        return "tool.pgconnlint" in text  # ours, broken: load() reports where
+        data = _toml(path, _text(path))
+    except ConfigError:
+        try:
+            with open(path, "rb") as file:
+                return b"pgconnlint" in file.read(MAX_CONFIG_BYTES)
+        except OSError:
+            return False
+    tool = data.get("tool", {})
+    return isinstance(tool, dict) and "pgconnlint" in tool
 
 
 def _line_of(text: str, key: str) -> int:

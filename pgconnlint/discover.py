@@ -8,6 +8,7 @@ parsers run only on candidates.
 from __future__ import annotations
 
 import fnmatch
+import itertools
 import os
 import re
 import subprocess
@@ -15,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from pgconnlint import confine
 from pgconnlint.model import Location, ParseProblem
 
 MAX_FILE_BYTES = 1024 * 1024  # larger config files are not configs; bounds parse time and memory
@@ -325,25 +327,50 @@ def _contains(path: Path, markers: tuple[bytes, ...]) -> bool:
 
 
 def read_text(root: Path, path: str) -> str | ParseProblem:
-    """The text of a file inside `root`, or the reason it was not read. Never follows a link out of the tree."""
+    """The text of a file inside `root`, or the reason it was not read. The whole path is resolved, links
+    included, and must stay inside the tree (pgconnlint/confine.py); nesting deeper than any configuration needs
+    is refused before a parser sees it (a native parser can crash on it, a pure-Python one can take seconds)."""
     where = Location(path, 1)
-    full = root / path
     try:
-        if full.is_symlink():
-            target = full.resolve(strict=True)
-            if not target.is_relative_to(root.resolve()):
-                return ParseProblem(where, "symbolic link out of the tree; not followed", skipped=True)
-        size = full.stat().st_size
+        full = confine.inside(root, path)
         if not full.is_file():
             return ParseProblem(where, "not a regular file; not read", skipped=True)
+        size = full.stat().st_size
         if size > MAX_FILE_BYTES:
             return ParseProblem(where, f"{size} bytes, over the {MAX_FILE_BYTES}-byte limit; not read", skipped=True)
-        data = full.read_bytes()[: MAX_FILE_BYTES + 1]
+        with open(full, "rb") as file:
+            data = file.read(MAX_FILE_BYTES + 1)
+    except confine.Refused as refused:
+        return ParseProblem(where, str(refused), skipped=True)
     except RuntimeError:
         return ParseProblem(where, "symbolic link loop; not read", skipped=True)
     except OSError as error:
         return ParseProblem(where, f"cannot read: {error.strerror or error}", skipped=True)
+    return decode(where, data)
+
+
+def decode(where: Location, data: bytes) -> str | ParseProblem:
+    """Bytes of a configuration file as text: UTF-8 (undecodable bytes replaced), never UTF-16 or binary."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return ParseProblem(where, "UTF-16 text; not read", skipped=True, help="save it as UTF-8")
     if b"\0" in data:
         return ParseProblem(where, "binary file (contains NUL bytes); not read", skipped=True)
-    text = data.decode("utf-8", "replace")
-    return text.removeprefix("\ufeff")
+    text = data.decode("utf-8", "replace").removeprefix("\ufeff")
+    depth = nesting(text)
+    if depth > MAX_NESTING:
+        return ParseProblem(where, f"brackets nested {depth} deep, over the limit of {MAX_NESTING}; not read")
+    return text
+
+
+MAX_NESTING = 300  # bracket depth: no configuration needs more; libcst's native parser crashes near 1,500,
+# and PyYAML/ruamel's pure-Python scanners take seconds on 2,000 nested `[`
+_NOT_BRACKET = re.compile(r"[^\[\]{}()]+")
+_STEP = {"[": 1, "{": 1, "(": 1, "]": -1, "}": -1, ")": -1}
+
+
+def nesting(text: str) -> int:
+    """The deepest bracket nesting of `text`, strings and comments included (an over-estimate is safe)."""
+    brackets = _NOT_BRACKET.sub("", text)
+    if len(brackets) <= MAX_NESTING:
+        return len(brackets)  # an upper bound, and under the limit
+    return max(itertools.accumulate((_STEP[c] for c in brackets), lambda a, b: max(0, a + b)))

@@ -14,7 +14,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from pgconnlint import catalogue
+from pgconnlint import catalogue, neutral
 from pgconnlint.budget import Budget, Term, show
 from pgconnlint.findings import Finding, finding
 from pgconnlint.model import Default, Location, cite
@@ -200,7 +200,32 @@ class Diagnosis:
 
 
 def read(dsn: str | None, timeout_s: float) -> Live:
-    """Connect (the DSN, else libpq's PG* variables), read, disconnect. Raises DoctorError, never psycopg's."""
+    """Connect (the DSN, else libpq's PG* variables), read, disconnect, all within one deadline: a server that
+    completes the handshake and then stalls would wait forever on a query (statement_timeout is the server's to
+    honour), so the reading runs in a thread the deadline abandons. Raises DoctorError, never psycopg's."""
+    import threading
+
+    outcome: dict[str, object] = {}
+
+    def work() -> None:
+        try:
+            outcome["live"] = _read(dsn, timeout_s)
+        except BaseException as error:  # noqa: BLE001 - handed to the caller's thread
+            outcome["error"] = error
+
+    thread = threading.Thread(target=work, name="pgconnlint doctor", daemon=True)
+    thread.start()
+    thread.join(max(2, math.ceil(timeout_s)) + 2 * timeout_s + 1)  # connecting, then every query
+    if thread.is_alive():
+        raise DoctorError(
+            f"no answer within {timeout_s:g} s (--timeout): the server accepted the connection, then stalled"
+        )
+    if "error" in outcome:
+        raise outcome["error"]  # type: ignore[misc]
+    return outcome["live"]  # type: ignore[return-value]
+
+
+def _read(dsn: str | None, timeout_s: float) -> Live:
     try:
         import psycopg
     except ImportError:
@@ -350,18 +375,17 @@ def _first_line(error: Exception) -> str:
 
 
 def _secrets(dsn: str) -> list[str]:
-    """Every password the DSN or the environment may hold, to be blanked from any message."""
-    found = [os.environ.get("PGPASSWORD", "")]
-    found += re.findall(r"://[^:/@\s]*:([^@\s]+)@", dsn)
-    found += [m.strip("'") for m in re.findall(r"password\s*=\s*('(?:[^'\\]|\\.)*'|\S+)", dsn)]
-    found += re.findall(r"[?&]password=([^&\s]+)", dsn)
+    """Every password the DSN or the environment may hold, to be blanked from any message (pgconnlint/neutral.py
+    reads the DSN: an unencoded `@` in a URL's password, a quoted or unquoted keyword `password=`)."""
+    found = [os.environ.get("PGPASSWORD", ""), *neutral.passwords(dsn)]
+    found += [word for secret in found for word in secret.split()]  # libpq may echo one word of it
     return sorted({s for s in found if s}, key=len, reverse=True)
 
 
 def _redact(text: str, secrets: list[str]) -> str:
-    for secret in secrets:
-        text = text.replace(secret, "********")
-    return " ".join(text.split())  # one line
+    for secret in secrets:  # whole words only: a password `p` must not blank every p of the message
+        text = re.sub(rf"(?<!\w){re.escape(secret)}(?!\w)", neutral.MASK, text)
+    return neutral.value(" ".join(text.split()))  # one line, shown safely
 
 
 # --- checks ----------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from pgconnlint.discover import read_text
@@ -18,10 +19,21 @@ def fingerprint_keys(findings: list[Finding], root: Path) -> list[str]:
     keys = []
     for f in findings:
         text = line_text(root, f.location, cache)
-        key = f"{f.code}\0{f.location.path}\0" + (text if text is not None else f"\0line {f.location.line}")
+        key = f"{f.code}\0{f.location.path}\0" + (_snippet(text) if text is not None else f"\0line {f.location.line}")
         seen[key] = seen.get(key, 0) + 1
         keys.append(f"{key}\0{seen[key]}")
     return keys
+
+
+MAX_SNIPPET = 500  #: characters of a line kept in a key; a longer (minified) line is keyed by its hash
+
+
+def _snippet(text: str) -> str:
+    """The line as it is when short (the keys baselines already hold), else a hash of it: a key never holds a
+    847 KB line, however many findings it carries."""
+    if len(text) <= MAX_SNIPPET:
+        return text
+    return "\0sha256:" + hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def line_text(root: Path, location: Location, cache: dict[str, list[str] | None]) -> str | None:

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import PurePosixPath
 
+from pgconnlint import numeric
 from pgconnlint.clients import pg
 from pgconnlint.deployments import declaring_documents
 from pgconnlint.discover import ORMCONFIG_SUFFIXES
@@ -134,6 +135,7 @@ def link(facts: Facts, settings: LinkSettings | None = None) -> Project:
         tuple(facts.compose_services),
         declaring_documents(facts),
         settings.deployment,
+        tuple(facts.credentials),
     )
 
 
@@ -473,8 +475,8 @@ def _instances(options: Obj, cpus: int) -> tuple[Known | Default | Unknown, bool
     if number is not None and math.isinf(number):
         return Unknown(expr.text, expr.location, "pm2 cannot start an infinite number of instances"), False
     if number is not None and number > 0:
-        return Known(int(number), value.location, value.via), False
-    offset = int(number) if number is not None else 0
+        return Known(numeric.count(number), value.location, value.via), False
+    offset = (int(number) if math.isfinite(number) else -cpus) if number is not None else 0  # -1e400: at least 1
     count = max(1, cpus + offset)
     shown = json.dumps(raw)
     how = f"`instances: {shown}` = {cpus} CPUs" + (f" − {-offset}" if offset else "")

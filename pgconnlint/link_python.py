@@ -15,6 +15,7 @@ import posixpath
 import re
 from collections.abc import Mapping
 
+from pgconnlint import numeric
 from pgconnlint.expr import CPU_COUNT_VARIABLE, Environment, Obj, evaluate, truthy
 from pgconnlint.link_functions import function_group
 from pgconnlint.linked import UNBOUNDED_UNITS, EngineConnection, LinkSettings, Pool, ProcessGroup, during_rollout
@@ -146,7 +147,9 @@ def _group(decl: ProcessDecl, config: ProcessDecl | None, env: Environment, pool
         processes = Unknown("$WEB_CONCURRENCY", decl.location, why)
     cpu_dependent = isinstance(processes, Known) and "CPUs" in processes.via
     rollout = during_rollout(processes, decl.replicas, decl.surge)
-    if decl.replicas is not None and not isinstance(processes, Unknown):
+    if isinstance(decl.replicas, Unknown):  # a count the deployment refuses: unknown, never 1
+        processes = decl.replicas
+    elif decl.replicas is not None and not isinstance(processes, Unknown):
         per = f"{processes.value} per container" + (f" [{processes.via}]" if getattr(processes, "via", "") else "")
         via = f"{per} × {cite(decl.replicas, 'replicas')}"
         processes = Known(processes.value * decl.replicas.value, processes.location, via)
@@ -181,7 +184,7 @@ def _number(value) -> Known | Default | Unknown | None:
     if isinstance(raw, str) and raw.strip().isdigit():
         raw = int(raw)
     if isinstance(raw, (int, float)) and not isinstance(raw, bool) and not math.isnan(raw):
-        return type(value)(int(raw), value.location, getattr(value, "via", "") or getattr(value, "why", ""))
+        return type(value)(numeric.whole(raw), value.location, getattr(value, "via", "") or getattr(value, "why", ""))
     return Unknown(str(value.value), value.location, "not a whole number")
 
 

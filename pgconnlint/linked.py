@@ -171,6 +171,9 @@ class Facts:
     deployment: list = field(default_factory=list)
     functions: list = field(default_factory=list)  #: FunctionDecl: serverless functions
     compose_services: list = field(default_factory=list)  #: ComposeService: every service, for deployment variants
+    #: environment values and secrets that belong to no process the linker follows (a Kubernetes Secret, a Terraform
+    #: password, a third-party compose service): PGC403 reads them with every group's and server's environment
+    credentials: list[EnvBinding] = field(default_factory=list)
     root: Path | None = None  #: the checked tree, where the Node import graph is read (pgconnlint/reach_node.py)
 
 
@@ -190,6 +193,7 @@ class Project:
     compose_services: tuple = ()  #: ComposeService: which profile starts which service (pgconnlint/deployments.py)
     documents: frozenset[str] = frozenset()  #: the files processes and servers are declared in
     deployment: str | None = None  #: the deployment asked for (`--deployment`); None: every production one
+    credentials: tuple[EnvBinding, ...] = ()  #: see Facts.credentials
 
     @property
     def production(self) -> bool:
@@ -239,6 +243,8 @@ def during_rollout(per_pod: Known | Default | Unknown, replicas, surge) -> Known
         return surge if isinstance(surge, Unknown) else per_pod
     if not surge.value:
         return None
+    if isinstance(replicas, Unknown):
+        return replicas
     count = replicas.value if replicas is not None else 1
     via = f"{cite(per_pod)} per pod × ({count} replicas + {cite(surge, 'surge')})"
     return Known(per_pod.value * (count + surge.value), surge.location, via)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pgconnlint import catalogue, suppressions
+from pgconnlint import catalogue, confine, suppressions
 from pgconnlint.budget import Budget, budgets
 from pgconnlint.checks import CHECKS
 from pgconnlint.checks.options import CheckOptions
@@ -67,7 +68,8 @@ def lint(root: Path, options: LintOptions = LintOptions()) -> Result:
         postgres_version=options.postgres_version,
     )
     project = link(facts, settings)
-    findings = run_checks(project, options)
+    project_budgets = budgets(project)  # once per run: the checks and the reporters share them
+    findings = run_checks(project, options, project_budgets)
     selected = None if options.select is None else frozenset(options.select - options.ignore)
     if selected is None and options.ignore:
         selected = frozenset(catalogue.load()) - options.ignore
@@ -78,13 +80,14 @@ def lint(root: Path, options: LintOptions = LintOptions()) -> Result:
         unused_severity=options.severity.get("PGC004"),
     )
     findings = apply_filters(findings, project.suppressions, filter_options)
-    return Result(root, findings, project, budgets(project), len(candidates))
+    return Result(root, findings, project, project_budgets, len(candidates))
 
 
-def run_checks(project: Project, options: LintOptions) -> list[Finding]:
+def run_checks(project: Project, options: LintOptions, project_budgets: list[Budget] | None = None) -> list[Finding]:
     rules = catalogue.load()
     names = frozenset(code for rule in rules.values() for code in (rule.code, rule.name, *rule.aliases))
-    check_options = CheckOptions(headroom=options.headroom, rule_names=names, server_memory=options.server_memory)
+    computed = tuple(project_budgets) if project_budgets is not None else None
+    check_options = CheckOptions(options.headroom, names, options.server_memory, computed)
     found: dict[tuple, Finding] = {}
     for code, check in CHECKS:
         if (options.select is not None and code not in options.select) or code in options.ignore:
@@ -98,16 +101,22 @@ def run_checks(project: Project, options: LintOptions) -> list[Finding]:
     return sorted(found.values(), key=lambda f: f.sort_key)
 
 
-def extract_all(root: Path, candidates: list[Candidate], helm_values: tuple[str, ...] = ()) -> Facts:
+#: seconds a run may spend reading files; what is left unread then is a PGC002 each, never a hang (docs/security.md)
+RUN_SECONDS = 300.0
+
+
+def extract_all(
+    root: Path, candidates: list[Candidate], helm_values: tuple[str, ...] = (), seconds: float = RUN_SECONDS
+) -> Facts:
     facts = Facts(root=root)
+    deadline = time.monotonic() + seconds
     for candidate in candidates:
-        try:
-            if candidate.kind == "helm-chart":
-                _EXTRACTORS[candidate.kind](root, candidate.path, facts, values_files=helm_values)
-            else:
-                _EXTRACTORS[candidate.kind](root, candidate.path, facts)
-        except (RecursionError, MemoryError):
-            facts.problems.append(ParseProblem(Location(candidate.path, 1), "nested too deeply to read; not checked"))
+        if time.monotonic() > deadline:
+            message = f"the run's time budget of {seconds:g} s was spent on other files; not read"
+            facts.problems.append(ParseProblem(Location(candidate.path, 1), message, skipped=True))
+            continue
+        extras = {"values_files": helm_values} if candidate.kind == "helm-chart" else {}
+        _extract(candidate.kind, root, candidate.path, facts, **extras)
     facts.server_commands.extend(compose.confirm_built_servers(facts.compose_services, _dockerfile_reader(root)))
     _link_published_images(root, candidates, facts)
     _read_mounted_configs(root, facts)
@@ -117,6 +126,18 @@ def extract_all(root: Path, candidates: list[Candidate], helm_values: tuple[str,
     _read_named_sequelize_configs(root, facts)
     _read_named_pm2_files(root, facts)
     return facts
+
+
+def _extract(kind: str, root: Path, path: str, facts: Facts, **extras) -> None:
+    """One file through its extractor: whatever goes wrong inside stays this file's problem, and every other file
+    is still read (a crash in a reader must never look like findings, nor stop the run)."""
+    try:
+        _EXTRACTORS[kind](root, path, facts, **extras)
+    except (RecursionError, MemoryError):
+        facts.problems.append(ParseProblem(Location(path, 1), "nested too deeply to read; not checked"))
+    except Exception as error:  # noqa: BLE001 - a reader's bug on hostile input: reported, never raised
+        message = f"internal error while reading it ({type(error).__name__}); not checked"
+        facts.problems.append(ParseProblem(Location(path, 1), message, skipped=True))
 
 
 #: formats whose documents are linked together once every file is read: the module's `resolve(root, facts)`
@@ -168,7 +189,7 @@ def _read_named_gunicorn_configs(root: Path, facts: Facts) -> None:
     import posixpath
 
     named = [
-        posixpath.normpath(posixpath.join(decl.directory or ".", decl.config_file))
+        (posixpath.normpath(posixpath.join(decl.directory or ".", decl.config_file)), decl.location)
         for decl in facts.processes
         if decl.server == "gunicorn" and decl.config_file
     ]
@@ -182,7 +203,8 @@ def _read_named_sequelize_configs(root: Path, facts: Facts) -> None:
     from pgconnlint.extract.node_pools import named_sequelize_configs
 
     read = {fact.location.path for fact in facts.node_pools if getattr(fact, "library", "") == "sequelize"}
-    _read_named(root, facts, "sequelize-config", named_sequelize_configs(facts.node_pools), read)
+    naming = next((f.location for f in facts.node_pools if getattr(f, "library", "") == "sequelizerc"), None)
+    _read_named(root, facts, "sequelize-config", [(p, naming) for p in named_sequelize_configs(facts.node_pools)], read)
 
 
 def _read_named_pm2_files(root: Path, facts: Facts) -> None:
@@ -191,7 +213,7 @@ def _read_named_pm2_files(root: Path, facts: Facts) -> None:
     import posixpath
 
     named = [
-        posixpath.normpath(posixpath.join(decl.directory or ".", decl.script))
+        (posixpath.normpath(posixpath.join(decl.directory or ".", decl.script)), decl.location)
         for decl in facts.node_processes
         if getattr(decl, "ecosystem", False) and decl.script and not decl.script.startswith("/")
     ]
@@ -200,17 +222,27 @@ def _read_named_pm2_files(root: Path, facts: Facts) -> None:
 
 def _read_mounted_configs(root: Path, facts: Facts) -> None:
     """A server command's `-c config_file=` may name a mounted repository file of any name: read it too."""
-    named = [command.config_file for command in facts.server_commands if command.config_file]
+    named = [(command.config_file, command.location) for command in facts.server_commands if command.config_file]
     _read_named(root, facts, "pgconf", named, {server.name for server in facts.servers})
 
 
 def _read_named(root: Path, facts: Facts, kind: str, named, read: set[str]) -> None:
-    """Files that discovery cannot tell by name, read because another file names them: each once, inside the tree,
-    with the extractor of `kind`. `named` is taken whole first: reading adds facts to the lists it came from."""
-    for path in list(named):
-        if path not in read and not path.startswith("..") and (root / path).is_file():
-            read.add(path)
-            _EXTRACTORS[kind](root, path, facts)
+    """Files that discovery cannot tell by name, read because another file names them: each once, with the
+    extractor of `kind`. `named` holds (path, where it is named) pairs, taken whole first: reading adds facts to the
+    lists it came from. A path that leads out of the tree (`..`, absolute, through a folder link) is a PGC002 at the
+    place that names it, naming the path and never its content (pgconnlint/confine.py)."""
+    for path, where in list(named):
+        if path in read:
+            continue
+        read.add(path)
+        try:
+            real = confine.inside(root, path)
+        except confine.Refused as refused:
+            at = where or Location(path, 1)
+            facts.problems.append(ParseProblem(Location(at.path, at.line, at.column), str(refused), skipped=True))
+            continue
+        if real.is_file():
+            _extract(kind, root, path, facts)
 
 
 def _route(facts: Facts, item: object) -> None:
@@ -226,6 +258,7 @@ _ROUTES = {
     "PythonPool": "python_pools",
     "ProcessDecl": "processes",
     "ServerCommand": "server_commands",
+    "EnvBinding": "credentials",  # environment values no followed process holds (PGC403)
     "ComposeService": "compose_services",  # which deployment variant starts what (pgconnlint/deployments.py)
     "Pooler": "poolers",
     "Bouncer": "bouncers",
@@ -268,8 +301,10 @@ def _pgconf(root: Path, path: str, facts: Facts) -> None:
     from pgconnlint.extract import pgconf
 
     server, problems = pgconf.extract(root, path)
-    facts.servers.append(server)
     facts.problems.extend(problems)
+    if any(p.skipped and p.location == Location(path, 1) for p in problems):
+        return  # not read (binary, too large, UTF-16, a link out): no server, so no budget and no PGC315 on it
+    facts.servers.append(server)
     text = read_text(root, path)
     if isinstance(text, str):
         facts.suppressions.extend(suppressions.scan(path, text))

@@ -227,7 +227,7 @@ class ProcessDecl:
     platform: str = ""  #: "heroku" where the platform sets WEB_CONCURRENCY at boot (link_python.py `_workers`)
     image: str | None = None  #: the Dockerfile of the image this command runs in: it replaces that image's CMD
     #: compose `deploy.replicas` / `scale`, Kubernetes replicas or autoscaler maximum, Heroku dynos, Fly Machines
-    replicas: Known | Default | None = None
+    replicas: Known | Default | Unknown | None = None
     env: tuple[EnvBinding, ...] = ()  #: what the image or service sets (Dockerfile ENV, compose environment)
     surge: Known | Default | Unknown | None = None  #: extra replicas while a rolling deploy runs old and new together
     cpu_limit: Known | None = None  #: the container's `resources.limits.cpu`, which CPU-derived counts ignore
@@ -342,7 +342,7 @@ class NodeProcessDecl:
     dockerfile: str | None = None  #: runner "image": the Dockerfile whose ENTRYPOINT/CMD the service runs
     image: str | None = None  #: runner "image" with no build: the published image, matched by extract/image_builds.py
     #: compose `deploy.replicas` / `scale`, Kubernetes replicas or autoscaler maximum, Heroku dynos, Fly Machines
-    replicas: Known | Default | None = None
+    replicas: Known | Default | Unknown | None = None
     env: tuple[EnvBinding, ...] = ()  #: Dockerfile ENV, compose `environment`
     surge: Known | Default | Unknown | None = None  #: extra replicas while a rolling deploy runs old and new together
     cpu_limit: Known | None = None  #: the container's `resources.limits.cpu`, which CPU-derived counts ignore

@@ -19,7 +19,11 @@ DATA = Path(__file__).parent / "data"
 _MEMORY = {"B": 1, "kB": 1024, "MB": 1024**2, "GB": 1024**3, "TB": 1024**4}
 _TIME = {"us": 0.001, "ms": 1, "s": 1000, "min": 60_000, "h": 3_600_000, "d": 86_400_000}
 _BOOLEANS = ("on", "off", "true", "false", "yes", "no", "1", "0")
-_NUMBER = re.compile(r"\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*([A-Za-z]*)\s*")
+_NUMBER = re.compile(r"\s*([+-]?(?:0[xX][0-9a-fA-F]+|(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?))\s*([A-Za-z]*)\s*")
+#: the parameters the connection budget is built on
+SLOT_PARAMETERS = frozenset({"max_connections", "superuser_reserved_connections", "reserved_connections"})
+_OCTAL = re.compile(r"[+-]?0[0-7]+")
+_HUGE = 1e300  # beyond any parameter's range; kept away from float overflow (1e400 is inf, int → float overflows)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,11 +66,58 @@ def check_value(spec: dict, text: str) -> str | None:
     return None
 
 
-def _check_number(spec: dict, text: str) -> str | None:
+def number(text: str) -> tuple[int | float, str] | None:
+    """The number and unit of a parameter value as PostgreSQL reads it (guc.c parse_int/parse_real): strtol with base
+    0 first (`0x32` and `062` are 50), else strtod (`5e1`, `50.0`); None when it is no number or out of any range
+    (`1e400`, which strtod reports as ERANGE)."""
     match = _NUMBER.fullmatch(text)
     if not match:
-        return f"{text!r} is not a number"
-    number, unit = float(match.group(1)), match.group(2)
+        return None
+    literal, unit = match.group(1), match.group(2)
+    digits = literal.lstrip("+-")
+    sign = -1 if literal.startswith("-") else 1
+    if digits[:2] in ("0x", "0X"):
+        value: int | float = sign * int(digits, 16)
+    elif _OCTAL.fullmatch(literal):
+        value = sign * int(digits, 8)
+    elif "." in literal or "e" in literal or "E" in literal:
+        value = float(literal)
+    else:
+        value = int(literal)
+    return (value, unit) if abs(value) < _HUGE else None
+
+
+def integer(spec: dict, text: str) -> int | str:
+    """An integer parameter's value in its base unit, rounded as the server rounds it (rint: half to even), or what
+    is wrong with it: the server refuses every value outside [min, max] and will not start."""
+    problem = _check_number(spec, text)
+    if problem:
+        return problem
+    value, unit = number(text)  # type: ignore[misc]  # checked above
+    scale = _unit_scale(unit, spec["unit"]) if unit else 1
+    return round(value * scale)
+
+
+def as_server_reads(name: str, text: str, value: object) -> object:
+    """The value of parameter `name` written as `text`, for an integer parameter read as the server reads it
+    (`5e1`, `50.0`, `50.4`, `0x32` are 50); `value` (the reader's own) for other kinds and for numbers with a unit.
+    A connection-slot value the server refuses stays the text as written, never a number: no budget is built on
+    it, and PGC311 reports it. The newest catalogue decides the kind: parameter kinds do not change between versions."""
+    spec = load().parameters.get(name)
+    if spec is None or spec["type"] != "integer":
+        return value
+    read = integer(spec, text)
+    if isinstance(read, str):
+        return text if name in SLOT_PARAMETERS else value
+    parsed = number(text)
+    return read if parsed is not None and not parsed[1] else value
+
+
+def _check_number(spec: dict, text: str) -> str | None:
+    parsed = number(text)
+    if parsed is None:
+        return f"{text!r} is not a number" if not _NUMBER.fullmatch(text) else f"{text!r} is out of range"
+    amount, unit = parsed
     base = spec["unit"]
     if unit:
         scale = _unit_scale(unit, base)
@@ -74,13 +125,15 @@ def _check_number(spec: dict, text: str) -> str | None:
             kinds = _unit_kind(base)
             valid = f"valid units for this parameter are {', '.join(kinds)}" if kinds else "it takes no unit"
             return f"{text!r} has the unit {unit!r}: {valid} (units are case-sensitive)"
-        number *= scale
+        amount *= scale
+    if abs(amount) >= _HUGE:
+        return f"{text!r} is out of range"
     # Since PostgreSQL 12 an integer parameter rounds a fraction (parse_int), so "1.5" is not an error.
     low, high = float(spec["min"]), float(spec["max"])
-    shown = f"{round(number)} × {base}" if base and base[0].isdigit() else f"{round(number)} {base or ''}".rstrip()
-    if number < low:
+    shown = f"{round(amount)} × {base}" if base and base[0].isdigit() else f"{round(amount)} {base or ''}".rstrip()
+    if amount < low:
         return f"{text!r} is {shown}, below the minimum {spec['min']}{' ' + base if base else ''}"
-    if number > high:
+    if amount > high:
         return f"{text!r} is {shown}, above the maximum {spec['max']}{' ' + base if base else ''}"
     return None
 
@@ -109,10 +162,10 @@ def _memory_base(base: str) -> int:
 
 def bytes_of(spec: dict, text: str) -> int | None:
     """A memory parameter's value in bytes (`shared_buffers = 16384` is 16384 pages of 8 kB)."""
-    match = _NUMBER.fullmatch(text)
-    if not match or spec.get("unit") not in ("B", "kB", "8kB", "MB", "16MB"):
+    parsed = number(text)
+    if parsed is None or spec.get("unit") not in ("B", "kB", "8kB", "MB", "16MB"):
         return None
-    number, unit = float(match.group(1)), match.group(2)
+    amount, unit = parsed
     if unit:
-        return int(number * _MEMORY[unit]) if unit in _MEMORY else None
-    return int(number * _memory_base(spec["unit"]))
+        return int(amount * _MEMORY[unit]) if unit in _MEMORY else None
+    return int(amount * _memory_base(spec["unit"]))

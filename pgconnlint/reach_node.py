@@ -25,6 +25,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from pgconnlint import confine
+from pgconnlint.discover import read_text
 from pgconnlint.expr import Arr, Lit, Obj
 from pgconnlint.extract.jspath import static_path
 from pgconnlint.extract.treesitter import SourceFile, dialect_for
@@ -97,7 +99,7 @@ class ImportGraph:
         found = []
         for sub in _NEXT_FOLDERS:
             base = self.root / _join(folder, sub)
-            for directory, names, files in os.walk(base):
+            for directory, names, files in os.walk(base) if self._confined(_join(folder, sub)) else ():
                 names[:] = sorted(n for n in names if n != "node_modules" and not n.startswith("."))
                 relative = Path(directory).relative_to(self.root).as_posix()
                 found += [f"{relative}/{name}" for name in sorted(files) if name.endswith(CODE_SUFFIXES)]
@@ -132,12 +134,8 @@ class ImportGraph:
         return self._imports[path]
 
     def _read_imports(self, path: str) -> tuple[tuple[str, ...], tuple[Dynamic, ...]]:
-        try:
-            full = self.root / path
-            if full.stat().st_size > _MAX_FILE_BYTES:
-                return (), ()
-            text = full.read_text(encoding="utf-8", errors="replace")
-        except OSError:
+        text = self._text(path)
+        if text is None:
             return (), ()
         source = SourceFile.parse(path, text)
         folder = posixpath.dirname(path)
@@ -180,7 +178,7 @@ class ImportGraph:
         if base is None:
             return None
         found = []
-        for directory, names, files in os.walk(self.root / base):
+        for directory, names, files in os.walk(self.root / base) if self._confined(base) else ():
             names[:] = sorted(n for n in names if n != "node_modules")
             relative = Path(directory).relative_to(self.root).as_posix()
             found += [f"{relative}/{n}" for n in sorted(files) if n.endswith(CODE_SUFFIXES) and n.endswith(tail)]
@@ -289,6 +287,14 @@ class ImportGraph:
                 return candidate
         return None
 
+    def _confined(self, folder: str) -> bool:
+        """A folder to walk lies inside the tree, links included (os.walk itself follows no link below it)."""
+        try:
+            confine.inside(self.root, folder)
+        except confine.Refused:
+            return False
+        return True
+
     @functools.cache  # noqa: B019
     def _listing(self, folder: str) -> frozenset[str]:
         """The regular files of a folder: one directory read instead of a stat per candidate name."""
@@ -347,16 +353,21 @@ class ImportGraph:
     @functools.cache  # noqa: B019
     def _manifest(self, folder: str) -> dict:
         try:
-            data = json.loads((self.root / _join(folder, "package.json")).read_text(encoding="utf-8"))
-        except (OSError, ValueError, RecursionError):
+            data = json.loads(self._text(_join(folder, "package.json")) or "{}")
+        except (ValueError, RecursionError):
             return {}
         return data if isinstance(data, dict) else {}
 
+    def _text(self, path: str) -> str | None:
+        """A file of the tree through the confinement rule (pgconnlint/confine.py) and the size bound; None when it
+        cannot be read (missing, too large, out of the tree through a link)."""
+        text = read_text(self.root, path)
+        return None if isinstance(text, ParseProblem) or len(text) > _MAX_FILE_BYTES else text
+
     def _read_jsonc(self, path: str) -> object:
         """tsconfig.json is JSON with comments and trailing commas: read as a JavaScript object literal."""
-        try:
-            text = (self.root / path).read_text(encoding="utf-8", errors="replace")
-        except OSError:
+        text = self._text(path)
+        if text is None:
             return None
         return _plain(SourceFile.parse(path, text, "javascript", wrap_in_parentheses=True).document_value())
 

@@ -97,7 +97,8 @@ def _setting(config: ServerConfig, name: str, default: int, problems: list[Parse
     value = setting.value
     if isinstance(value.value, int) and not isinstance(value.value, bool):
         return value
-    return Default(default, value.location, f"PostgreSQL default; {name} {value.value!r} is not a whole number")
+    why = f"PostgreSQL default, standing in: the server refuses {name} {value.value!r} and would not start (PGC311)"
+    return Default(default, value.location, why)
 
 
 def merge_bouncers(bouncers: list[Bouncer]) -> tuple[Bouncer, ...]:

@@ -25,6 +25,7 @@ class CommandLine:
     cpus: int | None = None
     fail_on: str | None = None
     exclude: list[str] | None = None
+    deployment: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +64,7 @@ def resolve(config: Config, cli: CommandLine, root: Path, only_paths: frozenset[
             for name, count in config.get("processes").items()
         },
         server=config.get("server"),
+        deployment=cli.deployment or config.get("deployment"),
         server_profile=_profile(config, source),
         helm_values=tuple(config.get("helm-values")),
         postgres_version=config.get("postgres-version"),

@@ -34,6 +34,7 @@ def test_found_upwards_in_order(tmp_path):
     root = write_tree(
         tmp_path,
         {
+            ".git/HEAD": "",  # a repository: its top folder bounds the search upwards
             "a/b/c/.keep": "",
             "a/pyproject.toml": "[project]\nname='x'\n",
             "pyproject.toml": "[tool.pgconnlint]\ncpus = 2\n",

@@ -231,3 +231,22 @@ def test_a_third_party_image_runs_nothing_of_the_repository(lint_tree):
     assert [(term.group.name, term.processes) for term in budget.terms] == [
         ("Dockerfile CMD: pm2-runtime src/db.js", 3)
     ]
+
+
+def test_a_negative_replica_count_is_unknown_never_a_negative_total(lint_tree):
+    extra = "    deploy:\n      replicas: -3\n"
+    [budget] = lint_tree({**APP, "docker-compose.yml": compose(2, extra=extra)}).budgets
+    [term] = budget.terms
+    assert term.processes is None and budget.total == 0 and not budget.complete
+    assert "must not be negative" in term.group.processes.reason
+
+
+def test_a_kubernetes_replica_count_the_api_server_refuses_is_unknown(lint_tree):
+    manifest = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\nspec:\n  replicas: -2\n  template:\n"
+        "    spec:\n      containers:\n        - name: api\n          image: acme/api\n"
+        "          command: [gunicorn, -w, '2', app:app]\n"
+    )
+    [budget] = lint_tree({**APP, "k8s/api.yaml": manifest}).budgets
+    [term] = budget.terms
+    assert term.processes is None and not budget.complete

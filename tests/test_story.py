@@ -51,7 +51,11 @@ def test_development_environment_is_not_production():
 def test_datasource_with_env_fallbacks_and_cpu_dependent_instances():
     root = FIXTURES / "datasource-env"
     result = lint(root, LintOptions(cpus=TEST_CPUS))
-    assert keys(result) == [("PGC301", "ecosystem.config.cjs", line_of(root / "ecosystem.config.cjs", "instances"))]
+    # the committed .env holds a password in its URL: PGC403 (issue 16)
+    assert keys(result) == [
+        ("PGC403", ".env", 2),
+        ("PGC301", "ecosystem.config.cjs", line_of(root / "ecosystem.config.cjs", "instances")),
+    ]
     [term] = result.budgets[0].terms
     # env_production's DB_POOL_SIZE "8" wins over .env's 15; NODE_ENV=production turns synchronize off.
     assert (term.processes, term.pool_max) == (TEST_CPUS, 8)

@@ -12,7 +12,8 @@ from pgconnlint.link_node import NodeConnection
 from pgconnlint.linked import EngineConnection, OrmConnection, Project
 from pgconnlint.model import Location
 
-_DSN = re.compile(r"^postgres(?:ql)?(?:\+\w+)?://[^:/@\s]+:(?P<password>[^@\s]+)@")
+# The password ends at the last `@` before the host: an unencoded `@` belongs to it (as libpq reads it).
+_DSN = re.compile(r"^postgres(?:ql)?(?:\+\w+)?://[^:/@\s]+:(?P<password>[^\s/]+)@[^@\s/]*(?:[/?]|$)")
 
 
 def check(project: Project, options: CheckOptions) -> Iterator[Finding]:
@@ -43,8 +44,12 @@ def _literals(project: Project):
                         password.value,
                     )
                 yield from _dsn(options.get("url"), "the TypeORM `url`")
-            elif isinstance(connection, EngineConnection) and connection.source.url is not None:
-                yield from _dsn(connection.source.url.get("url"), f"the URL of {connection.source.source}")
+            elif isinstance(connection, EngineConnection):
+                if connection.source.url is not None:
+                    yield from _dsn(connection.source.url.get("url"), f"the URL of {connection.source.source}")
+                password = connection.source.options.get("PASSWORD")  # Django's DATABASES alias
+                if connection.source.library == "django" and isinstance(password, Lit):
+                    yield password.location, f"PASSWORD of {connection.source.source}", str(password.value)
             elif isinstance(connection, NodeConnection):
                 facts = (
                     (connection.created,)
@@ -59,13 +64,26 @@ def _literals(project: Project):
                     if isinstance(password, Lit) and isinstance(password.value, str):
                         yield password.location, f"the option `password` of {fact.source}", password.value
         for binding in group.environment.values():
-            match = _DSN.match(str(binding.value))
-            if match and binding.source.endswith((".yml", ".yaml", "Dockerfile")):
-                yield binding.location, f"{binding.name} in {binding.source}", match.group("password")
+            yield from _binding(binding)
     for server in project.servers:
         for binding in server.environment:
-            if binding.name == "POSTGRES_PASSWORD":
-                yield binding.location, f"POSTGRES_PASSWORD of {server.name}", str(binding.value)
+            yield from _binding(binding)
+    for binding in project.credentials:
+        yield from _binding(binding)
+
+
+# Variables that hold a password by name (`POSTGRES_PASSWORD`, `PGPASSWORD`, `DB_PASS`), in any file that sets
+# environment: a committed .env (templates such as .env.example are never read), pm2 `env`, compose, Kubernetes.
+_PASSWORD_NAME = re.compile(r"(?i)(?:^|_)(?:PG)?PASS(?:WORD|WD)?$")
+
+
+def _binding(binding):
+    value = str(binding.value)
+    match = _DSN.match(value)
+    if match:
+        yield binding.location, f"{binding.name} in {binding.source}", match.group("password")
+    elif _PASSWORD_NAME.search(binding.name) and value and not binding.name.endswith("_FILE"):
+        yield binding.location, f"{binding.name} in {binding.source}", value
 
 
 def _dsn(value, what: str):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pgconnlint.budget import budgets
 from pgconnlint.checks._budget_message import budget_finding
 from pgconnlint.checks.options import CheckOptions
 from pgconnlint.findings import Finding
@@ -12,7 +11,7 @@ from pgconnlint.linked import Project
 
 
 def check(project: Project, options: CheckOptions) -> Iterator[Finding]:
-    for budget in budgets(project):
+    for budget in options.budgets_of(project):
         usable = budget.server.usable
         # A steady state that already exceeds is PGC101's: one finding per server, for the state that breaks first.
         if budget.rolls_out and budget.total <= usable < budget.rollout_total:

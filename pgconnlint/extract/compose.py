@@ -23,6 +23,7 @@ from pgconnlint.model import (
     Pooler,
     ProcessDecl,
     ServerCommand,
+    Unknown,
 )
 
 
@@ -43,6 +44,7 @@ def extract(path: str, text: str) -> tuple[list, list[ParseProblem]]:
             dockerfile = _dockerfile(_build_context(folder, service.get("build")), service.get("build"))
             built = _database(path, folder, name, service, f"built from {dockerfile}")
         found.append(ComposeService(path, name, service.location, _profiles(service.get("profiles")), built))
+        found += _environment(service.get("environment"), path)  # every service's, for PGC403
         if isinstance(image, Lit) and isinstance(image.value, str) and is_postgres_image(image.value):
             if not _runs_a_client(service):
                 found.append(_database(path, folder, name, service, image.value))
@@ -189,12 +191,14 @@ def _build_context(folder: str, build: Expr | None) -> str:
     return folder
 
 
-def _replicas(service: Obj) -> Known | None:
+def _replicas(service: Obj) -> Known | Unknown | None:
     """`deploy.replicas: 3`, `scale: 2`; `${API_REPLICAS:-3}` is 3, the default compose interpolates when the
     variable is unset, and the citation says so."""
     for key in ("deploy.replicas", "scale"):
         value = evaluate(service.get(key), {})
         if isinstance(value, Known) and isinstance(value.value, int) and not isinstance(value.value, bool):
+            if value.value < 0:  # compose refuses the file: no count to build a budget on
+                return Unknown(str(value.value), value.location, f"compose {key} must not be negative")
             return Known(value.value, value.location, f"compose {key}")
         default = _INTERPOLATED_DEFAULT.fullmatch(str(value.value).strip()) if isinstance(value, Known) else None
         if default and default["default"].isdigit():

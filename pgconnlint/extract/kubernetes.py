@@ -10,6 +10,7 @@ how each number is counted and which defaults apply, with their sources.
 
 from __future__ import annotations
 
+import base64
 import math
 import os
 import posixpath
@@ -172,7 +173,26 @@ def _object(path: str, item: Obj, lines: list[str]) -> list:
     if kind == "Service" and isinstance(item.get("spec.selector"), Obj):
         selector = tuple((key, str(_scalar(value))) for key, value in item.get("spec.selector").entries.items())
         return [KubeService(name, namespace, selector, item.location)]
-    return []  # Secrets, Ingresses, RBAC…: nothing that opens or limits connections
+    if kind == "Secret":
+        return _secret_values(path, item, name)
+    return []  # Ingresses, RBAC…: nothing that opens or limits connections
+
+
+def _secret_values(path: str, item: Obj, name: str) -> list[EnvBinding]:
+    """A Secret's `stringData` as written and its `data` decoded from base64: committed values PGC403 reads."""
+    found = []
+    for key, encoded in (("stringData", False), ("data", True)):
+        entries = item.get(key)
+        for field_name, value in entries.entries.items() if isinstance(entries, Obj) else ():
+            text = string_of(value)
+            if text is not None and encoded:
+                try:
+                    text = base64.b64decode(text, validate=True).decode("utf-8")
+                except (ValueError, UnicodeDecodeError):
+                    text = None
+            if text:
+                found.append(EnvBinding(field_name, text, value.location, f"{path} Secret {name} {key}"))
+    return found
 
 
 def _autoscaler(item: Obj, kind: str, name: str, namespace: str, key: str, default: int | None) -> KubeAutoscaler:
@@ -338,7 +358,7 @@ def _project_folder(root: str, name: str) -> str:
 # --- numbers: replicas, surge, CPU -------------------------------------------------------------------------------
 
 
-def _replicas(workload: KubeWorkload, index: _Index) -> Known | Default | None:
+def _replicas(workload: KubeWorkload, index: _Index) -> Known | Default | Unknown | None:
     """The autoscaler's maximum, else spec.replicas (a Job's parallelism); None where Kubernetes' default of 1
     applies, which the linker counts as one pod."""
     for scaler in index.scalers(workload):
@@ -351,7 +371,7 @@ def _replicas(workload: KubeWorkload, index: _Index) -> Known | Default | None:
     if workload.kind == "DaemonSet":
         return None  # one pod per node: the node count is not in the repository (docs/kubernetes.md)
     found = _known(spec, "replicas", f"{workload.kind} {workload.name} spec.replicas")
-    return _hinted(workload, "replicas", found) if found is not None else None
+    return _hinted(workload, "replicas", found) if isinstance(found, Known) else found
 
 
 def _hinted(workload: KubeWorkload, key: str, value: Known | Default) -> Known | Default:
@@ -362,13 +382,18 @@ def _hinted(workload: KubeWorkload, key: str, value: Known | Default) -> Known |
     return value
 
 
-def _known(spec: Expr | None, key: str, via: str) -> Known | None:
+def _known(spec: Expr | None, key: str, via: str) -> Known | Unknown | None:
+    """A count as the API server reads it; one it refuses (negative, not a whole number) is unknown, never 1."""
     written = spec.get(key) if isinstance(spec, Obj) else None
+    if written is None:
+        return None
     value = _whole(written)
-    return Known(value, written.location, via) if value is not None else None
+    if value is None:
+        return Unknown(written.text, written.location, f"{via} is not a count the API server accepts")
+    return Known(value, written.location, via)
 
 
-def _surge(workload: KubeWorkload, replicas: Known | Default | None) -> Known | Default | Unknown | None:
+def _surge(workload: KubeWorkload, replicas: Known | Default | Unknown | None) -> Known | Default | Unknown | None:
     """Extra pods while a Deployment's rolling update runs old and new together: maxSurge as a count, or a
     percentage of the replicas the budget uses (the autoscaler's maximum) rounded up; Kubernetes' 25% when unset.
     `Recreate` stops the old pods first; StatefulSets replace pods one at a time; Jobs do not roll."""
@@ -378,6 +403,8 @@ def _surge(workload: KubeWorkload, replicas: Known | Default | None) -> Known | 
     kind = string_of(strategy.get("type")) if isinstance(strategy, Obj) else None
     if kind == "Recreate":
         return None
+    if isinstance(replicas, Unknown):  # no replica count, so no surge count either
+        return replicas
     count = replicas.value if replicas is not None else 1
     written = strategy.get("rollingUpdate.maxSurge") if isinstance(strategy, Obj) else None
     if written is None:

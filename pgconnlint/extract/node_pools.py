@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from pgconnlint.expr import EnvVar, Expr, Lit, Logical, Obj, Opaque
 from pgconnlint.extract import typeorm
-from pgconnlint.extract.treesitter import SourceFile
+from pgconnlint.extract.treesitter import SourceFile, declarations
 from pgconnlint.model import Location, NodePool, ParseProblem, TypeOrmConfig
 
 if TYPE_CHECKING:
@@ -433,16 +433,9 @@ def _local_value(source: SourceFile, node: Node, name: str) -> Node | None:
     scope = node.parent
     while scope is not None:
         if scope.type in ("statement_block", "program", "class_body"):
-            for statement in scope.named_children:
-                declaration = (
-                    statement.child_by_field_name("declaration") if statement.type == "export_statement" else statement
-                )
-                if declaration is None or declaration.type not in ("lexical_declaration", "variable_declaration"):
-                    continue
-                for declarator in declaration.named_children:
-                    target, value = declarator.child_by_field_name("name"), declarator.child_by_field_name("value")
-                    if target is not None and value is not None and source.raw(target) == name:
-                        return value
+            for target, value in declarations(scope.named_children):
+                if source.raw(target) == name:
+                    return value
         scope = scope.parent
     return None
 

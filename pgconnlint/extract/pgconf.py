@@ -17,10 +17,12 @@ from typing import Any
 
 from pgtoolkit.conf import Configuration, IncludeType
 
+from pgconnlint import parameters
 from pgconnlint.discover import read_text
 from pgconnlint.model import Known, Location, ParseProblem, ServerConfig, ServerSetting
 
-MAX_FILES = 100  # files read per server: bounds what a hostile include_dir can cost
+MAX_FILES = 100  # files read per server, each include of one file counted: bounds what a hostile include_dir costs
+MAX_BYTES = 4 * 1024 * 1024  # text read per server, repeated includes of one big file counted each time
 MAX_DEPTH = 10  # PostgreSQL's own limit on include nesting (CONF_FILE_MAX_DEPTH)
 AUTO_CONF = "postgresql.auto.conf"
 
@@ -64,6 +66,7 @@ class _Reader:
     texts: dict[str, str] = field(default_factory=dict)  #: the last value of each name as written
     problems: list[ParseProblem] = field(default_factory=list)
     files_read: int = 0
+    bytes_read: int = 0
     follow_includes: bool = True
 
     def settings(self) -> dict[str, ServerSetting]:
@@ -87,6 +90,10 @@ class _Reader:
         if isinstance(text, ParseProblem):
             self.problems.append(text)
             return False
+        self.bytes_read += len(text)
+        if self.bytes_read > MAX_BYTES:
+            message = f"more than {MAX_BYTES} bytes of configuration for one server; {path} not read"
+            return self._problem(where, message, skipped=True)
         # PostgreSQL ends lines at \n only; str.splitlines would also split at \f, \v, … and shift numbers.
         for number, line in enumerate(text.split("\n"), 1):
             self._line(Location(path, number), line, (*chain, key))
@@ -110,9 +117,10 @@ class _Reader:
         for target, kind in includes:
             self._include(kind, str(target).replace(_MASK, "#"), where, chain)
         for entry in conf.entries.values():
-            value = normalise(entry.value)
+            text = _unquote(rest.replace(_MASK, "#"))
+            value = parameters.as_server_reads(name, text, normalise(entry.value))
             self.values.setdefault(name, []).append(Known(value, where, where.short))
-            self.texts[name] = _unquote(rest.replace(_MASK, "#"))
+            self.texts[name] = text
 
     def _include(self, kind: IncludeType, target: str, where: Location, chain: tuple[str, ...]) -> None:
         if not self.follow_includes:
@@ -149,8 +157,8 @@ class _Reader:
         text = line.strip()
         self._problem(at, f"cannot parse line: {text[:60] + ('…' if len(text) > 60 else '')!r}")
 
-    def _problem(self, where: Location, message: str) -> bool:
-        self.problems.append(ParseProblem(where, message))
+    def _problem(self, where: Location, message: str, skipped: bool = False) -> bool:
+        self.problems.append(ParseProblem(where, message, skipped=skipped))
         return False
 
 

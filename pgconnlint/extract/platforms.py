@@ -15,6 +15,7 @@ import sys
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
+from pgconnlint import confine
 from pgconnlint.expr import Arr, Expr, Lit, Obj
 from pgconnlint.extract import commands, node_commands, yamlsource
 from pgconnlint.model import (
@@ -507,26 +508,36 @@ def _function_files(root: Path, folder: str, platform: str) -> list[str]:
     """Vercel: every code file under `api/`. Netlify: each code file directly in the folder, and each subfolder's
     `index.*` or `<subfolder>.*` (docs.netlify.com/build/functions/get-started)."""
     base = root / folder
-    if not base.is_dir() or base.is_symlink():
-        return []
+    if not base.is_dir() or base.is_symlink() or not _inside(root, folder):
+        return []  # a `base` of ../../.. or a linked folder: nothing outside the tree is listed (confine.py)
     if platform == "Vercel":
         candidates = sorted(base.rglob("*"))
     else:
         candidates = [p for p in sorted(base.iterdir()) if p.is_file()]
         for sub in sorted(p for p in base.iterdir() if p.is_dir() and not p.is_symlink()):
             candidates += [p for p in sorted(sub.iterdir()) if p.is_file() and p.stem in ("index", sub.name)]
-    return [p.relative_to(root).as_posix() for p in candidates if _handler_file(p, base)]
+    return [p.relative_to(root).as_posix() for p in candidates if _handler_file(p, base) and _inside(root, str(p))]
 
 
 def _glob(root: Path, directory: str, pattern: str) -> list[str]:
     if pattern.startswith("/") or ".." in PurePosixPath(pattern).parts:
         return []
     base = root / directory if directory else root
+    if not _inside(root, directory or "."):
+        return []
     try:
         matches = sorted(base.glob(pattern))
     except (ValueError, NotImplementedError):
         return []
-    return [p.relative_to(root).as_posix() for p in matches if _handler_file(p, base)]
+    return [p.relative_to(root).as_posix() for p in matches if _handler_file(p, base) and _inside(root, str(p))]
+
+
+def _inside(root: Path, path: str) -> bool:
+    try:
+        confine.inside(root, path)
+    except confine.Refused:
+        return False
+    return True
 
 
 def _handler_file(path: Path, base: Path) -> bool:

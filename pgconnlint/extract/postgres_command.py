@@ -12,6 +12,7 @@ import posixpath
 import re
 import shlex
 
+from pgconnlint import parameters
 from pgconnlint.extract.commands import flag_value
 from pgconnlint.model import EnvBinding, Known, Location, ServerCommand
 
@@ -83,14 +84,30 @@ def settings_from_args(args: list[str], where: Location) -> list[tuple[str, Know
             pair, index = f"{_SHORT[token]}={tokens[index + 1]}", index + 1
         if pair and "=" in pair:
             name, _, value = pair.partition("=")
-            found.append((name.strip().lower().replace("-", "_"), Known(_value(value), where, where.short)))
+            name = name.strip().lower().replace("-", "_")
+            found.append((name, _known(name, value, where)))
         index += 1
     return found
 
 
-def _value(text: str) -> object:
+# `${VAR:-1024}` / `${VAR-1024}`: compose and the shell give the default when the variable is unset (or empty)
+_DEFAULTED = re.compile(r"\$\{(?P<name>\w+):?-(?P<default>[^}]*)\}")
+
+
+def _known(name: str, text: str, where: Location) -> Known:
+    """A setting as PostgreSQL reads it; a `${VAR:-default}` is read as its default, and says so."""
     text = text.strip().strip("'\"")
-    return int(text) if re.fullmatch(r"\d+", text) else text
+    defaulted = _DEFAULTED.fullmatch(text)
+    via = where.short
+    if defaulted:
+        text = defaulted.group("default")
+        via = f"the default of ${{{defaulted.group('name')}}}, {where.short}; the variable may set another value"
+    return Known(_value(name, text), where, via)
+
+
+def _value(name: str, text: str) -> object:
+    plain = int(text) if re.fullmatch(r"\d+", text) else text
+    return parameters.as_server_reads(name, text, plain)
 
 
 def extract(path: str, text: str) -> tuple[list[ServerCommand], list]:

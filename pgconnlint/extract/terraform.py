@@ -22,7 +22,7 @@ from pathlib import Path
 
 from pgconnlint import providers
 from pgconnlint.discover import read_text
-from pgconnlint.model import Default, Known, Location, ParseProblem, ServerConfig, ServerSetting, Unknown
+from pgconnlint.model import Default, EnvBinding, Known, Location, ParseProblem, ServerConfig, ServerSetting, Unknown
 
 #: python-hcl2 (Lark) parses about 110 KB a second here (a 1 MB file of RDS resources took 9 s): bigger files are
 #: generated, not written, and are skipped with a note rather than stall a pre-commit run.
@@ -253,6 +253,21 @@ def resolve(root: Path, facts) -> None:
     servers += _cloudsql_instances(index, resolver)
     servers += _azure_servers(index, resolver)
     facts.servers.extend(servers)
+    facts.credentials.extend(_passwords(blocks, resolver))
+
+
+_PASSWORD_ATTRIBUTES = ("password", "master_password", "administrator_password", "administrator_login_password")
+
+
+def _passwords(blocks: list[TerraformBlock], resolver: _Resolver) -> list[EnvBinding]:
+    """A server's password written in the module, or as a variable's default: committed values PGC403 reads."""
+    found = []
+    for block in blocks:
+        for name in _PASSWORD_ATTRIBUTES if block.kind == "resource" else ():
+            value = resolver.value(block, block.body.attributes.get(name))
+            if isinstance(value, Known) and isinstance(value.value, str) and value.value:
+                found.append(EnvBinding(name, value.value, value.location, f"{block.address} in {block.path}"))
+    return found
 
 
 def _module_variables(root: Path, blocks: list[TerraformBlock], problems: list[ParseProblem]) -> list[TerraformBlock]:

@@ -146,16 +146,9 @@ class SourceFile:
         """The initialiser of a top-level `const|let|var name = …` (exported or not)."""
         if self._constants is None:
             self._constants = {}
-            for statement in self.tree.root_node.named_children:
-                declaration = (
-                    statement.child_by_field_name("declaration") if statement.type == "export_statement" else statement
-                )
-                if declaration is None or declaration.type not in ("lexical_declaration", "variable_declaration"):
-                    continue
-                for declarator in declaration.named_children:
-                    target, value = declarator.child_by_field_name("name"), declarator.child_by_field_name("value")
-                    if target is not None and value is not None and target.type == "identifier":
-                        self._constants.setdefault(self.raw(target), value)
+            for target, value in declarations(self.tree.root_node.named_children):
+                if target.type == "identifier":
+                    self._constants.setdefault(self.raw(target), value)
         return self._constants.get(name)
 
     def module_export(self) -> Expr | None:
@@ -413,3 +406,17 @@ def _config_get(source: SourceFile, function: Node | None, arguments: list[Node]
     if method not in ("get", "getOrThrow") or not ("config" in receiver or "env" in receiver):
         return None
     return source.string(arguments[0])
+
+
+def declarations(statements) -> Iterator[tuple[Node, Node]]:
+    """(name, initialiser) of each `const|let|var name = …` among `statements`, exported or not, in order."""
+    for statement in statements:
+        declaration = (
+            statement.child_by_field_name("declaration") if statement.type == "export_statement" else statement
+        )
+        if declaration is None or declaration.type not in ("lexical_declaration", "variable_declaration"):
+            continue
+        for declarator in declaration.named_children:
+            target, value = declarator.child_by_field_name("name"), declarator.child_by_field_name("value")
+            if target is not None and value is not None:
+                yield target, value

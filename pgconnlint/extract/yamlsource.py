@@ -16,6 +16,8 @@ from pgconnlint.expr import Arr, Expr, Lit, Obj
 from pgconnlint.model import Location, ParseProblem
 
 _MAX_NODES = 50_000
+# `a: &a` / `  <<: *a`: a map that merges itself; the reader would recurse without end
+_SELF_REFERENCE = "YAML refers to itself (an alias or merge key inside its own anchor); not read"
 
 
 class _TooLarge(Exception):
@@ -34,11 +36,15 @@ def load(path: str, text: str) -> tuple[list[Expr], list[ParseProblem]]:
         mark = error.problem_mark or error.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         return [], [ParseProblem(Location(path, line, column), f"invalid YAML: {error.problem or error.context}")]
-    except (YAMLError, ValueError, RecursionError) as error:
+    except (YAMLError, ValueError) as error:
         return [], [ParseProblem(Location(path, 1), f"invalid YAML: {error}")]
+    except Exception as error:  # noqa: BLE001 - ruamel fails on some hostile input (a merge key into its own anchor)
+        return [], [ParseProblem(Location(path, 1), f"invalid YAML: {type(error).__name__} in the YAML reader")]
     budget = [_MAX_NODES]
     try:
         exprs = [_convert(path, document, Location(path, 1), budget) for document in documents if document is not None]
+    except RecursionError:
+        return [], [ParseProblem(Location(path, 1), _SELF_REFERENCE)]
     except _TooLarge:
         return [], [
             ParseProblem(Location(path, 1), f"YAML expands to more than {_MAX_NODES} nodes (aliases?); not read")
@@ -106,6 +112,10 @@ def _load_one(path: str, chunk: str, offset: int, max_nodes: int) -> tuple[Expr 
         return None, ParseProblem(Location(path, line + offset, column), message)
     except (yaml.YAMLError, ValueError, RecursionError) as error:
         return None, ParseProblem(Location(path, offset + 1), f"invalid YAML: {error}")
+    except Exception as error:  # noqa: BLE001 - a reader bug on hostile input is this document's problem only
+        return None, ParseProblem(
+            Location(path, offset + 1), f"invalid YAML: {type(error).__name__} in the YAML reader"
+        )
     return _convert_one(path, nodes[0] if nodes else None, offset, max_nodes, offset)
 
 
@@ -121,6 +131,8 @@ def _convert_one(path: str, node, start: int, max_nodes: int, offset: int) -> tu
         return None, None
     try:
         return _from_node(path, node, [max_nodes], offset), None
+    except RecursionError:
+        return None, ParseProblem(Location(path, start + 1), _SELF_REFERENCE)
     except _TooLarge:
         message = f"YAML document expands to more than {max_nodes} nodes (aliases, or a generated manifest); not read"
         return None, ParseProblem(Location(path, start + 1), message, skipped=True)

@@ -6,6 +6,7 @@ import json
 import math
 from typing import TextIO
 
+from pgconnlint import neutral
 from pgconnlint.budget import show
 from pgconnlint.lint import Result
 from pgconnlint.model import cite
@@ -16,12 +17,14 @@ def render(
     result: Result, out: TextIO, suggest: bool, headroom: float, server_memory: int | None, as_json: bool
 ) -> None:
     if as_json:
-        json.dump({"servers": [_server_data(b, headroom, suggest) for b in result.budgets]}, out, indent=2)
+        data = {"servers": [_server_data(b, headroom, suggest) for b in result.budgets]}
+        json.dump(neutral.data(data), out, indent=2)
         out.write("\n")
         return
     from rich.console import Console
 
-    console = Console(file=out, highlight=False, soft_wrap=False, width=None if out.isatty() else 160)
+    # Every value is neutralised (pgconnlint/neutral.py) and printed as Text: no markup, no emoji, no escapes.
+    console = Console(file=out, highlight=False, soft_wrap=False, emoji=False, width=None if out.isatty() else 160)
     for budget in result.budgets:
         _print_budget(console, budget)
         if suggest:
@@ -38,7 +41,7 @@ def _print_budget(console, budget) -> None:
 
     server = budget.server
     title = "PostgreSQL defaults (no postgresql.conf found)" if server.assumed else server.name
-    table = Table(title=f"Connection budget of {title}", title_justify="left", show_footer=True)
+    table = Table(title=Text(neutral.text(f"Connection budget of {title}")), title_justify="left", show_footer=True)
     table.add_column("process group", footer="total", overflow="fold")
     table.add_column("processes", overflow="fold")
     table.add_column("pool", overflow="fold")
@@ -60,12 +63,12 @@ def _print_budget(console, budget) -> None:
         if budget.rolls_out:
             rollout = term.group.rollout
             numbers.append(show(term.rollout_product) + (f" ({cite(rollout, 'processes')})" if rollout else ""))
-        table.add_row(*(Text(cell) for cell in cells), *numbers)
+        table.add_row(*(Text(neutral.value(cell, neutral.MAX_VALUE)) for cell in cells), *numbers)
     console.print(table)
     share = f" ({round(100 * budget.total / server.usable)}%)" if server.usable > 0 and budget.total < math.inf else ""
     rollout = f"; during a rollout {show(budget.rollout_total)}" if budget.rolls_out else ""
     line = f"usable slots: {server.usable} = {server.formula}; total {show(budget.total)}{share}{rollout}\n"
-    console.print(Text(line))
+    console.print(Text(neutral.text(line.rstrip("\n")) + "\n"))
 
 
 def _print_suggestion(console, budget, suggestion: Suggestion, headroom: float, server_memory: int | None) -> None:
@@ -77,10 +80,12 @@ def _print_suggestion(console, budget, suggestion: Suggestion, headroom: float, 
         verb = "keep" if change.suggested == change.current else "set"
         console.print(
             escape(
-                f"  {verb} pool max {change.suggested} (now {show(change.current)}) for {change.pool}"
-                f" at {change.location.short}: {change.instances} pool{'s' if change.instances != 1 else ''}"
-                f" × {change.suggested}"
-                f" = {change.instances * change.suggested}"
+                neutral.text(
+                    f"  {verb} pool max {change.suggested} (now {show(change.current)}) for {change.pool}"
+                    f" at {change.location.short}: {change.instances} pool{'s' if change.instances != 1 else ''}"
+                    f" × {change.suggested}"
+                    f" = {change.instances * change.suggested}"
+                )
             )
         )
     if not suggestion.fits:

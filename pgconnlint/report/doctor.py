@@ -6,7 +6,7 @@ import json
 from collections import Counter
 from typing import TextIO
 
-from pgconnlint import __version__
+from pgconnlint import __version__, neutral
 from pgconnlint.budget import show
 from pgconnlint.doctor import Diagnosis, Live, Session
 from pgconnlint.model import Severity
@@ -15,7 +15,7 @@ _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO:
 
 
 def render_json(diagnosis: Diagnosis, out: TextIO) -> None:
-    json.dump(document(diagnosis), out, indent=2)
+    json.dump(neutral.data(document(diagnosis)), out, indent=2)
     out.write("\n")
 
 
@@ -124,16 +124,21 @@ def render_text(diagnosis: Diagnosis, out: TextIO, color: bool | None = None) ->
 
     tty = out.isatty() if hasattr(out, "isatty") else False
     console = Console(
-        file=out, force_terminal=color, no_color=color is False, highlight=False, width=None if tty else 160
+        file=out,
+        force_terminal=color,
+        no_color=color is False,
+        highlight=False,
+        emoji=False,  # `:x:` in a role or database name stays text
+        width=None if tty else 160,
     )
     live = diagnosis.live
     role = "superuser" if live.superuser else "pg_monitor" if live.reads_all_stats else "no pg_monitor"
-    console.print(f"[bold]PostgreSQL {escape(live.version)}[/] at {escape(live.target)} ({role})")
+    console.print(f"[bold]PostgreSQL {_shown(live.version)}[/] at {_shown(live.target)} ({role})")
     _print_tables(console, diagnosis)
     for note in diagnosis.notes:
-        console.print(f"[blue]note[/]: {escape(note)}", soft_wrap=True)
+        console.print(f"[blue]note[/]: {_shown(note)}", soft_wrap=True)
     console.print()
-    for f in diagnosis.findings:
+    for f in map(neutral.finding, diagnosis.findings):
         where = f"[bold]{escape(str(f.location))}[/]: " if f.location.path else ""
         # soft_wrap: a finding stays on one line when piped, for grep, as `check` prints it
         console.print(f"{where}[{_STYLE[f.severity]}]{f.code} \\[{f.severity}][/] {escape(f.message)}", soft_wrap=True)
@@ -162,7 +167,7 @@ def _print_tables(console, diagnosis: Diagnosis) -> None:
     used = len(live.sessions)
     share = f" ({used / live.usable:.0%})" if live.usable > 0 else ""
     console.print(
-        f"Slots: {used} client connections{share} of {live.usable} usable = {live.usable_formula}",
+        neutral.text(f"Slots: {used} client connections{share} of {live.usable} usable = {live.usable_formula}"),
         markup=False,
         soft_wrap=True,
     )
@@ -207,7 +212,9 @@ def _print_comparison(console, diagnosis: Diagnosis) -> None:
     server = budget.server
     where = "PostgreSQL defaults (no configuration in the repository)" if server.assumed else server.name
     console.print(
-        f"Usable slots: repository {server.usable} ({where}: {server.formula}); running server {live.usable}",
+        neutral.text(
+            f"Usable slots: repository {server.usable} ({where}: {server.formula}); running server {live.usable}"
+        ),
         markup=False,
         soft_wrap=True,
     )
@@ -221,8 +228,15 @@ def _table(console, title: str, columns: tuple[str, ...], rows) -> None:
     for column in columns:
         table.add_column(column, justify="right" if column in ("count", "limit", "connected") else "left")
     for row in rows:
-        table.add_row(*(Text(cell) for cell in row))
+        table.add_row(*(Text(neutral.value(cell, neutral.MAX_VALUE)) for cell in row))
     console.print(table)
+
+
+def _shown(value: object) -> str:
+    """A server's or a repository's value inside markup: neutralised, then markup-escaped."""
+    from rich.markup import escape
+
+    return escape(neutral.value(value))
 
 
 def _groups(sessions: tuple[Session, ...]) -> list[tuple[tuple, int]]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TextIO
 
+from pgconnlint import neutral
 from pgconnlint.findings import Finding
 from pgconnlint.lint import Result
 from pgconnlint.model import Severity
@@ -19,11 +20,13 @@ def render(result: Result, out: TextIO) -> None:
     for f in result.findings:
         by_file.setdefault(f.location.path, []).append(f)
     for path, findings in by_file.items():
-        shown = workspace_path(result.root, path)
+        shown = neutral.path(workspace_path(result.root, path))
         out.write(f"::group::{escape_data(shown)}\n")
-        for f in findings:
+        for f in map(neutral.finding, findings):
             out.write(annotation(f, shown) + "\n")
-            out.writelines(f"    {line}\n" for note in f.notes for line in note.splitlines())
+            # Every note is one neutralised line (pgconnlint/neutral.py): the runner strips leading whitespace
+            # before matching `::command::`, so an indent alone would not keep a value from forging one.
+            out.writelines(f"    {note}\n" for note in f.notes)
         out.write("::endgroup::\n")
     out.write(summary(result) + "\n")
 

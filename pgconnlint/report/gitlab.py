@@ -7,6 +7,7 @@ import hashlib
 import json
 from typing import TextIO
 
+from pgconnlint import neutral
 from pgconnlint.findings import Finding
 from pgconnlint.fingerprint import fingerprint_keys
 from pgconnlint.lint import Result
@@ -18,7 +19,7 @@ SEVERITIES = {Severity.ERROR: "major", Severity.WARNING: "minor", Severity.INFO:
 
 def render(result: Result, out: TextIO) -> None:
     issues = [
-        _issue(f, workspace_path(result.root, f.location.path), key)
+        _issue(neutral.finding(f), neutral.path(workspace_path(result.root, f.location.path)), key)
         for f, key in zip(result.findings, fingerprint_keys(result.findings, result.root), strict=True)
     ]
     json.dump(issues, out, indent=2, ensure_ascii=False)
@@ -32,7 +33,7 @@ def _issue(f: Finding, path: str, key: str) -> dict:
         "check_name": f.code,
         # GitLab compares fingerprints between the source and target branch to tell new issues from fixed ones:
         # code, path and line text (not number) plus an occurrence counter, so an edit above keeps it.
-        "fingerprint": hashlib.md5(key.encode(), usedforsecurity=False).hexdigest(),
+        "fingerprint": hashlib.md5(key.encode("utf-8", "surrogateescape"), usedforsecurity=False).hexdigest(),
         # An exceeded connection budget refuses connections in production: GitLab's "critical" rather than "major".
         "severity": "critical" if budget and f.severity == Severity.ERROR else SEVERITIES[f.severity],
         "categories": ["Performance"] if budget else ["Bug Risk"],

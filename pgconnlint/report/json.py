@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 from typing import TextIO
 
-from pgconnlint import __version__
+from pgconnlint import __version__, neutral
 from pgconnlint.lint import Result
 from pgconnlint.model import Default, Location, Severity
 
 
 def render(result: Result, out: TextIO) -> None:
-    json.dump(document(result), out, indent=2, sort_keys=False)
+    json.dump(neutral.data(document(result)), out, indent=2, sort_keys=False)
     out.write("\n")
 
 

@@ -9,7 +9,7 @@ import re
 from typing import TextIO
 from urllib.parse import quote, urljoin
 
-from pgconnlint import __version__, catalogue
+from pgconnlint import __version__, catalogue, neutral
 from pgconnlint.findings import Finding
 from pgconnlint.fingerprint import fingerprint_keys
 from pgconnlint.lint import Result
@@ -35,7 +35,7 @@ def render(result: Result, out: TextIO) -> None:
         "columnKind": "unicodeCodePoints",
         "originalUriBaseIds": {"%SRCROOT%": {"uri": result.root.as_uri() + "/"}},
         "results": [
-            _result(f, index[f.code], hashlib.sha256(key.encode()).hexdigest())
+            _result(neutral.finding(f), index[f.code], _digest(key), f.location.path)
             for f, key in zip(result.findings, fingerprint_keys(result.findings, result.root), strict=True)
         ],
     }
@@ -59,14 +59,19 @@ def _rule(rule: catalogue.Rule) -> dict:
     }
 
 
-def _result(f: Finding, rule_index: int, digest: str) -> dict:
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def _result(f: Finding, rule_index: int, digest: str, path: str) -> dict:
+    """`f` neutralised (pgconnlint/neutral.py); `path` as the repository holds it, for the artifact's URI."""
     text = f"{f.message}. {_sentence(f.help)}" if f.help else f.message
     result = {
         "ruleId": f.code,
         "ruleIndex": rule_index,
         "level": LEVELS[f.severity],
         "message": {"text": text},
-        "locations": [_location(f.location)],
+        "locations": [_location(f.location, path)],
         "partialFingerprints": {"pgconnlint/v1": digest},
     }
     if f.related:
@@ -79,11 +84,13 @@ def _result(f: Finding, rule_index: int, digest: str) -> dict:
     return result
 
 
-def _location(location: Location) -> dict:
+def _location(location: Location, path: str | None = None) -> dict:
     ends = {"endLine": location.end_line, "endColumn": location.end_column}
     region = {"startLine": location.line, "startColumn": location.column}
     region.update((key, value) for key, value in ends.items() if value is not None)
-    artifact = {"uri": quote(location.path), "uriBaseId": "%SRCROOT%"}
+    # A name that is not UTF-8 keeps its bytes, percent-encoded, in the URI (surrogateescape).
+    raw = location.path if path is None else path
+    artifact = {"uri": quote(raw.encode("utf-8", "surrogateescape")), "uriBaseId": "%SRCROOT%"}
     return {"physicalLocation": {"artifactLocation": artifact, "region": region}}
 
 

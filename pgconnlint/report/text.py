@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from typing import TextIO
 
+from pgconnlint import neutral
 from pgconnlint.discover import read_text
 from pgconnlint.lint import Result
 from pgconnlint.model import Severity
 
+_EXCERPT = 200  # characters of a source line shown under a finding: a minified line is not repeated whole
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
 
@@ -18,14 +20,19 @@ def render(
     from rich.console import Console
     from rich.markup import escape
 
-    console = Console(file=out, force_terminal=color, no_color=color is False, highlight=False, soft_wrap=True)
+    # emoji=False: `:x:` in an app or folder name stays text; values are neutralised (pgconnlint/neutral.py), then
+    # markup-escaped, so nothing a repository writes reaches the terminal as a control sequence, markup or emoji.
+    console = Console(
+        file=out, force_terminal=color, no_color=color is False, highlight=False, soft_wrap=True, emoji=False
+    )
     show_source = _isatty(out) if show_source is None else show_source
     sources: dict[str, list[str]] = {}
-    for f in result.findings:
+    for raw in result.findings:
+        f = neutral.finding(raw)
         style = _STYLE[f.severity]
         console.print(f"[bold]{escape(str(f.location))}[/]: [{style}]{f.code} \\[{f.severity}][/] {escape(f.message)}")
         if show_source:
-            _print_source(console, result, f.location, sources)
+            _print_source(console, result, raw.location, sources)
         for note in f.notes:
             console.print(f"    {escape(note)}", style="dim")
         if f.help:
@@ -44,7 +51,11 @@ def _print_source(console, result: Result, location, cache: dict[str, list[str]]
     if not 0 < location.line <= len(lines):
         return
     gutter = f"{location.line:>5} | "
-    console.print(f"{gutter}{escape(lines[location.line - 1].rstrip(chr(13)))}", style="dim")
+    line = lines[location.line - 1].rstrip(chr(13))
+    shown = neutral.value(line, _EXCERPT)
+    console.print(f"{gutter}{escape(shown)}", style="dim")
+    if shown[: location.column - 1] != line[: location.column - 1]:
+        return  # escaped or masked before the column: a caret would point elsewhere
     width = 1
     if location.end_line == location.line and location.end_column:
         width = max(1, location.end_column - location.column)
@@ -55,7 +66,9 @@ def _print_summary(console, result: Result) -> None:
     findings = result.findings
     if not findings:
         console.print(
-            f"No findings ({result.files} configuration files checked, environment {result.project.environment!r})."
+            f"No findings ({result.files} configuration files checked,"
+            f" environment {neutral.text(repr(result.project.environment))}).",
+            markup=False,
         )
         return
     counts = ", ".join(

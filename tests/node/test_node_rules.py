@@ -211,14 +211,19 @@ def test_knexfile_that_computes_its_config_is_pgc110_at_the_export(lint_tree):
         {"knexfile.ts": "export default"},
         {"config/config.json": '{"production": {"dialect": "postgres", "pool": '},
         {"schema.prisma": "datasource db {\n  url = env(\n}\n"},
-        {"db.js": "const { Pool } = require('pg');\nnew Pool({ max: ...[], ...x, [k]: 1 }).on(;\n"},
+        pytest.param(
+            {"db.js": "const { Pool } = require('pg');\nnew Pool({ max: ...[], ...x, [k]: 1 }).on(;\n"},
+            marks=pytest.mark.xfail(strict=True, reason="a syntax error the Node reader does not report yet"),
+        ),
         {"db.ts": "import postgres from 'postgres';\npostgres(1, 2, 3)(\n"},
         {"db.js": "const { Sequelize } = require('sequelize');\nnew Sequelize(...args);\n"},
     ],
 )
 def test_broken_node_inputs_never_raise(lint_tree, files):
     result = lint_tree(files)
-    assert all(finding.location.path for finding in result.findings)
+    # what a user sees: the broken file is reported (unreadable, or a value it cannot follow), never passed silently
+    [path] = files
+    assert {f.code for f in result.findings if f.location.path == path} & {"PGC001", "PGC110"}
 
 
 def test_pg_boss_is_one_more_node_postgres_pool(lint_tree):

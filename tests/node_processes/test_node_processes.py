@@ -92,16 +92,17 @@ def test_command_forms(command, expected):
         "npm install",
         "gunicorn app:app -w 4",
         "./docker-entrypoint.sh",
-        'pm2 start "app.js -i 4',
-        "pm2 start app.js -i",
+        # a shell syntax error and a flag without its value: pm2 refuses both; the reader still starts pm2 on them
+        pytest.param('pm2 start "app.js -i 4', marks=pytest.mark.xfail(strict=True, reason="extract/node_commands.py")),
+        pytest.param("pm2 start app.js -i", marks=pytest.mark.xfail(strict=True, reason="extract/node_commands.py")),
         "",
         "&& || ;",
         'sh -c "sh -c \\"sh -c \'sh -c \\\\\\"sh -c node x.js\\\\\\"\'\\""',
     ],
 )
 def test_odd_commands_start_nothing_and_never_raise(command):
-    decls = parse(command, WHERE, "Dockerfile CMD", "dockerfile", "")
-    assert all(d.runner in ("pm2", "pm2-runtime", "node", "npm-script") for d in decls)
+    # what a user sees: none of these starts a Node process (the old assertion held for any list at all)
+    assert parse(command, WHERE, "Dockerfile CMD", "dockerfile", "") == []
 
 
 def test_instances_from_an_environment_variable_with_a_default():
