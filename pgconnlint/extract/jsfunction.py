@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from pgconnlint.extract.treesitter import SourceFile
 
 _MAX_DEPTH = 4  #: helpers calling helpers: deeper calls are unknown
+_MAX_STEPS = 2_000  #: statements read for one call: branches that share their tail re-read it
+_steps = [0]  #: statements read since the outermost call (pgconnlint reads one file at a time)
 _FUNCTIONS = ("function_declaration", "arrow_function", "function_expression", "function")
 
 
@@ -43,6 +45,8 @@ def functions(source: SourceFile) -> dict[str, Node]:
 
 def call_value(source: SourceFile, call: Node, depth: int = 0) -> Expr | None:
     """The value a call of one of the file's own functions returns; None when the callee is not one."""
+    if depth == 0:
+        _steps[0] = 0
     callee = call.child_by_field_name("function")
     if callee is None or callee.type != "identifier" or depth > _MAX_DEPTH:
         return None
@@ -58,6 +62,8 @@ def call_value(source: SourceFile, call: Node, depth: int = 0) -> Expr | None:
 
 def returned(source: SourceFile, function: Node, bound: dict[str, Expr], depth: int = 0) -> Expr:
     """What `function` returns with its parameters bound to `bound` (unbound ones are unknown)."""
+    if depth == 0:
+        _steps[0] = 0
     body = function.child_by_field_name("body")
     saved = source.scope
     unbound = {name: Opaque(source.location(function), name) for name in _parameters(source, function)}
@@ -98,6 +104,9 @@ def _block(source: SourceFile, statements: list[Node], depth: int) -> Expr | Non
     """The value the statements return, or None when they fall through (no return on this path)."""
     for index, statement in enumerate(statements):
         kind = statement.type
+        _steps[0] += 1
+        if _steps[0] > _MAX_STEPS:
+            return Opaque(source.location(statement), "a function too branched to read")
         if kind == "return_statement":
             values = [c for c in statement.named_children if c.type != "comment"]
             return _value(source, values[0], depth) if values else Lit(source.location(statement), "", UNDEFINED)
@@ -108,6 +117,8 @@ def _block(source: SourceFile, statements: list[Node], depth: int) -> Expr | Non
                     bound = _value(source, value, depth) if value is not None else Opaque(source.location(name), "")
                     source.scope[source.raw(name)] = bound
             continue
+        if kind == "if_statement" and not _returns(statement):
+            continue  # `if (x) { options.ssl = … }`: assignments are not followed, and the path goes on
         if kind == "if_statement":
             rest = statements[index + 1 :]
             test = source.expr(statement.child_by_field_name("condition"))
@@ -122,6 +133,18 @@ def _block(source: SourceFile, statements: list[Node], depth: int) -> Expr | Non
             continue
         return Opaque(source.location(statement), source.text(statement))  # loops, try, throw: not followed
     return None
+
+
+def _returns(node: Node) -> bool:
+    """Whether a return statement lies inside `node` (functions declared inside it aside)."""
+    stack = list(node.named_children)
+    while stack:
+        child = stack.pop()
+        if child.type == "return_statement":
+            return True
+        if child.type not in _FUNCTIONS and child.type != "method_definition":
+            stack.extend(child.named_children)
+    return False
 
 
 def _branch(source: SourceFile, node: Node | None, rest: list[Node], depth: int) -> Expr | None:

@@ -86,3 +86,15 @@ def test_a_factory_in_the_same_module_and_one_nothing_calls(lint_tree):
     assert [term.pool_max for term in lint_tree(tree).budgets[0].terms] == [10]
     unused = {**files("    environment:\n      DB_TYPE: postgres\n"), "app.module.ts": "export {};\n"}
     assert lint_tree(unused).budgets[0].terms == ()
+
+
+def test_a_long_function_of_conditional_assignments_is_read_once(lint_tree):
+    """Twenty `if (x) { options.k = … }` before the return: read in linear time, the returned object as written."""
+    steps = "".join(f"  if (config.get('F{i}')) {{ options.extra{i} = {i}; }}\n" for i in range(20))
+    factory = (
+        "import { TypeOrmModuleOptions } from '@nestjs/typeorm';\n"
+        "export function buildDatabaseConfig(config): TypeOrmModuleOptions {\n"
+        "  const options = { type: 'postgres', extra: { max: 4 } };\n" + steps + "  return options;\n}\n"
+    )
+    tree = {**files(""), "database.config.ts": factory}
+    assert [term.pool_max for term in lint_tree(tree).budgets[0].terms] == [4]
