@@ -98,3 +98,29 @@ def test_a_long_function_of_conditional_assignments_is_read_once(lint_tree):
     )
     tree = {**files(""), "database.config.ts": factory}
     assert [term.pool_max for term in lint_tree(tree).budgets[0].terms] == [4]
+
+
+def test_else_if_chains_become_one_object_of_conditional_values():
+    from pgconnlint.expr import evaluate
+    from pgconnlint.extract import jsfunction
+    from pgconnlint.extract.treesitter import SourceFile
+    from pgconnlint.model import EnvBinding, Location
+
+    code = (
+        "function pick() {\n  const kind = process.env.DB;\n"
+        "  if (kind === 'a') { return { type: 'postgres', extra: { max: 3 } }; }\n"
+        "  else if (kind === 'b') { return { type: 'postgres', extra: { max: 5 } }; }\n"
+        "  else { return { type: 'sqlite' }; }\n}\n"
+    )
+    source = SourceFile.parse("x.ts", code)
+    value = jsfunction.merged(jsfunction.returned(source, jsfunction.functions(source)["pick"], {}))
+
+    def read(db: str, key: str):
+        found = evaluate(value.get(key), {"DB": EnvBinding("DB", db, Location(".env", 1), ".env")})
+        return found.value if found is not None else None
+
+    assert [(read(db, "type"), read(db, "extra.max")) for db in "abc"] == [
+        ("postgres", 3),
+        ("postgres", 5),
+        ("sqlite", None),
+    ]
