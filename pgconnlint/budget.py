@@ -12,7 +12,7 @@ import math
 import re
 from dataclasses import dataclass, replace
 
-from pgconnlint.deployments import DEVELOPMENT, PRODUCTION, deployments, role_of, selected
+from pgconnlint.deployments import DEVELOPMENT, PRODUCTION, Deployment, deployments, role_of, selected
 from pgconnlint.linked import Pool, ProcessGroup, Project, Server
 from pgconnlint.model import Default, Known, Location, Unknown, cite, origin
 from pgconnlint.pooler import bouncer_for, client_side, endpoints, server_side
@@ -201,17 +201,48 @@ def budgets(project: Project) -> list[Budget]:
     chosen = selected(found, project.deployment)
     if not chosen:  # nothing attached to a deployment: every group against the servers a deployment would use
         return _budgets(project, project.groups, _deployable(project.servers, project.deployment), "")
-    started = {server.name for deployment in found for server in deployment.servers}
-    shared = tuple(server for server in project.servers if server.name not in started)
-    # the compose file that only starts the database for apps that pm2 or a Procfile runs
-    server_only = tuple(s for d in found if not d.groups and d.role == PRODUCTION for s in d.servers)
+    fallback = _fallback(project, found)
     order = {id(group): index for index, group in enumerate(project.groups)}
     result = []
     for deployment in chosen:
-        servers = deployment.servers + server_only + shared or (_defaults_server(),)
+        if _elsewhere(deployment, chosen, fallback):
+            continue  # its server is not in the repository: reported by unchecked(), never against another's
+        servers = deployment.servers + fallback or (_defaults_server(),)
         groups = sorted(deployment.shared + deployment.groups, key=lambda group: order[id(group)])
         result += _budgets(project, groups, servers, deployment.name)
     return result
+
+
+def unchecked(project: Project) -> list[tuple[Budget, str]]:
+    """The deployments whose server is not in the repository while an alternative's is (a Kubernetes overlay or a
+    pm2 file against an external database, beside a compose file that starts its own): their connections, summed
+    with no server, and the alternative whose server is there. They are never counted against that alternative's
+    server, nor against PostgreSQL's defaults standing in for a server the repository does not describe."""
+    found = deployments(project, project.compose_services, project.documents)
+    chosen = selected(found, project.deployment)
+    fallback = _fallback(project, found)
+    order = {id(group): index for index, group in enumerate(project.groups)}
+    result = []
+    for deployment in chosen:
+        if _elsewhere(deployment, chosen, fallback):
+            groups = sorted(deployment.shared + deployment.groups, key=lambda group: order[id(group)])
+            terms = tuple(Term(group, pool) for group in groups for c in group.connections for pool in c.pools)
+            other = next(d.name for d in chosen if d.servers)
+            result.append((Budget(_defaults_server(), terms, deployment=deployment.name), other))
+    return result
+
+
+def _fallback(project: Project, found: list[Deployment]) -> tuple[Server, ...]:
+    """The servers of a deployment that only runs servers (the compose file that starts the database for apps that
+    pm2 or a Procfile runs), then those no deployment starts (a postgresql.conf, a managed server)."""
+    started = {server.name for deployment in found for server in deployment.servers}
+    server_only = tuple(s for d in found if not d.groups and d.role == PRODUCTION for s in d.servers)
+    return server_only + tuple(server for server in project.servers if server.name not in started)
+
+
+def _elsewhere(deployment: Deployment, chosen: list[Deployment], fallback: tuple[Server, ...]) -> bool:
+    """No server of its own nor one every deployment shares, while another chosen deployment starts one."""
+    return not deployment.servers and not fallback and any(other.servers for other in chosen)
 
 
 def _deployable(servers: tuple[Server, ...], asked: str | None) -> tuple[Server, ...]:

@@ -105,7 +105,7 @@ class Not(Expr):
 @dataclass(frozen=True, slots=True)
 class Call(Expr):
     """A conversion the evaluator knows: parseInt, parseFloat, Number, Boolean, String, JSON.parse, toBoolean,
-    and Python's int, float, math.floor and math.ceil."""
+    the string methods toLowerCase, toUpperCase and trim, and Python's int, float, math.floor and math.ceil."""
 
     function: str = ""
     argument: Expr | None = None
@@ -171,6 +171,9 @@ def truthy(value: object) -> bool:
     if isinstance(value, str):
         return value != ""
     return True
+
+
+_STRING_METHODS = {"toLowerCase": "lower", "toUpperCase": "upper", "trim": "strip"}
 
 
 def _eval(expr: Expr, env: Environment) -> _Val:
@@ -281,6 +284,8 @@ _LEADING_FLOAT = re.compile(r"\s*([+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?)")
 
 
 def _convert(function: str, value: object) -> object:
+    if function in _STRING_METHODS:  # `driver.toLowerCase()`: a TypeError on anything but a string, never a value
+        return getattr(str, _STRING_METHODS[function])(value) if isinstance(value, str) else math.nan
     if function == "toBoolean":  # TypeORM's OrmUtils.toBoolean, used for TYPEORM_* variables
         return value is True or value in ("true", "1") or (isinstance(value, (int, float)) and value > 0)
     if function == "JSON.parse":

@@ -67,15 +67,16 @@ def link(facts: Facts, settings: LinkSettings | None = None) -> Project:
     node_problems: list[ParseProblem] = []
     reacher = NodeReach(facts.root, packages, configs_by_package, lambda p: _package_of(p, packages), node_problems)
     groups, run_packages = [], set()
-    forks = _forks(facts, packages, settings)
+    forks = _forks(facts, packages)
     for app in facts.pm2:
         group, package = _pm2_group(app, packages, env_files, reacher, settings)
         run_packages.add(package)
-        fork = forks.get(package)
+        fork = _reached_fork(forks, package, [], reacher)
         # Child processes an app starts for its jobs (BullMQ) add to pm2's instances; a cluster of its own does not
         # combine with pm2's cluster mode, so those stay as pm2 counts them.
-        if fork is not None and fork[1] not in ("cluster", "throng") and not isinstance(group.processes, Unknown):
-            group = replace(group, processes=times(group.processes, fork[0], fork[1]))
+        if fork is not None and fork.kind not in ("cluster", "throng") and not isinstance(group.processes, Unknown):
+            count, kind, _ = _fork_count(fork, group.environment, settings)
+            group = replace(group, processes=times(group.processes, count, kind))
         groups.append(group)
     node_groups, node_packages, plain = _node_process_groups(
         facts, packages, env_files, reacher, settings, run_packages, groups, forks
@@ -92,10 +93,11 @@ def link(facts: Facts, settings: LinkSettings | None = None) -> Project:
     for package, configs in ordered:
         if package in run_packages or (package not in plain and _not_deployed(package, configs, reacher)):
             continue
-        env = _environment(package, env_files, settings, ())
-        item = plain.get(package)
+        item, entries = plain.get(package), []
+        # the one command that runs it (a compose service's `node main.js`) runs with that service's environment
+        env = _environment(package, env_files, settings, [list(item.env)] if item is not None else ())
         if item is not None:
-            entries = reacher.entries(item.script, item.directory, package, {**env, **{b.name: b for b in item.env}})
+            entries = reacher.entries(item.script, item.directory, package, env)
             configs = reacher.configs(package, entries, item.location, f"{item.source}: node {item.script}")
         connections, unresolved = _connections(configs, env, packages.get(package))
         if connections or unresolved:
@@ -105,8 +107,9 @@ def link(facts: Facts, settings: LinkSettings | None = None) -> Project:
             name = packages[package].name if package in packages and packages[package].name else package
             name = name or "the repository root package"
             manager, cpu_dependent = "", False
-            if package in forks:  # the app forks its own workers (cluster, throng)
-                processes, manager, cpu_dependent = forks[package]
+            fork = _reached_fork(forks, package, entries, reacher)
+            if fork is not None:  # the app forks its own workers (cluster, throng)
+                processes, manager, cpu_dependent = _fork_count(fork, env, settings)
                 anchor = processes.location
             group = ProcessGroup(name, anchor, processes, manager, cpu_dependent, connections, env, unresolved)
             groups.append(group)
@@ -179,7 +182,8 @@ def _pm2_group(app, packages, env_files, reacher: NodeReach, settings: LinkSetti
     cwd = _string(evaluate(options.get("cwd"), no_env))
     base = _normalise(ecosystem_dir / cwd) if cwd else ecosystem_dir
     script = _string(evaluate(options.get("script"), no_env)) or ""
-    launched = base if script in ("", "npm", "yarn", "pnpm", "bun") else _normalise(base / script).parent
+    runs_a_file = script not in ("", "npm", "yarn", "pnpm", "bun")
+    launched = _normalise(base / script).parent if runs_a_file else base
     package = _package_of(str(launched / "x"), packages)
 
     processes, cpu_dependent = _instances(options, settings.cpus)
@@ -190,7 +194,7 @@ def _pm2_group(app, packages, env_files, reacher: NodeReach, settings: LinkSetti
     blocks = [_env_block(options.get("env"), f"env of pm2 app {name}")]
     blocks.append(_env_block(options.get(f"env_{environment}"), f"env_{environment} of pm2 app {name}"))
     env = _environment(package, env_files, settings, blocks)
-    entries = reacher.entries(None if launched == base else script, str(base).strip("."), package, env)
+    entries = reacher.entries(script if runs_a_file else None, str(base).strip("."), package, env)
     configs = reacher.configs(package, entries, app.location, f"pm2 app {name} ({script or 'no script'})")
     connections, unresolved = _connections(configs, env, packages.get(package))
     anchor = options.key_location("instances") if "instances" in options.entries else app.location
@@ -249,15 +253,17 @@ def _node_process_groups(facts, packages, env_files, reacher, settings, pm2_pack
     for index, group in enumerate(groups):
         ecosystems.setdefault(group.location.path, []).append(index)
     found, run, plain_items = [], set(), {}
-    for package, (_, items) in sorted(chosen.items()):
+    for package, (rank, items) in sorted(chosen.items()):
         for item in items:
             if item.ecosystem:
                 _multiply_ecosystem(item, groups, ecosystems)
         items = [item for item in items if not item.ecosystem or _ecosystem_path(item) not in ecosystems]
-        if package in pm2_packages or not items:
+        # a package a pm2 file runs stays with it, unless a deployment file (compose, manifests) runs it too: then
+        # the two are alternative deployments of the same code (deployments.py), each with its own processes
+        if (package in pm2_packages and rank != _NODE_RANKS["compose"]) or not items:
             continue
         plain = len(items) == 1 and items[0].runner == "node" and items[0].replicas is None
-        if plain and package not in forks:
+        if plain and package not in forks and package not in pm2_packages:
             plain_items[package] = items[0]
             continue  # one process, as when nothing runs it: counted by the default below
         for item in items:
@@ -338,11 +344,12 @@ def _node_group(item, package, packages, env_files, reacher, settings, forks) ->
     if not connections and not unresolved:
         return None
     processes, manager, cpu_dependent = _command_processes(item, env, settings.cpus)
-    fork = forks.get(package)
+    fork = _reached_fork(forks, package, entries, reacher)
     if fork is not None and not isinstance(processes, Unknown):
-        processes = times(processes, fork[0], fork[1])
-        cpu_dependent = cpu_dependent or fork[2]
-        manager = f"{manager}, {fork[1]}" if manager else fork[1]
+        count, kind, per_cpu = _fork_count(fork, env, settings)
+        processes = times(processes, count, kind)
+        cpu_dependent = cpu_dependent or per_cpu
+        manager = f"{manager}, {kind}" if manager else kind
     rollout = during_rollout(processes, item.replicas, item.surge)
     if item.replicas is not None:
         processes = times(processes, item.replicas, "replicas")
@@ -408,26 +415,49 @@ def _command_processes(item: NodeProcessDecl, env: Environment, cpus: int):
     return Default(1, item.location, f"`node {item.script}`: one process"), "", False
 
 
-def _forks(facts: Facts, packages, settings: LinkSettings) -> dict[str, tuple[Known | Unknown, str, bool]]:
-    """Workers a package's code forks (cluster, throng): the count, how, and whether it follows the CPUs."""
-    found: dict[str, tuple[Known | Unknown, str, bool]] = {}
+def _forks(facts: Facts, packages) -> dict[str, list[NodeFork]]:
+    """The workers each package's code forks (cluster, throng, BullMQ), in file order."""
+    found: dict[str, list[NodeFork]] = {}
     for fork in facts.node_processes:
-        if not isinstance(fork, NodeFork):
-            continue
-        package = _package_of(fork.location.path, packages)
-        if fork.count is None:
-            source = "given" if settings.cpus_given else "this machine's count"
-            how = "cluster.fork() per os.cpus()" if fork.kind == "cluster" else "throng default: one worker per CPU"
-            count = Known(settings.cpus, fork.location, f"{how} = {settings.cpus} CPUs ({source})")
-            found.setdefault(package, (count, fork.kind, True))
-            continue
-        value = fork.count.value if isinstance(fork.count, Lit) else None
-        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-            count = Known(value, fork.location, f"{fork.kind} forks {value} worker{'s' if value != 1 else ''}")
-        else:
-            count = Unknown(fork.count.text, fork.location, f"the number of {fork.kind} workers")
-        found.setdefault(package, (count, fork.kind, False))
+        if isinstance(fork, NodeFork):
+            found.setdefault(_package_of(fork.location.path, packages), []).append(fork)
     return found
+
+
+def _reached_fork(forks: dict[str, list[NodeFork]], package: str, entries: list[str], reacher: NodeReach):
+    """The fork a process of `package` that starts at `entries` runs: one in a module it reaches (`api.js` does not
+    run the cluster of `workers.js`); the package's first when the entry cannot be followed."""
+    found = forks.get(package, [])
+    if not entries or reacher.graph is None:
+        return found[0] if found else None
+    reached = reacher.graph.reach(entries).files
+    return next((fork for fork in found if fork.location.path in reached), None)
+
+
+def _fork_count(fork: NodeFork, env: Environment, settings: LinkSettings) -> tuple[Known | Unknown, str, bool]:
+    """How many processes a fork makes of one (its workers, and the primary when it holds pools too), how, and
+    whether the count follows the CPUs."""
+    count, kind, per_cpu = _workers(fork, env, settings)
+    if fork.primary is None or isinstance(count, Unknown):
+        return count, kind, per_cpu
+    via = f"{count.via} + the primary, which builds the same objects at {fork.primary.short} before forking"
+    return Known(count.value + 1, count.location, via), kind, per_cpu
+
+
+def _workers(fork: NodeFork, env: Environment, settings: LinkSettings) -> tuple[Known | Unknown, str, bool]:
+    if fork.count is None:
+        source = "given" if settings.cpus_given else "this machine's count"
+        how = "cluster.fork() per os.cpus()" if fork.kind == "cluster" else "throng default: one worker per CPU"
+        return Known(settings.cpus, fork.location, f"{how} = {settings.cpus} CPUs ({source})"), fork.kind, True
+    value = evaluate(fork.count, env)
+    number = value.value if isinstance(value, Known) else None
+    if isinstance(number, float) and number.is_integer():
+        number = int(number)
+    if isinstance(number, int) and not isinstance(number, bool) and number > 0:
+        plural = "s" if number != 1 else ""
+        how = f"{fork.kind} forks {number} worker{plural}" + (f" ({value.via})" if value.via else "")
+        return Known(number, fork.location, how), fork.kind, " CPUs (" in value.via
+    return Unknown(fork.count.text, fork.location, f"the number of {fork.kind} workers"), fork.kind, False
 
 
 def _instances(options: Obj, cpus: int) -> tuple[Known | Default | Unknown, bool]:
@@ -504,6 +534,7 @@ def _connections(configs: list[TypeOrmConfig | NodePool], env: Environment, pack
 
 def _typeorm_connections(configs: list[TypeOrmConfig], env: Environment, package: PackageManifest | None):
     version = _typeorm_version(package)
+    configs = _factories_called(configs)
     in_code = [c for c in configs if not c.from_ormconfig and not c.reads_ormconfig]
     reads_files = any(_falls_back_to_ormconfig(c, version) for c in configs) or not in_code
     chosen = list(in_code)
@@ -513,6 +544,19 @@ def _typeorm_connections(configs: list[TypeOrmConfig], env: Environment, package
     resolved = [_connection(config, env, version) for config in chosen]
     connections = tuple(c for c in resolved if isinstance(c, OrmConnection))
     return connections, tuple(c for c in resolved if isinstance(c, Unknown))
+
+
+def _factories_called(configs: list[TypeOrmConfig]) -> list[TypeOrmConfig]:
+    """A `useFactory` calling a function of another module takes the options that function returns; a function
+    nothing calls opens no connection."""
+    factories = {config.factory: config for config in configs if config.factory}
+    return [
+        replace(config, options=factories[config.calls].options, source=f"{config.source} → {config.calls}(…)")
+        if config.calls in factories
+        else config
+        for config in configs
+        if not config.factory
+    ]
 
 
 def _falls_back_to_ormconfig(config: TypeOrmConfig, version: tuple[int, ...] | None) -> bool:

@@ -168,6 +168,9 @@ class TypeOrmConfig:
     source: str  #: "ormconfig.json", "new DataSource(…)", "TypeOrmModule.forRoot(…)", …
     from_ormconfig: bool = False  #: read from an ormconfig.* file rather than from code
     reads_ormconfig: bool = False  #: `TypeOrmModule.forRoot()` / `createConnection()` with no options
+    #: the options a module's function returns (`buildDatabaseConfig`): counted only where a connection calls it
+    factory: str | None = None
+    calls: str | None = None  #: the function of another module the options come from (`useFactory: c => f(c)`)
 
     @property
     def location(self) -> Location:
@@ -367,6 +370,9 @@ class NodeFork:
     location: Location
     kind: str  #: "cluster", "throng"
     count: Expr | None  #: the number of workers as written; None when it follows the CPU count
+    #: where the primary builds, at module level, an object of the repository's code that the workers build too:
+    #: the primary then holds the same pools (one process more); None when it only forks
+    primary: Location | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -164,6 +164,20 @@ def test_pm2_apps_and_a_procfile_running_other_code_are_one_system(lint_tree):
     assert " + " in budget.deployment
 
 
+def test_an_alternative_whose_server_is_not_in_the_repository_is_reported_not_budgeted(lint_tree):
+    """A Procfile running the same app as the compose file, against a database the repository does not describe:
+    never counted against the compose file's server, nor against PostgreSQL's defaults as if it were one."""
+    files = {**APP, "docker-compose.yml": compose(2), "Procfile": "web: gunicorn -w 9 app:app\n"}
+    result = lint_tree(files)
+    assert summary(result) == [("docker-compose.yml", "docker-compose.yml service db", 2, 97)]
+    [skipped] = [f for f in result.findings if f.code == "PGC002"]
+    assert skipped.location.path == "Procfile"
+    assert "the processes of Procfile can hold 9 × 1 = 9 connections" in skipped.message
+    assert "docker-compose.yml starts its own" in skipped.message
+    asked = lint_tree(files, deployment="Procfile")
+    assert summary(asked) == [("Procfile", "PostgreSQL defaults", 9, 97)]
+
+
 def test_a_service_built_from_a_postgres_dockerfile_is_the_server(lint_tree):
     db = "  db:\n    build: ./db\n    command: postgres -c max_connections=60\n"
     files = {

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 
-from pgconnlint.expr import Lit
+from pgconnlint.expr import Arith, Call, EnvVar, Expr, Lit, Logical
 from pgconnlint.extract.commands import _is_script, flag_value, shell_value, shell_words
 from pgconnlint.model import Location, NodeFork, NodeProcessDecl, ParseProblem
 
@@ -136,21 +136,86 @@ def _bullmq(path: str, text: str, call: re.Match) -> NodeFork:
 
 def _cluster(path: str, text: str, at: int) -> NodeFork:
     """`for (…; i < os.cpus().length; …) cluster.fork()` (directly or through a variable such as `numCPUs`) forks
-    one worker per CPU; a loop to a number forks that many; forks outside any loop are counted one by one."""
+    one worker per CPU; a loop to a number forks that many; a bound read from the environment or computed from
+    the CPU count (`2 * CLUSTER_SIZE`) is evaluated by the linker; forks outside any loop are counted one by one."""
     where = Location(path, _line_at(text, at))
+    primary = _primary_opens(path, text)
     before = text[max(0, at - 400) : at]
     loops = list(re.finditer(r"\b(for|while)\b|\.forEach\s*\(|\.map\s*\(", before))
     if not loops:
         calls = len(re.findall(r"\bcluster\.fork\s*\(", text))
-        return NodeFork(where, "cluster", Lit(where, "cluster.fork()", calls))
+        return NodeFork(where, "cluster", Lit(where, "cluster.fork()", calls), primary)
     head = before[before.rfind("\n", 0, loops[-1].start()) + 1 :]  # from the line of the innermost loop
     bound = re.search(r"<=?\s*([\w.$]+(?:\(\s*\))?(?:\.length)?)", head)
     written = bound.group(1) if bound else ""
-    if _per_cpu(head) or (re.fullmatch(r"[A-Za-z_$][\w$]*", written) and _per_cpu(_assigned(text, written))):
-        return NodeFork(where, "cluster", None)
+    per_cpu = _per_cpu(head) or (re.fullmatch(r"[A-Za-z_$][\w$]*", written) and _per_cpu(_assigned(text, written)))
+    if per_cpu and re.fullmatch(r"([\w.$]+(\(\s*\))?(\.length)?)?", _loop_text(head)):  # the bound is the CPUs
+        return NodeFork(where, "cluster", None, primary)
+    computed = _loop_bound(path, text, at)
+    if computed is not None:
+        return NodeFork(where, "cluster", computed, primary)
     if written.isdigit():
-        return NodeFork(where, "cluster", Lit(where, written, int(written)))
-    return NodeFork(where, "cluster", Lit(where, written or "cluster.fork()", written or "cluster.fork()"))
+        return NodeFork(where, "cluster", Lit(where, written, int(written)), primary)
+    return NodeFork(where, "cluster", Lit(where, written or "cluster.fork()", written or "cluster.fork()"), primary)
+
+
+def _loop_text(head: str) -> str:
+    """The bound of a `for` head as written: `numCPUs`, `2 * CLUSTER_SIZE`; "" when the loop is no `i < …`."""
+    match = re.search(r"<=?\s*([^;]+);", head)
+    return match.group(1).strip() if match else ""
+
+
+def _loop_bound(path: str, text: str, at: int) -> Expr | None:
+    """The bound of the `for (…; i < BOUND; …)` around the fork at `at`, as a value the linker evaluates in each
+    process's environment: `Number(process.env.WORKERS)`, an env service's `get('WORKERS')`, `2 * CLUSTER_SIZE`
+    with `CLUSTER_SIZE = Number(process.env.CLUSTER_SIZE) || cpus().length`; None when it reads neither the
+    environment nor the CPU count."""
+    from pgconnlint.extract.treesitter import SourceFile
+
+    source = SourceFile.parse(path, text)
+    offset = len(text[:at].encode("utf-8", "surrogatepass"))
+    node = source.tree.root_node.descendant_for_byte_range(offset, offset)
+    while node is not None and node.type != "for_statement":
+        node = node.parent
+    condition = node.child_by_field_name("condition") if node is not None else None
+    while condition is not None and condition.type == "expression_statement" and condition.named_child_count:
+        condition = condition.named_children[0]
+    if condition is None or condition.type != "binary_expression":
+        return None
+    operator = condition.child_by_field_name("operator")
+    if operator is None or source.raw(operator) != "<":
+        return None
+    bound = source.expr(condition.child_by_field_name("right"))
+    if not _reads_environment(bound):
+        return None
+    return Call(bound.location, bound.text, "Number", bound)  # the loop compares numbers: "5" counts 5
+
+
+def _reads_environment(expr: Expr | None) -> bool:
+    if isinstance(expr, EnvVar):
+        return True
+    if isinstance(expr, (Logical, Arith)):
+        return _reads_environment(expr.left) or _reads_environment(expr.right)
+    if isinstance(expr, Call):
+        return _reads_environment(expr.argument)
+    return False
+
+
+def _primary_opens(path: str, text: str) -> Location | None:
+    """Where the primary itself builds an object of the repository's own code at module level, before the
+    primary/worker split (`const dao = new Dao()` with `Dao` imported from './dao/dao'): the primary then holds the
+    pools that object opens, beside its workers. A primary that only forks, or builds its objects inside functions
+    (a Nest context it closes), holds none."""
+    local = set()
+    for match in re.finditer(r"""^\s*import\s+(?:\{([^}]*)\}|([\w$]+))[^'"\n]*from\s+['"]\.{1,2}/""", text, re.M):
+        names = match.group(1) or match.group(2) or ""
+        local |= {part.split(" as ")[-1].strip() for part in names.split(",") if part.strip()}
+    for match in re.finditer(r"""^(?:const|let|var)\s+([\w$]+)\s*=\s*require\(\s*['"]\.{1,2}/""", text, re.M):
+        local.add(match.group(1))
+    for match in re.finditer(r"^(?:export\s+)?(?:const|let|var)\s+[\w$]+\s*=\s*new\s+([\w$]+)\s*\(", text, re.M):
+        if match.group(1) in local:
+            return Location(path, _line_at(text, match.start()))
+    return None
 
 
 def _per_cpu(text: str) -> bool:

@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from pgconnlint.expr import (
+    CPU_COUNT_VARIABLE,
     UNDEFINED,
+    Arith,
     Arr,
     Call,
     Compare,
@@ -32,7 +34,12 @@ from pgconnlint.model import Location, ParseProblem
 if TYPE_CHECKING:
     from tree_sitter import Node, Tree
 
+#: `os.cpus().length`, `cpus().length`, `require("os").cpus().length`, `os.availableParallelism()`
+_CPU_COUNT = re.compile(
+    r"""(?:(?:[\w$]+|require\(['"](?:node:)?os['"]\))\.)?(?:cpus\(\)\.length|availableParallelism\(\))"""
+)
 _CONVERSIONS = {"parseInt", "parseFloat", "Number", "Boolean", "String"}
+_STRING_METHODS = {"toLowerCase", "toUpperCase", "trim"}
 _TRANSPARENT = {
     "expression_statement",
     "parenthesized_expression",
@@ -80,6 +87,7 @@ class SourceFile:
     prefix_bytes: int = 0  #: bytes added in front of the first line before parsing
     _line_starts: list[int] = field(default_factory=list)
     _constants: dict[str, Node] | None = None
+    scope: dict[str, Expr] = field(default_factory=dict)  #: local bindings, innermost function first
 
     @classmethod
     def parse(cls, path: str, text: str, dialect: str | None = None, wrap_in_parentheses: bool = False) -> SourceFile:
@@ -199,6 +207,10 @@ class SourceFile:
         if kind == "array":
             items = tuple(self.expr(child, depth) for child in node.named_children if child.type != "comment")
             return Arr(location, text, items)
+        if kind in ("member_expression", "subscript_expression", "call_expression") and _CPU_COUNT.fullmatch(
+            "".join(self.raw(node).split())
+        ):
+            return EnvVar(location, text, CPU_COUNT_VARIABLE)  # bound by the linker to the CPU count checked with
         if kind in ("member_expression", "subscript_expression"):
             name = _env_name(self, node)
             if name:
@@ -224,6 +236,8 @@ class SourceFile:
         return codecs.decode(body.encode("latin-1", "backslashreplace"), "unicode_escape")
 
     def _identifier(self, node: Node, depth: int, location: Location, text: str) -> Expr:
+        if self.raw(node) in self.scope:  # a local of the function pgconnlint/extract/jsfunction.py reads
+            return self.scope[self.raw(node)]
         value = self.constant(self.raw(node)) if depth < _MAX_IDENTIFIER_DEPTH else None
         if value is None:
             return Opaque(location, text)
@@ -276,6 +290,8 @@ class SourceFile:
             return Logical(location, text, op, left, right)
         if op in ("===", "!==", "==", "!="):
             return Compare(location, text, op, left, right)
+        if op in ("*", "-"):  # worker counts: `2 * CLUSTER_SIZE`, `cpus().length - 1` (`+` also joins strings)
+            return Arith(location, text, op, left, right)
         return Opaque(location, text)
 
     def _unary(self, node: Node, depth: int, location: Location, text: str) -> Expr:
@@ -294,8 +310,12 @@ class SourceFile:
         function = node.child_by_field_name("function")
         arguments = [a for a in node.child_by_field_name("arguments").named_children if a.type != "comment"]
         name = self.raw(function) if function is not None else ""
+        name = name.removeprefix("Number.") if name in ("Number.parseInt", "Number.parseFloat") else name
         if name in _CONVERSIONS and arguments:
             return Call(location, text, name, self.expr(arguments[0], depth))
+        method = function.child_by_field_name("property") if function is not None else None
+        if method is not None and self.raw(method) in _STRING_METHODS and not arguments:  # `driver.toLowerCase()`
+            return Call(location, text, self.raw(method), self.expr(function.child_by_field_name("object"), depth))
         chained = self._env_var_chain(node, depth, location, text)
         if chained is not None:
             return chained
@@ -426,12 +446,13 @@ def _env_name(source: SourceFile, node: Node) -> str | None:
 
 def _config_get(source: SourceFile, function: Node | None, arguments: list[Node]) -> str | None:
     """NAME for NestJS `config.get("NAME")`, `configService.getOrThrow<number>("NAME")`: process.env behind a service
-    (@nestjs/config 3.2.3 ConfigService.get reads process.env and returns the default only when it is undefined)."""
+    (@nestjs/config 3.2.3 ConfigService.get reads process.env and returns the default only when it is undefined);
+    also a typed wrapper named for the environment (`envService.get("NAME")`, `this.env.get("NAME")`)."""
     if function is None or function.type != "member_expression" or not arguments or arguments[0].type != "string":
         return None
     method = source.raw(function.child_by_field_name("property"))
     receiver = source.raw(function.child_by_field_name("object")).lower()
-    if method not in ("get", "getOrThrow") or "config" not in receiver:
+    if method not in ("get", "getOrThrow") or not ("config" in receiver or "env" in receiver):
         return None
     return source.string(arguments[0])
 

@@ -6,12 +6,13 @@ its pool is and whether it synchronises are decided after linking, once the envi
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 from pgconnlint.expr import Arr, Call, EnvVar, Expr, Lit, Logical, Obj
-from pgconnlint.extract import yamlsource
+from pgconnlint.extract import jsfunction, yamlsource
 from pgconnlint.extract.dotenv import parse_bindings
 from pgconnlint.extract.treesitter import SourceFile
 from pgconnlint.model import EnvBinding, Location, ParseProblem, TypeOrmConfig
@@ -59,7 +60,20 @@ def extract_code(path: str, text: str) -> Result:
     configs = []
     for node in source.walk({"new_expression", "call_expression"}):
         configs.extend(_config_at(source, node))
+    if re.search(r"\btype\s*:", text):
+        configs += _factories(source)
     return configs, source.problems() if configs else []
+
+
+def _factories(source: SourceFile) -> list[TypeOrmConfig]:
+    """Top-level functions that return connection options (an object with `type`), for the modules that call them
+    from a `useFactory` (pgconnlint/extract/jsfunction.py reads their branches)."""
+    found = []
+    for name, function in jsfunction.functions(source).items():
+        value = jsfunction.merged(jsfunction.returned(source, function, {}))
+        if isinstance(value, Obj) and "type" in value.entries:
+            found.append(TypeOrmConfig(value, f"{name}(…)", factory=name))
+    return found
 
 
 def _config_at(source: SourceFile, node: Node) -> list[TypeOrmConfig]:
@@ -97,10 +111,14 @@ def _async_factory(source: SourceFile, arguments: list[Node], label: str) -> lis
         returned = _returned_expression(pair.child_by_field_name("value"))
         if returned is None:
             continue
-        value = source.expr(returned)
+        called = jsfunction.call_value(source, returned) if returned.type == "call_expression" else None
+        value = jsfunction.merged(called) if called is not None else source.expr(returned)
         if not isinstance(value, (Obj, Arr)):  # `useFactory: (c) => buildOptions(c)`: built elsewhere, said so
             where = source.location(returned)
             value = Obj(where, value.text, {}, {}, (value.text,))
+            callee = returned.child_by_field_name("function") if returned.type == "call_expression" else None
+            name = source.raw(callee) if callee is not None and callee.type == "identifier" else None
+            return [TypeOrmConfig(value, f"{label} useFactory", calls=name)]
         return [TypeOrmConfig(obj, f"{label} useFactory") for obj in _connections(value)]
     return []
 

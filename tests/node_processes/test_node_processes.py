@@ -273,6 +273,94 @@ def test_cluster_fork_times_docker_replicas(lint_tree):
     assert processes(result)[0][1] == 2 * TEST_CPUS
 
 
+CLUSTER_FROM_ENV_SERVICE = (
+    "import cluster from 'node:cluster';\nimport { EnvService } from './env.service';\n"
+    "export async function clusterize(app) {\n  const env = app.get(EnvService);\n"
+    "  if (cluster.isPrimary) {\n    for (let i = 0; i < env.get('CLUSTER_WORKERS'); i++) {\n      cluster.fork();\n"
+    "    }\n  } else {\n    require('./db');\n  }\n}\n"
+)
+
+
+def test_cluster_workers_from_an_env_service_read_in_each_services_environment(lint_tree):
+    """`for (…; i < envService.get('CLUSTER_WORKERS'); …) cluster.fork()`: the count is the variable each container
+    sets; a second service inherits the first's environment through a YAML merge key (`<<: *app`)."""
+    compose = (
+        "services:\n  app1: &app\n    build: .\n    command: node main.js\n    environment:\n"
+        "      CLUSTER_WORKERS: 5\n  app2:\n    <<: *app\n    hostname: app2\n"
+    )
+    files = {"package.json": package(), "main.js": CLUSTER_FROM_ENV_SERVICE, "db.js": POOL}
+    result = lint_tree({**files, "docker-compose.yml": compose})
+    assert [count for _, count in processes(result)] == [5, 5]
+    assert result.budgets[0].total == 100
+    group = result.project.groups[0]
+    assert "CLUSTER_WORKERS='5'" in group.processes.via and not group.cpu_dependent
+
+
+def test_cluster_workers_from_an_unset_variable_are_unknown(lint_tree):
+    result = lint_tree({"package.json": package(), "main.js": CLUSTER_FROM_ENV_SERVICE, "db.js": POOL})
+    [finding] = [f for f in result.findings if f.code == "PGC110"]
+    assert finding.key == ("PGC110", "main.js", 7) and "env.get('CLUSTER_WORKERS')" in finding.message
+
+
+WORKERS_WITH_A_PRIMARY_POOL = (
+    "import cluster from 'cluster';\nimport { cpus } from 'os';\nimport Db from './db';\n"
+    "const SIZE = Number(process.env.CLUSTER_SIZE) || cpus().length;\n"
+    "const db = new Db();\n"
+    "if (cluster.isMaster) {\n  for (let i = 0; i < 2 * SIZE; i++) {\n    cluster.fork();\n  }\n}\n"
+)
+DB_CLASS = "import { Pool } from 'pg';\nexport default class Db {\n  pool = new Pool({ max: 3 });\n}\n"
+
+
+def test_a_computed_worker_count_and_a_primary_that_holds_the_pools_too(lint_tree):
+    """`2 * (CLUSTER_SIZE || cpus().length)` workers, plus the primary, which builds the pool-holding object at
+    module level before forking; the API service of the same package does not run the cluster it never imports."""
+    compose = (
+        "services:\n  workers:\n    build: .\n    command: node workers.js\n"
+        "  api:\n    build: .\n    command: node api.js\n  db:\n    image: postgres:16\n"
+    )
+    files = {
+        "package.json": package(),
+        "workers.js": WORKERS_WITH_A_PRIMARY_POOL,
+        "db.js": DB_CLASS,
+        "api.js": "import Db from './db';\nconst db = new Db();\n",
+        "docker-compose.yml": compose,
+    }
+    result = lint_tree(files)
+    counts = sorted((term.group.name.split(":")[0], term.processes) for term in result.budgets[0].terms)
+    assert counts == [("docker-compose.yml service api", 1), ("docker-compose.yml service workers", 2 * TEST_CPUS + 1)]
+    workers = next(g for g in result.project.groups if "workers" in g.name)
+    assert (
+        workers.cpu_dependent and "the primary, which builds the same objects at workers.js:5" in workers.processes.via
+    )
+    assert result.budgets[0].total == (2 * TEST_CPUS + 2) * 3
+    set_size = lint_tree(
+        {
+            **files,
+            "docker-compose.yml": compose.replace(
+                "node workers.js", "node workers.js\n    environment:\n      CLUSTER_SIZE: '3'"
+            ),
+        }
+    )
+    assert result.budgets[0].total != set_size.budgets[0].total == (2 * 3 + 2) * 3
+
+
+def test_a_pm2_file_and_a_compose_file_running_the_same_app_are_alternatives(lint_tree):
+    """pm2.yml runs the app without Docker, against servers named in an uncommitted .env; the compose file runs it
+    with its own server: the compose deployment is budgeted, the pm2 one is said not to be checked."""
+    compose = "services:\n  api:\n    build: .\n    command: node api.js\n  db:\n    image: postgres:16\n"
+    files = {
+        "package.json": package(),
+        "api.js": "require('./db');\n",
+        "db.js": POOL,
+        "pm2.yml": "apps:\n  - script: ./api.js\n    name: api\n    exec_mode: cluster\n    instances: 4\n",
+        "docker-compose.yml": compose,
+    }
+    result = lint_tree(files)
+    assert [(b.deployment, b.total) for b in result.budgets] == [("docker-compose.yml", 10)]
+    [skipped] = [f for f in result.findings if f.code == "PGC002"]
+    assert skipped.location.path == "pm2.yml" and "4 × 10 = 40 connections" in skipped.message
+
+
 def test_throng_default_is_one_worker_per_cpu_and_count_is_read(lint_tree):
     default = "const throng = require('throng');\nthrong(start);\n"
     result = lint_tree({"package.json": package(), "main.js": default, "db.js": POOL})
