@@ -389,16 +389,19 @@ def _rules() -> int:
     from rich.console import Console
     from rich.table import Table
 
+    rules = catalogue.load().values()
+    if not sys.stdout.isatty():  # piped: one rule per line, whole, for grep and cut
+        width = max(len(rule.name) for rule in rules)
+        for rule in rules:
+            print(f"{rule.code}  {rule.name:<{width}}  {str(rule.severity):<7}  {rule.summary}")
+        return EXIT_CLEAN
     table = Table(box=None, pad_edge=False)
     for column in ("code", "name", "severity"):
         table.add_column(column, no_wrap=True)
     table.add_column("summary", overflow="fold")
-    for rule in catalogue.load().values():
+    for rule in rules:
         table.add_row(rule.code, rule.name, str(rule.severity), rule.summary)
-    console = Console()
-    if not console.is_terminal:  # piped: one rule per line, for grep
-        console = Console(width=200)
-    console.print(table)
+    Console().print(table)
     return EXIT_CLEAN
 
 
