@@ -253,3 +253,25 @@ def test_idle_timeout_help_speaks_the_syntax_of_its_file(tmp_path):
     root = write_tree(tmp_path / "compose", {"docker-compose.yml": compose})
     [finding] = json.loads(run("check", str(root), "--format", "json", "--select", "PGC315").stdout)["findings"]
     assert finding["help"].startswith("add -c idle_in_transaction_session_timeout=60s to the postgres command")
+
+
+def test_suggest_skips_a_server_nobody_uses_and_says_why_pools_cannot_shrink(tmp_path):
+    root = write_tree(
+        tmp_path / "many",
+        {
+            "ecosystem.config.js": 'module.exports = { apps: [{ name: "api", script: "x.js", instances: 90 }] };\n',
+            "ormconfig.json": '{"type": "postgres", "connectTimeoutMS": 1}',
+            "db/postgresql.conf": "max_connections = 100\n",
+            "spare/postgresql.conf": "max_connections = 50\n",
+        },
+    )
+    servers = json.loads(run("budget", str(root), "--suggest", "--format", "json").stdout)["servers"]
+    used, spare = servers
+    assert spare["terms"] == [] and spare["suggestion"]["pools"] == []
+    assert spare["suggestion"]["max_connections_needed"] is None and "nothing to size" in spare["suggestion"]["reason"]
+    assert [p["suggested"] for p in used["suggestion"]["pools"]] == [1]
+    assert used["suggestion"]["reason"].startswith(
+        "every pool would have to be 1: the 90 processes alone hold more than"
+    )
+    text = run("budget", str(root), "--suggest").stdout
+    assert "Suggestion: none; no process" in text and "every pool would have to be 1" in text
