@@ -45,10 +45,15 @@ def build_parser() -> argparse.ArgumentParser:
         " findings that concern those files are reported (what pre-commit passes)",
     )
     _add_model_options(check)
-    check.add_argument("--format", choices=FORMATS, default="text")
+    check.add_argument(
+        "--format", "--output-format", dest="format", choices=FORMATS, default="text", help="(--output-format: as ruff)"
+    )
     check.add_argument("--output-file", type=Path, metavar="FILE", help="write the report here instead of stdout")
     check.add_argument(
-        "--select", type=_list, metavar="RULES", help="only these rules (codes or names, comma-separated)"
+        "--select",
+        type=_list,
+        metavar="RULES",
+        help="only these rules: codes, names, code prefixes (PGC2, PGC10) or ALL, comma-separated",
     )
     check.add_argument("--extend-select", type=_list, metavar="RULES", help="rules added to the selection")
     check.add_argument("--ignore", type=_list, metavar="RULES", help="rules never reported")
@@ -60,9 +65,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--baseline", type=Path, metavar="FILE", help="report only findings not recorded in FILE")
     check.add_argument("--write-baseline", type=Path, metavar="FILE", help="record today's findings in FILE, exit 0")
-    check.add_argument("--no-color", action="store_true", help="never colour the text output")
+    check.add_argument(
+        "--exit-zero", action="store_true", help="exit 0 even when there are findings (2 and 3 still mean errors)"
+    )
+    check.add_argument("--no-color", action="store_true", help="never colour the text output (also: NO_COLOR=1)")
+    check.add_argument(
+        "--show-source",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="text: print the source line with a caret under each finding (default: only on a terminal)",
+    )
     check.add_argument("--quiet", "-q", action="store_true", help="text: print the findings only, no summary")
-    check.add_argument("--statistics", action="store_true", help="text: print the number of findings per rule")
+    check.add_argument(
+        "--statistics",
+        action="store_true",
+        help="the number of findings per rule instead of the findings (text, or a JSON array with --format json)",
+    )
 
     budget = commands.add_parser("budget", help="show each server's connection budget, term by term")
     budget.add_argument("path", nargs="?", type=Path, default=Path("."), metavar="PATH")
@@ -168,6 +186,8 @@ def _check(args: argparse.Namespace) -> int:
     from pgconnlint.settings import CommandLine
 
     targets = _targets(args.paths)
+    if args.statistics and args.format not in ("text", "json"):
+        raise UsageError(f"--statistics prints text or json, not {args.format}")
     if len(targets) > 1 and (args.format != "text" or args.write_baseline or args.baseline):
         raise UsageError(f"--format {args.format}, --baseline and --write-baseline take one directory at a time")
     cli = CommandLine(
@@ -186,7 +206,7 @@ def _check(args: argparse.Namespace) -> int:
             if args.baseline:
                 result = _replace_findings(result, baseline.subtract(result.findings, result.root, args.baseline))
             _render(result, args, out)
-            if any(f.severity >= run.fail_on for f in result.findings):
+            if not args.exit_zero and any(f.severity >= run.fail_on for f in result.findings):
                 status = EXIT_FINDINGS
     finally:
         if args.output_file:
@@ -309,15 +329,30 @@ def _replace_findings(result, findings):
 def _render(result, args: argparse.Namespace, out) -> None:
     import importlib
 
+    if args.statistics:
+        _statistics(result.findings, out, as_json=args.format == "json")
+        return
     report = importlib.import_module(f"pgconnlint.report.{args.format}")
     if args.format != "text":
         report.render(result, out)
         return
-    report.render(result, out, color=False if args.no_color or args.output_file else None, quiet=args.quiet)
-    if args.statistics:
-        counts = Counter((f.code, f.name) for f in result.findings)
-        for (code, name), count in sorted(counts.items()):
-            out.write(f"{count:>5}  {code}  {name}\n")
+    color = False if args.no_color or args.output_file else None
+    report.render(result, out, color=color, show_source=args.show_source, quiet=args.quiet)
+
+
+def _statistics(findings, out, as_json: bool) -> None:
+    """ruff's `--statistics`: one row per rule, most frequent first; JSON: an array of {code, name, severity, count}."""
+    counts = Counter((f.code, f.name, str(f.severity)) for f in findings)
+    rows = sorted(counts.items(), key=lambda item: (-item[1], item[0][0]))
+    if as_json:
+        import json
+
+        keys = ("code", "name", "severity")
+        json.dump([{**dict(zip(keys, rule, strict=True)), "count": count} for rule, count in rows], out, indent=2)
+        out.write("\n")
+        return
+    for (code, name, severity), count in rows:
+        out.write(f"{count:>5}  {code}  [{severity}]  {name}\n")
 
 
 def _explain(args: argparse.Namespace) -> int:
@@ -354,16 +389,19 @@ def _rules() -> int:
     from rich.console import Console
     from rich.table import Table
 
+    rules = catalogue.load().values()
+    if not sys.stdout.isatty():  # piped: one rule per line, whole, for grep and cut
+        width = max(len(rule.name) for rule in rules)
+        for rule in rules:
+            print(f"{rule.code}  {rule.name:<{width}}  {str(rule.severity):<7}  {rule.summary}")
+        return EXIT_CLEAN
     table = Table(box=None, pad_edge=False)
     for column in ("code", "name", "severity"):
         table.add_column(column, no_wrap=True)
     table.add_column("summary", overflow="fold")
-    for rule in catalogue.load().values():
+    for rule in rules:
         table.add_row(rule.code, rule.name, str(rule.severity), rule.summary)
-    console = Console()
-    if not console.is_terminal:  # piped: one rule per line, for grep
-        console = Console(width=200)
-    console.print(table)
+    Console().print(table)
     return EXIT_CLEAN
 
 

@@ -84,7 +84,11 @@ def _memory(value: Any) -> str | None:
 
 OPTIONS: tuple[Option, ...] = (
     Option(
-        "select", "list of rules", None, "Rules to check, by code or name; all rules when absent.", _list_of_strings
+        "select",
+        "list of rules",
+        None,
+        "Rules to check, by code, name, code prefix (`PGC2`) or `ALL`; all rules when absent.",
+        _list_of_strings,
     ),
     Option("extend-select", "list of rules", [], "Rules added to `select`.", _list_of_strings),
     Option("ignore", "list of rules", [], "Rules never reported.", _list_of_strings),

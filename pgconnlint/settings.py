@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,7 +48,9 @@ def resolve(config: Config, cli: CommandLine, root: Path, only_paths: frozenset[
     if select is not None:
         select |= _rules(cli.extend_select or [], "--extend-select")
     ignore = _rules(config.get("ignore"), source) | _rules(cli.ignore or [], "--ignore")
-    severity = {_rule(code, source): Severity.parse(level) for code, level in config.get("severity").items()}
+    severity = {
+        code: Severity.parse(level) for key, level in config.get("severity").items() for code in _expand(key, source)
+    }
     per_file = tuple((glob, frozenset(_rules(codes, source))) for glob, codes in config.get("per-file-ignores").items())
     memory = config.get("server-memory")
     options = LintOptions(
@@ -90,9 +93,25 @@ def _profile(config: Config, source: str):
 
 
 def _rules(items: list[str] | None, source: str) -> frozenset[str] | None:
+    """Codes, names, code prefixes (`PGC2`, `PGC10`: every rule whose code starts so) and `ALL`, as ruff takes them."""
     if items is None:
         return None
-    return frozenset(_rule(item, source) for item in items)
+    return frozenset(code for item in items for code in _expand(item, source))
+
+
+def _expand(item: str, source: str) -> frozenset[str]:
+    codes = catalogue.load()
+    if item.upper() == "ALL":
+        return frozenset(codes)
+    prefix = item.upper()
+    if _PREFIX.fullmatch(prefix) and len(prefix) < 6:
+        matched = frozenset(code for code in codes if code.startswith(prefix))
+        if matched:
+            return matched
+    return frozenset({_rule(item, source)})
+
+
+_PREFIX = re.compile(r"PGC\d{0,3}")
 
 
 def _rule(item: str, source: str) -> str:

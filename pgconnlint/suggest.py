@@ -27,6 +27,7 @@ class Suggestion:
     fits: bool  #: False when even one connection per pool exceeds the target
     max_connections_needed: int | None  #: for today's pools' ceiling, with the same headroom; None if unbounded
     unknown_terms: int  #: pools left out because their size is unknown
+    reason: str | None = None  #: why there is nothing to suggest, or why the suggestion cannot do better
 
 
 def suggest(budget: Budget, headroom: float) -> Suggestion:
@@ -37,6 +38,8 @@ def suggest(budget: Budget, headroom: float) -> Suggestion:
     """
     server = budget.server
     target = math.floor(headroom * server.usable)
+    if not budget.terms:  # a CI or test server no deployment's process uses: its size is nobody's budget
+        return Suggestion(target, (), 0, True, None, 0, _UNUSED)
     pools = _pools(budget.terms)
     # An unbounded pool can use at most the whole target: size it from there.
     current = {location: min(size, max(target, 1)) for location, _, _, size, _ in pools}
@@ -59,6 +62,22 @@ def suggest(budget: Budget, headroom: float) -> Suggestion:
         fits=total_after <= target,
         max_connections_needed=needed,
         unknown_terms=len(budget.unknown_terms),
+        reason=_floor_reason(changes, total_after, target),
+    )
+
+
+_UNUSED = "no process of the budgeted deployments connects to this server: nothing to size"
+
+
+def _floor_reason(changes: tuple[PoolChange, ...], total_after: int, target: int) -> str | None:
+    """Why every pool is down to 1: the processes alone take the slots, and a smaller pool cannot help."""
+    if not changes or any(change.suggested > 1 for change in changes):
+        return None
+    processes = sum(change.instances for change in changes)
+    verdict = "more than" if total_after > target else f"{total_after} of"
+    return (
+        f"every pool would have to be 1: the {processes} processes alone hold {verdict} the {target} connections"
+        " allowed, so pool sizes cannot make room; run fewer processes, or put PgBouncer in front"
     )
 
 

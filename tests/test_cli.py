@@ -31,7 +31,7 @@ def story(tmp_path):
 def test_check_exits_1_on_findings_and_prints_path_line_col_code(story):
     result = run("check", str(story), "--cpus", "4")
     assert result.returncode == 1, result.stderr
-    assert "ecosystem.config.js:1:66: PGC101 [error] up to 160 connections" in result.stdout
+    assert "db/postgresql.conf:1:1: PGC101 [error] up to 160 connections" in result.stdout
     assert "Found 4 findings (2 errors, 2 warnings)" in result.stdout
     assert "Traceback" not in result.stderr
 
@@ -150,3 +150,128 @@ def test_readme_first_run_is_the_real_output():
     shown = readme.split("$ pgconnlint check tests/fixtures/nestjs-pm2-incident --cpus 8\n", 1)[1].split("```", 1)[0]
     result = run("check", "tests/fixtures/nestjs-pm2-incident", "--cpus", "8", "--no-color", cwd=FIXTURES.parent.parent)
     assert result.stdout == shown
+
+
+# --- ruff-like controls (issue 18) ---------------------------------------------------------------------------------
+
+
+def codes_of(result: subprocess.CompletedProcess) -> set[str]:
+    return {f["code"] for f in json.loads(result.stdout)["findings"]}
+
+
+def test_select_takes_prefixes_and_all_as_ruff_does(story):
+    assert codes_of(run("check", str(story), "--format", "json", "--select", "PGC2")) == {"PGC201", "PGC203", "PGC204"}
+    assert codes_of(run("check", str(story), "--format", "json", "--select", "PGC10")) == {"PGC101"}
+    every = codes_of(run("check", str(story), "--format", "json", "--select", "ALL", "--ignore", "PGC20"))
+    assert every == {"PGC101"}
+    extended = run("check", str(story), "--output-format", "json", "--select", "PGC101", "--extend-select", "pgc203")
+    assert codes_of(extended) == {"PGC101", "PGC203"}
+    unknown = run("check", str(story), "--select", "PGC9")
+    assert unknown.returncode == 2 and "unknown rule 'PGC9'" in unknown.stderr
+
+
+def test_exit_zero_reports_but_passes(story):
+    result = run("check", str(story), "--exit-zero")
+    assert result.returncode == 0 and "PGC101" in result.stdout
+    assert run("check", str(story), "--exit-zero", "--select", "PGC999").returncode == 2  # errors still fail
+
+
+def test_show_source_forces_excerpts_into_a_ci_log(story):
+    shown = run("check", str(story), "--select", "PGC201", "--show-source").stdout.splitlines()
+    assert shown[1:3] == ['    3 |   "synchronize": true', " " * 10 + "^" * 13]
+    hidden = run("check", str(story), "--select", "PGC201", "--no-show-source").stdout.splitlines()
+    assert hidden[1].startswith("    help:")
+
+
+def test_no_color_environment_variable_is_honoured(story):
+    from io import StringIO
+
+    from pgconnlint.lint import LintOptions, lint
+    from pgconnlint.report import text
+
+    result = lint(story, LintOptions(cpus=4, select=frozenset({"PGC201"})))
+    coloured = StringIO()
+    text.render(result, coloured, color=True)
+    assert "\x1b[" in coloured.getvalue()
+    import os
+
+    os.environ["NO_COLOR"] = "1"
+    try:
+        plain = StringIO()
+        text.render(result, plain, color=None)
+        assert "\x1b[" not in plain.getvalue()
+    finally:
+        del os.environ["NO_COLOR"]
+
+
+def test_statistics_replace_the_findings_in_text_and_json(story):
+    lines = run("check", str(story), "--statistics", "--cpus", "4").stdout.splitlines()
+    assert lines[0] == "    1  PGC101  [error]  connection-budget-exceeded" and len(lines) == 4
+    rows = json.loads(run("check", str(story), "--statistics", "--format", "json", "--cpus", "4").stdout)
+    assert rows[0] == {"code": "PGC101", "name": "connection-budget-exceeded", "severity": "error", "count": 1}
+    assert run("check", str(story), "--statistics", "--format", "sarif").returncode == 2
+
+
+def test_budget_findings_lead_with_a_headline_and_cap_their_terms(tmp_path):
+    apps = ", ".join(f'{{ name: "a{i}", cwd: "a{i}", script: "x.js", instances: 4 }}' for i in range(8))
+    files = {
+        "ecosystem.config.js": f"module.exports = {{ apps: [{apps}] }};\n",
+        "db/postgresql.conf": "max_connections = 20\n",
+    }
+    for i in range(8):
+        files[f"a{i}/package.json"] = "{}"
+        files[f"a{i}/ormconfig.json"] = '{"type": "postgres", "connectTimeoutMS": 1}'
+    root = write_tree(tmp_path / "wide", files)
+    [budget] = [
+        f for f in json.loads(run("check", str(root), "--format", "json").stdout)["findings"] if f["code"] == "PGC101"
+    ]
+    assert budget["message"].startswith(
+        "up to 320 connections at once exceed the 17 usable slots of db/postgresql.conf"
+    )
+    assert (budget["path"], budget["line"]) == ("db/postgresql.conf", 1)
+    assert len(budget["message"]) < 250 and len(budget["data"]["terms"]) == 8
+    assert budget["notes"][-1] == "… and 3 more (see `pgconnlint budget`)" and len(budget["notes"]) == 8
+
+
+def test_advice_agrees_on_an_environment_string(tmp_path):
+    root = write_tree(
+        tmp_path / "env",
+        {
+            "src/data-source.ts": 'import { DataSource } from "typeorm";\nexport default new DataSource({\n'
+            '  type: "postgres",\n  connectTimeoutMS: 5000,\n  synchronize: process.env.DB_SYNC,\n});\n',
+            ".env": "DB_SYNC=false\n",
+        },
+    )
+    findings = json.loads(run("check", str(root), "--format", "json").stdout)["findings"]
+    helps = {f["code"]: f["help"] for f in findings}
+    assert 'process.env.DB_SYNC === "true"' in helps["PGC201"] and "set synchronize: false" not in helps["PGC201"]
+    assert 'process.env.DB_SYNC === "true"' in helps["PGC211"]
+
+
+def test_idle_timeout_help_speaks_the_syntax_of_its_file(tmp_path):
+    compose = "services:\n  db:\n    image: postgres:16\n    command: postgres -c max_connections=200\n"
+    root = write_tree(tmp_path / "compose", {"docker-compose.yml": compose})
+    [finding] = json.loads(run("check", str(root), "--format", "json", "--select", "PGC315").stdout)["findings"]
+    assert finding["help"].startswith("add -c idle_in_transaction_session_timeout=60s to the postgres command")
+
+
+def test_suggest_skips_a_server_nobody_uses_and_says_why_pools_cannot_shrink(tmp_path):
+    root = write_tree(
+        tmp_path / "many",
+        {
+            "ecosystem.config.js": 'module.exports = { apps: [{ name: "api", script: "x.js", instances: 90 }] };\n',
+            "ormconfig.json": '{"type": "postgres", "connectTimeoutMS": 1}',
+            "db/postgresql.conf": "max_connections = 100\n",
+            "spare/postgresql.conf": "max_connections = 50\n",
+        },
+    )
+    servers = json.loads(run("budget", str(root), "--suggest", "--format", "json").stdout)["servers"]
+    used, spare = servers
+    assert spare["terms"] == [] and spare["suggestion"]["pools"] == []
+    assert spare["suggestion"]["max_connections_needed"] is None and "nothing to size" in spare["suggestion"]["reason"]
+    assert [p["suggested"] for p in used["suggestion"]["pools"]] == [1]
+    assert used["suggestion"]["reason"].startswith(
+        "every pool would have to be 1: the 90 processes alone hold more than"
+    )
+    text = run("budget", str(root), "--suggest").stdout
+    assert "Suggestion: none; no process" in text and "every pool would have to be 1" in text

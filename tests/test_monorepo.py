@@ -12,7 +12,7 @@ ROOT = FIXTURES / "monorepo-three-stacks"
 
 def test_one_budget_with_every_term_and_its_sources():
     result = lint(ROOT, LintOptions(cpus=8))
-    assert keys(result) == [("PGC102", "ecosystem.config.js", 8)]
+    assert keys(result) == [("PGC102", "infra/postgresql.conf", 3)]
     [budget] = result.budgets
     assert [(t.group.name, t.processes, t.at_once) for t in budget.terms] == [
         ("api", 4, 5),
@@ -20,7 +20,7 @@ def test_one_budget_with_every_term_and_its_sources():
         ("apps/site/Procfile (web)", 3, 4),
     ]
     assert (budget.total, budget.server.usable) == (40, 42)
-    message = result.findings[0].message
+    message = " ".join((result.findings[0].message, *result.findings[0].notes))
     for source in (
         "4 processes [ecosystem.config.js:8]",
         "apps/api/.env:1",

@@ -37,7 +37,9 @@ def test_the_pools_count_against_the_profile_with_its_defaults_said(tmp_path):
     # RDS: LEAST({DBInstanceClassMemory/9531392}, 5000) for 4 GiB = 450, less 3 superuser and 2 rds_superuser slots
     assert (server["name"], server["usable"], server["total"]) == ("profile rds:db.t3.medium", 445, 480)
     [finding] = [f for f in document["findings"] if f["code"] == "PGC101"]
-    assert "DBInstanceClassMemory/9531392" in finding["message"] and "upper estimate" in finding["message"]
+    assert "DBInstanceClassMemory/9531392" in " ".join(
+        (finding["message"], *finding["notes"])
+    ) and "upper estimate" in " ".join((finding["message"], *finding["notes"]))
     assert run.returncode == 1
 
 
@@ -53,8 +55,10 @@ def test_fixture_a_node_app_against_a_supabase_profile():
     run = pgconnlint(FIXTURES / "provider-profile", "--format", "json")
     document = json.loads(run.stdout)
     [finding] = document["findings"]
-    assert finding["code"] == "PGC101" and (finding["path"], finding["line"]) == ("ecosystem.config.js", 6)
+    assert finding["code"] == "PGC101" and (finding["path"], finding["line"]) == ("pgconnlint.toml", 3)
     # 6 pm2 instances × PG_POOL_MAX 20 against Supabase Small's 90 direct connections less PostgreSQL's 3 reserved
     assert (finding["data"]["total"], finding["data"]["usable"]) == (120, 87)
-    assert "Supabase small compute: 90 direct connections (https://supabase.com/" in finding["message"]
-    assert "pgconnlint.toml:3" in finding["message"]  # where the profile was chosen
+    assert "Supabase small compute: 90 direct connections (https://supabase.com/" in " ".join(
+        (finding["message"], *finding["notes"])
+    )
+    assert "pgconnlint.toml:3" in " ".join(finding["notes"])  # where the profile was chosen

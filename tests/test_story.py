@@ -19,18 +19,24 @@ def test_incident_reports_budget_synchronize_race_and_missing_timeout():
     synchronize = line_of(root / "ormconfig.json", '"synchronize"')
     assert keys(result) == [
         ("PGC315", "db/postgresql.conf", 1),  # info: the sample leaves idle_in_transaction_session_timeout off
-        ("PGC101", "ecosystem.config.js", instances),
+        # the budget is anchored to the server's limit, not to a term: changing `instances` does not move it
+        ("PGC101", "db/postgresql.conf", line_of(root / "db/postgresql.conf", "max_connections = 100")),
         ("PGC204", "ormconfig.json", line_of(root / "ormconfig.json", '"type"')),
         ("PGC403", "ormconfig.json", line_of(root / "ormconfig.json", '"password"')),
         ("PGC201", "ormconfig.json", synchronize),
         ("PGC203", "ormconfig.json", synchronize),
     ]
     budget = result.findings[1]
+    assert f"largest: orders-api 16 × 10 = 160 (ecosystem.config.js:{instances})" in budget.message
     max_connections = line_of(root / "db/postgresql.conf", "max_connections = 100")
     assert (budget.data["total"], budget.data["usable"]) == (160, 97)
-    assert "16 × 10 = 160" in budget.message and "node-postgres default" in budget.message
-    assert f"max_connections 100 [db/postgresql.conf:{max_connections}]" in budget.message
-    assert "superuser_reserved_connections 3 [PostgreSQL default; not set in db/postgresql.conf]" in budget.message
+    assert "16 × 10 = 160" in " ".join((budget.message, *budget.notes)) and "node-postgres default" in " ".join(
+        (budget.message, *budget.notes)
+    )
+    assert f"max_connections 100 [db/postgresql.conf:{max_connections}]" in " ".join((budget.message, *budget.notes))
+    assert "superuser_reserved_connections 3 [PostgreSQL default; not set in db/postgresql.conf]" in " ".join(
+        (budget.message, *budget.notes)
+    )
     assert ("ormconfig.json", 1) in {(r.path, r.line) for r in budget.related}
     assert all(f.location.column >= 1 for f in result.findings)
 
@@ -70,12 +76,14 @@ def test_nest_forrootasync_config_service_values_from_pm2_yaml():
     result = lint(root, LintOptions(cpus=TEST_CPUS))
     module = root / "src/app.module.ts"
     assert keys(result) == [
-        ("PGC102", "ecosystem.config.yml", line_of(root / "ecosystem.config.yml", "instances")),
+        ("PGC102", "ecosystem.config.yml", 1),  # no server in the tree: at the deployment's document
         ("PGC203", "src/app.module.ts", line_of(module, "migrationsRun")),
     ]
     budget = result.budgets[0]
     assert budget.server.assumed and (budget.total, budget.server.usable) == (80, 97)
-    assert "DB_POOL_MAX='20' from env_production of pm2 app billing" in result.findings[0].message
+    assert "DB_POOL_MAX='20' from env_production of pm2 app billing" in " ".join(
+        (result.findings[0].message, *result.findings[0].notes)
+    )
 
 
 def test_monorepo_sums_both_apps_and_counts_replica_pools_against_their_standbys():
@@ -94,4 +102,6 @@ def test_monorepo_sums_both_apps_and_counts_replica_pools_against_their_standbys
         ("replica pg-replica-2", workers * 3),
     ]
     assert [f.code for f in result.findings] == ["PGC102", "PGC301", "PGC204"]  # 128 of 147 usable: 87%
-    assert f"6 × 12 + {workers} × 5 + {workers} × 3 = {primary.total}" in result.findings[0].message
+    assert f"6 × 12 + {workers} × 5 + {workers} × 3 = {primary.total}" in " ".join(
+        (result.findings[0].message, *result.findings[0].notes)
+    )

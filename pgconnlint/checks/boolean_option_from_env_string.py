@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from pgconnlint.checks._typeorm_flags import unparsed_variable
 from pgconnlint.checks.options import CheckOptions
-from pgconnlint.expr import Call, EnvVar, Expr, Logical
 from pgconnlint.findings import Finding, finding
 from pgconnlint.linked import OrmConnection, Project
 from pgconnlint.model import Location
@@ -22,7 +22,7 @@ def check(project: Project, options: CheckOptions) -> Iterator[Finding]:
                 continue
             for option in _OPTIONS:
                 expr = connection.config.options.get(option)
-                variable = _unparsed_variable(expr)
+                variable = unparsed_variable(expr)
                 if variable is None or expr.location in seen:
                     continue
                 seen.add(expr.location)
@@ -33,15 +33,3 @@ def check(project: Project, options: CheckOptions) -> Iterator[Finding]:
                     f' "false" and "0" included, is true, so {option} is on whenever {variable} is set',
                     help=f'compare explicitly: {option}: process.env.{variable} === "true"',
                 )
-
-
-def _unparsed_variable(expr: Expr | None) -> str | None:
-    """The variable whose raw string becomes the option: `process.env.X`, `X || false`, `Boolean(process.env.X)`,
-    Nest's `config.get("X")`; None when the expression compares or parses it."""
-    if isinstance(expr, EnvVar):
-        return expr.name
-    if isinstance(expr, Call) and expr.function == "Boolean":
-        return _unparsed_variable(expr.argument)
-    if isinstance(expr, Logical) and expr.op in ("||", "??"):
-        return _unparsed_variable(expr.left)
-    return None

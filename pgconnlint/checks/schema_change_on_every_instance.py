@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pgconnlint.checks._typeorm_flags import describe, enabled
+from pgconnlint.checks._typeorm_flags import describe, enabled, turn_off
 from pgconnlint.checks.options import CheckOptions
 from pgconnlint.findings import Finding, finding
 from pgconnlint.linked import Project
@@ -24,6 +24,6 @@ def check(project: Project, options: CheckOptions) -> Iterator[Finding]:
                 connection.key_location(option),
                 f"{describe(option, value)} runs at start-up in each of the {processes.value} processes of"
                 f" {group.name} ({group.manager}, {processes.location.short}): they race on the same DDL",
-                help="run schema changes once, from a release step, and set the option false for the app",
+                help=f"run schema changes once, from a release step, and {turn_off(connection, option)} for the app",
                 related=(processes.location,),
             )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pgconnlint.checks._typeorm_flags import describe, enabled
+from pgconnlint.checks._typeorm_flags import describe, enabled, turn_off
 from pgconnlint.checks.options import CheckOptions
 from pgconnlint.findings import Finding, finding
 from pgconnlint.linked import Project
@@ -19,5 +19,5 @@ def check(project: Project, options: CheckOptions) -> Iterator[Finding]:
             connection.key_location("synchronize"),
             f"{describe('synchronize', value)} in environment {project.environment!r} for {group.name}:"
             " TypeORM alters the schema to match the entities at every start-up and drops columns it does not know",
-            help="set synchronize: false in production and change the schema with migrations",
+            help=f"{turn_off(connection, 'synchronize')} in production, and change the schema with migrations",
         )

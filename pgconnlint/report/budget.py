@@ -24,7 +24,8 @@ def render(
     from rich.console import Console
 
     # Every value is neutralised (pgconnlint/neutral.py) and printed as Text: no markup, no emoji, no escapes.
-    console = Console(file=out, highlight=False, soft_wrap=False, emoji=False, width=None if out.isatty() else 160)
+    # Piped (a CI log, grep): each row on one line, never a path broken mid-word; a terminal folds to its width.
+    console = Console(file=out, highlight=False, soft_wrap=False, emoji=False, width=None if out.isatty() else 100_000)
     for budget in result.budgets:
         _print_budget(console, budget)
         if suggest:
@@ -75,6 +76,9 @@ def _print_suggestion(console, budget, suggestion: Suggestion, headroom: float, 
     from rich.markup import escape
 
     server = budget.server
+    if not budget.terms:
+        console.print(f"[bold]Suggestion[/]: none; {suggestion.reason}\n")
+        return
     console.print(f"[bold]Suggestion[/] (headroom {headroom:.0%}: at most {suggestion.target} of {server.usable}):")
     for change in suggestion.changes:
         verb = "keep" if change.suggested == change.current else "set"
@@ -88,7 +92,9 @@ def _print_suggestion(console, budget, suggestion: Suggestion, headroom: float, 
                 )
             )
         )
-    if not suggestion.fits:
+    if suggestion.reason:
+        console.print(f"  {suggestion.reason}")
+    elif not suggestion.fits:
         console.print(f"  even one connection per pool needs {suggestion.total_after}: fewer processes or a pooler")
     else:
         console.print(f"  total after: {suggestion.total_after} of {server.usable} usable slots")
@@ -120,6 +126,7 @@ def _server_data(budget, headroom: float, with_suggestion: bool) -> dict:
             "fits": suggestion.fits,
             "total_after": suggestion.total_after,
             "max_connections_needed": suggestion.max_connections_needed,
+            "reason": suggestion.reason,
             "pools": [
                 {
                     "pool": c.pool,

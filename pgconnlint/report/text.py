@@ -23,7 +23,12 @@ def render(
     # emoji=False: `:x:` in an app or folder name stays text; values are neutralised (pgconnlint/neutral.py), then
     # markup-escaped, so nothing a repository writes reaches the terminal as a control sequence, markup or emoji.
     console = Console(
-        file=out, force_terminal=color, no_color=color is False, highlight=False, soft_wrap=True, emoji=False
+        file=out,
+        force_terminal=color,
+        no_color=True if color is False else None,  # None: rich honours NO_COLOR (https://no-color.org)
+        highlight=False,
+        soft_wrap=True,
+        emoji=False,
     )
     show_source = _isatty(out) if show_source is None else show_source
     sources: dict[str, list[str]] = {}

@@ -23,17 +23,22 @@ def test_story_message_names_every_number_and_its_source(lint_tree):
         select=frozenset({"PGC101"}),
     )
     [finding] = result.findings
-    assert finding.key == ("PGC101", "ecosystem.config.js", 5)
+    # anchored to the server, not to the largest term: a suppression or baseline survives a change of `instances`
+    assert finding.key == ("PGC101", "db/postgresql.conf", 1)  # the max_connections line
     assert finding.message == (
-        "up to 160 connections at once (16 × 10 = 160) exceed the 97 usable slots of db/postgresql.conf"
-        " (max_connections 100 [db/postgresql.conf:1] − superuser_reserved_connections 3 [PostgreSQL default; not set"
-        " in db/postgresql.conf] = 97);"
-        " counted: api 16 processes [ecosystem.config.js:5] × pool 10 [node-postgres default; neither poolSize nor"
-        " extra.max is set, ormconfig.json:1] of ormconfig.json"
+        "up to 160 connections at once exceed the 97 usable slots of db/postgresql.conf (deployment ecosystem.config.js);"
+        " largest: api 16 × 10 = 160 (ecosystem.config.js:5)"
+    )
+    assert finding.notes == (
+        "usable slots: max_connections 100 [db/postgresql.conf:1] − superuser_reserved_connections 3 [PostgreSQL"
+        " default; not set in db/postgresql.conf] = 97",
+        "at once: 16 × 10 = 160",
+        "api: 16 processes [ecosystem.config.js:5] × pool 10 [node-postgres default; neither poolSize nor"
+        " extra.max is set, ormconfig.json:1] of ormconfig.json = 160",
     )
     assert finding.data["total"] == 160 and finding.data["usable"] == 97 and finding.data["ceiling"] == 160
     assert finding.data["terms"][0]["pool_max_from"]["kind"] == "default"
-    assert {(r.path, r.line) for r in finding.related} == {("ormconfig.json", 1), ("db/postgresql.conf", 1)}
+    assert {(r.path, r.line) for r in finding.related} == {("ecosystem.config.js", 5), ("ormconfig.json", 1)}
 
 
 @pytest.mark.parametrize(
@@ -186,7 +191,8 @@ def test_no_postgresql_conf_assumes_defaults_and_says_so(lint_tree):
     result = lint_tree({"ecosystem.config.js": pm2("16"), "ormconfig.json": ORM_DEFAULT_POOL})
     [finding] = [f for f in result.findings if f.code == "PGC101"]
     assert "of PostgreSQL's defaults (no postgresql.conf found)" in finding.message
-    assert "max_connections 100 [PostgreSQL default; no postgresql.conf in the repository]" in finding.message
+    assert "max_connections 100 [PostgreSQL default; no postgresql.conf in the repository]" in finding.notes[0]
+    assert finding.key == ("PGC101", "ecosystem.config.js", 1)  # no server file: the deployment's document
 
 
 def test_auto_conf_and_reserved_connections_count(lint_tree):
@@ -200,7 +206,7 @@ def test_auto_conf_and_reserved_connections_count(lint_tree):
     server = result.project.servers[0]
     assert server.usable == 82 and server.max_connections.location.path == "pg/postgresql.auto.conf"
     [finding] = [f for f in result.findings if f.code == "PGC101"]
-    assert "reserved_connections 5 [pg/postgresql.conf:2]" in finding.message
+    assert "reserved_connections 5 [pg/postgresql.conf:2]" in finding.notes[0]
 
 
 def test_near_limit_warns_above_the_headroom_only(lint_tree):
@@ -234,7 +240,8 @@ def test_known_part_over_budget_is_reported_as_at_least(lint_tree):
         "b/ormconfig.js": 'module.exports = { type: "postgres", connectTimeoutMS: 1, extra: { max: getPool() } };',
     }
     [finding] = [f for f in lint_tree(files).findings if f.code == "PGC101"]
-    assert finding.message.startswith("at least 200 connections at once (20 × 10 + 1 unknown = at least 200)")
+    assert finding.message.startswith("at least 200 connections at once exceed")
+    assert finding.notes[1] == "at once: 20 × 10 + 1 unknown = at least 200"
     assert finding.data["complete"] is False
 
 

@@ -272,9 +272,11 @@ def test_a_pool_provider_listed_in_two_modules_is_counted_once_per_module():
         "new Pool(…) in src/db/db.service.ts (instance 2 of 2: a provider of the module at src/users/users.module.ts:7)",
     ]
     [finding] = result.findings
-    assert finding.key == ("PGC101", "src/db/db.service.ts", 6)
-    assert "(1 × 10 + 1 × 10 = 20) exceed the 17 usable slots" in finding.message
-    assert "src/orders/orders.module.ts:6" in finding.message and "src/users/users.module.ts:7" in finding.message
+    assert finding.key == ("PGC101", "infra/postgresql.conf", 2)
+    assert "up to 20 connections at once exceed the 17 usable slots" in finding.message
+    assert "at once: 1 × 10 + 1 × 10 = 20" in finding.notes
+    terms = " ".join(finding.notes)
+    assert "src/orders/orders.module.ts:6" in terms and "src/users/users.module.ts:7" in terms
 
 
 MODULE = (

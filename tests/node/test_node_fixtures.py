@@ -34,7 +34,7 @@ def test_prisma_under_pm2_without_connection_limit_in_staging_follows_the_cpus()
     result = run("prisma-pm2", environment="staging")
     [budget] = result.budgets
     assert budget.total == 8 * (2 * TEST_CPUS + 1)  # 136 over 97 usable
-    assert keys(result) == [("PGC101", "ecosystem.config.js", 6), ("PGC301", "ecosystem.config.js", 12)]
+    assert keys(result) == [("PGC101", "db/postgresql.conf", 2), ("PGC301", "ecosystem.config.js", 12)]
     assert "8 × 17 = 136" in result.findings[0].message
     assert run("prisma-pm2", environment="staging", cpus=2).budgets[0].total == 8 * 5
 
@@ -72,7 +72,7 @@ def test_sequelize_cli_config_production_section_under_pm2():
     [term] = result.budgets[0].terms
     assert (term.processes, term.pool_max, result.budgets[0].total) == (6, 15, 90)
     assert term.pool.label == "new Sequelize(…) in models/index.js with config/config.json (production)"
-    assert keys(result) == [("PGC102", "ecosystem.config.js", 2)]  # 90 of 97 usable: 93%
+    assert keys(result) == [("PGC102", "ecosystem.config.js", 1)]  # 90 of 97 usable: 93%; at the deployment
 
 
 def test_sequelize_cli_config_development_section_counts_the_default_five():

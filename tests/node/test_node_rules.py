@@ -181,7 +181,7 @@ def test_many_prisma_processes_exceed_the_server(lint_tree):
     }
     [finding] = only(lint_tree(files), "PGC101")
     assert finding.data["total"] == 108 and finding.data["usable"] == 97
-    assert "shop 12 processes [ecosystem.config.js:1] × pool 9 [connection_limit=9 in the URL" in finding.message
+    assert "shop: 12 processes [ecosystem.config.js:1] × pool 9 [connection_limit=9 in the URL" in finding.notes[2]
 
 
 # --- bad input: a finding with a location, never a traceback ------------------------------------------------------

@@ -32,9 +32,10 @@ def test_heroku_formation_multiplies_each_process_type_by_its_dynos():
     assert terms == {"Procfile (web)": (12, 1, 10), "Procfile (worker)": (8, 1, 10)}
     assert (budget.ceiling, budget.total, budget.server.usable) == (200, 20, 57)
     [finding] = [f for f in result.findings if f.code == "PGC103"]
-    assert "× 3 replicas [app.json formation.web.quantity, app.json:12]" in finding.message
-    assert "× 2 replicas [app.json formation.worker.quantity, app.json:13]" in finding.message
-    assert "WEB_CONCURRENCY from Heroku python buildpack default for standard-2x" in finding.message
+    terms = "\n".join(finding.notes)
+    assert "× 3 replicas [app.json formation.web.quantity, app.json:12]" in terms
+    assert "× 2 replicas [app.json formation.worker.quantity, app.json:13]" in terms
+    assert "WEB_CONCURRENCY from Heroku python buildpack default for standard-2x" in terms
 
 
 def test_heroku_decls_carry_the_formation_and_app_json_config_vars():

@@ -23,9 +23,9 @@ def test_flask_gunicorn_sync_ceiling_270_total_9():
     assert codes(result) == ["PGC103"]
     [finding] = result.findings
     assert finding.data["total"] == 270 and finding.data["concurrent"] == 9 and finding.data["usable"] == 17
-    assert "the pools permit up to 270 connections (9 × 30 = 270)" in finding.message
-    assert "while 9 can be in use at once (9 × 1 = 9)" in finding.message
-    assert "gunicorn sync worker: one request at a time" in finding.message
+    assert "pools permitting up to 270 connections (9 at once)" in " ".join((finding.message, *finding.notes))
+    assert "pools permit: 9 × 30 = 270; at once: 9 × 1 = 9" in " ".join((finding.message, *finding.notes))
+    assert "gunicorn sync worker: one request at a time" in " ".join((finding.message, *finding.notes))
 
 
 def test_flask_gunicorn_threads_4_total_36():
@@ -69,5 +69,7 @@ def test_node_api_and_python_worker_share_one_server():
     assert budget.server.name == "docker-compose.yml service db"  # which reads infra/postgresql.conf
     assert budget.server.max_connections.location.path == "infra/postgresql.conf"
     [finding] = [f for f in result.findings if f.code == "PGC102"]
-    assert "api 4 processes" in finding.message and "docker-compose.yml service worker 6 processes" in finding.message
+    assert "api: 4 processes" in " ".join(
+        (finding.message, *finding.notes)
+    ) and "docker-compose.yml service worker: 6 processes" in " ".join((finding.message, *finding.notes))
     assert len(finding.data["terms"]) == 2

@@ -367,6 +367,7 @@ def test_gitlab_fingerprints_are_stable_across_runs_and_a_line_added_above(resul
         **FILES,
         "ormconfig.json": "\n" + FILES["ormconfig.json"],
         "ecosystem.config.js": "// deployed by pm2\n" + FILES["ecosystem.config.js"],
+        "db/postgresql.conf": "# the orders database\n" + FILES["db/postgresql.conf"],
     }
     shifted = run(tmp_path, edited, "shifted")
     assert [f.location.line for f in shifted.findings] == [f.location.line + 1 for f in result.findings]
@@ -418,6 +419,6 @@ def test_cli_dispatches_to_each_format(tmp_path, fmt):
     )
     assert done.returncode == 1, done.stderr
     if fmt == "github":
-        assert done.stdout.startswith("::group::ecosystem.config.js\n::error file=ecosystem.config.js,line=1,col=66,")
+        assert done.stdout.startswith("::group::db/postgresql.conf\n::error file=db/postgresql.conf,line=1,col=1,")
     else:
         assert json.loads(done.stdout)

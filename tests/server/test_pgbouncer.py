@@ -63,7 +63,7 @@ def test_apps_are_routed_by_port_or_host(lint_tree):
     assert [t.group.name for t in server.terms] == ["PgBouncer pgbouncer.ini"]
     assert (bouncer.total, bouncer.server.usable) == (500, 400)
     [finding] = [f for f in result.findings if f.code == "PGC101"]
-    assert "of PgBouncer pgbouncer.ini (max_client_conn 400 [pgbouncer.ini:10] = 400)" in finding.message
+    assert "usable slots: max_client_conn 400 [pgbouncer.ini:10] = 400" in " ".join((finding.message, *finding.notes))
     assert "raise max_client_conn" in finding.help
     direct = through_port.replace('"port": 6432', '"port": 5432')
     [server, bouncer] = lint_tree({**files, "ormconfig.json": direct}).budgets
@@ -81,7 +81,7 @@ def test_compose_pgbouncer_fixture():
         80,
         50,
     )
-    assert keys(result) == [("PGC120", "api/app/database.py", 6), ("PGC101", "docker-compose.yml", 5)]
+    assert keys(result) == [("PGC120", "api/app/database.py", 6), ("PGC101", "docker-compose.yml", 17)]
 
 
 def test_psycopg_prepare_threshold_and_max_prepared_statements(lint_tree):

@@ -47,8 +47,12 @@ def test_each_pool_counts_against_the_server_its_host_names(lint_tree):
     assert budgets["docker-compose.yml service analytics"].total == 25
     assert budgets["docker-compose.yml service db"].note == ""
     exceeded = [f for f in result.findings if f.code == "PGC101"]
-    assert len(exceeded) == 1 and "docker-compose.yml service analytics" in exceeded[0].message
-    assert "25" in exceeded[0].message and "max_connections 20" in exceeded[0].message
+    assert len(exceeded) == 1 and "docker-compose.yml service analytics" in " ".join(
+        (exceeded[0].message, *exceeded[0].notes)
+    )
+    assert "25" in " ".join((exceeded[0].message, *exceeded[0].notes)) and "max_connections 20" in " ".join(
+        (exceeded[0].message, *exceeded[0].notes)
+    )
 
 
 def test_a_pool_whose_host_names_no_server_counts_against_the_first_and_says_so(lint_tree):

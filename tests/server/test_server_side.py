@@ -97,7 +97,7 @@ def test_docker_run_limit_is_the_one_the_budget_uses_and_says_where(tmp_path):
     assert (
         "max_connections 200 [scripts/start-db.sh:2; db/postgresql.conf:65 sets 100 but this server does not"
         " read that file]"
-    ) in finding.message
+    ) in " ".join((finding.message, *finding.notes))
 
 
 def test_mounted_config_file_is_read_and_the_command_line_overrides_it(tmp_path):

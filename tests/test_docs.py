@@ -1,0 +1,130 @@
+"""Docs that cannot drift: every console example in README.md and docs/ is run and compared, as the catalogue's
+examples are (tests/test_catalogue.py). A block runs in the folder named by an HTML comment just above it,
+`<!-- run: tests/fixtures/NAME -->`, or at the repository root when its commands name their fixture; a block that
+cannot run here says why, `<!-- not run: REASON -->`, and an unmarked block that names no fixture fails.
+`PGCONNLINT_UPDATE_DOCS=1 pytest tests/test_docs.py` rewrites the shown output from the real one."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+MARK = re.compile(r"<!-- (run: (?P<run>\S+)|not run: (?P<why>.+?)) -->")
+
+
+@dataclass(frozen=True)
+class Example:
+    page: Path
+    start: int  #: index of the first line inside the fence
+    end: int  #: index of the closing fence
+    lines: tuple[str, ...]
+    run_in: str | None
+    skip: str | None
+
+    @property
+    def id(self) -> str:
+        return f"{self.page.relative_to(ROOT)}:{self.start}"
+
+
+def examples() -> list[Example]:
+    found = []
+    for page in PAGES:
+        lines = page.read_text(encoding="utf-8").split("\n")
+        for index, line in enumerate(lines):
+            if line.strip() != "```console":
+                continue
+            end = next(i for i in range(index + 1, len(lines)) if lines[i].strip() == "```")
+            above = "\n".join(lines[max(0, index - 3) : index])
+            mark = MARK.search(above)
+            run_in = mark["run"] if mark and mark["run"] else None
+            skip = mark["why"] if mark and mark["why"] else None
+            found.append(Example(page, index + 1, end, tuple(lines[index + 1 : end]), run_in, skip))
+    return found
+
+
+EXAMPLES = examples()
+
+
+def commands(example: Example) -> list[tuple[str, list[str]]]:
+    """(command, the output shown under it) pairs."""
+    pairs: list[tuple[str, list[str]]] = []
+    for line in example.lines:
+        if line.startswith("$ "):
+            pairs.append((line[2:], []))
+        elif pairs:
+            pairs[-1][1].append(line)
+    return pairs
+
+
+@pytest.fixture(scope="module")
+def shims(tmp_path_factory) -> Path:
+    """`pgconnlint` and `python` on PATH, both this checkout's."""
+    folder = tmp_path_factory.mktemp("bin")
+    for name, command in (("pgconnlint", f'{sys.executable} -m pgconnlint "$@"'), ("python", f'{sys.executable} "$@"')):
+        shim = folder / name
+        shim.write_text(f"#!/bin/sh\nPYTHONPATH={ROOT} exec {command}\n")
+        shim.chmod(0o755)
+    return folder
+
+
+def run(command: str, cwd: Path, shims: Path) -> list[str]:
+    env = {**os.environ, "PATH": f"{shims}:{os.environ['PATH']}", "NO_COLOR": "1", "COLUMNS": "200"}
+    done = subprocess.run(["bash", "-c", command], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+    return (done.stdout + done.stderr).rstrip("\n").split("\n") if done.stdout + done.stderr else []
+
+
+def test_every_console_example_runs_or_says_why_not():
+    unmarked = [e.id for e in EXAMPLES if not e.skip and not e.run_in and not _names_a_fixture(e)]
+    assert not unmarked, f"mark with <!-- run: DIR --> or <!-- not run: REASON -->: {unmarked}"
+
+
+def _names_a_fixture(example: Example) -> bool:
+    """Every command reads a fixture by name, or reads no tree at all (`explain`, `rules`)."""
+    if not any(re.search(r"tests/fixtures/|pgconnlint (explain|rules)", command) for command, _ in commands(example)):
+        return False
+    return all(
+        "tests/fixtures/" in command or "pgconnlint" not in command or re.search(r"pgconnlint (explain|rules)", command)
+        for command, _ in commands(example)
+    )
+
+
+@pytest.mark.parametrize("example", [e for e in EXAMPLES if not e.skip], ids=lambda e: e.id)
+def test_console_example_is_the_real_output(example, shims):
+    cwd = ROOT / example.run_in if example.run_in else ROOT
+    actual = []
+    for command, _ in commands(example):
+        actual += [f"$ {command}", *run(command, cwd, shims)]
+    shown = [line.rstrip() for line in example.lines]
+    actual = [line.rstrip() for line in actual]
+    if os.environ.get("PGCONNLINT_UPDATE_DOCS") and actual != shown:
+        lines = example.page.read_text(encoding="utf-8").split("\n")
+        lines[example.start : example.end] = actual
+        example.page.write_text("\n".join(lines), encoding="utf-8")
+    assert actual == shown
+
+
+def test_precommit_hook_files_pattern_is_what_ci_md_says():
+    import yaml
+
+    [hook] = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    pattern = re.compile(hook["files"])
+    for path in ("ormconfig.json", "app/db.py", "Procfile", "Dockerfile", "docker-compose.yml", "requirements.txt"):
+        assert pattern.search(path), path
+    for path in ("k8s/api.yaml", "infra/rds.tf", "fly.toml"):
+        assert not pattern.search(path), path
+    assert hook["pass_filenames"] is True
+
+
+def test_readme_pins_the_hook_to_a_commit_that_exists():
+    readme = (ROOT / "README.md").read_text()
+    [rev] = re.findall(r"rev: ([0-9a-f]{40})", readme)
+    assert subprocess.run(["git", "-C", str(ROOT), "cat-file", "-e", f"{rev}^{{commit}}"]).returncode == 0
+    assert f"pgconnlint/pgconnlint@{rev}" in readme
