@@ -155,26 +155,33 @@ def _resolve_deployments(root: Path, facts: Facts) -> None:
 
 
 def _link_published_images(root: Path, candidates: list[Candidate], facts: Facts) -> None:
-    """A compose service that runs `image: ghcr.io/org/api` with no build runs the Dockerfile a workflow or a
-    script of the repository builds under that name (extract/image_builds.py)."""
+    """A compose service that runs `image: ghcr.io/org/api` with no build runs the Dockerfile that builds that image:
+    another compose service's `build:` with the same `image:`, or a workflow or a script of the repository that
+    publishes it (extract/image_builds.py)."""
     from pgconnlint.extract import image_builds, yamlsource
 
-    wanted = [i for i, d in enumerate(facts.node_processes) if getattr(d, "image", None) and not d.dockerfile]
-    if not wanted:
+    node = [i for i, d in enumerate(facts.node_processes) if getattr(d, "image", None) and not d.dockerfile]
+    python = [i for i, d in enumerate(facts.processes) if d.image_name and not d.image]
+    if not node and not python:
         return
-    built: dict[str, str] = {}
+    built = {image_builds.repository(s.image): s.dockerfile for s in facts.compose_services if s.image and s.dockerfile}
     for candidate in candidates:
         workflow, script = image_builds.is_workflow(candidate.path), candidate.kind == "docker-run"
         text = read_text(root, candidate.path) if workflow or script else None
         if isinstance(text, str) and workflow:
-            built |= image_builds.from_workflow(yamlsource.load(candidate.path, text)[0])
+            built = image_builds.from_workflow(yamlsource.load(candidate.path, text)[0]) | built
         elif isinstance(text, str):
-            built |= image_builds.from_script(text)
-    for index in wanted:
+            built = image_builds.from_script(text) | built
+    for index in node:
         decl = facts.node_processes[index]
         dockerfile = built.get(image_builds.repository(decl.image))
         if dockerfile is not None:
             facts.node_processes[index] = dataclasses.replace(decl, dockerfile=dockerfile)
+    for index in python:
+        decl = facts.processes[index]
+        dockerfile = built.get(image_builds.repository(decl.image_name))
+        if dockerfile is not None:
+            facts.processes[index] = dataclasses.replace(decl, image=dockerfile)
 
 
 def _dockerfile_reader(root: Path) -> Callable[[str], str | None]:

@@ -238,6 +238,8 @@ class ProcessDecl:
     config_file: str | None = None  #: gunicorn `-c FILE`, resolved relative to `directory`
     platform: str = ""  #: "heroku" where the platform sets WEB_CONCURRENCY at boot (link_python.py `_workers`)
     image: str | None = None  #: the Dockerfile of the image this command runs in: it replaces that image's CMD
+    #: an image-only compose service's `image:`, matched to the Dockerfile that builds it (lint._link_published_images)
+    image_name: str | None = None
     #: compose `deploy.replicas` / `scale`, Kubernetes replicas or autoscaler maximum, Heroku dynos, Fly Machines
     replicas: Known | Default | Unknown | None = None
     env: tuple[EnvBinding, ...] = ()  #: what the image or service sets (Dockerfile ENV, compose environment)
@@ -273,6 +275,8 @@ class ComposeService:
     profiles: tuple[str, ...] = ()
     #: the server this service is if the Dockerfile it builds runs PostgreSQL (`db/Dockerfile`: FROM postgres:13)
     built_server: ServerCommand | None = None
+    image: str | None = None  #: `image:` as written
+    dockerfile: str | None = None  #: the Dockerfile it builds (`build:`), which then makes `image`
 
     @property
     def source(self) -> str:

@@ -263,3 +263,24 @@ def test_compose_environment_is_interpolated_with_the_defaults(lint_tree):
     bindings = {b.name: b.value for b in found if type(b).__name__ == "EnvBinding"}
     # the URL keeps its host and database; a value that is only an unset variable stays unknown
     assert bindings == {"POOL": "7", "DATABASE_URL": "postgres://app:${DB_PASSWORD}@pgbouncer:6432/app"}
+
+
+def test_a_third_party_image_with_arguments_is_never_assumed_to_be_the_repositorys(lint_tree):
+    dockerfile = 'FROM python:3.12\nENTRYPOINT ["uvicorn", "app:app"]\n'
+    migrate = "  migrate:\n    image: migrate/migrate\n    command: -path /migrations -database postgres://db/app up\n"
+    files = {**APP, "Dockerfile": dockerfile, "docker-compose.yml": compose(2, extra=migrate)}
+    [budget] = lint_tree(files).budgets
+    assert [term.group.name for term in budget.terms] == ["docker-compose.yml service api"]
+
+
+def test_a_service_running_the_image_another_service_builds_runs_that_dockerfile(lint_tree):
+    dockerfile = 'FROM python:3.12\nENTRYPOINT ["celery", "-A", "app"]\n'
+    text = (
+        "services:\n  api:\n    build: .\n    image: acme/app\n    command: gunicorn -w 2 app:app\n"
+        "  worker:\n    image: acme/app:latest\n    command: worker -c 3\n" + DB
+    )
+    [budget] = lint_tree({**APP, "Dockerfile": dockerfile, "docker-compose.yml": text}).budgets
+    assert sorted((term.group.name.split(" (")[0], term.processes) for term in budget.terms) == [
+        ("docker-compose.yml service api", 2),
+        ("docker-compose.yml service worker", 3),
+    ]

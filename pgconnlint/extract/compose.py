@@ -43,7 +43,10 @@ def extract(path: str, text: str) -> tuple[list, list[ParseProblem]]:
         if service.get("build") is not None and not isinstance(image, Lit) and not _runs_a_client(service):
             dockerfile = _dockerfile(_build_context(folder, service.get("build")), service.get("build"))
             built = _database(path, folder, name, service, f"built from {dockerfile}")
-        found.append(ComposeService(path, name, service.location, _profiles(service.get("profiles")), built))
+        written = image.value if isinstance(image, Lit) and isinstance(image.value, str) else None
+        builds = _dockerfile(_build_context(folder, service.get("build")), service.get("build"))
+        profiles = _profiles(service.get("profiles"))
+        found.append(ComposeService(path, name, service.location, profiles, built, written, builds))
         found += _environment(service.get("environment"), path)  # every service's, for PGC403
         if isinstance(image, Lit) and isinstance(image.value, str) and is_postgres_image(image.value):
             if not _runs_a_client(service):
@@ -141,7 +144,10 @@ def _service(path: str, folder: str, name: str, service: Obj) -> ProcessDecl | N
     if decl is None:
         return None
     env = tuple(_environment(service.get("environment"), path))
-    return replace(decl, replicas=_replicas(service), env=env, image=_dockerfile(directory, service.get("build")))
+    dockerfile = _dockerfile(directory, service.get("build"))
+    image = service.get("image")
+    published = image.value if dockerfile is None and isinstance(image, Lit) and isinstance(image.value, str) else None
+    return replace(decl, replicas=_replicas(service), env=env, image=dockerfile, image_name=published)
 
 
 def _node_service(path: str, folder: str, name: str, service: Obj) -> list[NodeProcessDecl]:

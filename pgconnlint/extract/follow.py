@@ -60,24 +60,17 @@ class _Follower:
     def _command(self, decl: ProcessDecl, depth: int) -> list[ProcessDecl]:
         """`command: web` runs the image's ENTRYPOINT with `web` as its argument."""
         words = commands.words_of(decl)
-        images = [self.image(decl.image)] if decl.image else []
-        if not decl.image:  # an image named, not built: the repository's images that dispatch on their argument
-            images = [self.image(path) for path in self._dockerfiles()]
-        for image in images:
-            if image is None or not image.entrypoint:
-                continue
-            again = commands.parse([*image.entrypoint, *words], decl.location, decl.source, image.context)
-            if again is None or again.server == "command":
-                continue
-            carried = _carried(decl) | ({"directory": image.context} if not decl.image else {})
-            found = self.follow(dataclasses.replace(again, **carried, image=image.path), depth + 1)
-            if any(item.server not in commands.PLACEHOLDERS for item in found):
-                if not decl.image:
-                    note = f"image assumed to be built from {image.path}, whose ENTRYPOINT takes `{' '.join(words)}`"
-                    found = [dataclasses.replace(item, source=f"{item.source} ({note})") for item in found]
-                return found
         if not decl.image:
-            return []  # a third-party image running its own program
+            # an image no Dockerfile of the repository builds (lint._link_published_images): a third-party image
+            # running its own program, never guessed to be one of the repository's
+            return []
+        image = self.image(decl.image)
+        if image is not None and image.entrypoint:
+            again = commands.parse([*image.entrypoint, *words], decl.location, decl.source, image.context)
+            if again is not None and again.server != "command":
+                found = self.follow(dataclasses.replace(again, **_carried(decl), image=image.path), depth + 1)
+                if any(item.server not in commands.PLACEHOLDERS for item in found):
+                    return found
         return self._unfollowed(decl, "no image ENTRYPOINT in the repository takes it as an argument")
 
     def _script(self, decl: ProcessDecl, depth: int) -> list[ProcessDecl]:
@@ -231,11 +224,6 @@ class _Follower:
             listed = _git_files(self.root)
             self.files = sorted(listed if listed is not None else _walk(self.root, Excludes(DEFAULT_EXCLUDES)))
         return self.files
-
-    def _dockerfiles(self) -> list[str]:
-        from pgconnlint.discover import classify
-
-        return [path for path in self._files() if classify(path) == "dockerfile"]
 
     @functools.cache  # noqa: B019 - one follower per run
     def image(self, path: str | None) -> Image | None:
