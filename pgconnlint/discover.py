@@ -105,7 +105,7 @@ _GUNICORN_CONFIGS = ("gunicorn.conf.py", "gunicorn_conf.py", "gunicorn.config.py
 _COMPOSE = re.compile(r"(docker-)?compose([.-][\w.-]+)?\.ya?ml")  # compose.prod.yaml, docker-compose-prod.yml
 _PM2_SUFFIXES = (".js", ".cjs", ".mjs", ".json", ".json5", ".yml", ".yaml")
 _PM2_PROCESS_FILES = ("process.json", "process.json5", "process.yml", "process.yaml")
-_ENV_TEMPLATES = (".example", ".sample", ".template", ".dist", ".defaults")
+ENV_TEMPLATES = (".example", ".sample", ".template", ".dist", ".defaults")
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,7 +170,7 @@ def classify(path: str) -> str | None:
         return "prisma-config"  # Prisma 6/7's prisma.config.ts: which schema the client comes from (extract/prisma.py)
     if _is_pm2_file(lower):
         return "pm2"
-    if lower == ".env" or (lower.startswith(".env.") and not lower.endswith(_ENV_TEMPLATES)):
+    if lower == ".env" or (lower.startswith(".env.") and not lower.endswith(ENV_TEMPLATES)):
         return "dotenv"
     if lower.endswith(_CODE_SUFFIXES) and not lower.endswith(".d.ts"):
         return "typeorm-code"

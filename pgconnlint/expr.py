@@ -92,7 +92,7 @@ class Cond(Expr):
 
 @dataclass(frozen=True, slots=True)
 class Compare(Expr):
-    op: str = "==="  #: "===", "!==", "==", "!="
+    op: str = "==="  #: "===", "!==", "==", "!=", and Python's "in", "not in" (the right side a list or tuple)
     left: Expr | None = None
     right: Expr | None = None
 
@@ -263,11 +263,23 @@ def _known(result: _Val, expr: Expr) -> _Val:
 
 
 def _compare(expr: Compare, env: Environment) -> _Val:
+    if expr.op in ("in", "not in"):
+        return _contains(expr, env)
     left, right = _known(_eval(expr.left, env), expr.left), _known(_eval(expr.right, env), expr.right)
     equal = left.value == right.value and type(left.value) is type(right.value)
     if expr.op in ("==", "!="):
         equal = str(left.value) == str(right.value)
     return _Val(equal if expr.op in ("===", "==") else not equal, expr.location, left.via + right.via)
+
+
+def _contains(expr: Compare, env: Environment) -> _Val:
+    """`os.getenv("DB") in ["mysql", "mariadb"]`."""
+    if not isinstance(expr.right, Arr):
+        raise _Unknowable(expr, "membership in something that is not a list")
+    left = _known(_eval(expr.left, env), expr.left)
+    items = [_known(_eval(item, env), item).value for item in expr.right.items]
+    found = any(item == left.value and type(item) is type(left.value) for item in items)
+    return _Val(found == (expr.op == "in"), expr.location, left.via)
 
 
 def _python_number(function: str, value: object) -> object:

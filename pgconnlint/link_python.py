@@ -16,7 +16,7 @@ import re
 from collections.abc import Mapping
 
 from pgconnlint import numeric, runtime_units
-from pgconnlint.expr import CPU_COUNT_VARIABLE, Environment, Obj, evaluate, truthy
+from pgconnlint.expr import CPU_COUNT_VARIABLE, Environment, Logical, Obj, evaluate, truthy
 from pgconnlint.link_functions import function_group
 from pgconnlint.linked import UNBOUNDED_UNITS, EngineConnection, LinkSettings, Pool, ProcessGroup, during_rollout
 from pgconnlint.model import (
@@ -133,9 +133,12 @@ def _images_run(facts) -> list[ProcessDecl]:
     replaced = {decl.image for decl in facts.processes if decl.image}  # images whose CMD a command replaces
     declared = []
     for decl in facts.processes:
-        for run in runs.get(decl.location.path, [None]):
+        # the Dockerfile that declares it, also once followed into the entrypoint script (`… CMD → bin/start.sh:38`)
+        declared_in = decl.source.split(" ", 1)[0] if decl.source.split(" ", 1)[0] in runs.keys() | replaced else ""
+        document = declared_in or decl.location.path
+        for run in runs.get(document, [None]):
             if run is None:
-                if decl.location.path not in replaced:
+                if document not in replaced:
                     declared.append(decl)
                 continue
             changes = {
@@ -199,7 +202,7 @@ def _group(
     anchor = processes.location if not isinstance(processes, Default) else decl.location
     web = decl.server not in ("celery", "rq", "python")
     backend = manager if decl.server == "celery" and manager != "celery beat" else None
-    connections = _engines(pools, env, settings, units, backend)
+    connections = _engines(pools, env, settings, units, backend, manager)
     return ProcessGroup(
         decl.source,
         anchor,
@@ -359,11 +362,15 @@ _SHAPES = {
 # --- pools -------------------------------------------------------------------------------------------------
 
 
-def _engines(pools: list[PythonPool], env: Environment, settings: LinkSettings, units=None, celery=None) -> tuple:
+def _engines(
+    pools: list[PythonPool], env: Environment, settings: LinkSettings, units=None, celery=None, manager=""
+) -> tuple:
     """Each pool the processes open; Celery's result backend only in a Celery worker (`celery`: its manager)."""
     own = [pool for pool in pools if pool.library not in ("flask-sqlalchemy", runtime_units.CELERY_BACKEND)]
     chosen = own + _flask_scope(pools, settings)
-    engines = [_django(pool, env, units) if pool.library == "django" else _engine(pool, env) for pool in chosen]
+    engines = [
+        _django(pool, env, units, manager) if pool.library == "django" else _engine(pool, env) for pool in chosen
+    ]
     if celery is not None:
         engines += runtime_units.celery_backends(pools, env, celery)
     return tuple(engines)
@@ -514,10 +521,39 @@ def _django_scope(pools: list[PythonPool], refs: list[DjangoSettingsRef], env: E
         folder = [m for m in modules if posixpath.dirname(m) == posixpath.dirname(f"{stem}.py")]
         shared = [m for m in folder if re.search("base|common|default", posixpath.basename(m))]
         chosen = exact or (shared or folder)[:1] or chosen
-    return [pool for pool in pools if pool.library != "django" or pool.location.path in chosen]
+    kept = _alternative([pool for pool in django if pool.location.path in chosen and not _ruled_out(pool, env)], env)
+    return [pool for pool in pools if pool.library != "django"] + kept
 
 
-def _django(pool: PythonPool, env: Environment, units) -> EngineConnection:
+def _ruled_out(pool: PythonPool, env: Environment) -> bool:
+    """A part of the test known false rules the branch out, even when another part cannot be decided."""
+    parts, conjuncts = [pool.when], []
+    while parts:
+        part = parts.pop()
+        if isinstance(part, Logical) and part.op == "&&":
+            parts += [part.left, part.right]
+        elif part is not None:
+            conjuncts.append(part)
+    tests = [evaluate(part, env) for part in conjuncts]
+    return any(isinstance(test, Known) and not truthy(test.value) for test in tests)
+
+
+def _alternative(pools: list[PythonPool], env: Environment) -> list[PythonPool]:
+    """Of the `DATABASES` assignments a settings module makes under module-level tests, the last that may hold: a
+    test the environment cannot decide is said in the pool's name, never summed with the other branches."""
+    last = max((pool.alternative for pool in pools), default=0)
+    kept = []
+    for pool in pools:
+        if pool.alternative != last:
+            continue
+        test = evaluate(pool.when, env)
+        if isinstance(test, Unknown):
+            pool = dataclasses.replace(pool, source=f"{pool.source} (if {pool.when.text}: {test.reason})")
+        kept.append(pool)
+    return kept
+
+
+def _django(pool: PythonPool, env: Environment, units, manager: str = "") -> EngineConnection:
     """Django 5.1+ `OPTIONS["pool"]` is a psycopg_pool per process (True: its defaults, min_size 4 and max_size =
     min_size, psycopg_pool/base.py `BasePool.__init__`/`_check_size`). Without it Django opens one connection per
     thread that runs a request or task, so the pool's maximum is the process' units."""
@@ -536,7 +572,9 @@ def _django(pool: PythonPool, env: Environment, units) -> EngineConnection:
         size, kept = Default(4, setting.location, why), 4
         label += " (Django OPTIONS pool: psycopg_pool)"
     else:
-        size = _per_thread(where, units)
+        leaked = _kept_by_greenlets(options, env, manager)
+        size = leaked or _per_thread(where, units)
+        kept = math.inf if leaked else 0  # what finished greenlets leave open is held at once, beyond the units
         label += " (Django: one connection per thread)"
     health = evaluate(options.get("CONN_HEALTH_CHECKS"), env)
     age = evaluate(options.get("CONN_MAX_AGE"), env)
@@ -550,6 +588,27 @@ def _django(pool: PythonPool, env: Environment, units) -> EngineConnection:
         # CONN_MAX_AGE 0 (Django's default) closes the connection after each request: nothing stale is kept
         liveness_checked=(isinstance(health, Known) and truthy(health.value)) or (closed_per_request and not kept),
     )
+
+
+def _kept_by_greenlets(options: Obj, env: Environment, manager: str) -> Known | None:
+    """`CONN_MAX_AGE` > 0 (or None) under gevent/eventlet: each greenlet's connection outlives the greenlet, which
+    never comes back to close it, so the connections follow the traffic like NullPool's (issue 17: 2 workers × 10
+    greenlets reached 91 and kept rising). Unbounded, whatever worker_connections says."""
+    if not any(name in manager for name in ("gevent", "eventlet")) or options.get("CONN_MAX_AGE") is None:
+        return None
+    age = evaluate(options.get("CONN_MAX_AGE"), env)
+    if not isinstance(age, Known) or not (age.value is None or _positive(age.value)):
+        return None
+    kept = "forever (None)" if age.value is None else f"{age.value} s"
+    why = f"CONN_MAX_AGE {kept} under {manager}: connections of finished greenlets stay open, no bound"
+    return Known(math.inf, age.location, why)
+
+
+def _positive(value) -> bool:
+    try:
+        return float(value) > 0
+    except (TypeError, ValueError):
+        return False
 
 
 def _per_thread(where: Location, units) -> Known | Default | Unknown:

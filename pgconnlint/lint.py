@@ -119,6 +119,7 @@ def extract_all(
         _extract(candidate.kind, root, candidate.path, facts, **extras)
     facts.server_commands.extend(compose.confirm_built_servers(facts.compose_services, _dockerfile_reader(root)))
     _link_published_images(root, candidates, facts)
+    _read_env_files(root, facts)
     _read_mounted_configs(root, facts)
     _resolve_deployments(root, facts)
     _lazy("follow", "resolve")(root, facts)  # entrypoint scripts, modules and ini files commands name
@@ -182,6 +183,16 @@ def _link_published_images(root: Path, candidates: list[Candidate], facts: Facts
         dockerfile = built.get(image_builds.repository(decl.image_name))
         if dockerfile is not None:
             facts.processes[index] = dataclasses.replace(decl, image=dockerfile)
+
+
+def _read_env_files(root: Path, facts: Facts) -> None:
+    """compose `env_file:`: its bindings go under the service's own `environment:` (extract/dotenv.py `read_named`)."""
+    from pgconnlint.extract import dotenv
+
+    for index, decl in enumerate(facts.processes):
+        if decl.env_files:
+            bindings = [binding for path in decl.env_files for binding in dotenv.read_named(root, path)]
+            facts.processes[index] = dataclasses.replace(decl, env=(*bindings, *decl.env))
 
 
 def _dockerfile_reader(root: Path) -> Callable[[str], str | None]:

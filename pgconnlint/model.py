@@ -209,6 +209,10 @@ class PythonPool:
     per_call: bool = False  #: created inside a function, so a new pool each time it runs
     asynchronous: bool = False
     scope: str = ""  #: the configuration class it is defined in (Flask), "" for module level
+    #: Django: the module-level test under which this `DATABASES` holds (`if os.getenv("DB") == "postgres":`, and
+    #: no later alternative's test), and which of the module's alternative assignments it is (the later one wins)
+    when: Expr | None = None
+    alternative: int = 0
 
     @property
     def location(self) -> Location:
@@ -238,13 +242,16 @@ class ProcessDecl:
     config_file: str | None = None  #: gunicorn `-c FILE`, resolved relative to `directory`
     platform: str = ""  #: "heroku" where the platform sets WEB_CONCURRENCY at boot (link_python.py `_workers`)
     image: str | None = None  #: the Dockerfile of the image this command runs in: it replaces that image's CMD
-    #: an image-only compose service's `image:`, matched to the Dockerfile that builds it (lint._link_published_images)
-    image_name: str | None = None
     #: compose `deploy.replicas` / `scale`, Kubernetes replicas or autoscaler maximum, Heroku dynos, Fly Machines
     replicas: Known | Default | Unknown | None = None
     env: tuple[EnvBinding, ...] = ()  #: what the image or service sets (Dockerfile ENV, compose environment)
     surge: Known | Default | Unknown | None = None  #: extra replicas while a rolling deploy runs old and new together
     cpu_limit: Known | None = None  #: the container's `resources.limits.cpu`, which CPU-derived counts ignore
+    #: compose `env_file:` paths, read into `env` (under the service's `environment:`) once every file is read
+    env_files: tuple[str, ...] = ()
+    #: compose `image:` of a service that builds nothing, matched to the Dockerfile that builds it
+    #: (lint._link_published_images: another service's build:, a workflow, a script)
+    image_name: str | None = None
 
     @property
     def location(self) -> Location:

@@ -31,9 +31,10 @@ def check(project: Project, options: CheckOptions) -> Iterator[Finding]:
                 "PGC209",
                 connection.source.options.key_location("CONN_MAX_AGE"),
                 f"CONN_MAX_AGE keeps each connection of {connection.pools[0].label} open {kept} under"
-                f" {group.manager} ({group.name}): Django holds one connection per greenlet, up to"
-                f" {cite(group.units, 'per process')} × {cite(group.processes, 'processes')}, and greenlets that"
-                " end never close theirs, so they stay open until the server's limit is reached",
+                f" {group.manager} ({group.name}): Django holds one connection per greenlet"
+                f" ({cite(group.units, 'at once per process')} × {cite(group.processes, 'processes')}), and a"
+                " greenlet that ends never closes its own, so the connections are not bounded by those numbers:"
+                " they grow with the traffic until the server's limit is reached (counted as unbounded)",
                 help="set CONN_MAX_AGE = 0 with gevent/eventlet, or use Django 5.1's OPTIONS pool or PgBouncer",
                 related=(group.location,),
             )

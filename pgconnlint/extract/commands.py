@@ -233,6 +233,7 @@ ONE_OFF_MANAGE = frozenset(
     ]
 )
 _PYTHON_SERVER_MODULES = {"gunicorn.app.wsgiapp": "gunicorn", "uvicorn.main": "uvicorn"}
+_WAITERS = ("wait-for-it", "wait-for-it.sh", "wait-for", "wait-for.sh")  #: `HOST:PORT [options] -- command`
 _PREFIXES = frozenset(_WRAPPERS - {"python", "python3", "-m"}) | {"env", "nice", "nohup", "setsid", "stdbuf"}
 
 
@@ -245,6 +246,8 @@ def _unwrapped(tokens: list[str]) -> list[str]:
         name = token.rsplit("/", 1)[-1]
         if name in ("gosu", "su-exec", "setpriv", "chpst"):
             index += 2  # the user (or option) they run the command as
+        elif name in _WAITERS and "--" in tokens[index:]:
+            index = tokens.index("--", index) + 1  # `wait-for-it.sh db:5432 -t 30 -- cmd`: cmd once the port answers
         elif name == "hupper" and tokens[index + 1 : index + 2] == ["-m"]:
             index += 2  # hupper -m celery …: the module is the command
         elif name in _PREFIXES or re.fullmatch(r"\w+=.*", token) or (name.startswith("-") and index > 0):

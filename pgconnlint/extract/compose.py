@@ -35,20 +35,21 @@ def extract(path: str, text: str) -> tuple[list, list[ParseProblem]]:
         return [], problems
     folder = str(PurePosixPath(path).parent).removeprefix(".")
     found: list[ProcessDecl | NodeProcessDecl | ServerCommand | Pooler | Bouncer] = []
+    built_images = _built_images(folder, services)
+    one_offs = _awaited_to_finish(services)
     for name, service in services.entries.items():
         if not isinstance(service, Obj):
             continue
         image = service.get("image")
-        built = None
-        if service.get("build") is not None and not isinstance(image, Lit) and not _runs_a_client(service):
-            dockerfile = _dockerfile(_build_context(folder, service.get("build")), service.get("build"))
-            built = _database(path, folder, name, service, f"built from {dockerfile}")
-        written = image.value if isinstance(image, Lit) and isinstance(image.value, str) else None
+        building = service.get("build") is not None  # then `image:` only names what it builds
         builds = _dockerfile(_build_context(folder, service.get("build")), service.get("build"))
+        built = _database(path, folder, name, service, f"built from {builds}") if building else None
+        built = None if _runs_a_client(service) else built
+        written = image.value if isinstance(image, Lit) and isinstance(image.value, str) else None
         profiles = _profiles(service.get("profiles"))
         found.append(ComposeService(path, name, service.location, profiles, built, written, builds))
         found += _environment(service.get("environment"), path)  # every service's, for PGC403
-        if isinstance(image, Lit) and isinstance(image.value, str) and is_postgres_image(image.value):
+        if not building and isinstance(image, Lit) and isinstance(image.value, str) and is_postgres_image(image.value):
             if not _runs_a_client(service):
                 found.append(_database(path, folder, name, service, image.value))
             continue
@@ -57,7 +58,7 @@ def extract(path: str, text: str) -> tuple[list, list[ParseProblem]]:
             if "pgbouncer" in str(image.value):
                 found.append(_bouncer(path, folder, name, service))
             continue
-        decl = _service(path, folder, name, service)
+        decl = _service(path, folder, name, service, built_images) if name not in one_offs else None
         if decl:
             found.append(decl)
         found += _node_service(path, folder, name, service)
@@ -130,13 +131,19 @@ def _volumes(value: Expr | None) -> list[str]:
     return volumes
 
 
-def _service(path: str, folder: str, name: str, service: Obj) -> ProcessDecl | None:
+def _service(
+    path: str, folder: str, name: str, service: Obj, built_images: dict[str, tuple[str, str]]
+) -> ProcessDecl | None:
     command = command_words(service.get("command"))
     entrypoint = command_words(service.get("entrypoint"))
     if command is None and entrypoint is None:
         return None
     where = (service.get("command") or service.get("entrypoint")).location
     directory = _build_context(folder, service.get("build"))
+    image = _dockerfile(directory, service.get("build"))
+    image_name = _image_name(service) if image is None else None
+    if image_name is not None and image_name in built_images:  # `image: app` that another service builds
+        (image, directory), image_name = built_images[image_name], None
     source = f"{path} service {name}"
     decl = commands.parse([*(entrypoint or []), *(command or [])], where, source, directory)
     if decl is None and command is not None:
@@ -144,10 +151,58 @@ def _service(path: str, folder: str, name: str, service: Obj) -> ProcessDecl | N
     if decl is None:
         return None
     env = tuple(_environment(service.get("environment"), path))
-    dockerfile = _dockerfile(directory, service.get("build"))
+    env_files = _env_files(folder, service.get("env_file"))
+    return replace(decl, replicas=_replicas(service), env=env, image=image, env_files=env_files, image_name=image_name)
+
+
+def _awaited_to_finish(services: Obj) -> set[str]:
+    """Services another one waits for with `condition: service_completed_successfully`: one-off steps (migrations,
+    initializers) that exit before the app starts, whatever their command looks like."""
+    awaited = set()
+    for service in services.entries.values():
+        depends = service.get("depends_on") if isinstance(service, Obj) else None
+        for name, how in depends.entries.items() if isinstance(depends, Obj) else ():
+            condition = how.get("condition") if isinstance(how, Obj) else None
+            if isinstance(condition, Lit) and condition.value == "service_completed_successfully":
+                awaited.add(name)
+    return awaited
+
+
+def _built_images(folder: str, services: Obj) -> dict[str, tuple[str, str]]:
+    """`image:` name → (Dockerfile, build context), for the services that build it: compose tags the built image with
+    that name, and a service of the same file that names it without `build:` runs the same image."""
+    built = {}
+    for service in services.entries.values():
+        if isinstance(service, Obj) and service.get("build") is not None:
+            name = _image_name(service)
+            if name is not None:
+                context = _build_context(folder, service.get("build"))
+                built.setdefault(name, (_dockerfile(context, service.get("build")), context))
+    return built
+
+
+def _image_name(service: Obj) -> str | None:
     image = service.get("image")
-    published = image.value if dockerfile is None and isinstance(image, Lit) and isinstance(image.value, str) else None
-    return replace(decl, replicas=_replicas(service), env=env, image=dockerfile, image_name=published)
+    if isinstance(image, Lit) and isinstance(image.value, str):
+        return interpolated_defaults(image.value)
+    return None
+
+
+def _env_files(folder: str, value: Expr | None) -> tuple[str, ...]:
+    """`env_file: .env`, a list of paths, or of `{path: …, required: false}`: repository paths, in order."""
+    items = value.items if isinstance(value, Arr) else (value,) if value is not None else ()
+    paths = []
+    for item in items:
+        written = item.get("path") if isinstance(item, Obj) else item
+        if isinstance(written, Lit) and isinstance(written.value, str) and "$" not in written.value:
+            paths.append(posixpath.normpath(posixpath.join(folder or ".", written.value)))
+    return tuple(paths)
+
+
+def interpolated_defaults(text: str) -> str:
+    """`Dockerfile.django-${OS:-debian}` → `Dockerfile.django-debian`: what compose interpolates when the variable
+    is unset (the repository sets none of them)."""
+    return _INTERPOLATED_DEFAULT.sub(lambda match: match["default"], text)
 
 
 def _node_service(path: str, folder: str, name: str, service: Obj) -> list[NodeProcessDecl]:
@@ -187,7 +242,7 @@ def _dockerfile(directory: str, build: Expr | None) -> str | None:
         return None
     dockerfile = build.get("dockerfile") if isinstance(build, Obj) else None
     written = dockerfile.value if isinstance(dockerfile, Lit) and isinstance(dockerfile.value, str) else "Dockerfile"
-    return posixpath.normpath(posixpath.join(directory or ".", written))
+    return posixpath.normpath(posixpath.join(directory or ".", interpolated_defaults(written)))
 
 
 def _build_context(folder: str, build: Expr | None) -> str:
@@ -232,7 +287,8 @@ def _environment(value: Expr | None, path: str) -> list[EnvBinding]:
         if isinstance(item, Lit) and item.value is not None:
             value = _interpolated(str(item.value))
             if value is not None:
-                found.append(EnvBinding(name, value, item.location, path))
+                note = "" if value == str(item.value) else " (the default compose uses while the variable is unset)"
+                found.append(EnvBinding(name, value, item.location, path + note))
     return found
 
 

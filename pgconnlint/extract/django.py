@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pgconnlint.expr import EnvVar, Expr, Lit, Logical, Obj
+from pgconnlint.expr import EnvVar, Expr, Lit, Logical, Not, Obj
 from pgconnlint.extract import python_runtime, sqlalchemy
 from pgconnlint.extract.python import PySource
 from pgconnlint.model import DjangoSettingsRef, ParseProblem, PythonPool
@@ -90,11 +90,13 @@ def _walk_calls(module: cst.Module) -> list[cst.Call]:
 
 
 def _databases(source: PySource) -> list[PythonPool]:
-    """Module-level `DATABASES = {...}`, then `DATABASES["alias"] = ...` and `DATABASES["alias"]["KEY"] = ...`."""
+    """Module-level `DATABASES = {...}`, then `DATABASES["alias"] = ...` and `DATABASES["alias"]["KEY"] = ...`.
+    A whole assignment under a module-level `if` is an alternative: each becomes pools that hold when its test holds
+    and no later alternative's does (`PythonPool.when`), decided once the process environment is known."""
     import libcst as cst
 
-    aliases: dict[str, Obj] = {}
-    for statement in _module_level(source.module.body):
+    versions: list[tuple[Expr | None, dict[str, Obj]]] = [(None, {})]
+    for statement, condition in _module_level(source, source.module.body):
         for small in statement.body if isinstance(statement, cst.SimpleStatementLine) else ():
             if not isinstance(small, (cst.Assign, cst.AnnAssign)) or small.value is None:
                 continue
@@ -107,44 +109,87 @@ def _databases(source: PySource) -> list[PythonPool]:
                 if len(path) == 1 and isinstance(value, Obj):
                     aliases = {alias: _alias(source, entry) for alias, entry in value.entries.items()}
                     aliases = {alias: entry for alias, entry in aliases.items() if entry is not None}
-                elif len(path) == 2:
-                    entry = _alias(source, value)
-                    if entry is not None:
-                        aliases[path[1]] = entry
-                    else:
-                        aliases.pop(path[1], None)
-                elif len(path) == 3 and path[1] in aliases:
-                    old = aliases[path[1]]
-                    entries = {**old.entries, path[2]: value}
-                    keys = {**old.key_locations, path[2]: source.location(target)}
-                    aliases[path[1]] = Obj(old.location, old.text, entries, keys, old.opaque_spreads)
-    return [
-        PythonPool("django", options, f"DATABASES[{alias!r}]", _url(options))
-        for alias, options in aliases.items()
-        if _is_postgres(options)
-    ]
+                    versions = [(None, aliases)] if condition is None else [*versions, (condition, aliases)]
+                for _, aliases in versions if len(path) > 1 else ():
+                    _assign_key(source, aliases, path, value, target)
+    pools = []
+    for index, (condition, aliases) in enumerate(versions):
+        when = _holds(condition, [later for later, _ in versions[index + 1 :]])
+        pools += [
+            PythonPool("django", options, f"DATABASES[{alias!r}]", _url(options), when=when, alternative=index)
+            for alias, options in aliases.items()
+            if _is_postgres(options)
+        ]
+    return pools
 
 
-def _module_level(body, depth: int = 0):
-    """Module-level statements, also inside `if`/`else` and `try` blocks (`if os.environ.get("DATABASE_URL"):
-    DATABASES = …; else: DATABASES = …`): in order, so the last assignment wins as it does when the test cannot be
-    told."""
+def _assign_key(source: PySource, aliases: dict[str, Obj], path: list[str], value: Expr, target) -> None:
+    """`DATABASES["alias"] = …` replaces an alias; `DATABASES["alias"]["KEY"] = …` sets one of its keys."""
+    if len(path) == 2:
+        entry = _alias(source, value)
+        if entry is not None:
+            aliases[path[1]] = entry
+        else:
+            aliases.pop(path[1], None)
+    elif len(path) == 3 and path[1] in aliases:
+        old = aliases[path[1]]
+        entries = {**old.entries, path[2]: value}
+        keys = {**old.key_locations, path[2]: source.location(target)}
+        aliases[path[1]] = Obj(old.location, old.text, entries, keys, old.opaque_spreads)
+
+
+def _holds(condition: Expr | None, later: list[Expr | None]) -> Expr | None:
+    """`condition and not later₁ and not later₂…`: an alternative holds when no later one replaces it."""
+    return _all([condition, *(_not(test) for test in later if test is not None)])
+
+
+def _not(test: Expr) -> Expr:
+    return Not(test.location, f"not ({test.text})", test)
+
+
+def _all(parts: list[Expr | None]) -> Expr | None:
+    present = [part for part in parts if part is not None]
+    if not present:
+        return None
+    when = present[0]
+    for part in present[1:]:
+        when = Logical(when.location, f"{when.text} and {part.text}", "&&", when, part)
+    return when
+
+
+def _module_level(source: PySource, body, depth: int = 0, condition: Expr | None = None):
+    """Module-level statements with the test they run under, also inside `if`/`elif`/`else` (only whole
+    `DATABASES = …` assignments there) and `try` blocks, in order."""
     import libcst as cst
 
     for statement in body:
-        if isinstance(statement, cst.If) and depth < 8:  # alternatives: only whole `DATABASES = …` assignments
-            branches = [statement.body] + ([statement.orelse] if statement.orelse is not None else [])
-            for branch in branches:
-                inner = [branch] if isinstance(branch, cst.If) else getattr(branch, "body", ())
-                inner = getattr(inner, "body", inner)  # an Else holds an IndentedBlock
-                yield from (s for s in _module_level(inner, depth + 1) if _whole_databases(s))
+        if isinstance(statement, cst.If) and depth < 8:
+            yield from _branches(source, statement, depth, condition)
         elif isinstance(statement, (cst.Try, cst.Else)) and depth < 8:
-            yield from _module_level(getattr(statement.body, "body", ()), depth + 1)
+            yield from _module_level(source, getattr(statement.body, "body", ()), depth + 1, condition)
             for tail in (getattr(statement, "orelse", None), getattr(statement, "finalbody", None)):
                 if tail is not None:
-                    yield from _module_level([tail] if not isinstance(tail, cst.If) else [tail], depth + 1)
+                    yield from _module_level(source, [tail], depth + 1, condition)
         else:
-            yield statement
+            yield statement, condition
+
+
+def _branches(source: PySource, statement, depth: int, condition: Expr | None):
+    """`if A: … elif B: … else: …`: A; not A and B; not A and not B."""
+    import libcst as cst
+
+    earlier: list[Expr] = []
+    node = statement
+    while node is not None:
+        is_if = isinstance(node, cst.If)
+        test = source.expr(node.test) if is_if else None
+        branch = _all([condition, *(_not(e) for e in earlier), test])
+        inner = getattr(node.body, "body", ())
+        yield from ((s, c) for s, c in _module_level(source, inner, depth + 1, branch) if _whole_databases(s))
+        if not is_if:
+            break
+        earlier.append(test)
+        node = node.orelse
 
 
 def _whole_databases(statement) -> bool:
@@ -180,7 +225,9 @@ def _alias(source: PySource, value: Expr) -> Obj | None:
     if call is None:
         return None
     name = source.qualified(call.func)
-    if name.endswith((".db", ".db_url")) and "environ" in source.module.code[:5000]:
+    if name.endswith(("env.db", "env.db_url")) or (
+        name.endswith((".db", ".db_url")) and "environ" in source.module.code[:5000]
+    ):  # django-environ, also through `from .base import env`
         return _environ_db(source, call, value)
     if not name.endswith(("dj_database_url.config", "dj_database_url.parse", "db_url.config", "db_url.parse")):
         return None

@@ -77,4 +77,14 @@ def _start(entrypoint, cmd, path: str, directory: str, parse=None):
 def _env(instruction, path: str) -> list[EnvBinding]:
     values = list(instruction.value)
     pairs = zip(values[::2], values[1::2], strict=False)
-    return [EnvBinding(name, value, Location(path, instruction.start_line), path) for name, value in pairs]
+    return [EnvBinding(name, env_value(value), Location(path, instruction.start_line), path) for name, value in pairs]
+
+
+def env_value(written: str) -> str:
+    """`ENV N="4"` sets 4: Docker removes the quotes, which the parser keeps."""
+    import shlex
+
+    try:
+        return " ".join(shlex.split(written))
+    except ValueError:
+        return written

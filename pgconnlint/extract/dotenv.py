@@ -30,3 +30,17 @@ def _location(path: str, original) -> Location:
     blank_lines = text[: len(text) - len(text.lstrip())].count("\n")
     first = text.split("\n")[blank_lines]
     return Location(path, original.line + blank_lines, len(first) - len(first.lstrip()) + 1)
+
+
+def read_named(root, path: str) -> tuple[EnvBinding, ...]:
+    """The bindings of an env file a deployment names (compose `env_file:`). Such files are rarely committed: when
+    it is missing, the template beside it (`.env.example`, which the repository's docs copy to `.env`) stands in,
+    and each binding says so. Nothing when neither is in the tree."""
+    from pgconnlint.discover import ENV_TEMPLATES, read_text
+
+    for candidate in (path, *(path + suffix for suffix in ENV_TEMPLATES)):
+        text = read_text(root, candidate)
+        if isinstance(text, str):
+            source = candidate if candidate == path else f"{candidate} (template of {path}, which is not committed)"
+            return tuple(EnvBinding(b.name, b.value, b.location, source) for b in extract(candidate, text)[0].bindings)
+    return ()

@@ -22,6 +22,7 @@ from pathlib import Path
 from pgconnlint.discover import read_text
 from pgconnlint.expr import Lit, Obj
 from pgconnlint.extract import commands, shell
+from pgconnlint.extract.dockerfile import env_value
 from pgconnlint.model import Location, ParseProblem, ProcessDecl
 
 _MAX_DEPTH = 6
@@ -64,7 +65,7 @@ class _Follower:
             # an image no Dockerfile of the repository builds (lint._link_published_images): a third-party image
             # running its own program, never guessed to be one of the repository's
             return []
-        image = self.image(decl.image)
+        image = self.image_of(decl)
         if image is not None and image.entrypoint:
             again = commands.parse([*image.entrypoint, *words], decl.location, decl.source, image.context)
             if again is not None and again.server != "command":
@@ -75,7 +76,7 @@ class _Follower:
 
     def _script(self, decl: ProcessDecl, depth: int) -> list[ProcessDecl]:
         words = commands.words_of(decl)
-        image = self.image(decl.image or (decl.location.path if _is_dockerfile(decl.location.path) else None))
+        image = self.image_of(decl) or self.image(decl.location.path if _is_dockerfile(decl.location.path) else None)
         path, how = self.locate(words[0], decl.directory, image)
         if path is None:
             return self._unfollowed(decl, f"the script {words[0]} is not in the repository")
@@ -84,6 +85,9 @@ class _Follower:
             self.facts.problems.append(text)
             return []
         env = {**(image.env if image else {}), **{b.name: str(b.value) for b in decl.env}}
+        # An image the repository does not build, running a script found only by its name: the code beside that
+        # script is what the image holds (the source says how it was matched).
+        directory = posixpath.dirname(path) if how and image is None else decl.directory
         found = []
         for command in shell.read(path, text, words[1:], env):
             if not command.long_running:
@@ -91,10 +95,11 @@ class _Follower:
             notes = "; ".join(command.notes)
             source = f"{decl.source} → {path}:{command.location.line}" + (f" ({how})" if how else "")
             sub = commands.parse(
-                list(command.words), command.location, source + (f" [{notes}]" if notes else ""), decl.directory
+                list(command.words), command.location, source + (f" [{notes}]" if notes else ""), directory
             )
             if sub is not None and sub.server != "command":  # a shell function or a program of the image
-                found += self.follow(dataclasses.replace(sub, **_carried(decl), image=decl.image), depth + 1)
+                carried = _carried(decl) | {"directory": directory}
+                found += self.follow(dataclasses.replace(sub, **carried, image=decl.image), depth + 1)
         return found
 
     def _python(self, decl: ProcessDecl, depth: int) -> list[ProcessDecl]:
@@ -104,6 +109,7 @@ class _Follower:
         module = options.get("module")
         script = options.get("script")
         if "manage" in options:
+            self._threads_of_command(decl, str(getattr(options["manage"], "value", "")))
             return [decl]
         candidates = []
         if isinstance(module, Lit):
@@ -112,7 +118,7 @@ class _Follower:
         elif isinstance(script, Lit):
             candidates = [str(script.value)]
         for candidate in candidates:
-            path, _ = self.locate(candidate, decl.directory, self.image(decl.image))
+            path, _ = self.locate(candidate, decl.directory, self.image_of(decl))
             if path is None:
                 continue
             text = read_text(self.root, path)
@@ -129,12 +135,33 @@ class _Follower:
             return [dataclasses.replace(decl, options=options)]
         return [decl]  # linked with the project's pools, and said so (link_python.py)
 
+    def _threads_of_command(self, decl: ProcessDecl, name: str) -> None:
+        """A management command that starts threads of its own (a ThreadPoolExecutor sending alerts) can hold one
+        connection per thread: how many is not followed, so it is said (PGC002), never silently counted as one."""
+        wanted = f"/management/commands/{name}.py"
+        for path in (p for p in self._files() if p.endswith(wanted)):
+            text = read_text(self.root, path)
+            match = (
+                re.search(r"ThreadPoolExecutor\(|threading\.Thread\(|\bThread\(", text)
+                if isinstance(text, str)
+                else None
+            )
+            if match is None:
+                continue
+            line = text.count("\n", 0, match.start()) + 1
+            message = (
+                f"`manage.py {name}` ({decl.source}) starts threads ({path}:{line}); how many is not followed, so its"
+                " process is counted as one connection: each thread that queries holds one more"
+            )
+            help = "count them with `processes` in the configuration, or run the work in the main thread"
+            self.facts.problems.append(ParseProblem(Location(path, line), message, skipped=True, help=help))
+
     def _supervisord(self, decl: ProcessDecl, depth: int) -> list[ProcessDecl]:
         from pgconnlint.extract import supervisord
 
         config = decl.options.get("config")
         name = str(config.value) if isinstance(config, Lit) else "supervisord.conf"
-        path, _ = self.locate(name, decl.directory, self.image(decl.image))
+        path, _ = self.locate(name, decl.directory, self.image_of(decl))
         if path is None:
             return self._unfollowed(decl, f"the supervisord configuration {name} is not in the repository")
         text = read_text(self.root, path)
@@ -160,13 +187,13 @@ class _Follower:
         ini = decl.options.get("ini")
         if not isinstance(ini, Lit):
             return [decl]
-        path, _ = self.locate(str(ini.value), decl.directory, self.image(decl.image))
+        path, _ = self.locate(str(ini.value), decl.directory, self.image_of(decl))
         if path is None:
             return [*self._unfollowed(decl, f"the uWSGI ini {ini.value} is not in the repository"), decl]
         text = read_text(self.root, path)
         if isinstance(text, ParseProblem):
             return [decl]
-        env = {**(self.image(decl.image).env if decl.image and self.image(decl.image) else {})}
+        env = {**(self.image_of(decl).env if self.image_of(decl) else {})}
         env |= {b.name: str(b.value) for b in decl.env}
         settings, daemons = uwsgi.read(path, text, env)
         merged = Obj(
@@ -225,12 +252,17 @@ class _Follower:
             self.files = sorted(listed if listed is not None else _walk(self.root, Excludes(DEFAULT_EXCLUDES)))
         return self.files
 
+    def image_of(self, decl: ProcessDecl) -> Image | None:
+        """The image a deployment built for this command; its build context is the command's directory (compose
+        `build.context`), which the Dockerfile's COPY lines are relative to."""
+        return self.image(decl.image, decl.directory) if decl.image else None
+
     @functools.cache  # noqa: B019 - one follower per run
-    def image(self, path: str | None) -> Image | None:
+    def image(self, path: str | None, context: str | None = None) -> Image | None:
         if not path or not self._exists(path):
             return None
         text = read_text(self.root, path)
-        return _read_image(path, text) if isinstance(text, str) else None
+        return _read_image(path, text, context) if isinstance(text, str) else None
 
 
 def resolve(root: Path, facts) -> None:
@@ -272,24 +304,30 @@ def _copied(absolute: str, source: str, destination: str, context: str) -> list[
     return found + ([source] if rest == posixpath.basename(source) else [])  # a file copied into a folder
 
 
-def _read_image(path: str, text: str) -> Image | None:
+def _read_image(path: str, text: str, context: str | None = None) -> Image | None:
     import dockerfile
 
     try:
         instructions = dockerfile.parse_string(text)
     except dockerfile.GoParseError:
         return None
-    context = posixpath.dirname(path)
+    context = posixpath.dirname(path) if context is None else context
     copies: list[tuple[str, str]] = []
     workdir, env, entrypoint = "/", {}, ()
+    stages: dict[str, tuple] = {}  # `FROM base AS release`: a stage starts from what an earlier one holds
+    current = None
     for instruction in instructions:
         if instruction.cmd == "FROM":
-            copies, workdir, env, entrypoint = [], "/", {}, ()
+            words = [word.lower() for word in instruction.value] or [""]
+            copies, workdir, env, entrypoint = stages.get(words[0], ([], "/", {}, ()))
+            copies, env = list(copies), dict(env)
+            current = words[2] if len(words) == 3 and words[1] == "as" else None
         elif instruction.cmd == "WORKDIR" and instruction.value:
             workdir = posixpath.normpath(posixpath.join(workdir, shell_expand(instruction.value[0], env)))
         elif instruction.cmd == "ENV":
             values = list(instruction.value)
-            env |= {name: shell_expand(value, env) for name, value in zip(values[::2], values[1::2], strict=False)}
+            pairs = zip(values[::2], values[1::2], strict=False)
+            env |= {name: shell_expand(env_value(value), env) for name, value in pairs}
         elif instruction.cmd in ("COPY", "ADD") and len(instruction.value) >= 2:
             if any(flag.startswith("--from") for flag in instruction.flags):
                 continue
@@ -300,6 +338,8 @@ def _read_image(path: str, text: str) -> Image | None:
             copies += [(source, destination) for source in instruction.value[:-1]]
         elif instruction.cmd == "ENTRYPOINT":
             entrypoint = tuple(instruction.value) if instruction.json else ("sh", "-c", instruction.value[0])
+        if current is not None:
+            stages[current] = (copies, workdir, env, entrypoint)
     return Image(path, context, tuple(copies), workdir, env, entrypoint)
 
 

@@ -37,6 +37,8 @@ _ENV_GETTERS = {"os.environ.get", "os.getenv", "environ.get", "getenv", "env.get
 _CONVERSIONS = {"int": "int", "float": "float", "bool": "Boolean", "str": "String"}
 _CONVERSIONS |= {name: name.rpartition(".")[2] for name in ("floor", "ceil", "math.floor", "math.ceil")}
 _MIN_MAX = {"min": "min", "max": "max", "builtins.min": "min", "builtins.max": "max"}
+_ENVIRON_CALLS = {"env", "environ.Env"}  #: django-environ's `env = environ.Env()` called: `env("X", default=…)`
+_ENVIRON_GETTERS = {"int": "int", "float": "float", "str": "str"}  #: `env.int("X", default=60)`
 _MAX_DEPTH = 16
 
 
@@ -119,7 +121,14 @@ class PySource:
             return Cond(location, text, *parts)
         if isinstance(node, cst.Comparison) and len(node.comparisons) == 1:
             target = node.comparisons[0]
-            op = {cst.Equal: "===", cst.NotEqual: "!=="}.get(type(target.operator))
+            op = {
+                cst.Equal: "===",
+                cst.NotEqual: "!==",
+                cst.Is: "===",  # `is None`, `is True`: the same as equality for the literals configs compare with
+                cst.IsNot: "!==",
+                cst.In: "in",
+                cst.NotIn: "not in",
+            }.get(type(target.operator))
             if op:
                 return Compare(location, text, op, self.expr(node.left, depth), self.expr(target.comparator, depth))
         if isinstance(node, cst.BinaryOperation):
@@ -171,12 +180,28 @@ class PySource:
                 lookup = EnvVar(location, text, variable.value)
                 default = args[1].value if len(args) > 1 else None
                 return Logical(location, text, "??", lookup, self.expr(default, depth)) if default else lookup
+        environ = _ENVIRON_GETTERS.get(name.rsplit(".", 1)[-1] if "." in name else "")
+        if (name in _ENVIRON_CALLS or (environ and name.rsplit(".", 1)[0].endswith("env"))) and args:
+            return self._environ_lookup(node, args, environ or "str", depth, location, text)
         if name in _CONVERSIONS and len(args) == 1:
             return Call(location, text, _CONVERSIONS[name], self.expr(args[0].value, depth))
         if name in _MIN_MAX and len(args) == 2 and len(node.args) == 2:
             left, right = (self.expr(a.value, depth) for a in args)
             return Arith(location, text, _MIN_MAX[name], left, right)
         return Opaque(location, text)
+
+    def _environ_lookup(self, node, args, kind: str, depth: int, location: Location, text: str) -> Expr:
+        """django-environ: `env("X", default="a")`, `env.int("X", default=60)`, `env.str(…)`, `env.float(…)`."""
+        variable = self.expr(args[0].value, depth)
+        if not (isinstance(variable, Lit) and isinstance(variable.value, str)):
+            return Opaque(location, text)
+        lookup: Expr = EnvVar(location, text, variable.value)
+        default = next((a.value for a in node.args if a.keyword is not None and a.keyword.value == "default"), None)
+        if default is None and len(args) > 1:
+            default = args[1].value
+        if default is not None:
+            lookup = Logical(location, text, "??", lookup, self.expr(default, depth))
+        return Call(location, text, kind, lookup) if kind in ("int", "float") else lookup
 
     def _environ_subscript(self, node: cst.Subscript) -> str | None:
         import libcst as cst

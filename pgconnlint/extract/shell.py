@@ -137,6 +137,9 @@ def _statement(node: Node, state: _State, depth: int, background: bool) -> bool:
         return _block(body, state, depth + 1, background) if body is not None else False
     if kind == "negated_command":
         return any(_statement(part, state, depth, background) for part in node.named_children)
+    if kind == "ERROR":  # a construct tree-sitter-bash cannot parse (`while !</dev/tcp/db/5432`): its parts, in order
+        state.notes.append(f"`{_text(node)[:60]}` is not fully parsed: its commands are read as written")
+        return _block(node, state, depth + 1, background)
     return False
 
 
