@@ -253,10 +253,11 @@ class _Reader:
                 self._modules(keyword.value, node.lineno)
         if name == "autodiscover_tasks" and node.args:  # each package and its `tasks` module
             listed = self._modules(node.args[0], node.lineno)
-            self.found += [_Import(f"{module}.tasks", 0, (), node.lineno) for module in listed]
-            if listed is None:
+            if listed is None:  # `lambda: settings.INSTALLED_APPS`: computed when the worker starts
                 where = Location(self.path, node.lineno, node.col_offset + 1)
                 self.dynamic.append(Unfollowed(where, ast.unparse(node)[:80], "the task packages are computed"))
+            else:
+                self.found += [_Import(f"{module}.tasks", 0, (), node.lineno) for module in listed]
 
     def _modules(self, value: ast.AST, line: int) -> list[str] | None:
         """Module names written as a list or tuple of strings; None when they are computed."""

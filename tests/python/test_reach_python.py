@@ -154,3 +154,20 @@ def test_pool_sizes_from_module_level_arithmetic_with_min_floor_and_division(lin
     }
     # min(8 GiB / 9.2 MiB, 5000) = 890.4; floor(890.4 × 0.9 / 8) = 100; pool_size 25 + max_overflow 75
     assert terms(lint_tree(files)) == [("Procfile (web)", "app.py", 2, 100)]
+
+
+def test_tasks_discovered_from_a_computed_list_fall_back_and_never_crash(lint_tree):
+    """`app.autodiscover_tasks(lambda: settings.INSTALLED_APPS)`: the task packages are computed when the worker
+    starts; the project's pools count, and a PGC002 says why (it once raised a TypeError, exit 3)."""
+    files = {
+        "requirements.txt": "celery\nsqlalchemy\n",
+        "Procfile": "worker: celery -A proj worker -c 2\n",
+        "proj/__init__.py": "",
+        "proj/celery.py": "from celery import Celery\nfrom django.conf import settings\napp = Celery('proj')\n"
+        "app.autodiscover_tasks(lambda: settings.INSTALLED_APPS)\n",
+        "shop/tasks.py": "from sqlalchemy import create_engine\nengine = create_engine('postgresql://db/x', pool_size=3,"
+        " max_overflow=0, pool_pre_ping=True, connect_args={'connect_timeout': 5})\n",
+    }
+    result = lint_tree(files)
+    assert result.budgets[0].total == 2
+    assert any(f.code == "PGC002" and "computed" in f.message for f in result.findings)
