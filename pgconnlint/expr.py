@@ -121,6 +121,23 @@ class Arith(Expr):
 
 
 @dataclass(frozen=True, slots=True)
+class UrlParam(Expr):
+    """`new URL(url).searchParams.get("name")`: a query parameter of a connection URL, null when the URL lacks it."""
+
+    url: Expr | None = None
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Applied(Expr):
+    """`parseIntSafe(x)`: a function pgconnlint does not read, applied to a value. Only a missing value passes
+    through it (as undefined, said in a note), so that `parseIntSafe(param) ?? 20` is 20 when the URL lacks it."""
+
+    function: str = ""
+    argument: Expr | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Opaque(Expr):
     """Anything else: a function call, an import, arithmetic on unknowns."""
 
@@ -201,6 +218,10 @@ def _eval(expr: Expr, env: Environment) -> _Val:
         return _Val(_convert(expr.function, argument.value), argument.location, argument.via)
     if isinstance(expr, Arith):
         return _arith(expr, env)
+    if isinstance(expr, UrlParam):
+        return _url_param(expr, env)
+    if isinstance(expr, Applied):
+        return _applied(expr, env)
     if isinstance(expr, (Obj, Arr)):
         return _Val(expr, expr.location)
     raise _Unknowable(expr, "not a value pgconnlint evaluates statically")
@@ -238,6 +259,33 @@ def _logical(expr: Logical, env: Environment) -> _Val:
         return left
     right = _eval(expr.right, env)
     return _Val(right.value, right.location, left.via + right.via, right.unset)
+
+
+def _url_param(expr: UrlParam, env: Environment) -> _Val:
+    url = _eval(expr.url, env)
+    if url.unset:  # the URL itself is not set: as unknown as it, and `??` may look past it alike
+        return _Val(UNDEFINED, expr.location, url.via, url.unset)
+    if not isinstance(url.value, str):
+        raise _Unknowable(expr, "not a URL pgconnlint can read")
+    from urllib.parse import parse_qs, urlsplit
+
+    try:
+        query = parse_qs(urlsplit(url.value).query, keep_blank_values=True)
+    except ValueError as error:
+        raise _Unknowable(expr, "not a URL pgconnlint can read") from error
+    if expr.name in query:
+        return _Val(query[expr.name][0], url.location, (*url.via, f"{expr.name} from the URL"))
+    return _Val(None, url.location, (*url.via, f"the URL has no {expr.name} parameter"))
+
+
+def _applied(expr: Applied, env: Environment) -> _Val:
+    argument = _eval(expr.argument, env)
+    if argument.unset:
+        return _Val(UNDEFINED, expr.location, argument.via, argument.unset)
+    if argument.value is None or argument.value is UNDEFINED:
+        note = f"{expr.function}() of a missing value taken as undefined (its body is not read)"
+        return _Val(UNDEFINED, expr.location, (*argument.via, note))
+    raise _Unknowable(expr, f"{expr.function}() is a function pgconnlint does not read")
 
 
 def _arith(expr: Arith, env: Environment) -> _Val:

@@ -572,6 +572,9 @@ def per_module(connections: list, facts: list[NodePool]) -> list:
     shares that one's instance instead): one pool per listing. Works on Node connections and TypeORM's alike."""
     owners = {fact.location: fact.source for fact in facts if fact.library == "nest-owner"}
     listings: dict[str, list[Location]] = {}
+    built = {
+        fact.location for fact in facts if fact.library == "nest-provider" and fact.options.text.startswith("new ")
+    }
     for fact in facts:
         if fact.library == "nest-provider" and fact.location not in listings.get(fact.source, []):
             listings.setdefault(fact.source, []).append(fact.location)
@@ -583,7 +586,10 @@ def per_module(connections: list, facts: list[NodePool]) -> list:
             result.append(connection)
             continue
         for number, module in enumerate(modules, start=1):
-            where = f"instance {number} of {len(modules)}: a provider of the module at {module.short}"
+            how = (
+                "built with `new` outside dependency injection at" if module in built else "a provider of the module at"
+            )
+            where = f"instance {number} of {len(modules)}: {how} {module.short}"
             pools = tuple(replace(pool, label=f"{pool.label} ({where})") for pool in connection.pools)
             result.append(replace(connection, pools=pools))
     return result

@@ -30,7 +30,7 @@ from pgconnlint.discover import read_text
 from pgconnlint.expr import Arr, Lit, Obj
 from pgconnlint.extract.jspath import static_path
 from pgconnlint.extract.treesitter import SourceFile, dialect_for
-from pgconnlint.model import Location, ParseProblem, TypeOrmConfig
+from pgconnlint.model import Location, NodePool, ParseProblem, TypeOrmConfig
 
 CODE_SUFFIXES = (".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs")
 _OUTPUT_DIRS = ("dist", "build", "out", "lib", "output")
@@ -53,6 +53,7 @@ _IMPORT_WORDS = (
     "from '",
 )  #: str.rfind: a regex over every file costs more
 _LINES_AFTER_IMPORT = 5
+_CONSTRUCTED = re.compile(r"\bnew\s+([A-Z][\w$]*)\s*\(")
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +87,7 @@ class ImportGraph:
         self.folders = {directory for directory, _ in packages}
         self.by_name = {name: directory for directory, name in packages if name}
         self._imports: dict[str, tuple[tuple[str, ...], tuple[Dynamic, ...]]] = {}
+        self._constructed: dict[str, tuple[tuple[str, int], ...]] = {}
 
     # --- entries ------------------------------------------------------------------------------------------------
 
@@ -141,10 +143,18 @@ class ImportGraph:
             self._imports[path] = self._read_imports(path)
         return self._imports[path]
 
+    def constructed(self, path: str) -> tuple[tuple[str, int], ...]:
+        """`new Name(` in a module the walk read: (Name, line) of each."""
+        self.imports(path)
+        return self._constructed.get(path, ())
+
     def _read_imports(self, path: str) -> tuple[tuple[str, ...], tuple[Dynamic, ...]]:
         text = self._text(path)
         if text is None:
             return (), ()
+        self._constructed[path] = tuple(
+            (match.group(1), text.count("\n", 0, match.start()) + 1) for match in _CONSTRUCTED.finditer(text)
+        )
         source = SourceFile.parse(path, _import_part(text))
         folder = posixpath.dirname(path)
         targets: list[str] = []
@@ -542,7 +552,19 @@ class NodeReach:
             if _is_config(fact)
             and ((key := (self.package_of(fact.location.path), _library(fact))) in kept or key not in libraries)
         ]
-        return code + configs
+        return code + configs + self._constructions(reach, code)
+
+    def _constructions(self, reach: Reach, code: list) -> list[NodePool]:
+        """A class that opens a pool (a NestJS provider such as `PrismaService extends PrismaClient`) built with `new`
+        in a module the process loads is one more instance beside those dependency injection makes: each `new` site
+        counts as one more listing of the provider (pgconnlint/link_node.py `per_module`)."""
+        owners = {fact.source for fact in code if getattr(fact, "library", "") == "nest-owner"}
+        found = []
+        for path in sorted(reach.files) if owners else ():
+            for name, line in self.graph.constructed(path):
+                if name in owners:
+                    found.append(NodePool("nest-provider", Obj(Location(path, line), f"new {name}()"), name))
+        return found
 
     def _problem(self, where: Location, why: str, package: str) -> None:
         name = f"package {package}" if package else "the root package"

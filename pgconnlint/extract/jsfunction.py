@@ -55,7 +55,7 @@ def call_value(source: SourceFile, call: Node, depth: int = 0) -> Expr | None:
         return None
     arguments_node = call.child_by_field_name("arguments")
     arguments = [a for a in arguments_node.named_children if a.type != "comment"] if arguments_node else []
-    names = _parameters(source, function)
+    names = parameters(source, function)
     bound = {name: source.expr(argument) for name, argument in zip(names, arguments, strict=False)}
     return returned(source, function, bound, depth + 1)
 
@@ -66,7 +66,7 @@ def returned(source: SourceFile, function: Node, bound: dict[str, Expr], depth: 
         _steps[0] = 0
     body = function.child_by_field_name("body")
     saved = source.scope
-    unbound = {name: Opaque(source.location(function), name) for name in _parameters(source, function)}
+    unbound = {name: Opaque(source.location(function), name) for name in parameters(source, function)}
     source.scope = {**saved, **unbound, **bound}
     try:
         if body is None:
@@ -79,7 +79,7 @@ def returned(source: SourceFile, function: Node, bound: dict[str, Expr], depth: 
         source.scope = saved
 
 
-def _parameters(source: SourceFile, function: Node) -> list[str]:
+def parameters(source: SourceFile, function: Node) -> list[str]:
     parameters = function.child_by_field_name("parameters") or function.child_by_field_name("parameter")
     if parameters is None:
         return []
@@ -129,6 +129,8 @@ def _block(source: SourceFile, statements: list[Node], depth: int) -> Expr | Non
             return _choose(statement, source, test, then, otherwise)
         if kind == "switch_statement":
             return _switch(source, statement, statements[index + 1 :], depth)
+        if kind == "try_statement":  # the path without an error: the `try` block, then what follows it
+            return _branch(source, statement.child_by_field_name("body"), statements[index + 1 :], depth)
         if kind in ("expression_statement", "comment", "empty_statement"):
             continue
         return Opaque(source.location(statement), source.text(statement))  # loops, try, throw: not followed

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from pgconnlint.expr import (
     CPU_COUNT_VARIABLE,
     UNDEFINED,
+    Applied,
     Arith,
     Arr,
     Call,
@@ -28,6 +29,7 @@ from pgconnlint.expr import (
     Not,
     Obj,
     Opaque,
+    UrlParam,
 )
 from pgconnlint.model import Location, ParseProblem
 
@@ -215,6 +217,15 @@ class SourceFile:
             name = _env_name(self, node)
             if name:
                 return EnvVar(location, text, name)
+        if kind == "member_expression" and depth < _MAX_IDENTIFIER_DEPTH:
+            member = self._member(node, depth)
+            if member is not None:
+                return member
+        if kind == "new_expression" and self.raw(node.child_by_field_name("constructor") or node) == "URL":
+            arguments = node.child_by_field_name("arguments")
+            first = [a for a in arguments.named_children if a.type != "comment"][:1] if arguments else []
+            if first:  # `new URL(databaseUrl)`: the URL object stands for its text
+                return self.expr(first[0], depth + 1)
         if kind == "binary_expression":
             return self._binary(node, depth, location, text)
         if kind == "unary_expression":
@@ -238,10 +249,42 @@ class SourceFile:
     def _identifier(self, node: Node, depth: int, location: Location, text: str) -> Expr:
         if self.raw(node) in self.scope:  # a local of the function pgconnlint/extract/jsfunction.py reads
             return self.scope[self.raw(node)]
-        value = self.constant(self.raw(node)) if depth < _MAX_IDENTIFIER_DEPTH else None
+        if depth >= _MAX_IDENTIFIER_DEPTH:
+            return Opaque(location, text)
+        value = self._local_const(node) or self.constant(self.raw(node))
         if value is None:
             return Opaque(location, text)
         return self.expr(value, depth + 1)
+
+    def _local_const(self, node: Node) -> Node | None:
+        """The initialiser of a `const` of an enclosing block declared before `node` (`const parsed = …;` in a
+        constructor, then `new Pool({ max: parsed.limit })`): the nearest block first."""
+        name, child, block = self.raw(node), node, node.parent
+        while block is not None and block.type != "program":
+            if block.type == "statement_block":
+                before = [s for s in block.named_children if s.end_byte <= child.start_byte]
+                consts = [s for s in before if s.type == "lexical_declaration" and self.raw(s).startswith("const")]
+                found = [value for target, value in declarations(consts) if self.raw(target) == name]
+                if found:
+                    return found[-1]
+            child, block = block, block.parent
+        return None
+
+    def _member(self, node: Node, depth: int) -> Expr | None:
+        """`parsed.limit` where `parsed` is an object pgconnlint reads (a literal, what a function returns): the
+        entry, or undefined when the object has no such key and nothing is spread into it."""
+        target, prop = node.child_by_field_name("object"), node.child_by_field_name("property")
+        if target is None or prop is None or target.type not in ("identifier", "member_expression"):
+            return None
+        value = self.expr(target, depth + 1)
+        if not isinstance(value, Obj):
+            return None
+        key = self.raw(prop)
+        if key in value.entries:
+            return value.entries[key]
+        if value.opaque_spreads:
+            return None
+        return Lit(self.location(node), self.text(node), UNDEFINED)
 
     def _object(self, node: Node, depth: int) -> Obj:
         entries: dict[str, Expr] = {}
@@ -328,7 +371,57 @@ class SourceFile:
         returned = self._returned(name) if not arguments and depth < _MAX_IDENTIFIER_DEPTH else None
         if returned is not None:  # `postgres(url, buildOptions())`: the object the function of this file returns
             return self.expr(returned, depth + 1)
+        parameter = _url_parameter(self, function, arguments)
+        if parameter is not None:  # `url.searchParams.get("connection_limit")`
+            url = function.child_by_field_name("object").child_by_field_name("object")
+            return UrlParam(location, text, self.expr(url, depth + 1), parameter)
+        method = self._method_value(function, node, depth) if depth < _MAX_IDENTIFIER_DEPTH else None
+        if method is not None:
+            return method
+        if function is not None and function.type == "identifier" and len(arguments) == 1:
+            return Applied(location, text, name, self.expr(arguments[0], depth + 1))
         return Opaque(location, text)
+
+    def _method_value(self, function: Node | None, call: Node, depth: int) -> Expr | None:
+        """`Service.parseUrl(url)` or `this.parseUrl(url)`: what a method of a class of this file returns, read by
+        pgconnlint/extract/jsfunction.py with its parameters bound to the arguments."""
+        if function is None or function.type != "member_expression":
+            return None
+        target, prop = function.child_by_field_name("object"), function.child_by_field_name("property")
+        if target is None or prop is None or target.type not in ("identifier", "this"):
+            return None
+        method = self._class_method(target, self.raw(prop))
+        if method is None:
+            return None
+        from pgconnlint.extract import jsfunction
+
+        arguments = call.child_by_field_name("arguments")
+        values = [self.expr(a, depth + 1) for a in arguments.named_children if a.type != "comment"] if arguments else []
+        names = jsfunction.parameters(self, method)
+        return jsfunction.merged(jsfunction.returned(self, method, dict(zip(names, values, strict=False)), depth + 1))
+
+    def _class_method(self, target: Node, name: str) -> Node | None:
+        """The method `name` of the class `target` names (or of the class around `this`)."""
+        classes = ("class_declaration", "class", "abstract_class_declaration")
+        owner = target
+        if target.type == "this":
+            while owner is not None and owner.type not in classes:
+                owner = owner.parent
+        else:
+            owner = next(
+                (
+                    n
+                    for n in self.walk(set(classes))
+                    if self.raw(n.child_by_field_name("name") or n) == self.raw(target)
+                ),
+                None,
+            )
+        body = owner.child_by_field_name("body") if owner is not None else None
+        for member in body.named_children if body is not None else ():
+            found = member.child_by_field_name("name") if member.type == "method_definition" else None
+            if found is not None and self.raw(found) == name:
+                return member
+        return None
 
     def _returned(self, name: str) -> Node | None:
         """What a top-level function of this file (`function f() {…}`, `const f = () => …`) returns, when it has one
@@ -442,6 +535,18 @@ def _env_name(source: SourceFile, node: Node) -> str | None:
         return source.raw(node.child_by_field_name("property"))
     index = node.child_by_field_name("index")
     return source.string(index) if index is not None and index.type == "string" else None
+
+
+def _url_parameter(source: SourceFile, function: Node | None, arguments: list[Node]) -> str | None:
+    """NAME for `<url>.searchParams.get("NAME")` (WHATWG URL)."""
+    if function is None or function.type != "member_expression" or len(arguments) != 1:
+        return None
+    target = function.child_by_field_name("object")
+    if source.raw(function.child_by_field_name("property")) != "get" or arguments[0].type != "string":
+        return None
+    if target is None or target.type != "member_expression":
+        return None
+    return source.string(arguments[0]) if source.raw(target.child_by_field_name("property")) == "searchParams" else None
 
 
 def _config_get(source: SourceFile, function: Node | None, arguments: list[Node]) -> str | None:
