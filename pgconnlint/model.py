@@ -340,6 +340,9 @@ class NodePool:
     uses_config_file: bool = False  #: a call whose options are not written in place (`knex(config[env])`)
     computed: str | None = None  #: a configuration file whose export is computed: the expression text
     fallback_env: tuple[EnvBinding, ...] = ()  #: the `.env` beside schema.prisma, which Prisma loads last
+    #: the parameter of the enclosing function that names its host (`knex({ connection: { host: $.auth.host } })`
+    #: in `(…$) => …`): a database each caller chooses at run time, not one the deployment's server
+    target_from: str | None = None
 
     @property
     def location(self) -> Location:

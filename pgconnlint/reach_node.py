@@ -509,6 +509,7 @@ class NodeReach:
         self.problems = problems
         self.covered: set[str] = set()  #: packages a process runs or reaches
         self.resolved = False  #: some process's entry was found: packages nothing reaches are not deployed
+        self._told: set[Location] = set()
 
     def entries(self, script: str | None, directory: str, package: str, env: Mapping | None = None) -> list[str]:
         if self.graph is None:
@@ -541,9 +542,13 @@ class NodeReach:
         missed = [fact for fact in pool if not _is_config(fact) and fact.location.path not in reach.files]
         if reach.dynamic and any(_creates_pool(fact) for fact in missed):
             dynamic = reach.dynamic[0]
+            folder = _top_folder(dynamic.location.path, self.package_of(dynamic.location.path))
             why = f"`{dynamic.text}` ({dynamic.location.short}) imports a module that cannot be told statically"
-            self._problem(where, why, package)
-            return everything
+            self._problem(where, why, package, folder)
+            # a module loaded at run time lies in the source tree of the module that loads it (`src/` for
+            # src/helpers/get-app.js), not among the package's scripts (`bin/`) or its other folders
+            bounded = [fact for fact in everything if _is_config(fact) or _under(fact.location.path, folder)]
+            return self._runtime_targets(bounded)
         libraries = {(self.package_of(f.location.path), _library(f)) for f in pool if not _is_config(f)}
         kept = {(self.package_of(f.location.path), _library(f)) for f in code}
         configs = [
@@ -552,7 +557,26 @@ class NodeReach:
             if _is_config(fact)
             and ((key := (self.package_of(fact.location.path), _library(fact))) in kept or key not in libraries)
         ]
-        return code + configs + self._constructions(reach, code)
+        return self._runtime_targets(code) + configs + self._constructions(reach, code)
+
+    def _runtime_targets(self, facts: list) -> list:
+        """Pools whose host comes from a parameter of the function that creates them connect to a database each
+        caller names (an integration's connection to a user's server): not this deployment's server, so not counted
+        against it; said once per pool."""
+        kept = []
+        for fact in facts:
+            target = getattr(fact, "target_from", None)
+            if target is None:
+                kept.append(fact)
+                continue
+            if fact.location not in self._told:
+                self._told.add(fact.location)
+                message = (
+                    f"{fact.source} at {fact.location.short} connects to the host its caller passes in `{target}`: a"
+                    " database chosen at run time, not counted against this deployment's server"
+                )
+                self.problems.append(ParseProblem(fact.location, message, skipped=True))
+        return kept
 
     def _constructions(self, reach: Reach, code: list) -> list[NodePool]:
         """A class that opens a pool (a NestJS provider such as `PrismaService extends PrismaClient`) built with `new`
@@ -566,16 +590,28 @@ class NodeReach:
                     found.append(NodePool("nest-provider", Obj(Location(path, line), f"new {name}()"), name))
         return found
 
-    def _problem(self, where: Location, why: str, package: str) -> None:
+    def _problem(self, where: Location, why: str, package: str, folder: str | None = None) -> None:
         name = f"package {package}" if package else "the root package"
+        if folder is not None and folder != package:
+            counted = f"every pool under {folder}/, where that module lies, is counted for this process"
+        else:
+            counted = f"every pool of {name} is counted for this process, tests and scripts included"
         self.problems.append(
             ParseProblem(
                 where,
-                f"{why}: every pool of {name} is counted for this process, tests and scripts included",
+                f"{why}: {counted}",
                 skipped=True,
                 help="point the command at a module of the repository (or its build output from a tsconfig outDir)",
             )
         )
+
+
+def _top_folder(path: str, package: str) -> str:
+    """The folder right below `package` that holds `path` (`pkg/src` for pkg/src/helpers/x.js); the package
+    itself for a module at its root."""
+    rest = path[len(package) + 1 :] if package else path
+    head, _, tail = rest.partition("/")
+    return _join(package, head) if tail else package
 
 
 def _is_config(fact) -> bool:

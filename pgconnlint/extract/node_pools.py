@@ -12,6 +12,7 @@ so `new Pool()` of another library or `knex('users')` on an instance are not tak
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
@@ -267,8 +268,36 @@ def _pools(source: SourceFile, bound: dict[str, tuple[str, str]]) -> list[tuple[
     for node in source.walk({"new_expression", "call_expression", "class_heritage"}):
         pool = _pool_at(source, node, bound)
         if pool is not None:
-            pools.append((node, pool))
+            pools.append((node, replace(pool, target_from=_target_from(source, node, pool))))
     return pools
+
+
+_TARGET_KEYS = ("host", "connectionString", "url", "uri")
+
+
+def _target_from(source: SourceFile, node: Node, pool: NodePool) -> str | None:
+    """The parameter of the enclosing function that the pool's host or connection string is read from (`$` in
+    `const getClient = ($) => knex({ connection: { host: $.auth.data.host } })`): a database the caller names, such
+    as a user's own server an integration connects to. None when the target is written or read from the
+    environment."""
+    function = node.parent
+    while function is not None and function.type not in _FUNCTIONS:
+        function = function.parent
+    if function is None or pool.library in ("prisma", "nest-owner", "nest-provider"):
+        return None
+    from pgconnlint.extract.jsfunction import parameters
+
+    names = {name for name in parameters(source, function) if name}
+    connection = pool.options.get("connection")
+    holders = [connection] if connection is not None else [pool.options]
+    targets = [pool.url] if pool.url is not None else []
+    for holder in holders:
+        if isinstance(holder, Obj):
+            targets += [holder.entries[key] for key in _TARGET_KEYS if key in holder.entries]
+        else:
+            targets.append(holder)
+    roots = {re.split(r"[.\[(?!\s]", target.text, maxsplit=1)[0] for target in targets if target is not None}
+    return next(iter(roots)) if len(roots) == 1 and roots <= names else None
 
 
 def _pool_at(source: SourceFile, node: Node, bound: dict[str, tuple[str, str]]) -> NodePool | None:
