@@ -65,7 +65,10 @@ _PYTHON_MARKERS = (
     b"psycog",
 )
 # also the lines that build this repository's images (extract/image_builds.py)
-_DOCKER_RUN_MARKERS = (b"docker run", b"podman run", b"docker container run", b"docker build", b"build-push-action")
+_DOCKER_RUN_MARKERS = (
+    *(b"docker run", b"podman run", b"docker container run", b"docker build", b"build-push-action"),
+    b"docker/metadata-action",  # its `images:` name what a later step builds (extract/image_builds.py)
+)
 # The other Node pools (extract/node_pools.py): node-postgres, Knex, Sequelize, postgres.js and Prisma clients, and
 # a sequelize-cli config/config.js. Code files keep the kind "typeorm-code"; its extractor reads both.
 _NODE_MARKERS = (

@@ -26,22 +26,53 @@ def is_workflow(path: str) -> bool:
 
 
 def from_workflow(documents: list) -> dict[str, str]:
-    """image repository → Dockerfile, from every build-push-action step of a workflow."""
+    """image repository → Dockerfile, from each job of a workflow, once per `strategy.matrix.include` entry with
+    `${{ matrix.X }}` replaced: the tags of docker/build-push-action steps, or the `images:` of a
+    docker/metadata-action step whose tags a later step builds with `file:`, `--file=` or `-f`."""
     built: dict[str, str] = {}
     jobs = documents[0].get("jobs") if documents and isinstance(documents[0], Obj) else None
     for job in jobs.entries.values() if isinstance(jobs, Obj) else ():
         steps = job.get("steps") if isinstance(job, Obj) else None
-        for step in steps.items if isinstance(steps, Arr) else ():
-            uses = _text(step.get("uses")) if isinstance(step, Obj) else ""
-            if not uses.startswith("docker/build-push-action"):
-                continue
-            context = _text(step.get("with.context")) or "."
-            context = "." if "${{" in context else context
-            file = _text(step.get("with.file")) or posixpath.join(context, "Dockerfile")
-            for tag in re.split(r"[\s,]+", _text(step.get("with.tags"))):
-                if tag and "${{" not in tag:
-                    built.setdefault(repository(tag), posixpath.normpath(file))
+        for matrix in _matrix_entries(job) if isinstance(steps, Arr) else ():
+            for image, file in _job_builds(steps, matrix):
+                built.setdefault(repository(image), posixpath.normpath(file))
     return built
+
+
+def _matrix_entries(job: Obj) -> list[dict[str, str]]:
+    include = job.get("strategy.matrix.include")
+    entries = [
+        {key: _text(value) for key, value in item.entries.items()}
+        for item in (include.items if isinstance(include, Arr) else ())
+        if isinstance(item, Obj)
+    ]
+    return entries or [{}]
+
+
+def _job_builds(steps: Arr, matrix: dict[str, str]) -> list[tuple[str, str]]:
+    def text(value) -> str:
+        return _MATRIX.sub(lambda m: matrix.get(m.group(1), m.group(0)), _text(value))
+
+    found, images, files = [], [], []
+    for step in steps.items:
+        uses = text(step.get("uses")) if isinstance(step, Obj) else ""
+        if uses.startswith("docker/metadata-action"):
+            images += [line.split(",")[0].strip() for line in text(step.get("with.images")).splitlines()]
+        elif uses.startswith("docker/build-push-action"):
+            context = text(step.get("with.context")) or "."
+            context = "." if "${{" in context else context
+            file = text(step.get("with.file")) or posixpath.join(context, "Dockerfile")
+            files.append(file)
+            found += [(tag, file) for tag in re.split(r"[\s,]+", text(step.get("with.tags"))) if tag]
+        elif isinstance(step, Obj):
+            files += [m.group(1) for m in _FILE_FLAG.finditer(text(step.get("run")))]
+    if len(set(files)) == 1:
+        found += [(image, files[0]) for image in images if image]
+    return [(image, file) for image, file in found if "${{" not in image and "${{" not in file and image]
+
+
+_MATRIX = re.compile(r"\$\{\{\s*matrix\.([\w-]+)\s*\}\}")
+_FILE_FLAG = re.compile(r"(?:--file[= ]|\s-f\s+)([^\s\\'\"]+)")
 
 
 def from_script(text: str) -> dict[str, str]:
