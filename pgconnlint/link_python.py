@@ -55,8 +55,11 @@ def python_groups(facts, settings: LinkSettings, env_files: Mapping[str, EnvFile
     configs = {decl.source: decl for decl in facts.processes if decl.server == "gunicorn-config"}
     groups, run = [], set()
     graph = PythonGraph(facts.root)
+    one_offs = {_command(decl) for decl in facts.processes if decl.one_off and len(_command(decl)) > 1}
     for decl in _images_run(facts):
         if decl.server not in _SHAPES:  # gunicorn settings files, commands nothing could follow
+            continue
+        if decl.one_off or _command(decl) in one_offs:  # a migration step, here or as another deployment's one-off
             continue
         project = _project_of(decl.directory, projects)
         run.add(project)
@@ -89,6 +92,12 @@ def python_groups(facts, settings: LinkSettings, env_files: Mapping[str, EnvFile
                     ProcessGroup(name, connections[0].anchor, processes, "", False, connections, env, units=units)
                 )
     return groups
+
+
+def _command(decl: ProcessDecl) -> tuple:
+    """What a command runs, wherever it is declared: the server and the module, app or script it starts."""
+    written = (getattr(decl.options.get(key), "value", None) for key in ("module", "app", "celery_app", "script"))
+    return (decl.server, *(value for value in written if isinstance(value, str)))
 
 
 def _reached(graph: PythonGraph, decl: ProcessDecl, project: str, every: list, own: list, problems: list) -> list:
@@ -366,6 +375,7 @@ def _engines(
     pools: list[PythonPool], env: Environment, settings: LinkSettings, units=None, celery=None, manager=""
 ) -> tuple:
     """Each pool the processes open; Celery's result backend only in a Celery worker (`celery`: its manager)."""
+    pools = [pool for pool in pools if not pool.disposed]  # short-lived: released before the function returns
     own = [pool for pool in pools if pool.library not in ("flask-sqlalchemy", runtime_units.CELERY_BACKEND)]
     chosen = own + _flask_scope(pools, settings)
     engines = [

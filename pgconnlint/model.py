@@ -213,6 +213,8 @@ class PythonPool:
     #: no later alternative's test), and which of the module's alternative assignments it is (the later one wins)
     when: Expr | None = None
     alternative: int = 0
+    #: created and `dispose()`d by the same function: a short-lived engine (a start-up check), no lasting pool
+    disposed: bool = False
 
     @property
     def location(self) -> Location:
@@ -252,6 +254,8 @@ class ProcessDecl:
     #: compose `image:` of a service that builds nothing, matched to the Dockerfile that builds it
     #: (lint._link_published_images: another service's build:, a workflow, a script)
     image_name: str | None = None
+    #: a step that runs to its end before the services waiting for it start (compose service_completed_successfully)
+    one_off: bool = False
 
     @property
     def location(self) -> Location:

@@ -58,10 +58,11 @@ def extract(path: str, text: str) -> tuple[list, list[ParseProblem]]:
             if "pgbouncer" in str(image.value):
                 found.append(_bouncer(path, folder, name, service))
             continue
-        decl = _service(path, folder, name, service, built_images) if name not in one_offs else None
-        if decl:
-            found.append(decl)
-        found += _node_service(path, folder, name, service)
+        decl = _service(path, folder, name, service, built_images)
+        if decl:  # a one-off is kept, marked: the same command elsewhere is that step too (link_python.py)
+            found.append(replace(decl, one_off=name in one_offs))
+        if name not in one_offs:  # a step that exits before the services waiting for it start: no lasting process
+            found += _node_service(path, folder, name, service)
     return found, problems
 
 

@@ -4,6 +4,7 @@ configuration keys, psycopg_pool and asyncpg pools. Read with libcst after a tex
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from pgconnlint.expr import Expr, Lit, Obj
@@ -62,7 +63,10 @@ def _calls(source: PySource):
             qualified = source.qualified(node.func)
             known = _ENGINES.get(qualified) or _ENGINES.get(_by_last_name(qualified))
             if known:
-                self.found.append(_pool(source, node, qualified, *known, per_call=self._per_call()))
+                pool = _pool(source, node, qualified, *known, per_call=self._per_call())
+                if self.functions and _disposed(self.functions[-1], node):
+                    pool = replace(pool, per_call=False, disposed=True)
+                self.found.append(pool)
 
         def _per_call(self) -> bool:
             return bool(self.functions) and not any(_runs_once(f) for f in self.functions)
@@ -70,6 +74,26 @@ def _calls(source: PySource):
     visitor = Visitor()
     source.module.visit(visitor)
     return visitor.found
+
+
+def _disposed(function: cst.FunctionDef, call: cst.Call) -> bool:
+    """`engine = create_async_engine(…)` and `engine.dispose()` (awaited or not) in the same function."""
+    import libcst as cst
+    import libcst.matchers as m
+
+    names = {
+        target.target.value
+        for assign in m.findall(function, m.Assign(value=m.MatchIfTrue(lambda value: value is call)))
+        for target in assign.targets
+        if isinstance(target.target, cst.Name)
+    }
+    names |= {
+        assign.target.value
+        for assign in m.findall(function, m.AnnAssign(value=m.MatchIfTrue(lambda value: value is call)))
+        if isinstance(assign.target, cst.Name)
+    }
+    disposes = m.Call(func=m.Attribute(value=m.Name(), attr=m.Name("dispose")))
+    return any(found.func.value.value in names for found in m.findall(function, disposes))
 
 
 def _by_last_name(qualified: str) -> str:
