@@ -16,7 +16,7 @@ import re
 from collections.abc import Mapping
 
 from pgconnlint import numeric, runtime_units
-from pgconnlint.expr import CPU_COUNT_VARIABLE, Environment, Logical, Obj, evaluate, truthy
+from pgconnlint.expr import CPU_COUNT_VARIABLE, Environment, Logical, Not, Obj, evaluate, truthy
 from pgconnlint.link_functions import function_group
 from pgconnlint.linked import UNBOUNDED_UNITS, EngineConnection, LinkSettings, Pool, ProcessGroup, during_rollout
 from pgconnlint.model import (
@@ -55,16 +55,24 @@ def python_groups(facts, settings: LinkSettings, env_files: Mapping[str, EnvFile
     configs = {decl.source: decl for decl in facts.processes if decl.server == "gunicorn-config"}
     groups, run = [], set()
     graph = PythonGraph(facts.root)
-    one_offs = {_command(decl) for decl in facts.processes if decl.one_off and len(_command(decl)) > 1}
+    # A script or module a compose file runs as a one-off step (a migration runner) is that step in the other
+    # deployments that run it too (a Railway or Kubernetes copy); a server command never is, and within one compose
+    # file each service says for itself whether others wait for it to finish.
+    one_offs = {
+        _command(decl): _declared_in(decl)
+        for decl in facts.processes
+        if decl.one_off and decl.server == "python" and len(_command(decl)) > 1
+    }
     for decl in _images_run(facts):
         if decl.server not in _SHAPES:  # gunicorn settings files, commands nothing could follow
             continue
-        if decl.one_off or _command(decl) in one_offs:  # a migration step, here or as another deployment's one-off
+        elsewhere = one_offs.get(_command(decl))
+        if decl.one_off or (elsewhere is not None and elsewhere != _declared_in(decl)):
             continue
         project = _project_of(decl.directory, projects)
         run.add(project)
         env = environment_of(project, [list(decl.env)]) | _cpus(settings)
-        reached = _reached(graph, decl, project, facts.python_pools, pools.get(project, []), facts.problems)
+        reached = _reached(graph, decl, project, facts.python_pools, pools.get(project, []), facts.problems, env)
         run |= {_project_of(posixpath.dirname(pool.location.path), projects) for pool in reached}
         chosen = _django_scope(reached, refs.get(project, []), env, project)
         groups.append(_group(decl, _config_for(decl, configs), env, chosen, settings, runtime.get(project, [])))
@@ -94,13 +102,20 @@ def python_groups(facts, settings: LinkSettings, env_files: Mapping[str, EnvFile
     return groups
 
 
+def _declared_in(decl: ProcessDecl) -> str:
+    """The file a command is declared in: the first word of its source (`docker-compose.yml service api`)."""
+    return decl.source.split(" ", 1)[0]
+
+
 def _command(decl: ProcessDecl) -> tuple:
     """What a command runs, wherever it is declared: the server and the module, app or script it starts."""
     written = (getattr(decl.options.get(key), "value", None) for key in ("module", "app", "celery_app", "script"))
     return (decl.server, *(value for value in written if isinstance(value, str)))
 
 
-def _reached(graph: PythonGraph, decl: ProcessDecl, project: str, every: list, own: list, problems: list) -> list:
+def _reached(
+    graph: PythonGraph, decl: ProcessDecl, project: str, every: list, own: list, problems: list, env: Environment
+) -> list:
     """The pools a process opens: those created in the modules its entry imports, wherever they lie (a library of
     the repository counts once in each process that imports it); Django's DATABASES are chosen by the settings
     module instead (`_django_scope`). Where the entry or an import cannot be followed and some of the project's
@@ -112,7 +127,8 @@ def _reached(graph: PythonGraph, decl: ProcessDecl, project: str, every: list, o
     entry = process_entry(graph, decl.options, decl.location, decl.directory, project)
     reach = graph.reach(entry.files, list(entry.roots))
     reached = [pool for pool in candidates if pool.location.path in reach.files]
-    unfollowed = entry.unfollowed + reach.unfollowed
+    # a loop over a settings list whose default is literal: only the environment variable could add modules
+    unfollowed = entry.unfollowed + tuple(item for item in reach.unfollowed if not item.unless or item.unless in env)
     missed = [pool for pool in own if pool.library != "django" and pool not in reached]
     if not unfollowed or not missed:
         return django + reached
@@ -376,6 +392,7 @@ def _engines(
 ) -> tuple:
     """Each pool the processes open; Celery's result backend only in a Celery worker (`celery`: its manager)."""
     pools = [pool for pool in pools if not pool.disposed]  # short-lived: released before the function returns
+    pools = _branches_taken(pools, env)
     own = [pool for pool in pools if pool.library not in ("flask-sqlalchemy", runtime_units.CELERY_BACKEND)]
     chosen = own + _flask_scope(pools, settings)
     engines = [
@@ -384,6 +401,43 @@ def _engines(
     if celery is not None:
         engines += runtime_units.celery_backends(pools, env, celery)
     return tuple(engines)
+
+
+def _branches_taken(pools: list[PythonPool], env: Environment) -> list[PythonPool]:
+    """A pool whose branch cannot run in this environment (`if settings.DISABLE_POOL:` with the default False) is
+    not opened; the pools of one function's exclusive branches (sqlite / NullPool / pooled) are alternatives, of
+    which the largest counts."""
+    taken = [pool for pool in pools if not any(_false(test, env) for test in pool.conditions)]
+    by_function: dict[str, list[PythonPool]] = {}
+    for pool in taken:
+        if pool.branch:
+            by_function.setdefault(pool.branch, []).append(pool)
+    dropped = set()
+    for alternatives in by_function.values():
+        if len(alternatives) > 1 and all(_exclusive(a, b) for a in alternatives for b in alternatives if a is not b):
+            worst = max(alternatives, key=lambda pool: _size_of(_engine(pool, env)))
+            dropped |= {id(pool) for pool in alternatives if pool is not worst}
+    return [pool for pool in taken if id(pool) not in dropped]
+
+
+def _false(test, env: Environment) -> bool:
+    value = evaluate(test, env)
+    return isinstance(value, (Known, Default)) and not truthy(value.value)
+
+
+def _exclusive(one: PythonPool, other: PythonPool) -> bool:
+    """One runs only where the other's test is false: the same test, taken in one and negated in the other."""
+
+    def tests(pool, negated):
+        return {(t.operand if negated else t).location for t in pool.conditions if isinstance(t, Not) == negated}
+
+    return bool(tests(one, False) & tests(other, True)) or bool(tests(one, True) & tests(other, False))
+
+
+def _size_of(connection: EngineConnection) -> tuple:
+    size = connection.pools[0].max
+    known = getattr(size, "value", math.inf)
+    return (known, not isinstance(size, Default))
 
 
 def _flask_scope(pools: list[PythonPool], settings: LinkSettings) -> list[PythonPool]:

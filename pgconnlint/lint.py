@@ -122,6 +122,7 @@ def extract_all(
     _read_env_files(root, facts)
     _read_mounted_configs(root, facts)
     _resolve_deployments(root, facts)
+    _lazy("imported_values", "resolve")(root, facts)  # pool settings another module of the repository holds
     _lazy("follow", "resolve")(root, facts)  # entrypoint scripts, modules and ini files commands name
     _lazy("follow_node", "resolve")(root, facts)  # the Node processes entrypoint scripts start
     _read_named_gunicorn_configs(root, facts)

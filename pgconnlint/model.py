@@ -215,6 +215,9 @@ class PythonPool:
     alternative: int = 0
     #: created and `dispose()`d by the same function: a short-lived engine (a start-up check), no lasting pool
     disposed: bool = False
+    #: the function whose branches create it ("path:line"): pools of one function's branches are alternatives
+    branch: str = ""
+    conditions: tuple = ()  #: the tests (Expr) under which its branch runs, all of them; `Not` for an else
 
     @property
     def location(self) -> Location:

@@ -47,6 +47,11 @@ class Unfollowed:
     text: str
     why: str
     candidates: tuple[str, ...] = ()  #: module names written in the same file, which the computed name may be
+    #: `for name in settings.MODULES: import_module(name)` with `from pkg.config import settings`: the list it loops
+    #: over, as (module, level, name, attribute), read from that module's default
+    over: tuple[str, int, str, str] | None = None
+    #: the environment variable that would fill the list (a pydantic-settings field); unset, the list is its default
+    unless: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,13 +133,34 @@ class PythonGraph:
             seen.add(path)
             imports, dynamic = self.imports(path)
             for item in dynamic:
-                # `import_module(table[name])`: the module names the same file writes are what it can import
-                chosen = [found for found in (self.find(name, roots) for name in item.candidates) if found]
+                listed = self._listed_modules(path, item, roots) if item.over else None
+                if listed is not None:  # a loop over a list another module holds: its names, maybe none at all
+                    names, variable = listed
+                    chosen = [found for found in (self.find(name, roots) for name in names) if found]
+                    unfollowed += [dataclasses.replace(item, unless=variable)] if variable else []
+                else:  # `import_module(table[name])`: the module names the same file writes are what it can import
+                    chosen = [found for found in (self.find(name, roots) for name in item.candidates) if found]
+                    unfollowed += [] if chosen else [item]
                 stack += [target for found in chosen for target in self._with_packages(found)]
-                unfollowed += [] if chosen else [item]
             for item in imports:
                 stack += [target for target in self._targets(path, item, roots) if target not in seen]
         return PyReach(frozenset(seen), tuple(unfollowed))
+
+    def _listed_modules(self, path: str, item: Unfollowed, roots: tuple[str, ...]) -> tuple[list[str], str] | None:
+        """The module names of the list a computed import loops over, when that list is written as literals in the
+        module it is imported from, and the environment variable that would replace it (pydantic-settings)."""
+        module, level, name, attribute = item.over
+        if level:
+            found = self._targets(path, _Import(module, level, (), 0), roots)[:1]
+        else:
+            found = [self.find(module, roots)] if self.find(module, roots) else []
+        if not found:
+            return None
+        try:
+            tree = ast.parse((self.root / found[0]).read_bytes())
+        except (OSError, SyntaxError, ValueError, RecursionError):
+            return None
+        return _literal_list(tree, name, attribute)
 
     def _targets(self, path: str, item: _Import, roots: tuple[str, ...]) -> list[str]:
         if item.level:
@@ -212,8 +238,14 @@ class _Reader:
         self.path = path
         self.found: list[_Import] = []
         self.dynamic: list[Unfollowed] = []
+        self.aliases: dict[str, tuple[str, int, str]] = {}  #: `from pkg.config import settings`: its origin
+        self.loops: dict[str, ast.AST] = {}  #: `for name in ITERABLE`: what the loop variable takes
 
     def read(self, tree: ast.AST) -> tuple[tuple[_Import, ...], tuple[Unfollowed, ...]]:
+        for node in getattr(tree, "body", ()):  # module-level `from pkg.config import settings`, before any use
+            if isinstance(node, ast.ImportFrom):
+                for alias in node.names:
+                    self.aliases[alias.asname or alias.name] = (node.module or "", node.level, alias.name)
         self._walk(tree)
         if self.dynamic:
             names = tuple(sorted({s.value for s in ast.walk(tree) if _module_name(s)}))
@@ -232,6 +264,8 @@ class _Reader:
             elif isinstance(node, ast.ImportFrom):
                 names = tuple(alias.name for alias in node.names if alias.name != "*")
                 self.found.append(_Import(node.module or "", node.level, names, node.lineno))
+            elif isinstance(node, (ast.For, ast.AsyncFor)) and isinstance(node.target, ast.Name):
+                self.loops[node.target.id] = node.iter
             elif isinstance(node, ast.Call):
                 self._call(node)
             elif isinstance(node, ast.Assign) and any(_target_name(t) in _TASK_LISTS for t in node.targets):
@@ -280,7 +314,42 @@ class _Reader:
         if name in ("import_module", "__import__"):
             text = ast.unparse(node)
             where = Location(self.path, node.lineno, node.col_offset + 1)
-            self.dynamic.append(Unfollowed(where, text[:80], "the module name is computed when the code runs"))
+            over = self._loop_over(argument)
+            self.dynamic.append(
+                Unfollowed(where, text[:80], "the module name is computed when the code runs", over=over)
+            )
+
+    def _loop_over(self, argument: ast.AST) -> tuple[str, int, str, str] | None:
+        """`for module in settings.MODULES: __import__(module)` with `settings` imported from another module."""
+        iterable = self.loops.get(argument.id) if isinstance(argument, ast.Name) else None
+        if isinstance(iterable, ast.Attribute) and isinstance(iterable.value, ast.Name):
+            origin = self.aliases.get(iterable.value.id)
+            if origin is not None:
+                return (*origin, iterable.attr)
+        return None
+
+
+def _literal_list(tree: ast.Module, name: str, attribute: str) -> tuple[list[str], str] | None:
+    """`name.attribute` of a module: `name = Settings()` and the class's `attribute: list[str] = [...]` of string
+    literals (or a class attribute read directly); with the variable pydantic-settings would read instead."""
+    classes = {node.name: node for node in tree.body if isinstance(node, ast.ClassDef)}
+    owner = name
+    for node in tree.body:
+        assigned = isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets)
+        if assigned and isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Name):
+            owner = node.value.func.id if not node.value.args else owner
+    found = classes.get(owner)
+    for statement in found.body if found else ():
+        target = statement.target if isinstance(statement, ast.AnnAssign) else None
+        if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+            target = statement.targets[0]
+        value = getattr(statement, "value", None)
+        if isinstance(target, ast.Name) and target.id == attribute and isinstance(value, (ast.List, ast.Tuple)):
+            if not all(isinstance(item, ast.Constant) and isinstance(item.value, str) for item in value.elts):
+                return None
+            settings = any(_called(base).endswith("BaseSettings") for base in found.bases)
+            return [item.value for item in value.elts], attribute.upper() if settings else ""
+    return None
 
 
 def _settings_module(node: ast.Call) -> bool:

@@ -143,17 +143,24 @@ class PySource:
                 return EnvVar(location, text, name)
         if isinstance(node, cst.Call):
             return self._call(node, depth, location, text)
-        if isinstance(node, (cst.Name, cst.Attribute)) and depth < _MAX_DEPTH:
-            value = self._constant(node)
-            if value is not None:
-                default = self.expr(value, depth + 1)
-                field_name = self._settings_field(node)
-                if field_name:  # pydantic-settings: the environment variable of that name wins over the default
-                    return Logical(
-                        location, text, "??", EnvVar(location, field_name.upper(), field_name.upper()), default
-                    )
-                return default
+        if isinstance(node, cst.Name) and depth < _MAX_DEPTH:
+            return self.member(node.value, None, location, text, depth)
+        if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and depth < _MAX_DEPTH:
+            return self.member(node.value.value, node.attr.value, location, text, depth)
         return Opaque(location, text)
+
+    def member(self, name: str, attribute: str | None, location: Location, text: str, depth: int = 0) -> Expr:
+        """A module-level constant `NAME`, or `NAME.attribute` of a class or of an instance `NAME = Settings()`:
+        its value; a pydantic-settings field reads the environment variable of its name first. Also for a name
+        another module imports from this one (extract/imported_values.py)."""
+        owner = self.instances.get(name, name)
+        value = self.constants.get(f"{owner}.{attribute}" if attribute else name)
+        if value is None:
+            return Opaque(location, text)
+        default = self.expr(value, depth + 1)
+        if attribute and owner in self.settings_classes:  # pydantic-settings: the variable of that name wins
+            return Logical(location, text, "??", EnvVar(location, attribute.upper(), attribute.upper()), default)
+        return default
 
     def _dict(self, node: cst.Dict, depth: int) -> Obj:
         import libcst as cst
@@ -212,24 +219,6 @@ class PySource:
         if isinstance(index, cst.Index) and isinstance(index.value, cst.SimpleString):
             value = index.value.evaluated_value
             return value if isinstance(value, str) else None
-        return None
-
-    def _settings_field(self, node: cst.BaseExpression) -> str | None:
-        import libcst as cst
-
-        if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name):
-            owner = self.instances.get(node.value.value, node.value.value)
-            return node.attr.value if owner in self.settings_classes else None
-        return None
-
-    def _constant(self, node: cst.BaseExpression) -> cst.BaseExpression | None:
-        import libcst as cst
-
-        if isinstance(node, cst.Name):
-            return self.constants.get(node.value)
-        if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name):
-            owner = self.instances.get(node.value.value, node.value.value)
-            return self.constants.get(f"{owner}.{node.attr.value}")
         return None
 
     # --- module index -------------------------------------------------------------------------------

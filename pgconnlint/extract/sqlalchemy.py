@@ -7,7 +7,7 @@ import re
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from pgconnlint.expr import Expr, Lit, Obj
+from pgconnlint.expr import Expr, Lit, Not, Obj
 from pgconnlint.extract.python import PySource
 from pgconnlint.model import ParseProblem, PythonPool
 
@@ -66,6 +66,8 @@ def _calls(source: PySource):
                 pool = _pool(source, node, qualified, *known, per_call=self._per_call())
                 if self.functions and _disposed(self.functions[-1], node):
                     pool = replace(pool, per_call=False, disposed=True)
+                elif self.functions:
+                    pool = _in_branch(source, self.functions[-1], node, pool)
                 self.found.append(pool)
 
         def _per_call(self) -> bool:
@@ -94,6 +96,54 @@ def _disposed(function: cst.FunctionDef, call: cst.Call) -> bool:
     }
     disposes = m.Call(func=m.Attribute(value=m.Name(), attr=m.Name("dispose")))
     return any(found.func.value.value in names for found in m.findall(function, disposes))
+
+
+def _in_branch(source: PySource, function: cst.FunctionDef, call: cst.Call, pool: PythonPool) -> PythonPool:
+    """The conditions of the `if` branches a call lies in, and the negation of each earlier `if` of its blocks that
+    returns or raises (`if settings.NO_POOL: return create_engine(…, poolclass=NullPool)` then the pooled engine)."""
+    import libcst as cst
+
+    path = _path_to(function, call)
+    if path is None:
+        return pool
+    when = []
+    for parent, child in zip(path, path[1:], strict=False):
+        if isinstance(parent, cst.If):
+            test = source.expr(parent.test)
+            when.append(test if child is parent.body else Not(test.location, f"not {test.text}", test))
+        for statement in _block(parent):
+            if statement is child:
+                break
+            if isinstance(statement, cst.If) and _leaves(statement.body):
+                test = source.expr(statement.test)
+                when.append(Not(test.location, f"not {test.text}", test))
+    return replace(pool, branch=source.location(function).short, conditions=tuple(when)) if when else pool
+
+
+def _path_to(node: cst.CSTNode, target: cst.CSTNode) -> list | None:
+    if node is target:
+        return [node]
+    for child in node.children:
+        found = _path_to(child, target)
+        if found is not None:
+            return [node, *found]
+    return None
+
+
+def _block(node: cst.CSTNode) -> tuple:
+    import libcst as cst
+
+    return tuple(node.body) if isinstance(node, (cst.IndentedBlock, cst.Module)) else ()
+
+
+def _leaves(body: cst.BaseSuite) -> bool:
+    """A branch that ends with `return` or `raise`: what follows it runs only when its test is false."""
+    import libcst as cst
+
+    statements = _block(body)
+    last = statements[-1] if statements else None
+    small = last.body[-1] if isinstance(last, cst.SimpleStatementLine) and last.body else None
+    return isinstance(small, (cst.Return, cst.Raise))
 
 
 def _by_last_name(qualified: str) -> str:
