@@ -68,6 +68,7 @@ _PYTHON_MARKERS = (
 _DOCKER_RUN_MARKERS = (
     *(b"docker run", b"podman run", b"docker container run", b"docker build", b"build-push-action"),
     b"docker/metadata-action",  # its `images:` name what a later step builds (extract/image_builds.py)
+    b"cloud-builders/docker",  # Google Cloud Build steps (extract/image_builds.py)
 )
 # The other Node pools (extract/node_pools.py): node-postgres, Knex, Sequelize, postgres.js and Prisma clients, and
 # a sequelize-cli config/config.js. Code files keep the kind "typeorm-code"; its extractor reads both.
@@ -148,6 +149,8 @@ def classify(path: str) -> str | None:
     lower = name.lower()
     if path.startswith(".github/workflows/") and lower.endswith((".yml", ".yaml")):
         return "docker-run"  # CI steps that start a database with `docker run`
+    if lower in ("cloudbuild.yaml", "cloudbuild.yml"):
+        return "docker-run"  # Google Cloud Build steps: the images the repository builds (extract/image_builds.py)
     if lower == "postgresql.conf":
         return "pgconf"
     if lower == "pgbouncer.ini":

@@ -170,7 +170,9 @@ def _link_published_images(root: Path, candidates: list[Candidate], facts: Facts
     for candidate in candidates:
         workflow, script = image_builds.is_workflow(candidate.path), candidate.kind == "docker-run"
         text = read_text(root, candidate.path) if workflow or script else None
-        if isinstance(text, str) and workflow:
+        if isinstance(text, str) and image_builds.is_cloud_build(candidate.path):
+            built = image_builds.from_cloud_build(yamlsource.load(candidate.path, text)[0]) | built
+        elif isinstance(text, str) and workflow:
             built = image_builds.from_workflow(yamlsource.load(candidate.path, text)[0]) | built
         elif isinstance(text, str):
             built = image_builds.from_script(text) | built

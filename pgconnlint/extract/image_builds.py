@@ -75,6 +75,22 @@ _MATRIX = re.compile(r"\$\{\{\s*matrix\.([\w-]+)\s*\}\}")
 _FILE_FLAG = re.compile(r"(?:--file[= ]|\s-f\s+)([^\s\\'\"]+)")
 
 
+def is_cloud_build(path: str) -> bool:
+    return path.rpartition("/")[2].lower() in ("cloudbuild.yaml", "cloudbuild.yml")
+
+
+def from_cloud_build(documents: list) -> dict[str, str]:
+    """image repository → Dockerfile, from Google Cloud Build steps running the docker builder with `build`."""
+    steps = documents[0].get("steps") if documents and isinstance(documents[0], Obj) else None
+    lines = []
+    for step in steps.items if isinstance(steps, Arr) else ():
+        args = step.get("args") if isinstance(step, Obj) else None
+        words = [_text(item) for item in args.items] if isinstance(args, Arr) else []
+        if _text(step.get("name")).endswith("/docker") and words[:1] == ["build"]:
+            lines.append(shlex.join(["docker", *words]))
+    return from_script("\n".join(lines))
+
+
 def from_script(text: str) -> dict[str, str]:
     """image repository → Dockerfile, from `docker build -t NAME -f FILE CONTEXT` lines."""
     built: dict[str, str] = {}
@@ -96,7 +112,7 @@ def from_script(text: str) -> dict[str, str]:
                 context = word
             index += 1
         for tag in tags:
-            if "$" not in tag:
+            if "$" not in repository(tag):  # `org/app:$TAG_NAME` still names the repository
                 built.setdefault(repository(tag), posixpath.normpath(file or posixpath.join(context, "Dockerfile")))
     return built
 
