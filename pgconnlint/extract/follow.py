@@ -282,6 +282,7 @@ def _carried(decl: ProcessDecl) -> dict:
         "cpu_limit": decl.cpu_limit,
         "platform": decl.platform,
         "directory": decl.directory,
+        "one_off": decl.one_off,  # a step others wait for stays one, whatever its script turns out to run
     }
 
 

@@ -100,3 +100,20 @@ def test_the_command_of_a_one_off_service_is_a_one_off_in_another_deployment_too
     }
     result = lint_tree(files)
     assert terms(result) == [("docker-compose.yml service api", "api/app/db.py", 2, 4)]
+
+
+def test_a_one_off_service_stays_one_when_its_entrypoint_script_is_followed(lint_tree):
+    """The initializer runs a script (followed into the command it ends with): still a step others wait for."""
+    files = {
+        "requirements.txt": "celery\nsqlalchemy\n",
+        "proj/__init__.py": "import proj.db\n",
+        "proj/db.py": "from sqlalchemy import create_engine\nengine = create_engine('postgresql://db/x', pool_size=2,"
+        " max_overflow=0, pool_pre_ping=True, connect_args={'connect_timeout': 5})\n",
+        "Dockerfile": "FROM python:3.12\nCOPY init.sh /init.sh\n",
+        "init.sh": "#!/bin/sh\nexec celery -A proj worker -c 5\n",
+        "docker-compose.yml": "services:\n  app:\n    build: .\n    command: celery -A proj worker -c 2\n"
+        "    depends_on:\n      init:\n        condition: service_completed_successfully\n"
+        "  init:\n    build: .\n    command: /init.sh\n",
+    }
+    [budget] = lint_tree(files).budgets
+    assert [(term.group.name, term.processes) for term in budget.terms] == [("docker-compose.yml service app", 2)]
