@@ -103,8 +103,13 @@ def _setting(config: ServerConfig, name: str, default: int, problems: list[Parse
 
 def merge_bouncers(bouncers: list[Bouncer]) -> tuple[Bouncer, ...]:
     """A PgBouncer container that mounts a repository pgbouncer.ini is that file's bouncer, reachable by the
-    container's names: one bouncer, not two."""
+    container's names: one bouncer, not two. When a container is configured by its environment instead, a
+    pgbouncer.ini that no container mounts is a file lying in the tree, not a running bouncer."""
     files = {bouncer.name: bouncer for bouncer in bouncers if bouncer.name.endswith("pgbouncer.ini")}
+    by_environment = any(b.name not in files and b.config_file not in files for b in bouncers)
+    if by_environment:
+        mounted = {bouncer.config_file for bouncer in bouncers}
+        bouncers = [bouncer for bouncer in bouncers if bouncer.name not in files or bouncer.name in mounted]
     merged, absorbed = [], set()
     for bouncer in bouncers:
         target = files.get(bouncer.config_file or "")

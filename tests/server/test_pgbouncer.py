@@ -185,3 +185,16 @@ export const sql = postgres("postgresql://app@pgbouncer:6432/app", { max: 5, con
         ".env": 'DATABASE_URL="postgresql://app@pgbouncer:6432/app?connection_limit=3&pgbouncer=true"\n',
     }
     assert "PGC120" not in {f.code for f in lint_tree(flagged).findings}
+
+
+def test_an_unmounted_pgbouncer_ini_beside_an_environment_configured_container_is_no_bouncer(lint_tree):
+    compose = """services:
+  pgbouncer:
+    image: edoburu/pgbouncer:v1.24.1
+    environment:
+      DEFAULT_POOL_SIZE: 20
+      MAX_CLIENT_CONN: 300
+"""
+    result = lint_tree({"docker-compose.yml": compose, "pgbouncer/pgbouncer.ini": INI})
+    [bouncer] = result.project.bouncers
+    assert bouncer.name == "docker-compose.yml service pgbouncer"
