@@ -412,6 +412,8 @@ def _command_processes(item: NodeProcessDecl, env: Environment, cpus: int):
         return Default(1, item.location, f"{item.runner} without -i: one process in fork mode"), "pm2 fork mode", False
     if item.runner == "next":
         return Default(1, item.location, "`next start`: one Node process"), "", False
+    if item.runner == "nuxt":
+        return Default(1, item.location, "the Nuxt (Nitro) server: one Node process"), "", False
     return Default(1, item.location, f"`node {item.script}`: one process"), "", False
 
 

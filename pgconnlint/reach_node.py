@@ -36,6 +36,10 @@ CODE_SUFFIXES = (".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs")
 _OUTPUT_DIRS = ("dist", "build", "out", "lib", "output")
 _NEXT_FOLDERS = ("pages", "app", "src/pages", "src/app")
 _NEXT_FILES = ("middleware", "instrumentation", "src/middleware", "src/instrumentation")
+# Nuxt's Nitro server registers every module of its server directory (api, routes, middleware, plugins, the
+# auto-imported utils); `.output/server/index.mjs` is the server `nuxt build` writes.
+_NUXT_FOLDERS = ("server",)
+_NUXT_BUILT = ".output/server/index.mjs"
 _CONDITIONS = ("types", "import", "module", "require", "node", "default")
 _MAX_FILE_BYTES = 2_000_000  #: a larger file is bundled or generated output, not a module someone wrote
 _QUERY = """
@@ -106,20 +110,29 @@ class ImportGraph:
     def next_app(self, folder: str) -> list[str]:
         """A Next.js app (`next start`, the standalone `server.js`): every module of its pages and app routers and
         its middleware are entries, since the server loads each route it serves."""
+        return self._modules_under(folder, _NEXT_FOLDERS) + [
+            f for f in (self._file(_join(folder, name)) for name in _NEXT_FILES) if f
+        ]
+
+    def nuxt_app(self, folder: str) -> list[str]:
+        """A Nuxt app (`nuxt dev`, `nuxt start`, the built `.output/server/index.mjs`): every module of its Nitro
+        server directory is an entry."""
+        return self._modules_under(folder, _NUXT_FOLDERS)
+
+    def _modules_under(self, folder: str, subs: tuple[str, ...]) -> list[str]:
         found = []
-        for sub in _NEXT_FOLDERS:
+        for sub in subs:
             base = self.root / _join(folder, sub)
             for directory, names, files in os.walk(base) if self._confined(_join(folder, sub)) else ():
                 names[:] = sorted(n for n in names if n != "node_modules" and not n.startswith("."))
                 relative = Path(directory).relative_to(self.root).as_posix()
                 found += [f"{relative}/{name}" for name in sorted(files) if name.endswith(CODE_SUFFIXES)]
-        found += [f for f in (self._file(_join(folder, name)) for name in _NEXT_FILES) if f]
         return found
 
-    def is_next_app(self, folder: str) -> bool:
+    def depends_on(self, folder: str, name: str) -> bool:
         manifest = self._manifest(folder)
         dependencies = {**manifest.get("dependencies", {}), **manifest.get("devDependencies", {})}
-        return isinstance(dependencies, dict) and "next" in dependencies
+        return isinstance(dependencies, dict) and name in dependencies
 
     # --- the walk -----------------------------------------------------------------------------------------------
 
@@ -519,8 +532,10 @@ class NodeReach:
             found = self.graph.entry(script, directory)
             if found:
                 return [found]
-        if self.graph.is_next_app(package) and (not script or posixpath.basename(script) == "server.js"):
+        if self.graph.depends_on(package, "next") and (not script or posixpath.basename(script) == "server.js"):
             return self.graph.next_app(package)  # `next start`, or the standalone server.js the build writes
+        if self.graph.depends_on(package, "nuxt") and (not script or posixpath.normpath(script) == _NUXT_BUILT):
+            return self.graph.nuxt_app(package)
         return []
 
     def configs(self, package: str, entries: list[str], where: Location, written: str) -> list:

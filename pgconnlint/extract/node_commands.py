@@ -251,6 +251,8 @@ def _segment(tokens: list[str], where, source: str, origin: str, directory: str,
             return _package_manager(name, rest, where, source, origin, directory)
         if name == "next" and rest[:1] == ["start"]:  # the Next.js server of the package it runs in
             return [NodeProcessDecl("next", where, source, origin, directory)]
+        if name in ("nuxt", "nuxi") and rest[:1] in (["dev"], ["start"], ["preview"]):  # the Nuxt (Nitro) server
+            return [NodeProcessDecl("nuxt", where, source, origin, directory)]
         if name == "concurrently":
             return _concurrently(rest, where, source, origin, directory, depth)
         if name in ("npm-run-all", "run-p", "run-s", "npm-run-all2"):

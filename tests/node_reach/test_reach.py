@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from conftest import keys
 
 PG = "import { Pool } from 'pg';\nexport const pool = new Pool({ max: 7, connectionTimeoutMillis: 5000 });\n"
@@ -126,6 +127,24 @@ def test_next_start_serves_the_pages_and_app_routes(lint_tree):
     }
     result = lint_tree(files)
     assert terms(result) == [("lib/db.ts", 2, 7)]
+
+
+@pytest.mark.parametrize(
+    ("script", "command"),
+    [("nuxt dev", "npm run dev"), ("nuxi start", "npm start"), ("nuxt build", "node .output/server/index.mjs")],
+)
+def test_nuxt_serves_its_nitro_server_directory(lint_tree, script, command):
+    files = {
+        "package.json": json.dumps(
+            {"name": "web", "dependencies": {"nuxt": "4", "pg": "8"}, "scripts": {"dev": script, "start": script}}
+        ),
+        "server/api/users.get.ts": "import { pool } from '../utils/db';\n",
+        "server/utils/db.ts": PG,
+        "scripts/db.test.ts": TEST_POOL,
+        "docker-compose.yml": f"services:\n  web:\n    build: .\n    command: {command}\n    scale: 2\n",
+    }
+    result = lint_tree(files)
+    assert terms(result) == [("server/utils/db.ts", 2, 7)]
 
 
 def test_nest_build_output_maps_back_to_src(lint_tree):
