@@ -12,7 +12,16 @@ import math
 import re
 from dataclasses import dataclass, replace
 
-from pgconnlint.deployments import DEVELOPMENT, PRODUCTION, Deployment, deployments, role_of, selected
+from pgconnlint.deployments import (
+    DEVELOPMENT,
+    PRODUCTION,
+    Deployment,
+    deployments,
+    document_of,
+    project_key,
+    role_of,
+    selected,
+)
 from pgconnlint.linked import Pool, ProcessGroup, Project, Server
 from pgconnlint.model import Default, Known, Location, Unknown, cite, origin
 from pgconnlint.pooler import bouncer_for, client_side, endpoints, server_side
@@ -200,17 +209,37 @@ def budgets(project: Project) -> list[Budget]:
     found = deployments(project, project.compose_services, project.documents)
     chosen = selected(found, project.deployment)
     if not chosen:  # nothing attached to a deployment: every group against the servers a deployment would use
-        return _budgets(project, project.groups, _deployable(project.servers, project.deployment), "")
+        return _budgets(project, project.groups, _deployable(project.servers, project.deployment), "", project.bouncers)
     fallback = _fallback(project, found)
     order = {id(group): index for index, group in enumerate(project.groups)}
-    result = []
+    per_deployment = []
     for deployment in chosen:
         if _elsewhere(deployment, chosen, fallback):
             continue  # its server is not in the repository: reported by unchecked(), never against another's
         servers = deployment.servers + fallback or (_defaults_server(),)
         groups = sorted(deployment.shared + deployment.groups, key=lambda group: order[id(group)])
-        result += _budgets(project, groups, servers, deployment.name)
-    return result
+        per_deployment.append(_budgets(project, groups, servers, deployment.name, _bouncers_of(project, deployment)))
+    # the worst alternative first: the one whose servers are fullest (20 of 97 before 20 of 197)
+    per_deployment.sort(key=lambda found: -max((_fullness(budget) for budget in found), default=0))
+    return [budget for found in per_deployment for budget in found]
+
+
+def _fullness(budget: Budget) -> float:
+    usable = budget.server.usable
+    return budget.total / usable if usable > 0 else math.inf if budget.total else 0
+
+
+def _bouncers_of(project: Project, deployment: Deployment) -> tuple:
+    """The PgBouncers a deployment runs: a compose file's PgBouncer service only with that file (its alternative
+    runs its own, or none); a pgbouncer.ini no deployment declares with each of them."""
+    compose_files = {service.path for service in project.compose_services}
+    parts = {part.split(" --profile ")[0] for part in deployment.name.split(" + ")}
+    return tuple(
+        bouncer
+        for bouncer in project.bouncers
+        if not (document := document_of(bouncer.name, "", compose_files))
+        or project_key(document, compose_files) in parts
+    )
 
 
 def unchecked(project: Project) -> list[tuple[Budget, str]]:
@@ -256,7 +285,7 @@ def _deployable(servers: tuple[Server, ...], asked: str | None) -> tuple[Server,
     return tuple(by_role.get(PRODUCTION) or by_role.get(DEVELOPMENT) or ()) or (_defaults_server(),)
 
 
-def _budgets(project: Project, groups, servers: tuple[Server, ...], deployment: str) -> list[Budget]:
+def _budgets(project: Project, groups, servers: tuple[Server, ...], deployment: str, bouncers) -> list[Budget]:
     """One budget per server. A pool whose host is one of a server's names (a compose service, a Kubernetes
     Service) counts against that server; every other primary pool against the first one. The pools of each read
     replica count against that standby, checked with the same settings (a standby's max_connections must be at
@@ -267,18 +296,18 @@ def _budgets(project: Project, groups, servers: tuple[Server, ...], deployment: 
     replicas: dict[str, list[Term]] = {}
     through: dict[str, list[Term]] = {}
     for group in groups:
-        where = endpoints(group) if project.bouncers or named else {}
+        where = endpoints(group) if bouncers or named else {}
         for connection in group.connections:
             for pool in connection.pools:
                 endpoint = where.get(pool.location)
-                bouncer = bouncer_for(endpoint, project.bouncers)
+                bouncer = bouncer_for(endpoint, bouncers)
                 if bouncer:
                     through.setdefault(bouncer.name, []).append(Term(group, pool))
                 elif pool.replica is not None:
                     replicas.setdefault(pool.replica, []).append(Term(group, pool))
                 else:
                     by_server.setdefault(_server_named(endpoint, servers), []).append(Term(group, pool))
-    for bouncer in project.bouncers:
+    for bouncer in bouncers:
         by_server.setdefault(0, []).append(Term(*server_side(bouncer)))
     note = ""
     if len(servers) > 1 and by_server.get(0):
@@ -300,7 +329,7 @@ def _budgets(project: Project, groups, servers: tuple[Server, ...], deployment: 
     for host, host_terms in replicas.items():
         standby = replace(server, name=f"replica {host} (settings of {server.name})")
         result.append(Budget(standby, tuple(host_terms), deployment=deployment))
-    for bouncer in project.bouncers:
+    for bouncer in bouncers:
         result.append(Budget(client_side(bouncer), tuple(through.get(bouncer.name, ())), deployment=deployment))
     return result
 

@@ -284,3 +284,25 @@ def test_a_service_running_the_image_another_service_builds_runs_that_dockerfile
         ("docker-compose.yml service api", 2),
         ("docker-compose.yml service worker", 3),
     ]
+
+
+def test_a_pgbouncer_service_counts_only_in_its_own_compose_file_and_the_fullest_alternative_comes_first(lint_tree):
+    bouncer = (
+        "  pgbouncer:\n    image: edoburu/pgbouncer:v1.24.1\n    environment:\n"
+        "      DB_HOST: db\n      DEFAULT_POOL_SIZE: 5\n      MAX_CLIENT_CONN: 100\n"
+    )
+    url = "    environment:\n      DATABASE_URL: postgresql://app@{}/app\n"
+    big_db = "  db:\n    image: postgres:16\n    command: postgres -c max_connections=200\n"
+    files = {
+        **APP,
+        "app.py": "import os\n" + ENGINE.replace("'postgresql://app@db/app'", "os.environ['DATABASE_URL']"),
+        "docker-compose.yml": compose(4, url.format("db")),
+        "docker-compose.prod.yml": compose(4, url.format("pgbouncer") + bouncer, big_db),
+    }
+    result = lint_tree(files)
+    assert summary(result) == [
+        ("docker-compose.prod.yml", "PgBouncer docker-compose.prod.yml service pgbouncer", 4, 100),
+        ("docker-compose.prod.yml", "docker-compose.prod.yml service db", 5, 197),
+        ("docker-compose.yml", "docker-compose.yml service db", 4, 97),
+    ]
+    assert result.budgets[0].deployment == "docker-compose.yml"  # 4 of 97 is fuller than 5 of 197
