@@ -40,6 +40,15 @@ if TYPE_CHECKING:
 _CPU_COUNT = re.compile(
     r"""(?:(?:[\w$]+|require\(['"](?:node:)?os['"]\))\.)?(?:cpus\(\)\.length|availableParallelism\(\))"""
 )
+
+
+def _is_text(expr: Expr | None) -> bool:
+    """A string literal or a template: `+` on it joins text."""
+    return (isinstance(expr, Lit) and isinstance(expr.value, str)) or (
+        isinstance(expr, Opaque) and expr.text.startswith(("`", '"', "'"))
+    )
+
+
 _CONVERSIONS = {"parseInt", "parseFloat", "Number", "Boolean", "String"}
 _STRING_METHODS = {"toLowerCase", "toUpperCase", "trim"}
 _TRANSPARENT = {
@@ -333,7 +342,9 @@ class SourceFile:
             return Logical(location, text, op, left, right)
         if op in ("===", "!==", "==", "!="):
             return Compare(location, text, op, left, right)
-        if op in ("*", "-"):  # worker counts: `2 * CLUSTER_SIZE`, `cpus().length - 1` (`+` also joins strings)
+        if op in ("*", "-"):  # worker counts: `2 * CLUSTER_SIZE`, `cpus().length - 1`
+            return Arith(location, text, op, left, right)
+        if op == "+" and not (_is_text(left) or _is_text(right)):  # `2 * cpus + 1`; `"postgres://" + host` joins text
             return Arith(location, text, op, left, right)
         return Opaque(location, text)
 
@@ -356,6 +367,9 @@ class SourceFile:
         name = name.removeprefix("Number.") if name in ("Number.parseInt", "Number.parseFloat") else name
         if name in _CONVERSIONS and arguments:
             return Call(location, text, name, self.expr(arguments[0], depth))
+        if name in ("Math.max", "Math.min") and len(arguments) == 2:  # `Math.max(2 * cpus + 1, 2)`
+            left, right = (self.expr(argument, depth) for argument in arguments)
+            return Arith(location, text, name.removeprefix("Math."), left, right)
         method = function.child_by_field_name("property") if function is not None else None
         if method is not None and self.raw(method) in _STRING_METHODS and not arguments:  # `driver.toLowerCase()`
             return Call(location, text, self.raw(method), self.expr(function.child_by_field_name("object"), depth))

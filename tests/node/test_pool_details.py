@@ -124,3 +124,17 @@ def test_prisma_7_adapter_built_elsewhere_is_unknown_and_a_pool_given_to_it_coun
         "module.exports = new PrismaClient({ adapter: new PrismaPg(pool) });\n"
     )
     assert sizes(lint_tree(tree(given))) == [20]
+
+
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [
+        ("Math.max(2 * os.cpus().length + 1, 2)", 17),  # Prisma 6's formula, copied by apps: 2 × 8 CPUs + 1
+        ("Math.min(os.cpus().length + 2, 5)", 5),
+        ("Number(process.env.POOL_MAX || 3) + 1", 4),
+        ("'4' + 1", None),  # `+` on text joins it: not a number pgconnlint counts
+    ],
+)
+def test_pool_max_computed_with_plus_and_math_max(lint_tree, written, expected):
+    pool = f"const os = require('os');\nconst {{ Pool }} = require('pg');\nmodule.exports = new Pool({{ max: {written} }});\n"
+    assert sizes(lint_tree(tree(pool))) == [expected]
