@@ -223,10 +223,12 @@ class _Follower:
         working directory, else the one file of that name in the repository (said so)."""
         if image is not None:
             absolute = posixpath.normpath(posixpath.join(image.workdir, written))
-            for source, destination in reversed(image.copies):
-                for inside in _copied(absolute, source, destination, image.context):
-                    if self._exists(inside):
-                        return inside, ""
+            # its build context, else the repository root (`docker build -f apps/web/Dockerfile .`)
+            for context in dict.fromkeys((image.context, "")):
+                for source, destination in reversed(image.copies):
+                    for inside in _copied(absolute, source, destination, context):
+                        if self._exists(inside):
+                            return inside, ""
         for base in (directory, image.context if image else None, ""):
             if base is None:
                 continue
@@ -305,6 +307,23 @@ def _copied(absolute: str, source: str, destination: str, context: str) -> list[
     return found + ([source] if rest == posixpath.basename(source) else [])  # a file copied into a folder
 
 
+def _from_stage(stage: tuple | None, sources, context: str) -> list[str]:
+    """`COPY --from=installer /app/apps/web/start.sh …`: the build-context paths (relative to the context) the
+    stage's own COPY lines put at each source path."""
+    if stage is None:
+        return []
+    copies, workdir = stage[0], stage[1]
+    found = []
+    for source in sources:
+        absolute = posixpath.normpath(posixpath.join(workdir, source))
+        for copied_from, copied_to in reversed(copies):
+            found += [
+                posixpath.relpath(inside, context or ".")
+                for inside in _copied(absolute, copied_from, copied_to, context)
+            ]
+    return found
+
+
 def _read_image(path: str, text: str, context: str | None = None) -> Image | None:
     import dockerfile
 
@@ -330,13 +349,17 @@ def _read_image(path: str, text: str, context: str | None = None) -> Image | Non
             pairs = zip(values[::2], values[1::2], strict=False)
             env |= {name: shell_expand(env_value(value), env) for name, value in pairs}
         elif instruction.cmd in ("COPY", "ADD") and len(instruction.value) >= 2:
-            if any(flag.startswith("--from") for flag in instruction.flags):
-                continue
             destination = shell_expand(instruction.value[-1], env)
             destination = posixpath.normpath(posixpath.join(workdir, destination)) + (
                 "/" if destination.endswith("/") else ""
             )
-            copies += [(source, destination) for source in instruction.value[:-1]]
+            sources = instruction.value[:-1]
+            stage = next(
+                (flag.split("=", 1)[1].lower() for flag in instruction.flags if flag.startswith("--from=")), ""
+            )
+            if stage:  # from an earlier stage: the repository files that stage copied there; another image: none
+                sources = _from_stage(stages.get(stage), sources, context)
+            copies += [(source, destination) for source in sources]
         elif instruction.cmd == "ENTRYPOINT":
             entrypoint = tuple(instruction.value) if instruction.json else ("sh", "-c", instruction.value[0])
         if current is not None:

@@ -148,3 +148,23 @@ def test_an_import_after_a_long_module_body_is_still_followed(lint_tree):
         "docker-compose.yml": "services:\n  api:\n    build: .\n    command: npm start\n    scale: 2\n",
     }
     assert [(processes, pool) for _, processes, pool in terms(lint_tree(files))] == [(2, 7)]
+
+
+def test_a_script_copied_from_an_earlier_stage_of_a_dockerfile_built_from_the_root_is_followed(lint_tree):
+    dockerfile = (
+        "FROM node:20 AS installer\nWORKDIR /app\nCOPY . .\nRUN npm ci\n"
+        "FROM node:20 AS runner\nWORKDIR /home/node\n"
+        "COPY --from=installer /app/apps/api/scripts/run.sh /home/node/start.sh\n"
+        'CMD ["/home/node/start.sh"]\n'
+    )
+    files = {
+        "apps/api/package.json": package("api", {}),
+        "apps/api/Dockerfile": dockerfile,
+        "apps/api/scripts/run.sh": "#!/bin/sh\nexec node apps/api/src/main.js\n",
+        "apps/api/src/main.js": POOL,
+        "docker-compose.yml": "services:\n  api:\n    build:\n      context: .\n      dockerfile: apps/api/Dockerfile\n"
+        "    scale: 3\n",
+    }
+    result = lint_tree(files)
+    assert [(processes, pool) for _, processes, pool in terms(result)] == [(3, 7)]
+    assert not [f for f in result.findings if f.code == "PGC002" and "start.sh" in f.message]
