@@ -120,6 +120,7 @@ class Candidate:
 
 def discover(root: Path, excludes: Iterable[str] = DEFAULT_EXCLUDES) -> list[Candidate]:
     excluded = Excludes(tuple(excludes))
+    chosen = Excludes(tuple(p for p in excludes if p not in DEFAULT_EXCLUDES))  # the user's own, always honoured
     listed = _git_files(root)
     # In a work tree `git grep` is the content pre-filter: one process instead of opening every source file.
     markers = _TYPEORM_MARKERS + _NODE_MARKERS + _PYTHON_MARKERS + _DOCKER_RUN_MARKERS
@@ -127,10 +128,8 @@ def discover(root: Path, excludes: Iterable[str] = DEFAULT_EXCLUDES) -> list[Can
     with_markers = _git_grep(root, markers) if listed is not None else None
     candidates = []
     for path in sorted(listed if listed is not None else _walk(root, excluded)):
-        if excluded.matches(path):
-            continue
         kind = classify(path)
-        if not kind:
+        if not kind or (excluded.matches(path) and (kind not in _IMAGE_BUILDS or chosen.matches(path))):
             continue
         if kind in _MARKERS:
             # git grep answers for every kind's markers at once; a file it lists is checked for its own kind's
@@ -141,6 +140,11 @@ def discover(root: Path, excludes: Iterable[str] = DEFAULT_EXCLUDES) -> list[Can
         if os.path.lexists(os.path.join(root, path)):
             candidates.append(Candidate(path, kind))
     return candidates
+
+
+#: kinds that describe how an image is built: a committed `build/` folder holding them is the image's build context
+#: (docker/release/build/cloudbuild.yaml), not build output, so the default excludes do not drop them
+_IMAGE_BUILDS = ("dockerfile", "docker-run")
 
 
 def classify(path: str) -> str | None:
@@ -310,19 +314,24 @@ def _git_files(root: Path) -> list[str] | None:
 
 
 def _git_grep(root: Path, markers: tuple[bytes, ...]) -> set[str] | None:
-    """Tracked and untracked (not ignored) files that contain any marker; None when git cannot tell."""
+    """Tracked and untracked (not ignored) files that contain any marker; None when git cannot tell. Two searches:
+    `--untracked` skips a tracked file under an ignored folder (a committed docker/release/build/ that .gitignore's
+    `**/build/` covers), which the tracked-only search still finds."""
     patterns = [arg for marker in markers for arg in ("-e", marker.decode())]
-    try:
-        found = subprocess.run(
-            [*_GIT, "-C", str(root), "grep", "-l", "-z", "-I", "-F", "--untracked", *patterns],
-            capture_output=True,
-            timeout=120,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    if found.returncode not in (0, 1):  # 1: no match
-        return None
-    return {name for name in found.stdout.decode("utf-8", "surrogateescape").split("\0") if name}
+    names: set[str] = set()
+    for scope in ((), ("--untracked",)):
+        try:
+            found = subprocess.run(
+                [*_GIT, "-C", str(root), "grep", "-l", "-z", "-I", "-F", *scope, *patterns],
+                capture_output=True,
+                timeout=120,
+            )
+        except (OSError, subprocess.SubprocessError):
+            return None
+        if found.returncode not in (0, 1):  # 1: no match
+            return None
+        names |= {name for name in found.stdout.decode("utf-8", "surrogateescape").split("\0") if name}
+    return names
 
 
 def _walk(root: Path, excluded: Excludes):

@@ -371,7 +371,8 @@ def _python_process(options: Obj, env: Environment):
     one = Default(1, options.location, "one Python process")
     if truthy(getattr(evaluate(options.get("asyncio"), env), "value", None)):
         return one, Default(UNBOUNDED_UNITS, options.location, "asyncio: an event loop runs many at once"), "python"
-    return one, Default(1, options.location, "a Python program: one thread"), "python"
+    threads = _number(evaluate(options.get("threads"), env))  # a management command's executor + main loop
+    return one, threads or Default(1, options.location, "a Python program: one thread"), "python"
 
 
 _SHAPES = {

@@ -167,15 +167,16 @@ def _link_published_images(root: Path, candidates: list[Candidate], facts: Facts
     if not node and not python:
         return
     built = {image_builds.repository(s.image): s.dockerfile for s in facts.compose_services if s.image and s.dockerfile}
+    contexts: dict[str, str] = {}  # the build context a script or Cloud Build names: COPY sources are relative to it
     for candidate in candidates:
         workflow, script = image_builds.is_workflow(candidate.path), candidate.kind == "docker-run"
         text = read_text(root, candidate.path) if workflow or script else None
         if isinstance(text, str) and image_builds.is_cloud_build(candidate.path):
-            built = image_builds.from_cloud_build(yamlsource.load(candidate.path, text)[0]) | built
+            built = image_builds.from_cloud_build(yamlsource.load(candidate.path, text)[0], contexts) | built
         elif isinstance(text, str) and workflow:
             built = image_builds.from_workflow(yamlsource.load(candidate.path, text)[0]) | built
         elif isinstance(text, str):
-            built = image_builds.from_script(text) | built
+            built = image_builds.from_script(text, contexts) | built
     for index in node:
         decl = facts.node_processes[index]
         dockerfile = built.get(image_builds.repository(decl.image))
@@ -183,9 +184,10 @@ def _link_published_images(root: Path, candidates: list[Candidate], facts: Facts
             facts.node_processes[index] = dataclasses.replace(decl, dockerfile=dockerfile)
     for index in python:
         decl = facts.processes[index]
-        dockerfile = built.get(image_builds.repository(decl.image_name))
-        if dockerfile is not None:
-            facts.processes[index] = dataclasses.replace(decl, image=dockerfile)
+        name = image_builds.repository(decl.image_name)
+        if built.get(name) is not None:
+            directory = contexts.get(name, decl.directory)
+            facts.processes[index] = dataclasses.replace(decl, image=built[name], directory=directory)
 
 
 def _read_env_files(root: Path, facts: Facts) -> None:

@@ -7,7 +7,7 @@ import subprocess
 import pytest
 from conftest import write_tree
 
-from pgconnlint.discover import classify, discover
+from pgconnlint.discover import DEFAULT_EXCLUDES, classify, discover
 
 
 @pytest.mark.parametrize(
@@ -56,6 +56,26 @@ def test_git_work_tree_honours_gitignore_and_sees_untracked_files(tmp_path):
     subprocess.run(["git", "-C", str(root), "add", "ormconfig.json", ".gitignore"], check=True)
     paths = [c.path for c in discover(root)]
     assert paths == ["ormconfig.json", "services/api/ecosystem.config.js"]
+
+
+def test_a_committed_build_folder_keeps_its_image_build_files_even_when_gitignore_covers_it(tmp_path):
+    build = "steps:\n  - name: gcr.io/cloud-builders/docker\n    args: [build, -f, docker/build/Dockerfile, .]\n"
+    root = write_tree(
+        tmp_path / "repo",
+        {
+            ".gitignore": "**/build/\n",
+            "docker/build/cloudbuild.yaml": build,
+            "docker/build/Dockerfile": "FROM python:3.12\n",
+            "web/build/ormconfig.json": "{}",  # build output: still excluded
+        },
+    )
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    subprocess.run(["git", "-C", str(root), "add", "-f", "."], check=True)
+    assert [(c.path, c.kind) for c in discover(root)] == [
+        ("docker/build/Dockerfile", "dockerfile"),
+        ("docker/build/cloudbuild.yaml", "docker-run"),
+    ]
+    assert discover(root, (*DEFAULT_EXCLUDES, "docker")) == []  # the user's own excludes still apply
 
 
 def test_walk_skips_excluded_directories_and_directory_links(tmp_path):

@@ -109,8 +109,7 @@ class _Follower:
         module = options.get("module")
         script = options.get("script")
         if "manage" in options:
-            self._threads_of_command(decl, str(getattr(options["manage"], "value", "")))
-            return [decl]
+            return [self._threads_of_command(decl, str(getattr(options["manage"], "value", "")))]
         candidates = []
         if isinstance(module, Lit):
             stem = str(module.value).replace(".", "/")
@@ -135,12 +134,26 @@ class _Follower:
             return [dataclasses.replace(decl, options=options)]
         return [decl]  # linked with the project's pools, and said so (link_python.py)
 
-    def _threads_of_command(self, decl: ProcessDecl, name: str) -> None:
+    def _threads_of_command(self, decl: ProcessDecl, name: str) -> ProcessDecl:
         """A management command that starts threads of its own (a ThreadPoolExecutor sending alerts) can hold one
-        connection per thread: how many is not followed, so it is said (PGC002), never silently counted as one."""
+        connection per thread: `handle()`'s executor size (extract/management.py) gives them, as `threads`; when it
+        cannot be followed it is said (PGC002), never silently counted as one."""
+        from pgconnlint.extract import management
+
         wanted = f"/management/commands/{name}.py"
         for path in (p for p in self._files() if p.endswith(wanted)):
             text = read_text(self.root, path)
+            found = management.threads(path, text, commands.words_of(decl)) if isinstance(text, str) else None
+            if found is not None:
+                why = f"{found.why}: {found.workers} worker thread(s) + the main loop"
+                threads = Lit(found.location, why, found.workers + 1)
+                options = Obj(
+                    decl.options.location,
+                    decl.options.text,
+                    {**decl.options.entries, "threads": threads},
+                    {**decl.options.key_locations, "threads": found.location},
+                )
+                return dataclasses.replace(decl, options=options)
             match = (
                 re.search(r"ThreadPoolExecutor\(|threading\.Thread\(|\bThread\(", text)
                 if isinstance(text, str)
@@ -155,6 +168,7 @@ class _Follower:
             )
             help = "count them with `processes` in the configuration, or run the work in the main thread"
             self.facts.problems.append(ParseProblem(Location(path, line), message, skipped=True, help=help))
+        return decl
 
     def _supervisord(self, decl: ProcessDecl, depth: int) -> list[ProcessDecl]:
         from pgconnlint.extract import supervisord

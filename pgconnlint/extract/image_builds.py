@@ -79,7 +79,7 @@ def is_cloud_build(path: str) -> bool:
     return path.rpartition("/")[2].lower() in ("cloudbuild.yaml", "cloudbuild.yml")
 
 
-def from_cloud_build(documents: list) -> dict[str, str]:
+def from_cloud_build(documents: list, contexts: dict[str, str] | None = None) -> dict[str, str]:
     """image repository → Dockerfile, from Google Cloud Build steps running the docker builder with `build`."""
     steps = documents[0].get("steps") if documents and isinstance(documents[0], Obj) else None
     lines = []
@@ -88,11 +88,12 @@ def from_cloud_build(documents: list) -> dict[str, str]:
         words = [_text(item) for item in args.items] if isinstance(args, Arr) else []
         if _text(step.get("name")).endswith("/docker") and words[:1] == ["build"]:
             lines.append(shlex.join(["docker", *words]))
-    return from_script("\n".join(lines))
+    return from_script("\n".join(lines), contexts)
 
 
-def from_script(text: str) -> dict[str, str]:
-    """image repository → Dockerfile, from `docker build -t NAME -f FILE CONTEXT` lines."""
+def from_script(text: str, contexts: dict[str, str] | None = None) -> dict[str, str]:
+    """image repository → Dockerfile, from `docker build -t NAME -f FILE CONTEXT` lines; `contexts` receives
+    image repository → CONTEXT ("" for the root), which the Dockerfile's COPY sources are relative to."""
     built: dict[str, str] = {}
     for match in _DOCKER_BUILD.finditer(text.replace("\\\n", " ")):
         try:
@@ -114,6 +115,8 @@ def from_script(text: str) -> dict[str, str]:
         for tag in tags:
             if "$" not in repository(tag):  # `org/app:$TAG_NAME` still names the repository
                 built.setdefault(repository(tag), posixpath.normpath(file or posixpath.join(context, "Dockerfile")))
+                if contexts is not None:
+                    contexts.setdefault(repository(tag), posixpath.normpath(context).removeprefix("."))
     return built
 
 

@@ -129,3 +129,38 @@ def test_django_databases_chosen_in_an_if_else_and_django_environ(lint_tree):
     result = lint_tree(files)
     totals = sorted((g.manager, [c.pools[0].max.value for c in g.connections]) for g in result.project.groups)
     assert totals == [("celery solo", [1]), ("uWSGI", [4])]  # one alias, one connection per thread
+
+
+COMMAND = """\
+from concurrent.futures import ThreadPoolExecutor
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.executor = ThreadPoolExecutor(max_workers=10)  # replaced in handle()
+
+    def add_arguments(self, parser):
+        parser.add_argument("--num-workers", type=int, default=3)
+
+    def handle(self, num_workers, **options):
+        self.executor = ThreadPoolExecutor(max_workers=num_workers)
+"""
+
+
+def test_management_command_threads_are_its_executor_size_plus_the_main_loop(lint_tree):
+    procfile = "notify: python manage.py notify\nfast: python manage.py notify --num-workers=5\n"
+    files = {"Procfile": procfile, "manage.py": "", "app.py": ENGINE, "requirements.txt": "x\n"}
+    result = lint_tree({**files, "app/management/commands/notify.py": COMMAND})
+    units = sorted((g.units.value, g.units.location.path) for g in result.project.groups)
+    assert units == [(4, "app/management/commands/notify.py"), (6, "app/management/commands/notify.py")]
+    assert not [f for f in result.findings if "starts threads" in f.message]
+
+
+def test_management_command_threads_not_followed_stay_a_finding(lint_tree):
+    command = COMMAND.replace("max_workers=num_workers", "max_workers=compute()")
+    files = {"Procfile": "notify: python manage.py notify\n", "manage.py": "", "app.py": ENGINE}
+    result = lint_tree({**files, "app/management/commands/notify.py": command, "requirements.txt": "x\n"})
+    assert [g.units.value for g in result.project.groups] == [1]
+    assert [f for f in result.findings if "starts threads" in f.message]
