@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from pgconnlint.expr import EnvVar, Expr, Lit, Logical, Not, Obj
-from pgconnlint.extract import python_runtime, sqlalchemy
+from pgconnlint.extract import python_runtime, python_scan, sqlalchemy
 from pgconnlint.extract.python import PySource
 from pgconnlint.model import DjangoSettingsRef, ParseProblem, PythonPool
 
@@ -36,6 +36,10 @@ _MARKERS = ("DATABASES", "DJANGO_SETTINGS_MODULE")
 
 
 def extract(path: str, text: str) -> tuple[list, list[ParseProblem]]:
+    scanned = python_scan.scan(text, sqlalchemy.ENGINE_NAMES)  # ast first: libcst only where it can find something
+    routes = python_scan.routes(path, text, scanned.tree) if scanned is not None else None
+    if scanned is not None and not scanned.needs_libcst and routes is not None:
+        return routes, []
     source = PySource.parse(path, text)
     if isinstance(source, ParseProblem):
         return [], [source]
@@ -43,7 +47,7 @@ def extract(path: str, text: str) -> tuple[list, list[ParseProblem]]:
     if any(marker in text for marker in _MARKERS):
         found += _settings_refs(source)
         found += _databases(source)
-    found += python_runtime.extract_source(source, text)  # Celery's result backend, endpoints, psycopg2
+    found += python_runtime.extract_source(source, text, routes)  # Celery's result backend, endpoints, psycopg2
     return found, []
 
 

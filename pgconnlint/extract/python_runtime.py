@@ -32,13 +32,16 @@ _REQUIREMENT = re.compile(r"""^[\s"'\[]*""" + _NAMES)
 _QUOTED = re.compile(r"""["']""" + _NAMES)
 
 
-def extract_source(source: PySource, text: str) -> list:
-    """The facts of one parsed Python file (called from the "python-code" extractor, extract/django.py)."""
+def extract_source(source: PySource, text: str, routes: list[PythonRuntime] | None = None) -> list:
+    """The facts of one parsed Python file (called from the "python-code" extractor, extract/django.py); `routes`
+    when extract/python_scan.py has already read the endpoints with `ast`."""
     if not any(marker in text for marker in MARKERS):
         return []
     found: list = _backends(source)
     found += _imports(source)
-    if any(qualified.startswith(_WEB_FRAMEWORKS) for qualified in source.imports.values()):
+    if routes is not None:
+        found += routes
+    elif any(qualified.startswith(_WEB_FRAMEWORKS) for qualified in source.imports.values()):
         found += _routes(source)
     found += _limiters(source)
     return found

@@ -24,6 +24,8 @@ _ENGINES = {
     "asyncpg.create_pool": ("asyncpg", True),
     "asyncpg.pool.create_pool": ("asyncpg", True),
 }
+#: the last part of each name above: a call by one of these (or an alias of it) sends a file to libcst
+ENGINE_NAMES = frozenset(name.rsplit(".", 1)[-1] for name in _ENGINES)
 _CACHING_DECORATORS = ("cache", "lru_cache", "cached_property", "cached")
 _FLASK_KEYS = {
     "SQLALCHEMY_POOL_SIZE": "pool_size",
