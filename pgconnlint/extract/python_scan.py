@@ -41,7 +41,11 @@ def scan(text: str, engine_names: frozenset[str]) -> Scan | None:
         tree = ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
-    return Scan(tree, any(marker in text for marker in _LIBCST_TEXTS) or _needs_libcst(tree, engine_names))
+    if any(marker in text for marker in _LIBCST_TEXTS):
+        return Scan(tree, True)
+    # every name _needs_libcst looks for is written in the file (an alias is imported by its own name)
+    written = any(name in text for name in (*engine_names, "backend", "BACKEND", *_DRIVERS))
+    return Scan(tree, written and _needs_libcst(tree, engine_names))
 
 
 def _needs_libcst(tree: ast.Module, engine_names: frozenset[str]) -> bool:

@@ -74,3 +74,7 @@ def test_every_python_fixture_gives_the_same_facts_both_ways(monkeypatch):
         text = file.read_text(errors="replace")
         path = file.relative_to(TESTS).as_posix()
         assert repr(django.extract(path, text)) == repr(through_libcst(path, text, monkeypatch)), path
+
+
+def test_a_django_style_result_backend_setting_goes_to_libcst():
+    assert needs_libcst("CELERY_RESULT_BACKEND = 'db+postgresql://db/app'\n")
