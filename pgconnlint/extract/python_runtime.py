@@ -65,7 +65,7 @@ def _backends(source: PySource) -> list[PythonPool]:
     import libcst as cst
 
     found = []
-    for node in _walk(source.module, (cst.Assign, cst.AnnAssign, cst.Call)):
+    for node in source.nodes((cst.Assign, cst.AnnAssign, cst.Call)):
         if isinstance(node, cst.Call):
             for argument in node.args:
                 keyword = argument.keyword.value if argument.keyword else ""
@@ -102,7 +102,7 @@ def _routes(source: PySource) -> list[PythonRuntime]:
     import libcst as cst
 
     found = []
-    for node in _walk(source.module, (cst.FunctionDef,)):
+    for node in source.nodes((cst.FunctionDef,)):
         for decorator in node.decorators:
             call = decorator.decorator
             target = call.func if isinstance(call, cst.Call) else call
@@ -118,7 +118,7 @@ def _limiters(source: PySource) -> list[PythonRuntime]:
     import libcst as cst
 
     found = []
-    for node in _walk(source.module, (cst.Assign,)):
+    for node in source.nodes((cst.Assign,)):
         for target in node.targets:
             held = target.target
             limiter = isinstance(held, cst.Attribute) and held.attr.value == "total_tokens"
@@ -135,7 +135,7 @@ def _imports(source: PySource) -> list[PythonRuntime]:
     import libcst as cst
 
     found = []
-    for node in _walk(source.module, (cst.Import, cst.ImportFrom)):
+    for node in source.nodes((cst.Import, cst.ImportFrom)):
         names = (
             [source.text(alias.name) for alias in node.names]
             if isinstance(node, cst.Import)
@@ -148,20 +148,3 @@ def _imports(source: PySource) -> list[PythonRuntime]:
             if top in ("psycopg2", "psycogreen", "psycopg"):
                 found.append(PythonRuntime(top, source.location(node), name))
     return found
-
-
-def _walk(module: cst.Module, kinds: tuple[type, ...]) -> list:
-    import libcst as cst
-
-    class Collect(cst.CSTVisitor):
-        def __init__(self) -> None:
-            self.nodes: list = []
-
-        def on_visit(self, node: cst.CSTNode) -> bool:
-            if isinstance(node, kinds):
-                self.nodes.append(node)
-            return True
-
-    collector = Collect()
-    module.visit(collector)
-    return collector.nodes
