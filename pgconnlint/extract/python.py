@@ -51,6 +51,7 @@ class PySource:
     constants: dict[str, cst.BaseExpression] = field(default_factory=dict)  #: NAME or Class.NAME -> value
     instances: dict[str, str] = field(default_factory=dict)  #: `settings = Settings()`: settings -> Settings
     settings_classes: set[str] = field(default_factory=set)  #: pydantic BaseSettings: fields read the environment
+    _nodes: dict[tuple, list] = field(default_factory=dict, repr=False)  #: `nodes` by kinds, once per file
 
     @classmethod
     def parse(cls, path: str, text: str) -> PySource | ParseProblem:
@@ -72,9 +73,12 @@ class PySource:
     def nodes(self, kinds: tuple[type, ...]) -> list:
         """Every node of these types in the order a visitor meets them (by position, the enclosing node first),
         from the positions already computed: libcst's `visit` rebuilds the whole tree on each walk (issue 19)."""
-        # positions are recorded in codegen order, a node after its children: the later of two equal spans encloses
-        found = [(node, index) for index, node in enumerate(self.positions) if isinstance(node, kinds)]
-        return [node for node, _ in sorted(found, key=lambda pair: _preorder(self.positions[pair[0]], pair[1]))]
+        if kinds not in self._nodes:
+            # positions are recorded in codegen order, a node after its children: the later of equal spans encloses
+            found = [(node, index) for index, node in enumerate(self.positions) if isinstance(node, kinds)]
+            ordered = sorted(found, key=lambda pair: _preorder(self.positions[pair[0]], pair[1]))
+            self._nodes[kinds] = [node for node, _ in ordered]
+        return self._nodes[kinds]
 
     def location(self, node: cst.CSTNode) -> Location:
         span = self.positions[node]
