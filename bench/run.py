@@ -18,7 +18,16 @@ It then times, over R repeats after one untimed warm-up (median and min, time.pe
 The warm-up's JSON is checked: db/postgresql.conf is a server with 197 usable connections, and no
 finding or term points into node_modules/.
 
+  (c) also `python -m pgconnlint --version` against `python -c pass`, the interpreter's own start;
+  peak memory (the largest resident set of the check process, from wait4).
+
+`--corpus SCRATCH` times instead each real repository that ../shared/corpus/score.py materialised under SCRATCH
+(one git work tree per case; `--cases FILE.json` gives each case's subdir and CPU count): `check --format json
+--cpus N .` in it, its peak memory, and `git grep -l` of the same content markers pgconnlint's discovery uses, over
+the case's own tree, as the floor.
+
 Usage: python bench/run.py [--files N] [--keep DIR] [--repeat R]   (stdlib only)
+       python bench/run.py --corpus SCRATCH [--cases FILE.json ...] [--repeat R]
 """
 
 from __future__ import annotations
@@ -234,6 +243,19 @@ def git_floor(tree: Path) -> int:
     return len(set(grep) | set(names))
 
 
+def peak_memory(args: list[str], cwd: Path = REPO) -> int:
+    """The largest resident set, in KiB, of one run of `args` (Linux wait4; 0 where the platform lacks it)."""
+    with tempfile.TemporaryFile() as sink:
+        child = subprocess.Popen(args, cwd=cwd, stdout=sink, stderr=sink, env={**os.environ, "PYTHONPATH": str(REPO)})
+        try:
+            _pid, _status, usage = os.wait4(child.pid, 0)
+        except (AttributeError, ChildProcessError):
+            child.wait()
+            return 0
+        child.returncode = 0  # reaped by wait4
+        return usage.ru_maxrss
+
+
 def timed(function, repeat: int) -> tuple[float, float]:
     function()  # warm-up: page cache, .pyc files
     times = []
@@ -263,6 +285,8 @@ def bench(tree: Path, files: int, repeat: int) -> None:
         ("(b) git grep + git ls-files (floor)", timed(lambda: git_floor(tree), repeat)),
         ("(c) python -c 'import pgconnlint.cli'", timed(lambda: run([py, "-c", "import pgconnlint.cli"]), repeat)),
         ("(c) python -m pgconnlint rules", timed(lambda: run([py, "-m", "pgconnlint", "rules"]), repeat)),
+        ("(c) python -m pgconnlint --version", timed(lambda: run([py, "-m", "pgconnlint", "--version"]), repeat)),
+        ("(c) python -c pass", timed(lambda: run([py, "-c", "pass"]), repeat)),
     ]
     print(f"tree: {tree}  (python {sys.version.split()[0]}, {os.cpu_count()} CPUs, {repeat} repeats)")
     print(f"files in tree (git ls-files)      {files:>8}   (+{NODE_MODULES_FILES} in git-ignored node_modules/)")
@@ -279,6 +303,8 @@ def bench(tree: Path, files: int, repeat: int) -> None:
     for label, (median, low) in rows:
         print(f"{label:38} {median:9.3f} {low:8.3f}")
     print(f"\nratio (a)/(b): {rows[0][1][0] / rows[1][1][0]:.1f}x median, {rows[0][1][1] / rows[1][1][1]:.1f}x min")
+    print(f"ratio --version / python -c pass: {rows[4][1][0] / rows[5][1][0]:.2f}x median")
+    print(f"peak memory of (a): {peak_memory(check) / 1024:.0f} MiB")
     size, documents, seconds = read_generated_manifest(tree)
     print(f"(e) the rendered manifest deploy/manifests/generated/all.yaml: {size / 1024:.0f} KiB, {documents} facts")
     print(f"    extracted in {seconds:.3f} s (once, in-process); {MANIFEST_SERVICES} small manifests are part of (a)")
@@ -311,12 +337,50 @@ def parse_every_python_file(tree: Path) -> tuple[int, float]:
     return len(files), time.perf_counter() - start
 
 
+def corpus_cases(scratch: Path, case_files: list[Path]) -> list[tuple[str, Path, int]]:
+    """(name, folder to check, CPUs) of every materialised case: from the corpus files when given, else each git
+    work tree under `scratch` at its root with 4 CPUs."""
+    cases = [case for file in case_files for case in json.loads(file.read_text())]
+    if not cases:
+        cases = [{"name": p.name} for p in sorted(scratch.iterdir()) if (p / ".git").exists()]
+    found = [(c["name"], scratch / c["name"] / c.get("subdir", ""), c.get("cpus", 4)) for c in cases]
+    return [(name, folder, cpus) for name, folder, cpus in found if folder.is_dir()]
+
+
+def marker_floor(tree: Path) -> int:
+    """`git grep -l` of the content markers discovery uses (pgconnlint/discover.py), over the case's own tree."""
+    sys.path.insert(0, str(REPO))
+    from pgconnlint import discover
+
+    markers = {m.decode() for kind in discover._MARKERS.values() for m in kind}
+    patterns = [arg for marker in sorted(markers) for arg in ("-e", marker)]
+    return len(run(["git", "grep", "-l", "-I", "-F", *patterns], ok=(0, 1), cwd=tree).stdout.splitlines())
+
+
+def bench_corpus(scratch: Path, case_files: list[Path], repeat: int) -> None:
+    py = sys.executable
+    print(f"corpus: {scratch}  (python {sys.version.split()[0]}, {os.cpu_count()} CPUs, {repeat} repeats)\n")
+    print(f"{'case':32} {'files':>6} {'check s':>8} {'min s':>7} {'grep s':>7} {'ratio':>6} {'peak MiB':>9}")
+    for name, folder, cpus in corpus_cases(scratch, case_files):
+        check = [py, "-m", "pgconnlint", "check", "--format", "json", "--cpus", str(cpus), "."]
+        median, low = timed(lambda check=check, folder=folder: run(check, ok=(0, 1), cwd=folder), repeat)
+        grep, _ = timed(lambda folder=folder: marker_floor(folder), repeat)
+        files = len(run(["git", "ls-files"], cwd=folder).stdout.splitlines())
+        memory = peak_memory(check, cwd=folder) / 1024
+        print(f"{name:32} {files:>6} {median:8.2f} {low:7.2f} {grep:7.3f} {median / grep:5.0f}x {memory:9.0f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=20_000, help="tracked files in the tree (default 20000)")
     parser.add_argument("--keep", type=Path, metavar="DIR", help="build the tree here (new or empty) and keep it")
     parser.add_argument("--repeat", type=int, default=5, help="timed runs per measurement (default 5)")
+    parser.add_argument("--corpus", type=Path, metavar="SCRATCH", help="time the corpus cases materialised here")
+    parser.add_argument("--cases", type=Path, nargs="*", default=[], metavar="FILE.json", help="corpus case files")
     args = parser.parse_args()
+    if args.corpus:
+        bench_corpus(args.corpus.resolve(), args.cases, args.repeat)
+        return
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
         if any(args.keep.iterdir()):

@@ -14,7 +14,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from pgconnlint.model import Severity
+from pgconnlint.severity import Severity
 
 if sys.version_info >= (3, 11):
     import tomllib

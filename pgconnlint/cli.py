@@ -7,14 +7,12 @@ in pgconnlint: one line on stderr, never a traceback, never read as findings). d
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
-from collections import Counter
 from pathlib import Path
 
-from pgconnlint import __version__, catalogue
-from pgconnlint.model import Severity
+from pgconnlint import VERSION, catalogue
 from pgconnlint.report import FORMATS
+from pgconnlint.severity import Severity
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -31,7 +29,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="pgconnlint", description="Lint ORM, process-manager and PostgreSQL configuration.")
-    parser.add_argument("--version", action="version", version=f"pgconnlint {__version__}")
+    parser.add_argument("--version", action="version", version=VERSION)
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     check = commands.add_parser("check", help="check a repository (default: the current directory)")
@@ -149,11 +147,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from pgconnlint import neutral
-    from pgconnlint.baseline import BaselineError
-    from pgconnlint.config import ConfigError
-    from pgconnlint.confine import Refused
-
     try:
         if args.command == "check":
             return _check(args)
@@ -164,9 +157,22 @@ def _run(args: argparse.Namespace) -> int:
         if args.command == "explain":
             return _explain(args)
         return _rules()
-    except (UsageError, ConfigError, BaselineError, Refused) as error:
+    except Exception as error:
+        if not isinstance(error, _usage_errors()):
+            raise
+        from pgconnlint import neutral
+
         print(f"pgconnlint: error: {neutral.text(str(error))}", file=sys.stderr)
         return EXIT_USAGE
+
+
+def _usage_errors() -> tuple[type[Exception], ...]:
+    """The errors that are the user's to fix (exit 2), imported only when one is raised: `rules` starts faster."""
+    from pgconnlint.baseline import BaselineError
+    from pgconnlint.config import ConfigError
+    from pgconnlint.confine import Refused
+
+    return UsageError, ConfigError, BaselineError, Refused
 
 
 def _crash_site(error: BaseException) -> str:
@@ -312,6 +318,8 @@ def _targets(paths: list[Path]) -> list[tuple[Path, frozenset[str] | None]]:
 
 def _repository_root(start: Path) -> Path:
     try:
+        import subprocess
+
         top = subprocess.run(
             ["git", "-C", str(start), "rev-parse", "--show-toplevel"], capture_output=True, text=True, timeout=30
         )
@@ -342,6 +350,8 @@ def _render(result, args: argparse.Namespace, out) -> None:
 
 def _statistics(findings, out, as_json: bool) -> None:
     """ruff's `--statistics`: one row per rule, most frequent first; JSON: an array of {code, name, severity, count}."""
+    from collections import Counter
+
     counts = Counter((f.code, f.name, str(f.severity)) for f in findings)
     rows = sorted(counts.items(), key=lambda item: (-item[1], item[0][0]))
     if as_json:
@@ -374,27 +384,28 @@ def _explain(args: argparse.Namespace) -> int:
         print(json.dumps({**meta, "body": rule.body}, indent=2))
         return EXIT_CLEAN
     from rich.console import Console
-    from rich.markdown import Markdown
 
     console = Console()
     if not console.is_terminal:  # piped: the Markdown as written, no markup, no wrapping
         sys.stdout.write(f"{rule.code} {rule.name} ({rule.severity}): {rule.summary}\n\n{rule.body}")
         return EXIT_CLEAN
+    from rich.markdown import Markdown  # markdown-it: only for a terminal
+
     console.print(f"[bold]{rule.code} {rule.name}[/] [dim]({rule.severity})[/]: {rule.summary}\n", markup=True)
     console.print(Markdown(rule.body))
     return EXIT_CLEAN
 
 
 def _rules() -> int:
-    from rich.console import Console
-    from rich.table import Table
-
     rules = catalogue.load().values()
     if not sys.stdout.isatty():  # piped: one rule per line, whole, for grep and cut
         width = max(len(rule.name) for rule in rules)
         for rule in rules:
             print(f"{rule.code}  {rule.name:<{width}}  {str(rule.severity):<7}  {rule.summary}")
         return EXIT_CLEAN
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table(box=None, pad_edge=False)
     for column in ("code", "name", "severity"):
         table.add_column(column, no_wrap=True)

@@ -6,27 +6,15 @@ front end converts once, at extraction.
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Generic, TypeVar
+
+from pgconnlint.severity import Severity  # noqa: F401 - re-exported: its own module since issue 19
 
 if TYPE_CHECKING:
     from pgconnlint.expr import Expr, Obj
 
 T = TypeVar("T")
-
-
-class Severity(enum.IntEnum):
-    INFO = 1
-    WARNING = 2
-    ERROR = 3
-
-    @classmethod
-    def parse(cls, text: str) -> Severity:
-        return cls[text.upper()]
-
-    def __str__(self) -> str:
-        return self.name.lower()
 
 
 @dataclass(frozen=True, slots=True)

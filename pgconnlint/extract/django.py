@@ -11,15 +11,10 @@ DISABLE_SERVER_SIDE_CURSORS…). `dj_database_url.config(...)` reads $DATABASE_U
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from pgconnlint.expr import EnvVar, Expr, Lit, Logical, Not, Obj
-from pgconnlint.extract import python_runtime, sqlalchemy
+from pgconnlint.extract import python_runtime, python_scan, sqlalchemy
 from pgconnlint.extract.python import PySource
 from pgconnlint.model import DjangoSettingsRef, ParseProblem, PythonPool
-
-if TYPE_CHECKING:
-    import libcst as cst
 
 POSTGRES_ENGINES = (
     "django.db.backends.postgresql",
@@ -36,6 +31,10 @@ _MARKERS = ("DATABASES", "DJANGO_SETTINGS_MODULE")
 
 
 def extract(path: str, text: str) -> tuple[list, list[ParseProblem]]:
+    scanned = python_scan.scan(text, sqlalchemy.ENGINE_NAMES)  # ast first: libcst only where it can find something
+    routes = python_scan.routes(path, text, scanned.tree) if scanned is not None else None
+    if scanned is not None and not scanned.needs_libcst and routes is not None:
+        return routes, []
     source = PySource.parse(path, text)
     if isinstance(source, ParseProblem):
         return [], [source]
@@ -43,7 +42,7 @@ def extract(path: str, text: str) -> tuple[list, list[ParseProblem]]:
     if any(marker in text for marker in _MARKERS):
         found += _settings_refs(source)
         found += _databases(source)
-    found += python_runtime.extract_source(source, text)  # Celery's result backend, endpoints, psycopg2
+    found += python_runtime.extract_source(source, text, routes)  # Celery's result backend, endpoints, psycopg2
     return found, []
 
 
@@ -54,7 +53,7 @@ def _settings_refs(source: PySource) -> list[DjangoSettingsRef]:
     import libcst as cst
 
     refs = []
-    for node in _walk_calls(source.module):
+    for node in source.nodes((cst.Call,)):
         name = source.qualified(node.func)
         if not name.endswith(("environ.setdefault", "os.putenv")) or len(node.args) < 2:
             continue
@@ -71,19 +70,6 @@ def _settings_refs(source: PySource) -> list[DjangoSettingsRef]:
                     if isinstance(value, Lit) and isinstance(value.value, str):
                         refs.append(DjangoSettingsRef(value.value, source.location(small)))
     return refs
-
-
-def _walk_calls(module: cst.Module) -> list[cst.Call]:
-    import libcst as cst
-
-    calls: list[cst.Call] = []
-
-    class Visitor(cst.CSTVisitor):
-        def visit_Call(self, node: cst.Call) -> None:
-            calls.append(node)
-
-    module.visit(Visitor())
-    return calls
 
 
 # --- DATABASES ---------------------------------------------------------------------------------------------
@@ -269,7 +255,7 @@ def _call_node(source: PySource, value: Expr):
     """The libcst Call behind an opaque expression, found again by its location."""
     import libcst as cst
 
-    for node in _walk_calls(source.module):
+    for node in source.nodes((cst.Call,)):
         where = source.location(node)
         if (where.line, where.column) == (value.location.line, value.location.column):
             return node if isinstance(node, cst.Call) else None

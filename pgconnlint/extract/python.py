@@ -51,6 +51,7 @@ class PySource:
     constants: dict[str, cst.BaseExpression] = field(default_factory=dict)  #: NAME or Class.NAME -> value
     instances: dict[str, str] = field(default_factory=dict)  #: `settings = Settings()`: settings -> Settings
     settings_classes: set[str] = field(default_factory=set)  #: pydantic BaseSettings: fields read the environment
+    _nodes: dict[tuple, list] = field(default_factory=dict, repr=False)  #: `nodes` by kinds, once per file
 
     @classmethod
     def parse(cls, path: str, text: str) -> PySource | ParseProblem:
@@ -64,9 +65,20 @@ class PySource:
                 Location(path, error.raw_line, error.raw_column + 1), f"Python syntax error: {error.message}"
             )
         wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-        source = cls(path, wrapper.module, wrapper.resolve(PositionProvider))
+        # The provider alone: `wrapper.resolve` also runs an empty batch of visitors, one more whole walk (issue 19)
+        source = cls(path, wrapper.module, PositionProvider()._gen(wrapper))
         source._index()
         return source
+
+    def nodes(self, kinds: tuple[type, ...]) -> list:
+        """Every node of these types in the order a visitor meets them (by position, the enclosing node first),
+        from the positions already computed: libcst's `visit` rebuilds the whole tree on each walk (issue 19)."""
+        if kinds not in self._nodes:
+            # positions are recorded in codegen order, a node after its children: the later of equal spans encloses
+            found = [(node, index) for index, node in enumerate(self.positions) if isinstance(node, kinds)]
+            ordered = sorted(found, key=lambda pair: _preorder(self.positions[pair[0]], pair[1]))
+            self._nodes[kinds] = [node for node, _ in ordered]
+        return self._nodes[kinds]
 
     def location(self, node: cst.CSTNode) -> Location:
         span = self.positions[node]
@@ -277,3 +289,7 @@ def _assignments(small) -> list[tuple[str, object]]:
     if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name) and small.value is not None:
         return [(small.target.value, small.value)]
     return []
+
+
+def _preorder(span, index: int) -> tuple:
+    return (span.start.line, span.start.column, -span.end.line, -span.end.column, -index)

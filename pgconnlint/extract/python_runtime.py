@@ -32,13 +32,16 @@ _REQUIREMENT = re.compile(r"""^[\s"'\[]*""" + _NAMES)
 _QUOTED = re.compile(r"""["']""" + _NAMES)
 
 
-def extract_source(source: PySource, text: str) -> list:
-    """The facts of one parsed Python file (called from the "python-code" extractor, extract/django.py)."""
+def extract_source(source: PySource, text: str, routes: list[PythonRuntime] | None = None) -> list:
+    """The facts of one parsed Python file (called from the "python-code" extractor, extract/django.py); `routes`
+    when extract/python_scan.py has already read the endpoints with `ast`."""
     if not any(marker in text for marker in MARKERS):
         return []
     found: list = _backends(source)
     found += _imports(source)
-    if any(qualified.startswith(_WEB_FRAMEWORKS) for qualified in source.imports.values()):
+    if routes is not None:
+        found += routes
+    elif any(qualified.startswith(_WEB_FRAMEWORKS) for qualified in source.imports.values()):
         found += _routes(source)
     found += _limiters(source)
     return found
@@ -62,7 +65,7 @@ def _backends(source: PySource) -> list[PythonPool]:
     import libcst as cst
 
     found = []
-    for node in _walk(source.module, (cst.Assign, cst.AnnAssign, cst.Call)):
+    for node in source.nodes((cst.Assign, cst.AnnAssign, cst.Call)):
         if isinstance(node, cst.Call):
             for argument in node.args:
                 keyword = argument.keyword.value if argument.keyword else ""
@@ -99,7 +102,7 @@ def _routes(source: PySource) -> list[PythonRuntime]:
     import libcst as cst
 
     found = []
-    for node in _walk(source.module, (cst.FunctionDef,)):
+    for node in source.nodes((cst.FunctionDef,)):
         for decorator in node.decorators:
             call = decorator.decorator
             target = call.func if isinstance(call, cst.Call) else call
@@ -115,7 +118,7 @@ def _limiters(source: PySource) -> list[PythonRuntime]:
     import libcst as cst
 
     found = []
-    for node in _walk(source.module, (cst.Assign,)):
+    for node in source.nodes((cst.Assign,)):
         for target in node.targets:
             held = target.target
             limiter = isinstance(held, cst.Attribute) and held.attr.value == "total_tokens"
@@ -132,7 +135,7 @@ def _imports(source: PySource) -> list[PythonRuntime]:
     import libcst as cst
 
     found = []
-    for node in _walk(source.module, (cst.Import, cst.ImportFrom)):
+    for node in source.nodes((cst.Import, cst.ImportFrom)):
         names = (
             [source.text(alias.name) for alias in node.names]
             if isinstance(node, cst.Import)
@@ -145,20 +148,3 @@ def _imports(source: PySource) -> list[PythonRuntime]:
             if top in ("psycopg2", "psycogreen", "psycopg"):
                 found.append(PythonRuntime(top, source.location(node), name))
     return found
-
-
-def _walk(module: cst.Module, kinds: tuple[type, ...]) -> list:
-    import libcst as cst
-
-    class Collect(cst.CSTVisitor):
-        def __init__(self) -> None:
-            self.nodes: list = []
-
-        def on_visit(self, node: cst.CSTNode) -> bool:
-            if isinstance(node, kinds):
-                self.nodes.append(node)
-            return True
-
-    collector = Collect()
-    module.visit(collector)
-    return collector.nodes

@@ -24,6 +24,8 @@ _ENGINES = {
     "asyncpg.create_pool": ("asyncpg", True),
     "asyncpg.pool.create_pool": ("asyncpg", True),
 }
+#: the last part of each name above: a call by one of these (or an alias of it) sends a file to libcst
+ENGINE_NAMES = frozenset(name.rsplit(".", 1)[-1] for name in _ENGINES)
 _CACHING_DECORATORS = ("cache", "lru_cache", "cached_property", "cached")
 _FLASK_KEYS = {
     "SQLALCHEMY_POOL_SIZE": "pool_size",
@@ -64,7 +66,7 @@ def _calls(source: PySource):
             known = _ENGINES.get(qualified) or _ENGINES.get(_by_last_name(qualified))
             if known:
                 pool = _pool(source, node, qualified, *known, per_call=self._per_call())
-                if self.functions and _disposed(self.functions[-1], node):
+                if self.functions and _disposed(source, self.functions[-1], node):
                     pool = replace(pool, per_call=False, disposed=True)
                 elif self.functions:
                     pool = _in_branch(source, self.functions[-1], node, pool)
@@ -78,10 +80,13 @@ def _calls(source: PySource):
     return visitor.found
 
 
-def _disposed(function: cst.FunctionDef, call: cst.Call) -> bool:
+def _disposed(source: PySource, function: cst.FunctionDef, call: cst.Call) -> bool:
     """`engine = create_async_engine(…)` and `engine.dispose()` (awaited or not) in the same function."""
     import libcst as cst
     import libcst.matchers as m
+
+    if not _calls_dispose(source, function):
+        return False  # the matchers below walk the whole function three times (issue 19)
 
     names = {
         target.target.value
@@ -96,6 +101,22 @@ def _disposed(function: cst.FunctionDef, call: cst.Call) -> bool:
     }
     disposes = m.Call(func=m.Attribute(value=m.Name(), attr=m.Name("dispose")))
     return any(found.func.value.value in names for found in m.findall(function, disposes))
+
+
+def _calls_dispose(source: PySource, function: cst.FunctionDef) -> bool:
+    """Whether some `x.dispose()` lies in the function (decorators included), from the positions already computed."""
+    import libcst as cst
+
+    spans = [source.positions[node] for node in (function, *function.decorators)]
+    start = min((span.start.line, span.start.column) for span in spans)
+    end = (spans[0].end.line, spans[0].end.column)
+    for node in source.nodes((cst.Call,)):
+        func = node.func
+        if isinstance(func, cst.Attribute) and func.attr.value == "dispose" and isinstance(func.value, cst.Name):
+            span = source.positions[node]
+            if start <= (span.start.line, span.start.column) and (span.end.line, span.end.column) <= end:
+                return True
+    return False
 
 
 def _in_branch(source: PySource, function: cst.FunctionDef, call: cst.Call, pool: PythonPool) -> PythonPool:

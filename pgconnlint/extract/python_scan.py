@@ -1,0 +1,117 @@
+"""What the standard library's `ast` can tell about a Python file before libcst is needed (issue 19).
+
+libcst keeps every token, which the extractors need for exact text and positions, and costs about fifty times what
+`ast` (C) costs: on real repositories most files that pass the text pre-filter (a FastAPI router mentions
+"fastapi") hold nothing but endpoints. `scan` parses with `ast` and says whether anything libcst reads can be there
+(a superset: an engine or pool call by any name or alias, a Flask or Django settings key, a Celery result backend,
+a psycopg import, anyio's limiter); if not, the file's only facts are its FastAPI/Starlette endpoints, read here
+with the position libcst would give the function's name. A file `ast` cannot parse (newer syntax than this
+interpreter's) goes through libcst as before.
+
+Keep `_needs_libcst` in step with extract/sqlalchemy.py, django.py and python_runtime.py: anything they find must
+make it true (tests/extract/test_python_scan.py compares both paths on every Python fixture).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+
+from pgconnlint.model import Location, PythonRuntime
+
+_ROUTE_METHODS = ("get", "post", "put", "patch", "delete", "options", "head", "api_route", "route")
+_WEB_FRAMEWORKS = ("fastapi", "starlette")
+#: texts whose presence sends the file to libcst whole (each extractor's own gate, rare in files)
+_LIBCST_TEXTS = ("DATABASES", "DJANGO_SETTINGS_MODULE", "SQLALCHEMY_DATABASE_URI", "current_default_thread_limiter")
+_BACKEND_NAMES = ("result_backend", "CELERY_RESULT_BACKEND")  #: extract/python_runtime.py BACKEND_SETTINGS
+_DRIVERS = ("psycopg2", "psycogreen", "psycopg")
+_DEF = re.compile(r"(?:async\s+)?def\s+(\w+)")
+
+
+@dataclass(frozen=True, slots=True)
+class Scan:
+    tree: ast.Module
+    needs_libcst: bool
+
+
+def scan(text: str, engine_names: frozenset[str]) -> Scan | None:
+    """The file's `ast`, and whether libcst must read it; None when `ast` cannot parse it (libcst decides)."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    if any(marker in text for marker in _LIBCST_TEXTS):
+        return Scan(tree, True)
+    # every name _needs_libcst looks for is written in the file (an alias is imported by its own name)
+    written = any(name in text for name in (*engine_names, "backend", "BACKEND", *_DRIVERS))
+    return Scan(tree, written and _needs_libcst(tree, engine_names))
+
+
+def _needs_libcst(tree: ast.Module, engine_names: frozenset[str]) -> bool:
+    """An engine or pool call (by its name or an import alias of it), a result backend, a psycopg import."""
+    names = set(engine_names)
+    nodes = list(ast.walk(tree))
+    for node in nodes:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            module = (node.module or "") if isinstance(node, ast.ImportFrom) else ""
+            if any(name.split(".")[0] in _DRIVERS for name in [module, *(a.name for a in node.names)] if name):
+                return True
+            names.update(a.asname for a in node.names if a.asname and a.name.rsplit(".", 1)[-1] in engine_names)
+    for node in nodes:
+        if isinstance(node, ast.Call):
+            if _terminal(node.func) in names or any(k.arg in ("backend", *_BACKEND_NAMES) for k in node.keywords):
+                return True
+        elif isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(_terminal(target) in _BACKEND_NAMES for target in targets):
+                return True
+    return False
+
+
+def _terminal(node: ast.expr) -> str | None:
+    return node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else None
+
+
+def routes(path: str, text: str, tree: ast.Module) -> list[PythonRuntime] | None:
+    """FastAPI/Starlette endpoints (a function decorated `@x.get(…)`, `@x.route(…)`…) of a module that imports either
+    at its top level, in source order, located at the function's name; None when a name's position cannot be told
+    from the line (then libcst reads the file)."""
+    if not any(value.startswith(_WEB_FRAMEWORKS) for value in _top_level_imports(tree).values()):
+        return []
+    if "\r" in text.replace("\r\n", "\n"):
+        return None  # lone carriage returns: line numbers may differ between ast and libcst
+    lines = text.split("\n")
+    found = []
+    functions = [node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)]
+    for node in sorted(functions, key=lambda f: (f.lineno, f.col_offset)):
+        if not any(_is_route(decorator) for decorator in node.decorator_list):
+            continue
+        line = lines[node.lineno - 1]
+        column = len(line.encode()[: node.col_offset].decode(errors="replace"))  # ast counts bytes, libcst characters
+        match = _DEF.match(line, column)
+        if match is None or match.group(1) != node.name:
+            return None
+        kind = "async-endpoint" if isinstance(node, ast.AsyncFunctionDef) else "sync-endpoint"
+        start, end = match.start(1) + 1, match.end(1) + 1
+        found.append(PythonRuntime(kind, Location(path, node.lineno, start, node.lineno, end), node.name))
+    return found
+
+
+def _is_route(decorator: ast.expr) -> bool:
+    target = decorator.func if isinstance(decorator, ast.Call) else decorator
+    return isinstance(target, ast.Attribute) and target.attr in _ROUTE_METHODS
+
+
+def _top_level_imports(tree: ast.Module) -> dict[str, str]:
+    """local name -> qualified name, as extract/python.py `PySource._index` reads the module's own statements."""
+    imports: dict[str, str] = {}
+    for statement in tree.body:
+        if isinstance(statement, ast.Import):
+            for alias in statement.names:
+                local = alias.asname or alias.name.split(".")[0]
+                imports[local] = alias.name if alias.asname else local
+        elif isinstance(statement, ast.ImportFrom) and statement.module and statement.names[0].name != "*":
+            for alias in statement.names:
+                imports[alias.asname or alias.name] = f"{statement.module}.{alias.name}"
+    return imports
