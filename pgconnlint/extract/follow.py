@@ -79,6 +79,8 @@ class _Follower:
         image = self.image_of(decl) or self.image(decl.location.path if _is_dockerfile(decl.location.path) else None)
         path, how = self.locate(words[0], decl.directory, image)
         if path is None:
+            if image is None and not words[0].endswith((".sh", ".bash")):
+                return []  # `/app/server` in an image the repository does not build: that image's own program
             return self._unfollowed(decl, f"the script {words[0]} is not in the repository")
         text = read_text(self.root, path)
         if isinstance(text, ParseProblem):

@@ -164,3 +164,16 @@ def test_management_command_threads_not_followed_stay_a_finding(lint_tree):
     result = lint_tree({**files, "app/management/commands/notify.py": command, "requirements.txt": "x\n"})
     assert [g.units.value for g in result.project.groups] == [1]
     assert [f for f in result.findings if "starts threads" in f.message]
+
+
+def test_a_program_of_an_image_the_repository_does_not_build_is_not_reported(lint_tree):
+    """`command: ["/app/server"]` in a Go service's manifest: that image's own binary, not a script to follow (a
+    1,200-container tree once got one PGC002 each); a missing *.sh of such an image is still reported."""
+    manifest = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: svc\nspec:\n  template:\n    spec:\n"
+        "      containers:\n        - name: svc\n          image: registry.example/svc:1\n          command: [{}]\n"
+    )
+    quiet = lint_tree({"k8s/svc.yaml": manifest.format('"/app/server"')})
+    assert not [f for f in quiet.findings if f.code == "PGC002"]
+    loud = lint_tree({"k8s/svc.yaml": manifest.format('"/docker-entrypoint.sh"')})
+    assert [f for f in loud.findings if f.code == "PGC002" and "docker-entrypoint.sh" in f.message]
