@@ -206,18 +206,15 @@ def budgets(project: Project) -> list[Budget]:
     against the servers it starts, else the servers no deployment starts (a postgresql.conf, a managed server), else
     those of a deployment that only runs servers. With no deployment in the tree, every group counts against the
     servers of the tree, as one."""
-    found = deployments(project, project.compose_services, project.documents)
-    chosen = selected(found, project.deployment)
+    chosen, fallback = _plan(project)
     if not chosen:  # nothing attached to a deployment: every group against the servers a deployment would use
         return _budgets(project, project.groups, _deployable(project.servers, project.deployment), "", project.bouncers)
-    fallback = _fallback(project, found)
-    order = {id(group): index for index, group in enumerate(project.groups)}
     per_deployment = []
     for deployment in chosen:
         if _elsewhere(deployment, chosen, fallback):
             continue  # its server is not in the repository: reported by unchecked(), never against another's
         servers = deployment.servers + fallback or (_defaults_server(),)
-        groups = sorted(deployment.shared + deployment.groups, key=lambda group: order[id(group)])
+        groups = _in_order(project, deployment)
         per_deployment.append(_budgets(project, groups, servers, deployment.name, _bouncers_of(project, deployment)))
     # the worst alternative first: the one whose servers are fullest (20 of 97 before 20 of 197)
     per_deployment.sort(key=lambda found: -max((_fullness(budget) for budget in found), default=0))
@@ -247,18 +244,27 @@ def unchecked(project: Project) -> list[tuple[Budget, str]]:
     pm2 file against an external database, beside a compose file that starts its own): their connections, summed
     with no server, and the alternative whose server is there. They are never counted against that alternative's
     server, nor against PostgreSQL's defaults standing in for a server the repository does not describe."""
-    found = deployments(project, project.compose_services, project.documents)
-    chosen = selected(found, project.deployment)
-    fallback = _fallback(project, found)
-    order = {id(group): index for index, group in enumerate(project.groups)}
+    chosen, fallback = _plan(project)
     result = []
     for deployment in chosen:
         if _elsewhere(deployment, chosen, fallback):
-            groups = sorted(deployment.shared + deployment.groups, key=lambda group: order[id(group)])
+            groups = _in_order(project, deployment)
             terms = tuple(Term(group, pool) for group in groups for c in group.connections for pool in c.pools)
             other = next(d.name for d in chosen if d.servers)
             result.append((Budget(_defaults_server(), terms, deployment=deployment.name), other))
     return result
+
+
+def _plan(project: Project) -> tuple[list[Deployment], tuple[Server, ...]]:
+    """The deployments to budget and the servers they fall back on, shared by budgets() and unchecked()."""
+    found = deployments(project, project.compose_services, project.documents)
+    return selected(found, project.deployment), _fallback(project, found)
+
+
+def _in_order(project: Project, deployment: Deployment) -> list[ProcessGroup]:
+    """A deployment's groups, those no deployment runs included, in the order the linker found them."""
+    order = {id(group): index for index, group in enumerate(project.groups)}
+    return sorted(deployment.shared + deployment.groups, key=lambda group: order[id(group)])
 
 
 def _fallback(project: Project, found: list[Deployment]) -> tuple[Server, ...]:
