@@ -20,6 +20,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
+from pgconnlint.discover import is_pm2_file
 from pgconnlint.linked import ProcessGroup, Project, Server
 from pgconnlint.model import ComposeService
 
@@ -54,7 +55,6 @@ class Deployment:
     kind: str  #: "compose", "kubernetes" (a folder of manifests), else the document's name: "procfile", "ecosystem"
     groups: tuple[ProcessGroup, ...] = ()  #: the groups it starts
     servers: tuple[Server, ...] = ()  #: the servers it starts itself (compose services)
-    left_off: tuple[str, ...] = ()  #: groups behind profiles this variant does not enable
     shared: tuple[ProcessGroup, ...] = ()  #: groups no deployment runs, counted with every deployment
 
 
@@ -66,12 +66,9 @@ def project_key(document: str, compose_files: set[str]) -> str:
     override = _OVERRIDE.match(name)
     if override:
         return posixpath.join(folder, override["base"] + override["ext"])
-    if document not in compose_files and name.endswith((".yaml", ".yml")) and not _PM2.match(name):
+    if document not in compose_files and name.endswith((".yaml", ".yml")) and not is_pm2_file(name.lower()):
         return folder + "/" if folder else "./"
     return document
-
-
-_PM2 = re.compile(r"(ecosystem|pm2|process|processes)([.-][\w.-]+)?\.ya?ml$")
 
 
 def document_of(name: str, fallback: str, documents: set[str]) -> str:
@@ -115,9 +112,8 @@ def _variants(key: str, kind: str, groups: list[ProcessGroup], servers: list[Ser
     plain = [group for group in groups if not profiles_of(group.name)]
     behind = sorted({p for group in groups for p in profiles_of(group.name)})
     if plain or not behind:
-        left_off = tuple(group.name for group in groups if profiles_of(group.name))
         servers_up = tuple(server for server in servers if not profiles_of(server.name))
-        return [Deployment(key, role, kind, tuple(plain), servers_up or tuple(servers), left_off)]
+        return [Deployment(key, role, kind, tuple(plain), servers_up or tuple(servers))]
     variants = []
     for profile in behind:
         chosen = tuple(group for group in groups if profile in profiles_of(group.name) or not profiles_of(group.name))

@@ -178,7 +178,7 @@ def classify(path: str) -> str | None:
         return "sequelizerc"  # sequelize-cli's settings: which config file it reads (extract/node_pools.py)
     if _PRISMA_CONFIG.search(path):
         return "prisma-config"  # Prisma 6/7's prisma.config.ts: which schema the client comes from (extract/prisma.py)
-    if _is_pm2_file(lower):
+    if is_pm2_file(lower):
         return "pm2"
     if lower == ".env" or (lower.startswith(".env.") and not lower.endswith(ENV_TEMPLATES)):
         return "dotenv"
@@ -247,7 +247,7 @@ def _is_script(name: str, lower: str) -> bool:
     )
 
 
-def _is_pm2_file(name: str) -> bool:
+def is_pm2_file(name: str) -> bool:
     if not name.endswith(_PM2_SUFFIXES):
         return False
     # pm2.json, pm2.config.js, and per-environment copies such as pm2.prod.json or pm2-staging.yml
