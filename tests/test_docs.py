@@ -1,7 +1,9 @@
 """Docs that cannot drift: every console example in README.md and docs/ is run and compared, as the catalogue's
 examples are (tests/test_catalogue.py). A block runs in the folder named by an HTML comment just above it,
-`<!-- run: tests/fixtures/NAME -->` (`<!-- run: tests/fixtures/NAME in a copy -->` when its commands write), or at the repository root when its commands name their fixture; a block that
-cannot run here says why, `<!-- not run: REASON -->`, and an unmarked block that names no fixture fails.
+`<!-- run: tests/fixtures/NAME -->` (`<!-- run: tests/fixtures/NAME in a copy -->` when its commands write: a
+baseline, `git init`), or at the repository root when its commands name their fixture; a block that cannot run
+here says why, `<!-- not run: REASON -->`, and an unmarked block that names no fixture fails. The commands of a
+block run in one shell, in order, so `echo $?` shows the previous status.
 `(...)` cuts what a page need not show: a line of its own stands for any number of lines, inside a line for the rest
 of it (a piped budget table is as wide as its longest path). `PGCONNLINT_UPDATE_DOCS=1 pytest tests/test_docs.py`
 rewrites, whole, each shown output that is not the real one."""
