@@ -85,6 +85,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_options(budget)
     budget.add_argument("--suggest", action="store_true", help="pool sizes and max_connections that would fit")
     budget.add_argument("--format", choices=("text", "json"), default="text")
+    budget.add_argument(
+        "--bars",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="text: draw each server as a bar of its usable slots (default: only on a terminal)",
+    )
 
     doctor = commands.add_parser("doctor", help="read a running PostgreSQL server's connections (read-only)")
     doctor.add_argument("path", nargs="?", type=Path, metavar="PATH", help="a repository to set its budget beside")
@@ -244,6 +250,7 @@ def _budget(args: argparse.Namespace) -> int:
         headroom=run.lint.headroom,
         server_memory=run.server_memory_bytes,
         as_json=args.format == "json",
+        bars=args.bars,
     )
     return EXIT_CLEAN
 
