@@ -575,10 +575,10 @@ def _dockerfile(root: Path, folder: str) -> str | None:
 
 def _unlinked(container: _Container, block, resolver) -> None:
     """An image no Dockerfile of the repository builds, and no command: what it runs is not in the tree."""
-    image = container.image or "(no image)"
+    named = f"{block.address}" + (f" container {container.name}" if container.name else "")
     message = (
-        f"{block.address}" + (f" container {container.name}" if container.name else "") + " runs image `{image}`, which no Dockerfile of this repository "
-        "is known to build, with no command of its own: its processes are not counted"
+        f"{named} runs image `{container.image or '(none)'}`, which no Dockerfile of this repository is known to "
+        "build, with no command of its own: its processes are not counted"
     )
     resolver.skip(container.location, message, _LINK_HELP)
 
