@@ -234,7 +234,7 @@ def _container(resolver, block, body, kind: str, env_block: str) -> _Container:
     source = f"{block.path} {block.address} {kind}"
     command = _words(resolver, block, body.attributes.get("command"))
     args = _words(resolver, block, body.attributes.get("args"))
-    written = body.attributes.get("command") or body.attributes.get("args")
+    written = body.attributes.get("command") or body.attributes.get("args") or body.attributes.get("image")
     where = written.location if written is not None else body.location
     name = _raw(body.attributes.get("name"))
     env = _env_blocks(resolver, block, body.nested(env_block), f"{source} env")
