@@ -400,3 +400,85 @@ resource "google_cloud_run_v2_service" "web" {
     facts = extract_all(tmp_path, discover(tmp_path))
     [web] = [d for d in facts.processes if "google_cloud_run_v2_service.web" in d.source]
     assert isinstance(web.replicas, Unknown) and web.replicas.expression == "var.max_web"
+
+
+# --- bad input -------------------------------------------------------------------------------------------------
+
+
+def test_odd_terraform_and_knative_input_is_reported_never_raised(tmp_path):
+    tf = """
+locals {
+  containers = [{ name = "web", image = "acme/web:1" }]
+}
+
+resource "aws_ecs_task_definition" "computed" {
+  family                = "computed"
+  container_definitions = jsonencode(local.containers)
+}
+
+resource "aws_ecs_task_definition" "loop" {
+  family                = "loop"
+  container_definitions = jsonencode([for name in ["a", "b"] : { name = name, image = "acme/${name}" }])
+}
+
+resource "aws_ecs_service" "computed" {
+  name            = "computed"
+  task_definition = aws_ecs_task_definition.computed.arn
+  desired_count   = "two"
+}
+
+resource "aws_ecs_service" "loop" {
+  name            = "loop"
+  task_definition = aws_ecs_task_definition.loop.arn
+  desired_count   = 1
+}
+
+resource "google_cloud_run_v2_service" "odd" {
+  name = "odd"
+  template {
+    scaling {
+      max_instance_count = -3
+    }
+    containers {
+      image   = 5
+      command = "gunicorn app:app"
+    }
+  }
+}
+
+resource "google_cloud_run_v2_service" "empty" {
+  name = "empty"
+}
+
+resource "azurerm_container_app" "odd" {
+  name = "odd"
+  template {
+    max_replicas = var.nothing
+  }
+}
+
+resource "aws_apprunner_service" "odd" {
+  service_name                   = "odd"
+  auto_scaling_configuration_arn = "arn:aws:apprunner:eu-west-1:1:autoscalingconfiguration/x/1/abc"
+  source_configuration {
+    code_repository {
+      repository_url   = "https://github.com/acme/web"
+      source_directory = "web"
+    }
+  }
+}
+"""
+    knative = KNATIVE.replace('"7"', '"many"')
+    result = lint(
+        write_tree(tmp_path, {**WEB, "infra/odd.tf": tf, "k8s/service.yaml": knative}), LintOptions(cpus=TEST_CPUS)
+    )
+    skipped = [f.message for f in result.findings if f.code == "PGC002"]
+    assert any("aws_ecs_task_definition.computed container_definitions is not a list" in m for m in skipped)
+    assert any("aws_ecs_task_definition.loop container_definitions is not a list" in m for m in skipped)
+    assert not any("internal error" in m for m in skipped)
+    assert any(
+        "aws_apprunner_service.odd builds from a code repository and Terraform gives no start_command" in m
+        for m in skipped
+    )
+    unknown = messages(result, "PGC110")
+    assert any("Knative Service web autoscaling.knative.dev/max-scale is not a whole number" in m for m in unknown)

@@ -106,13 +106,20 @@ class _App:
 
 def resolve(root: Path, index, resolver, facts, data: list) -> None:
     """Every app and function of the module index (terraform.py `_Index`), appended to `facts`; `data` holds the
-    `data "archive_file"` blocks Lambda functions are zipped from."""
-    apps = _cloud_run_v2(index, resolver) + _cloud_run_v1(index, resolver) + _ecs(root, index, resolver)
-    apps += _app_runner(index, resolver) + _container_apps(index, resolver)
-    for app in apps:
-        for container in app.containers:
-            _processes(root, app, container, index, resolver, facts)
-    facts.functions.extend(_lambdas(root, index, resolver, data))
+    `data "archive_file"` blocks Lambda functions are zipped from. A block this reader fails on is reported and the
+    others are still read (as lint.py `_extract` does for a file)."""
+    for kind, reader in _READERS.items():
+        for block in index.of(kind):
+            try:
+                if kind == "aws_lambda_function":
+                    facts.functions.extend(_lambda(root, block, index, resolver, data))
+                    continue
+                for app in reader(root, block, index, resolver):
+                    for container in app.containers:
+                        _processes(root, app, container, index, resolver, facts)
+            except (RecursionError, ValueError, TypeError, AttributeError, IndexError, KeyError) as error:
+                message = f"{block.address}: internal error while reading it ({type(error).__name__}); not checked"
+                resolver.skip(block.location, message, "report it, with the block, to pgconnlint")
 
 
 # --- values -------------------------------------------------------------------------------------------------------
@@ -132,17 +139,22 @@ def _count(resolver, block, attr, what: str) -> Known | Unknown | None:
 
 
 def _words(resolver, block, attr) -> list[str] | None:
-    """A list of literal words (`command = ["gunicorn", "app:app"]`); None when absent or not all literal."""
+    """A list of literal words (`command = ["gunicorn", "app:app"]`), or one string split as a shell would; None when
+    absent or not literal (reported)."""
     if attr is None:
         return None
-    items = attr.value if isinstance(attr.value, list) else None
-    if items is None:
-        resolver.note(resolver.value(block, attr) or Unknown(str(attr.value), attr.location), f"{block.address}")
+    if not isinstance(attr.value, list):
+        value = resolver.value(block, attr)
+        if isinstance(value, Known) and isinstance(value.value, str):
+            return commands.command_words(Lit(value.location, value.value, value.value))
+        if isinstance(value, Unknown):
+            resolver.note(value, f"{block.address} command")
         return None
-    words = [resolver.value(block, replace(attr, value=item)) for item in items]
-    if not all(isinstance(word, Known) for word in words):
-        unknown = next(word for word in words if isinstance(word, Unknown))
-        resolver.note(unknown, f"{block.address} command word")
+    words = [resolver.value(block, replace(attr, value=item)) for item in attr.value]
+    unknown = next((word for word in words if not isinstance(word, Known)), None)
+    if unknown is not None:
+        if isinstance(unknown, Unknown):
+            resolver.note(unknown, f"{block.address} command word")
         return None
     return [str(word.value) for word in words]
 
@@ -193,40 +205,34 @@ def _cloud_run_default(block) -> Default:
     return Default(CLOUD_RUN_DEFAULT_MAX, block.location, why)
 
 
-def _cloud_run_v2(index, resolver) -> list[_App]:
+def _cloud_run_v2(root: Path, block, index, resolver) -> list[_App]:
     """`template.scaling.max_instance_count`, else the service-level `scaling.max_instance_count`, else 100."""
-    apps = []
-    for block in index.of("google_cloud_run_v2_service"):
-        template = _first(block.body, "template")
-        if template is None:
-            continue
-        maximum = None
-        for scaling in (_first(template, "scaling"), _first(block.body, "scaling")):
-            if maximum is None and scaling is not None:
-                maximum = _count(resolver, block, scaling.attributes.get("max_instance_count"), "max_instance_count")
-        containers = [_container(resolver, block, body, "containers", "env") for body in template.nested("containers")]
-        apps.append(_App(block, maximum or _cloud_run_default(block), containers))
-    return apps
+    template = _first(block.body, "template")
+    if template is None:
+        return []
+    maximum = None
+    for scaling in (_first(template, "scaling"), _first(block.body, "scaling")):
+        if maximum is None and scaling is not None:
+            maximum = _count(resolver, block, scaling.attributes.get("max_instance_count"), "max_instance_count")
+    containers = [_container(resolver, block, body, "containers", "env") for body in template.nested("containers")]
+    return [_App(block, maximum or _cloud_run_default(block), containers)]
 
 
-def _cloud_run_v1(index, resolver) -> list[_App]:
+def _cloud_run_v1(root: Path, block, index, resolver) -> list[_App]:
     """`template.metadata.annotations["autoscaling.knative.dev/maxScale"]`, else 100; containers under
     `template.spec.containers`."""
-    apps = []
-    for block in index.of("google_cloud_run_service"):
-        template = _first(block.body, "template")
-        spec = _first(template, "spec") if template is not None else None
-        if spec is None:
-            continue
-        metadata = _first(template, "metadata")
-        annotations = metadata.attributes.get("annotations") if metadata is not None else None
-        maximum = None
-        for key, raw in annotations.value.items() if annotations and isinstance(annotations.value, dict) else ():
-            if str(key).strip('"') == "autoscaling.knative.dev/maxScale":
-                maximum = _count(resolver, block, replace(annotations, value=raw), "autoscaling.knative.dev/maxScale")
-        containers = [_container(resolver, block, body, "containers", "env") for body in spec.nested("containers")]
-        apps.append(_App(block, maximum or _cloud_run_default(block), containers))
-    return apps
+    template = _first(block.body, "template")
+    spec = _first(template, "spec") if template is not None else None
+    if spec is None:
+        return []
+    metadata = _first(template, "metadata")
+    annotations = metadata.attributes.get("annotations") if metadata is not None else None
+    maximum = None
+    for key, raw in annotations.value.items() if annotations and isinstance(annotations.value, dict) else ():
+        if str(key).strip('"') == "autoscaling.knative.dev/maxScale":
+            maximum = _count(resolver, block, replace(annotations, value=raw), "autoscaling.knative.dev/maxScale")
+    containers = [_container(resolver, block, body, "containers", "env") for body in spec.nested("containers")]
+    return [_App(block, maximum or _cloud_run_default(block), containers)]
 
 
 def _container(resolver, block, body, kind: str, env_block: str) -> _Container:
@@ -244,22 +250,19 @@ def _container(resolver, block, body, kind: str, env_block: str) -> _Container:
 # --- ECS ----------------------------------------------------------------------------------------------------------
 
 
-def _ecs(root: Path, index, resolver) -> list[_App]:
+def _ecs(root: Path, block, index, resolver) -> list[_App]:
     """Each service: the tasks its Application Auto Scaling target allows (`max_capacity`), else `desired_count`;
     the containers of the task definition it names; the surge of a rolling deployment (`deployment_maximum_percent`,
     200 by default)."""
-    apps = []
-    for block in index.of("aws_ecs_service"):
-        count = _ecs_target(index, resolver, block) or _count(
-            resolver, block, block.body.attributes.get("desired_count"), "desired_count"
-        )
-        if count is None:
-            where = block.location
-            count = Unknown("desired_count", where, f"{block.address} sets neither desired_count nor an autoscaler")
-        task = _task_definition(index, resolver, block)
-        containers = _task_containers(root, resolver, task) if task is not None else []
-        apps.append(_App(block, count, containers, _ecs_surge(resolver, block, count)))
-    return apps
+    count = _ecs_target(index, resolver, block) or _count(
+        resolver, block, block.body.attributes.get("desired_count"), "desired_count"
+    )
+    if count is None:
+        where = block.location
+        count = Unknown("desired_count", where, f"{block.address} sets neither desired_count nor an autoscaler")
+    task = _task_definition(index, resolver, block)
+    containers = _task_containers(root, resolver, task) if task is not None else []
+    return [_App(block, count, containers, _ecs_surge(resolver, block, count))]
 
 
 def _ecs_target(index, resolver, service) -> Known | Unknown | None:
@@ -435,27 +438,24 @@ def _string(value: Expr | None) -> str | None:
 # --- App Runner and Container Apps --------------------------------------------------------------------------------
 
 
-def _app_runner(index, resolver) -> list[_App]:
+def _app_runner(root: Path, block, index, resolver) -> list[_App]:
     """The auto scaling configuration the service names (`max_size`, 25 by default), its image and start command, or
     its code repository's start command run in `source_directory`."""
-    apps = []
-    for block in index.of("aws_apprunner_service"):
-        source = _first(block.body, "source_configuration")
-        if source is None:
-            continue
-        maximum = _app_runner_maximum(index, resolver, block)
-        image = _first(source, "image_repository")
-        code = _first(source, "code_repository")
-        if image is not None:
-            configuration = _first(image, "image_configuration")
-            apps.append(_App(block, maximum, [_app_runner_container(resolver, block, image, configuration)]))
-        elif code is not None:
-            settings = _first(_first(code, "code_configuration") or code, "code_configuration_values")
-            folder = resolver.value(block, code.attributes.get("source_directory"))
-            directory = str(folder.value).strip("/") if isinstance(folder, Known) else ""
-            container = _app_runner_container(resolver, block, code, settings)
-            apps.append(_App(block, maximum, [container], directory=directory))
-    return apps
+    source = _first(block.body, "source_configuration")
+    if source is None:
+        return []
+    maximum = _app_runner_maximum(index, resolver, block)
+    image = _first(source, "image_repository")
+    code = _first(source, "code_repository")
+    if image is not None:
+        configuration = _first(image, "image_configuration")
+        return [_App(block, maximum, [_app_runner_container(resolver, block, image, configuration)])]
+    elif code is not None:
+        settings = _first(_first(code, "code_configuration") or code, "code_configuration_values")
+        folder = resolver.value(block, code.attributes.get("source_directory"))
+        directory = str(folder.value).strip("/") if isinstance(folder, Known) else ""
+        container = _app_runner_container(resolver, block, code, settings)
+        return [_App(block, maximum, [container], directory=directory)]
 
 
 def _app_runner_maximum(index, resolver, block) -> Known | Default | Unknown:
@@ -493,20 +493,17 @@ def _app_runner_container(resolver, block, repository, settings) -> _Container:
     return _Container("", image, where, env=env, shell=shell)
 
 
-def _container_apps(index, resolver) -> list[_App]:
+def _container_apps(root: Path, block, index, resolver) -> list[_App]:
     """`template.max_replicas`, else Azure's default of 10; each `template.container`."""
-    apps = []
-    for block in index.of("azurerm_container_app"):
-        template = _first(block.body, "template")
-        if template is None:
-            continue
-        maximum = _count(resolver, block, template.attributes.get("max_replicas"), "template.max_replicas")
-        if maximum is None:
-            why = f"Azure Container Apps default max replicas {CONTAINER_APPS_DEFAULT_MAX} (Scale.maxReplicas)"
-            maximum = Default(CONTAINER_APPS_DEFAULT_MAX, template.location, f"{why}; {block.address} does not set it")
-        containers = [_container(resolver, block, body, "container", "env") for body in template.nested("container")]
-        apps.append(_App(block, maximum, containers))
-    return apps
+    template = _first(block.body, "template")
+    if template is None:
+        return []
+    maximum = _count(resolver, block, template.attributes.get("max_replicas"), "template.max_replicas")
+    if maximum is None:
+        why = f"Azure Container Apps default max replicas {CONTAINER_APPS_DEFAULT_MAX} (Scale.maxReplicas)"
+        maximum = Default(CONTAINER_APPS_DEFAULT_MAX, template.location, f"{why}; {block.address} does not set it")
+    containers = [_container(resolver, block, body, "container", "env") for body in template.nested("container")]
+    return [_App(block, maximum, containers)]
 
 
 # --- processes --------------------------------------------------------------------------------------------------
@@ -521,6 +518,13 @@ def _processes(root: Path, app: _App, container: _Container, index, resolver, fa
         dockerfile, directory = None, app.directory
     extra = {"replicas": app.replicas, "env": container.env, "surge": app.surge}
     tries = _tries(container)
+    if not tries and app.directory is not None:
+        message = (
+            f"{block.address} builds from a code repository and Terraform gives no start_command (with "
+            "configuration_source REPOSITORY it is in the repository's apprunner.yaml): its processes are not counted"
+        )
+        resolver.skip(container.location, message, "write code_configuration_values.start_command")
+        return
     if not tries:
         if dockerfile is None:
             _unlinked(container, block, resolver)
@@ -586,36 +590,30 @@ def _unlinked(container: _Container, block, resolver) -> None:
 # --- Lambda -------------------------------------------------------------------------------------------------------
 
 
-def _lambdas(root: Path, index, resolver, data: list) -> list[FunctionDecl]:
-    found = []
-    for block in index.of("aws_lambda_function"):
-        directory = _lambda_code(data, resolver, block)
-        if directory is None:
-            continue
-        runtime = resolver.value(block, block.body.attributes.get("runtime"))
-        text = str(runtime.value).lower() if isinstance(runtime, Known) else ""
-        handler = resolver.value(block, block.body.attributes.get("handler"))
-        environment = _first(block.body, "environment")
-        env = (
-            _env_map(resolver, block, environment.attributes.get("variables"), f"{block.address} environment")
-            if (environment is not None)
-            else ()
+def _lambda(root: Path, block, index, resolver, data: list) -> list[FunctionDecl]:
+    directory = _lambda_code(data, resolver, block)
+    if directory is None:
+        return []
+    runtime = resolver.value(block, block.body.attributes.get("runtime"))
+    text = str(runtime.value).lower() if isinstance(runtime, Known) else ""
+    handler = resolver.value(block, block.body.attributes.get("handler"))
+    environment = _first(block.body, "environment")
+    variables = environment.attributes.get("variables") if environment is not None else None
+    env = _env_map(resolver, block, variables, f"{block.address} environment")
+    name = resolver.value(block, block.body.attributes.get("function_name"))
+    return [
+        FunctionDecl(
+            platform="AWS Lambda",
+            name=str(name.value) if isinstance(name, Known) else block.name,
+            location=block.location,
+            source=f"{block.path} {block.address}",
+            directory=directory,
+            runtime="node" if text.startswith("nodejs") else "python" if text.startswith("python") else "",
+            concurrency=_reserved(resolver, block),
+            handler=str(handler.value) if isinstance(handler, Known) else None,
+            env=env,
         )
-        name = resolver.value(block, block.body.attributes.get("function_name"))
-        found.append(
-            FunctionDecl(
-                platform="AWS Lambda",
-                name=str(name.value) if isinstance(name, Known) else block.name,
-                location=block.location,
-                source=f"{block.path} {block.address}",
-                directory=directory,
-                runtime="node" if text.startswith("nodejs") else "python" if text.startswith("python") else "",
-                concurrency=_reserved(resolver, block),
-                handler=str(handler.value) if isinstance(handler, Known) else None,
-                env=env,
-            )
-        )
-    return found
+    ]
 
 
 def _reserved(resolver, block) -> Known | Default | Unknown:
@@ -656,3 +654,14 @@ def _lambda_code(data: list, resolver, block) -> str | None:
         'build the zip with a data "archive_file" whose source_dir is in the repository',
     )
     return None
+
+
+#: resource type → reader of one block (Lambda functions are serverless function facts, not processes)
+_READERS = {
+    "google_cloud_run_v2_service": _cloud_run_v2,
+    "google_cloud_run_service": _cloud_run_v1,
+    "aws_ecs_service": _ecs,
+    "aws_apprunner_service": _app_runner,
+    "azurerm_container_app": _container_apps,
+    "aws_lambda_function": _lambda,
+}
