@@ -106,20 +106,25 @@ class _App:
 
 def resolve(root: Path, index, resolver, facts, data: list) -> None:
     """Every app and function of the module index (terraform.py `_Index`), appended to `facts`; `data` holds the
-    `data "archive_file"` blocks Lambda functions are zipped from. A block this reader fails on is reported and the
-    others are still read (as lint.py `_extract` does for a file)."""
+    `data "archive_file"` blocks Lambda functions are zipped from."""
     for kind, reader in _READERS.items():
         for block in index.of(kind):
-            try:
-                if kind == "aws_lambda_function":
-                    facts.functions.extend(_lambda(root, block, index, resolver, data))
-                    continue
-                for app in reader(root, block, index, resolver):
-                    for container in app.containers:
-                        _processes(root, app, container, index, resolver, facts)
-            except (RecursionError, ValueError, TypeError, AttributeError, IndexError, KeyError) as error:
-                message = f"{block.address}: internal error while reading it ({type(error).__name__}); not checked"
-                resolver.skip(block.location, message, "report it, with the block, to pgconnlint")
+            for app in _guarded(block, resolver, reader, root, block, index, resolver):
+                for container in app.containers:
+                    _guarded(block, resolver, _processes, root, app, container, index, resolver, facts)
+    for block in index.of("aws_lambda_function"):
+        facts.functions.extend(_guarded(block, resolver, _lambda, block, resolver, data) or ())
+
+
+def _guarded(block, resolver, function, *args):
+    """A reader's failure on one block is that block's PGC002, and the others are still read (as lint.py `_extract`
+    does for a file)."""
+    try:
+        return function(*args) or []
+    except (RecursionError, ValueError, TypeError, AttributeError, IndexError, KeyError) as error:
+        message = f"{block.address}: internal error while reading it ({type(error).__name__}); not checked"
+        resolver.skip(block.location, message, "report it, with the block, to pgconnlint")
+        return []
 
 
 # --- values -------------------------------------------------------------------------------------------------------
@@ -590,7 +595,7 @@ def _unlinked(container: _Container, block, resolver) -> None:
 # --- Lambda -------------------------------------------------------------------------------------------------------
 
 
-def _lambda(root: Path, block, index, resolver, data: list) -> list[FunctionDecl]:
+def _lambda(block, resolver, data: list) -> list[FunctionDecl]:
     directory = _lambda_code(data, resolver, block)
     if directory is None:
         return []
@@ -656,12 +661,11 @@ def _lambda_code(data: list, resolver, block) -> str | None:
     return None
 
 
-#: resource type → reader of one block (Lambda functions are serverless function facts, not processes)
+#: resource type → reader of one block (Lambda functions are serverless function facts: `_lambda`)
 _READERS = {
     "google_cloud_run_v2_service": _cloud_run_v2,
     "google_cloud_run_service": _cloud_run_v1,
     "aws_ecs_service": _ecs,
     "aws_apprunner_service": _app_runner,
     "azurerm_container_app": _container_apps,
-    "aws_lambda_function": _lambda,
 }
