@@ -482,3 +482,35 @@ resource "aws_apprunner_service" "odd" {
     )
     unknown = messages(result, "PGC110")
     assert any("Knative Service web autoscaling.knative.dev/max-scale is not a whole number" in m for m in unknown)
+
+
+def test_an_image_a_workflow_publishes_runs_that_dockerfile(tmp_path):
+    tf = """
+resource "google_cloud_run_v2_service" "shop" {
+  name = "shop"
+  template {
+    scaling {
+      max_instance_count = 8
+    }
+    containers {
+      image = "ghcr.io/acme/shop:latest"
+    }
+  }
+}
+"""
+    workflow = """on: push
+jobs:
+  image:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: docker/build-push-action@v6
+        with:
+          context: web
+          push: true
+          tags: ghcr.io/acme/shop:latest
+"""
+    files = {**WEB, "infra/run.tf": tf, ".github/workflows/image.yml": workflow}
+    result = lint(write_tree(tmp_path, files), LintOptions(cpus=TEST_CPUS))
+    assert not [f for f in result.findings if f.code == "PGC002"]
+    [(name, counts)] = terms_of(result).items()
+    assert name.startswith("infra/run.tf google_cloud_run_v2_service.shop") and counts == (32, 5)  # 4 workers × 8

@@ -8,8 +8,9 @@ HorizontalPodAutoscaler's maxReplicas does for a Kubernetes Deployment; each Lam
 function fact like a serverless.yml function. docs/platforms.md lists what is read and the sources of each default.
 
 terraform.py parses the files and calls `resolve` here with its index and value resolver. What runs in a container
-is its command when it has one; otherwise its image's CMD, read from the Dockerfile that builds the image
-(`image_processes`). An image the repository does not build is reported, never linked to a guess.
+is its command when it has one; otherwise its image's CMD, read from the Dockerfile that builds the image (a folder
+named after the image or its ECR repository here; a workflow or script that publishes it, linked by lint.py after
+this runs, then `report_unbuilt`). An image the repository does not build is reported, never linked to a guess.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from pgconnlint.model import (
     Known,
     Location,
     NodeProcessDecl,
+    ParseProblem,
     Unknown,
 )
 
@@ -531,11 +533,13 @@ def _processes(root: Path, app: _App, container: _Container, index, resolver, fa
         resolver.skip(container.location, message, "write code_configuration_values.start_command")
         return
     if not tries:
-        if dockerfile is None:
+        if dockerfile is None and not _published(container.image):
             _unlinked(container, block, resolver)
             return
+        # no Dockerfile found yet: a workflow or script that publishes the image may build it (`report_unbuilt`)
+        image = None if dockerfile else container.image  # lint.py matches its repository, without the tag
         decl = NodeProcessDecl("image", container.location, source, ORIGIN, directory, dockerfile=dockerfile)
-        facts.node_processes.append(replace(decl, **extra))
+        facts.node_processes.append(replace(decl, image=image, **extra))
         return
     for words in tries:
         decl = commands.parse(words, container.location, source, directory)
@@ -582,14 +586,43 @@ def _dockerfile(root: Path, folder: str) -> str | None:
     return path if (root / path).is_file() else None
 
 
+def _published(image: str) -> bool:
+    """An image written in full (no interpolation), which a workflow or build script of the repository may publish."""
+    return bool(image) and "${" not in image
+
+
 def _unlinked(container: _Container, block, resolver) -> None:
+    resolver.problems.append(_unbuilt(container.location, f"{block.address}" + _named(container), container.image))
+
+
+def _named(container: _Container) -> str:
+    return f" container {container.name}" if container.name else ""
+
+
+def _unbuilt(where: Location, named: str, image: str) -> ParseProblem:
     """An image no Dockerfile of the repository builds, and no command: what it runs is not in the tree."""
-    named = f"{block.address}" + (f" container {container.name}" if container.name else "")
     message = (
-        f"{named} runs image `{container.image or '(none)'}`, which no Dockerfile of this repository is known to "
-        "build, with no command of its own: its processes are not counted"
+        f"{named} runs image `{image or '(none)'}`, which no Dockerfile of this repository is known to build, with "
+        "no command of its own: its processes are not counted"
     )
-    resolver.skip(container.location, message, _LINK_HELP)
+    return ParseProblem(where, message, skipped=True, help=_LINK_HELP)
+
+
+def report_unbuilt(facts) -> None:
+    """After lint.py links published images (a workflow's or a script's `docker build -t`): a service whose image is
+    now linked runs in its Dockerfile's folder (the usual build context); one whose image is still not linked is
+    reported, and its declaration dropped (it runs nothing known)."""
+    kept = []
+    for decl in facts.node_processes:
+        mine = getattr(decl, "runner", None) == "image" and decl.source.split(" ", 1)[0].endswith(".tf")
+        if mine and decl.image and decl.dockerfile:
+            kept.append(replace(decl, directory=posixpath.dirname(decl.dockerfile)))
+        elif mine and decl.image:
+            named = decl.source.split(" ", 1)[1] if " " in decl.source else decl.source
+            facts.problems.append(_unbuilt(decl.location, named, decl.image))
+        else:
+            kept.append(decl)
+    facts.node_processes[:] = kept
 
 
 # --- Lambda -------------------------------------------------------------------------------------------------------
