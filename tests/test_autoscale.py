@@ -181,7 +181,7 @@ resource "aws_ecs_service" "web" {
     assert terms_of(result) == {"deploy/web.tf aws_ecs_service.web container web": (12, 2)}
 
 
-def test_ecs_service_without_a_count_is_unknown_never_one(tmp_path):
+def test_ecs_service_without_a_count_or_run_as_a_daemon_is_unknown_never_one(tmp_path):
     tf = """
 resource "aws_ecs_task_definition" "web" {
   family                = "web"
@@ -192,11 +192,20 @@ resource "aws_ecs_service" "web" {
   name            = "web"
   task_definition = aws_ecs_task_definition.web.arn
 }
+
+resource "aws_ecs_service" "agent" {
+  name                = "agent"
+  task_definition     = aws_ecs_task_definition.web.arn
+  scheduling_strategy = "DAEMON"
+  desired_count       = 3
+}
 """
     result = lint(write_tree(tmp_path, {**WEB, "deploy/web.tf": tf}), LintOptions(cpus=TEST_CPUS))
     [budget] = result.budgets
-    assert [t.processes for t in budget.terms] == [None]
-    assert any("sets neither desired_count nor an autoscaler" in m for m in messages(result, "PGC110"))
+    assert [t.processes for t in budget.terms] == [None, None]
+    unknown = messages(result, "PGC110")
+    assert any("sets neither desired_count nor an autoscaler" in m for m in unknown)
+    assert any("runs one task per container instance (scheduling_strategy DAEMON)" in m for m in unknown)
 
 
 # --- App Runner ---------------------------------------------------------------------------------------------------

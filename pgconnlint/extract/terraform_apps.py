@@ -260,16 +260,23 @@ def _container(resolver, block, body, kind: str, env_block: str) -> _Container:
 def _ecs(root: Path, block, index, resolver) -> list[_App]:
     """Each service: the tasks its Application Auto Scaling target allows (`max_capacity`), else `desired_count`;
     the containers of the task definition it names; the surge of a rolling deployment (`deployment_maximum_percent`,
-    200 by default)."""
-    count = _ecs_target(index, resolver, block) or _count(
-        resolver, block, block.body.attributes.get("desired_count"), "desired_count"
-    )
-    if count is None:
-        where = block.location
-        count = Unknown("desired_count", where, f"{block.address} sets neither desired_count nor an autoscaler")
+    200 by default). A DAEMON service runs one task per container instance, a count not in the repository."""
     task = _task_definition(index, resolver, block)
     containers = _task_containers(root, resolver, task) if task is not None else []
-    return [_App(block, count, containers, _ecs_surge(resolver, block, count))]
+    count = _ecs_count(index, resolver, block)
+    surge = _ecs_surge(resolver, block, count)  # None for an unknown count
+    return [_App(block, count, containers, surge)]
+
+
+def _ecs_count(index, resolver, block) -> Known | Unknown:
+    strategy = resolver.value(block, block.body.attributes.get("scheduling_strategy"))
+    if isinstance(strategy, Known) and strategy.value == "DAEMON":
+        why = f"{block.address} runs one task per container instance (scheduling_strategy DAEMON)"
+        return Unknown("scheduling_strategy = DAEMON", strategy.location, why)
+    count = _ecs_target(index, resolver, block)
+    count = count or _count(resolver, block, block.body.attributes.get("desired_count"), "desired_count")
+    why = f"{block.address} sets neither desired_count nor an autoscaler"
+    return count if count is not None else Unknown("desired_count", block.location, why)
 
 
 def _ecs_target(index, resolver, service) -> Known | Unknown | None:
