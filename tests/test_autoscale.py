@@ -115,7 +115,7 @@ resource "azurerm_container_app" "batch" {
     legacy = decls["infra/apps.tf google_cloud_run_service.legacy"]
     assert (legacy.runner, legacy.dockerfile, legacy.directory) == ("image", "web/Dockerfile", "web")
     assert legacy.replicas == Known(5, legacy.replicas.location, legacy.replicas.via)
-    assert legacy.replicas.location.short == "infra/apps.tf:6"  # a map entry points at the map's line
+    assert legacy.replicas.location.short == "infra/apps.tf:7"  # the annotation's own line
     worker = decls["infra/apps.tf azurerm_container_app.worker container worker"]
     assert (worker.server, worker.image, worker.replicas.value) == ("gunicorn", "web/Dockerfile", 3)
     assert worker.replicas.via == "azurerm_container_app.worker template.max_replicas"
@@ -307,7 +307,7 @@ def test_lambda_functions_in_terraform_use_the_serverless_model(tmp_path):
     assert (orders.directory, orders.handler, orders.runtime) == ("lambda/orders", "handler.main", "python")
     assert isinstance(orders.concurrency, Default) and math.isinf(orders.concurrency.value)
     assert "1,000 per Region by default" in orders.concurrency.why
-    assert [(b.name, b.value) for b in orders.env] == [("POOL", "4")]
+    assert [(b.name, b.value, b.location.short) for b in orders.env] == [("POOL", "4", "infra/lambda.tf:15")]
     assert capped.concurrency == Known(10, capped.concurrency.location, capped.concurrency.via)
     assert capped.concurrency.location.short == "infra/lambda.tf:25"
 

@@ -115,7 +115,7 @@ def resolve(root: Path, index, resolver, facts, data: list) -> None:
                 for container in app.containers:
                     _guarded(block, resolver, _processes, root, app, container, index, resolver, facts)
     for block in index.of("aws_lambda_function"):
-        facts.functions.extend(_guarded(block, resolver, _lambda, block, resolver, data) or ())
+        facts.functions.extend(_guarded(block, resolver, _lambda, root, block, resolver, data) or ())
 
 
 def _guarded(block, resolver, function, *args):
@@ -185,15 +185,33 @@ def _env_blocks(resolver, block, bodies, source: str) -> tuple[EnvBinding, ...]:
     return tuple(found)
 
 
-def _env_map(resolver, block, attr, source: str) -> tuple[EnvBinding, ...]:
-    """`{ NAME = "value" }`: literal values (or variables with literal defaults), at the map's line."""
+def _env_map(root: Path, resolver, block, attr, source: str) -> tuple[EnvBinding, ...]:
+    """`{ NAME = "value" }`: literal values (or variables with literal defaults), each at its line."""
+    found = []
+    for key, entry in _entries(root, attr):
+        value = resolver.value(block, entry)
+        if isinstance(value, Known) and value.value is not None:
+            found.append(EnvBinding(key, str(value.value), value.location, source))
+    return tuple(found)
+
+
+def _entries(root: Path, attr) -> list[tuple[str, object]]:
+    """A map attribute's entries as (key, Attr) pairs, each Attr at its key's line: python-hcl2 keeps one line per
+    attribute, so the line is found in the file, the first at or after the map's line that starts with the key."""
+    from pgconnlint.discover import read_text
+
     entries = attr.value if attr is not None and isinstance(attr.value, dict) else {}
+    text = read_text(root, attr.location.path) if entries else ""
+    lines = text.split("\n") if isinstance(text, str) else []
     found = []
     for key, raw in entries.items():
-        value = resolver.value(block, replace(attr, value=raw))
-        if isinstance(value, Known) and value.value is not None:
-            found.append(EnvBinding(str(key).strip('"'), str(value.value), value.location, source))
-    return tuple(found)
+        name = str(key).strip('"')
+        pattern = re.compile(rf'^\s*"?{re.escape(name)}"?\s*[=:]')
+        line = next(
+            (n for n in range(attr.location.line, len(lines) + 1) if pattern.match(lines[n - 1])), attr.location.line
+        )
+        found.append((name, replace(attr, value=raw, location=Location(attr.location.path, line))))
+    return found
 
 
 def _first(body, name: str):
@@ -235,9 +253,9 @@ def _cloud_run_v1(root: Path, block, index, resolver) -> list[_App]:
     metadata = _first(template, "metadata")
     annotations = metadata.attributes.get("annotations") if metadata is not None else None
     maximum = None
-    for key, raw in annotations.value.items() if annotations and isinstance(annotations.value, dict) else ():
-        if str(key).strip('"') == "autoscaling.knative.dev/maxScale":
-            maximum = _count(resolver, block, replace(annotations, value=raw), "autoscaling.knative.dev/maxScale")
+    for key, entry in _entries(root, annotations):
+        if key == "autoscaling.knative.dev/maxScale":
+            maximum = _count(resolver, block, entry, key)
     containers = [_container(resolver, block, body, "containers", "env") for body in spec.nested("containers")]
     return [_App(block, maximum or _cloud_run_default(block), containers)]
 
@@ -463,12 +481,12 @@ def _app_runner(root: Path, block, index, resolver) -> list[_App]:
     code = _first(source, "code_repository")
     if image is not None:
         configuration = _first(image, "image_configuration")
-        return [_App(block, maximum, [_app_runner_container(resolver, block, image, configuration)])]
+        return [_App(block, maximum, [_app_runner_container(root, resolver, block, image, configuration)])]
     elif code is not None:
         settings = _first(_first(code, "code_configuration") or code, "code_configuration_values")
         folder = resolver.value(block, code.attributes.get("source_directory"))
         directory = str(folder.value).strip("/") if isinstance(folder, Known) else ""
-        container = _app_runner_container(resolver, block, code, settings)
+        container = _app_runner_container(root, resolver, block, code, settings)
         return [_App(block, maximum, [container], directory=directory)]
 
 
@@ -495,12 +513,13 @@ def _app_runner_maximum(index, resolver, block) -> Known | Default | Unknown:
     return Default(APP_RUNNER_DEFAULT_MAX, block.location, why)
 
 
-def _app_runner_container(resolver, block, repository, settings) -> _Container:
+def _app_runner_container(root: Path, resolver, block, repository, settings) -> _Container:
     start = settings.attributes.get("start_command") if settings is not None else None
     command = resolver.value(block, start)
     env = ()
     if settings is not None:
-        env = _env_map(resolver, block, settings.attributes.get("runtime_environment_variables"), block.address)
+        variables = settings.attributes.get("runtime_environment_variables")
+        env = _env_map(root, resolver, block, variables, block.address)
     where = start.location if start is not None else repository.location
     shell = str(command.value) if isinstance(command, Known) else None
     image = _raw(repository.attributes.get("image_identifier"))
@@ -635,7 +654,7 @@ def report_unbuilt(facts) -> None:
 # --- Lambda -------------------------------------------------------------------------------------------------------
 
 
-def _lambda(block, resolver, data: list) -> list[FunctionDecl]:
+def _lambda(root: Path, block, resolver, data: list) -> list[FunctionDecl]:
     directory = _lambda_code(data, resolver, block)
     if directory is None:
         return []
@@ -644,7 +663,7 @@ def _lambda(block, resolver, data: list) -> list[FunctionDecl]:
     handler = resolver.value(block, block.body.attributes.get("handler"))
     environment = _first(block.body, "environment")
     variables = environment.attributes.get("variables") if environment is not None else None
-    env = _env_map(resolver, block, variables, f"{block.address} environment")
+    env = _env_map(root, resolver, block, variables, f"{block.address} environment")
     name = resolver.value(block, block.body.attributes.get("function_name"))
     return [
         FunctionDecl(
