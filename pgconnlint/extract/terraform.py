@@ -29,21 +29,19 @@ from pgconnlint.model import Default, EnvBinding, Known, Location, ParseProblem,
 #: generated, not written, and are skipped with a note rather than stall a pre-commit run.
 MAX_TERRAFORM_BYTES = 256 * 1024
 
-_RESOURCES = (
-    frozenset(
-        {
-            "aws_db_instance",
-            "aws_db_parameter_group",
-            "aws_rds_cluster",
-            "aws_rds_cluster_instance",
-            "aws_rds_cluster_parameter_group",
-            "google_sql_database_instance",
-            "azurerm_postgresql_flexible_server",
-            "azurerm_postgresql_flexible_server_configuration",
-        }
-    )
-    | terraform_apps.APP_RESOURCES
-)  # the apps and their autoscaling maxima (terraform_apps.py)
+_RESOURCES = frozenset(
+    {
+        "aws_db_instance",
+        "aws_db_parameter_group",
+        "aws_rds_cluster",
+        "aws_rds_cluster_instance",
+        "aws_rds_cluster_parameter_group",
+        "google_sql_database_instance",
+        "azurerm_postgresql_flexible_server",
+        "azurerm_postgresql_flexible_server_configuration",
+    }
+)
+_RESOURCES |= terraform_apps.APP_RESOURCES  # the apps and their autoscaling maxima (terraform_apps.py)
 _SET_IT = "set max_connections explicitly (a parameter group, a database flag, a server configuration)"
 _CONNECTION_PARAMETERS = ("max_connections", "superuser_reserved_connections", "reserved_connections")
 
