@@ -454,8 +454,9 @@ def _ecs_container(item: Obj, source: str) -> _Container:
     entry = commands.command_words(item.get("entryPoint")) if isinstance(item.get("entryPoint"), Arr) else None
     where = (item.get("command") or item.get("entryPoint") or item).location
     env = []
-    for pair in item.get("environment").items if isinstance(item.get("environment"), Arr) else ():
-        key, value = _string(pair.get("name")) if isinstance(pair, Obj) else None, pair.get("value")
+    environment = item.get("environment")
+    for pair in environment.items if isinstance(environment, Arr) else ():
+        key, value = (_string(pair.get("name")), pair.get("value")) if isinstance(pair, Obj) else (None, None)
         literal = isinstance(value, Lit) and value.value is not None and not isinstance(value.value, bool)
         if key and literal and "${" not in str(value.value):  # an interpolation Terraform computes binds nothing
             env.append(EnvBinding(key, str(value.value), value.location, f"{source} container {name} environment"))
