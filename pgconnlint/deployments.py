@@ -68,6 +68,8 @@ def project_key(document: str, compose_files: set[str]) -> str:
         return posixpath.join(folder, override["base"] + override["ext"])
     if document not in compose_files and name.endswith((".yaml", ".yml")) and not is_pm2_file(name.lower()):
         return folder + "/" if folder else "./"
+    if name.endswith(".tf"):  # Terraform applies a module, a folder of .tf files, at once
+        return posixpath.join(folder, "*.tf")
     return document
 
 
@@ -163,6 +165,8 @@ def _kind(key: str, compose_files: set[str]) -> str:
         return "compose"
     if key.endswith("/"):
         return "kubernetes"
+    if key.endswith("*.tf"):
+        return "terraform"
     return posixpath.basename(key).split(".")[0].lower()
 
 

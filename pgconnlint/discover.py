@@ -94,6 +94,9 @@ _NODE_MARKERS = (
 # Terraform file matters only if it declares a managed PostgreSQL server or its parameters.
 _KUBERNETES_MARKERS = (b"apiVersion", b"services:")  # services: a compose file named otherwise (production.yml)
 _TERRAFORM_MARKERS = (b"aws_db_", b"aws_rds_", b"google_sql_", b"azurerm_postgresql")
+# the apps and their autoscaling maxima (extract/terraform_apps.py)
+_TERRAFORM_MARKERS += (b"google_cloud_run_", b"aws_ecs_", b"aws_appautoscaling_target", b"aws_ecr_repository")
+_TERRAFORM_MARKERS += (b"aws_apprunner_", b"azurerm_container_app", b"aws_lambda_function", b"archive_file")
 _MARKERS = {
     "kubernetes": _KUBERNETES_MARKERS,
     "terraform": _TERRAFORM_MARKERS,

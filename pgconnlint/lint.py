@@ -118,10 +118,11 @@ def extract_all(
         extras = {"values_files": helm_values} if candidate.kind == "helm-chart" else {}
         _extract(candidate.kind, root, candidate.path, facts, **extras)
     facts.server_commands.extend(compose.confirm_built_servers(facts.compose_services, _dockerfile_reader(root)))
-    _link_published_images(root, candidates, facts)
     _read_env_files(root, facts)
     _read_mounted_configs(root, facts)
     _resolve_deployments(root, facts)
+    _link_published_images(root, candidates, facts)  # after Terraform's services, whose images it links too
+    _lazy("terraform_apps", "report_unbuilt")(facts)  # the images of those services that nothing builds
     _lazy("imported_values", "resolve")(root, facts)  # pool settings another module of the repository holds
     _lazy("follow", "resolve")(root, facts)  # entrypoint scripts, modules and ini files commands name
     _lazy("follow_node", "resolve")(root, facts)  # the Node processes entrypoint scripts start

@@ -164,6 +164,10 @@ def _object(path: str, item: Obj, lines: list[str]) -> list:
     name, namespace = string_of(item.get("metadata.name")) or "", string_of(item.get("metadata.namespace")) or ""
     if kind in WORKLOADS or (group, kind) in (CNPG, ZALANDO):
         return [KubeWorkload(kind, name, namespace, path, item)]
+    if (group, kind) == ("serving.knative.dev", "Service"):
+        from pgconnlint.extract import knative  # a Knative (or Cloud Run) Service: a workload and its maximum
+
+        return knative.objects(path, item, name, namespace)
     if kind == "HorizontalPodAutoscaler":
         return [_autoscaler(item, kind, name, namespace, "spec.maxReplicas", None)]
     if kind == "ScaledObject" and group == "keda.sh":

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from pgconnlint import providers
 from pgconnlint.discover import read_text
+from pgconnlint.extract import terraform_apps
 from pgconnlint.model import Default, EnvBinding, Known, Location, ParseProblem, ServerConfig, ServerSetting, Unknown
 
 #: python-hcl2 (Lark) parses about 110 KB a second here (a 1 MB file of RDS resources took 9 s): bigger files are
@@ -40,6 +41,7 @@ _RESOURCES = frozenset(
         "azurerm_postgresql_flexible_server_configuration",
     }
 )
+_RESOURCES |= terraform_apps.APP_RESOURCES  # the apps and their autoscaling maxima (terraform_apps.py)
 _SET_IT = "set max_connections explicitly (a parameter group, a database flag, a server configuration)"
 _CONNECTION_PARAMETERS = ("max_connections", "superuser_reserved_connections", "reserved_connections")
 
@@ -66,7 +68,7 @@ class Body:
 class TerraformBlock:
     """A `resource "type" "name" {…}` this module reads, or a `variable "name" {…}` (kind "variable", type "")."""
 
-    kind: str  #: "resource" or "variable"
+    kind: str  #: "resource", "data" or "variable"
     type: str  #: "aws_db_instance", …; "" for a variable
     name: str
     path: str  #: the .tf file, POSIX, relative to the root
@@ -98,7 +100,8 @@ def extract(path: str, text: str) -> tuple[list[TerraformBlock], list[ParseProbl
     tree, problem = _parse(path, text)
     if problem is not None:
         return [], [problem]
-    blocks = [block for block in _blocks(path, tree) if block.kind == "variable" or block.type in _RESOURCES]
+    kept = {"resource": _RESOURCES, "data": terraform_apps.APP_DATA_SOURCES}
+    blocks = [block for block in _blocks(path, tree) if block.kind == "variable" or block.type in kept[block.kind]]
     return blocks, []
 
 
@@ -127,8 +130,8 @@ def _blocks(path: str, tree) -> Iterator[TerraformBlock]:
         if not isinstance(child, BlockRule):
             continue
         labels = [_label(label) for label in child.labels]
-        if labels[0] == "resource" and len(labels) == 3:
-            yield TerraformBlock("resource", labels[1], labels[2], path, _body(path, child))
+        if labels[0] in ("resource", "data") and len(labels) == 3:
+            yield TerraformBlock(labels[0], labels[1], labels[2], path, _body(path, child))
         elif labels[0] == "variable" and len(labels) == 2:
             yield TerraformBlock("variable", "", labels[1], path, _body(path, child))
 
@@ -254,6 +257,8 @@ def resolve(root: Path, facts) -> None:
     servers += _azure_servers(index, resolver)
     facts.servers.extend(servers)
     facts.credentials.extend(_passwords(blocks, resolver))
+    data = [block for block in blocks if block.kind == "data"]
+    terraform_apps.resolve(root, index, resolver, facts, data)
 
 
 _PASSWORD_ATTRIBUTES = ("password", "master_password", "administrator_password", "administrator_login_password")
