@@ -4,6 +4,7 @@ RQ worker, and a folder of units one deployment of kind "systemd"."""
 
 from __future__ import annotations
 
+from pgconnlint.deployments import DEVELOPMENT, project_key, role_of
 from pgconnlint.extract import systemd
 from pgconnlint.lint import LintOptions, lint
 from tests.conftest import FIXTURES
@@ -74,3 +75,26 @@ def test_a_settings_template_stands_for_the_uncommitted_file(lint_tree):
     assert connection.pools[0].label.startswith(
         "DATABASES['default'] (configuration_example.py stands for configuration.py, not committed)"
     )
+
+
+def test_environment_reaches_the_command_and_a_oneshot_unit_is_one_off(lint_tree):
+    engine = "from sqlalchemy import create_engine\nengine = create_engine('postgresql://db/x', pool_size=2)\n"
+    web = "[Service]\nType=notify\nEnvironment=WORKERS=6\nExecStart=/usr/bin/gunicorn -w ${WORKERS} app:app\n"
+    migrate = "[Service]\nType=oneshot\nExecStart=/usr/bin/python -m app.migrate\n"
+    files = {"app/__init__.py": "", "app/main.py": engine, "requirements.txt": "sqlalchemy\n"}
+    files |= {"app/migrate.py": engine, "deploy/web.service": web, "deploy/migrate.service": migrate}
+    [group] = lint_tree(files).project.groups
+    assert group.name.startswith("deploy/web.service ExecStart")
+    assert group.processes.value == 6
+
+
+def test_a_node_unit_runs_its_script_and_a_development_folder_is_a_development_deployment(lint_tree):
+    unit = "[Service]\nWorkingDirectory=/srv/api\nExecStart=/usr/bin/node /srv/api/server.js\n"
+    [decl], _ = systemd.extract("deploy/dev/api.service", unit)
+    assert (decl.runner, decl.script) == ("node", "server.js")
+    assert role_of(project_key("deploy/dev/api.service", set())) == DEVELOPMENT
+    assert project_key("contrib/netbox-rq.service", set()) == "contrib/*.service"
+    code = "const { Pool } = require('pg');\nconst pool = new Pool({ max: 7 });\nmodule.exports = pool;\n"
+    files = {"package.json": '{"name": "api", "dependencies": {"pg": "8"}}', "server.js": code}
+    [budget] = lint_tree({**files, "deploy/dev/api.service": unit}).budgets
+    assert int(budget.total) == 7  # one Node process: counted once, as a Procfile's would be

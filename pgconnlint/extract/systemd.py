@@ -68,6 +68,8 @@ def extract(path: str, text: str) -> tuple[list[ProcessDecl | NodeProcessDecl], 
     env = _environment(path, lines, workdir)
     env_files = tuple(_environment_files(lines, workdir))
     unit = PurePosixPath(path).name
+    # Type=oneshot: the unit's commands run to their end (a migration, a backup), a one-off, never a server
+    one_off = next((s.value for s in reversed(lines) if s.key == "Type"), "") == "oneshot"
     found: list[ProcessDecl | NodeProcessDecl] = []
     problems: list[ParseProblem] = []
     for setting in _exec_starts(lines):
@@ -82,8 +84,8 @@ def extract(path: str, text: str) -> tuple[list[ProcessDecl | NodeProcessDecl], 
         source = f"{path} ExecStart{checkout}"
         decl = commands.parse(words, where, source, "")
         if decl is not None:
-            found.append(replace(decl, env=env, env_files=env_files))
-        else:  # not a Python server: a Node one, as a Procfile line's (`/usr/bin/node /opt/app/server.js`)
+            found.append(replace(decl, env=env, env_files=env_files, one_off=one_off))
+        elif not one_off:  # not a Python server: a Node one, as a Procfile line's (`/usr/bin/node /opt/app/server.js`)
             found += [replace(item, env=env) for item in node_commands.parse(words, where, source, "procfile", "")]
     return found, problems
 
