@@ -226,6 +226,8 @@ def _python_kind(name: str, lower: str) -> str | None:
         return "gunicorn-config"
     if name == "Procfile" or name.startswith("Procfile."):
         return "procfile"
+    if lower.endswith(".service"):
+        return "systemd"  # a systemd unit (extract/systemd.py)
     if lower in ("dockerfile", "containerfile") or lower.startswith("dockerfile.") or lower.endswith(".dockerfile"):
         return "dockerfile"
     if _COMPOSE.fullmatch(lower):

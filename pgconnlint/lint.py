@@ -387,6 +387,7 @@ _EXTRACTORS = {
     "python-code": _text_extractor(_lazy("django", "extract")),  # SQLAlchemy's pools, and Django's DATABASES
     "gunicorn-config": _text_extractor(_lazy("gunicorn", "extract")),
     "procfile": _text_extractor(_lazy("procfile", "extract")),
+    "systemd": _text_extractor(_lazy("systemd", "extract")),
     "dockerfile": _text_extractor(_lazy("dockerfile", "extract")),
     "compose": _text_extractor(_lazy("compose", "extract")),
     "docker-run": _text_extractor(_lazy("postgres_command", "extract")),
