@@ -24,7 +24,7 @@ from pgconnlint.deployments import (
 )
 from pgconnlint.linked import Pool, ProcessGroup, Project, Server
 from pgconnlint.model import Default, Known, Location, Unknown, cite, origin
-from pgconnlint.pooler import bouncer_for, client_side, endpoints, server_side
+from pgconnlint.pooler import bouncer_for, client_side, endpoints, is_provider, server_side
 from pgconnlint.servers import defaults_server as _defaults_server
 
 
@@ -314,7 +314,8 @@ def _budgets(project: Project, groups, servers: tuple[Server, ...], deployment: 
                 else:
                     by_server.setdefault(_server_named(endpoint, servers), []).append(Term(group, pool))
     for bouncer in bouncers:
-        by_server.setdefault(0, []).append(Term(*server_side(bouncer)))
+        if not is_provider(bouncer) or bouncer.name in through:  # a provider's pooler only where pools use it
+            by_server.setdefault(0, []).append(Term(*server_side(bouncer)))
     note = ""
     if len(servers) > 1 and by_server.get(0):
         others = ", ".join(server.name for server in servers[1:])
@@ -336,7 +337,8 @@ def _budgets(project: Project, groups, servers: tuple[Server, ...], deployment: 
         standby = replace(server, name=f"replica {host} (settings of {server.name})")
         result.append(Budget(standby, tuple(host_terms), deployment=deployment))
     for bouncer in bouncers:
-        result.append(Budget(client_side(bouncer), tuple(through.get(bouncer.name, ())), deployment=deployment))
+        if (clients := client_side(bouncer)) is not None:  # None: a provider's limit nothing names (PGC122)
+            result.append(Budget(clients, tuple(through.get(bouncer.name, ())), deployment=deployment))
     return result
 
 
