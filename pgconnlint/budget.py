@@ -315,7 +315,7 @@ def _budgets(project: Project, groups, servers: tuple[Server, ...], deployment: 
                     by_server.setdefault(_server_named(endpoint, servers), []).append(Term(group, pool))
     for bouncer in bouncers:
         if not is_provider(bouncer) or bouncer.name in through:  # a provider's pooler only where pools use it
-            by_server.setdefault(0, []).append(Term(*server_side(bouncer)))
+            by_server.setdefault(0, []).append(Term(*server_side(bouncer, through.get(bouncer.name, ()))))
     note = ""
     if len(servers) > 1 and by_server.get(0):
         others = ", ".join(server.name for server in servers[1:])

@@ -131,7 +131,7 @@ def link(facts: Facts, settings: LinkSettings | None = None) -> Project:
         tuple(facts.suppressions),
         settings.postgres_version,
         tuple(facts.poolers),
-        merge_bouncers(facts.bouncers) + provider_bouncers(groups, servers),
+        provider_bouncers(groups, servers, merge_bouncers(facts.bouncers)),
         tuple(facts.hba_rules),
         tuple(facts.compose_services),
         declaring_documents(facts),

@@ -11,20 +11,22 @@ does not say how many users connect, so one per database is assumed and said.
 The poolers of managed providers are told by host and port (`classify`) and stand in as bouncers of their own
 (`provider_bouncers`), with their settings from the provider's pages (pgconnlint/providers.py): Supabase's Supavisor
 (`*.pooler.supabase.com`, 6543 transaction, 5432 session) and dedicated PgBouncer (`db.<ref>.supabase.co:6543`),
-Neon's `-pooler` hosts. Their direct hosts are the server itself.
+Neon's `-pooler` hosts, and RDS Proxy endpoints (with Terraform's max_connections_percent where it declares the
+proxy). Their direct hosts are the server itself.
 """
 
 from __future__ import annotations
 
+import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 from pgconnlint.expr import Obj, evaluate
 from pgconnlint.link_node import NodeConnection
 from pgconnlint.linked import UNBOUNDED_UNITS, EngineConnection, OrmConnection, Pool, ProcessGroup, Server
-from pgconnlint.model import Bouncer, Default, Known, Location, Unknown
-from pgconnlint.providers import pooler_settings
+from pgconnlint.model import Bouncer, Default, Known, Location, Unknown, cite
+from pgconnlint.providers import pooler_settings, rds_proxy_settings
 
 DEFAULTS = {
     "listen_port": 6432,
@@ -140,21 +142,31 @@ def bouncer_for(endpoint: tuple[str | None, int | None] | None, bouncers: tuple[
 
 
 def client_side(bouncer: Bouncer) -> Server | None:
-    """The bouncer as the apps see it: max_client_conn slots, none reserved; None when the provider's limit follows a
-    compute size nothing names (PGC122 reports it)."""
+    """The bouncer as the apps see it: max_client_conn slots per replica, none reserved; None when a provider's
+    limit cannot be told (a compute size nothing names, which PGC122 reports; RDS Proxy's, not modelled)."""
     limit = setting(bouncer, "max_client_conn")
     if isinstance(limit, Unknown):
         return None
+    copies = bouncer.replicas
+    if copies is not None and not isinstance(copies, Unknown) and copies.value != 1:
+        via = f"{cite(copies, 'replicas')} × max_client_conn {cite(limit)}"
+        total = copies.value * limit.value
+        limit = Known(total, limit.location, via) if isinstance(limit, Known) else Default(total, limit.location, via)
     none = Default(0, bouncer.location, "PgBouncer reserves none")
     return Server(label(bouncer), bouncer.location, limit, none, none, False, limit_name="max_client_conn")
 
 
-def server_side(bouncer: Bouncer) -> tuple[ProcessGroup, Pool]:
+def server_side(bouncer: Bouncer, through=()) -> tuple[ProcessGroup, Pool]:
     """The bouncer as the server sees it: one pool per database, pool_size + reserve_pool_size each, capped by
-    max_db_connections."""
+    max_db_connections, in each replica. A provider's pooler opens no more server connections than the clients
+    that go through it (`through`: the budget terms of those pools) hold, nor more than its pool size."""
     default_size, reserve = setting(bouncer, "default_pool_size"), setting(bouncer, "reserve_pool_size")
-    if isinstance(default_size, Unknown):  # a provider's pool size that the repository cannot tell
-        return _group(bouncer), Pool(f"server connections of {bouncer.name}", bouncer.location, default_size)
+    if is_provider(bouncer):
+        return _group(bouncer), Pool(
+            f"server connections of {bouncer.name}",
+            bouncer.location,
+            _provider_pool(default_size, _clients(through), bouncer.location),
+        )
     cap = setting(bouncer, "max_db_connections").value or None
     databases = bouncer.databases or (("(the one database)", {}, bouncer.location),)
     total, parts = 0, []
@@ -174,10 +186,29 @@ def server_side(bouncer: Bouncer) -> tuple[ProcessGroup, Pool]:
     return _group(bouncer), Pool(f"server connections of {label(bouncer)}", where, pool_max)
 
 
+def _provider_pool(size: Default | Unknown, clients: float | None, where: Location) -> Default | Unknown:
+    """min(pool size, client connections through it); the pool size when the clients cannot be told. An unknown pool
+    size stays unknown: the clients bound it, but a bound far above what the provider configures would be a guess
+    of another kind."""
+    if clients is None or math.isinf(clients) or isinstance(size, Unknown):
+        return size
+    held = f"the {int(clients)} client connections that go through it"
+    if clients < size.value:
+        return Default(int(clients), where, f"{held}, fewer than its pool size {size.value} [{size.why}]")
+    return size
+
+
+def _clients(terms) -> float | None:
+    """Connections the pools through a pooler hold at once; None when any of them is unknown."""
+    products = [term.product for term in terms]
+    return None if not products or None in products else sum(products)
+
+
 def _group(bouncer: Bouncer) -> ProcessGroup:
-    one = Known(1, bouncer.location, bouncer.location.short)
+    """The bouncer's processes: its replicas (each opens its own pools), else one."""
+    copies = bouncer.replicas or Known(1, bouncer.location, bouncer.location.short)
     units = Default(UNBOUNDED_UNITS, bouncer.location, "a bouncer uses its whole pool")
-    return ProcessGroup(label(bouncer), bouncer.location, one, "pgbouncer", False, (), {}, units=units)
+    return ProcessGroup(label(bouncer), bouncer.location, copies, "pgbouncer", False, (), {}, units=units)
 
 
 # --- managed providers' endpoints ---------------------------------------------------------------------------------
@@ -202,7 +233,8 @@ class Endpoint:
 _SUPABASE_POOLER = re.compile(r"[a-z0-9-]+\.pooler\.supabase\.com", re.IGNORECASE)
 _SUPABASE_DIRECT = re.compile(r"db\.[a-z0-9]+\.supabase\.co", re.IGNORECASE)
 _NEON = re.compile(r"(?P<endpoint>ep-[a-z0-9-]+?)(?P<pooler>-pooler)?\.[a-z0-9.-]+\.neon\.tech", re.IGNORECASE)
-_PROVIDER_NAME = re.compile(r"(Supabase|Neon) ")
+_RDS_PROXY = re.compile(r"(?P<name>[a-z0-9-]+)\.(?:endpoint\.)?proxy-[a-z0-9]+\.[a-z0-9-]+\.rds\.amazonaws\.com", re.I)
+_PROVIDER_NAME = re.compile(r"(Supabase|Neon|AWS) ")
 _POSTGRES_PORT = 5432  # libpq's default, when a URL names no port
 
 
@@ -224,6 +256,8 @@ def classify(host: str | None, port: int | str | None) -> Endpoint | None:
         if number == 6543:
             return Endpoint("supabase", "transaction", "dedicated PgBouncer", host, number)
         return Endpoint("supabase", "direct", "", host, number)
+    if _RDS_PROXY.fullmatch(host):
+        return Endpoint("rds", "multiplexed", "RDS Proxy", host, number)
     neon = _NEON.fullmatch(host)
     if neon:
         pooled = neon["pooler"] is not None
@@ -241,14 +275,19 @@ def provider_endpoints(group: ProcessGroup) -> dict[Location, Endpoint]:
     return found
 
 
-def provider_bouncers(groups, servers) -> tuple[Bouncer, ...]:
-    """One bouncer per provider pooler endpoint the pools use, configured from the provider's pages and the compute
-    size a `server-profile` names (e.g. "supabase:small"); without one, what follows the size stays Unknown."""
-    found: dict[str, Bouncer] = {}
+def provider_bouncers(groups, servers, bouncers: tuple[Bouncer, ...] = ()) -> tuple[Bouncer, ...]:
+    """The bouncers of the tree, then one per provider pooler endpoint the pools use, configured from the provider's
+    pages and the compute size a `server-profile` names (e.g. "supabase:small"); without one, what follows the size
+    stays Unknown. An RDS Proxy that Terraform declares (extract/terraform.py) is completed here: its pool is its
+    max_connections_percent of the first server's max_connections, the server its term counts against."""
+    found = {bouncer.name: _rds_proxy(bouncer, servers) if _is_rds_proxy(bouncer) else bouncer for bouncer in bouncers}
     for group in groups:
         for where, endpoint in provider_endpoints(group).items():
             name = _provider_bouncer_name(endpoint)
             if endpoint.mode == "direct" or name in found:
+                continue
+            if endpoint.provider == "rds":
+                found[name] = _rds_proxy(Bouncer(name, where, {}, (), (endpoint.host,)), servers)
                 continue
             settings = pooler_settings(
                 endpoint.provider, endpoint.mode, profile_size(servers, endpoint.provider), where
@@ -256,6 +295,16 @@ def provider_bouncers(groups, servers) -> tuple[Bouncer, ...]:
             settings["listen_port"] = Known(endpoint.port, where, where.short)
             found[name] = Bouncer(name, where, settings, (), (endpoint.host,))
     return tuple(found.values())
+
+
+def _is_rds_proxy(bouncer: Bouncer) -> bool:
+    return bouncer.name.startswith("AWS RDS Proxy ")
+
+
+def _rds_proxy(bouncer: Bouncer, servers) -> Bouncer:
+    percent = bouncer.settings.get("max_connections_percent")
+    settings = rds_proxy_settings(percent, servers[0].max_connections, bouncer.location)
+    return replace(bouncer, settings={**bouncer.settings, **settings})
 
 
 def profile_size(servers, provider: str) -> str | None:
@@ -268,6 +317,8 @@ def profile_size(servers, provider: str) -> str | None:
 
 
 def _provider_bouncer_name(endpoint: Endpoint) -> str:
+    if endpoint.provider == "rds":  # named as Terraform's aws_db_proxy `name`, the endpoint's first label
+        return f"AWS RDS Proxy {endpoint.host.partition('.')[0]}"
     return f"{endpoint.provider.capitalize()} {endpoint.pooler} {endpoint.host}:{endpoint.port}"
 
 

@@ -13,7 +13,7 @@ import re
 import sys
 from pathlib import Path
 
-from pgconnlint.model import Default, Location, ServerConfig, Unknown
+from pgconnlint.model import Default, Known, Location, ServerConfig, Unknown, cite
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -278,6 +278,31 @@ def pooler_settings(provider: str, mode: str, size: str | None, where: Location)
             0, where, f"Supabase: transaction mode does not support prepared statements ({table['prepared_source']})"
         ),
     }
+
+
+def rds_proxy_settings(percent, server_max, where: Location) -> dict[str, Known | Default | Unknown]:
+    """RDS Proxy's settings in PgBouncer's names: its server pool is `percent` (Terraform's
+    connection_pool_config.max_connections_percent, else AWS's default 100) of the server's max_connections; its client
+    limit is not modelled; it multiplexes transactions and pins a session that keeps state instead of failing."""
+    table = tables()["rds"]
+    if percent is None:
+        why = f"RDS Proxy default max_connections_percent ({table['proxy_source']})"
+        percent = Default(table["proxy_max_connections_percent"], where, why)
+    pool: Known | Default | Unknown = percent if isinstance(percent, Unknown) else _share(percent, server_max)
+    return {
+        "pool_mode": Default(
+            "multiplexed", where, f"RDS Proxy pins a session that keeps state ({table['pinning_source']})"
+        ),
+        "max_client_conn": Unknown("client connections", where, "RDS Proxy's client limit is not modelled"),
+        "default_pool_size": pool,
+    }
+
+
+def _share(percent, server_max) -> Known | Default:
+    """`percent` % of the server's max_connections, rounded down, with both terms cited."""
+    value = int(server_max.value) * int(percent.value) // 100
+    via = f"max_connections_percent {cite(percent)} of max_connections {cite(server_max)}"
+    return Known(value, percent.location, via) if isinstance(percent, Known) else Default(value, percent.location, via)
 
 
 def _unknown_size_of(provider: str, what: str, where: Location) -> Unknown:
