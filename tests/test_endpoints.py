@@ -236,3 +236,17 @@ def test_rds_proxy_default_percentage_is_100(lint_tree):
     server = budget(lint_tree({**PROXIED_APP, "main.tf": no_group}), "main.tf aws_db_instance.main")
     assert (server["total"], server["usable"]) == (450, 445)
     assert "RDS Proxy default max_connections_percent" in server["terms"][0]["pool_max_from"]["why"]
+
+
+def test_django_server_side_cursors_through_neons_pooler(lint_tree):
+    files = {
+        "Procfile": "web: gunicorn project.wsgi --workers 2\n",
+        ".env": "DATABASE_URL=postgres://shop@ep-cool-darkness-123456-pooler.us-east-2.aws.neon.tech/shop"
+        "?connect_timeout=5\n",
+        "project/__init__.py": "",
+        "project/settings.py": 'import dj_database_url\n\nDATABASES = {"default": dj_database_url.config(conn_max_age=0)}\n',
+        "requirements.txt": "django\n",
+    }
+    found = [f for f in lint_tree(files).findings if f.code == "PGC210"]
+    assert [f.key for f in found] == [("PGC210", "project/settings.py", 3)]
+    assert "reaches Neon PgBouncer ep-cool-darkness-123456-pooler.us-east-2.aws.neon.tech:5432" in found[0].message
