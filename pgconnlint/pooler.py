@@ -35,7 +35,8 @@ DEFAULTS = {
     "default_pool_size": 20,
     "reserve_pool_size": 0,
     "max_db_connections": 0,
-    "max_prepared_statements": 0,  # off in PgBouncer's own sample (1.21-1.23); newer releases may differ
+    # 0 from 1.21, where it was added, to 1.23; 200 from 1.24 (NEWS.md 1.24.0; src/main.c CF_ABS(…, "200")): `setting`
+    "max_prepared_statements": 0,
 }
 
 
@@ -47,7 +48,7 @@ def setting(bouncer: Bouncer, name: str) -> Known | Default | Unknown:
         return value
     default = DEFAULTS[name]
     if name == "max_prepared_statements" and bouncer.version is not None and bouncer.version >= (1, 24):
-        default = 200  # PgBouncer 1.24 turned prepared statement support on by default (pgbouncer#1144)
+        default = 200  # PgBouncer 1.24.0 turned prepared statement support on by default (pgbouncer#1144)
     if value is not None and (not isinstance(default, int) or isinstance(value.value, int)):
         return value
     why = f"not set in {bouncer.name}" if value is None else f"{value.value!r} [{value.location.short}] is not a number"

@@ -250,3 +250,28 @@ def test_django_server_side_cursors_through_neons_pooler(lint_tree):
     found = [f for f in lint_tree(files).findings if f.code == "PGC210"]
     assert [f.key for f in found] == [("PGC210", "project/settings.py", 3)]
     assert "reaches Neon PgBouncer ep-cool-darkness-123456-pooler.us-east-2.aws.neon.tech:5432" in found[0].message
+
+
+@pytest.mark.parametrize(
+    ("image", "expected"),
+    [
+        ("edoburu/pgbouncer", "(0 by default before PgBouncer 1.24, and no image tag says its version)"),
+        ("edoburu/pgbouncer:v1.23.1-p2", "without max_prepared_statements:"),
+        ("edoburu/pgbouncer:v1.24.1-p1", None),  # max_prepared_statements 200 by default: no PGC120
+    ],
+)
+def test_pgbouncer_version_decides_prepared_statements(lint_tree, image, expected):
+    compose = (
+        "services:\n  api:\n    command: uvicorn app.main:app --workers 2\n    environment:\n"
+        "      DATABASE_URL: postgresql+asyncpg://app@pgbouncer:6432/app\n"
+        f"  pgbouncer:\n    image: {image}\n    environment:\n      POOL_MODE: transaction\n"
+    )
+    files = {
+        "docker-compose.yml": compose,
+        "app/__init__.py": "",
+        "app/main.py": "import os\n\nfrom sqlalchemy.ext.asyncio import create_async_engine\n\n"
+        'engine = create_async_engine(os.environ["DATABASE_URL"], pool_size=5, connect_args={"timeout": 5})\n',
+        "requirements.txt": "fastapi\n",
+    }
+    found = [f.message for f in lint_tree(files).findings if f.code == "PGC120"]
+    assert (expected in found[0]) if expected else found == []

@@ -9,7 +9,7 @@ from pgconnlint.expr import Obj, evaluate
 from pgconnlint.findings import Finding, finding
 from pgconnlint.link_node import NodeConnection
 from pgconnlint.linked import EngineConnection, Project
-from pgconnlint.model import Known
+from pgconnlint.model import Default, Known
 from pgconnlint.pooler import bouncer_for, endpoints, is_provider, label, node_url, setting, tracks_prepared
 
 # The option that turns each driver's named prepared statements off (USERS.md, "PgBouncer transaction mode"):
@@ -99,6 +99,8 @@ def _why_not_tracked(bouncer) -> str:
     prepared = setting(bouncer, "max_prepared_statements")
     if is_provider(bouncer):
         return f"[{_cited(prepared)}]"
+    if isinstance(prepared, Default) and bouncer.version is None:  # 0 before 1.24, 200 from it: the tag decides
+        return "without max_prepared_statements (0 by default before PgBouncer 1.24, and no image tag says its version)"
     return "without max_prepared_statements"
 
 
