@@ -228,13 +228,15 @@ def _fullness(budget: Budget) -> float:
 
 def _bouncers_of(project: Project, deployment: Deployment) -> tuple:
     """The PgBouncers a deployment runs: a compose file's PgBouncer service only with that file (its alternative
-    runs its own, or none); a pgbouncer.ini no deployment declares with each of them."""
+    runs its own, or none), a Kubernetes manifest's only with its folder; a pgbouncer.ini no deployment declares
+    with each of them."""
     compose_files = {service.path for service in project.compose_services}
+    manifests = {b.location.path for b in project.bouncers if project_key(b.location.path, compose_files).endswith("/")}
     parts = {part.split(" --profile ")[0] for part in deployment.name.split(" + ")}
     return tuple(
         bouncer
         for bouncer in project.bouncers
-        if not (document := document_of(bouncer.name, "", compose_files))
+        if not (document := document_of(bouncer.name, "", compose_files | manifests))
         or project_key(document, compose_files) in parts
     )
 

@@ -275,3 +275,24 @@ def test_pgbouncer_version_decides_prepared_statements(lint_tree, image, expecte
     }
     found = [f.message for f in lint_tree(files).findings if f.code == "PGC120"]
     assert (expected in found[0]) if expected else found == []
+
+
+def test_a_kubernetes_pgbouncer_stays_out_of_a_compose_deployments_budget(lint_tree):
+    compose = (
+        "services:\n  api:\n    build: .\n    command: gunicorn app.main:app --workers 2\n    environment:\n"
+        "      DATABASE_URL: postgresql://app@db:5432/app\n"
+        "  db:\n    image: postgres:16\n    command: postgres -c max_connections=30\n"
+    )
+    app = (
+        "import os\n\nfrom sqlalchemy import create_engine\n\nengine = create_engine(os.environ['DATABASE_URL'],"
+        " pool_size=5, max_overflow=0, pool_pre_ping=True, connect_args={'connect_timeout': 5})\n"
+    )
+    files = {
+        "docker-compose.yml": compose,
+        "k8s/pgbouncer.yaml": KUBE_BOUNCER,
+        "app/__init__.py": "",
+        "app/main.py": app,
+    }
+    server = budget(lint_tree(files), "docker-compose.yml service db")
+    assert [term["group"] for term in server["terms"]] == ["docker-compose.yml service api"]
+    assert server["total"] == 2
