@@ -305,6 +305,8 @@ class Bouncer:
     hosts: tuple[str, ...] = ()  #: names an app may use to reach it (compose service name, container name)
     version: tuple[int, ...] | None = None  #: from the image tag, when it says
     config_file: str | None = None  #: a repository pgbouncer.ini the container mounts (then that file configures it)
+    #: copies that run (compose deploy.replicas / scale, a Kubernetes Deployment's replicas): each opens its own pools
+    replicas: Known | Default | Unknown | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from pathlib import PurePosixPath
 from pgconnlint.expr import Arr, Expr, Lit, Obj, evaluate
 from pgconnlint.extract import commands, node_commands, yamlsource
 from pgconnlint.extract.commands import command_words
-from pgconnlint.extract.pgbouncer import from_environment
+from pgconnlint.extract.pgbouncer import from_environment, image_version
 from pgconnlint.extract.postgres_command import is_postgres_image, mounted_config, settings_from_args
 from pgconnlint.interpolation import expand_unset, sole_reference
 from pgconnlint.model import (
@@ -74,7 +74,6 @@ def _bouncer(path: str, folder: str, name: str, service: Obj) -> Bouncer:
     hosts = (name, str(container.value)) if isinstance(container, Known) else (name,)
     bouncer = from_environment(f"{path} service {name}", service.location, env, hosts)
     image = str(evaluate(service.get("image"), {}).value)
-    tag = re.search(r":v?(\d+)\.(\d+)", image)
     mounted = next(
         (
             posixpath.normpath(posixpath.join(folder or ".", v.split(":")[0]))
@@ -83,8 +82,7 @@ def _bouncer(path: str, folder: str, name: str, service: Obj) -> Bouncer:
         ),
         None,
     )
-    version = (int(tag.group(1)), int(tag.group(2))) if tag else None
-    return replace(bouncer, version=version, config_file=mounted)
+    return replace(bouncer, version=image_version(image), config_file=mounted, replicas=_replicas(service))
 
 
 def _database(path: str, folder: str, name: str, service: Obj, image: str) -> ServerCommand:

@@ -23,7 +23,17 @@ from pathlib import Path
 from pgconnlint import providers
 from pgconnlint.discover import read_text
 from pgconnlint.extract import terraform_apps
-from pgconnlint.model import Default, EnvBinding, Known, Location, ParseProblem, ServerConfig, ServerSetting, Unknown
+from pgconnlint.model import (
+    Bouncer,
+    Default,
+    EnvBinding,
+    Known,
+    Location,
+    ParseProblem,
+    ServerConfig,
+    ServerSetting,
+    Unknown,
+)
 
 #: python-hcl2 (Lark) parses about 110 KB a second here (a 1 MB file of RDS resources took 9 s): bigger files are
 #: generated, not written, and are skipped with a note rather than stall a pre-commit run.
@@ -33,6 +43,8 @@ _RESOURCES = frozenset(
     {
         "aws_db_instance",
         "aws_db_parameter_group",
+        "aws_db_proxy",
+        "aws_db_proxy_default_target_group",
         "aws_rds_cluster",
         "aws_rds_cluster_instance",
         "aws_rds_cluster_parameter_group",
@@ -256,6 +268,7 @@ def resolve(root: Path, facts) -> None:
     servers += _cloudsql_instances(index, resolver)
     servers += _azure_servers(index, resolver)
     facts.servers.extend(servers)
+    facts.bouncers.extend(_rds_proxies(index, resolver))
     facts.credentials.extend(_passwords(blocks, resolver))
     data = [block for block in blocks if block.kind == "data"]
     terraform_apps.resolve(root, index, resolver, facts, data)
@@ -314,6 +327,31 @@ class _Index:
             ),
             None,
         )
+
+
+def _rds_proxies(index: _Index, resolver: _Resolver) -> list[Bouncer]:
+    """Each PostgreSQL `aws_db_proxy`, reachable by its `name` (its endpoint's first label), with its default target
+    group's connection_pool_config.max_connections_percent; pgconnlint/pooler.py completes its settings."""
+    found = []
+    for proxy in index.of("aws_db_proxy"):
+        family = resolver.value(proxy, proxy.body.attributes.get("engine_family"))
+        if isinstance(family, Known) and str(family.value).upper() != "POSTGRESQL":
+            continue
+        name = resolver.value(proxy, proxy.body.attributes.get("name"))
+        called = str(name.value) if isinstance(name, Known) else proxy.name
+        settings = {}
+        for group in index.of("aws_db_proxy_default_target_group"):
+            attr = group.body.attributes.get("db_proxy_name")
+            target, written = resolver.reference(attr), resolver.value(group, attr)
+            if group.module == proxy.module and (
+                (target and target[:2] == ("aws_db_proxy", proxy.name))
+                or (isinstance(written, Known) and written.value == called)
+            ):
+                for config in group.body.nested("connection_pool_config"):
+                    percent = resolver.value(group, config.attributes.get("max_connections_percent"))
+                    settings.update({"max_connections_percent": percent} if percent is not None else {})
+        found.append(Bouncer(f"AWS RDS Proxy {called}", proxy.location, settings, (), (called,)))
+    return found
 
 
 def _server_name(block: TerraformBlock, index: int | None = None) -> str:
