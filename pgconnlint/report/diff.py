@@ -1,0 +1,278 @@
+"""`pgconnlint diff`: the budget change as text, JSON (pgconnlint/data/diff-output.schema.json) or Markdown for a
+pull-request comment and the job summary, with a Mermaid chart of each server before and after (docs/diff.md)."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import TextIO
+
+from pgconnlint import __version__, neutral
+from pgconnlint.budget import Budget, show
+from pgconnlint.diff import Diff, Factor, ServerChange, TermChange
+
+MAX_REASONS = 5  #: term changes named in one headline; the rest are counted
+MAX_CHART_SERVERS = 10  #: servers drawn in the Markdown chart, the changed ones first
+MAX_NAME = 80  #: characters of a group or server name in a headline
+
+
+def render(diff: Diff, out: TextIO, form: str) -> None:
+    {"text": _text, "json": _json, "markdown": _markdown}[form](diff, out)
+
+
+# --- the words every format shares -------------------------------------------------------------------------------
+
+
+def base_line(diff: Diff) -> str:
+    base = diff.base
+    how = "" if base.how == "given" else f", the {base.how}"
+    return f"Base {base.revision} ({base.commit[:12]}{how}) → the working tree"
+
+
+def headline(change: ServerChange) -> str:
+    """`orders-db: 160 → 240 of 197 usable (+80: api processes 2 → 3, k8s/api.yaml:11)`."""
+    name = server_name(change)
+    if change.after is None:
+        return f"{name}: gone (was {_amount(change.before)} of {change.usable_before} usable)"
+    usable = _usable(change)
+    if change.before is None:
+        return f"{name}: new, {_amount(change.after)} of {usable} usable{_why(change, new=True)}"
+    if not change.changed:
+        return f"{name}: {_amount(change.after)} of {usable} usable, unchanged"
+    return f"{name}: {_amount(change.before)} → {_amount(change.after)} of {usable} usable{_why(change)}"
+
+
+def server_name(change: ServerChange) -> str:
+    budget = change.after or change.before
+    name = neutral.value(change.server, MAX_NAME)
+    return f"{name} (no server in the repository)" if budget and budget.server.assumed else name
+
+
+def deployment_name(change: ServerChange) -> str:
+    return neutral.value(change.deployment, MAX_NAME) if change.deployment else "the whole tree"
+
+
+def term_reason(term: TermChange) -> str:
+    group = neutral.value(term.group, MAX_NAME)
+    where = neutral.path(term.location.short)
+    if term.kind == "added":
+        return f"{group} added: {_formula(term.after)}, {where}"
+    if term.kind == "removed":
+        return f"{group} removed: was {_formula(term.before)}, {where}"
+    return "; ".join(_factor(group, factor) for factor in term.factors)
+
+
+def signed(delta: float | None) -> str:
+    if delta is None:
+        return "change unknown"
+    if math.isinf(delta):
+        return "+unbounded" if delta > 0 else "-unbounded"
+    return f"+{int(delta)}" if delta > 0 else f"-{int(-delta)}" if delta < 0 else "±0"
+
+
+def _why(change: ServerChange, new: bool = False) -> str:
+    reasons = [term_reason(term) for term in change.terms]
+    more = len(reasons) - MAX_REASONS
+    shown = "; ".join(reasons[:MAX_REASONS]) + (f"; … and {more} more" if more > 0 else "")
+    delta = "" if new else signed(change.delta)
+    if not shown:
+        return f" ({delta})" if delta else ""
+    return f" ({delta}: {shown})" if delta else f" ({shown})"
+
+
+def _factor(group: str, factor: Factor) -> str:
+    where = f", {neutral.path(factor.location.short)}" if factor.location else ""
+    return f"{group} {factor.name} {show(factor.before)} → {show(factor.after)}{where}"
+
+
+def _formula(term) -> str:
+    return f"{show(term.processes)} × {show(term.at_once)} = {show(term.product)}"
+
+
+def _amount(budget: Budget | None) -> str:
+    if budget is None:
+        return "0"
+    if math.isinf(budget.total):
+        return "unbounded"
+    return f"{int(budget.total)}" if budget.complete else f"at least {int(budget.total)}"
+
+
+def _usable(change: ServerChange) -> str:
+    before, after = change.usable_before, change.usable_after
+    return f"{before} → {after}" if before is not None and before != after else str(after)
+
+
+# --- text ------------------------------------------------------------------------------------------------------
+
+
+def _text(diff: Diff, out: TextIO) -> None:
+    out.write(neutral.text(base_line(diff)) + "\n")
+    deployment = None
+    for change in diff.servers:
+        if change.deployment != deployment:
+            deployment = change.deployment
+            out.write(f"{deployment_name(change)}:\n")
+        out.write(f"  {headline(change)}\n")
+        if change.worse:
+            out.write(f"    worse: {change.worse}\n")
+    for line in _skipped(diff):
+        out.write(line + "\n")
+    worse = len(diff.worse)
+    if not diff.servers:
+        out.write("No budget on either side.\n")
+    elif worse:
+        out.write(f"{worse} server{'s' if worse != 1 else ''} worse than at the base.\n")
+    elif not any(change.changed for change in diff.servers):
+        out.write("No budget changed.\n")
+    else:
+        out.write("No server worse than at the base.\n")
+
+
+def _skipped(diff: Diff) -> list[str]:
+    skipped = diff.base.skipped
+    if not skipped:
+        return []
+    more = f"; … and {len(skipped) - 3} more" if len(skipped) > 3 else ""
+    return [f"Not read at the base: {'; '.join(neutral.value(s, MAX_NAME * 2) for s in skipped[:3])}{more}"]
+
+
+# --- JSON ------------------------------------------------------------------------------------------------------
+
+
+def document(diff: Diff) -> dict:
+    base = diff.base
+    return {
+        "version": __version__,
+        "base": {"revision": base.revision, "commit": base.commit, "how": base.how, "skipped": list(base.skipped)},
+        "head": "working tree",
+        "worse": bool(diff.worse),
+        "servers": [_server(change) for change in diff.servers],
+    }
+
+
+def _json(diff: Diff, out: TextIO) -> None:
+    json.dump(neutral.data(document(diff)), out, indent=2)
+    out.write("\n")
+
+
+def _server(change: ServerChange) -> dict:
+    budget = change.after or change.before
+    return {
+        "deployment": change.deployment or None,
+        "server": change.server,
+        "assumed": bool(budget and budget.server.assumed),
+        "status_before": change.status_before,
+        "status_after": change.status_after,
+        "changed": change.changed,
+        "worse": change.worse,
+        "delta": _integer(change.delta),
+        "headline": headline(change),
+        "before": change.before.as_data() if change.before else None,
+        "after": change.after.as_data() if change.after else None,
+        "terms": [_term(term) for term in change.terms],
+    }
+
+
+def _term(term: TermChange) -> dict:
+    return {
+        "change": term.kind,
+        "group": term.group,
+        "pool": term.pool,
+        "delta": _integer(term.delta),
+        "path": term.location.path,
+        "line": term.location.line,
+        "factors": [
+            {
+                "name": factor.name,
+                "before": _integer(factor.before),
+                "after": _integer(factor.after),
+                "path": factor.location.path if factor.location else None,
+                "line": factor.location.line if factor.location else None,
+            }
+            for factor in term.factors
+        ],
+        "before": term.before.as_data() if term.before else None,
+        "after": term.after.as_data() if term.after else None,
+    }
+
+
+def _integer(value: float | None) -> int | None:
+    """JSON has no infinity: an unbounded number is null, and the budget's `unbounded` says so."""
+    return None if value is None or math.isinf(value) else int(value)
+
+
+# --- Markdown --------------------------------------------------------------------------------------------------
+
+
+def _markdown(diff: Diff, out: TextIO) -> None:
+    worse = diff.worse
+    out.write("### pgconnlint: connection budget change\n\n")
+    out.write(f"{_md(base_line(diff))}.\n\n")
+    if not diff.servers:
+        out.write("No budget on either side.\n")
+        return
+    out.write("| deployment | server | before | after | usable | change |\n|---|---|---:|---:|---:|---|\n")
+    for change in diff.servers:
+        cells = (
+            deployment_name(change),
+            server_name(change),
+            _amount(change.before) if change.before else "—",
+            _amount(change.after) if change.after else "—",
+            _usable(change) if change.after else str(change.usable_before),
+            signed(change.delta) if change.changed else "unchanged",
+        )
+        worse_cell = f"**worse**: {_md(change.worse)}" if change.worse else ""
+        out.write("| " + " | ".join([*(_md(cell) for cell in cells[:-1]), worse_cell or _md(cells[-1])]) + " |\n")
+    out.write("\n")
+    if worse:
+        out.write(f"**{len(worse)} server{'s' if len(worse) != 1 else ''} worse than at the base.**\n\n")
+    for change in diff.servers:
+        if change.terms:
+            out.write(f"- {_md(headline(change))}\n")
+    skipped = _skipped(diff)
+    if skipped:
+        out.write(f"\n{_md(skipped[0])}\n")
+    out.write("\n" + _chart(diff))
+
+
+def _chart(diff: Diff) -> str:
+    """A Mermaid xychart-beta (GitHub renders it): one bar per server and side, the usable slots as a line."""
+    changes = sorted(diff.servers, key=lambda change: not change.changed)[:MAX_CHART_SERVERS]
+    labels, bars, usable = [], [], []
+    for change in changes:
+        name = _label(server_name(change))
+        for side, budget, slots in (
+            ("before", change.before, change.usable_before),
+            ("after", change.after, change.usable_after),
+        ):
+            unbounded = budget is not None and math.isinf(budget.total)
+            labels.append(f"{name} {side}" + (" (unbounded)" if unbounded else ""))
+            bars.append(0 if budget is None or unbounded else int(budget.total))
+            usable.append(slots if slots is not None else (change.usable_before or change.usable_after or 0))
+    top = max([*bars, *usable, 1])
+    axis = ", ".join(f'"{label}"' for label in labels)
+    return (
+        "```mermaid\n"
+        "xychart-beta\n"
+        '    title "Connections at once, before and after, against the usable slots (line)"\n'
+        f"    x-axis [{axis}]\n"
+        f'    y-axis "connections" 0 --> {math.ceil(top * 1.1)}\n'
+        f"    bar [{', '.join(map(str, bars))}]\n"
+        f"    line [{', '.join(map(str, usable))}]\n"
+        "```\n"
+    )
+
+
+def _label(name: str) -> str:
+    """A name as a Mermaid string: no quote, backslash or backtick to end it or the fence; short enough to read."""
+    plain = name.translate({ord('"'): "'", ord("\\"): "/", ord("`"): "'"})
+    return plain if len(plain) <= 30 else "…" + plain[-29:]
+
+
+_MARKDOWN_SPECIAL = str.maketrans({**{c: "\\" + c for c in "\\`*_[]|#!~"}, "<": "&lt;", ">": "&gt;", "&": "&amp;"})
+
+
+def _md(text: str) -> str:
+    """A value inside Markdown: neutralised (pgconnlint/neutral.py), and no character that would start markup, a
+    link, an image, HTML or a new table cell."""
+    return neutral.text(text).translate(_MARKDOWN_SPECIAL)
