@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -19,7 +20,7 @@ from pathlib import Path
 from pgconnlint.budget import Budget, Term
 from pgconnlint.config import CONFIG_FILES
 from pgconnlint.discover import MAX_FILE_BYTES
-from pgconnlint.model import Location
+from pgconnlint.model import Known, Location
 
 #: the default base: the merge base of HEAD with the first of these that names a commit (issue 18)
 DEFAULT_BRANCHES = ("origin/HEAD", "main", "master")
@@ -200,9 +201,10 @@ def _term_change(before: Term | None, after: Term | None) -> TermChange | None:
 
 def _factors(before: Term, after: Term) -> Iterator[Factor]:
     if before.processes != after.processes:
-        yield Factor("processes", before.processes, after.processes, _where(after.group.processes))
+        where = _changed_at(before.group.processes, after.group.processes)
+        yield Factor("processes", before.processes, after.processes, where)
     if before.pool_max != after.pool_max:
-        yield Factor("pool max", before.pool_max, after.pool_max, _where(after.pool.max))
+        yield Factor("pool max", before.pool_max, after.pool_max, _changed_at(before.pool.max, after.pool.max))
     held = before.at_once != before.pool_max or after.at_once != after.pool_max  # fewer than the pool at once
     if before.at_once != after.at_once and held:
         yield Factor("at once", before.at_once, after.at_once, _where(after.group.units))
@@ -214,6 +216,22 @@ def _factors(before: Term, after: Term) -> Iterator[Factor]:
 
 def _where(value) -> Location | None:
     return value.location if value.location.path else None
+
+
+#: `3 replicas [compose deploy.replicas, docker-compose.yml:7]`: one cited number inside a count's origin
+_CITED = re.compile(r"(\d+) (?:[a-z]+ )?\[[^\[\]]*?([^\s,\[\]]+):(\d+)\]")
+
+
+def _changed_at(before, after) -> Location | None:
+    """Where the number that changed is written: a product (4 pm2 processes × 3 compose replicas) cites each
+    factor; the first cited factor that differs between the sides is the line the change is on."""
+    if isinstance(before, Known) and isinstance(after, Known):
+        old, new = _CITED.findall(before.via), _CITED.findall(after.via)
+        if len(old) == len(new):
+            for was, now in zip(old, new, strict=True):
+                if was[0] != now[0]:
+                    return Location(now[1], int(now[2]))
+    return _where(after)
 
 
 def _budget_key(budget: Budget) -> tuple[str, str]:
