@@ -12,13 +12,14 @@ import shutil
 import subprocess
 import tempfile
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pgconnlint.budget import Budget, Term
-from pgconnlint.config import CONFIG_FILES
+from pgconnlint.config import CONFIG_FILES, ConfigError
 from pgconnlint.discover import MAX_FILE_BYTES
 from pgconnlint.model import Known, Location
 
@@ -166,7 +167,12 @@ def diff(path: Path, revision: str | None, budgets_at: Callable[[Path], tuple[li
     base = resolve_base(top, revision)
     after, headroom = budgets_at(path)
     with materialised(top, base.commit, prefix) as (root, skipped):
-        before, _ = budgets_at(root)
+        try:
+            before, _ = budgets_at(root)
+        except ConfigError as error:  # the base's own configuration: named by the revision, not the scratch folder
+            top_copy = str(root.parents[len(Path(prefix).parts) - 1]) if prefix else str(root)
+            message = str(error).replace(top_copy + os.sep, f"{base.revision}:")
+            raise DiffError(f"at the base {base.revision}: {message}") from None
     return Diff(replace(base, skipped=skipped), compare(before, after, headroom))
 
 
@@ -246,10 +252,11 @@ def _term_key(term: Term) -> tuple[str, str, str]:
 def _keyed(items, key) -> dict[tuple, object]:
     """Items by key, a repeated key told apart by its occurrence (two identical pools in one group)."""
     keyed: dict[tuple, object] = {}
+    seen: Counter[tuple] = Counter()
     for item in items:
         base = key(item)
-        index = sum(1 for existing in keyed if existing[:-1] == base)
-        keyed[(*base, index)] = item
+        keyed[(*base, seen[base])] = item
+        seen[base] += 1
     return keyed
 
 

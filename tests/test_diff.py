@@ -117,7 +117,7 @@ def test_more_pm2_instances_from_fits_to_near_the_limit(tmp_path):
     head = git(repo, "rev-parse", "HEAD").strip()
     assert done.stdout.splitlines() == [
         f"Base HEAD ({head[:12]}) → the working tree",
-        "ecosystem.config.js:",
+        "deployment ecosystem.config.js:",
         "  db/postgresql.conf: 64 → 96 of 97 usable (+32: orders-api processes 16 → 24, ecosystem.config.js:6)",
         "    worse: from fits to near the limit: 99% of the usable slots, over 80%",
         "1 server worse than at the base.",
@@ -367,3 +367,46 @@ def test_the_temporary_copy_is_removed(tmp_path, monkeypatch):
         assert (root / "ecosystem.config.js").read_text() == PM2.format(instances=16)
         assert not os.access(root / "ecosystem.config.js", os.X_OK) and skipped == ()
     assert list((tmp_path / "scratch").iterdir()) == []
+
+
+def test_a_configuration_error_of_the_base_is_named_by_the_revision(tmp_path):
+    repo = repository(tmp_path / "repo", {**pm2_tree(), "pgconnlint.toml": "cpu = 8\n"})
+    write_tree(repo, {"pgconnlint.toml": "cpus = 8\n"})  # fixed in the working tree only
+    done = pgconnlint("HEAD", cwd=repo)
+    assert done.returncode == 2
+    assert "pgconnlint: error: at the base HEAD: HEAD:pgconnlint.toml:1: unknown key 'cpu'" in done.stderr
+    assert "pgconnlint-diff-" not in done.stderr
+
+
+def test_the_action_writes_the_change_to_the_job_summary_and_fails_on_worse(tmp_path):
+    import yaml
+
+    upstream = repository(tmp_path / "upstream", pm2_tree(instances=16))
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(upstream), str(clone))
+    write_tree(clone, {"ecosystem.config.js": PM2.format(instances=24)})  # the pull request's change
+    check = yaml.safe_load((ROOT / "action.yml").read_text())["runs"]["steps"][1]
+    bin_dir = tmp_path / "runner" / "pgconnlint" / "bin"
+    bin_dir.mkdir(parents=True)
+    (bin_dir / "pgconnlint").write_text(f'#!/bin/sh\nPYTHONPATH={ROOT} exec {sys.executable} -m pgconnlint "$@"\n')
+    (bin_dir / "pgconnlint").chmod(0o755)
+    summary, output = tmp_path / "summary.md", tmp_path / "output"
+    env = {
+        **os.environ,
+        "GIT_CONFIG_GLOBAL": os.devnull,
+        "RUNNER_TEMP": str(tmp_path / "runner"),
+        "GITHUB_STEP_SUMMARY": str(summary),
+        "GITHUB_OUTPUT": str(output),
+        "GITHUB_BASE_REF": "main",
+        "TARGET": str(clone),
+        "CPUS": "8",
+        "FAIL_ON": "error",
+        "ARGS": "",
+        "DIFF": "fail",
+    }
+    done = subprocess.run(["bash", "-c", check["run"]], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1, done.stderr
+    assert output.read_text() == "exit-code=1\n"
+    text = summary.read_text()
+    assert "### pgconnlint: connection budget change" in text and "Base origin/main (" in text
+    assert "| ecosystem.config.js | db/postgresql.conf | 64 | 96 | 97 | **worse**: from fits to near the limit" in text

@@ -49,7 +49,7 @@ def server_name(change: ServerChange) -> str:
 
 
 def deployment_name(change: ServerChange) -> str:
-    return neutral.value(change.deployment, MAX_NAME) if change.deployment else "the whole tree"
+    return neutral.value(change.deployment, MAX_NAME) if change.deployment else "(every process of the tree)"
 
 
 def term_reason(term: TermChange) -> str:
@@ -111,7 +111,7 @@ def _text(diff: Diff, out: TextIO) -> None:
     for change in diff.servers:
         if change.deployment != deployment:
             deployment = change.deployment
-            out.write(f"{deployment_name(change)}:\n")
+            out.write(f"deployment {deployment_name(change)}:\n")
         out.write(f"  {headline(change)}\n")
         if change.worse:
             out.write(f"    worse: {change.worse}\n")
