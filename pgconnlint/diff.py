@@ -26,6 +26,9 @@ from pgconnlint.model import Known, Location
 #: the default base: the merge base of HEAD with the first of these that names a commit (issue 18)
 DEFAULT_BRANCHES = ("origin/HEAD", "main", "master")
 
+#: how a file over the size bound ends its `skipped` entry (discover.read_text's words)
+TOO_LARGE = "-byte limit; not read"
+
 #: seconds git may take to list and hand over the base revision's files
 GIT_SECONDS = 300.0
 
@@ -144,7 +147,8 @@ class Diff:
 
 
 def status(budget: Budget | None, headroom: float) -> str:
-    """What `check` would say of this budget: over (PGC101), near (PGC102), unknown (at least N), or fits."""
+    """What `check` would say of this budget: unbounded (PGC111), over (PGC101), unknown (at least N), near
+    (PGC102), or fits."""
     if budget is None:
         return NONE
     if math.isinf(budget.total):
@@ -152,6 +156,8 @@ def status(budget: Budget | None, headroom: float) -> str:
     usable = budget.server.usable
     if budget.total > usable:
         return OVER  # even "at least" this many is over
+    if math.isinf(budget.ceiling):
+        return UNBOUNDED  # the processes use fewer at once, but a pool sets no limit (PGC111)
     if not budget.complete:
         return UNKNOWN
     if budget.terms and budget.total > headroom * usable:
@@ -457,7 +463,7 @@ def _refused(entry: _Entry) -> str | None:
     if any(part in ("", ".", "..") or part.lower() == ".git" for part in parts):
         return "a path git itself would refuse to check out; not read"
     if entry.size > MAX_FILE_BYTES:
-        return f"{entry.size} bytes, over the {MAX_FILE_BYTES}-byte limit; not read"
+        return f"{entry.size} bytes, over the {MAX_FILE_BYTES}{TOO_LARGE}"
     return None
 
 

@@ -410,3 +410,48 @@ def test_the_action_writes_the_change_to_the_job_summary_and_fails_on_worse(tmp_
     text = summary.read_text()
     assert "### pgconnlint: connection budget change" in text and "Base origin/main (" in text
     assert "| ecosystem.config.js | db/postgresql.conf | 64 | 96 | 97 | **worse**: from fits to near the limit" in text
+
+
+PYTHON_TREE = {
+    "Procfile": "web: gunicorn app:app -w 2 --threads 4\n",
+    "requirements.txt": "flask\nsqlalchemy\n",
+    "app/db.py": 'import os\nfrom sqlalchemy import create_engine\n\nengine = create_engine(os.environ["DATABASE_URL"]'
+    ', pool_pre_ping=True, connect_args={{"connect_timeout": 5}}{args})\n',
+}
+
+
+def test_from_a_bounded_pool_to_an_unbounded_one_is_worse(tmp_path):
+    repo = repository(tmp_path / "repo", {**PYTHON_TREE, "app/db.py": PYTHON_TREE["app/db.py"].format(args="")})
+    write_tree(repo, {"app/db.py": PYTHON_TREE["app/db.py"].format(args=", max_overflow=-1")})
+    done = pgconnlint("HEAD", "--cpus", "8", "--format", "json", cwd=repo)
+    assert done.returncode == 1
+    [server] = json.loads(done.stdout)["servers"]
+    assert (server["status_before"], server["status_after"]) == ("fits", "unbounded")
+    assert server["worse"] == "now unbounded: a pool without a limit" and server["delta"] == 0  # 2 × 4 at once
+
+
+def test_a_rolling_deploy_pushed_over_is_worse(tmp_path):
+    fixture = ROOT / "tests" / "fixtures" / "k8s-rollout"
+    files = {p.relative_to(fixture).as_posix(): p.read_text() for p in fixture.rglob("*") if p.is_file()}
+    api = "deploy/k8s/api.yaml"
+    repo = repository(tmp_path / "repo", {**files, api: files[api].replace("maxSurge: 50%", "maxSurge: 25%")})
+    write_tree(repo, {api: files[api]})  # 50%: 8 + 4 pods during a rollout
+    done = pgconnlint("HEAD", "--cpus", "4", cwd=repo)
+    assert done.returncode == 1
+    assert "    worse: a rolling deploy now pushes it over the usable slots: 120 of 107" in done.stdout.splitlines()
+    assert "(±0: " in done.stdout and "during a rollout 10 → 12, deploy/k8s/api.yaml:13" in done.stdout
+
+
+def test_the_schema_rejects_what_the_output_never_is():
+    with pytest.raises(jsonschema.ValidationError):
+        schema().validate({"version": "0.1.0", "base": {}, "head": "working tree", "worse": False, "servers": []})
+    with pytest.raises(jsonschema.ValidationError):
+        schema().validate(
+            {
+                "version": "0.1.0",
+                "base": {"revision": "main", "commit": "0" * 40, "how": "given", "skipped": []},
+                "head": "working tree",
+                "worse": "yes",
+                "servers": [],
+            }
+        )

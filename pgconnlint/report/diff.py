@@ -9,7 +9,7 @@ from typing import TextIO
 
 from pgconnlint import __version__, neutral
 from pgconnlint.budget import Budget, show
-from pgconnlint.diff import Diff, Factor, ServerChange, TermChange
+from pgconnlint.diff import TOO_LARGE, Diff, Factor, ServerChange, TermChange
 
 MAX_REASONS = 5  #: term changes named in one headline; the rest are counted
 MAX_CHART_SERVERS = 10  #: servers drawn in the Markdown chart, the changed ones first
@@ -71,13 +71,26 @@ def signed(delta: float | None) -> str:
 
 
 def _why(change: ServerChange, new: bool = False) -> str:
-    reasons = [term_reason(term) for term in change.terms]
+    reasons = _counted(term_reason(term) for term in sorted(change.terms, key=_weight))
     more = len(reasons) - MAX_REASONS
     shown = "; ".join(reasons[:MAX_REASONS]) + (f"; … and {more} more" if more > 0 else "")
     delta = "" if new else signed(change.delta)
     if not shown:
         return f" ({delta})" if delta else ""
     return f" ({delta}: {shown})" if delta else f" ({shown})"
+
+
+def _weight(term: TermChange) -> float:
+    """The largest changes first, and those whose size is unknown before all: they may be any size."""
+    return -math.inf if term.delta is None else -abs(term.delta)
+
+
+def _counted(reasons) -> list[str]:
+    """Identical reasons once, with how many terms gave them (five Prisma clients added to one group)."""
+    counts: dict[str, int] = {}
+    for reason in reasons:
+        counts[reason] = counts.get(reason, 0) + 1
+    return [reason if count == 1 else f"{reason} (×{count})" for reason, count in counts.items()]
 
 
 def _factor(group: str, factor: Factor) -> str:
@@ -129,11 +142,16 @@ def _text(diff: Diff, out: TextIO) -> None:
 
 
 def _skipped(diff: Diff) -> list[str]:
-    skipped = diff.base.skipped
-    if not skipped:
-        return []
-    more = f"; … and {len(skipped) - 3} more" if len(skipped) > 3 else ""
-    return [f"Not read at the base: {'; '.join(neutral.value(s, MAX_NAME * 2) for s in skipped[:3])}{more}"]
+    """The base's files not read: links out and refused paths by name, files over the size bound (bundled
+    releases, lock files; the working tree does not read them either) only counted. JSON lists every one."""
+    large = [entry for entry in diff.base.skipped if entry.endswith(TOO_LARGE)]
+    named = [entry for entry in diff.base.skipped if not entry.endswith(TOO_LARGE)]
+    parts = [neutral.value(entry, MAX_NAME * 2) for entry in named[:3]]
+    if len(named) > 3:
+        parts.append(f"… and {len(named) - 3} more")
+    if large:
+        parts.append(f"{len(large)} file{'s' if len(large) != 1 else ''} over the size limit")
+    return [f"Not read at the base: {'; '.join(parts)}"] if parts else []
 
 
 # --- JSON ------------------------------------------------------------------------------------------------------
