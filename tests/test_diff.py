@@ -236,7 +236,7 @@ def test_compose_replicas_json_and_markdown(tmp_path):
         ("processes", 2, 3, "docker-compose.yml")
     ]
     markdown = pgconnlint("HEAD", "--format", "markdown", cwd=repo).stdout
-    assert "| docker-compose.yml | docker-compose.yml service db | 20 | 30 | 97 | +10 |" in markdown
+    assert "| 1 | docker-compose.yml | docker-compose.yml service db | 20 | 30 | 97 | +10 |" in markdown
     assert "- docker-compose.yml service db: 20 → 30 of 97 usable (+10: docker-compose.yml service api" in markdown
     chart = markdown.split("```mermaid\n")[1].split("```")[0].splitlines()
     assert chart[0] == "xychart-beta"
@@ -255,7 +255,7 @@ def test_markdown_of_a_worse_change_and_added_terms(tmp_path):
     assert done.returncode == 1
     lines = done.stdout.splitlines()
     assert lines[0] == "### pgconnlint: connection budget change"
-    row = "| ecosystem.config.js | db/postgresql.conf | 64 | 120 | 97 | **worse**: pushed over the usable slots: 120 of 97 |"
+    row = "| 1 | ecosystem.config.js | db/postgresql.conf | 64 | 120 | 97 | **worse**: pushed over the usable slots: 120 of 97 |"
     assert row in lines
     assert "**1 server worse than at the base.**" in lines
     assert "    bar [64, 120]" in lines
@@ -409,7 +409,9 @@ def test_the_action_writes_the_change_to_the_job_summary_and_fails_on_worse(tmp_
     assert output.read_text() == "exit-code=1\n"
     text = summary.read_text()
     assert "### pgconnlint: connection budget change" in text and "Base origin/main (" in text
-    assert "| ecosystem.config.js | db/postgresql.conf | 64 | 96 | 97 | **worse**: from fits to near the limit" in text
+    assert (
+        "| 1 | ecosystem.config.js | db/postgresql.conf | 64 | 96 | 97 | **worse**: from fits to near the limit" in text
+    )
 
 
 PYTHON_TREE = {
@@ -455,3 +457,29 @@ def test_the_schema_rejects_what_the_output_never_is():
                 "servers": [],
             }
         )
+
+
+def test_markdown_escapes_names_and_tells_alike_servers_apart_in_the_chart(lint_tree):
+    import io
+
+    from pgconnlint.diff import Base, Diff, compare
+    from pgconnlint.report import diff as view
+
+    def stack(folder: str, replicas: int) -> dict[str, str]:
+        app = {f"deployments/{folder}/{path}": text for path, text in COMPOSE_TREE.items()}
+        compose = COMPOSE.format(replicas=replicas).replace("  db:", "  database:").replace("@db:", "@database:")
+        return {**app, f"deployments/{folder}/docker-compose.yml": compose}
+
+    before = lint_tree({**stack("one", 2), **stack("two", 2)}).budgets
+    after_files = {**stack("one", 3), **stack("two", 2)}
+    after_files["deployments/one/docker-compose.yml"] = after_files["deployments/one/docker-compose.yml"].replace(
+        "  api:", "  'api|<img src=x>':"
+    )
+    after = lint_tree(after_files).budgets
+    out = io.StringIO()
+    view.render(Diff(Base("main", "0" * 40, "given"), compare(before, after, 0.8)), out, "markdown")
+    text = out.getvalue()
+    assert "<img" not in text and "api\\|&lt;img src=x&gt;" in text
+    chart = text.split("```mermaid\n")[1]
+    assert '"1: …-compose.yml service database before"' in chart
+    assert '"2: …-compose.yml service database after"' in chart

@@ -130,15 +130,18 @@ def _text(diff: Diff, out: TextIO) -> None:
             out.write(f"    worse: {change.worse}\n")
     for line in _skipped(diff):
         out.write(line + "\n")
+    out.write(conclusion(diff) + "\n")
+
+
+def conclusion(diff: Diff) -> str:
     worse = len(diff.worse)
     if not diff.servers:
-        out.write("No budget on either side.\n")
-    elif worse:
-        out.write(f"{worse} server{'s' if worse != 1 else ''} worse than at the base.\n")
-    elif not any(change.changed for change in diff.servers):
-        out.write("No budget changed.\n")
-    else:
-        out.write("No server worse than at the base.\n")
+        return "No budget on either side."
+    if worse:
+        return f"{worse} server{'s' if worse != 1 else ''} worse than at the base."
+    if not any(change.changed for change in diff.servers):
+        return "No budget changed."
+    return "No server worse than at the base."
 
 
 def _skipped(diff: Diff) -> list[str]:
@@ -223,15 +226,15 @@ def _integer(value: float | None) -> int | None:
 
 
 def _markdown(diff: Diff, out: TextIO) -> None:
-    worse = diff.worse
     out.write("### pgconnlint: connection budget change\n\n")
     out.write(f"{_md(base_line(diff))}.\n\n")
     if not diff.servers:
-        out.write("No budget on either side.\n")
+        out.write(f"{conclusion(diff)}\n")
         return
-    out.write("| deployment | server | before | after | usable | change |\n|---|---|---:|---:|---:|---|\n")
-    for change in diff.servers:
+    out.write("| # | deployment | server | before | after | usable | change |\n|---:|---|---|---:|---:|---:|---|\n")
+    for number, change in enumerate(diff.servers, 1):
         cells = (
+            str(number),
             deployment_name(change),
             server_name(change),
             _amount(change.before) if change.before else "—",
@@ -239,42 +242,41 @@ def _markdown(diff: Diff, out: TextIO) -> None:
             _usable(change) if change.after else str(change.usable_before),
             signed(change.delta) if change.changed else "unchanged",
         )
-        worse_cell = f"**worse**: {_md(change.worse)}" if change.worse else ""
-        out.write("| " + " | ".join([*(_md(cell) for cell in cells[:-1]), worse_cell or _md(cells[-1])]) + " |\n")
-    out.write("\n")
-    if worse:
-        out.write(f"**{len(worse)} server{'s' if len(worse) != 1 else ''} worse than at the base.**\n\n")
-    for change in diff.servers:
-        if change.terms:
-            out.write(f"- {_md(headline(change))}\n")
-    skipped = _skipped(diff)
-    if skipped:
-        out.write(f"\n{_md(skipped[0])}\n")
-    out.write("\n" + _chart(diff))
+        last = f"**worse**: {_md(change.worse)}" if change.worse else _md(cells[-1])
+        out.write("| " + " | ".join([*(_md(cell) for cell in cells[:-1]), last]) + " |\n")
+    sections = ["**" + conclusion(diff) + "**" if diff.worse else conclusion(diff)]
+    sections.append("".join(f"- {_md(headline(change))}\n" for change in diff.servers if change.terms).rstrip("\n"))
+    sections += [_md(line) for line in _skipped(diff)]
+    sections.append(_chart(diff))
+    out.write("\n" + "\n\n".join(section for section in sections if section))
 
 
 def _chart(diff: Diff) -> str:
-    """A Mermaid xychart-beta (GitHub renders it): one bar per server and side, the usable slots as a line."""
-    changes = sorted(diff.servers, key=lambda change: not change.changed)[:MAX_CHART_SERVERS]
-    labels, bars, usable = [], [], []
-    for change in changes:
-        name = _label(server_name(change))
+    """A Mermaid xychart-beta (GitHub renders it): one bar per server and side, the usable slots as a line. The
+    changed servers first; an unbounded total is drawn to the top of the axis; names that truncate alike are told
+    apart by their number in the table."""
+    numbered = sorted(enumerate(diff.servers, 1), key=lambda item: not item[1].changed)[:MAX_CHART_SERVERS]
+    names = [_label(server_name(change)) for _, change in numbered]
+    ambiguous = len(set(names)) < len(names)
+    labels, totals, usable = [], [], []
+    for (number, change), name in zip(numbered, names, strict=True):
         for side, budget, slots in (
             ("before", change.before, change.usable_before),
             ("after", change.after, change.usable_after),
         ):
             unbounded = budget is not None and math.isinf(budget.total)
-            labels.append(f"{name} {side}" + (" (unbounded)" if unbounded else ""))
-            bars.append(0 if budget is None or unbounded else int(budget.total))
+            labels.append(f"{str(number) + ': ' if ambiguous else ''}{name} {side}{' (unbounded)' * unbounded}")
+            totals.append(math.inf if unbounded else 0 if budget is None else int(budget.total))
             usable.append(slots if slots is not None else (change.usable_before or change.usable_after or 0))
-    top = max([*bars, *usable, 1])
+    top = math.ceil(1.1 * max([*(t for t in totals if not math.isinf(t)), *usable, 1]))
+    bars = [top if math.isinf(total) else total for total in totals]
     axis = ", ".join(f'"{label}"' for label in labels)
     return (
         "```mermaid\n"
         "xychart-beta\n"
         '    title "Connections at once, before and after, against the usable slots (line)"\n'
         f"    x-axis [{axis}]\n"
-        f'    y-axis "connections" 0 --> {math.ceil(top * 1.1)}\n'
+        f'    y-axis "connections" 0 --> {top}\n'
         f"    bar [{', '.join(map(str, bars))}]\n"
         f"    line [{', '.join(map(str, usable))}]\n"
         "```\n"
