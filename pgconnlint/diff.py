@@ -320,12 +320,12 @@ def _environment() -> dict[str, str]:
     return {**env, **_GIT_ENV}
 
 
-def _git(where: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
+def _git(where: Path, *args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
     try:
         return subprocess.run(
             [*_GIT, "-C", str(where), *args],
             capture_output=True,
-            stdin=subprocess.DEVNULL,
+            input=stdin,
             env=_environment(),
             timeout=GIT_SECONDS,
         )
@@ -378,10 +378,13 @@ def materialised(top: Path, commit: str, prefix: str) -> Iterator[tuple[Path, tu
     scratch = Path(tempfile.mkdtemp(prefix="pgconnlint-diff-"))
     try:
         tree = scratch / "tree"
-        # An empty `.git` marks the top for the configuration lookup (config.find stops there), and git is told
-        # to look no higher than the scratch folder, so that no enclosing repository lists these files.
-        (tree / ".git").mkdir(parents=True)
-        skipped = _copy_out(top, commit, prefix, tree)
+        tree.mkdir()
+        skipped, copied = _copy_out(top, commit, prefix, tree)
+        if not _index(top, tree, copied):
+            # An empty `.git` still marks the top for the configuration lookup (config.find stops there); the
+            # linter then walks the folder instead of asking git
+            shutil.rmtree(tree / ".git", ignore_errors=True)
+            (tree / ".git").mkdir()
         root = tree / prefix if prefix else tree
         root.mkdir(parents=True, exist_ok=True)
         with _no_enclosing_repository(scratch):
@@ -414,7 +417,23 @@ class _Entry:
     size: int
 
 
-def _copy_out(top: Path, commit: str, prefix: str, tree: Path) -> tuple[str, ...]:
+def _index(top: Path, tree: Path, copied: list[_Entry]) -> bool:
+    """Make the copy a git work tree whose index holds exactly the copied files, so that discovery lists it as git
+    lists a checkout of the base (a tracked file under an excluded folder name such as `build/` included, as in
+    the working tree). Nothing is checked out: the index is written from the listing, the objects stay in the
+    repository's store (alternates), and the new repository has no hooks (`--template=`)."""
+    objects = _git(top, "rev-parse", "--path-format=absolute", "--git-path", "objects")
+    if objects.returncode != 0 or _git(tree, "init", "-q", "--template=", ".").returncode != 0:
+        return False
+    info = tree / ".git" / "objects" / "info"
+    info.mkdir(parents=True, exist_ok=True)
+    (info / "alternates").write_bytes(objects.stdout.strip() + b"\n")
+    records = b"".join(b"%s %s\t%s\0" % (e.mode, e.oid, e.path.encode("utf-8", "surrogateescape")) for e in copied)
+    return _git(tree, "update-index", "-z", "--add", "--index-info", stdin=records).returncode == 0
+
+
+def _copy_out(top: Path, commit: str, prefix: str, tree: Path) -> tuple[tuple[str, ...], list[_Entry]]:
+    """Write the wanted blobs of `commit` under `tree`; the files not written, with why, and the entries written."""
     listing = _git(top, "ls-tree", "-r", "-z", "-l", "--full-tree", commit)
     if listing.returncode != 0:
         raise DiffError(f"cannot list the files of {commit[:12]}: {listing.stderr.decode(errors='replace').strip()}")
@@ -428,15 +447,19 @@ def _copy_out(top: Path, commit: str, prefix: str, tree: Path) -> tuple[str, ...
             skipped.append(f"{entry.path}: {why}")
         else:
             entries.append(entry)
-    links = []
+    links, copied = [], []
     for entry, data in _blobs(top, entries):
-        if entry.mode == b"120000":
+        if data is None:
+            skipped.append(f"{entry.path}: not in the repository's object store (a partial clone); not read")
+        elif entry.mode == b"120000":
             links.append((entry, data))
-        elif not _write(tree, entry.path, data):
+        elif _write(tree, entry.path, data):
+            copied.append(entry)
+        else:
             skipped.append(f"{entry.path}: cannot be written as a file; not read")
     # Links last: no file is ever written through one. A link whose target leaves the tree is not made.
-    skipped += _links(tree, links)
-    return tuple(skipped)
+    refused, made = _links(tree, links)
+    return (*skipped, *refused), copied + made
 
 
 def _wanted(prefix: str) -> Callable[[str], bool]:
@@ -454,7 +477,8 @@ def _entries(listing: bytes) -> Iterator[_Entry]:
         mode, kind, oid, size = meta.split()
         if kind != b"blob":
             continue  # a submodule's commit: another repository, not read here as in the working tree
-        yield _Entry(path.decode("utf-8", "surrogateescape"), mode, oid, int(size))
+        # `BAD` for an object the store lacks (a partial or shallow-filtered clone): -1, refused by _refused
+        yield _Entry(path.decode("utf-8", "surrogateescape"), mode, oid, int(size) if size.isdigit() else -1)
 
 
 def _refused(entry: _Entry) -> str | None:
@@ -462,13 +486,16 @@ def _refused(entry: _Entry) -> str | None:
     parts = entry.path.split("/")
     if any(part in ("", ".", "..") or part.lower() == ".git" for part in parts):
         return "a path git itself would refuse to check out; not read"
+    if entry.size < 0:
+        return "not in the repository's object store (a partial clone); not read"
     if entry.size > MAX_FILE_BYTES:
         return f"{entry.size} bytes, over the {MAX_FILE_BYTES}{TOO_LARGE}"
     return None
 
 
-def _blobs(top: Path, entries: list[_Entry]) -> Iterator[tuple[_Entry, bytes]]:
-    """Each entry's raw bytes from one `git cat-file --batch`, one object asked and read at a time."""
+def _blobs(top: Path, entries: list[_Entry]) -> Iterator[tuple[_Entry, bytes | None]]:
+    """Each entry's raw bytes from one `git cat-file --batch`, one object asked and read at a time; None for an
+    object the store lacks."""
     if not entries:
         return
     command = [*_GIT, "-C", str(top), "cat-file", "--batch"]
@@ -483,6 +510,9 @@ def _blobs(top: Path, entries: list[_Entry]) -> Iterator[tuple[_Entry, bytes]]:
                 process.stdin.write(entry.oid + b"\n")
                 process.stdin.flush()
                 header = process.stdout.readline().split()
+                if len(header) == 2 and header[1] == b"missing":
+                    yield entry, None
+                    continue
                 if len(header) != 3 or header[1] != b"blob" or int(header[2]) > MAX_FILE_BYTES:
                     raise DiffError(f"git did not hand over {entry.path} at the base revision")
                 data = process.stdout.read(int(header[2]))
@@ -510,9 +540,10 @@ def _write(tree: Path, path: str, data: bytes) -> bool:
     return True
 
 
-def _links(tree: Path, links: list[tuple[_Entry, bytes]]) -> list[str]:
+def _links(tree: Path, links: list[tuple[_Entry, bytes]]) -> tuple[list[str], list[_Entry]]:
     """Make the links whose target stays in the tree, as the working tree has them (the linter's own confinement
-    applies to them as there); then unmake any that resolves out of it through another link."""
+    applies to them as there); then unmake any that resolves out of it through another link. The links not made,
+    with why, and the entries of those made."""
     skipped, made = [], []
     real_tree = os.path.realpath(tree)
     for entry, data in links:
@@ -529,13 +560,16 @@ def _links(tree: Path, links: list[tuple[_Entry, bytes]]) -> list[str]:
         except OSError:
             skipped.append(f"{entry.path}: cannot be made as a link; not read")
             continue
-        made.append((entry.path, place))
-    for path, place in made:  # a link to a link: only the whole resolution tells where it ends
+        made.append((entry, place))
+    kept = []
+    for entry, place in made:  # a link to a link: only the whole resolution tells where it ends
         real = os.path.realpath(place)
         if real != real_tree and not real.startswith(real_tree + os.sep):
             os.unlink(place)
-            skipped.append(f"{path}: a symbolic link out of the tree; not followed")
-    return skipped
+            skipped.append(f"{entry.path}: a symbolic link out of the tree; not followed")
+        else:
+            kept.append(entry)
+    return skipped, kept
 
 
 def _plain_folder(tree: Path, parts: list[str]) -> bool:

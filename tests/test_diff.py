@@ -483,3 +483,42 @@ def test_markdown_escapes_names_and_tells_alike_servers_apart_in_the_chart(lint_
     chart = text.split("```mermaid\n")[1]
     assert '"1: …-compose.yml service database before"' in chart
     assert '"2: …-compose.yml service database after"' in chart
+
+
+@pytest.mark.parametrize(
+    "fixture", ["nestjs-pm2-incident", "k8s-rollout", "compose-pgbouncer", "monorepo-three-stacks"]
+)
+def test_an_unchanged_checkout_has_an_unchanged_budget(tmp_path, fixture, capsys):
+    """The base copy is listed as git lists a checkout: the same files, so the same budget, as the working tree."""
+    from pgconnlint.cli import main
+
+    source = ROOT / "tests" / "fixtures" / fixture
+    files = {p.relative_to(source).as_posix(): p.read_bytes() for p in source.rglob("*") if p.is_file()}
+    repo = repository(tmp_path / "repo", files)
+    assert main(["diff", "HEAD", "--path", str(repo), "--cpus", "4"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "No budget changed."
+
+
+def test_the_copy_is_listed_as_git_lists_a_checkout(tmp_path):
+    """A tracked file under a folder the walk skips (`build/`) is still a candidate, as in the working tree."""
+    from pgconnlint import diff
+    from pgconnlint.discover import Candidate, discover
+
+    cloudbuild = "steps:\n  - name: gcr.io/cloud-builders/docker\n    args: [build, -t, api, .]\n"
+    repo = repository(tmp_path / "repo", {**pm2_tree(), "docker/release/build/cloudbuild.yaml": cloudbuild})
+    expected = Candidate("docker/release/build/cloudbuild.yaml", "docker-run")
+    assert expected in discover(repo)
+    commit = git(repo, "rev-parse", "HEAD").strip()
+    with diff.materialised(repo, commit, "") as (root, _):
+        assert expected in discover(root)
+        assert git(root, "ls-files").split() == git(repo, "ls-files").split()
+
+
+def test_an_object_missing_from_the_store_is_named_not_a_crash(tmp_path):
+    repo = repository(tmp_path / "repo", {**pm2_tree(), "notes/big.txt": "kept out of a partial clone\n"})
+    oid = git(repo, "rev-parse", "HEAD:notes/big.txt").strip()
+    (repo / ".git" / "objects" / oid[:2] / oid[2:]).unlink()
+    done = pgconnlint("HEAD", "--cpus", "8", "--format", "json", cwd=repo)
+    assert done.returncode == 0, done.stderr
+    skipped = json.loads(done.stdout)["base"]["skipped"]
+    assert skipped == ["notes/big.txt: not in the repository's object store (a partial clone); not read"]
