@@ -121,7 +121,7 @@ class ServerChange:
         before, after = self.status_before, self.status_after
         if after == UNBOUNDED and before != UNBOUNDED:
             return "now unbounded: a pool without a limit"
-        if after == OVER and before != OVER:
+        if after == OVER and before != OVER and not (self.before and math.isinf(self.before.total)):
             return f"pushed over the usable slots: {_total_text(self.after)} of {self.usable_after}"
         if after == OVER and self.delta is not None and self.delta > 0:
             return f"further over the usable slots: {_total_text(self.after)} of {self.usable_after}"
@@ -395,6 +395,8 @@ def materialised(top: Path, commit: str, prefix: str) -> Iterator[tuple[Path, tu
 
 @contextmanager
 def _no_enclosing_repository(ceiling: Path) -> Iterator[None]:
+    """While the copy is linted, the linter's own git calls see the copy only: not a GIT_DIR a hook exported, and
+    (should the copy have no index) no repository above the scratch folder."""
     saved = {name: os.environ.get(name) for name in ("GIT_CEILING_DIRECTORIES", *_GIT_LOCATION)}
     for name in _GIT_LOCATION:
         os.environ.pop(name, None)
