@@ -22,6 +22,7 @@ from pathlib import Path
 
 from pgconnlint import providers
 from pgconnlint.discover import read_text
+from pgconnlint.extract import sql_limits
 from pgconnlint.model import Default, EnvBinding, Known, Location, ParseProblem, ServerConfig, ServerSetting, Unknown
 
 #: python-hcl2 (Lark) parses about 110 KB a second here (a 1 MB file of RDS resources took 9 s): bigger files are
@@ -38,6 +39,8 @@ _RESOURCES = frozenset(
         "google_sql_database_instance",
         "azurerm_postgresql_flexible_server",
         "azurerm_postgresql_flexible_server_configuration",
+        "postgresql_role",  # the cyrilgdn/postgresql provider: connection limits (extract/sql_limits.py)
+        "postgresql_database",
     }
 )
 _SET_IT = "set max_connections explicitly (a parameter group, a database flag, a server configuration)"
@@ -254,6 +257,7 @@ def resolve(root: Path, facts) -> None:
     servers += _azure_servers(index, resolver)
     facts.servers.extend(servers)
     facts.credentials.extend(_passwords(blocks, resolver))
+    facts.connection_limits.extend(sql_limits.from_terraform(blocks, resolver))
 
 
 _PASSWORD_ATTRIBUTES = ("password", "master_password", "administrator_password", "administrator_login_password")

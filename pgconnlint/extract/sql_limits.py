@@ -1,0 +1,183 @@
+"""Per-role and per-database connection limits the repository sets: `CREATE ROLE|USER … CONNECTION LIMIT n`,
+`ALTER ROLE|USER … [WITH] CONNECTION LIMIT n`, `CREATE DATABASE … CONNECTION LIMIT n`, `ALTER DATABASE … [WITH]
+CONNECTION LIMIT n` (and SUPERUSER / NOSUPERUSER, whom no role limit binds), as `ConnectionLimit` facts in file
+order.
+
+Read from SQL files (migrations, `/docker-entrypoint-initdb.d` scripts, Prisma's migration.sql), from the string
+literals of Python and JavaScript/TypeScript migrations (Alembic `op.execute("…")`, Django `RunSQL("…")`, Knex
+`knex.raw("…")`, TypeORM `queryRunner.query("…")`), and from Terraform's cyrilgdn/postgresql provider
+(`postgresql_role.connection_limit`, `postgresql_database.connection_limit`, both -1 by default).
+
+SQL goes through pglast, PostgreSQL's own grammar (libpg_query). psql meta-commands (`\\connect db`) are blanked
+first; a statement the grammar refuses (a psql `:variable`, another database's dialect) is a skip (PGC002) only
+when it mentions a connection limit, and every other statement of the file is still read.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+
+from pgconnlint.model import ConnectionLimit, Default, Known, Location, ParseProblem
+
+_MENTIONS = re.compile(r"connection\s+limit|superuser", re.I)
+_PSQL_META = re.compile(r"^[ \t]*\\.*$", re.M)  # `\connect shop`, `\set ON_ERROR_STOP on`: psql's, not SQL
+_SKIP_HELP = "write the statement with literal names and numbers, or exclude the file"
+
+
+# --- SQL -----------------------------------------------------------------------------------------------------
+
+
+def extract_sql(path: str, text: str, first_line: int = 1) -> tuple[list[ConnectionLimit], list[ParseProblem]]:
+    """The limits one SQL text sets; `first_line` is the line its first character is on (a string in code)."""
+    if not _MENTIONS.search(text):
+        return [], []
+    from pglast import parse_sql
+    from pglast.parser import ParseError, split
+
+    blanked = _PSQL_META.sub(lambda match: " " * len(match.group(0)), text)
+    lines = _Lines(path, blanked, first_line)
+    try:
+        return [f for raw in parse_sql(blanked) for f in _facts(raw, lines, 0)], []
+    except ParseError:
+        pass
+    found, problems = [], []
+    try:
+        pieces = split(blanked, with_parser=False, only_slices=True)
+    except ParseError:  # not even the scanner reads it (an unterminated quote): not SQL this module can use
+        where = lines.at(_MENTIONS.search(blanked).start())
+        return [], [ParseProblem(where, "not PostgreSQL SQL; its connection limits are not read", True, _SKIP_HELP)]
+    for piece in pieces:
+        statement = blanked[piece]
+        try:
+            parsed = parse_sql(statement)
+        except ParseError as error:
+            if re.search(r"connection\s+limit", statement, re.I):
+                where = lines.at(piece.start)
+                message = f"a statement that sets a connection limit is not PostgreSQL's grammar ({error}); not read"
+                problems.append(ParseProblem(where, message, True, _SKIP_HELP))
+            continue
+        found += [f for raw in parsed for f in _facts(raw, lines, piece.start)]
+    return found, problems
+
+
+class _Lines:
+    """Character offsets of one text to locations."""
+
+    def __init__(self, path: str, text: str, first_line: int) -> None:
+        self.path, self.text, self.first_line = path, text, first_line
+
+    def at(self, offset: int) -> Location:
+        """The first token at or after `offset`: a piece of the scanner's split starts with its comments."""
+        offset = _LEADING.match(self.text, offset).end()
+        line = self.text.count("\n", 0, offset)
+        column = offset - (self.text.rfind("\n", 0, offset) + 1)
+        return Location(self.path, self.first_line + line, column + 1)
+
+    def command(self, offset: int) -> str:
+        """The statement's first two words as written (`ALTER USER`), never the rest: it may hold a PASSWORD."""
+        return " ".join(self.text[offset : offset + 40].split()[:2]).upper()
+
+
+_LEADING = re.compile(r"(?:\s+|--[^\n]*|/\*.*?\*/)*", re.S)
+
+
+def _facts(raw, lines: _Lines, offset: int) -> Iterator[ConnectionLimit]:
+    """A role or database statement's connection limit and superuser attribute, as facts; `offset` is where the
+    text pglast parsed starts in the whole text."""
+    statement, start = raw.stmt, offset + raw.stmt_location
+    where = lines.at(start)
+    kind_name = type(statement).__name__
+    if kind_name == "CreateRoleStmt":
+        kind, name = "role", statement.role
+    elif kind_name == "AlterRoleStmt":
+        rolename = getattr(statement.role, "rolename", None)
+        if rolename is None:  # ALTER ROLE CURRENT_USER / ALL: no name to match pools against
+            return
+        kind, name = "role", rolename
+    elif kind_name in ("CreatedbStmt", "AlterDatabaseStmt"):
+        kind, name = "database", statement.dbname
+    else:
+        return
+    limit, superuser, source = None, None, lines.command(start)
+    for option in statement.options or ():
+        value = getattr(option.arg, "ival", getattr(option.arg, "boolval", None))
+        if option.defname in ("connectionlimit", "connection_limit") and isinstance(value, int):
+            limit = Known(int(value), where, f"{source} {name} CONNECTION LIMIT {value}, {where.short}")
+        elif option.defname == "superuser":
+            superuser = bool(value)
+    if limit is not None or superuser is not None:
+        yield ConnectionLimit(kind, name, where, source, limit, superuser)
+
+
+# --- SQL in the string literals of migrations ----------------------------------------------------------------
+
+
+def extract_code(path: str, text: str) -> tuple[list[ConnectionLimit], list[ParseProblem]]:
+    """The limits set by SQL written as one string literal of a Python or JavaScript/TypeScript file."""
+    found: list[ConnectionLimit] = []
+    problems: list[ParseProblem] = []
+    for line, sql in _python_strings(text) if path.endswith(".py") else _script_strings(path, text):
+        facts, trouble = extract_sql(path, sql, line)
+        found += facts
+        problems += trouble
+    return found, problems
+
+
+def _python_strings(text: str) -> Iterator[tuple[int, str]]:
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return  # the file's other reader reports it; no limit is guessed from it
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and _MENTIONS.search(node.value):
+            yield node.lineno, node.value
+
+
+def _script_strings(path: str, text: str) -> Iterator[tuple[int, str]]:
+    """Plain strings and template strings without `${…}`: a substituted name or number is not a literal."""
+    from pgconnlint.extract.treesitter import SourceFile
+
+    source = SourceFile.parse(path, text)
+    stack = [source.tree.root_node]
+    while stack:
+        node = stack.pop()
+        stack.extend(node.children)
+        if node.type not in ("string", "template_string"):
+            continue
+        if any(child.type == "template_substitution" for child in node.children):
+            continue
+        raw = source.source[node.start_byte + 1 : node.end_byte - 1].decode("utf-8", "replace")
+        if _MENTIONS.search(raw):
+            yield source.location(node).line, raw
+
+
+# --- Terraform: the cyrilgdn/postgresql provider -----------------------------------------------------------------
+
+TERRAFORM_RESOURCES = {"postgresql_role": "role", "postgresql_database": "database"}
+
+
+def from_terraform(blocks, resolver) -> list[ConnectionLimit]:
+    """`postgresql_role` and `postgresql_database` resources (extract/terraform.py's blocks and resolver): their
+    `connection_limit`, -1 (none) when absent, the provider's default; a computed one is a skip, never a guess."""
+    found = []
+    for block in blocks:
+        kind = TERRAFORM_RESOURCES.get(block.type)
+        if kind is None or block.kind != "resource":
+            continue
+        name = resolver.value(block, block.body.attributes.get("name"))
+        if name is None or not isinstance(name, Known):
+            continue  # no name to match pools against
+        source = f"Terraform {block.address}"
+        limit = resolver.value(block, block.body.attributes.get("connection_limit"))
+        if limit is None:
+            limit = Default(-1, block.location, f"cyrilgdn/postgresql default -1 (no limit); {source}")
+        elif not isinstance(limit, Known) or not isinstance(limit.value, int) or isinstance(limit.value, bool):
+            if not isinstance(limit, Known):
+                resolver.note(limit, f"connection_limit of {block.address}")
+            continue
+        superuser = resolver.value(block, block.body.attributes.get("superuser")) if kind == "role" else None
+        is_superuser = superuser.value if isinstance(superuser, Known) and isinstance(superuser.value, bool) else None
+        found.append(ConnectionLimit(kind, str(name.value), block.location, source, limit, is_superuser))
+    return found
