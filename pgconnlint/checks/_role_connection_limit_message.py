@@ -53,6 +53,8 @@ def limit_finding(code: str, found: LimitBudget) -> Finding:
         "not_counted": [f"{term.group.name}: {term.pool.label}" for term in found.unknown],
     }
     help_text = _HELP[limit.kind].format(name=limit.name)
+    if limit.value.location.path.endswith(".tf"):
+        help_text = help_text.split(", or raise")[0] + ", or raise `connection_limit` in Terraform"
     return finding(
         code, limit.value.location, headline, help=help_text, notes=_notes(found), related=related, data=data
     )

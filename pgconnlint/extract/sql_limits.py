@@ -29,15 +29,18 @@ _SKIP_HELP = "write the statement with literal names and numbers, or exclude the
 # --- SQL -----------------------------------------------------------------------------------------------------
 
 
-def extract_sql(path: str, text: str, first_line: int = 1) -> tuple[list[ConnectionLimit], list[ParseProblem]]:
-    """The limits one SQL text sets; `first_line` is the line its first character is on (a string in code)."""
+def extract_sql(
+    path: str, text: str, first_line: int = 1, first_column: int = 1
+) -> tuple[list[ConnectionLimit], list[ParseProblem]]:
+    """The limits one SQL text sets; `first_line` and `first_column` are where its first character is (a string in
+    code: just after the opening quote)."""
     if not _MENTIONS.search(text):
         return [], []
     from pglast import parse_sql
     from pglast.parser import ParseError, split
 
     blanked = _PSQL_META.sub(lambda match: " " * len(match.group(0)), text)
-    lines = _Lines(path, blanked, first_line)
+    lines = _Lines(path, blanked, first_line, first_column)
     try:
         return [f for raw in parse_sql(blanked) for f in _facts(raw, lines, 0)], []
     except ParseError:
@@ -65,15 +68,15 @@ def extract_sql(path: str, text: str, first_line: int = 1) -> tuple[list[Connect
 class _Lines:
     """Character offsets of one text to locations."""
 
-    def __init__(self, path: str, text: str, first_line: int) -> None:
-        self.path, self.text, self.first_line = path, text, first_line
+    def __init__(self, path: str, text: str, first_line: int, first_column: int) -> None:
+        self.path, self.text, self.first_line, self.first_column = path, text, first_line, first_column
 
     def at(self, offset: int) -> Location:
         """The first token at or after `offset`: a piece of the scanner's split starts with its comments."""
         offset = _LEADING.match(self.text, offset).end()
         line = self.text.count("\n", 0, offset)
-        column = offset - (self.text.rfind("\n", 0, offset) + 1)
-        return Location(self.path, self.first_line + line, column + 1)
+        column = offset - (self.text.rfind("\n", 0, offset) + 1) + (self.first_column if line == 0 else 1)
+        return Location(self.path, self.first_line + line, column)
 
     def command(self, offset: int) -> str:
         """The statement's first two words as written (`ALTER USER`), never the rest: it may hold a PASSWORD."""
@@ -118,39 +121,85 @@ def extract_code(path: str, text: str) -> tuple[list[ConnectionLimit], list[Pars
     """The limits set by SQL written as one string literal of a Python or JavaScript/TypeScript file."""
     found: list[ConnectionLimit] = []
     problems: list[ParseProblem] = []
-    for line, sql in _python_strings(text) if path.endswith(".py") else _script_strings(path, text):
-        facts, trouble = extract_sql(path, sql, line)
+    for line, column, sql in _python_strings(text) if path.endswith(".py") else _script_strings(path, text):
+        facts, trouble = extract_sql(path, sql, line, column)
         found += facts
         problems += trouble
     return found, problems
 
 
-def _python_strings(text: str) -> Iterator[tuple[int, str]]:
+def _python_strings(text: str) -> Iterator[tuple[int, int, str]]:
+    """(line, column of the first character, text) of each string that mentions a limit, in file order."""
     try:
         tree = ast.parse(text)
     except (SyntaxError, ValueError):
         return  # the file's other reader reports it; no limit is guessed from it
-    for node in ast.walk(tree):
+    lines = text.encode("utf-8").split(b"\n")
+    stack: list[ast.AST] = [tree]
+    while stack:
+        node = stack.pop()
+        if _reverts(node):
+            continue
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and _MENTIONS.search(node.value):
-            yield node.lineno, node.value
+            yield node.lineno, _after_quote(lines[node.lineno - 1], node.col_offset), node.value
+        stack.extend(reversed(list(ast.iter_child_nodes(node))))
 
 
-def _script_strings(path: str, text: str) -> Iterator[tuple[int, str]]:
-    """Plain strings and template strings without `${…}`: a substituted name or number is not a literal."""
+def _after_quote(line: bytes, byte_offset: int) -> int:
+    """The 1-based column of a string's first character: past its prefix (`r`, `b`…) and its one or three quotes;
+    `ast` gives the offset of the literal in UTF-8 bytes."""
+    literal = line[byte_offset:].decode("utf-8", "replace")
+    opening = _OPENING.match(literal)
+    return len(line[:byte_offset].decode("utf-8", "replace")) + (opening.end() if opening else 0) + 1
+
+
+_OPENING = re.compile(r"[A-Za-z]*(\"{3}|'{3}|\"|')")
+
+
+def _reverts(node: ast.AST) -> bool:
+    """What runs only to undo a migration: Alembic's `downgrade()`, Django's `RunSQL(…, reverse_sql=…)`."""
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        return node.name in _REVERTING
+    return isinstance(node, ast.keyword) and node.arg == "reverse_sql"
+
+
+#: the functions that undo a migration (Alembic `downgrade`, Knex/TypeORM/Sequelize `down`): their statements are
+#: not in force after the migration runs, so they never win over the `up` ones written before them
+_REVERTING = ("downgrade", "down")
+
+
+def _script_strings(path: str, text: str) -> Iterator[tuple[int, int, str]]:
+    """Plain strings and template strings without `${…}` (a substituted name or number is not a literal), in file
+    order, outside the `down` functions that undo a migration."""
     from pgconnlint.extract.treesitter import SourceFile
 
     source = SourceFile.parse(path, text)
     stack = [source.tree.root_node]
     while stack:
         node = stack.pop()
-        stack.extend(node.children)
+        if _script_reverts(source, node):
+            continue
+        stack.extend(reversed(node.children))
         if node.type not in ("string", "template_string"):
             continue
         if any(child.type == "template_substitution" for child in node.children):
             continue
         raw = source.source[node.start_byte + 1 : node.end_byte - 1].decode("utf-8", "replace")
         if _MENTIONS.search(raw):
-            yield source.location(node).line, raw
+            where = source.location(node)
+            yield where.line, where.column + 1, raw
+
+
+def _script_reverts(source, node) -> bool:
+    """`async down(queryRunner) {…}`, `exports.down = function (knex) {…}`, `down: async () => {…}`."""
+    if node.type in ("method_definition", "function_declaration", "pair"):
+        name = node.child_by_field_name("name") or node.child_by_field_name("key")
+    elif node.type == "assignment_expression":
+        name = node.child_by_field_name("left")
+    else:
+        return False
+    written = source.source[name.start_byte : name.end_byte].decode("utf-8", "replace") if name else ""
+    return written.rsplit(".", 1)[-1].strip("'\"") in _REVERTING
 
 
 # --- Terraform: the cyrilgdn/postgresql provider -----------------------------------------------------------------
