@@ -97,6 +97,7 @@ _TERRAFORM_MARKERS = (b"aws_db_", b"aws_rds_", b"google_sql_", b"azurerm_postgre
 # Role and database connection limits (extract/sql_limits.py): SQL files, and the strings of code files that have
 # none of their own kind's markers (a migration's `op.execute("ALTER ROLE … CONNECTION LIMIT 5")`)
 _SQL_LIMIT_MARKERS = (b"CONNECTION LIMIT", b"connection limit", b"Connection Limit")
+_SQL_HOSTS = (".py", *_CODE_SUFFIXES, ".sh", ".bash")  # code and shell scripts (psql heredocs) that may hold SQL
 _MARKERS = {
     "kubernetes": _KUBERNETES_MARKERS,
     "terraform": _TERRAFORM_MARKERS,
@@ -139,7 +140,7 @@ def discover(root: Path, excludes: Iterable[str] = DEFAULT_EXCLUDES) -> list[Can
             # git grep answers for every kind's markers at once; a file it lists is checked for its own kind's
             # (a Python file that merely says "postgres" is not parsed: issue 19)
             found = (with_markers is None or path in with_markers) and _contains(root / path, _MARKERS[kind])
-            if not found and kind in ("typeorm-code", "python-code") and _contains(root / path, _SQL_LIMIT_MARKERS):
+            if not found and path.endswith(_SQL_HOSTS) and _contains(root / path, _SQL_LIMIT_MARKERS):
                 kind = "sql-in-code"
             elif not found:
                 continue

@@ -225,3 +225,25 @@ def test_extract_sql_reads_both_kinds_and_keeps_no_password():
     ]
     assert facts[0].limit.via == "CREATE USER app CONNECTION LIMIT 12, init.sql:1"
     assert problems == []
+
+
+INIT_SH = """#!/bin/bash
+set -e
+psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" <<-EOSQL
+\tCREATE USER shop_app CONNECTION LIMIT 100;
+\tCREATE DATABASE "$APP_DB" CONNECTION LIMIT 5;
+EOSQL
+psql -c 'ALTER ROLE shop_app CONNECTION LIMIT 12'
+"""
+
+
+def test_psql_in_a_shell_init_script(lint_tree):
+    found = _check(lint_tree, _node_app(**{"db/init/10-users.sh": INIT_SH}))
+    assert [(f.code, str(f.location)) for f in found.findings] == [
+        ("PGC002", "db/init/10-users.sh:5:2"),  # `$APP_DB` is the shell's: never a guessed name
+        ("PGC108", "db/init/10-users.sh:7:10"),
+    ]
+    assert (
+        "wins over 100 [CREATE USER shop_app CONNECTION LIMIT 100, db/init/10-users.sh:4]"
+        in (found.findings[1].notes[0])
+    )

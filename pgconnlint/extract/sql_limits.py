@@ -30,10 +30,11 @@ _SKIP_HELP = "write the statement with literal names and numbers, or exclude the
 
 
 def extract_sql(
-    path: str, text: str, first_line: int = 1, first_column: int = 1
+    path: str, text: str, first_line: int = 1, first_column: int = 1, holes: tuple[tuple[int, int], ...] = ()
 ) -> tuple[list[ConnectionLimit], list[ParseProblem]]:
     """The limits one SQL text sets; `first_line` and `first_column` are where its first character is (a string in
-    code: just after the opening quote)."""
+    code: just after the opening quote). `holes` are character spans the shell fills in at run time (`$APP_DB` in
+    a here-document): a statement that holds one is a skip, whatever SQL the unexpanded text happens to be."""
     if not _MENTIONS.search(text):
         return [], []
     from pglast import parse_sql
@@ -42,7 +43,7 @@ def extract_sql(
     blanked = _PSQL_META.sub(lambda match: " " * len(match.group(0)), text)
     lines = _Lines(path, blanked, first_line, first_column)
     try:
-        return [f for raw in parse_sql(blanked) for f in _facts(raw, lines, 0)], []
+        return _split([f for raw in parse_sql(blanked) for f in _facts(raw, lines, 0, len(blanked), holes)])
     except ParseError:
         pass
     found, problems = [], []
@@ -61,8 +62,13 @@ def extract_sql(
                 message = f"a statement that sets a connection limit is not PostgreSQL's grammar ({error}); not read"
                 problems.append(ParseProblem(where, message, True, _SKIP_HELP))
             continue
-        found += [f for raw in parsed for f in _facts(raw, lines, piece.start)]
+        facts, trouble = _split([f for raw in parsed for f in _facts(raw, lines, piece.start, piece.stop, holes)])
+        found, problems = found + facts, problems + trouble
     return found, problems
+
+
+def _split(items: list) -> tuple[list[ConnectionLimit], list[ParseProblem]]:
+    return [i for i in items if isinstance(i, ConnectionLimit)], [i for i in items if isinstance(i, ParseProblem)]
 
 
 class _Lines:
@@ -86,10 +92,11 @@ class _Lines:
 _LEADING = re.compile(r"(?:\s+|--[^\n]*|/\*.*?\*/)*", re.S)
 
 
-def _facts(raw, lines: _Lines, offset: int) -> Iterator[ConnectionLimit]:
-    """A role or database statement's connection limit and superuser attribute, as facts; `offset` is where the
-    text pglast parsed starts in the whole text."""
+def _facts(raw, lines: _Lines, offset: int, end: int, holes) -> Iterator[ConnectionLimit | ParseProblem]:
+    """A role or database statement's connection limit and superuser attribute, as facts; the text pglast parsed
+    is `offset:end` of the whole (a last statement with no `;` has the length 0: to the end)."""
     statement, start = raw.stmt, offset + raw.stmt_location
+    stop = start + raw.stmt_len if raw.stmt_len else end
     where = lines.at(start)
     kind_name = type(statement).__name__
     if kind_name == "CreateRoleStmt":
@@ -110,7 +117,10 @@ def _facts(raw, lines: _Lines, offset: int) -> Iterator[ConnectionLimit]:
             limit = Known(int(value), where, f"{source} {name} CONNECTION LIMIT {value}, {where.short}")
         elif option.defname == "superuser":
             superuser = bool(value)
-    if limit is not None or superuser is not None:
+    if (limit is not None or superuser is not None) and any(start < e and s < stop for s, e in holes):
+        message = f"{source} {name} … is completed by the shell at run time (a `$variable` in it); not read"
+        yield ParseProblem(where, message, True, _SKIP_HELP)
+    elif limit is not None or superuser is not None:
         yield ConnectionLimit(kind, name, where, source, limit, superuser)
 
 
@@ -121,11 +131,54 @@ def extract_code(path: str, text: str) -> tuple[list[ConnectionLimit], list[Pars
     """The limits set by SQL written as one string literal of a Python or JavaScript/TypeScript file."""
     found: list[ConnectionLimit] = []
     problems: list[ParseProblem] = []
-    for line, column, sql in _python_strings(text) if path.endswith(".py") else _script_strings(path, text):
-        facts, trouble = extract_sql(path, sql, line, column)
+    for line, column, sql, holes in _strings(path, text):
+        facts, trouble = extract_sql(path, sql, line, column, holes)
         found += facts
         problems += trouble
     return found, problems
+
+
+def _strings(path: str, text: str) -> Iterator[tuple[int, int, str, tuple]]:
+    """(line, column of the first character, text, spans filled in at run time) of each string that mentions a
+    limit, in file order."""
+    if path.endswith((".sh", ".bash")):
+        return _shell_strings(text)
+    found = _python_strings(text) if path.endswith(".py") else _script_strings(path, text)
+    return ((line, column, raw, ()) for line, column, raw in found)
+
+
+def _shell_strings(text: str) -> Iterator[tuple[int, int, str, tuple]]:
+    """psql's input in an init script: here-documents (`psql <<-EOSQL … EOSQL`) and quoted arguments (`psql -c
+    '…'`). A `$VAR` left in a statement makes it unreadable SQL, so a skip, never a guessed name."""
+    from pgconnlint.extract.shell import _parser as bash_parser  # the one cached tree-sitter-bash parser
+
+    source = text.encode("utf-8", "surrogateescape")
+    stack = [bash_parser().parse(source).root_node]
+    while stack:
+        node = stack.pop()
+        stack.extend(reversed(node.children))
+        if node.type not in ("heredoc_body", "raw_string", "string"):
+            continue
+        quoted = node.type != "heredoc_body"
+        raw = source[node.start_byte + quoted : node.end_byte - quoted].decode("utf-8", "replace")
+        if _MENTIONS.search(raw):
+            row, byte_column = node.start_point
+            line_start = source.rfind(b"\n", 0, node.start_byte) + 1
+            column = len(source[line_start : line_start + byte_column].decode("utf-8", "replace")) + 1 + quoted
+            yield row + 1, column, raw, _expansions(node, source, node.start_byte + quoted)
+
+
+def _expansions(node, source: bytes, body_start: int) -> tuple[tuple[int, int], ...]:
+    """Character spans of `$VAR`, `${VAR}` and `$(…)` inside a here-document or a double-quoted argument."""
+    spans, stack = [], list(node.children)
+    while stack:
+        child = stack.pop()
+        if child.type in ("simple_expansion", "expansion", "command_substitution"):
+            begin = len(source[body_start : child.start_byte].decode("utf-8", "replace"))
+            spans.append((begin, begin + len(source[child.start_byte : child.end_byte].decode("utf-8", "replace"))))
+        else:
+            stack.extend(child.children)
+    return tuple(spans)
 
 
 def _python_strings(text: str) -> Iterator[tuple[int, int, str]]:
