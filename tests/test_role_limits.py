@@ -247,3 +247,23 @@ def test_psql_in_a_shell_init_script(lint_tree):
         "wins over 100 [CREATE USER shop_app CONNECTION LIMIT 100, db/init/10-users.sh:4]"
         in (found.findings[1].notes[0])
     )
+
+
+def test_django_web_and_celery_share_the_role_of_their_database_url(tmp_path):
+    import shutil
+
+    tree = shutil.copytree(FIXTURES / "django-gunicorn-celery", tmp_path / "repo")
+    (tree / "shop" / "migrations").mkdir()
+    (tree / "shop" / "migrations" / "0002_connection_limit.py").write_text(
+        "from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n"
+        '    dependencies = [("shop", "0001_initial")]\n'
+        "    operations = [\n"
+        '        migrations.RunSQL("ALTER ROLE shop CONNECTION LIMIT 20", reverse_sql="ALTER ROLE shop CONNECTION'
+        ' LIMIT -1"),\n'
+        "    ]\n"
+    )
+    result = lint(tree, LintOptions(cpus=8, select=LIMIT_RULES))
+    assert [(f.code, str(f.location)) for f in result.findings] == [
+        ("PGC108", "shop/migrations/0002_connection_limit.py:7:28")
+    ]
+    assert result.findings[0].notes[1] == "at once: 4 × 8 + 4 × 1 = 36"
