@@ -77,49 +77,56 @@ def limits(project: Project) -> list[Limit]:
     merged: dict[tuple[str, str], Limit] = {}
     for fact in project.connection_limits:
         key = (fact.kind, fact.name)
-        current = merged.get(key)
         if fact.limit is not None:
+            current = merged.get(key)
             earlier = (*current.overridden, current.value) if current else ()
-            merged[key] = Limit(fact.kind, fact.name, fact.limit, earlier, current.superuser if current else None)
-        if fact.superuser is not None and key in merged:
-            merged[key] = dataclasses.replace(merged[key], superuser=fact.location if fact.superuser else None)
-        elif fact.superuser:
-            none = Default(-1, fact.location, "no CONNECTION LIMIT")
-            merged[key] = Limit(fact.kind, fact.name, none, (), fact.location)
-    return list(merged.values())
+            merged[key] = Limit(fact.kind, fact.name, fact.limit, earlier)
+    supers = superusers(project)
+    return [
+        dataclasses.replace(limit, superuser=supers.get(limit.name)) if limit.kind == "role" else limit
+        for limit in merged.values()
+    ]
+
+
+def superusers(project: Project) -> dict[str, Location]:
+    """The roles the repository makes superusers (the last SUPERUSER / NOSUPERUSER of each wins): where."""
+    found: dict[str, Location | None] = {}
+    for fact in project.connection_limits:
+        if fact.kind == "role" and fact.superuser is not None:
+            found[fact.name] = fact.location if fact.superuser else None
+    return {name: where for name, where in found.items() if where is not None}
 
 
 def limit_budgets(project: Project, budgets: tuple[Budget, ...], kind: str) -> list[LimitBudget]:
-    """For each server budget and each limit of `kind` that binds (not -1, not a superuser): its terms."""
+    """For each server budget and each limit of `kind` that binds (not -1, not a superuser's): its terms. The pools
+    of a superuser are bound by neither a role's nor a database's limit."""
     binding = [limit for limit in limits(project) if limit.kind == kind and limit.value.value >= 0]
     if not binding:
         return []
+    supers = superusers(project)
     found = []
     cache: dict[int, dict[Location, Login]] = {}
     for budget in budgets:
         if budget.server.limit_name != "max_connections" or not budget.terms:
             continue  # a PgBouncer's clients: the server sees its own pools, counted in the server's budget
+        exempt = set(supers) | {b.value for b in budget.server.environment if b.name == "POSTGRES_USER"}
         for limit in binding:
-            if kind == "role" and _superuser(limit, budget):
+            if kind == "role" and limit.name in exempt:
                 continue
             matched, origins, unknown = [], [], []
             for term in budget.terms:
-                login = _login(term, cache).of(kind)
-                if login is None:
+                login = _login(term, cache)
+                if login.user is not None and login.user.value in exempt:
+                    continue
+                named = login.of(kind)
+                if named is None:
                     unknown.append(term)
-                elif login.value == limit.name:
+                elif named.value == limit.name:
                     matched.append(term)
-                    origins.append(login)
+                    origins.append(named)
             within = dataclasses.replace(budget, terms=tuple(matched), dropped=(), note="")
             found.append(LimitBudget(limit, within, tuple(origins), tuple(unknown)))
     return found
-
-
-def _superuser(limit: Limit, budget: Budget) -> bool:
-    """A role made a superuser by a statement, or the official image's POSTGRES_USER, which it creates as one."""
-    if limit.superuser is not None:
-        return True
-    return any(b.name == "POSTGRES_USER" and b.value == limit.name for b in budget.server.environment)
 
 
 def _login(term: Term, cache: dict[int, dict[Location, Login]]) -> Login:

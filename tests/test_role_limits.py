@@ -124,6 +124,13 @@ def test_the_images_postgres_user_is_a_superuser(lint_tree):
     assert keys(_check(lint_tree, files)) == []
 
 
+def test_a_superusers_pools_are_bound_by_no_database_limit_either(lint_tree):
+    sql = "CREATE DATABASE shop CONNECTION LIMIT 5;\nCREATE ROLE shop_app SUPERUSER LOGIN;\n"
+    assert keys(_check(lint_tree, _node_app(**{"db/init.sql": sql}))) == []
+    sql += "ALTER ROLE shop_app NOSUPERUSER;\n"  # the last word on it wins
+    assert keys(_check(lint_tree, _node_app(**{"db/init.sql": sql}))) == [("PGC109", "db/init.sql", 1)]
+
+
 def test_a_pool_whose_role_is_unknown_is_never_counted(lint_tree):
     files = _node_app("postgres://db:5432/shop", **{"db/init.sql": "CREATE ROLE shop_app CONNECTION LIMIT 5;\n"})
     assert keys(_check(lint_tree, files)) == []
