@@ -139,8 +139,9 @@ def discover(root: Path, excludes: Iterable[str] = DEFAULT_EXCLUDES) -> list[Can
         if kind in _MARKERS:
             # git grep answers for every kind's markers at once; a file it lists is checked for its own kind's
             # (a Python file that merely says "postgres" is not parsed: issue 19)
-            found = (with_markers is None or path in with_markers) and _contains(root / path, _MARKERS[kind])
-            if not found and path.endswith(_SQL_HOSTS) and _contains(root / path, _SQL_LIMIT_MARKERS):
+            grepped = with_markers is None or path in with_markers
+            found = grepped and _contains(root / path, _MARKERS[kind])
+            if not found and grepped and path.endswith(_SQL_HOSTS) and _contains(root / path, _SQL_LIMIT_MARKERS):
                 kind = "sql-in-code"
             elif not found:
                 continue
