@@ -137,6 +137,7 @@ def link(facts: Facts, settings: LinkSettings | None = None) -> Project:
         declaring_documents(facts),
         settings.deployment,
         tuple(facts.credentials),
+        tuple(facts.connection_limits),
     )
 
 

@@ -295,6 +295,7 @@ _ROUTES = {
     # Django's settings module as manage.py/wsgi.py name it; link_python.py takes these out before any pool use
     "DjangoSettingsRef": "django_settings",
     "FunctionDecl": "functions",
+    "ConnectionLimit": "connection_limits",  # role and database limits (pgconnlint/role_limits.py)
     # linked across files by each format's `resolve` (`_resolve_deployments`)
     "KubeWorkload": "deployment",
     "KubeAutoscaler": "deployment",
@@ -403,4 +404,6 @@ _EXTRACTORS = {
     "serverless": _text_extractor(_lazy("platforms", "extract_serverless")),
     "vercel": _text_extractor(_lazy("platforms", "extract_vercel")),
     "netlify": _text_extractor(_lazy("platforms", "extract_netlify")),
+    "sql": _text_extractor(_lazy("sql_limits", "extract_sql")),  # role and database CONNECTION LIMITs
+    "sql-in-code": _text_extractor(_lazy("sql_limits", "extract_code")),  # …in a migration's string literals
 }

@@ -89,12 +89,18 @@ def endpoints(group: ProcessGroup) -> dict[Location, tuple[str | None, int | Non
 def node_url(connection, env) -> str | None:
     """The connection string a Node pool uses: postgres.js/Sequelize's URL argument, `connectionString`, `url`,
     Knex's string `connection`, or a Prisma datasource's `url`."""
+    found = node_url_known(connection, env)
+    return found.value if found is not None else None
+
+
+def node_url_known(connection, env) -> Known | None:
+    """`node_url`, with where the URL is written (pgconnlint/role_limits.py cites its user and database)."""
     for fact in (connection.created, connection.config):
         candidates = [fact.url] if fact.url is not None else []
         candidates += [fact.options.get(key) for key in ("connectionString", "url", "connection", "datasourceUrl")]
         for expr in candidates:
-            value = _value(expr, env)
-            if isinstance(value, str) and "://" in value:
+            value = evaluate(expr, env) if expr is not None else None
+            if isinstance(value, Known) and isinstance(value.value, str) and "://" in value.value:
                 return value
     return None
 

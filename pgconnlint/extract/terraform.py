@@ -22,7 +22,7 @@ from pathlib import Path
 
 from pgconnlint import providers
 from pgconnlint.discover import read_text
-from pgconnlint.extract import terraform_apps
+from pgconnlint.extract import sql_limits, terraform_apps
 from pgconnlint.model import (
     Bouncer,
     Default,
@@ -51,6 +51,8 @@ _RESOURCES = frozenset(
         "google_sql_database_instance",
         "azurerm_postgresql_flexible_server",
         "azurerm_postgresql_flexible_server_configuration",
+        "postgresql_role",  # the cyrilgdn/postgresql provider: connection limits (extract/sql_limits.py)
+        "postgresql_database",
     }
 )
 _RESOURCES |= terraform_apps.APP_RESOURCES  # the apps and their autoscaling maxima (terraform_apps.py)
@@ -270,6 +272,7 @@ def resolve(root: Path, facts) -> None:
     facts.servers.extend(servers)
     facts.bouncers.extend(_rds_proxies(index, resolver))
     facts.credentials.extend(_passwords(blocks, resolver))
+    facts.connection_limits.extend(sql_limits.from_terraform(blocks, resolver))
     data = [block for block in blocks if block.kind == "data"]
     terraform_apps.resolve(root, index, resolver, facts, data)
 
