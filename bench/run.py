@@ -26,7 +26,7 @@ finding or term points into node_modules/.
 --cpus N .` in it, its peak memory, and `git grep -l` of the same content markers pgconnlint's discovery uses, over
 the case's own tree, as the floor.
 
-Usage: python bench/run.py [--files N] [--keep DIR] [--repeat R]   (stdlib only)
+Usage: python bench/run.py [--files N] [--keep DIR | --reuse DIR] [--repeat R] [--parse-all]   (stdlib only)
        python bench/run.py --corpus SCRATCH [--cases FILE.json ...] [--repeat R]
 """
 
@@ -275,7 +275,7 @@ def check_document(document: dict) -> dict:
     return server
 
 
-def bench(tree: Path, files: int, repeat: int) -> None:
+def bench(tree: Path, files: int, repeat: int, parse_all: bool = False) -> None:
     py = sys.executable
     check = [py, "-m", "pgconnlint", "check", str(tree), "--format", "json"]
     document = json.loads(run(check, ok=(0, 1)).stdout)
@@ -308,9 +308,10 @@ def bench(tree: Path, files: int, repeat: int) -> None:
     size, documents, seconds = read_generated_manifest(tree)
     print(f"(e) the rendered manifest deploy/manifests/generated/all.yaml: {size / 1024:.0f} KiB, {documents} facts")
     print(f"    extracted in {seconds:.3f} s (once, in-process); {MANIFEST_SERVICES} small manifests are part of (a)")
-    parsed, seconds = parse_every_python_file(tree)
-    print(f"(d) libcst on every .py file, no pre-filter: {parsed} files in {seconds:.3f} s (once, in-process);")
-    print("    the pre-filter parses only the files that mention an engine or pool call")
+    if parse_all:
+        parsed, seconds = parse_every_python_file(tree)
+        print(f"(d) libcst on every .py file, no pre-filter: {parsed} files in {seconds:.3f} s (once, in-process);")
+        print("    the pre-filter parses only the files that mention an engine or pool call")
 
 
 def read_generated_manifest(tree: Path) -> tuple[int, int, float]:
@@ -375,20 +376,26 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=20_000, help="tracked files in the tree (default 20000)")
     parser.add_argument("--keep", type=Path, metavar="DIR", help="build the tree here (new or empty) and keep it")
     parser.add_argument("--repeat", type=int, default=5, help="timed runs per measurement (default 5)")
+    parser.add_argument("--reuse", type=Path, metavar="DIR", help="time a tree an earlier --keep built, as it is")
+    parser.add_argument("--parse-all", action="store_true", help="(d): also parse every .py file with libcst (slow)")
     parser.add_argument("--corpus", type=Path, metavar="SCRATCH", help="time the corpus cases materialised here")
     parser.add_argument("--cases", type=Path, nargs="*", default=[], metavar="FILE.json", help="corpus case files")
     args = parser.parse_args()
     if args.corpus:
         bench_corpus(args.corpus.resolve(), args.cases, args.repeat)
         return
+    if args.reuse:
+        listed = run(["git", "ls-files"], cwd=args.reuse).stdout.splitlines()
+        bench(args.reuse.resolve(), len(listed), args.repeat, args.parse_all)
+        return
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
         if any(args.keep.iterdir()):
             sys.exit(f"{args.keep}: not empty")
-        bench(args.keep.resolve(), build_tree(args.keep, args.files), args.repeat)
+        bench(args.keep.resolve(), build_tree(args.keep, args.files), args.repeat, args.parse_all)
         return
     with tempfile.TemporaryDirectory(prefix="pgconnlint-bench-") as tmp:
-        bench(Path(tmp), build_tree(Path(tmp), args.files), args.repeat)
+        bench(Path(tmp), build_tree(Path(tmp), args.files), args.repeat, args.parse_all)
 
 
 if __name__ == "__main__":

@@ -129,11 +129,13 @@ class Candidate:
 def discover(root: Path, excludes: Iterable[str] = DEFAULT_EXCLUDES) -> list[Candidate]:
     excluded = Excludes(tuple(excludes))
     chosen = Excludes(tuple(p for p in excludes if p not in DEFAULT_EXCLUDES))  # the user's own, always honoured
-    listed = _git_files(root)
     # In a work tree `git grep` is the content pre-filter: one process instead of opening every source file.
     markers = _TYPEORM_MARKERS + _NODE_MARKERS + _PYTHON_MARKERS + _DOCKER_RUN_MARKERS
     markers += _KUBERNETES_MARKERS + _TERRAFORM_MARKERS + _SQL_LIMIT_MARKERS
-    with_markers = _git_grep(root, markers) if listed is not None else None
+    listed, with_markers = _git_listing(root, markers)
+    _LISTED.pop(root, None)
+    if listed is not None:
+        _LISTED[root] = listed
     candidates = []
     for path in sorted(listed if listed is not None else _walk(root, excluded)):
         kind = classify(path)
@@ -305,48 +307,58 @@ class Excludes:
 _GIT = ("git", "-c", "core.fsmonitor=false", "-c", "core.untrackedCache=false")
 
 
+#: the file list of each root's last discovery: extract/follow.py and reach_python.py ask for it again in the same
+#: run, and `git ls-files --others` walks the whole tree each time
+_LISTED: dict[Path, list[str]] = {}
+
+
 def _git_files(root: Path) -> list[str] | None:
-    try:
-        inside = subprocess.run(
-            [*_GIT, "-C", str(root), "rev-parse", "--is-inside-work-tree"],
-            capture_output=True,
-            text=True,
-            timeout=30,
-        )
-        if inside.returncode != 0 or inside.stdout.strip() != "true":
-            return None
-        listing = subprocess.run(
-            [*_GIT, "-C", str(root), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-            capture_output=True,
-            timeout=120,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    if listing.returncode != 0:
-        return None
-    names = {name for name in listing.stdout.decode("utf-8", "surrogateescape").split("\0") if name}
-    return list(names)  # may still name files deleted from the work tree: checked per candidate
+    if root in _LISTED:
+        return list(_LISTED[root])
+    return _git_listing(root, ())[0]
 
 
-def _git_grep(root: Path, markers: tuple[bytes, ...]) -> set[str] | None:
-    """Tracked and untracked (not ignored) files that contain any marker; None when git cannot tell. Two searches:
-    `--untracked` skips a tracked file under an ignored folder (a committed docker/release/build/ that .gitignore's
-    `**/build/` covers), which the tracked-only search still finds."""
+def _git_listing(root: Path, markers: tuple[bytes, ...]) -> tuple[list[str] | None, set[str] | None]:
+    """git's file list (tracked and untracked, not ignored; it may still name files deleted from the work tree:
+    checked per candidate) and the files that contain any marker; (None, None) outside a work tree or when git cannot
+    tell. The list and the searches run at once: each is a walk of the tree, and the floor is the longest of them.
+    Two searches: `--untracked` skips a tracked file under an ignored folder (a committed docker/release/build/ that
+    .gitignore's `**/build/` covers), which the tracked-only search still finds."""
+    inside = _git_output(_start(root, "rev-parse", "--is-inside-work-tree"), 30)
+    if inside is None or inside.strip() != b"true":
+        return None, None
+    listing = _start(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
     patterns = [arg for marker in markers for arg in ("-e", marker.decode())]
-    names: set[str] = set()
-    for scope in ((), ("--untracked",)):
-        try:
-            found = subprocess.run(
-                [*_GIT, "-C", str(root), "grep", "-l", "-z", "-I", "-F", *scope, *patterns],
-                capture_output=True,
-                timeout=120,
-            )
-        except (OSError, subprocess.SubprocessError):
-            return None
-        if found.returncode not in (0, 1):  # 1: no match
-            return None
-        names |= {name for name in found.stdout.decode("utf-8", "surrogateescape").split("\0") if name}
-    return names
+    greps = [_start(root, "grep", "-l", "-z", "-I", "-F", *scope, *patterns) for scope in ((), ("--untracked",))]
+    names = _names(_git_output(listing, 120))
+    found = [_names(_git_output(grep, 120, ok=(0, 1))) for grep in greps] if markers else []  # 1: no match
+    if names is None:
+        return None, None
+    return list(names), (None if not markers or None in found else set().union(*found))
+
+
+def _start(root: Path, *args: str) -> subprocess.Popen | None:
+    try:
+        return subprocess.Popen([*_GIT, "-C", str(root), *args], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    except OSError:
+        return None
+
+
+def _git_output(process: subprocess.Popen | None, seconds: float, ok: tuple[int, ...] = (0,)) -> bytes | None:
+    """What a git process wrote, or None when it failed or took longer than `seconds` (then it is stopped)."""
+    if process is None:
+        return None
+    try:
+        out, _ = process.communicate(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        return None
+    return out if process.returncode in ok else None
+
+
+def _names(output: bytes | None) -> set[str] | None:
+    return None if output is None else {name for name in output.decode("utf-8", "surrogateescape").split("\0") if name}
 
 
 def _walk(root: Path, excluded: Excludes):

@@ -157,17 +157,17 @@ class ImportGraph:
         return self._imports[path]
 
     def constructed(self, path: str) -> tuple[tuple[str, int], ...]:
-        """`new Name(` in a module the walk read: (Name, line) of each."""
-        self.imports(path)
-        return self._constructed.get(path, ())
+        """`new Name(` in a module the walk read: (Name, line) of each. Asked only when a reached class opens a pool,
+        so the file is read again then rather than searched on every walk."""
+        if path not in self._constructed:
+            text = self._text(path)
+            self._constructed[path] = _constructions(text) if text is not None else ()
+        return self._constructed[path]
 
     def _read_imports(self, path: str) -> tuple[tuple[str, ...], tuple[Dynamic, ...]]:
         text = self._text(path)
         if text is None:
             return (), ()
-        self._constructed[path] = tuple(
-            (match.group(1), text.count("\n", 0, match.start()) + 1) for match in _CONSTRUCTED.finditer(text)
-        )
         source = SourceFile.parse(path, _import_part(text))
         folder = posixpath.dirname(path)
         targets: list[str] = []
@@ -485,6 +485,16 @@ def _under(path: str, folder: str) -> bool:
     return folder in ("", ".") or path.startswith(f"{folder}/")
 
 
+def _constructions(text: str) -> tuple[tuple[str, int], ...]:
+    """(Name, line) of each `new Name(` of a module."""
+    found, line, counted = [], 1, 0
+    for match in _CONSTRUCTED.finditer(text):
+        line += text.count("\n", counted, match.start())
+        counted = match.start()
+        found.append((match.group(1), line))
+    return tuple(found)
+
+
 def _import_part(text: str) -> str:
     """The text up to a few lines past the last word that can write an import (`import`, `require(`, `from "…"`):
     what follows holds none, and a large module (a React page) is mostly that tail, so tree-sitter parses a
@@ -542,7 +552,7 @@ class NodeReach:
         """The facts a process of `package` that starts at `entries` reaches; `written`: its command, for findings."""
         self.covered.add(package)
         everything = self.by_package.get(package, [])
-        if self.graph is None:
+        if self.graph is None or not self.by_package:  # no Node pool in the tree: no walk can select one
             return everything
         if not entries:
             if any(not _is_config(fact) and _creates_pool(fact) for fact in everything):  # else nothing to exclude

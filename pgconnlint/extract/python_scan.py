@@ -23,7 +23,8 @@ from pgconnlint.model import Location, PythonRuntime
 _ROUTE_METHODS = ("get", "post", "put", "patch", "delete", "options", "head", "api_route", "route")
 _WEB_FRAMEWORKS = ("fastapi", "starlette")
 #: texts whose presence sends the file to libcst whole (each extractor's own gate, rare in files)
-_LIBCST_TEXTS = ("DATABASES", "DJANGO_SETTINGS_MODULE", "SQLALCHEMY_DATABASE_URI", "current_default_thread_limiter")
+_LIBCST_TEXTS = ("DATABASES", "DJANGO_SETTINGS_MODULE", "current_default_thread_limiter")
+_FLASK_URI = "SQLALCHEMY_DATABASE_URI"  #: a Flask-SQLAlchemy pool where it is set (extract/sqlalchemy.py `_collect`)
 _BACKEND_NAMES = ("result_backend", "CELERY_RESULT_BACKEND")  #: extract/python_runtime.py BACKEND_SETTINGS
 _DRIVERS = ("psycopg2", "psycogreen", "psycopg")
 _DEF = re.compile(r"(?:async\s+)?def\s+(\w+)")
@@ -41,7 +42,7 @@ def scan(text: str, engine_names: frozenset[str]) -> Scan | None:
         tree = ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
-    if any(marker in text for marker in _LIBCST_TEXTS):
+    if any(marker in text for marker in _LIBCST_TEXTS) or (_FLASK_URI in text and _sets_flask_uri(tree)):
         return Scan(tree, True)
     # every name _needs_libcst looks for is written in the file (an alias is imported by its own name)
     written = any(name in text for name in (*engine_names, "backend", "BACKEND", *_DRIVERS))
@@ -65,6 +66,23 @@ def _needs_libcst(tree: ast.Module, engine_names: frozenset[str]) -> bool:
         elif isinstance(node, ast.Assign | ast.AnnAssign):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             if any(_terminal(target) in _BACKEND_NAMES for target in targets):
+                return True
+    return False
+
+
+def _sets_flask_uri(tree: ast.Module) -> bool:
+    """`SQLALCHEMY_DATABASE_URI = …` or `x.config["SQLALCHEMY_DATABASE_URI"] = …` anywhere: a command-line tool
+    that only reads it (`app.config.get("SQLALCHEMY_DATABASE_URI")`, a 4,500-line tsctl.py) opens no pool."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            targets = [node.target]
+        else:
+            continue
+        for target in targets:
+            key = target.slice if isinstance(target, ast.Subscript) else target
+            if _FLASK_URI in (getattr(key, "id", None), getattr(key, "value", None)):
                 return True
     return False
 

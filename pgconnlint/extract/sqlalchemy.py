@@ -47,37 +47,36 @@ def extract(path: str, text: str) -> tuple[list[PythonPool], list[ParseProblem]]
 # --- engine and pool calls ------------------------------------------------------------------------
 
 
-def _calls(source: PySource):
+def _calls(source: PySource) -> list[PythonPool]:
+    """Every engine or pool call, in source order, with the functions around it (outermost first), from the
+    positions already computed: a libcst visitor rebuilds the whole tree (issue 19)."""
     import libcst as cst
 
-    class Visitor(cst.CSTVisitor):
-        def __init__(self) -> None:
-            self.functions: list[cst.FunctionDef] = []
-            self.found: list[PythonPool] = []
+    functions = [(function, _extent(source, function)) for function in source.nodes((cst.FunctionDef,))]
+    found = []
+    for node in source.nodes((cst.Call,)):
+        qualified = source.qualified(node.func)
+        known = _ENGINES.get(qualified) or _ENGINES.get(_by_last_name(qualified))
+        if not known:
+            continue
+        span = source.positions[node]
+        at = ((span.start.line, span.start.column), (span.end.line, span.end.column))
+        around = [function for function, (start, end) in functions if start <= at[0] and at[1] <= end]
+        per_call = bool(around) and not any(_runs_once(f) for f in around)
+        pool = _pool(source, node, qualified, *known, per_call=per_call)
+        if around and _disposed(source, around[-1], node):
+            pool = replace(pool, per_call=False, disposed=True)
+        elif around:
+            pool = _in_branch(source, around[-1], node, pool)
+        found.append(pool)
+    return found
 
-        def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-            self.functions.append(node)
 
-        def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-            self.functions.pop()
-
-        def visit_Call(self, node: cst.Call) -> None:
-            qualified = source.qualified(node.func)
-            known = _ENGINES.get(qualified) or _ENGINES.get(_by_last_name(qualified))
-            if known:
-                pool = _pool(source, node, qualified, *known, per_call=self._per_call())
-                if self.functions and _disposed(source, self.functions[-1], node):
-                    pool = replace(pool, per_call=False, disposed=True)
-                elif self.functions:
-                    pool = _in_branch(source, self.functions[-1], node, pool)
-                self.found.append(pool)
-
-        def _per_call(self) -> bool:
-            return bool(self.functions) and not any(_runs_once(f) for f in self.functions)
-
-    visitor = Visitor()
-    source.module.visit(visitor)
-    return visitor.found
+def _extent(source: PySource, function) -> tuple[tuple[int, int], tuple[int, int]]:
+    """Where a function's text starts (its first decorator) and ends: libcst's span starts at `def`."""
+    spans = [source.positions[node] for node in (function, *function.decorators)]
+    start = min((span.start.line, span.start.column) for span in spans)
+    return start, (spans[0].end.line, spans[0].end.column)
 
 
 def _disposed(source: PySource, function: cst.FunctionDef, call: cst.Call) -> bool:
@@ -107,9 +106,7 @@ def _calls_dispose(source: PySource, function: cst.FunctionDef) -> bool:
     """Whether some `x.dispose()` lies in the function (decorators included), from the positions already computed."""
     import libcst as cst
 
-    spans = [source.positions[node] for node in (function, *function.decorators)]
-    start = min((span.start.line, span.start.column) for span in spans)
-    end = (spans[0].end.line, spans[0].end.column)
+    start, end = _extent(source, function)
     for node in source.nodes((cst.Call,)):
         func = node.func
         if isinstance(func, cst.Attribute) and func.attr.value == "dispose" and isinstance(func.value, cst.Name):

@@ -55,6 +55,8 @@ def test_a_router_is_read_without_libcst_at_the_endpoint_names(monkeypatch):
         "from celery import Celery\napp = Celery('w')\napp.conf.result_backend = 'db+postgresql://db/app'\n",
         "from anyio import to_thread\nto_thread.current_default_thread_limiter().total_tokens = 10\n",
         "SQLALCHEMY_DATABASE_URI = 'postgresql://db/app'\n",
+        "class Production:\n    SQLALCHEMY_DATABASE_URI: str = 'postgresql://db/app'\n",
+        "from flask import Flask\napp = Flask(__name__)\napp.config['SQLALCHEMY_DATABASE_URI'] = URL\n",
         "DATABASES = {'default': {'ENGINE': 'django.db.backends.postgresql'}}\n",
         "type Alias = int\n",  # newer syntax than some interpreters' ast: libcst decides
     ],
@@ -78,3 +80,13 @@ def test_every_python_fixture_gives_the_same_facts_both_ways(monkeypatch):
 
 def test_a_django_style_result_backend_setting_goes_to_libcst():
     assert needs_libcst("CELERY_RESULT_BACKEND = 'db+postgresql://db/app'\n")
+
+
+def test_a_tool_that_only_reads_the_flask_database_uri_is_not_parsed_by_libcst(monkeypatch):
+    text = (
+        "from flask import current_app\n\n\ndef show():\n"
+        '    uri = current_app.config.get("SQLALCHEMY_DATABASE_URI", "")\n'
+        '    return {"SQLALCHEMY_DATABASE_URI": uri}\n'
+    )
+    assert not needs_libcst(text)
+    assert repr(django.extract("tools/ctl.py", text)) == repr(through_libcst("tools/ctl.py", text, monkeypatch))
