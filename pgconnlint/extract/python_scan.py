@@ -25,6 +25,8 @@ _WEB_FRAMEWORKS = ("fastapi", "starlette")
 #: texts whose presence sends the file to libcst whole (each extractor's own gate, rare in files)
 _LIBCST_TEXTS = ("DATABASES", "DJANGO_SETTINGS_MODULE", "SQLALCHEMY_DATABASE_URI", "current_default_thread_limiter")
 _BACKEND_NAMES = ("result_backend", "CELERY_RESULT_BACKEND")  #: extract/python_runtime.py BACKEND_SETTINGS
+_BACKEND_NAMES += ("worker_pool", "CELERY_WORKER_POOL", "CELERYD_POOL")  #: … and WORKER_SETTINGS
+_BACKEND_NAMES += ("worker_concurrency", "CELERY_WORKER_CONCURRENCY", "CELERYD_CONCURRENCY")
 _DRIVERS = ("psycopg2", "psycogreen", "psycopg")
 _DEF = re.compile(r"(?:async\s+)?def\s+(\w+)")
 
@@ -44,7 +46,7 @@ def scan(text: str, engine_names: frozenset[str]) -> Scan | None:
     if any(marker in text for marker in _LIBCST_TEXTS):
         return Scan(tree, True)
     # every name _needs_libcst looks for is written in the file (an alias is imported by its own name)
-    written = any(name in text for name in (*engine_names, "backend", "BACKEND", *_DRIVERS))
+    written = any(name in text for name in (*engine_names, "backend", "BACKEND", *_BACKEND_NAMES, *_DRIVERS))
     return Scan(tree, written and _needs_libcst(tree, engine_names))
 
 
