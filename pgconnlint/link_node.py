@@ -16,7 +16,8 @@ process that runs it; every value is evaluated there, and every default is the l
   `max` each; sequelize-pool (src/Pool.ts) refuses a `max` that is not an integer > 0.
 - postgres.js 3.x (porsager/postgres src/index.js `parseOptions`): `max` 10 and `connect_timeout` 30 s, each taken
   from the options, else the URL's query, else `PG<NAME>` in the environment; the connections are
-  `[...Array(options.max)]`, so a string `max` (always so from the URL or the environment) makes one connection;
+  `[...Array(options.max)]`, so a string `max` (always so from the URL or the environment) makes one connection, and
+  a URL that cannot be read leaves the default 10 as the most it can open (3.4.9: `max` is not among the `ints`);
   `connect_timeout` 0 sets no timer (src/connection.js `timer`).
 - Prisma ORM up to 6 (prisma/prisma-engines quaint/src/pooled.rs, quaint/src/connector/postgres/url.rs):
   `connection_limit` defaults to `num_cpus::get_physical() * 2 + 1`, `connect_timeout` to 5 s and `pool_timeout` to
@@ -225,11 +226,12 @@ def _postgres_js(fact: NodePool, env: Environment) -> NodeConnection:
     url = evaluate(fact.url, env) if fact.url is not None else None
     query = _query(url.value) if isinstance(url, Known) and isinstance(url.value, str) else {}
     help_text = "set connect_timeout (seconds) to a positive number, e.g. 10"
-    if isinstance(url, Unknown) and not options.entries:
-        unknown = Unknown(url.expression, url.location, f"postgres.js reads max from the URL too: {url.reason}")
-        return NodeConnection(fact, (Pool(_label(fact), options.location, unknown),), unknown, help_text)
     size = _elsewhere(options, "max") or _postgres_js_max(options, query, url, env)
-    timeout = _postgres_js_timeout(options, query, url, env)
+    if isinstance(url, Unknown) and not options.entries:
+        # a number from the URL's query (`connect_timeout` is one of parseOptions' `ints`) would win
+        timeout = Unknown(url.expression, url.location, f"postgres.js reads connect_timeout from the URL: {url.reason}")
+    else:
+        timeout = _postgres_js_timeout(options, query, url, env)
     ignored = _misspelled(options, _POSTGRES_JS_KEYS, ("max", "connect_timeout", "idle_timeout"), _POSTGRES_JS_MISTAKES)
     pool = Pool(_label(fact), options.location, size)
     return NodeConnection(fact, (pool,), timeout, help_text, ignored=tuple(ignored))
@@ -245,6 +247,9 @@ def _postgres_js_max(options: Obj, query: dict, url, env: Environment) -> Known 
     if value is None and "PGMAX" in env:
         binding = env["PGMAX"]
         value = Known(binding.value, binding.location, f"PGMAX={binding.value!r} from {binding.source}")
+    if value is None and isinstance(url, Unknown):  # a `?max=` in it is a string: 1 connection, never more than 10
+        why = f"postgres.js default; the URL cannot be read ({url.reason}), and a ?max= in it would make 1 connection"
+        return Default(POSTGRES_JS_DEFAULT_MAX, options.location, why)
     if value is None:
         return Default(POSTGRES_JS_DEFAULT_MAX, options.location, "postgres.js default; max is not set")
     if isinstance(value, Unknown):
