@@ -86,6 +86,7 @@ _NODE_MARKERS = (
     b"PrismaClient",
     b"drizzle-orm/",  # Drizzle's own pools (extract/node_pools.py)
     b"pg-promise",
+    b"@mikro-orm/",  # MikroORM's configurations and `MikroORM.init` (extract/node_pools.py)
     b"dialect",
     b"cluster.fork",  # workers the app forks itself (extract/node_commands.py)
     b"throng",

@@ -171,8 +171,9 @@ class NodeConnection:
         return self.config.options.key_location(option)
 
 
-def node_connections(facts: list[NodePool], env: Environment) -> tuple[NodeConnection, ...]:
-    """The connections a process of one package opens, given that package's facts."""
+def node_connections(facts: list[NodePool], env: Environment, package=None) -> tuple[NodeConnection, ...]:
+    """The connections a process of one package opens, given that package's facts (and its package.json, whose
+    MikroORM version decides who holds MikroORM's pool)."""
     by_library: dict[str, list[NodePool]] = {}
     for fact in facts:
         by_library.setdefault(fact.library, []).append(fact)
@@ -184,6 +185,8 @@ def node_connections(facts: list[NodePool], env: Environment) -> tuple[NodeConne
     found += _with_config_file(by_library.get("sequelize", []), env, _sequelize, "dialect", sequelize_rc)
     schema_settings = by_library.get("prisma-config", []) + by_library.get("prisma-project", [])
     found += _prisma(by_library.get("prisma", []), schema_settings, env)
+    mikro_orm = _mikro_orm_builder(_major(package, ("@mikro-orm/postgresql", "@mikro-orm/core")))
+    found += _with_config_file(by_library.get("mikro-orm", []), env, mikro_orm, None)
     return tuple(per_module([connection for connection in found if connection is not None], facts))
 
 
@@ -283,11 +286,68 @@ def _postgres_js_timeout(options: Obj, query: dict, url, env: Environment) -> Kn
     return Known(seconds * 1000, value.location, value.via)
 
 
+# --- MikroORM ----------------------------------------------------------------------------------------------------
+
+
+def _major(package, names: tuple[str, ...]) -> int | None:
+    """The major version a package.json range allows (`^6.4.0`, `~7.1`, `6.x`), None when it is not a plain range."""
+    ranges = getattr(package, "dependencies", None) or {}
+    written = next((ranges[name] for name in names if name in ranges), "")
+    match = re.fullmatch(r"[\^~=v>]*\s*(\d+)(?:\.[\dx*]+)*", written.strip())
+    return int(match.group(1)) if match else None
+
+
+_MIKRO_ORM_UNREAD = "MikroORM (version not read from package.json; up to 6 Knex's pool, from 7 pg's, both max 10)"
+
+
+def _mikro_orm_builder(major: int | None) -> Callable:
+    """MikroORM's pool: up to 6 `pool` (and `driverOptions.pool`) goes to Knex, default max 10 (packages/knex/src/
+    AbstractSqlConnection.ts `getKnexOptions`, 6.6.16: `pool: this.config.get('pool')`, Configuration.ts default
+    `pool: {}`); from 7 `pool.max` (or `driverOptions.max`) goes to node-postgres' Pool, default max 10
+    (packages/postgresql/src/PostgreSqlConnection.ts `mapOptions`, 7.1.13)."""
+
+    def build(fact: NodePool, options: Obj, env: Environment, url, call: NodePool | None, label: str | None = None):
+        label = label or _label(fact)
+        if options.opaque_spreads and not options.entries:
+            unknown = Unknown(options.opaque_spreads[0], options.location, "the MikroORM options are not written here")
+            return NodeConnection(fact, (Pool(label, options.location, unknown),), unknown, "", call=call)
+        driver = options.get("driverOptions")
+        driver = driver if isinstance(driver, Obj) else Obj(options.location, "")
+        if major is not None and major >= 7:
+            pool = Pool(label, options.location, _mikro_orm_max(options, driver, env))
+            help_text = "set driverOptions.connectionTimeoutMillis to a few seconds, e.g. 5000"
+            return NodeConnection(fact, (pool,), _pg_timeout(driver, env), help_text, call)
+        knex_pool = driver.get("pool") or options.get("pool")
+        size = _knex_max(options, knex_pool, env)
+        version = f"MikroORM {major}" if major is not None else _MIKRO_ORM_UNREAD
+        if isinstance(size, Default):
+            size = Default(size.value, size.location, f"{version}: pool → {size.why}")
+        timeout = (
+            _knex_timeout(driver, knex_pool, env)
+            if major is not None
+            else Unknown("driverOptions", options.location, f"{version}: the connect timeout is Knex's or pg's")
+        )
+        help_text = "set driverOptions.acquireConnectionTimeout (milliseconds), e.g. 10000"
+        return NodeConnection(fact, (Pool(label, options.location, size),), timeout, help_text, call)
+
+    return build
+
+
+def _mikro_orm_max(options: Obj, driver: Obj, env: Environment) -> Known | Default | Unknown:
+    """MikroORM 7: `driverOptions.max` over `pool.max` over node-postgres' `max || 10`."""
+    pool = options.get("pool")
+    written = driver.get("max") or (pool.get("max") if isinstance(pool, Obj) else None)
+    if written is None:
+        why = "MikroORM 7 pool → node-postgres default max 10; pool.max is not set"
+        return Default(PG_DEFAULT_MAX, options.location, why)
+    return pg.pool_max([("max", evaluate(written, env))], written.location)
+
+
 # --- Knex and Sequelize: calls and the configuration files they read ---------------------------------------------
 
 
 def _with_config_file(
-    facts: list[NodePool], env: Environment, build: Callable, flat_key: str, named: list[NodePool] = ()
+    facts: list[NodePool], env: Environment, build: Callable, flat_key: str | None, named: list[NodePool] = ()
 ) -> list:
     """Calls with their options written in place count each; calls that read a configuration file (`knex(config[env])`,
     sequelize-cli's models/index.js) count once, with the file's section for NODE_ENV; a file that no call is seen to
@@ -334,7 +394,7 @@ def _named_config_file(files: list[NodePool], rc: NodePool) -> tuple[list[NodePo
     return [], Unknown(value.value, value.location, why)
 
 
-def _section(file: NodePool, env: Environment, flat_key: str) -> tuple[Obj | Unknown, str]:
+def _section(file: NodePool, env: Environment, flat_key: str | None) -> tuple[Obj | Unknown, str]:
     """The environment section NODE_ENV names (`development` when unset), or the whole file when it is flat."""
     exported = file.options
     if file.computed is not None:
@@ -342,7 +402,7 @@ def _section(file: NodePool, env: Environment, flat_key: str) -> tuple[Obj | Unk
         return Unknown(file.computed, file.location, why), ""
     node_env = evaluate(EnvVar(file.location, "process.env.NODE_ENV", "NODE_ENV"), env)
     name = node_env.value if isinstance(node_env, Known) and isinstance(node_env.value, str) else "development"
-    if flat_key in exported.entries:
+    if flat_key is None or flat_key in exported.entries:  # None: a library with no environment sections (MikroORM)
         return exported, ""
     section = exported.entries.get(name)
     if section is None:
