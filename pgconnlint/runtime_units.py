@@ -121,7 +121,7 @@ def _lowest_version(requirement: str) -> Version | None:
     try:
         specifier = Requirement(requirement).specifier
     except InvalidRequirement:
-        return None
+        return _poetry_lowest(requirement)
     bounds = []
     for item in specifier:
         if item.operator in (">=", ">", "==", "~=", "==="):
@@ -130,6 +130,18 @@ def _lowest_version(requirement: str) -> Version | None:
             except InvalidVersion:
                 continue
     return max(bounds, default=None)
+
+
+def _poetry_lowest(written: str) -> Version | None:
+    """Poetry's `celery = "^5.6"`, `celery = {version = "~5.6.1", extras = ["redis"]}`: the version a caret, tilde
+    or bare constraint starts from, or a PEP 440 range's lowest bound."""
+    match = re.match(r"""celery\s*=\s*(?:\{[^}]*?version\s*=\s*)?["']([^"']+)["']""", written)
+    if match is None:
+        return None
+    constraint = match.group(1).strip()
+    if re.fullmatch(r"[\^~]?\s*\d+(?:\.\d+)*", constraint):
+        return Version(constraint.lstrip("^~ "))
+    return _lowest_version(f"celery{constraint}") if constraint[:1] in "<>=!~" else None
 
 
 def asgi_units(units, runtime: Iterable[PythonRuntime], env: Environment):

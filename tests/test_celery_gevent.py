@@ -163,3 +163,25 @@ def test_psycopg2_under_a_configured_gevent_pool(lint_tree):
         "requirements.txt": "celery\nsqlalchemy\npsycopg2-binary\n",
     }
     assert ("PGC212", "requirements.txt", 3) in keys(lint_tree(files))
+
+
+@pytest.mark.parametrize(
+    ("file", "text", "closes"),
+    [
+        ("requirements.txt", "celery[redis]~=5.6.0  # pinned\n", True),
+        ("requirements.txt", "celery>=5.4\n", False),
+        ("pyproject.toml", '[project]\nname = "x"\ndependencies = ["django", "celery[redis]>=5.6.2,<6"]\n', True),
+        ("pyproject.toml", '[tool.poetry.dependencies]\npython = "^3.12"\ncelery = "^5.6"\n', True),
+        ("pyproject.toml", '[tool.poetry.dependencies]\ncelery = {version = "^5.5.0", extras = ["redis"]}\n', False),
+        ("requirements.txt", "celery-types\ndjango-celery-beat==2.8\n", False),
+    ],
+    ids=["compatible-release", "open-range", "pep621", "poetry-caret", "poetry-table", "other-packages"],
+)
+def test_which_celery_requirements_close_djangos_connections(lint_tree, file, text, closes):
+    files = {
+        **DJANGO,
+        "Procfile": "worker: celery -A project worker -P gevent -c 100\n",
+        "project/settings.py": SETTINGS % 60,
+        file: text,
+    }
+    assert (lint_tree(files).budgets[0].total == 100) is closes

@@ -41,7 +41,7 @@ _REQUIREMENT = re.compile(r"""^[\s"'\[]*""" + _NAMES)
 _QUOTED = re.compile(r"""["']""" + _NAMES)
 # celery's own requirement (`celery[redis]==5.5.3`, `"celery>=5.6"`), whose version decides whether the Django fixup
 # closes persistent connections after each task (pgconnlint/runtime_units.py `celery_closes_django_connections`)
-_CELERY = re.compile(r"""(?:^\s*|["'])(celery(?=[\s\[<>=~!;,"']|$)[^#"'\n]*)""")
+_CELERY = re.compile(r"""^\s*(celery(?=[\s\[<>=~!;,"']|$)[^#\n]*)|["'](celery(?=[\s\[<>=~!;,]|["']|$)[^#"'\n]*)""")
 
 
 def extract_source(source: PySource, text: str, routes: list[PythonRuntime] | None = None) -> list:
@@ -69,7 +69,9 @@ def extract_requirements(path: str, text: str) -> tuple[list[PythonRuntime], lis
             found.append(PythonRuntime(kind, Location(path, number, match.start(1) + 1), match.group(1)))
         celery = _CELERY.search(line)
         if celery:
-            found.append(PythonRuntime("celery", Location(path, number, celery.start(1) + 1), celery.group(1).strip()))
+            group = 1 if celery.group(1) else 2  # a requirement line (or Poetry's `celery = "^5.6"`), or a quoted one
+            where = Location(path, number, celery.start(group) + 1)
+            found.append(PythonRuntime("celery", where, celery.group(group).strip()))
     return found, []
 
 
