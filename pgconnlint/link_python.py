@@ -243,6 +243,7 @@ def _group(
         rollout=rollout,
         cpu_limit=decl.cpu_limit,
         unpatched_driver=runtime_units.unpatched_psycopg2(manager, runtime),
+        unpatched_pool=runtime_units.unpatched_pool(merged, runtime, env) if decl.server == "celery" else None,
     )
 
 

@@ -95,6 +95,22 @@ def celery_config(options: Obj, runtime: Iterable[PythonRuntime]) -> Obj:
     return Obj(options.location, options.text, entries, keys, options.opaque_spreads)
 
 
+def unpatched_pool(options: Obj, runtime: Iterable[PythonRuntime], env: Environment) -> Location | None:
+    """Where a Celery worker's gevent or eventlet pool is configured (`worker_pool`), when the command line has no
+    `-P`/`--pool` naming it: Celery monkey-patches only for the command-line option (celery/__init__.py
+    `maybe_patch_concurrency`, called from celery/__main__.py) and otherwise warns `W_POOL_SETTING`
+    (celery/worker/components.py), so unless the project patches itself, every greenlet blocks the others."""
+    written = evaluate(options.get("pool"), env)
+    if isinstance(written, Known) and celery_pool_name(str(written.value)) != "prefork":
+        return None  # the command line chose the pool: patched when it is gevent or eventlet
+    configured = evaluate(options.get("config_pool"), env)
+    if not isinstance(configured, Known) or celery_pool_name(str(configured.value)) not in _GREENLETS:
+        return None
+    if any(fact.kind == "monkey-patch" for fact in runtime):
+        return None
+    return options.key_location("config_pool")
+
+
 def celery_pool_name(written: str) -> str:
     """`gevent`, or a class path such as `celery.concurrency.gevent:TaskPool`, as Celery's short name
     (celery/concurrency/__init__.py ALIASES)."""

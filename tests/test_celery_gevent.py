@@ -185,3 +185,38 @@ def test_which_celery_requirements_close_djangos_connections(lint_tree, file, te
         file: text,
     }
     assert (lint_tree(files).budgets[0].total == 100) is closes
+
+
+@pytest.mark.parametrize(
+    ("command", "patch", "reported"),
+    [
+        ("celery -A app worker", "", True),
+        ("celery -A app worker -P prefork", "", True),  # the setting overrides prefork, and nothing is patched
+        ("celery -A app worker -P gevent", "", False),  # Celery patches for the command-line option
+        ("celery -A app worker", "from gevent import monkey\n\nmonkey.patch_all()\n", False),
+    ],
+    ids=["no-flag", "prefork-flag", "gevent-flag", "patched-by-the-app"],
+)
+def test_a_configured_greenlet_pool_needs_the_command_line_or_a_patch(lint_tree, command, patch, reported):
+    files = {
+        "Procfile": f"worker: {command}\n",
+        "app.py": patch + CELERY_APP + ENGINE,
+        "celeryconfig.py": "worker_pool = 'gevent'\nworker_concurrency = 50\n",
+        "requirements.txt": REQUIREMENTS,
+    }
+    result = lint_tree(files)
+    assert (("PGC213", "celeryconfig.py", 1) in keys(result)) is reported
+
+
+def test_pgc213_names_the_pool_and_the_greenlets(lint_tree):
+    settings = SETTINGS % 0 + "CELERY_WORKER_POOL = 'eventlet'\nCELERY_WORKER_CONCURRENCY = 40\n"
+    files = {
+        **DJANGO,
+        "Procfile": "worker: celery -A project worker\n",
+        "project/settings.py": settings,
+        "requirements.txt": "django\ncelery\npsycopg[binary]\n",
+    }
+    [found] = [f for f in lint_tree(files).findings if f.code == "PGC213"]
+    assert found.location.path == "project/settings.py" and found.location.line == 5
+    assert "takes its eventlet pool from the configuration, and its command line has no `-P eventlet`" in found.message
+    assert "40 greenlets per process [project/settings.py:6]" in found.message

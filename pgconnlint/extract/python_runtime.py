@@ -9,7 +9,8 @@
   `to_thread.current_default_thread_limiter().total_tokens = N`, which decide an ASGI process' units;
 - `import psycopg2`, psycogreen and psycopg (3), and the same names among a project's declared requirements:
   psycopg2 blocks a gevent or eventlet worker unless psycogreen patches it (psycopg 3 cooperates with gevent);
-- celery's requirement as written (kind "celery"), whose version decides what happens to Django's connections.
+- celery's requirement as written (kind "celery"), whose version decides what happens to Django's connections;
+- `gevent.monkey.patch_all()` / `eventlet.monkey_patch()` called by the project itself (kind "monkey-patch").
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 
 MARKERS = ("result_backend", "RESULT_BACKEND", "Celery(", "fastapi", "starlette", "total_tokens", "psycog")
 MARKERS += ("worker_pool", "WORKER_POOL", "CELERYD_", "worker_concurrency", "WORKER_CONCURRENCY")
+MARKERS += ("patch_all", "monkey_patch")  # gevent.monkey.patch_all(), eventlet.monkey_patch()
 BACKEND_SETTINGS = ("result_backend", "CELERY_RESULT_BACKEND")
 # celery/app/defaults.py (5.6): `worker.pool`, `worker.concurrency`, old names `celeryd_*`; Django's namespace CELERY_
 WORKER_SETTINGS = {
@@ -51,6 +53,7 @@ def extract_source(source: PySource, text: str, routes: list[PythonRuntime] | No
         return []
     found: list = _backends(source)
     found += _imports(source)
+    found += _monkey_patches(source)
     if routes is not None:
         found += routes
     elif any(qualified.startswith(_WEB_FRAMEWORKS) for qualified in source.imports.values()):
@@ -177,4 +180,16 @@ def _imports(source: PySource) -> list[PythonRuntime]:
             top = name.split(".")[0]
             if top in ("psycopg2", "psycogreen", "psycopg"):
                 found.append(PythonRuntime(top, source.location(node), name))
+    return found
+
+
+def _monkey_patches(source: PySource) -> list[PythonRuntime]:
+    """`monkey.patch_all()` (gevent), `eventlet.monkey_patch()`: the project patches the standard library itself."""
+    import libcst as cst
+
+    found = []
+    for node in source.nodes((cst.Call,)):
+        name = source.qualified(node.func)
+        if name.endswith(("monkey.patch_all", "eventlet.monkey_patch")) or name in ("patch_all", "monkey_patch"):
+            found.append(PythonRuntime("monkey-patch", source.location(node), name))
     return found
