@@ -103,3 +103,20 @@ def test_nestjs_for_root(lint_tree):
         "export class AppModule {}\n"
     )
     assert only_term(lint_tree({"package.json": package("^6.4.0"), "src/app.module.ts": module})).pool_max == 5
+
+
+def test_the_guides_cached_init_reads_the_config_file_once(lint_tree):
+    """MikroORM's guide: `initORM()` caches the ORM and spreads the config file's options into `MikroORM.init`."""
+    files = {
+        "package.json": package("^6.4.0"),
+        "src/mikro-orm.config.ts": 'import { defineConfig } from "@mikro-orm/postgresql";\n'
+        "export default defineConfig({ dbName: 'app', pool: { max: 6 } });\n",
+        "src/db.ts": 'import { MikroORM, Options } from "@mikro-orm/postgresql";\n'
+        'import config from "./mikro-orm.config.js";\n\nlet cache: { orm: MikroORM } | undefined;\n\n'
+        "export async function initORM(options?: Options) {\n  if (cache) {\n    return cache;\n  }\n"
+        "  const orm = await MikroORM.init({ ...config, ...options });\n  return (cache = { orm });\n}\n",
+    }
+    result = lint_tree(files)
+    term = only_term(result)
+    assert (term.pool_max, term.pool.max.location.path) == (6, "src/mikro-orm.config.ts")
+    assert keys(result) == []  # neither PGC110 (unknown) nor PGC207 (a pool per call)

@@ -82,7 +82,10 @@ _FUNCTIONS = {
     "generator_function",
 }
 # Functions that a program calls once, at start-up: a pool created there is the process's pool.
-_RUN_ONCE = re.compile(r"(?i)^(main|bootstrap|start|startserver|init|initialize|setup|run|constructor)$")
+# `initORM`, `setupDatabase`: MikroORM's guide and others name their start-up function so (a suffix in capitals)
+_RUN_ONCE = re.compile(
+    r"^(?i:main|bootstrap|start|startserver|init|initialize|setup|run|constructor)$|^(?:init|initialize|setup)[A-Z]\w*$"
+)
 
 
 def extract_code(path: str, text: str) -> Result:
@@ -373,8 +376,8 @@ def _mikro_orm(library: str, callee: str, values: list[Expr], where: Obj, label:
     """`defineConfig({...})` is a configuration; `MikroORM.init({...})` and `MikroOrmModule.forRoot({...})` open the
     pool; `init()`, `init(config)`, `forRoot()`, `forRootAsync(…)` read options written elsewhere (the config file)."""
     options = values[0] if values and isinstance(values[0], Obj) else None
-    if callee.endswith("forRootAsync"):
-        options = None
+    if callee.endswith("forRootAsync") or (options is not None and not options.entries):
+        options = None  # a factory, or `{ ...config, ...overrides }`: the configuration file's options
     if options is not None and not _mikro_orm_postgres(options, library):
         return None
     if callee.rpartition(".")[2] == "defineConfig":
