@@ -24,7 +24,7 @@ from pgconnlint.deployments import (
 )
 from pgconnlint.linked import Pool, ProcessGroup, Project, Server
 from pgconnlint.model import Default, Known, Location, Unknown, cite, origin
-from pgconnlint.pooler import bouncer_for, client_side, endpoints, server_side
+from pgconnlint.pooler import bouncer_for, client_side, endpoints, is_provider, server_side
 from pgconnlint.servers import defaults_server as _defaults_server
 
 
@@ -228,13 +228,15 @@ def _fullness(budget: Budget) -> float:
 
 def _bouncers_of(project: Project, deployment: Deployment) -> tuple:
     """The PgBouncers a deployment runs: a compose file's PgBouncer service only with that file (its alternative
-    runs its own, or none); a pgbouncer.ini no deployment declares with each of them."""
+    runs its own, or none), a Kubernetes manifest's only with its folder; a pgbouncer.ini no deployment declares
+    with each of them."""
     compose_files = {service.path for service in project.compose_services}
+    manifests = {b.location.path for b in project.bouncers if project_key(b.location.path, compose_files).endswith("/")}
     parts = {part.split(" --profile ")[0] for part in deployment.name.split(" + ")}
     return tuple(
         bouncer
         for bouncer in project.bouncers
-        if not (document := document_of(bouncer.name, "", compose_files))
+        if not (document := document_of(bouncer.name, "", compose_files | manifests))
         or project_key(document, compose_files) in parts
     )
 
@@ -314,7 +316,8 @@ def _budgets(project: Project, groups, servers: tuple[Server, ...], deployment: 
                 else:
                     by_server.setdefault(_server_named(endpoint, servers), []).append(Term(group, pool))
     for bouncer in bouncers:
-        by_server.setdefault(0, []).append(Term(*server_side(bouncer)))
+        if not is_provider(bouncer) or bouncer.name in through:  # a provider's pooler only where pools use it
+            by_server.setdefault(0, []).append(Term(*server_side(bouncer, through.get(bouncer.name, ()))))
     note = ""
     if len(servers) > 1 and by_server.get(0):
         others = ", ".join(server.name for server in servers[1:])
@@ -336,7 +339,8 @@ def _budgets(project: Project, groups, servers: tuple[Server, ...], deployment: 
         standby = replace(server, name=f"replica {host} (settings of {server.name})")
         result.append(Budget(standby, tuple(host_terms), deployment=deployment))
     for bouncer in bouncers:
-        result.append(Budget(client_side(bouncer), tuple(through.get(bouncer.name, ())), deployment=deployment))
+        if (clients := client_side(bouncer)) is not None:  # None: a provider's limit nothing names (PGC122)
+            result.append(Budget(clients, tuple(through.get(bouncer.name, ())), deployment=deployment))
     return result
 
 

@@ -1,4 +1,4 @@
-"""Command line: `pgconnlint check`, `budget`, `doctor`, `explain`, `rules`.
+"""Command line: `pgconnlint check`, `budget`, `diff`, `doctor`, `explain`, `rules`.
 
 Exit status: 0 clean, 1 findings at or above --fail-on, 2 usage or configuration error, 3 internal error (a bug
 in pgconnlint: one line on stderr, never a traceback, never read as findings). docs/security.md.
@@ -85,6 +85,23 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_options(budget)
     budget.add_argument("--suggest", action="store_true", help="pool sizes and max_connections that would fit")
     budget.add_argument("--format", choices=("text", "json"), default="text")
+    budget.add_argument(
+        "--bars",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="text: draw each server as a bar of its usable slots (default: only on a terminal)",
+    )
+
+    diff = commands.add_parser("diff", help="the budget change since a git revision, per deployment and server")
+    diff.add_argument(
+        "base",
+        nargs="?",
+        metavar="BASE",
+        help="the git revision to compare with (default: the merge base of HEAD with origin/HEAD, main or master)",
+    )
+    diff.add_argument("--path", type=Path, default=Path("."), metavar="PATH", help="work tree folder (default: .)")
+    _add_model_options(diff)
+    diff.add_argument("--format", choices=("text", "json", "markdown"), default="text")
 
     doctor = commands.add_parser("doctor", help="read a running PostgreSQL server's connections (read-only)")
     doctor.add_argument("path", nargs="?", type=Path, metavar="PATH", help="a repository to set its budget beside")
@@ -152,6 +169,8 @@ def _run(args: argparse.Namespace) -> int:
             return _check(args)
         if args.command == "budget":
             return _budget(args)
+        if args.command == "diff":
+            return _diff(args)
         if args.command == "doctor":
             return _doctor(args)
         if args.command == "explain":
@@ -244,8 +263,30 @@ def _budget(args: argparse.Namespace) -> int:
         headroom=run.lint.headroom,
         server_memory=run.server_memory_bytes,
         as_json=args.format == "json",
+        bars=args.bars,
     )
     return EXIT_CLEAN
+
+
+def _diff(args: argparse.Namespace) -> int:
+    """The budget at BASE against the working tree's (pgconnlint/diff.py); exit 1 when a server gets worse."""
+    from pgconnlint import diff
+    from pgconnlint.lint import lint
+    from pgconnlint.report import diff as view
+    from pgconnlint.settings import CommandLine
+
+    cli = CommandLine(environment=args.env, cpus=args.cpus, deployment=args.deployment)
+
+    def budgets_at(root: Path):  # what `budget` computes, on the working tree and on the base's copy alike
+        run = _settings(args, cli, root, None)
+        return _lint(lint, root, run.lint).budgets, run.lint.headroom
+
+    try:
+        found = diff.diff(args.path, args.base, budgets_at)
+    except diff.DiffError as error:
+        raise UsageError(str(error)) from None
+    view.render(found, sys.stdout, args.format)
+    return EXIT_FINDINGS if found.worse else EXIT_CLEAN
 
 
 def _doctor(args: argparse.Namespace) -> int:

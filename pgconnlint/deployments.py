@@ -1,11 +1,11 @@
 """Deployments: the sets of files that start processes and servers together, each budgeted on its own.
 
 A compose file (with its `docker-compose.override.yml`) is one deployment, and each profile that adds pool-holding
-services to it is a variant; a pm2 ecosystem file, a Procfile, a folder of Kubernetes manifests, a Dockerfile whose
-CMD nothing else runs are deployments too. Each gets a role from its path: CI/test stacks and devcontainers are
-never "the server" unless asked for (`--deployment`), development stacks only stand in when no production one
-runs anything. Alternatives are never summed: the budget is per deployment and per server, and the verdict is the
-worst of them (DESIGN.md "Following the deployment").
+services to it is a variant; a pm2 ecosystem file, a Procfile, a folder of Kubernetes manifests or of systemd units,
+a Dockerfile whose CMD nothing else runs are deployments too. Each gets a role from its path: CI/test stacks and
+devcontainers are never "the server" unless asked for (`--deployment`), development stacks only stand in when no
+production one runs anything. Alternatives are never summed: the budget is per deployment and per server, and the
+verdict is the worst of them (DESIGN.md "Following the deployment").
 
 Which deployment a process group or a server belongs to is read from the document its facts name first
 (`docker-compose.yml service api …`, `k8s/api.yaml Deployment api …`) or, for a pm2 app, the ecosystem file it is
@@ -30,6 +30,7 @@ PRODUCTION, DEVELOPMENT, CI, DEVCONTAINER = "production", "development", "ci", "
 _CI_WORDS = {"ci", "cicd", "test", "tests", "testing", "e2e", "integration", "unit", "loadtest", "perf", "benchmark"}
 _DEV_WORDS = {"dev", "develop", "development", "local", "debug", "sandbox"}
 _CI_FOLDERS = (".github/", ".gitlab/", ".circleci/", ".buildkite/")
+_SYSTEMD = ".service"  #: systemd units (extract/systemd.py)
 _OVERRIDE = re.compile(r"^(?P<base>(?:docker-)?compose)\.override(?P<ext>\.ya?ml)$")
 
 
@@ -66,8 +67,12 @@ def project_key(document: str, compose_files: set[str]) -> str:
     override = _OVERRIDE.match(name)
     if override:
         return posixpath.join(folder, override["base"] + override["ext"])
+    if name.endswith(_SYSTEMD):
+        return posixpath.join(folder, "*" + _SYSTEMD)  # the units of a folder are installed and enabled together
     if document not in compose_files and name.endswith((".yaml", ".yml")) and not is_pm2_file(name.lower()):
         return folder + "/" if folder else "./"
+    if name.endswith(".tf"):  # Terraform applies a module, a folder of .tf files, at once
+        return posixpath.join(folder, "*.tf")
     return document
 
 
@@ -90,8 +95,9 @@ def deployments(project: Project, services: Iterable[ComposeService], documents:
         document = document_of(group.name, group.location.path, documents)
         (grouped.setdefault(project_key(document, compose_files), []) if document else unattached).append(group)
     started: dict[str, list[Server]] = {}
+    charts = {document for document in documents if posixpath.basename(document) == "Chart.yaml"}
     for server in project.servers:
-        document = document_of(server.name, "", compose_files)
+        document = document_of(server.name, "", compose_files | charts)  # a chart's subchart server is its own
         if document:
             started.setdefault(project_key(document, compose_files), []).append(server)
     found = []
@@ -163,6 +169,10 @@ def _kind(key: str, compose_files: set[str]) -> str:
         return "compose"
     if key.endswith("/"):
         return "kubernetes"
+    if key.endswith("*.tf"):
+        return "terraform"
+    if key.endswith(_SYSTEMD):
+        return "systemd"
     return posixpath.basename(key).split(".")[0].lower()
 
 

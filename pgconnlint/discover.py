@@ -97,7 +97,14 @@ _NODE_MARKERS = (
 # Deployment descriptions (issue #10): a YAML file is a Kubernetes manifest only if it says `apiVersion`, and a
 # Terraform file matters only if it declares a managed PostgreSQL server or its parameters.
 _KUBERNETES_MARKERS = (b"apiVersion", b"services:")  # services: a compose file named otherwise (production.yml)
-_TERRAFORM_MARKERS = (b"aws_db_", b"aws_rds_", b"google_sql_", b"azurerm_postgresql")
+_TERRAFORM_MARKERS = (b"aws_db_", b"aws_rds_", b"google_sql_", b"azurerm_postgresql", b"postgresql_role")
+# the apps and their autoscaling maxima (extract/terraform_apps.py)
+_TERRAFORM_MARKERS += (b"google_cloud_run_", b"aws_ecs_", b"aws_appautoscaling_target", b"aws_ecr_repository")
+_TERRAFORM_MARKERS += (b"aws_apprunner_", b"azurerm_container_app", b"aws_lambda_function", b"archive_file")
+# Role and database connection limits (extract/sql_limits.py): SQL files, and the strings of code files that have
+# none of their own kind's markers (a migration's `op.execute("ALTER ROLE … CONNECTION LIMIT 5")`)
+_SQL_LIMIT_MARKERS = (b"CONNECTION LIMIT", b"connection limit", b"Connection Limit")
+_SQL_HOSTS = (".py", *_CODE_SUFFIXES, ".sh", ".bash")  # code and shell scripts (psql heredocs) that may hold SQL
 _MARKERS = {
     "kubernetes": _KUBERNETES_MARKERS,
     "terraform": _TERRAFORM_MARKERS,
@@ -105,6 +112,7 @@ _MARKERS = {
     "python-code": _PYTHON_MARKERS,
     "docker-run": _DOCKER_RUN_MARKERS,
     "sequelize-config": (b"dialect",),
+    "sql": _SQL_LIMIT_MARKERS,
 }
 _PRISMA_CONFIG = re.compile(r"(?:^|/)(?:prisma\.config|\.config/prisma(?:\.config)?)\.(?:c|m)?[jt]s$")
 _KNEXFILES = ("knexfile.js", "knexfile.ts", "knexfile.cjs", "knexfile.mjs")
@@ -128,7 +136,7 @@ def discover(root: Path, excludes: Iterable[str] = DEFAULT_EXCLUDES) -> list[Can
     listed = _git_files(root)
     # In a work tree `git grep` is the content pre-filter: one process instead of opening every source file.
     markers = _TYPEORM_MARKERS + _NODE_MARKERS + _PYTHON_MARKERS + _DOCKER_RUN_MARKERS
-    markers += _KUBERNETES_MARKERS + _TERRAFORM_MARKERS
+    markers += _KUBERNETES_MARKERS + _TERRAFORM_MARKERS + _SQL_LIMIT_MARKERS
     with_markers = _git_grep(root, markers) if listed is not None else None
     candidates = []
     for path in sorted(listed if listed is not None else _walk(root, excluded)):
@@ -138,8 +146,11 @@ def discover(root: Path, excludes: Iterable[str] = DEFAULT_EXCLUDES) -> list[Can
         if kind in _MARKERS:
             # git grep answers for every kind's markers at once; a file it lists is checked for its own kind's
             # (a Python file that merely says "postgres" is not parsed: issue 19)
-            found = (with_markers is None or path in with_markers) and _contains(root / path, _MARKERS[kind])
-            if not found:
+            grepped = with_markers is None or path in with_markers
+            found = grepped and _contains(root / path, _MARKERS[kind])
+            if not found and grepped and path.endswith(_SQL_HOSTS) and _contains(root / path, _SQL_LIMIT_MARKERS):
+                kind = "sql-in-code"
+            elif not found:
                 continue
         if os.path.lexists(os.path.join(root, path)):
             candidates.append(Candidate(path, kind))
@@ -159,6 +170,8 @@ def classify(path: str) -> str | None:
         return "docker-run"  # CI steps that start a database with `docker run`
     if lower in ("cloudbuild.yaml", "cloudbuild.yml"):
         return "docker-run"  # Google Cloud Build steps: the images the repository builds (extract/image_builds.py)
+    if lower.endswith(".sql"):
+        return "sql"  # kept only when it sets a connection limit (extract/sql_limits.py)
     if lower == "postgresql.conf":
         return "pgconf"
     if lower == "pgbouncer.ini":
@@ -227,6 +240,8 @@ def _python_kind(name: str, lower: str) -> str | None:
         return "gunicorn-config"
     if name == "Procfile" or name.startswith("Procfile."):
         return "procfile"
+    if lower.endswith(".service"):
+        return "systemd"  # a systemd unit (extract/systemd.py)
     if lower in ("dockerfile", "containerfile") or lower.startswith("dockerfile.") or lower.endswith(".dockerfile"):
         return "dockerfile"
     if _COMPOSE.fullmatch(lower):

@@ -51,6 +51,7 @@ from pgconnlint.model import (
     TypeOrmConfig,
     Unknown,
 )
+from pgconnlint.pooler import provider_bouncers
 from pgconnlint.reach_node import NodeReach
 from pgconnlint.servers import link_servers, merge_bouncers
 
@@ -130,12 +131,13 @@ def link(facts: Facts, settings: LinkSettings | None = None) -> Project:
         tuple(facts.suppressions),
         settings.postgres_version,
         tuple(facts.poolers),
-        merge_bouncers(facts.bouncers),
+        provider_bouncers(groups, servers, merge_bouncers(facts.bouncers)),
         tuple(facts.hba_rules),
         tuple(facts.compose_services),
         declaring_documents(facts),
         settings.deployment,
         tuple(facts.credentials),
+        tuple(facts.connection_limits),
     )
 
 

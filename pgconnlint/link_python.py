@@ -16,6 +16,8 @@ import re
 from collections.abc import Mapping
 
 from pgconnlint import numeric, runtime_units
+from pgconnlint.deployments import PRODUCTION as PRODUCTION_ROLE
+from pgconnlint.deployments import role_of
 from pgconnlint.expr import CPU_COUNT_VARIABLE, Environment, Logical, Not, Obj, evaluate, truthy
 from pgconnlint.link_functions import function_group
 from pgconnlint.linked import UNBOUNDED_UNITS, EngineConnection, LinkSettings, Pool, ProcessGroup, during_rollout
@@ -595,7 +597,8 @@ def _django_scope(pools: list[PythonPool], refs: list[DjangoSettingsRef], env: E
     if wanted is None and refs:
         first = sorted(refs, key=lambda r: (not r.location.path.endswith(("wsgi.py", "asgi.py")), r.location.path))
         wanted = first[0].module
-    chosen = modules[:1]
+    # no settings module names one: a deployable one first (not `configuration_testing.py`)
+    chosen = sorted(modules, key=lambda m: role_of(m) != PRODUCTION_ROLE)[:1]
     if wanted is not None:
         stem = posixpath.join(project, wanted.replace(".", "/")) if project else wanted.replace(".", "/")
         exact = [m for m in modules if m in (f"{stem}.py", f"{stem}/__init__.py") or m.endswith(f"/{stem}.py")]
@@ -603,7 +606,22 @@ def _django_scope(pools: list[PythonPool], refs: list[DjangoSettingsRef], env: E
         shared = [m for m in folder if re.search("base|common|default", posixpath.basename(m))]
         chosen = exact or (shared or folder)[:1] or chosen
     kept = _alternative([pool for pool in django if pool.location.path in chosen and not _ruled_out(pool, env)], env)
-    return [pool for pool in pools if pool.library != "django"] + kept
+    return [pool for pool in pools if pool.library != "django"] + [_template_noted(pool, modules) for pool in kept]
+
+
+def _template_noted(pool: PythonPool, modules: list[str]) -> PythonPool:
+    """`configuration_example.py`, which the install guide copies to `configuration.py`: it stands for the file the
+    repository does not commit, and the pool's name says so."""
+    folder, name = posixpath.split(pool.location.path)
+    stem, _, suffix = name.rpartition(".")
+    for marker in _TEMPLATE_MARKERS:
+        if stem.endswith(marker) and posixpath.join(folder, f"{stem.removesuffix(marker)}.{suffix}") not in modules:
+            copied = f"{stem.removesuffix(marker)}.{suffix}"
+            return dataclasses.replace(pool, source=f"{pool.source} ({name} stands for {copied}, not committed)")
+    return pool
+
+
+_TEMPLATE_MARKERS = ("_example", "_sample", "_template", "_dist")
 
 
 def _ruled_out(pool: PythonPool, env: Environment) -> bool:

@@ -180,6 +180,8 @@ class Facts:
     #: environment values and secrets that belong to no process the linker follows (a Kubernetes Secret, a Terraform
     #: password, a third-party compose service): PGC403 reads them with every group's and server's environment
     credentials: list[EnvBinding] = field(default_factory=list)
+    #: ConnectionLimit: role and database CONNECTION LIMIT statements in file order (extract/sql_limits.py)
+    connection_limits: list = field(default_factory=list)
     root: Path | None = None  #: the checked tree, where the Node import graph is read (pgconnlint/reach_node.py)
 
 
@@ -200,6 +202,7 @@ class Project:
     documents: frozenset[str] = frozenset()  #: the files processes and servers are declared in
     deployment: str | None = None  #: the deployment asked for (`--deployment`); None: every production one
     credentials: tuple[EnvBinding, ...] = ()  #: see Facts.credentials
+    connection_limits: tuple = ()  #: see Facts.connection_limits; merged by pgconnlint/role_limits.py
 
     @property
     def production(self) -> bool:

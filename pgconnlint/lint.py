@@ -118,10 +118,11 @@ def extract_all(
         extras = {"values_files": helm_values} if candidate.kind == "helm-chart" else {}
         _extract(candidate.kind, root, candidate.path, facts, **extras)
     facts.server_commands.extend(compose.confirm_built_servers(facts.compose_services, _dockerfile_reader(root)))
-    _link_published_images(root, candidates, facts)
     _read_env_files(root, facts)
     _read_mounted_configs(root, facts)
     _resolve_deployments(root, facts)
+    _link_published_images(root, candidates, facts)  # after Terraform's services, whose images it links too
+    _lazy("terraform_apps", "report_unbuilt")(facts)  # the images of those services that nothing builds
     _lazy("imported_values", "resolve")(root, facts)  # pool settings another module of the repository holds
     _lazy("follow", "resolve")(root, facts)  # entrypoint scripts, modules and ini files commands name
     _lazy("follow_node", "resolve")(root, facts)  # the Node processes entrypoint scripts start
@@ -294,6 +295,7 @@ _ROUTES = {
     # Django's settings module as manage.py/wsgi.py name it; link_python.py takes these out before any pool use
     "DjangoSettingsRef": "django_settings",
     "FunctionDecl": "functions",
+    "ConnectionLimit": "connection_limits",  # role and database limits (pgconnlint/role_limits.py)
     # linked across files by each format's `resolve` (`_resolve_deployments`)
     "KubeWorkload": "deployment",
     "KubeAutoscaler": "deployment",
@@ -386,6 +388,7 @@ _EXTRACTORS = {
     "python-code": _text_extractor(_lazy("django", "extract")),  # SQLAlchemy's pools, and Django's DATABASES
     "gunicorn-config": _text_extractor(_lazy("gunicorn", "extract")),
     "procfile": _text_extractor(_lazy("procfile", "extract")),
+    "systemd": _text_extractor(_lazy("systemd", "extract")),
     "dockerfile": _text_extractor(_lazy("dockerfile", "extract")),
     "compose": _text_extractor(_lazy("compose", "extract")),
     "docker-run": _text_extractor(_lazy("postgres_command", "extract")),
@@ -401,4 +404,6 @@ _EXTRACTORS = {
     "serverless": _text_extractor(_lazy("platforms", "extract_serverless")),
     "vercel": _text_extractor(_lazy("platforms", "extract_vercel")),
     "netlify": _text_extractor(_lazy("platforms", "extract_netlify")),
+    "sql": _text_extractor(_lazy("sql_limits", "extract_sql")),  # role and database CONNECTION LIMITs
+    "sql-in-code": _text_extractor(_lazy("sql_limits", "extract_code")),  # …in a migration's string literals
 }

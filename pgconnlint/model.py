@@ -305,6 +305,8 @@ class Bouncer:
     hosts: tuple[str, ...] = ()  #: names an app may use to reach it (compose service name, container name)
     version: tuple[int, ...] | None = None  #: from the image tag, when it says
     config_file: str | None = None  #: a repository pgbouncer.ini the container mounts (then that file configures it)
+    #: copies that run (compose deploy.replicas / scale, a Kubernetes Deployment's replicas): each opens its own pools
+    replicas: Known | Default | Unknown | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -409,3 +411,18 @@ class FunctionDecl:
     handler: str | None = None  #: as written, relative to `directory`
     provisioned: Known | None = None  #: `provisionedConcurrency`: instances kept warm, holding their pools
     env: tuple[EnvBinding, ...] = ()  #: `environment:` of the provider and the function
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionLimit:
+    """One statement about a role or a database that bounds its connections (extract/sql_limits.py): `CREATE ROLE …
+    CONNECTION LIMIT n`, `ALTER DATABASE … CONNECTION LIMIT n`, a Terraform `postgresql_role`; also a role made or
+    unmade a superuser, whom no role limit binds. Statements are kept in file order; pgconnlint/role_limits.py lets
+    the later one win."""
+
+    kind: str  #: "role" or "database"
+    name: str
+    location: Location  #: the statement (its first line), or the Terraform attribute
+    source: str  #: "ALTER ROLE", "CREATE DATABASE", "Terraform postgresql_role.app"
+    limit: Known | Default | None = None  #: -1 = no limit; None: the statement sets none
+    superuser: bool | None = None  #: SUPERUSER / NOSUPERUSER; None: the statement does not say

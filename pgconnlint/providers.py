@@ -13,7 +13,7 @@ import re
 import sys
 from pathlib import Path
 
-from pgconnlint.model import Default, Location, ServerConfig
+from pgconnlint.model import Default, Known, Location, ServerConfig, Unknown, cite
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -227,6 +227,92 @@ def _supabase_profile(size: str, where: Location) -> dict[str, Default]:
         f"accepts {pooled} clients"
     )
     return {"max_connections": Default(direct, where, why)}
+
+
+# --- the poolers of Supabase and Neon ----------------------------------------------------------------------------
+
+
+def pooler_settings(provider: str, mode: str, size: str | None, where: Location) -> dict[str, Default | Unknown]:
+    """A provider pooler's settings in PgBouncer's names (pgconnlint/pooler.py reads them as it reads pgbouncer.ini):
+    pool_mode, max_client_conn, default_pool_size, max_prepared_statements. `size` is the compute size a
+    `server-profile` names, None when none does: then what depends on it is Unknown, never a guess."""
+    table = tables()[provider]
+    source = table["pooler_source"]
+    if provider == "neon":
+        limits = table["max_connections"].get(_neon_key(size)) if size else None
+        percent = table["pooler_pool_percent"]
+        pool: Default | Unknown = (
+            Default(
+                limits * percent // 100, where, f"Neon: {percent}% of max_connections {limits} for {size} CU ({source})"
+            )
+            if limits
+            else _unknown_size_of("Neon", "the pool size (90% of max_connections)", where)
+        )
+        return {
+            "pool_mode": Default(mode, where, f"Neon's -pooler endpoint is PgBouncer in transaction mode ({source})"),
+            "max_client_conn": Default(table["pooler_max_client_conn"], where, f"Neon pooler limit ({source})"),
+            "default_pool_size": pool,
+            "max_prepared_statements": Default(
+                table["pooler_prepared_statements"],
+                where,
+                f"Neon supports protocol-level prepared statements ({source})",
+            ),
+        }
+    port = table["transaction_port" if mode == "transaction" else "session_port"]
+    pool = Unknown(
+        "Pool Size", where, "set in Supabase's dashboard (Database Settings); no default per compute is published"
+    )
+    clients: Default | Unknown = pool  # session mode: "the max amount of clients is restricted to the Pool Size"
+    if mode == "transaction":
+        row = table["connections"].get(size.lower()) if size else None
+        clients = (
+            Default(row[1], where, f"Supabase {size.lower()} compute: {row[1]} pooler clients ({table['source']})")
+            if row
+            else _unknown_size_of("Supabase", "the pooler's client limit", where)
+        )
+    return {
+        "pool_mode": Default(mode, where, f"Supabase pools by {mode} on port {port} ({source})"),
+        "max_client_conn": clients,
+        "default_pool_size": pool,
+        "max_prepared_statements": Default(
+            0, where, f"Supabase: transaction mode does not support prepared statements ({table['prepared_source']})"
+        ),
+    }
+
+
+def rds_proxy_settings(percent, server_max, where: Location) -> dict[str, Known | Default | Unknown]:
+    """RDS Proxy's settings in PgBouncer's names: its server pool is `percent` (Terraform's
+    connection_pool_config.max_connections_percent, else AWS's default 100) of the server's max_connections; its client
+    limit is not modelled; it multiplexes transactions and pins a session that keeps state instead of failing."""
+    table = tables()["rds"]
+    if percent is None:
+        why = f"RDS Proxy default max_connections_percent ({table['proxy_source']})"
+        percent = Default(table["proxy_max_connections_percent"], where, why)
+    pool: Known | Default | Unknown = percent if isinstance(percent, Unknown) else _share(percent, server_max)
+    return {
+        "pool_mode": Default(
+            "multiplexed", where, f"RDS Proxy pins a session that keeps state ({table['pinning_source']})"
+        ),
+        "max_client_conn": Unknown("client connections", where, "RDS Proxy's client limit is not modelled"),
+        "default_pool_size": pool,
+    }
+
+
+def _share(percent, server_max) -> Known | Default:
+    """`percent` % of the server's max_connections, rounded down, with both terms cited."""
+    value = int(server_max.value) * int(percent.value) // 100
+    via = f"max_connections_percent {cite(percent)} of max_connections {cite(server_max)}"
+    return Known(value, percent.location, via) if isinstance(percent, Known) else Default(value, percent.location, via)
+
+
+def _unknown_size_of(provider: str, what: str, where: Location) -> Unknown:
+    name = provider.lower()
+    return Unknown(
+        "compute size",
+        where,
+        f"{provider} sets {what} by compute size and no server-profile names it; "
+        f'set server-profile = "{_EXAMPLES[name]}" (your size)',
+    )
 
 
 def _heroku_profile(size: str, where: Location) -> dict[str, Default]:

@@ -115,7 +115,9 @@ def merge_bouncers(bouncers: list[Bouncer]) -> tuple[Bouncer, ...]:
         target = files.get(bouncer.config_file or "")
         if target is not None and target is not bouncer:
             absorbed.add(bouncer.name)
-            files[target.name] = replace(target, hosts=target.hosts + bouncer.hosts, version=bouncer.version)
+            files[target.name] = replace(
+                target, hosts=target.hosts + bouncer.hosts, version=bouncer.version, replicas=bouncer.replicas
+            )
     for bouncer in bouncers:
         if bouncer.name not in absorbed:
             merged.append(files.get(bouncer.name, bouncer))

@@ -118,10 +118,24 @@ def _rule(item: str, source: str) -> str:
     rule = catalogue.lookup(item)
     if rule is not None:
         return rule.code
-    known = [key for r in catalogue.load().values() for key in (r.code, r.name)]
-    close = difflib.get_close_matches(item, known, n=1)
-    hint = f" (did you mean {close[0]!r}?)" if close else "; `pgconnlint rules` lists them"
+    close = _close_rule(item)
+    hint = f" (did you mean {close!r}?)" if close else "; `pgconnlint rules` lists them"
     raise ConfigError(f"{source}: unknown rule {item!r}{hint}")
+
+
+def _close_rule(item: str) -> str | None:
+    """A code written with a letter for a digit (`PGC1O1` is PGC101), or the one code a single digit away; else a
+    rule name close in spelling. (A difflib ratio over codes offered PGC209 for PGC999 and PGC311 for PGC1O1.)"""
+    rules = catalogue.load().values()
+    if re.fullmatch(r"PGC\w{3}", item.upper()):
+        typed = "PGC" + item.upper()[3:].translate(_LOOKALIKE_DIGITS)
+        near = [r.code for r in rules if sum(a != b for a, b in zip(r.code, typed, strict=True)) <= 1]
+        return typed if typed in near else near[0] if len(near) == 1 else None
+    close = difflib.get_close_matches(item, [r.name for r in rules], n=1)
+    return close[0] if close else None
+
+
+_LOOKALIKE_DIGITS = str.maketrans("OIL", "011")
 
 
 def _env_bindings(config: Config, source: str):

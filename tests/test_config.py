@@ -60,7 +60,9 @@ def test_found_upwards_in_order(tmp_path):
             "[tool.pgconnlint]\nseverity = { PGC204 = 'fatal' }\n",
             "severity: 'PGC204': expected one of error, warning, info",
         ),
-        ("[tool.pgconnlint]\nselect = ['PGC1O1']\n", "pyproject.toml: unknown rule 'PGC1O1' (did you mean"),
+        ("[tool.pgconnlint]\nselect = ['PGC1O1']\n", "pyproject.toml: unknown rule 'PGC1O1' (did you mean 'PGC101'?)"),
+        ("[tool.pgconnlint]\nselect = ['PGC999']\n", "unknown rule 'PGC999'; `pgconnlint rules` lists them"),
+        ("[tool.pgconnlint]\nignore = ['pool-size-unknwn']\n", "(did you mean 'pool-size-unknown'?)"),
         ("[tool.pgconnlint]\nserver-memory = 'lots'\n", "server-memory: expected a size such as '16GB'"),
         ("[tool.pgconnlint\n", "invalid TOML"),
         (

@@ -1,13 +1,18 @@
 """Docs that cannot drift: every console example in README.md and docs/ is run and compared, as the catalogue's
 examples are (tests/test_catalogue.py). A block runs in the folder named by an HTML comment just above it,
-`<!-- run: tests/fixtures/NAME -->`, or at the repository root when its commands name their fixture; a block that
-cannot run here says why, `<!-- not run: REASON -->`, and an unmarked block that names no fixture fails.
-`PGCONNLINT_UPDATE_DOCS=1 pytest tests/test_docs.py` rewrites the shown output from the real one."""
+`<!-- run: tests/fixtures/NAME -->` (`<!-- run: tests/fixtures/NAME in a copy -->` when its commands write: a
+baseline, `git init`), or at the repository root when its commands name their fixture; a block that cannot run
+here says why, `<!-- not run: REASON -->`, and an unmarked block that names no fixture fails. The commands of a
+block run in one shell, in order, so `echo $?` shows the previous status.
+`(...)` cuts what a page need not show: a line of its own stands for any number of lines, inside a line for the rest
+of it (a piped budget table is as wide as its longest path). `PGCONNLINT_UPDATE_DOCS=1 pytest tests/test_docs.py`
+rewrites, whole, each shown output that is not the real one."""
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -17,7 +22,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-MARK = re.compile(r"<!-- (run: (?P<run>\S+)|not run: (?P<why>.+?)) -->")
+MARK = re.compile(r"<!-- (run: (?P<run>\S+)(?P<copy> in a copy)?|not run: (?P<why>.+?)) -->")
 
 
 @dataclass(frozen=True)
@@ -28,6 +33,7 @@ class Example:
     lines: tuple[str, ...]
     run_in: str | None
     skip: str | None
+    in_copy: bool = False  #: the commands write (a baseline, `git init`): run them in a copy of the fixture
 
     @property
     def id(self) -> str:
@@ -46,7 +52,8 @@ def examples() -> list[Example]:
             mark = MARK.search(above)
             run_in = mark["run"] if mark and mark["run"] else None
             skip = mark["why"] if mark and mark["why"] else None
-            found.append(Example(page, index + 1, end, tuple(lines[index + 1 : end]), run_in, skip))
+            copy = bool(mark and mark["copy"])
+            found.append(Example(page, index + 1, end, tuple(lines[index + 1 : end]), run_in, skip, copy))
     return found
 
 
@@ -75,10 +82,17 @@ def shims(tmp_path_factory) -> Path:
     return folder
 
 
-def run(command: str, cwd: Path, shims: Path) -> list[str]:
+SEPARATOR = "@@pgconnlint-docs-command-done@@"
+
+
+def run(block: list[str], cwd: Path, shims: Path) -> list[list[str]]:
+    """Each command's output (stdout and stderr as a terminal interleaves them), all in one shell as a reader
+    types them, so that `echo $?` shows the previous command's status."""
     env = {**os.environ, "PATH": f"{shims}:{os.environ['PATH']}", "NO_COLOR": "1", "COLUMNS": "200"}
-    done = subprocess.run(["bash", "-c", command], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
-    return (done.stdout + done.stderr).rstrip("\n").split("\n") if done.stdout + done.stderr else []
+    script = "".join(f"{{ {command}\n}} 2>&1; s=$?; echo; echo {SEPARATOR}; (exit $s)\n" for command in block)
+    done = subprocess.run(["bash", "-c", script], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+    outputs = done.stdout.split(f"\n{SEPARATOR}\n")[: len(block)]
+    return [output.rstrip("\n").split("\n") if output.strip("\n") else [] for output in outputs]
 
 
 def test_every_console_example_runs_or_says_why_not():
@@ -97,18 +111,47 @@ def _names_a_fixture(example: Example) -> bool:
 
 
 @pytest.mark.parametrize("example", [e for e in EXAMPLES if not e.skip], ids=lambda e: e.id)
-def test_console_example_is_the_real_output(example, shims):
+def test_console_example_is_the_real_output(example, shims, tmp_path):
     cwd = ROOT / example.run_in if example.run_in else ROOT
+    if example.in_copy:
+        cwd = Path(shutil.copytree(cwd, tmp_path / cwd.name, symlinks=True))
+    block = [command for command, _ in commands(example)]
     actual = []
-    for command, _ in commands(example):
-        actual += [f"$ {command}", *run(command, cwd, shims)]
+    for command, output in zip(block, run(block, cwd, shims), strict=True):
+        actual += [f"$ {command}", *output]
     shown = [line.rstrip() for line in example.lines]
     actual = [line.rstrip() for line in actual]
-    if os.environ.get("PGCONNLINT_UPDATE_DOCS") and actual != shown:
-        lines = example.page.read_text(encoding="utf-8").split("\n")
-        lines[example.start : example.end] = actual
-        example.page.write_text("\n".join(lines), encoding="utf-8")
-    assert actual == shown
+    if os.environ.get("PGCONNLINT_UPDATE_DOCS") and not _shows(shown, actual):
+        _rewrite(example, actual)
+    assert _shows(shown, actual), "\n".join(actual)
+
+
+ELIDED = "(...)"  #: a line of its own stands for any number of lines; inside a line, for any text
+
+
+def _shows(shown: list[str], actual: list[str]) -> bool:
+    """The shown output is the real one, but where `(...)` cuts it."""
+    if not shown:
+        return not actual
+    if shown[0] == ELIDED:
+        return any(_shows(shown[1:], actual[skip:]) for skip in range(len(actual) + 1))
+    if not actual:
+        return False
+    pattern = ".*".join(re.escape(part) for part in shown[0].split(ELIDED))
+    return re.fullmatch(pattern, actual[0]) is not None and _shows(shown[1:], actual[1:])
+
+
+def _rewrite(example: Example, actual: list[str]) -> None:
+    """Found again by its text: an earlier rewrite of the same page may have moved it."""
+    lines = example.page.read_text(encoding="utf-8").split("\n")
+    size = len(example.lines)
+    start = next(
+        i
+        for i in range(len(lines))
+        if tuple(lines[i : i + size]) == example.lines and lines[i - 1].strip() == "```console"
+    )
+    lines[start : start + size] = actual
+    example.page.write_text("\n".join(lines), encoding="utf-8")
 
 
 def test_precommit_hook_files_pattern_is_what_ci_md_says():

@@ -43,8 +43,14 @@ def budget_finding(
     )
     if largest.group.manager == "pgbouncer":
         help_text = "lower default_pool_size or max_db_connections in PgBouncer, or raise max_connections"
+        if largest.group.name.startswith("AWS RDS Proxy"):
+            help_text = "lower max_connections_percent of the RDS Proxy target group, or raise max_connections"
     if server.limit_name == "max_client_conn":
         help_text = "raise max_client_conn (it costs the bouncer little), or lower the pools that connect to it"
+        if server.name.startswith(("Supabase", "Neon")):  # a provider's pooler: its client limit follows the compute
+            help_text = (
+                "lower the pools that connect to it, or move to a compute size whose pooler accepts more clients"
+            )
     data = budget.as_data()
     if ceiling:  # the number this finding compares
         data = {**data, "total": data["ceiling"], "concurrent": data["total"]}

@@ -9,7 +9,7 @@ from pgconnlint.expr import evaluate, truthy
 from pgconnlint.findings import Finding, finding
 from pgconnlint.linked import EngineConnection, Project
 from pgconnlint.model import Known
-from pgconnlint.pooler import bouncer_for, endpoints, setting
+from pgconnlint.pooler import bouncer_for, endpoints, label, setting
 
 
 def check(project: Project, options: CheckOptions) -> Iterator[Finding]:
@@ -33,8 +33,9 @@ def check(project: Project, options: CheckOptions) -> Iterator[Finding]:
             yield finding(
                 "PGC210",
                 connection.anchor,
-                f"{connection.pools[0].label} reaches PgBouncer {bouncer.name} in pool_mode {mode.value}"
-                f" [{mode.location.short}] without DISABLE_SERVER_SIDE_CURSORS: QuerySet.iterator() declares a"
+                f"{connection.pools[0].label} reaches {label(bouncer)} in pool_mode {mode.value}"
+                f" [{mode.location.short if isinstance(mode, Known) else mode.why}] without"
+                " DISABLE_SERVER_SIDE_CURSORS: QuerySet.iterator() declares a"
                 " server-side cursor outside a transaction, and the next fetch runs on another server connection"
                 ' and fails with `cursor "_django_curs_…" does not exist`',
                 help="set DISABLE_SERVER_SIDE_CURSORS = True on this DATABASES entry (or use session pool_mode)",

@@ -7,10 +7,13 @@ from collections.abc import Iterator
 from pgconnlint.checks._typeorm_flags import describe, enabled
 from pgconnlint.checks.options import CheckOptions
 from pgconnlint.findings import Finding, finding
+from pgconnlint.link_node import NodeConnection
 from pgconnlint.linked import Project
-from pgconnlint.pooler import bouncer_for, endpoints, setting
+from pgconnlint.model import Bouncer, Default, Known, Unknown
+from pgconnlint.pooler import bouncer_for, endpoints, is_provider, label, setting
 
 _OPTIONS = (("synchronize", "synchronize"), ("migrations_run", "migrationsRun"))
+_TRANSACTION = ("transaction", "statement")
 
 
 def check(project: Project, options: CheckOptions) -> Iterator[Finding]:
@@ -19,15 +22,69 @@ def check(project: Project, options: CheckOptions) -> Iterator[Finding]:
     for attribute, option in _OPTIONS:
         for group, connection, value in enabled(project, attribute):
             bouncer = bouncer_for(endpoints(group).get(connection.pools[0].location), project.bouncers)
-            mode = setting(bouncer, "pool_mode") if bouncer else None
-            if mode is None or mode.value not in ("transaction", "statement"):
+            mode = _transaction_mode(bouncer)
+            if mode is None:
                 continue
             yield finding(
                 "PGC121",
                 connection.key_location(option),
-                f"{describe(option, value)} changes the schema through PgBouncer {bouncer.name} in pool_mode"
-                f" {mode.value} [{mode.location.short}]: TypeORM's migration lock and the session settings DDL relies"
-                " on do not survive a server connection that changes between transactions",
-                help="run migrations over a direct connection to PostgreSQL (a second URL that skips the bouncer)",
+                f"{describe(option, value)} changes the schema through {_through(bouncer, mode)}: TypeORM's"
+                " migration lock and the session settings DDL relies on do not survive a server connection that"
+                " changes between transactions",
+                help=_help(bouncer),
                 related=(mode.location,),
             )
+    yield from _prisma_without_direct_url(project)
+
+
+def _prisma_without_direct_url(project: Project) -> Iterator[Finding]:
+    """A schema.prisma datasource whose `url` goes through a transaction pooler and that has no `directUrl`: Prisma
+    Migrate (`migrate deploy`, `migrate dev`, `db push`) then runs over the pooler, taking its session advisory lock
+    there (Prisma's docs: configure directUrl when the url goes through PgBouncer or Supavisor)."""
+    for group in project.groups:
+        where = endpoints(group)
+        for connection in group.connections:
+            if not isinstance(connection, NodeConnection) or connection.library != "prisma":
+                continue
+            datasource = connection.config
+            if not datasource.config_file or "directUrl" in datasource.options.entries:
+                continue
+            bouncer = bouncer_for(where.get(connection.pools[0].location), project.bouncers)
+            mode = _transaction_mode(bouncer)
+            if mode is None:
+                continue
+            url = datasource.options.key_location("url") if "url" in datasource.options.entries else datasource.location
+            yield finding(
+                "PGC121",
+                url,
+                f"the url of {datasource.source} goes through {_through(bouncer, mode)} and the datasource has no"
+                " directUrl: Prisma Migrate (`prisma migrate deploy`, `db push`) runs over it, and its session advisory"
+                " lock and the session settings DDL relies on do not survive a server connection that changes"
+                " between transactions",
+                help='add directUrl = env("DIRECT_URL") to the datasource, set to a connection that skips the pooler'
+                + (
+                    " (Supabase: the session pooler on 5432 or db.<ref>.supabase.co; Neon: the host without -pooler)"
+                    if is_provider(bouncer)
+                    else ""
+                ),
+                related=(mode.location,),
+            )
+
+
+def _transaction_mode(bouncer: Bouncer | None) -> Known | Default | None:
+    mode = setting(bouncer, "pool_mode") if bouncer else None
+    return mode if mode is not None and not isinstance(mode, Unknown) and mode.value in _TRANSACTION else None
+
+
+def _through(bouncer: Bouncer, mode: Known | Default) -> str:
+    cited = mode.location.short if isinstance(mode, Known) else mode.why
+    return f"{label(bouncer)} in pool_mode {mode.value} [{cited}]"
+
+
+def _help(bouncer: Bouncer) -> str:
+    if is_provider(bouncer):
+        return (
+            "run migrations over a direct connection (Supabase: port 5432 or db.<ref>.supabase.co; Neon: the host"
+            " without -pooler), from a release step"
+        )
+    return "run migrations over a direct connection to PostgreSQL (a second URL that skips the bouncer)"

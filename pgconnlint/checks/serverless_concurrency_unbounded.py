@@ -35,8 +35,9 @@ def check(project: Project, options: CheckOptions) -> Iterator[Finding]:
                     f" opens the pool of {pool.label} with up to {cite(pool.max, 'connections')}: n instances at"
                     f" once can hold n × {'unbounded' if size == float('inf') else int(size)} connections, and"
                     " nothing in the repository puts a pooler between them and the server",
-                    help="cap the function's concurrency (reservedConcurrency), use a pool of 1 per instance, "
-                    "or connect through a pooler (RDS Proxy, PgBouncer, the provider's pooled endpoint)",
+                    help="cap the function's concurrency (reservedConcurrency; reserved_concurrent_executions in "
+                    "Terraform), use a pool of 1 per instance, or connect through a pooler (RDS Proxy, PgBouncer, "
+                    "the provider's pooled endpoint)",
                     related=(pool.max.location,),
                 )
 

@@ -12,6 +12,7 @@ import re
 import shlex
 
 from pgconnlint.expr import Arr, EnvVar, Expr, Lit, Logical, Obj
+from pgconnlint.interpolation import sole_reference
 from pgconnlint.model import Location, ProcessDecl
 
 SERVERS = ("gunicorn", "uvicorn", "hypercorn", "fastapi", "granian", "celery", "rq")
@@ -76,7 +77,6 @@ _WRAPPERS = {
     "--",
     "gosu",
 }
-_VARIABLE = re.compile(r"^\$(?:\{(?P<braced>\w+)(?::?-(?P<default>[^}]*))?\}|(?P<bare>\w+))$")
 
 
 def parse(command: str | list[str], where: Location, source: str, directory: str) -> ProcessDecl | None:
@@ -414,11 +414,10 @@ def flag_value(args: list[str], index: int) -> tuple[str, int]:
 
 def shell_value(text: str, where: Location) -> Expr:
     """A flag's value: a number, a word, or `$VAR` / `${VAR:-default}` (an environment lookup with a fallback)."""
-    match = _VARIABLE.match(text)
-    if match:
-        name = match.group("braced") or match.group("bare")
-        lookup = EnvVar(where, text, name)
-        default = match.group("default")
+    reference = sole_reference(text)
+    if reference:
+        lookup = EnvVar(where, text, reference.name)
+        default = reference.unset_value
         return Logical(where, text, "||", lookup, shell_value(default, where)) if default is not None else lookup
     if re.fullmatch(r"-?\d+", text):  # pm2's `-i -1` is CPUs minus one
         return Lit(where, text, int(text))

@@ -11,8 +11,9 @@ from pathlib import PurePosixPath
 from pgconnlint.expr import Arr, Expr, Lit, Obj, evaluate
 from pgconnlint.extract import commands, node_commands, yamlsource
 from pgconnlint.extract.commands import command_words
-from pgconnlint.extract.pgbouncer import from_environment
+from pgconnlint.extract.pgbouncer import from_environment, image_version
 from pgconnlint.extract.postgres_command import is_postgres_image, mounted_config, settings_from_args
+from pgconnlint.interpolation import expand_unset, sole_reference
 from pgconnlint.model import (
     Bouncer,
     ComposeService,
@@ -73,7 +74,6 @@ def _bouncer(path: str, folder: str, name: str, service: Obj) -> Bouncer:
     hosts = (name, str(container.value)) if isinstance(container, Known) else (name,)
     bouncer = from_environment(f"{path} service {name}", service.location, env, hosts)
     image = str(evaluate(service.get("image"), {}).value)
-    tag = re.search(r":v?(\d+)\.(\d+)", image)
     mounted = next(
         (
             posixpath.normpath(posixpath.join(folder or ".", v.split(":")[0]))
@@ -82,8 +82,7 @@ def _bouncer(path: str, folder: str, name: str, service: Obj) -> Bouncer:
         ),
         None,
     )
-    version = (int(tag.group(1)), int(tag.group(2))) if tag else None
-    return replace(bouncer, version=version, config_file=mounted)
+    return replace(bouncer, version=image_version(image), config_file=mounted, replicas=_replicas(service))
 
 
 def _database(path: str, folder: str, name: str, service: Obj, image: str) -> ServerCommand:
@@ -203,7 +202,7 @@ def _env_files(folder: str, value: Expr | None) -> tuple[str, ...]:
 def interpolated_defaults(text: str) -> str:
     """`Dockerfile.django-${OS:-debian}` → `Dockerfile.django-debian`: what compose interpolates when the variable
     is unset (the repository sets none of them)."""
-    return _INTERPOLATED_DEFAULT.sub(lambda match: match["default"], text)
+    return expand_unset(text)[0]
 
 
 def _node_service(path: str, folder: str, name: str, service: Obj) -> list[NodeProcessDecl]:
@@ -263,14 +262,11 @@ def _replicas(service: Obj) -> Known | Unknown | None:
             if value.value < 0:  # compose refuses the file: no count to build a budget on
                 return Unknown(str(value.value), value.location, f"compose {key} must not be negative")
             return Known(value.value, value.location, f"compose {key}")
-        default = _INTERPOLATED_DEFAULT.fullmatch(str(value.value).strip()) if isinstance(value, Known) else None
-        if default and default["default"].isdigit():
-            why = f"compose {key} {value.value}: the default, when {default['name']} is unset"
-            return Known(int(default["default"]), value.location, why)
+        reference = sole_reference(str(value.value)) if isinstance(value, Known) else None
+        if reference and reference.unset_value and reference.unset_value.isdigit():
+            why = f"compose {key} {value.value}: the default, when {reference.name} is unset"
+            return Known(int(reference.unset_value), value.location, why)
     return None
-
-
-_INTERPOLATED_DEFAULT = re.compile(r"\$\{(?P<name>\w+):?-(?P<default>[^}]*)\}")
 
 
 def _environment(value: Expr | None, path: str) -> list[EnvBinding]:
@@ -293,24 +289,11 @@ def _environment(value: Expr | None, path: str) -> list[EnvBinding]:
     return found
 
 
-_INTERPOLATION = re.compile(r"\$\$|\$\{(?P<name>\w+)(?::?-(?P<default>[^}]*))?\}|\$(?P<bare>[A-Za-z_]\w*)")
-
-
 def _interpolated(value: str) -> str | None:
     """A value as compose interpolates it when the variable is unset: `${VAR:-default}` gives its default, `$$` a
     `$`. A value left with an unset variable is not known, except in a connection URL whose host and database are
     still written (`postgres://app:${DB_PASSWORD}@db:5432/app`): that one keeps the variable's text where it stands."""
-    unresolved = []
-
-    def substitute(match: re.Match) -> str:
-        if match[0] == "$$":
-            return "$"
-        if match["default"] is not None:
-            return match["default"]
-        unresolved.append(match[0])
-        return match[0]
-
-    result = _INTERPOLATION.sub(substitute, value)
+    result, unresolved = expand_unset(value)
     return None if unresolved and "://" not in result else result
 
 

@@ -51,6 +51,8 @@ class _Follower:
     def follow(self, decl: ProcessDecl, depth: int = 0) -> list[ProcessDecl]:
         if decl.server == "uwsgi":
             return self._uwsgi(decl, depth)
+        if decl.server == "gunicorn" and decl.config_file:
+            return [self._gunicorn_config(decl)]
         if decl.server not in commands.PLACEHOLDERS:
             return [decl]
         if depth > _MAX_DEPTH:
@@ -225,6 +227,18 @@ class _Follower:
                 found += self.follow(dataclasses.replace(sub, **_carried(decl), image=decl.image), depth + 1)
         return found
 
+    def _gunicorn_config(self, decl: ProcessDecl) -> ProcessDecl:
+        """`gunicorn -c /etc/app/gunicorn.py`: the settings file as a path of the tree, relative to the command's
+        folder, found as a script is (the image's COPY lines, the folders, else the one file of that name)."""
+        directory = decl.directory or "."
+        if self._exists(posixpath.normpath(posixpath.join(directory, decl.config_file))):
+            return decl
+        path, how = self.locate(decl.config_file, decl.directory, self.image_of(decl))
+        if path is None:
+            return decl  # read, or reported, with the other named files (lint.py `_read_named_gunicorn_configs`)
+        source = decl.source + (f" ({how})" if how else "")
+        return dataclasses.replace(decl, config_file=posixpath.relpath(path, directory), source=source)
+
     def _unfollowed(self, decl: ProcessDecl, why: str) -> list[ProcessDecl]:
         words = " ".join(commands.words_of(decl)) or decl.options.text
         message = f"`{words}` ({decl.source}) cannot be followed: {why}; the processes it starts are not counted"
@@ -253,7 +267,7 @@ class _Follower:
             )
             if self._exists(candidate):
                 return candidate, ""
-        matches = self._by_name().get(posixpath.basename(written), [])
+        matches = self.by_name().get(posixpath.basename(written), [])
         if len(matches) == 1:
             return matches[0], f"{written} matched by name to {matches[0]}"
         return None, ""
@@ -262,7 +276,7 @@ class _Follower:
         return not path.startswith("..") and (self.root / path).is_file()
 
     @functools.cache  # noqa: B019 - one follower per run
-    def _by_name(self) -> dict[str, list[str]]:
+    def by_name(self) -> dict[str, list[str]]:
         """The repository's files by their name: one pass, not one per command (1,200 containers × 20,000 files)."""
         found: dict[str, list[str]] = {}
         for path in self._files():
@@ -292,7 +306,7 @@ class _Follower:
 
 def resolve(root: Path, facts) -> None:
     """Replace every placeholder in `facts.processes` by the processes it starts."""
-    if not any(decl.server in (*commands.PLACEHOLDERS, "uwsgi") for decl in facts.processes):
+    if not any(decl.server in (*commands.PLACEHOLDERS, "uwsgi") or decl.config_file for decl in facts.processes):
         return
     follower = _Follower(root, facts)
     facts.processes[:] = [item for decl in facts.processes for item in follower.follow(decl)]

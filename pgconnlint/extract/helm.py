@@ -1,6 +1,8 @@
 """Helm charts: rendered with `helm template` when helm is on PATH and read as manifests (extract/kubernetes.py);
 otherwise read by the `helm create` conventions of values.yaml (`replicaCount`, `autoscaling.enabled`,
-`autoscaling.maxReplicas`, `image.repository`), with a note that the templates were not rendered.
+`autoscaling.maxReplicas`, `image.repository`), at the top or under a component key (`deployment.image`), with a
+note that the templates were not rendered; a vendored PostgreSQL subchart is the chart's server
+(docs/deployments.md "Helm charts read without helm").
 
 Rendering runs helm, a program, on the chart: only on charts inside the tree, without network (a chart whose
 dependencies are not vendored in charts/ is skipped, never fetched), with a clean HOME and plugin folder, a time
@@ -19,10 +21,12 @@ import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from pgconnlint.discover import read_text
+from pgconnlint.discover import MAX_FILE_BYTES, read_text
 from pgconnlint.expr import Arr, Lit, Obj
-from pgconnlint.extract import kubernetes, yamlsource
-from pgconnlint.model import Default, Known, Location, ParseProblem
+from pgconnlint.extract import kubernetes, pgconf, yamlsource
+from pgconnlint.extract.follow import _Follower
+from pgconnlint.extract.postgres_command import is_postgres_image
+from pgconnlint.model import Default, Known, Location, ParseProblem, ServerCommand
 
 HELM_TIMEOUT_SECONDS = 20
 NOT_RENDERED_HELP = (
@@ -243,15 +247,24 @@ def _number(values: Obj | None, key: str) -> Known | None:
 def resolve(root: Path, facts) -> None:
     charts = [item for item in facts.deployment if isinstance(item, HelmChart)]
     facts.deployment[:] = [item for item in facts.deployment if not isinstance(item, HelmChart)]
+    folders = {chart.folder for chart in charts}
     for chart in charts:
-        if not chart.rendered:
+        if not chart.rendered and not _vendored(chart.folder, folders):
             _from_values(root, chart, facts)
 
 
+def _vendored(folder: str, charts: set[str]) -> bool:
+    """A dependency vendored in another chart's charts/ folder: read as part of that chart (`_subchart_servers`)."""
+    parent, _, _ = folder.rpartition("/charts/")
+    return bool(parent) and parent in charts
+
+
 def _from_values(root: Path, chart: HelmChart, facts) -> None:
-    """The `helm create` conventions: the app's image runs its CMD in replicaCount pods, or in up to
-    autoscaling.maxReplicas when autoscaling.enabled; the surge is Kubernetes' default unless the chart's
-    deployment template mentions a strategy (then it cannot be told without rendering)."""
+    """The `helm create` conventions, at the top of values.yaml or under a component key (`deployment.image`,
+    `worker.image`): each component's image runs its CMD in `replicaCount` (`replicas`) pods, or in up to
+    `autoscaling.maxReplicas` when `autoscaling.enabled`; the surge is Kubernetes' default unless the chart's
+    deployment template mentions a strategy (then it cannot be told without rendering). Images the repository does
+    not build (a third-party component) run nothing of it."""
     why = "helm is not on PATH" if shutil.which("helm") is None else "helm template did not render it"
     note = f"Helm chart {chart.name}: templates not rendered ({why}); replicas read from values.yaml"
     facts.problems.append(ParseProblem(chart.location, note, skipped=True, help=NOT_RENDERED_HELP))
@@ -259,24 +272,176 @@ def _from_values(root: Path, chart: HelmChart, facts) -> None:
     facts.problems.extend(problems)
     if values is None:
         return
-    replicas = _replicas(values)
-    repository = kubernetes.string_of(values.get("image.repository")) or ""
-    directory = kubernetes.project_directory(root, repository) if repository else ""
-    if not directory and (root / chart.name / "Dockerfile").is_file():
-        directory = chart.name  # the chart named after the folder it deploys
-    extra = {"replicas": replicas, "env": (), "surge": _surge(root, chart, replicas), "cpu_limit": _cpu(values)}
-    where = values.get("image").location if isinstance(values.get("image"), Obj) else values.location
-    source = f"{chart.path} chart {chart.name} (values.yaml, not rendered)"
-    kubernetes.image_processes(root, directory, where, source, extra, facts)
+    before = len(facts.node_processes)
+    follower = None
+    for key, component in _components(values):
+        repository = kubernetes.string_of(component.get("image.repository")) or ""
+        directory, how = (kubernetes.project_directory(root, repository) if repository else ""), ""
+        if not directory and _names_chart(repository, chart.name):
+            follower = follower or _Follower(root, facts)
+            directory, how = _only_dockerfile(follower, repository)
+        if not directory and key == "" and (root / chart.name / "Dockerfile").is_file():
+            directory = chart.name  # the chart named after the folder it deploys
+        main = key == "" or _names_chart(repository, chart.name)
+        replicas = _replicas(component, values if main else None)
+        extra = {"replicas": replicas, "env": (), "surge": _surge(root, chart, replicas), "cpu_limit": _cpu(component)}
+        image = component.get("image")
+        where = image.location if isinstance(image, Obj) else component.location
+        at = f"values.yaml {key}" if key else "values.yaml"
+        source = f"{chart.path} chart {chart.name} ({at}, not rendered)" + (f" ({how})" if how else "")
+        kubernetes.image_processes(root, directory, where, source, extra, facts)
+    if len(facts.node_processes) > before:  # a chart that runs nothing of the repository: its database is not ours
+        _subchart_servers(root, chart, values, facts)
 
 
-def _replicas(values: Obj) -> Known | None:
-    enabled = values.get("autoscaling.enabled")
-    if isinstance(enabled, Lit) and enabled.value is True:
-        maximum = _number(values, "autoscaling.maxReplicas")
+def _components(values: Obj) -> list[tuple[str, Obj]]:
+    """The values' own image (`image.repository` at the top), then each top-level key holding one (`deployment`,
+    `worker`) that is not switched off (`enabled: false`)."""
+    found = [("", values)] if isinstance(values.get("image.repository"), Lit) else []
+    for key, value in values.entries.items():
+        if not isinstance(value, Obj) or not isinstance(value.get("image.repository"), Lit):
+            continue
+        enabled = value.get("enabled")
+        if not (isinstance(enabled, Lit) and enabled.value is False):
+            found.append((key, value))
+    return found
+
+
+def _names_chart(repository: str, chart: str) -> bool:
+    """The chart's own component: its image is named after the chart (`ghcr.io/acme/shop` in chart shop)."""
+    name = repository.split("@")[0].rsplit("/", 1)[-1].split(":")[0]
+    return bool(repository) and name == chart
+
+
+def _only_dockerfile(follower: _Follower, repository: str) -> tuple[str, str]:
+    """The image the chart is named after, built by no folder of that name: the repository's Dockerfile, when it
+    holds only one (said so in the source)."""
+    found = follower.by_name().get("Dockerfile", [])
+    if len(found) != 1:
+        return "", ""
+    directory = posixpath.dirname(found[0])
+    return directory, f"{repository} taken to be built from {found[0]}, the repository's only Dockerfile"
+
+
+def _replicas(component: Obj, chart: Obj | None = None) -> Known | None:
+    """The component's own autoscaling maximum (when enabled) or replica count; for the chart's main component, the
+    top-level `autoscaling` / `replicaCount` where it sets none of its own. The nearest `autoscaling.enabled`
+    decides."""
+    scopes = [component] + ([chart] if chart is not None and chart is not component else [])
+    for values in scopes:
+        enabled = values.get("autoscaling.enabled")
+        if not isinstance(enabled, Lit):
+            continue
+        maximum = _number(values, "autoscaling.maxReplicas") if enabled.value is True else None
         if maximum is not None:
             return replace(maximum, via="values autoscaling.maxReplicas (autoscaling.enabled)")
-    return _number(values, "replicaCount")
+        break
+    for values in scopes:
+        for key in ("replicaCount", "replicas"):
+            found = _number(values, key)
+            if found is not None:
+                return found
+    return None
+
+
+# --- a vendored PostgreSQL subchart: the chart's own server ------------------------------------------------------
+
+MAX_SUBCHART_BYTES = 10 * 1024 * 1024  #: a vendored chart archive read beyond this is not a chart
+_SERVER_ENV = {"POSTGRESQL_MAX_CONNECTIONS": "max_connections"}  #: bitnami/postgresql's variables
+
+
+def _subchart_servers(root: Path, chart: HelmChart, values: Obj, facts) -> None:
+    """A dependency that runs a PostgreSQL image (bitnami's `postgresql` chart, by its values' `image`), enabled by
+    its condition: a server of the chart. Its settings are the subchart's own values.yaml (read from the vendored
+    folder or .tgz, never rendered) under the parent's block for it: `primary.configuration` and
+    `primary.extendedConfiguration` (postgresql.conf text) and `primary.extraEnvVars` (POSTGRESQL_MAX_CONNECTIONS)."""
+    text = read_text(root, chart.path)
+    documents = yamlsource.load(chart.path, text)[0] if isinstance(text, str) else []
+    dependencies = documents[0].get("dependencies") if documents and isinstance(documents[0], Obj) else None
+    for item in dependencies.items if isinstance(dependencies, Arr) else ():
+        name = kubernetes.string_of(item.get("name")) if isinstance(item, Obj) else None
+        if not name:
+            continue
+        alias = kubernetes.string_of(item.get("alias")) or name
+        block = values.get(alias)
+        block = block if isinstance(block, Obj) else Obj(values.location, "{}")
+        enabled = block.get("enabled")
+        if isinstance(enabled, Lit) and enabled.value is False:
+            continue
+        own, where = _subchart_values(root, chart.folder, name, facts)
+        merged = _merge(own, block) if own is not None else block
+        image = kubernetes.string_of(merged.get("image.repository")) or ""
+        if not is_postgres_image(image or name):
+            continue
+        if own is None:
+            note = f"Helm chart {chart.name}: the {name} subchart is not vendored in charts/; its server is not read"
+            facts.problems.append(ParseProblem(item.location, note, skipped=True))
+            continue
+        tag = kubernetes.string_of(merged.get("image.tag"))
+        hosts = tuple(h for h in (kubernetes.string_of(merged.get("fullnameOverride")), f"{chart.name}-{alias}") if h)
+        settings = _server_settings(merged, where)
+        source = f"{chart.path} chart {chart.name} subchart {alias} ({where})"
+        at = block.location if block.location.path else chart.location
+        facts.server_commands.append(
+            ServerCommand(source, at, f"{image}:{tag}" if tag else image, settings, hosts=hosts)
+        )
+
+
+def _subchart_values(root: Path, folder: str, name: str, facts) -> tuple[Obj | None, str]:
+    """The values.yaml of a vendored dependency: `charts/NAME/` or `charts/NAME-VERSION.tgz` (read with tarfile,
+    one member, bounded); None when neither is there."""
+    charts = posixpath.join(folder, "charts")
+    plain = posixpath.join(charts, name, "values.yaml")
+    if (root / plain).is_file():
+        text = read_text(root, plain)
+        return (_first_obj(plain, text), plain) if isinstance(text, str) else (None, plain)
+    for archive in sorted((root / charts).glob(f"{name}-*.tgz")) if (root / charts).is_dir() else ():
+        relative = archive.relative_to(root).as_posix()
+        text = _member(archive, f"{name}/values.yaml")
+        if text is None:
+            facts.problems.append(ParseProblem(Location(relative, 1), f"{name}/values.yaml not read from it"))
+            return None, relative
+        return _first_obj(relative, text), f"{relative} {name}/values.yaml"
+    return None, ""
+
+
+def _member(archive: Path, member: str) -> str | None:
+    import tarfile
+
+    if archive.is_symlink() or archive.stat().st_size > MAX_SUBCHART_BYTES:
+        return None
+    try:
+        with tarfile.open(archive, "r:gz") as tar:
+            info = tar.getmember(member)
+            if not info.isfile() or info.size > MAX_FILE_BYTES:
+                return None
+            handle = tar.extractfile(info)
+            return handle.read().decode("utf-8", "replace") if handle else None
+    except (tarfile.TarError, KeyError, OSError, EOFError):
+        return None
+
+
+def _first_obj(path: str, text: str) -> Obj | None:
+    documents, _ = yamlsource.load(path, text)
+    return documents[0] if documents and isinstance(documents[0], Obj) else None
+
+
+def _server_settings(values: Obj, where: str) -> tuple[tuple[str, Known], ...]:
+    """postgresql.conf lines of `primary.configuration` + `primary.extendedConfiguration` (later wins), then the
+    bitnami image's POSTGRESQL_MAX_CONNECTIONS in `primary.extraEnvVars`."""
+    found: dict[str, Known] = {}
+    for key in ("primary.configuration", "primary.extendedConfiguration"):
+        written = values.get(key)
+        if isinstance(written, Lit) and isinstance(written.value, str) and written.value.strip():
+            config, _ = pgconf.from_text(where, written.location, written.value, written.location.line + 1)
+            found |= {name: setting.value for name, setting in config.settings.items()}
+    variables = values.get("primary.extraEnvVars")
+    for item in variables.items if isinstance(variables, Arr) else ():
+        name = kubernetes.string_of(item.get("name")) if isinstance(item, Obj) else None
+        value = item.get("value") if isinstance(item, Obj) else None
+        if name in _SERVER_ENV and isinstance(value, Lit) and str(value.value).isdigit():
+            found[_SERVER_ENV[name]] = Known(int(value.value), value.location, f"primary.extraEnvVars {name}")
+    return tuple(found.items())
 
 
 def _surge(root: Path, chart: HelmChart, replicas: Known | None) -> Default | None:

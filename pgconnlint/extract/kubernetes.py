@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pgconnlint.expr import Arr, Expr, Lit, Obj
-from pgconnlint.extract import commands, compose, node_commands, yamlsource
+from pgconnlint.extract import commands, compose, node_commands, pgbouncer, yamlsource
 from pgconnlint.extract.postgres_command import is_postgres_image, settings_from_args
 from pgconnlint.model import (
     Default,
@@ -28,6 +28,7 @@ from pgconnlint.model import (
     Location,
     NodeProcessDecl,
     ParseProblem,
+    Pooler,
     ProcessDecl,
     ServerCommand,
     ServerConfig,
@@ -164,6 +165,10 @@ def _object(path: str, item: Obj, lines: list[str]) -> list:
     name, namespace = string_of(item.get("metadata.name")) or "", string_of(item.get("metadata.namespace")) or ""
     if kind in WORKLOADS or (group, kind) in (CNPG, ZALANDO):
         return [KubeWorkload(kind, name, namespace, path, item)]
+    if (group, kind) == ("serving.knative.dev", "Service"):
+        from pgconnlint.extract import knative  # a Knative (or Cloud Run) Service: a workload and its maximum
+
+        return knative.objects(path, item, name, namespace)
     if kind == "HorizontalPodAutoscaler":
         return [_autoscaler(item, kind, name, namespace, "spec.maxReplicas", None)]
     if kind == "ScaledObject" and group == "keda.sh":
@@ -282,6 +287,11 @@ def _workload(root: Path, workload: KubeWorkload, index: _Index, facts) -> None:
             continue
         source = f"{workload.path} {workload.kind} {workload.name} container {string_of(container.get('name')) or '?'}"
         env = _environment(container, workload, index, source)
+        if pgbouncer.is_bouncer_image(image):  # its replicas each open their own server pools (pgconnlint/pooler.py)
+            hosts = _hosts(workload, index)
+            facts.bouncers.append(pgbouncer.from_container(source, container.location, env, hosts, image, replicas))
+            facts.poolers.append(Pooler(container.location, f"{source} ({image})"))
+            continue
         directory = project_directory(root, image)
         extra = {"replicas": replicas, "env": env, "surge": surge, "cpu_limit": cpu_limit_of(container)}
         words, where = _command(container)

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 import shlex
+from dataclasses import replace
 
-from pgconnlint.model import Bouncer, Known, Location, ParseProblem
+from pgconnlint.model import Bouncer, EnvBinding, Known, Location, ParseProblem
 
 _SECTION = re.compile(r"^\s*\[(?P<name>[^\]]+)\]\s*$")
 _SETTING = re.compile(r"^\s*(?P<key>[^=;#\s][^=]*?)\s*=\s*(?P<value>.*?)\s*$")
@@ -59,6 +60,27 @@ def from_environment(name: str, location: Location, env: dict[str, Known], hosts
             key = "listen_port" if variable == "PORT" else variable.lower()
             settings[key] = Known(_number(str(value.value)), value.location, value.via)
     return Bouncer(name, location, settings, (), hosts)
+
+
+def is_bouncer_image(image: str) -> bool:
+    """A PgBouncer image (edoburu/pgbouncer, bitnami/pgbouncer, pgbouncer/pgbouncer, …)."""
+    return "pgbouncer" in image.lower()
+
+
+def image_version(image: str) -> tuple[int, int] | None:
+    """(major, minor) from the image tag (`edoburu/pgbouncer:v1.24.1-p0` → (1, 24)), None when the tag says none."""
+    tag = re.search(r":v?(\d+)\.(\d+)", image)
+    return (int(tag.group(1)), int(tag.group(2))) if tag else None
+
+
+def from_container(
+    name: str, location: Location, env: tuple[EnvBinding, ...], hosts: tuple[str, ...], image: str, replicas
+) -> Bouncer:
+    """A PgBouncer container of a Kubernetes workload: its image's environment, the Services that reach it, and its
+    replicas, each of which opens its own server pools."""
+    known = {b.name: Known(b.value, b.location, b.source) for b in env}
+    bouncer = from_environment(name, location, known, hosts)
+    return replace(bouncer, version=image_version(image), replicas=replicas)
 
 
 def _connect_string(value: str, where: Location) -> dict[str, Known]:

@@ -14,6 +14,7 @@ import shlex
 
 from pgconnlint import parameters
 from pgconnlint.extract.commands import flag_value
+from pgconnlint.interpolation import expand_unset
 from pgconnlint.model import EnvBinding, Known, Location, ServerCommand
 
 IMAGES = re.compile(
@@ -58,11 +59,10 @@ def is_postgres_image(image: str) -> bool:
     """`postgres:16`, `${REGISTRY:-docker.io}/library/postgres`, `postgres:${TAG:-16}`, and the images built on it
     (postgis, timescaledb, pgvector, pgautoupgrade, bitnami/postgresql, supabase/postgres): a variable reads as its
     default, and an unset one as a placeholder that keeps the name's shape."""
-    written = _VARIABLE.sub(lambda m: m["default"] if m["default"] is not None else "x", image.strip())
+    written = expand_unset(image.strip(), placeholder=lambda reference: "x")[0]
     return bool(IMAGES.match(written) or _DERIVED.match(written))
 
 
-_VARIABLE = re.compile(r"\$\{\w+(?::?-(?P<default>[^}]*))?\}")
 _DERIVED = re.compile(
     r"^(?:[\w.-]+(?::\d+)?/)*(?:pgautoupgrade|supabase/postgres|bitnami/postgresql[\w-]*)(?::[\w.-]+)?$"
 )

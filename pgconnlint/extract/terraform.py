@@ -22,7 +22,18 @@ from pathlib import Path
 
 from pgconnlint import providers
 from pgconnlint.discover import read_text
-from pgconnlint.model import Default, EnvBinding, Known, Location, ParseProblem, ServerConfig, ServerSetting, Unknown
+from pgconnlint.extract import sql_limits, terraform_apps
+from pgconnlint.model import (
+    Bouncer,
+    Default,
+    EnvBinding,
+    Known,
+    Location,
+    ParseProblem,
+    ServerConfig,
+    ServerSetting,
+    Unknown,
+)
 
 #: python-hcl2 (Lark) parses about 110 KB a second here (a 1 MB file of RDS resources took 9 s): bigger files are
 #: generated, not written, and are skipped with a note rather than stall a pre-commit run.
@@ -32,14 +43,19 @@ _RESOURCES = frozenset(
     {
         "aws_db_instance",
         "aws_db_parameter_group",
+        "aws_db_proxy",
+        "aws_db_proxy_default_target_group",
         "aws_rds_cluster",
         "aws_rds_cluster_instance",
         "aws_rds_cluster_parameter_group",
         "google_sql_database_instance",
         "azurerm_postgresql_flexible_server",
         "azurerm_postgresql_flexible_server_configuration",
+        "postgresql_role",  # the cyrilgdn/postgresql provider: connection limits (extract/sql_limits.py)
+        "postgresql_database",
     }
 )
+_RESOURCES |= terraform_apps.APP_RESOURCES  # the apps and their autoscaling maxima (terraform_apps.py)
 _SET_IT = "set max_connections explicitly (a parameter group, a database flag, a server configuration)"
 _CONNECTION_PARAMETERS = ("max_connections", "superuser_reserved_connections", "reserved_connections")
 
@@ -66,7 +82,7 @@ class Body:
 class TerraformBlock:
     """A `resource "type" "name" {…}` this module reads, or a `variable "name" {…}` (kind "variable", type "")."""
 
-    kind: str  #: "resource" or "variable"
+    kind: str  #: "resource", "data" or "variable"
     type: str  #: "aws_db_instance", …; "" for a variable
     name: str
     path: str  #: the .tf file, POSIX, relative to the root
@@ -98,7 +114,8 @@ def extract(path: str, text: str) -> tuple[list[TerraformBlock], list[ParseProbl
     tree, problem = _parse(path, text)
     if problem is not None:
         return [], [problem]
-    blocks = [block for block in _blocks(path, tree) if block.kind == "variable" or block.type in _RESOURCES]
+    kept = {"resource": _RESOURCES, "data": terraform_apps.APP_DATA_SOURCES}
+    blocks = [block for block in _blocks(path, tree) if block.kind == "variable" or block.type in kept[block.kind]]
     return blocks, []
 
 
@@ -127,8 +144,8 @@ def _blocks(path: str, tree) -> Iterator[TerraformBlock]:
         if not isinstance(child, BlockRule):
             continue
         labels = [_label(label) for label in child.labels]
-        if labels[0] == "resource" and len(labels) == 3:
-            yield TerraformBlock("resource", labels[1], labels[2], path, _body(path, child))
+        if labels[0] in ("resource", "data") and len(labels) == 3:
+            yield TerraformBlock(labels[0], labels[1], labels[2], path, _body(path, child))
         elif labels[0] == "variable" and len(labels) == 2:
             yield TerraformBlock("variable", "", labels[1], path, _body(path, child))
 
@@ -253,7 +270,11 @@ def resolve(root: Path, facts) -> None:
     servers += _cloudsql_instances(index, resolver)
     servers += _azure_servers(index, resolver)
     facts.servers.extend(servers)
+    facts.bouncers.extend(_rds_proxies(index, resolver))
     facts.credentials.extend(_passwords(blocks, resolver))
+    facts.connection_limits.extend(sql_limits.from_terraform(blocks, resolver))
+    data = [block for block in blocks if block.kind == "data"]
+    terraform_apps.resolve(root, index, resolver, facts, data)
 
 
 _PASSWORD_ATTRIBUTES = ("password", "master_password", "administrator_password", "administrator_login_password")
@@ -309,6 +330,31 @@ class _Index:
             ),
             None,
         )
+
+
+def _rds_proxies(index: _Index, resolver: _Resolver) -> list[Bouncer]:
+    """Each PostgreSQL `aws_db_proxy`, reachable by its `name` (its endpoint's first label), with its default target
+    group's connection_pool_config.max_connections_percent; pgconnlint/pooler.py completes its settings."""
+    found = []
+    for proxy in index.of("aws_db_proxy"):
+        family = resolver.value(proxy, proxy.body.attributes.get("engine_family"))
+        if isinstance(family, Known) and str(family.value).upper() != "POSTGRESQL":
+            continue
+        name = resolver.value(proxy, proxy.body.attributes.get("name"))
+        called = str(name.value) if isinstance(name, Known) else proxy.name
+        settings = {}
+        for group in index.of("aws_db_proxy_default_target_group"):
+            attr = group.body.attributes.get("db_proxy_name")
+            target, written = resolver.reference(attr), resolver.value(group, attr)
+            if group.module == proxy.module and (
+                (target and target[:2] == ("aws_db_proxy", proxy.name))
+                or (isinstance(written, Known) and written.value == called)
+            ):
+                for config in group.body.nested("connection_pool_config"):
+                    percent = resolver.value(group, config.attributes.get("max_connections_percent"))
+                    settings.update({"max_connections_percent": percent} if percent is not None else {})
+        found.append(Bouncer(f"AWS RDS Proxy {called}", proxy.location, settings, (), (called,)))
+    return found
 
 
 def _server_name(block: TerraformBlock, index: int | None = None) -> str:

@@ -14,8 +14,16 @@ from pgconnlint.suggest import Suggestion, suggest
 
 
 def render(
-    result: Result, out: TextIO, suggest: bool, headroom: float, server_memory: int | None, as_json: bool
+    result: Result,
+    out: TextIO,
+    suggest: bool,
+    headroom: float,
+    server_memory: int | None,
+    as_json: bool,
+    bars: bool | None = None,
 ) -> None:
+    """`bars`: draw each server as a bar under its table; None draws them only on a terminal, so that a piped
+    table (a CI log, grep) stays what it was."""
     if as_json:
         data = {"servers": [_server_data(b, headroom, suggest) for b in result.budgets]}
         json.dump(neutral.data(data), out, indent=2)
@@ -26,8 +34,9 @@ def render(
     # Every value is neutralised (pgconnlint/neutral.py) and printed as Text: no markup, no emoji, no escapes.
     # Piped (a CI log, grep): each row on one line, never a path broken mid-word; a terminal folds to its width.
     console = Console(file=out, highlight=False, soft_wrap=False, emoji=False, width=None if out.isatty() else 100_000)
+    bars = out.isatty() if bars is None else bars
     for budget in result.budgets:
-        _print_budget(console, budget)
+        _print_budget(console, budget, bars)
         if suggest:
             _print_suggestion(console, budget, _suggest(budget, headroom), headroom, server_memory)
 
@@ -36,7 +45,7 @@ def _suggest(budget, headroom: float) -> Suggestion:
     return suggest(budget, headroom)
 
 
-def _print_budget(console, budget) -> None:
+def _print_budget(console, budget, bars: bool) -> None:
     from rich.table import Table
     from rich.text import Text
 
@@ -68,8 +77,110 @@ def _print_budget(console, budget) -> None:
     console.print(table)
     share = f" ({round(100 * budget.total / server.usable)}%)" if server.usable > 0 and budget.total < math.inf else ""
     rollout = f"; during a rollout {show(budget.rollout_total)}" if budget.rolls_out else ""
-    line = f"usable slots: {server.usable} = {server.formula}; total {show(budget.total)}{share}{rollout}\n"
-    console.print(Text(neutral.text(line.rstrip("\n")) + "\n"))
+    console.print(
+        Text(
+            neutral.text(
+                f"usable slots: {server.usable} = {server.formula}; total {show(budget.total)}{share}{rollout}"
+            )
+        )
+    )
+    if bars:
+        print_bar(console, budget)
+    console.print()
+
+
+_WIDEST_BAR = 60  #: cells; a wider bar says no more, and a piped console is 100,000 columns wide
+_FREE, _FILLED, _OVER = "░", "█", "▓"
+_MARKS = {"usable": "│", "ceiling": "◆", "rollout": "▲"}
+
+
+def print_bar(console, budget) -> None:
+    """The processes' connections at once as a share of the usable slots, one bar per server, with the pools'
+    ceiling and a rollout's surge peak marked on the same scale; a legend names every number, so the bar reads
+    without colour (NO_COLOR). A total that is not a number (unbounded, or unknown terms) gets no bar: only why."""
+    from rich.text import Text
+
+    why = _no_bar(budget)
+    if why:
+        console.print(Text(neutral.text(f"  no bar: {why}")))
+        return
+    width = max(10, min(_WIDEST_BAR, console.width - 4))
+    marks = _marks(budget)
+    scale = max([budget.total, *marks.values()])
+    console.print(Text("  ").append_text(_bar(budget.total, budget.server.usable, marks, scale, width)))
+    console.print(Text(neutral.text(_legend(budget, marks))))
+
+
+def _no_bar(budget) -> str:
+    server = budget.server
+    if not budget.terms:
+        return f"no process counts against the {server.usable} usable slots"
+    if server.usable <= 0:
+        return f"the server has no usable slots ({server.usable} = {server.formula})"
+    if math.isinf(budget.total):
+        return f"a pool has no limit, so the processes can hold an unbounded share of the {server.usable} usable slots"
+    if not budget.complete:
+        missing = len(budget.unknown_terms) + len(budget.dropped)
+        terms = f"{missing} term{'s' if missing != 1 else ''}"
+        return f"at least {show(budget.total)} of {server.usable} usable slots and {terms} of unknown size"
+    return ""
+
+
+def _marks(budget) -> dict[str, float]:
+    """Where the usable slots, the ceiling (when above the total) and the rollout peak sit; an unbounded ceiling or
+    a rollout with an unknown term has no place on the scale, and the legend says so instead."""
+    marks = {"usable": float(budget.server.usable)}
+    if budget.ceiling != budget.total and not math.isinf(budget.ceiling):
+        marks["ceiling"] = budget.ceiling
+    if budget.rolls_out and all(term.rollout_product is not None for term in budget.terms):
+        marks["rollout"] = budget.rollout_total
+    return marks
+
+
+def _bar(total: float, usable: int, marks: dict[str, float], scale: float, width: int):
+    """One cell per `scale / width` connections: the filled part is the total (past the usable slots: the part
+    that cannot connect), the shaded part the free slots, and each mark one glyph at its place."""
+    from rich.text import Text
+
+    def cell(value: float) -> int:
+        return round(value / scale * width)
+
+    filled, limit = cell(total), cell(usable)
+    fill_style = "yellow" if total > 0.8 * usable else "green"
+    cells = []
+    for index in range(width + 1):
+        if index < min(filled, limit):
+            cells.append((_FILLED, fill_style))
+        elif index < filled:
+            cells.append((_OVER, "red"))
+        else:
+            cells.append((_FREE, "dim") if index < limit else (" ", ""))
+    for name in ("ceiling", "rollout", "usable"):  # the usable slots last: the line that matters is never hidden
+        if name in marks:
+            cells[cell(marks[name])] = (_MARKS[name], "bold")
+    text = Text()
+    for glyph, style in cells:
+        text.append(glyph, style=style)
+    text.rstrip()
+    return text
+
+
+def _legend(budget, marks: dict[str, float]) -> str:
+    server = budget.server
+    share = round(100 * budget.total / server.usable)
+    parts = [f"  {_FILLED} {show(budget.total)} at once ({share}% of the usable slots)"]
+    if budget.total > server.usable:
+        parts.append(f"{_OVER} {show(budget.total - server.usable)} over")
+    parts.append(f"{_MARKS['usable']} {server.usable} usable")
+    if "ceiling" in marks:
+        parts.append(f"{_MARKS['ceiling']} pools' ceiling {show(budget.ceiling)}")
+    elif math.isinf(budget.ceiling):
+        parts.append("pools' ceiling unbounded (not drawn)")
+    if "rollout" in marks:
+        parts.append(f"{_MARKS['rollout']} {show(budget.rollout_total)} during a rollout")
+    elif budget.rolls_out:
+        parts.append(f"during a rollout at least {show(budget.rollout_total)} (not drawn: a term is unknown)")
+    return "  ".join(parts)
 
 
 def _print_suggestion(console, budget, suggestion: Suggestion, headroom: float, server_memory: int | None) -> None:

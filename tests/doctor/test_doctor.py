@@ -143,8 +143,8 @@ def test_pgc501_usage_below_threshold_is_clean(capsys, clients):
 
 @pytest.fixture(scope="module")
 def idle_server():
-    """A server where role app left 2 transactions idle for over a second as `api`, 1 just now, and 2 are idle;
-    shared by the tests below, which only read it."""
+    """A server where role app left 2 transactions idle as `api`, 1 opened 1.5 s later, and 2 are idle; shared by
+    the tests below, which only read it. The young one ages while they run, so each takes `threshold(young)`."""
     with running(max_connections=20) as server:
         with admin(server) as conn:
             conn.execute("CREATE ROLE app LOGIN")
@@ -152,26 +152,34 @@ def idle_server():
             conn.execute("CREATE ROLE plain LOGIN")
         opened = [psycopg.connect(dsn(server, "app"), application_name="api", connect_timeout=5) for _ in range(5)]
         try:
+            young = 0.0
             for index, conn in enumerate(opened):
                 if index == 2:
                     time.sleep(1.5)
+                    young = time.monotonic()
                 conn.execute("SELECT 1")  # autocommit is off: the transaction stays open
                 if index >= 3:
                     conn.commit()
-            yield server, sorted(conn.info.backend_pid for conn in opened[:2])
+            yield server, sorted(conn.info.backend_pid for conn in opened[:2]), young
         finally:
             for conn in opened:
                 conn.close()
 
 
+def threshold(young: float) -> str:
+    """A threshold between the young transaction's age and the old ones' (at least 1.5 s older), however long the
+    earlier tests took."""
+    return f"{time.monotonic() - young + 0.75:.2f}"
+
+
 def test_pgc502_sessions_idle_in_transaction_longer_than_the_threshold(capsys, idle_server):
-    server, old_pids = idle_server
-    status, document = doctor_json(capsys, "--dsn", dsn(server), "--idle-threshold-seconds", "1")
+    server, old_pids, young = idle_server
+    status, document = doctor_json(capsys, "--dsn", dsn(server), "--idle-threshold-seconds", threshold(young))
     assert status == 1
     [idle] = findings(document, "PGC502")
     assert re.fullmatch(
         r"2 sessions of application_name 'api' \(role app, database postgres\) idle in transaction for more than"
-        rf" 1 s \(--idle-threshold-seconds\): the oldest, pid (?:{old_pids[0]}|{old_pids[1]}), for \d+ s in a"
+        rf" [\d.]+ s \(--idle-threshold-seconds\): the oldest, pid (?:{old_pids[0]}|{old_pids[1]}), for \d+ s in a"
         r" transaction open \d+ s; idle_in_transaction_session_timeout 0 \(off\) \[pg_settings: default\] is off,"
         r" so PostgreSQL never ends them",
         idle["message"],
@@ -182,22 +190,24 @@ def test_pgc502_sessions_idle_in_transaction_longer_than_the_threshold(capsys, i
 
 
 def test_pgc502_default_threshold_reports_nothing(capsys, idle_server):
-    server, _ = idle_server
+    server, _, _ = idle_server
     status, document = doctor_json(capsys, "--dsn", dsn(server))
     assert status == 0 and findings(document, "PGC502") == []
     assert [s["application_name"] for s in document["idle_in_transaction"]] == ["api"] * 3
 
 
 def test_a_pg_monitor_role_sees_other_roles_sessions(capsys, idle_server):
-    server, old_pids = idle_server
-    status, document = doctor_json(capsys, "--dsn", dsn(server, "monitor"), "--idle-threshold-seconds", "1")
+    server, old_pids, young = idle_server
+    status, document = doctor_json(
+        capsys, "--dsn", dsn(server, "monitor"), "--idle-threshold-seconds", threshold(young)
+    )
     assert document["server"]["superuser"] is False and document["server"]["reads_all_stats"] is True
     assert sorted(findings(document, "PGC502")[0]["data"]["pids"]) == old_pids
     assert document["slots"]["hidden"] == 0 and document["notes"] == []
 
 
 def test_a_role_without_pg_monitor_is_told_what_it_cannot_see(capsys, idle_server):
-    server, _ = idle_server
+    server, _, _ = idle_server
     status, out, _ = doctor(capsys, "--dsn", dsn(server, "plain"), "--idle-threshold-seconds", "1")
     assert status == 0  # the idle transactions of role app are invisible to it: not reported
     assert "(no pg_monitor)" in out
