@@ -63,6 +63,9 @@ _PYTHON_MARKERS = (
     b"starlette",
     b"total_tokens",
     b"psycog",
+    # a Celery worker's pool and concurrency in its configuration (extract/python_runtime.py WORKER_SETTINGS)
+    *(b"worker_pool", b"WORKER_POOL", b"CELERYD_", b"worker_concurrency", b"WORKER_CONCURRENCY"),
+    *(b"patch_all", b"monkey_patch"),  # gevent/eventlet patched by the project itself
 )
 # also the lines that build this repository's images (extract/image_builds.py)
 _DOCKER_RUN_MARKERS = (
@@ -84,6 +87,7 @@ _NODE_MARKERS = (
     b"PrismaClient",
     b"drizzle-orm/",  # Drizzle's own pools (extract/node_pools.py)
     b"pg-promise",
+    b"@mikro-orm/",  # MikroORM's configurations and `MikroORM.init` (extract/node_pools.py)
     b"dialect",
     b"cluster.fork",  # workers the app forks itself (extract/node_commands.py)
     b"throng",

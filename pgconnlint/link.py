@@ -530,7 +530,7 @@ def _connections(configs: list[TypeOrmConfig | NodePool], env: Environment, pack
     (node-postgres, Knex, Sequelize, postgres.js, Prisma: pgconnlint/link_node.py)."""
 
     node_facts = [c for c in configs if isinstance(c, NodePool)]
-    node = node_connections(node_facts, env)
+    node = node_connections(node_facts, env, package)
     configs = [c for c in configs if isinstance(c, TypeOrmConfig)]
     connections, unresolved = _typeorm_connections(configs, env, package)
     # A NestJS provider holding a `new DataSource()`, listed in several modules: one connection per module

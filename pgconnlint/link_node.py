@@ -16,7 +16,8 @@ process that runs it; every value is evaluated there, and every default is the l
   `max` each; sequelize-pool (src/Pool.ts) refuses a `max` that is not an integer > 0.
 - postgres.js 3.x (porsager/postgres src/index.js `parseOptions`): `max` 10 and `connect_timeout` 30 s, each taken
   from the options, else the URL's query, else `PG<NAME>` in the environment; the connections are
-  `[...Array(options.max)]`, so a string `max` (always so from the URL or the environment) makes one connection;
+  `[...Array(options.max)]`, so a string `max` (always so from the URL or the environment) makes one connection, and
+  a URL that cannot be read leaves the default 10 as the most it can open (3.4.9: `max` is not among the `ints`);
   `connect_timeout` 0 sets no timer (src/connection.js `timer`).
 - Prisma ORM up to 6 (prisma/prisma-engines quaint/src/pooled.rs, quaint/src/connector/postgres/url.rs):
   `connection_limit` defaults to `num_cpus::get_physical() * 2 + 1`, `connect_timeout` to 5 s and `pool_timeout` to
@@ -170,8 +171,9 @@ class NodeConnection:
         return self.config.options.key_location(option)
 
 
-def node_connections(facts: list[NodePool], env: Environment) -> tuple[NodeConnection, ...]:
-    """The connections a process of one package opens, given that package's facts."""
+def node_connections(facts: list[NodePool], env: Environment, package=None) -> tuple[NodeConnection, ...]:
+    """The connections a process of one package opens, given that package's facts (and its package.json, whose
+    MikroORM version decides who holds MikroORM's pool)."""
     by_library: dict[str, list[NodePool]] = {}
     for fact in facts:
         by_library.setdefault(fact.library, []).append(fact)
@@ -183,6 +185,8 @@ def node_connections(facts: list[NodePool], env: Environment) -> tuple[NodeConne
     found += _with_config_file(by_library.get("sequelize", []), env, _sequelize, "dialect", sequelize_rc)
     schema_settings = by_library.get("prisma-config", []) + by_library.get("prisma-project", [])
     found += _prisma(by_library.get("prisma", []), schema_settings, env)
+    mikro_orm = _mikro_orm_builder(_major(package, ("@mikro-orm/postgresql", "@mikro-orm/core")))
+    found += _with_config_file(by_library.get("mikro-orm", []), env, mikro_orm, None)
     return tuple(per_module([connection for connection in found if connection is not None], facts))
 
 
@@ -225,11 +229,12 @@ def _postgres_js(fact: NodePool, env: Environment) -> NodeConnection:
     url = evaluate(fact.url, env) if fact.url is not None else None
     query = _query(url.value) if isinstance(url, Known) and isinstance(url.value, str) else {}
     help_text = "set connect_timeout (seconds) to a positive number, e.g. 10"
-    if isinstance(url, Unknown) and not options.entries:
-        unknown = Unknown(url.expression, url.location, f"postgres.js reads max from the URL too: {url.reason}")
-        return NodeConnection(fact, (Pool(_label(fact), options.location, unknown),), unknown, help_text)
     size = _elsewhere(options, "max") or _postgres_js_max(options, query, url, env)
-    timeout = _postgres_js_timeout(options, query, url, env)
+    if isinstance(url, Unknown) and not options.entries:
+        # a number from the URL's query (`connect_timeout` is one of parseOptions' `ints`) would win
+        timeout = Unknown(url.expression, url.location, f"postgres.js reads connect_timeout from the URL: {url.reason}")
+    else:
+        timeout = _postgres_js_timeout(options, query, url, env)
     ignored = _misspelled(options, _POSTGRES_JS_KEYS, ("max", "connect_timeout", "idle_timeout"), _POSTGRES_JS_MISTAKES)
     pool = Pool(_label(fact), options.location, size)
     return NodeConnection(fact, (pool,), timeout, help_text, ignored=tuple(ignored))
@@ -245,6 +250,9 @@ def _postgres_js_max(options: Obj, query: dict, url, env: Environment) -> Known 
     if value is None and "PGMAX" in env:
         binding = env["PGMAX"]
         value = Known(binding.value, binding.location, f"PGMAX={binding.value!r} from {binding.source}")
+    if value is None and isinstance(url, Unknown):  # a `?max=` in it is a string: 1 connection, never more than 10
+        why = f"postgres.js default; the URL cannot be read ({url.reason}), and a ?max= in it would make 1 connection"
+        return Default(POSTGRES_JS_DEFAULT_MAX, options.location, why)
     if value is None:
         return Default(POSTGRES_JS_DEFAULT_MAX, options.location, "postgres.js default; max is not set")
     if isinstance(value, Unknown):
@@ -278,11 +286,68 @@ def _postgres_js_timeout(options: Obj, query: dict, url, env: Environment) -> Kn
     return Known(seconds * 1000, value.location, value.via)
 
 
+# --- MikroORM ----------------------------------------------------------------------------------------------------
+
+
+def _major(package, names: tuple[str, ...]) -> int | None:
+    """The major version a package.json range allows (`^6.4.0`, `~7.1`, `6.x`), None when it is not a plain range."""
+    ranges = getattr(package, "dependencies", None) or {}
+    written = next((ranges[name] for name in names if name in ranges), "")
+    match = re.fullmatch(r"[\^~=v>]*\s*(\d+)(?:\.[\dx*]+)*", written.strip())
+    return int(match.group(1)) if match else None
+
+
+_MIKRO_ORM_UNREAD = "MikroORM (version not read from package.json; up to 6 Knex's pool, from 7 pg's, both max 10)"
+
+
+def _mikro_orm_builder(major: int | None) -> Callable:
+    """MikroORM's pool: up to 6 `pool` (and `driverOptions.pool`) goes to Knex, default max 10 (packages/knex/src/
+    AbstractSqlConnection.ts `getKnexOptions`, 6.6.16: `pool: this.config.get('pool')`, Configuration.ts default
+    `pool: {}`); from 7 `pool.max` (or `driverOptions.max`) goes to node-postgres' Pool, default max 10
+    (packages/postgresql/src/PostgreSqlConnection.ts `mapOptions`, 7.1.13)."""
+
+    def build(fact: NodePool, options: Obj, env: Environment, url, call: NodePool | None, label: str | None = None):
+        label = label or _label(fact)
+        if options.opaque_spreads and not options.entries:
+            unknown = Unknown(options.opaque_spreads[0], options.location, "the MikroORM options are not written here")
+            return NodeConnection(fact, (Pool(label, options.location, unknown),), unknown, "", call=call)
+        driver = options.get("driverOptions")
+        driver = driver if isinstance(driver, Obj) else Obj(options.location, "")
+        if major is not None and major >= 7:
+            pool = Pool(label, options.location, _mikro_orm_max(options, driver, env))
+            help_text = "set driverOptions.connectionTimeoutMillis to a few seconds, e.g. 5000"
+            return NodeConnection(fact, (pool,), _pg_timeout(driver, env), help_text, call)
+        knex_pool = driver.get("pool") or options.get("pool")
+        size = _knex_max(options, knex_pool, env)
+        version = f"MikroORM {major}" if major is not None else _MIKRO_ORM_UNREAD
+        if isinstance(size, Default):
+            size = Default(size.value, size.location, f"{version}: pool → {size.why}")
+        timeout = (
+            _knex_timeout(driver, knex_pool, env)
+            if major is not None
+            else Unknown("driverOptions", options.location, f"{version}: the connect timeout is Knex's or pg's")
+        )
+        help_text = "set driverOptions.acquireConnectionTimeout (milliseconds), e.g. 10000"
+        return NodeConnection(fact, (Pool(label, options.location, size),), timeout, help_text, call)
+
+    return build
+
+
+def _mikro_orm_max(options: Obj, driver: Obj, env: Environment) -> Known | Default | Unknown:
+    """MikroORM 7: `driverOptions.max` over `pool.max` over node-postgres' `max || 10`."""
+    pool = options.get("pool")
+    written = driver.get("max") or (pool.get("max") if isinstance(pool, Obj) else None)
+    if written is None:
+        why = "MikroORM 7 pool → node-postgres default max 10; pool.max is not set"
+        return Default(PG_DEFAULT_MAX, options.location, why)
+    return pg.pool_max([("max", evaluate(written, env))], written.location)
+
+
 # --- Knex and Sequelize: calls and the configuration files they read ---------------------------------------------
 
 
 def _with_config_file(
-    facts: list[NodePool], env: Environment, build: Callable, flat_key: str, named: list[NodePool] = ()
+    facts: list[NodePool], env: Environment, build: Callable, flat_key: str | None, named: list[NodePool] = ()
 ) -> list:
     """Calls with their options written in place count each; calls that read a configuration file (`knex(config[env])`,
     sequelize-cli's models/index.js) count once, with the file's section for NODE_ENV; a file that no call is seen to
@@ -329,7 +394,7 @@ def _named_config_file(files: list[NodePool], rc: NodePool) -> tuple[list[NodePo
     return [], Unknown(value.value, value.location, why)
 
 
-def _section(file: NodePool, env: Environment, flat_key: str) -> tuple[Obj | Unknown, str]:
+def _section(file: NodePool, env: Environment, flat_key: str | None) -> tuple[Obj | Unknown, str]:
     """The environment section NODE_ENV names (`development` when unset), or the whole file when it is flat."""
     exported = file.options
     if file.computed is not None:
@@ -337,7 +402,7 @@ def _section(file: NodePool, env: Environment, flat_key: str) -> tuple[Obj | Unk
         return Unknown(file.computed, file.location, why), ""
     node_env = evaluate(EnvVar(file.location, "process.env.NODE_ENV", "NODE_ENV"), env)
     name = node_env.value if isinstance(node_env, Known) and isinstance(node_env.value, str) else "development"
-    if flat_key in exported.entries:
+    if flat_key is None or flat_key in exported.entries:  # None: a library with no environment sections (MikroORM)
         return exported, ""
     section = exported.entries.get(name)
     if section is None:

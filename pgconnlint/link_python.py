@@ -211,6 +211,8 @@ def _group(
         {**(config.options.entries if config else {}), **options.entries},
         {**(config.options.key_locations if config else {}), **options.key_locations},
     )
+    if decl.server == "celery":
+        merged = runtime_units.celery_config(merged, runtime)
     shape = _SHAPES[decl.server](merged, env)
     processes, units, manager = shape
     if math.isinf(getattr(units, "value", 0)) and (decl.server in ASGI_SERVERS or manager.startswith("gunicorn")):
@@ -229,7 +231,7 @@ def _group(
     anchor = processes.location if not isinstance(processes, Default) else decl.location
     web = decl.server not in ("celery", "rq", "python")
     backend = manager if decl.server == "celery" and manager != "celery beat" else None
-    connections = _engines(pools, env, settings, units, backend, manager)
+    connections = _engines(pools, env, settings, units, backend, manager, runtime)
     return ProcessGroup(
         decl.source,
         anchor,
@@ -243,6 +245,7 @@ def _group(
         rollout=rollout,
         cpu_limit=decl.cpu_limit,
         unpatched_driver=runtime_units.unpatched_psycopg2(manager, runtime),
+        unpatched_pool=runtime_units.unpatched_pool(merged, runtime, env) if decl.server == "celery" else None,
     )
 
 
@@ -328,27 +331,38 @@ def _asgi(name: str):
 
 
 def _celery(options: Obj, env: Environment):
+    """The worker's pool and concurrency as celery/bin/worker.py (5.6) takes them: `-P` unless it is `prefork` (the
+    flag's default) and the configuration names a pool (`WorkersPool.convert`); `-c` unless 0 or absent, then
+    `worker_concurrency`, then the CPUs (celery/worker/worker.py `WorkController.setup_instance`: `cpu_count()`,
+    whatever the pool). Prefork runs that many processes of one task each; gevent, eventlet and threads run that
+    many tasks at once in one process."""
     program = options.get("program")
     if program is not None and getattr(program, "value", "") == "beat":
         one = Default(1, options.location, "celery beat: one scheduler")
         return one, one, "celery beat"
     kind = evaluate(options.get("pool"), env)
-    pool = str(kind.value) if isinstance(kind, Known) else "prefork"
-    concurrency = _number(evaluate(options.get("concurrency"), env))
-    autoscale = evaluate(options.get("autoscale"), env)
-    if isinstance(autoscale, Known) and re.match(r"\d+", str(autoscale.value)):
-        concurrency = Known(int(str(autoscale.value).split(",")[0]), autoscale.location, "--autoscale maximum")
-    if concurrency is None:
-        cpus = env[CPU_COUNT_VARIABLE]
-        concurrency = Known(
-            cpus.value, options.location, f"celery default concurrency = {cpus.value} CPUs ({cpus.source})"
-        )
+    if "config_pool" in options.entries and (kind is None or getattr(kind, "value", None) == "prefork"):
+        kind = evaluate(options.get("config_pool"), env)
+    pool = runtime_units.celery_pool_name(str(kind.value)) if isinstance(kind, Known) else "prefork"
+    concurrency = _celery_concurrency(options, env)
     one = Default(1, options.location, f"celery {pool}: one task per process")
     if pool in ("prefork", "processes"):
         return concurrency, one, "celery prefork"
     if pool == "solo":
         return Default(1, options.location, "celery solo pool"), one, "celery solo"
     return Default(1, options.location, f"celery {pool} pool: one process"), concurrency, f"celery {pool}"
+
+
+def _celery_concurrency(options: Obj, env: Environment) -> Known | Default | Unknown:
+    autoscale = evaluate(options.get("autoscale"), env)
+    if isinstance(autoscale, Known) and re.match(r"\d+", str(autoscale.value)):
+        return Known(int(str(autoscale.value).split(",")[0]), autoscale.location, "--autoscale maximum")
+    for key in ("concurrency", "config_concurrency"):
+        concurrency = _number(evaluate(options.get(key), env))
+        if concurrency is not None and getattr(concurrency, "value", None) != 0:  # `-c 0`: the next source decides
+            return concurrency
+    cpus = env[CPU_COUNT_VARIABLE]
+    return Known(cpus.value, options.location, f"celery default concurrency = {cpus.value} CPUs ({cpus.source})")
 
 
 def _rq(options: Obj, env: Environment):
@@ -391,15 +405,17 @@ _SHAPES = {
 
 
 def _engines(
-    pools: list[PythonPool], env: Environment, settings: LinkSettings, units=None, celery=None, manager=""
+    pools: list[PythonPool], env: Environment, settings: LinkSettings, units=None, celery=None, manager="", runtime=()
 ) -> tuple:
-    """Each pool the processes open; Celery's result backend only in a Celery worker (`celery`: its manager)."""
+    """Each pool the processes open; Celery's result backend only in a Celery worker (`celery`: its manager);
+    `runtime`: the project's runtime facts (pgconnlint/runtime_units.py)."""
     pools = [pool for pool in pools if not pool.disposed]  # short-lived: released before the function returns
     pools = _branches_taken(pools, env)
     own = [pool for pool in pools if pool.library not in ("flask-sqlalchemy", runtime_units.CELERY_BACKEND)]
     chosen = own + _flask_scope(pools, settings)
     engines = [
-        _django(pool, env, units, manager) if pool.library == "django" else _engine(pool, env) for pool in chosen
+        _django(pool, env, units, manager, runtime) if pool.library == "django" else _engine(pool, env)
+        for pool in chosen
     ]
     if celery is not None:
         engines += runtime_units.celery_backends(pools, env, celery)
@@ -636,7 +652,7 @@ def _alternative(pools: list[PythonPool], env: Environment) -> list[PythonPool]:
     return kept
 
 
-def _django(pool: PythonPool, env: Environment, units, manager: str = "") -> EngineConnection:
+def _django(pool: PythonPool, env: Environment, units, manager: str = "", runtime=()) -> EngineConnection:
     """Django 5.1+ `OPTIONS["pool"]` is a psycopg_pool per process (True: its defaults, min_size 4 and max_size =
     min_size, psycopg_pool/base.py `BasePool.__init__`/`_check_size`). Without it Django opens one connection per
     thread that runs a request or task, so the pool's maximum is the process' units."""
@@ -655,7 +671,7 @@ def _django(pool: PythonPool, env: Environment, units, manager: str = "") -> Eng
         size, kept = Default(4, setting.location, why), 4
         label += " (Django OPTIONS pool: psycopg_pool)"
     else:
-        leaked = _kept_by_greenlets(options, env, manager)
+        leaked = _kept_by_greenlets(options, env, manager, runtime)
         size = leaked or _per_thread(where, units)
         kept = math.inf if leaked else 0  # what finished greenlets leave open is held at once, beyond the units
         label += " (Django: one connection per thread)"
@@ -673,17 +689,22 @@ def _django(pool: PythonPool, env: Environment, units, manager: str = "") -> Eng
     )
 
 
-def _kept_by_greenlets(options: Obj, env: Environment, manager: str) -> Known | None:
+def _kept_by_greenlets(options: Obj, env: Environment, manager: str, runtime=()) -> Known | None:
     """`CONN_MAX_AGE` > 0 (or None) under gevent/eventlet: each greenlet's connection outlives the greenlet, which
     never comes back to close it, so the connections follow the traffic like NullPool's (issue 17: 2 workers × 10
-    greenlets reached 91 and kept rising). Unbounded, whatever worker_connections says."""
+    greenlets reached 91 and kept rising). Unbounded, whatever worker_connections says. A Celery worker whose
+    requirement is 5.6 or later closes each task's connections itself (pgconnlint/runtime_units.py)."""
     if not any(name in manager for name in ("gevent", "eventlet")) or options.get("CONN_MAX_AGE") is None:
+        return None
+    if manager.startswith("celery") and runtime_units.celery_closes_django_connections(runtime):
         return None
     age = evaluate(options.get("CONN_MAX_AGE"), env)
     if not isinstance(age, Known) or not (age.value is None or _positive(age.value)):
         return None
     kept = "forever (None)" if age.value is None else f"{age.value} s"
     why = f"CONN_MAX_AGE {kept} under {manager}: connections of finished greenlets stay open, no bound"
+    if manager.startswith("celery"):
+        why += " (Celery up to 5.5 keeps them after each task; no requirement pins celery >= 5.6, which closes them)"
     return Known(math.inf, age.location, why)
 
 

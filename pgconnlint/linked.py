@@ -115,6 +115,9 @@ class ProcessGroup:
     cpu_limit: Known | None = None  #: the container's CPU limit, which a CPU-derived count does not follow
     #: where psycopg2 is imported or declared, when these processes run greenlets and nothing patches it (psycogreen)
     unpatched_driver: Location | None = None
+    #: where a Celery worker's gevent/eventlet pool is configured, when no `-P` makes Celery monkey-patch and the
+    #: project patches nothing itself (pgconnlint/runtime_units.py `unpatched_pool`)
+    unpatched_pool: Location | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,13 @@
 - FastAPI/Starlette run a sync `def` endpoint through `anyio.to_thread.run_sync` (starlette/concurrency.py
   `run_in_threadpool`), whose default limiter has 40 tokens per event loop (anyio/_backends/_asyncio.py
   `current_default_thread_limiter`, `CapacityLimiter(40)`, anyio 3.x-4.x); `async def` endpoints are not limited;
-- psycopg2 waits in C: under gevent or eventlet it blocks the whole worker unless psycogreen patches it.
+- psycopg2 waits in C: under gevent or eventlet it blocks the whole worker unless psycogreen patches it;
+- Celery's gevent/eventlet/threads pools run `concurrency` tasks at once in one process (default `cpu_count()` for
+  every pool: celery/worker/worker.py `WorkController.setup_instance`, 5.6.2), each in its own greenlet or thread;
+- Celery's Django fixup closes the task's connections on task_prerun and task_postrun: with `conn.close()` since
+  Celery 5.6.0 (celery/fixups/django.py `DjangoWorkerFixup._close_database`, the revert of #9824), so CONN_MAX_AGE
+  keeps nothing past a task; up to 5.5 with `close_if_unusable_or_obsolete()`, which keeps it for CONN_MAX_AGE, and a
+  gevent/eventlet task's greenlet never comes back for it.
 """
 
 from __future__ import annotations
@@ -15,7 +21,10 @@ import math
 import re
 from collections.abc import Iterable
 
-from pgconnlint.expr import Environment, evaluate
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.version import InvalidVersion, Version
+
+from pgconnlint.expr import Environment, Obj, evaluate
 from pgconnlint.linked import EngineConnection, Pool
 from pgconnlint.model import Default, Known, Location, PythonPool, PythonRuntime, Unknown
 
@@ -23,6 +32,7 @@ CELERY_BACKEND = "celery-result-backend"
 ANYIO_DEFAULT_TOKENS = 40
 _SESSION_PY = "celery/backends/database/session.py SessionManager.get_engine"
 _GREENLETS = ("gevent", "eventlet")
+CELERY_CLOSES_DJANGO_CONNECTIONS = Version("5.6.0")
 
 
 def celery_backends(pools: Iterable[PythonPool], env: Environment, manager: str) -> list[EngineConnection]:
@@ -70,6 +80,84 @@ def _connection(pool: PythonPool, size: Known | Unknown, timeout: Known | Defaul
         null_pool=False,
         liveness_checked=True,  # Celery retries a result store that finds its connection closed
     )
+
+
+def celery_config(options: Obj, runtime: Iterable[PythonRuntime]) -> Obj:
+    """A Celery worker's command line with its project's configured pool and concurrency (`worker_pool`,
+    `CELERY_WORKER_POOL`, …; the first in file order) as `config_pool` / `config_concurrency`, which the command line
+    overrides as celery/bin/worker.py does (pgconnlint/link_python.py `_celery`)."""
+    entries, keys = dict(options.entries), dict(options.key_locations)
+    facts = sorted(runtime, key=lambda fact: (fact.location.path, fact.location.line))
+    for kind, key in (("celery-pool", "config_pool"), ("celery-concurrency", "config_concurrency")):
+        fact = next((fact for fact in facts if fact.kind == kind and fact.value is not None), None)
+        if fact is not None:
+            entries[key], keys[key] = fact.value, fact.location
+    return Obj(options.location, options.text, entries, keys, options.opaque_spreads)
+
+
+def unpatched_pool(options: Obj, runtime: Iterable[PythonRuntime], env: Environment) -> Location | None:
+    """Where a Celery worker's gevent or eventlet pool is configured (`worker_pool`), when the command line has no
+    `-P`/`--pool` naming it: Celery monkey-patches only for the command-line option (celery/__init__.py
+    `maybe_patch_concurrency`, called from celery/__main__.py) and otherwise warns `W_POOL_SETTING`
+    (celery/worker/components.py), so unless the project patches itself, every greenlet blocks the others."""
+    written = evaluate(options.get("pool"), env)
+    if isinstance(written, Known) and celery_pool_name(str(written.value)) != "prefork":
+        return None  # the command line chose the pool: patched when it is gevent or eventlet
+    configured = evaluate(options.get("config_pool"), env)
+    if not isinstance(configured, Known) or celery_pool_name(str(configured.value)) not in _GREENLETS:
+        return None
+    if any(fact.kind == "monkey-patch" for fact in runtime):
+        return None
+    return options.key_location("config_pool")
+
+
+def celery_pool_name(written: str) -> str:
+    """`gevent`, or a class path such as `celery.concurrency.gevent:TaskPool`, as Celery's short name
+    (celery/concurrency/__init__.py ALIASES)."""
+    lower = written.lower()
+    for name in ("prefork", "eventlet", "gevent", "solo", "threads", "processes"):
+        if name in lower:
+            return name
+    return written
+
+
+def celery_closes_django_connections(runtime: Iterable[PythonRuntime]) -> PythonRuntime | None:
+    """The project's celery requirement when every version it allows is 5.6.0 or later, whose Django fixup closes a
+    task's connections after the task; None when none is declared or an older one may be installed."""
+    for fact in runtime:
+        lowest = _lowest_version(fact.name) if fact.kind == "celery" else None
+        if lowest is not None and lowest >= CELERY_CLOSES_DJANGO_CONNECTIONS:
+            return fact
+    return None
+
+
+def _lowest_version(requirement: str) -> Version | None:
+    """The lowest version a PEP 508 requirement allows (`==5.6.2`, `>=5.6,<6`, `~=5.6.0`), as its largest lower bound;
+    None when it has none or is not PEP 508 (Poetry's `celery = "^5.6"`)."""
+    try:
+        specifier = Requirement(requirement).specifier
+    except InvalidRequirement:
+        return _poetry_lowest(requirement)
+    bounds = []
+    for item in specifier:
+        if item.operator in (">=", ">", "==", "~=", "==="):
+            try:
+                bounds.append(Version(item.version.removesuffix(".*")))
+            except InvalidVersion:
+                continue
+    return max(bounds, default=None)
+
+
+def _poetry_lowest(written: str) -> Version | None:
+    """Poetry's `celery = "^5.6"`, `celery = {version = "~5.6.1", extras = ["redis"]}`: the version a caret, tilde
+    or bare constraint starts from, or a PEP 440 range's lowest bound."""
+    match = re.match(r"""celery\s*=\s*(?:\{[^}]*?version\s*=\s*)?["']([^"']+)["']""", written)
+    if match is None:
+        return None
+    constraint = match.group(1).strip()
+    if re.fullmatch(r"[\^~]?\s*\d+(?:\.\d+)*", constraint):
+        return Version(constraint.lstrip("^~ "))
+    return _lowest_version(f"celery{constraint}") if constraint[:1] in "<>=!~" else None
 
 
 def asgi_units(units, runtime: Iterable[PythonRuntime], env: Environment):

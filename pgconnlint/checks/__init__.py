@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 
 from pgconnlint.checks import (
     boolean_option_from_env_string,
+    celery_greenlet_pool_unpatched,
     connect_timeout_missing,
     connection_budget_exceeded,
     connection_budget_near_limit,
@@ -85,6 +86,7 @@ CHECKS: tuple[tuple[str, Check], ...] = (
     ("PGC210", django_server_side_cursors_through_transaction_pooler.check),
     ("PGC211", boolean_option_from_env_string.check),
     ("PGC212", psycopg2_under_greenlets_unpatched.check),
+    ("PGC213", celery_greenlet_pool_unpatched.check),
     ("PGC301", instances_depend_on_cpu_count.check),
     ("PGC310", unknown_parameter.check),
     ("PGC311", invalid_parameter_value.check),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 
 from pgconnlint.checks.options import CheckOptions
@@ -22,6 +23,8 @@ def check(project: Project, options: CheckOptions) -> Iterator[Finding]:
                 continue
             if connection.source.options.get("OPTIONS.pool") is not None:
                 continue  # a psycopg_pool caps them
+            if not math.isinf(connection.pools[0].kept_open):
+                continue  # the link found them closed after each task (Celery 5.6+: pgconnlint/runtime_units.py)
             written = connection.source.options.get("CONN_MAX_AGE")
             age = evaluate(written, group.environment) if written is not None else None
             if not isinstance(age, Known) or not (age.value is None or _positive(age.value)):
@@ -35,9 +38,16 @@ def check(project: Project, options: CheckOptions) -> Iterator[Finding]:
                 f" ({cite(group.units, 'at once per process')} × {cite(group.processes, 'processes')}), and a"
                 " greenlet that ends never closes its own, so the connections are not bounded by those numbers:"
                 " they grow with the traffic until the server's limit is reached (counted as unbounded)",
-                help="set CONN_MAX_AGE = 0 with gevent/eventlet, or use Django 5.1's OPTIONS pool or PgBouncer",
+                help=_help(group.manager),
                 related=(group.location,),
             )
+
+
+def _help(manager: str) -> str:
+    fix = "set CONN_MAX_AGE = 0 with gevent/eventlet, or use Django 5.1's OPTIONS pool or PgBouncer"
+    if manager.startswith("celery"):
+        fix += "; Celery 5.6+ closes a task's connections after the task (require celery>=5.6)"
+    return fix
 
 
 def _positive(value) -> bool:

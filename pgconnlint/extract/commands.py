@@ -365,6 +365,8 @@ def _decl(server: str, args: list[str], where: Location, source: str, directory:
             entries[flags[flag]] = shell_value(value, where)
         elif server == "celery" and re.fullmatch(r"-c\d+", token):  # `-c8`
             entries["concurrency"] = shell_value(token[2:], where)
+        elif server == "celery" and re.fullmatch(r"-P\w+", token):  # `-Pgevent` (click takes a joined value)
+            entries["pool"] = shell_value(token[2:], where)
         elif not token.startswith("-"):
             positional.append(token)
         index += 1

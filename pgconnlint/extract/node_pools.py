@@ -46,10 +46,18 @@ _LIBRARIES["pg-boss"] = "pg-boss"
 _LIBRARIES["drizzle-orm/node-postgres"] = "drizzle-pg"
 _LIBRARIES["drizzle-orm/postgres-js"] = "drizzle-postgres.js"
 _LIBRARIES["pg-promise"] = "pg-promise"
+# MikroORM: `MikroORM.init(options)`, `defineConfig(options)`, NestJS `MikroOrmModule.forRoot(options)`; its `pool`
+# goes to Knex (MikroORM 6) or to node-postgres' Pool (MikroORM 7), sized in pgconnlint/link_node.py. From
+# @mikro-orm/core the options must name PostgreSQL (`driver: PostgreSqlDriver`, MikroORM 5's `type: 'postgresql'`).
+_LIBRARIES["@mikro-orm/postgresql"] = "mikro-orm-pg"
+_LIBRARIES["@mikro-orm/core"] = "mikro-orm"
+_LIBRARIES["@mikro-orm/nestjs"] = "mikro-orm"
 _MODULE = (
     r"""['"](?P<module>pg|pg-pool|pg-boss|knex|sequelize|sequelize-typescript|postgres|pg-promise"""
-    r"""|drizzle-orm/node-postgres|drizzle-orm/postgres-js)['"]"""
+    r"""|drizzle-orm/node-postgres|drizzle-orm/postgres-js|@mikro-orm/postgresql|@mikro-orm/core|@mikro-orm/nestjs)['"]"""
 )
+_MIKRO_ORM_FILE = re.compile(r"(?:^|/)mikro-orm\.config\.(?:ts|js|mjs|cjs|mts|cts)$")
+_MIKRO_ORM_CALLS = {"init": "MikroORM", "forRoot": "MikroOrmModule", "forRootAsync": "MikroOrmModule"}
 # `const pgp = require('pg-promise')(options)` or `const pgp = pgPromise()`: the function that makes databases
 _PGP = re.compile(
     r"(?:const|let|var)\s+(?P<name>[\w$]+)\s*=\s*"
@@ -74,7 +82,10 @@ _FUNCTIONS = {
     "generator_function",
 }
 # Functions that a program calls once, at start-up: a pool created there is the process's pool.
-_RUN_ONCE = re.compile(r"(?i)^(main|bootstrap|start|startserver|init|initialize|setup|run|constructor)$")
+# `initORM`, `setupDatabase`: MikroORM's guide and others name their start-up function so (a suffix in capitals)
+_RUN_ONCE = re.compile(
+    r"^(?i:main|bootstrap|start|startserver|init|initialize|setup|run|constructor)$|^(?:init|initialize|setup)[A-Z]\w*$"
+)
 
 
 def extract_code(path: str, text: str) -> Result:
@@ -90,6 +101,8 @@ def extract_code(path: str, text: str) -> Result:
         return found + pools, problems or (source.problems() if pools else [])
     typeorm_found = bool(found)
     found += _nest_registrations(path, text)
+    if _MIKRO_ORM_FILE.search(path) and "defineConfig" not in text:
+        found += _mikro_orm_file(path, text)
     pooled = bool(_IMPORTED.search(text) or "PrismaClient" in text)
     if not pooled and not typeorm_found:
         return found, problems
@@ -337,6 +350,8 @@ def _pool_at(source: SourceFile, node: Node, bound: dict[str, tuple[str, str]]) 
         return NodePool(library, _options(values[1:] if url is not None else values, where), label, url, per_call)
     if library in ("drizzle-pg", "drizzle-postgres.js", "pg-promise"):
         return _driver_pool(source, library, arguments, values, where, label, per_call)
+    if library.startswith("mikro-orm"):
+        return _mikro_orm(library, " ".join(source.raw(callee).split()), values, where, label, per_call)
     if library == "knex":
         if values and isinstance(values[0], Obj):
             return NodePool("knex", values[0], label, per_call=per_call)
@@ -344,6 +359,40 @@ def _pool_at(source: SourceFile, node: Node, bound: dict[str, tuple[str, str]]) 
             return None  # `knex('users')`: a query on an instance, not a new one
         return NodePool("knex", _read_elsewhere(values, where), label, per_call=per_call, uses_config_file=True)
     return _sequelize(values, where, label, per_call)
+
+
+def _mikro_orm_file(path: str, text: str) -> list[NodePool]:
+    """mikro-orm.config.ts exporting its options as a plain object (the file the CLI and `MikroORM.init()` load when
+    no options are given), counted when it names PostgreSQL."""
+    source = SourceFile.parse(path, text)
+    value = source.module_export()
+    name = PurePosixPath(path).name
+    if isinstance(value, Obj) and _mikro_orm_postgres(value, "mikro-orm"):
+        return [NodePool("mikro-orm", value, name, config_file=True)]
+    return []
+
+
+def _mikro_orm(library: str, callee: str, values: list[Expr], where: Obj, label: str, per_call: bool):
+    """`defineConfig({...})` is a configuration; `MikroORM.init({...})` and `MikroOrmModule.forRoot({...})` open the
+    pool; `init()`, `init(config)`, `forRoot()`, `forRootAsync(…)` read options written elsewhere (the config file)."""
+    options = values[0] if values and isinstance(values[0], Obj) else None
+    if callee.endswith("forRootAsync") or (options is not None and not options.entries):
+        options = None  # a factory, or `{ ...config, ...overrides }`: the configuration file's options
+    if options is not None and not _mikro_orm_postgres(options, library):
+        return None
+    if callee.rpartition(".")[2] == "defineConfig":
+        return NodePool("mikro-orm", options, label, config_file=True) if options is not None else None
+    if options is not None:
+        return NodePool("mikro-orm", options, label, per_call=per_call)
+    return NodePool("mikro-orm", _read_elsewhere(values, where), label, per_call=per_call, uses_config_file=True)
+
+
+def _mikro_orm_postgres(options: Obj, library: str) -> bool:
+    """From @mikro-orm/postgresql always; from @mikro-orm/core or nestjs when the options name PostgreSQL."""
+    if library == "mikro-orm-pg":
+        return True
+    driver = options.entries.get("driver") or options.entries.get("type")
+    return driver is not None and re.search(r"(?i)postgre", driver.text) is not None
 
 
 def _library(callee: str, is_new: bool, bound: dict[str, tuple[str, str]]) -> str | None:
@@ -374,6 +423,13 @@ def _library(callee: str, is_new: bool, bound: dict[str, tuple[str, str]]) -> st
         return binding[0]
     if binding and binding == ("pg-promise", "database") and not head:
         return "pg-promise"
+    mikro = bound.get(head) if head else binding
+    if (
+        mikro
+        and mikro[0].startswith("mikro-orm")
+        and (mikro[1] == _MIKRO_ORM_CALLS.get(member) or (not head and mikro[1] == "defineConfig"))
+    ):
+        return mikro[0]
     return None
 
 

@@ -26,7 +26,10 @@ _WEB_FRAMEWORKS = ("fastapi", "starlette")
 _LIBCST_TEXTS = ("DATABASES", "DJANGO_SETTINGS_MODULE", "current_default_thread_limiter")
 _FLASK_URI = "SQLALCHEMY_DATABASE_URI"  #: a Flask-SQLAlchemy pool where it is set (extract/sqlalchemy.py `_collect`)
 _BACKEND_NAMES = ("result_backend", "CELERY_RESULT_BACKEND")  #: extract/python_runtime.py BACKEND_SETTINGS
+_BACKEND_NAMES += ("worker_pool", "CELERY_WORKER_POOL", "CELERYD_POOL")  #: … and WORKER_SETTINGS
+_BACKEND_NAMES += ("worker_concurrency", "CELERY_WORKER_CONCURRENCY", "CELERYD_CONCURRENCY")
 _DRIVERS = ("psycopg2", "psycogreen", "psycopg")
+_PATCHES = ("patch_all", "monkey_patch")  #: extract/python_runtime.py `_monkey_patches`
 _DEF = re.compile(r"(?:async\s+)?def\s+(\w+)")
 
 
@@ -45,7 +48,7 @@ def scan(text: str, engine_names: frozenset[str]) -> Scan | None:
     if any(marker in text for marker in _LIBCST_TEXTS) or (_FLASK_URI in text and _sets_flask_uri(tree)):
         return Scan(tree, True)
     # every name _needs_libcst looks for is written in the file (an alias is imported by its own name)
-    written = any(name in text for name in (*engine_names, "backend", "BACKEND", *_DRIVERS))
+    written = any(name in text for name in (*engine_names, "backend", "BACKEND", *_BACKEND_NAMES, *_DRIVERS, *_PATCHES))
     return Scan(tree, written and _needs_libcst(tree, engine_names))
 
 
@@ -61,7 +64,9 @@ def _needs_libcst(tree: ast.Module, engine_names: frozenset[str]) -> bool:
             names.update(a.asname for a in node.names if a.asname and a.name.rsplit(".", 1)[-1] in engine_names)
     for node in nodes:
         if isinstance(node, ast.Call):
-            if _terminal(node.func) in names or any(k.arg in ("backend", *_BACKEND_NAMES) for k in node.keywords):
+            if _terminal(node.func) in (*names, *_PATCHES) or any(
+                k.arg in ("backend", *_BACKEND_NAMES) for k in node.keywords
+            ):
                 return True
         elif isinstance(node, ast.Assign | ast.AnnAssign):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]

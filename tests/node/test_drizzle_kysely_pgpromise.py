@@ -30,12 +30,9 @@ def total(lint_tree, code: str) -> int:
             "export const db = drizzle({ connection: { url: process.env.DATABASE_URL, max: 3 } });\n",
             3,
         ),
-        pytest.param(
+        (
             'import { drizzle } from "drizzle-orm/postgres-js";\nexport const db = drizzle(process.env.DATABASE_URL);\n',
             10,
-            marks=pytest.mark.xfail(
-                strict=True, reason="postgres.js pool from a bare URL through Drizzle: not linked yet"
-            ),
         ),
         # the pool handed to Drizzle is counted once, where it is built
         (
