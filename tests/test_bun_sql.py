@@ -134,3 +134,10 @@ def test_the_connection_timeout_is_in_seconds_and_30_by_default(lint_tree):
     [group] = lint_tree(tree(index)).project.groups
     timeouts = sorted((c.connect_timeout_ms.value, type(c.connect_timeout_ms).__name__) for c in group.connections)
     assert timeouts == [(5000, "Known"), (30000, "Default")]
+
+
+def test_host_options_point_bun_sql_at_the_bouncer_without_a_url(lint_tree):
+    index = (
+        'import { SQL } from "bun";\nexport const db = new SQL({ hostname: "pgbouncer", database: "app", max: 5 });\n'
+    )
+    assert ("PGC120", "src/index.ts", 2) in keys(lint_tree(tree(index, PGBOUNCER_COMPOSE)))
