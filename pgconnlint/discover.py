@@ -93,6 +93,7 @@ _NODE_MARKERS = (
     b"throng",
     b"bullmq",
     b"@Module(",  # NestJS modules: which providers each one instantiates
+    *(b'"bun"', b"'bun'", b"Bun.SQL", b"Bun.sql"),  # Bun's built-in SQL client
 )
 # Deployment descriptions (issue #10): a YAML file is a Kubernetes manifest only if it says `apiVersion`, and a
 # Terraform file matters only if it declares a managed PostgreSQL server or its parameters.

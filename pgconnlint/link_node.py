@@ -180,6 +180,9 @@ def node_connections(facts: list[NodePool], env: Environment, package=None) -> t
     found: list[NodeConnection | None] = []
     found += [_pg(fact, env) for fact in by_library.get("pg", []) + by_library.get("pg-client", [])]
     found += [_postgres_js(fact, env) for fact in by_library.get("postgres.js", [])]
+    from pgconnlint.link_bun import bun_connections  # it builds on this module's helpers
+
+    found += bun_connections(by_library.get("bun-sql", []), env)
     found += _with_config_file(by_library.get("knex", []), env, _knex, "client")
     sequelize_rc = by_library.get("sequelizerc", [])
     found += _with_config_file(by_library.get("sequelize", []), env, _sequelize, "dialect", sequelize_rc)

@@ -111,7 +111,8 @@ def node_endpoint(connection, env) -> tuple[str | None, int | None] | None:
         return _from_url(url)
     options = connection.created.options
     place = options.get("connection") if isinstance(options.get("connection"), Obj) else options
-    host, port = _value(place.get("host"), env), _value(place.get("port"), env)
+    host = _value(place.get("host") or place.get("hostname"), env)  # postgres.js and Bun SQL take either
+    port = _value(place.get("port"), env)
     return (host, port) if host or port else None
 
 

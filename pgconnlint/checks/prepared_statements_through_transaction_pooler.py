@@ -52,7 +52,7 @@ def _driver(connection, env) -> str | None:
     if isinstance(connection, NodeConnection):
         # node-postgres prepares the unnamed statement unless a query passes `name:` (pg/lib/query.js,
         # requiresPreparation), which a transaction pooler keeps within the transaction: not listed
-        return {"postgres.js": "postgres.js", "prisma": "Prisma"}.get(connection.library)
+        return {"postgres.js": "postgres.js", "prisma": "Prisma", "bun-sql": "Bun SQL"}.get(connection.library)
     if connection.source.library == "asyncpg":
         return "asyncpg"
     url = evaluate(connection.source.url.get("url"), env) if connection.source.url is not None else None
@@ -65,12 +65,15 @@ def _driver(connection, env) -> str | None:
 
 
 def _node_turned_off(connection: NodeConnection, driver: str, env) -> bool:
-    """postgres.js `prepare: false` (or `?prepare=false`); Prisma's `?pgbouncer=true`."""
+    """postgres.js `prepare: false` (or `?prepare=false`); Prisma's `?pgbouncer=true`; Bun SQL's `prepare: false`
+    (only the option: Bun sends a URL's query to the server as startup parameters, shared.ts
+    `normalizeOptionsForAdapter`, and `prepare: false` makes it use unnamed statements, postgres.ts)."""
     url = node_url(connection, env) or ""
     if driver == "Prisma":
         return "pgbouncer=true" in url
     prepare = evaluate(connection.created.options.get("prepare"), env)
-    return (isinstance(prepare, Known) and prepare.value is False) or "prepare=false" in url
+    off = isinstance(prepare, Known) and prepare.value is False
+    return off or (driver == "postgres.js" and "prepare=false" in url)
 
 
 def _turned_off(connection: EngineConnection, driver: str, env) -> bool:
@@ -119,6 +122,7 @@ _HELP = {
     " in the URL)",
     "psycopg": "pass connect_args={'prepare_threshold': None}",
     "postgres.js": "pass { prepare: false } to postgres()",
+    "Bun SQL": "pass { prepare: false } to new SQL() (the default `sql` cannot take it: create your own)",
     "Prisma": "add pgbouncer=true to the URL (PgBouncer before 1.21 and Supavisor; on PgBouncer 1.21+ with"
     " max_prepared_statements leave it out)",
 }

@@ -245,6 +245,8 @@ def _segment(tokens: list[str], where, source: str, origin: str, directory: str,
             return [_script(rest[0], rest[1:], where, source, origin, directory)]
         if name in ("pm2", "pm2-runtime", "pm2-docker"):
             return _pm2(name, rest, where, source, origin, directory)
+        if name == "bun":
+            return _bun(rest, where, source, origin, directory)
         if name in _NODE_RUNNERS:
             return _node(rest, where, source, origin, directory)
         if name in _PACKAGE_MANAGERS:
@@ -310,6 +312,33 @@ def _node(args: list[str], where, source: str, origin: str, directory: str) -> l
             return [NodeProcessDecl("node", where, source, origin, directory, token)]
         index += 1
     return []
+
+
+# `bun <file>` and `bun run <file>` run a module; `bun <script>`, `bun run <script>` a package.json script
+# (Bun's `bun run` docs); these subcommands run neither
+_BUN_COMMANDS = {"install", "i", "add", "a", "remove", "rm", "update", "test", "build", "x", "exec", "create", "init"}
+_BUN_COMMANDS |= {"upgrade", "pm", "link", "unlink", "outdated", "publish", "patch", "repl", "audit", "info", "why"}
+_JS_FILE = re.compile(r"\.[cm]?[jt]sx?$")
+
+
+_BUN_VALUE_FLAGS = {*_NODE_VALUE_FLAGS, "--preload", "--cwd", "--config", "-c", "--filter", "-F", "--port"}
+
+
+def _bun(args: list[str], where, source: str, origin: str, directory: str) -> list:
+    words, index = [], 0
+    while index < len(args):
+        if args[index] in _BUN_VALUE_FLAGS:
+            index += 1
+        elif not args[index].startswith("-"):
+            words.append(args[index])
+        index += 1
+    if words[:1] == ["run"]:
+        words = words[1:]
+    if not words or words[0] in _BUN_COMMANDS:
+        return []
+    if _JS_FILE.search(words[0]) or "/" in words[0]:
+        return _node(words[:1], where, source, origin, directory)
+    return [_npm(words[0], where, source, origin, directory)]
 
 
 def _package_manager(name: str, args: list[str], where, source: str, origin: str, directory: str) -> list:

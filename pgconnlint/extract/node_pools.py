@@ -1,5 +1,5 @@
-"""Node pools beyond TypeORM, as written: node-postgres, Knex, Sequelize, postgres.js and Prisma clients in code,
-knexfiles and sequelize-cli configs.
+"""Node pools beyond TypeORM, as written: node-postgres, Knex, Sequelize, postgres.js, Bun SQL and Prisma clients in
+code, knexfiles and sequelize-cli configs.
 
 Facts only: which call creates which pool, with which options object, and whether it runs inside a function
 (a new pool at every call). Sizes, defaults and the environment section a configuration file contributes are
@@ -52,9 +52,14 @@ _LIBRARIES["pg-promise"] = "pg-promise"
 _LIBRARIES["@mikro-orm/postgresql"] = "mikro-orm-pg"
 _LIBRARIES["@mikro-orm/core"] = "mikro-orm"
 _LIBRARIES["@mikro-orm/nestjs"] = "mikro-orm"
+# Bun's built-in client: `new SQL(url | options)` (also the global `Bun.SQL`), and the default `sql` (also `Bun.sql`),
+# one pool per process built from the environment's URL (pgconnlint/link_bun.py).
+_LIBRARIES["bun"] = "bun-sql"
+BUN_DEFAULT = 'sql from "bun"'  #: the label of the default `sql` pool, counted once per process
+_BUN_GLOBAL = re.compile(r"\bBun\.(?:SQL|sql)\b")  # the globals need no import
 _MODULE = (
     r"""['"](?P<module>pg|pg-pool|pg-boss|knex|sequelize|sequelize-typescript|postgres|pg-promise"""
-    r"""|drizzle-orm/node-postgres|drizzle-orm/postgres-js|@mikro-orm/postgresql|@mikro-orm/core|@mikro-orm/nestjs)['"]"""
+    r"""|drizzle-orm/node-postgres|drizzle-orm/postgres-js|@mikro-orm/postgresql|@mikro-orm/core|@mikro-orm/nestjs|bun)['"]"""
 )
 _MIKRO_ORM_FILE = re.compile(r"(?:^|/)mikro-orm\.config\.(?:ts|js|mjs|cjs|mts|cts)$")
 _MIKRO_ORM_CALLS = {"init": "MikroORM", "forRoot": "MikroOrmModule", "forRootAsync": "MikroOrmModule"}
@@ -103,12 +108,13 @@ def extract_code(path: str, text: str) -> Result:
     found += _nest_registrations(path, text)
     if _MIKRO_ORM_FILE.search(path) and "defineConfig" not in text:
         found += _mikro_orm_file(path, text)
-    pooled = bool(_IMPORTED.search(text) or "PrismaClient" in text)
+    pooled = bool(_IMPORTED.search(text) or "PrismaClient" in text or _BUN_GLOBAL.search(text))
     if not pooled and not typeorm_found:
         return found, problems
     source = SourceFile.parse(path, text)
-    created = _pools(source, _bindings(text)) if pooled else []
-    pools = [pool for _, pool in created]
+    bound = _bindings(text)
+    created = _pools(source, bound) if pooled else []
+    pools = [pool for _, pool in created] + _bun_default(path, text, bound)
     owners = _owners(source, created, typeorm_found) if "class" in text or "useFactory" in text else []
     return found + pools + owners, problems or (source.problems() if pools else [])
 
@@ -348,6 +354,8 @@ def _pool_at(source: SourceFile, node: Node, bound: dict[str, tuple[str, str]]) 
     if library == "postgres.js":  # postgres(url, options), postgres(options), postgres()
         url = values[0] if values and not isinstance(values[0], Obj) else None
         return NodePool(library, _options(values[1:] if url is not None else values, where), label, url, per_call)
+    if library == "bun-sql":
+        return _bun_sql(values, where, label, per_call)
     if library in ("drizzle-pg", "drizzle-postgres.js", "pg-promise"):
         return _driver_pool(source, library, arguments, values, where, label, per_call)
     if library.startswith("mikro-orm"):
@@ -359,6 +367,47 @@ def _pool_at(source: SourceFile, node: Node, bound: dict[str, tuple[str, str]]) 
             return None  # `knex('users')`: a query on an instance, not a new one
         return NodePool("knex", _read_elsewhere(values, where), label, per_call=per_call, uses_config_file=True)
     return _sequelize(values, where, label, per_call)
+
+
+# Bun SQL's environment URLs, in the order `parseOptions` takes the first one set
+# (oven-sh/bun src/js/internal/sql/shared.ts `getEnvironmentUrlsForAdapter`)
+BUN_URL_VARIABLES = ("POSTGRES_URL", "DATABASE_URL", "PGURL", "PG_URL", "TLS_POSTGRES_DATABASE_URL", "TLS_DATABASE_URL")
+# options that make Bun ignore those URLs (shared.ts `hasExplicitConnectionOptions`)
+_BUN_EXPLICIT = ("hostname", "host", "port", "username", "user", "password", "pass", "database", "db")
+_BUN_SQL_IMPORT = re.compile(
+    r"""(?:import\s*\{[^}]*\bsql\b[^}]*\}\s*from|\{[^}]*\bsql\b[^}]*\}\s*=\s*require\s*\()\s*['"]bun['"]"""
+)
+
+
+def _bun_sql(values: list[Expr], where: Obj, label: str, per_call: bool) -> NodePool:
+    """`new SQL(url[, options])`, `new SQL(options)` (with `url`, or host/port/…), `new SQL()`: without a URL nor
+    connection options Bun reads the first URL set in the environment."""
+    url = values[0] if values and not isinstance(values[0], Obj) else None
+    options = _options(values[1:] if url is not None else values, where)
+    if url is None and "url" in options.entries:
+        url = options.entries["url"]
+    if url is None and not options.opaque_spreads and not any(key in options.entries for key in _BUN_EXPLICIT):
+        url = _bun_environment_url(where)
+    return NodePool("bun-sql", options, label, url, per_call)
+
+
+def _bun_default(path: str, text: str, bound: dict[str, tuple[str, str]]) -> list[NodePool]:
+    """`import { sql } from "bun"` or `Bun.sql`: Bun's default pool, built at first use from the environment."""
+    match = _BUN_SQL_IMPORT.search(text) if ("bun-sql", "sql") in bound.values() else None
+    match = match or re.search(r"\bBun\.sql\b", text)
+    if match is None:
+        return []
+    where = Obj(Location(path, text.count("\n", 0, match.start()) + 1), match.group(0))
+    return [NodePool("bun-sql", where, BUN_DEFAULT, _bun_environment_url(where))]
+
+
+def _bun_environment_url(where: Obj) -> Expr:
+    """`POSTGRES_URL || DATABASE_URL || …`, evaluated per process like any `process.env.X || …`."""
+    chain: Expr | None = None
+    for name in reversed(BUN_URL_VARIABLES):
+        variable = EnvVar(where.location, name, name)
+        chain = variable if chain is None else Logical(where.location, f"{name} || {chain.text}", "||", variable, chain)
+    return chain
 
 
 def _mikro_orm_file(path: str, text: str) -> list[NodePool]:
@@ -411,6 +460,8 @@ def _library(callee: str, is_new: bool, bound: dict[str, tuple[str, str]]) -> st
             return "pg-boss"
         if library == "sequelize" and (constructor == "Sequelize" or (not head and exported == "default")):
             return "sequelize"
+        if callee == "Bun.SQL" or (library == "bun-sql" and constructor == "SQL"):
+            return "bun-sql"
         return None
     if re.fullmatch(r"require\s*\(\s*['\"]knex['\"]\s*\)(?:\.knex)?", callee):
         return "knex"
