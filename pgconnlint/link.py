@@ -20,6 +20,7 @@ from pgconnlint.deployments import declaring_documents
 from pgconnlint.discover import ORMCONFIG_SUFFIXES
 from pgconnlint.expr import CPU_COUNT_VARIABLE, Arr, Environment, Expr, Lit, Obj, evaluate
 from pgconnlint.extract.typeorm import config_from_environment, is_postgres
+from pgconnlint.link_bun import bun_connections
 from pgconnlint.link_functions import function_group
 from pgconnlint.link_node import node_connections, per_module
 from pgconnlint.link_python import python_groups
@@ -530,7 +531,8 @@ def _connections(configs: list[TypeOrmConfig | NodePool], env: Environment, pack
     (node-postgres, Knex, Sequelize, postgres.js, Prisma: pgconnlint/link_node.py)."""
 
     node_facts = [c for c in configs if isinstance(c, NodePool)]
-    node = node_connections(node_facts, env, package)
+    bun = bun_connections([fact for fact in node_facts if fact.library == "bun-sql"], env)
+    node = node_connections(node_facts, env, package, bun)
     configs = [c for c in configs if isinstance(c, TypeOrmConfig)]
     connections, unresolved = _typeorm_connections(configs, env, package)
     # A NestJS provider holding a `new DataSource()`, listed in several modules: one connection per module

@@ -30,7 +30,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from urllib.parse import parse_qsl, urlsplit
 
@@ -171,18 +171,19 @@ class NodeConnection:
         return self.config.options.key_location(option)
 
 
-def node_connections(facts: list[NodePool], env: Environment, package=None) -> tuple[NodeConnection, ...]:
+def node_connections(
+    facts: list[NodePool], env: Environment, package=None, built_elsewhere: Iterable[NodeConnection] = ()
+) -> tuple[NodeConnection, ...]:
     """The connections a process of one package opens, given that package's facts (and its package.json, whose
-    MikroORM version decides who holds MikroORM's pool)."""
+    MikroORM version decides who holds MikroORM's pool); `built_elsewhere`: the ones a module built on this one's
+    helpers made (Bun SQL, link_bun.py), counted per NestJS module alike."""
     by_library: dict[str, list[NodePool]] = {}
     for fact in facts:
         by_library.setdefault(fact.library, []).append(fact)
     found: list[NodeConnection | None] = []
     found += [_pg(fact, env) for fact in by_library.get("pg", []) + by_library.get("pg-client", [])]
     found += [_postgres_js(fact, env) for fact in by_library.get("postgres.js", [])]
-    from pgconnlint.link_bun import bun_connections  # it builds on this module's helpers
-
-    found += bun_connections(by_library.get("bun-sql", []), env)
+    found += built_elsewhere
     found += _with_config_file(by_library.get("knex", []), env, _knex, "client")
     sequelize_rc = by_library.get("sequelizerc", [])
     found += _with_config_file(by_library.get("sequelize", []), env, _sequelize, "dialect", sequelize_rc)
