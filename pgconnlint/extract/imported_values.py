@@ -296,22 +296,38 @@ def _arguments(source, call) -> list[Expr]:
     return [source.expr(a) for a in arguments.named_children if a.type != "comment"] if arguments is not None else []
 
 
-_JS_NAMED = re.compile(r"import\s*(?:[\w$]+\s*,\s*)?\{(?P<names>[^}]*)\}\s*from\s*['\"](?P<module>[^'\"]+)['\"]")
-_JS_REQUIRED = re.compile(
-    r"(?:const|let|var)\s*\{(?P<names>[^}]*)\}\s*=\s*require\s*\(\s*['\"](?P<module>[^'\"]+)['\"]\s*\)"
-)
-
-
 def _js_imports(source) -> dict[str, tuple[str, str]]:
-    """Local name → (specifier, exported name) for `import { a, b as c } from "m"` and `const { a, b: c } =
-    require("m")`."""
-    text = source.source.decode("utf-8", "replace")
+    """Local name → (specifier, exported name) for the module's `import { a, b as c } from "m"` and
+    `const { a, b: c } = require("m")`."""
+    from pgconnlint.extract.treesitter import declarations
+
     found: dict[str, tuple[str, str]] = {}
-    for pattern, separator in ((_JS_NAMED, " as "), (_JS_REQUIRED, ":")):
-        for match in pattern.finditer(text):
-            for part in match["names"].split(","):
-                exported, _, local = part.replace("type ", "").partition(separator)
-                exported, local = exported.strip(), (local or exported).strip()
-                if exported and local:
-                    found[local] = (match["module"], exported)
+    statements = source.tree.root_node.named_children
+    for statement in statements:
+        specifier = statement.child_by_field_name("source") if statement.type == "import_statement" else None
+        clause = next((c for c in statement.named_children if c.type == "import_clause"), None)
+        named = next((c for c in clause.named_children if c.type == "named_imports"), None) if clause else None
+        for part in named.named_children if named is not None and specifier is not None else ():
+            name, alias = part.child_by_field_name("name"), part.child_by_field_name("alias")
+            if name is not None:
+                found[source.raw(alias or name)] = (source.string(specifier), source.raw(name))
+    for target, value in declarations(statements):
+        specifier = _required(source, value)
+        for part in target.named_children if target.type == "object_pattern" and specifier else ():
+            if part.type == "shorthand_property_identifier_pattern":
+                found[source.raw(part)] = (specifier, source.raw(part))
+            elif part.type == "pair_pattern" and part.child_by_field_name("value") is not None:
+                found[source.raw(part.child_by_field_name("value"))] = (
+                    specifier,
+                    source.raw(part.child_by_field_name("key")),
+                )
     return found
+
+
+def _required(source, value) -> str | None:
+    """ "m" for `require("m")`."""
+    if value.type != "call_expression" or source.raw(value.child_by_field_name("function")) != "require":
+        return None
+    arguments = value.child_by_field_name("arguments")
+    first = arguments.named_children[:1] if arguments is not None else []
+    return source.string(first[0]) if first and first[0].type == "string" else None
