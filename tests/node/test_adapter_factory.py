@@ -121,6 +121,14 @@ def test_the_url_parameter_is_not_guessed_through_a_function_not_read(lint_tree)
     assert pool.max.reason == "asLimit() is a function pgconnlint does not read"  # its body is not read
 
 
+def test_an_unset_url_takes_the_fallback_and_says_so(lint_tree):
+    # the convention for a variable the repository never sets (pgconnlint/expr.py `_url_param`): `??` looks past it
+    result = lint_tree(_tree(CLIENT_DESTRUCTURED, env=None), cpus=4)
+    pool = _pool(result)
+    assert pool.max.value == 9
+    assert "DATABASE_URL is not set in the repository, so the fallback `Math.max(" in pool.max.via
+
+
 def test_a_factory_returning_the_adapter_itself_in_a_js_module(lint_tree):
     result = lint_tree(_tree(CLIENT_DIRECT_JS, factory=FIXED_JS))
     assert _pool(result).max.value == 7
