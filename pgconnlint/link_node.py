@@ -206,7 +206,8 @@ def _pg(fact: NodePool, env: Environment, label: str | None = None) -> NodeConne
         return NodeConnection(fact, (Pool(label, fact.location, one),), _pg_timeout(options, env), help_text)
     size = _elsewhere(options, "max") or _pg_max(options, env)
     ignored = _misspelled(options, _PG_KEYS, _PG_POOL_KEYS, _PG_MISTAKES, "node-postgres' Pool", "")
-    pool = Pool(label, options.location, size)
+    # a size the code computes from `os.cpus()` (expr.py binds it to the CPU count checked with): PGC301
+    pool = Pool(label, options.location, size, cpu_dependent=isinstance(size, Known) and " CPUs (" in size.via)
     return NodeConnection(fact, (pool,), _pg_timeout(options, env), help_text, ignored=tuple(ignored))
 
 

@@ -28,15 +28,17 @@ def check(project: Project, options: CheckOptions) -> Iterator[Finding]:
 
 
 def _pools(project: Project, group: ProcessGroup, origin: str) -> Iterator[Finding]:
-    """A pool whose default size follows the CPUs (Prisma's connection_limit = 2 × physical CPUs + 1)."""
+    """A pool whose default size follows the CPUs (Prisma's connection_limit = 2 × physical CPUs + 1), or whose
+    size the application computes from `os.cpus()`."""
     for connection in group.connections:
         for pool in connection.pools:
-            if not pool.cpu_dependent or not hasattr(pool.max, "why"):
+            why = getattr(pool.max, "why", None) or getattr(pool.max, "via", None)
+            if not pool.cpu_dependent or not why:
                 continue
             yield finding(
                 "PGC301",
                 pool.max.location,
-                f"the pool of {pool.label} in {group.name} is sized by the CPUs: {pool.max.why} = {pool.max.value}"
+                f"the pool of {pool.label} in {group.name} is sized by the CPUs: {why} = {pool.max.value}"
                 f" connections per process ({project.cpus} CPUs: {origin}); its connections grow with the host",
                 help="set the pool size to a fixed number (Prisma: connection_limit=N in the database URL)",
                 data={"cpus": project.cpus, "pool_max": pool.max.value},

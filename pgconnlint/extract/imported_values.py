@@ -3,7 +3,14 @@
 pydantic-settings field default (its environment variable first), as extract/python.py reads them inside one module.
 The pool's options and the tests of the branch it lies in (`if settings.DISABLE_POOL:`) are rewritten; what cannot
 be found stays opaque, and the linker says the value is unknown. Modules are found by their dotted name from the
-pool's own folder upwards (the source root a process would put on sys.path); nothing is imported."""
+pool's own folder upwards (the source root a process would put on sys.path); nothing is imported.
+
+In JS/TS, a Prisma client's driver adapter made by a factory function (`const { adapter } = createAdapter()`,
+`createAdapter().adapter`, `const adapter = createAdapter()`), of the same module or imported from another one
+(resolved as pgconnlint/reach_node.py resolves imports): the options of the `new PrismaPg(…)` the function returns,
+read with the function's parameters bound to the call's arguments (or their defaults) and its locals as they are
+where it returns (pgconnlint/extract/jsfunction.py). A factory with several returns, or one not found, leaves the
+adapter unknown."""
 
 from __future__ import annotations
 
@@ -22,6 +29,9 @@ _MEMBER = re.compile(r"(?P<name>[A-Za-z_]\w*)(?:\.(?P<attribute>[A-Za-z_]\w*))?"
 def resolve(root: Path, facts) -> None:
     reader = _Reader(root)
     facts.python_pools[:] = [reader.pool(pool) for pool in facts.python_pools]
+    if any(_factory_made(pool) for pool in facts.node_pools):
+        node_reader = _NodeReader(root, facts.packages)
+        facts.node_pools[:] = [node_reader.pool(pool) if _factory_made(pool) else pool for pool in facts.node_pools]
 
 
 class _Reader:
@@ -111,3 +121,213 @@ def _module_file(root: Path, importer: str, module: str) -> str | None:
             if (root / path).is_file():
                 return path
     return None
+
+
+# --- JS/TS: a Prisma driver adapter a factory function makes ----------------------------------------------------
+
+_MAX_HOPS = 4  #: `const a = b` chains followed to the factory call
+
+
+def _factory_made(pool) -> bool:
+    """A Prisma client whose adapter extract/node_pools.py could not read in place."""
+    return getattr(pool, "library", "") == "prisma" and isinstance(pool.options.entries.get("adapter"), Opaque)
+
+
+class _NodeReader:
+    def __init__(self, root: Path, packages) -> None:
+        from pgconnlint.reach_node import ImportGraph
+
+        self.root = root
+        self.graph = ImportGraph(root, [(m.directory, m.name) for m in packages])
+        self._sources: dict[str, object] = {}
+
+    def pool(self, pool):
+        adapter = pool.options.entries["adapter"]
+        source = self.source(adapter.location.path)
+        node = _node_at(source, adapter.location) if source is not None else None
+        found = self.adapter(source, node) if node is not None else None
+        if found is None:
+            return pool
+        options = pool.options
+        entries = {**options.entries, "adapter": found}
+        return dataclasses.replace(
+            pool, options=Obj(options.location, options.text, entries, options.key_locations, options.opaque_spreads)
+        )
+
+    def adapter(self, source, node) -> Expr | None:
+        """The adapter's options when `node` is (a name bound to) a factory call or one of its keys."""
+        from pgconnlint.extract import jsfunction
+        from pgconnlint.extract.node_pools import adapter_options
+
+        call, key = _factory_call(source, node)
+        called = self.function(source, call) if call is not None else None
+        if called is None:
+            return None
+        module, function = called
+        returns = jsfunction.returned_nodes(function)
+        value = _keyed(module, returns[0], key) if len(returns) == 1 else None
+        if value is None:
+            return None
+        bound = dict(zip(jsfunction.parameters(module, function), _arguments(source, call), strict=False))
+        saved = module.scope
+        module.scope = jsfunction.scope_at(module, function, bound, value)
+        try:
+            options = adapter_options(module, value)
+        finally:
+            module.scope = saved
+        if isinstance(options, Opaque):
+            return None
+        return dataclasses.replace(options, text=f"{source.text(call)} → {options.text}")
+
+    def function(self, source, call):
+        """(module, function node) of the function `call` calls: one of the file's own, or one it imports."""
+        from pgconnlint.extract import jsfunction
+
+        callee = call.child_by_field_name("function")
+        if callee is None or callee.type != "identifier":
+            return None
+        name = source.raw(callee)
+        own = jsfunction.functions(source).get(name)
+        if own is not None:
+            return source, own
+        imported = _js_imports(source).get(name)
+        if imported is None:
+            return None
+        specifier, exported = imported
+        path = self.graph.resolve(specifier, posixpath.dirname(source.path), source.path)
+        module = self.source(path) if path else None
+        function = jsfunction.functions(module).get(exported) if module is not None else None
+        return (module, function) if function is not None else None
+
+    def source(self, path: str):
+        from pgconnlint.extract.treesitter import SourceFile
+
+        if path not in self._sources:
+            try:
+                text = (self.root / path).read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                text = None
+            self._sources[path] = SourceFile.parse(path, text) if text is not None else None
+        return self._sources[path]
+
+
+def _node_at(source, location):
+    """The expression node that starts and ends where `location` says."""
+    for node in source.walk({"identifier", "shorthand_property_identifier", "member_expression", "call_expression"}):
+        where = source.location(node)
+        if (where.line, where.column, where.end_line, where.end_column) == (
+            location.line,
+            location.column,
+            location.end_line,
+            location.end_column,
+        ):
+            return node
+    return None
+
+
+def _factory_call(source, node, hops: int = 0):
+    """(call, key): `f()` → (f(), None); `f().adapter` → (f(), "adapter"); a name bound by `const adapter = …` or
+    `const { adapter } = f()` (`{ adapter: name }`) in a scope around it → what that binding holds."""
+    if node.type == "call_expression":
+        return node, None
+    if node.type == "member_expression":
+        target, prop = node.child_by_field_name("object"), node.child_by_field_name("property")
+        if target is not None and target.type == "call_expression" and prop is not None:
+            return target, source.raw(prop)
+        return None, None
+    if node.type not in ("identifier", "shorthand_property_identifier") or hops >= _MAX_HOPS:
+        return None, None
+    binding = _binding(source, node, source.raw(node))
+    if binding is None:
+        return None, None
+    value, key = binding
+    if key is None:
+        return _factory_call(source, value, hops + 1)
+    return (value, key) if value.type == "call_expression" else (None, None)
+
+
+def _binding(source, node, name: str):
+    """(initialiser, key) of the nearest declaration of `name` around `node`: key None for `const name = …`, the
+    destructured property for `const { key: name } = …` / `const { name } = …`."""
+    from pgconnlint.extract.treesitter import declarations
+
+    scope = node.parent
+    while scope is not None:
+        if scope.type in ("statement_block", "program"):
+            for target, value in declarations(scope.named_children):
+                if target.type == "identifier" and source.raw(target) == name:
+                    return value, None
+                if target.type == "object_pattern":
+                    key = _destructured(source, target, name)
+                    if key is not None:
+                        return value, key
+        scope = scope.parent
+    return None
+
+
+def _destructured(source, pattern, name: str) -> str | None:
+    for part in pattern.named_children:
+        if part.type == "shorthand_property_identifier_pattern" and source.raw(part) == name:
+            return name
+        if part.type == "pair_pattern":
+            key, value = part.child_by_field_name("key"), part.child_by_field_name("value")
+            if key is not None and value is not None and source.raw(value) == name:
+                return source.raw(key)
+    return None
+
+
+def _keyed(module, returned, key: str | None):
+    """The node the caller takes: the returned expression, or its `key` entry when it is an object literal."""
+    if key is None:
+        return returned
+    if returned.type != "object":
+        return None
+    for part in returned.named_children:
+        if part.type == "shorthand_property_identifier" and module.raw(part) == key:
+            return part
+        name = part.child_by_field_name("key") if part.type == "pair" else None
+        if name is not None and module.raw(name).strip("'\"") == key:
+            return part.child_by_field_name("value")
+    return None
+
+
+def _arguments(source, call) -> list[Expr]:
+    arguments = call.child_by_field_name("arguments")
+    return [source.expr(a) for a in arguments.named_children if a.type != "comment"] if arguments is not None else []
+
+
+def _js_imports(source) -> dict[str, tuple[str, str]]:
+    """Local name → (specifier, exported name) for the module's `import { a, b as c } from "m"` and
+    `const { a, b: c } = require("m")`."""
+    from pgconnlint.extract.treesitter import declarations
+
+    found: dict[str, tuple[str, str]] = {}
+    statements = source.tree.root_node.named_children
+    for statement in statements:
+        specifier = statement.child_by_field_name("source") if statement.type == "import_statement" else None
+        clause = next((c for c in statement.named_children if c.type == "import_clause"), None)
+        named = next((c for c in clause.named_children if c.type == "named_imports"), None) if clause else None
+        for part in named.named_children if named is not None and specifier is not None else ():
+            name, alias = part.child_by_field_name("name"), part.child_by_field_name("alias")
+            if name is not None:
+                found[source.raw(alias or name)] = (source.string(specifier), source.raw(name))
+    for target, value in declarations(statements):
+        specifier = _required(source, value)
+        for part in target.named_children if target.type == "object_pattern" and specifier else ():
+            if part.type == "shorthand_property_identifier_pattern":
+                found[source.raw(part)] = (specifier, source.raw(part))
+            elif part.type == "pair_pattern" and part.child_by_field_name("value") is not None:
+                found[source.raw(part.child_by_field_name("value"))] = (
+                    specifier,
+                    source.raw(part.child_by_field_name("key")),
+                )
+    return found
+
+
+def _required(source, value) -> str | None:
+    """ "m" for `require("m")`."""
+    if value.type != "call_expression" or source.raw(value.child_by_field_name("function")) != "require":
+        return None
+    arguments = value.child_by_field_name("arguments")
+    first = arguments.named_children[:1] if arguments is not None else []
+    return source.string(first[0]) if first and first[0].type == "string" else None

@@ -23,6 +23,7 @@ _MAX_DEPTH = 4  #: helpers calling helpers: deeper calls are unknown
 _MAX_STEPS = 2_000  #: statements read for one call: branches that share their tail re-read it
 _steps = [0]  #: statements read since the outermost call (pgconnlint reads one file at a time)
 _FUNCTIONS = ("function_declaration", "arrow_function", "function_expression", "function")
+_DECLARATIONS = ("lexical_declaration", "variable_declaration")
 
 
 def functions(source: SourceFile) -> dict[str, Node]:
@@ -66,8 +67,7 @@ def returned(source: SourceFile, function: Node, bound: dict[str, Expr], depth: 
         _steps[0] = 0
     body = function.child_by_field_name("body")
     saved = source.scope
-    unbound = {name: Opaque(source.location(function), name) for name in parameters(source, function)}
-    source.scope = {**saved, **unbound, **bound}
+    source.scope = {**saved, **_unbound(source, function), **bound}
     try:
         if body is None:
             return Opaque(source.location(function), source.text(function))
@@ -79,17 +79,88 @@ def returned(source: SourceFile, function: Node, bound: dict[str, Expr], depth: 
         source.scope = saved
 
 
+def scope_at(source: SourceFile, function: Node, bound: dict[str, Expr], target: Node) -> dict[str, Expr]:
+    """The locals `function` holds where it reaches `target` (a node of its body), its parameters bound to
+    `bound`: the declarations before `target` in each block around it (on the path that reaches it)."""
+    saved = source.scope
+    source.scope = {**saved, **_unbound(source, function), **bound}
+    body = function.child_by_field_name("body")
+    blocks, node = [], target
+    while node is not None and node != body:
+        node = node.parent
+        if node is not None and node.type == "statement_block":
+            blocks.append(node)
+    try:
+        for block in reversed(blocks):
+            for statement in block.named_children:
+                if statement.end_byte <= target.start_byte and statement.type in _DECLARATIONS:
+                    _declare(source, statement, 1)
+        return source.scope
+    finally:
+        source.scope = saved
+
+
+def returned_nodes(function: Node) -> list[Node]:
+    """The expressions `function` returns: each `return` of its body (nested functions aside), or an arrow's body."""
+    body = function.child_by_field_name("body")
+    if body is None:
+        return []
+    if body.type != "statement_block":
+        return [_unwrapped(body)]
+    found, stack = [], list(body.named_children)
+    while stack:
+        node = stack.pop()
+        if node.type == "return_statement":
+            found += [_unwrapped(c) for c in node.named_children if c.type != "comment"][:1]
+        elif node.type not in _FUNCTIONS and node.type not in ("method_definition", "class_declaration", "class"):
+            stack.extend(node.named_children)
+    return found
+
+
 def parameters(source: SourceFile, function: Node) -> list[str]:
+    return [name for name, _ in _parameters(source, function)]
+
+
+def _parameters(source: SourceFile, function: Node) -> list[tuple[str, Node | None]]:
+    """(name, default value) of each parameter: `(url = process.env.DATABASE_URL)` in TS and JS alike."""
     parameters = function.child_by_field_name("parameters") or function.child_by_field_name("parameter")
     if parameters is None:
         return []
     if parameters.type == "identifier":
-        return [source.raw(parameters)]
-    names = []
+        return [(source.raw(parameters), None)]
+    found = []
     for parameter in parameters.named_children:
-        name = parameter.child_by_field_name("pattern") if parameter.type != "identifier" else parameter
-        names.append(source.raw(name) if name is not None and name.type == "identifier" else "")
-    return names
+        if parameter.type == "assignment_pattern":  # JS `(url = default)`
+            name, default = parameter.child_by_field_name("left"), parameter.child_by_field_name("right")
+        elif parameter.type == "identifier":
+            name, default = parameter, None
+        else:  # TS required_parameter / optional_parameter: `pattern`, then an optional `value`
+            name, default = parameter.child_by_field_name("pattern"), parameter.child_by_field_name("value")
+        found.append((source.raw(name) if name is not None and name.type == "identifier" else "", default))
+    return found
+
+
+def _unbound(source: SourceFile, function: Node) -> dict[str, Expr]:
+    """Parameters no argument binds: their default value when they have one, else unknown."""
+    return {
+        name: source.expr(default) if default is not None else Opaque(source.location(function), name)
+        for name, default in _parameters(source, function)
+    }
+
+
+def _declare(source: SourceFile, statement: Node, depth: int) -> None:
+    """Bind the locals `const|let|var name = …` declares in `source.scope`."""
+    for declarator in statement.named_children:
+        name, value = declarator.child_by_field_name("name"), declarator.child_by_field_name("value")
+        if name is not None and name.type == "identifier":
+            bound = _value(source, value, depth) if value is not None else Opaque(source.location(name), "")
+            source.scope[source.raw(name)] = bound
+
+
+def _unwrapped(node: Node) -> Node:
+    while node.type in ("parenthesized_expression", "as_expression", "satisfies_expression") and node.named_children:
+        node = node.named_children[0]
+    return node
 
 
 def _value(source: SourceFile, node: Node, depth: int) -> Expr:
@@ -110,12 +181,8 @@ def _block(source: SourceFile, statements: list[Node], depth: int) -> Expr | Non
         if kind == "return_statement":
             values = [c for c in statement.named_children if c.type != "comment"]
             return _value(source, values[0], depth) if values else Lit(source.location(statement), "", UNDEFINED)
-        if kind in ("lexical_declaration", "variable_declaration"):
-            for declarator in statement.named_children:
-                name, value = declarator.child_by_field_name("name"), declarator.child_by_field_name("value")
-                if name is not None and name.type == "identifier":
-                    bound = _value(source, value, depth) if value is not None else Opaque(source.location(name), "")
-                    source.scope[source.raw(name)] = bound
+        if kind in _DECLARATIONS:
+            _declare(source, statement, depth)
             continue
         if kind == "if_statement" and not _returns(statement):
             continue  # `if (x) { options.ssl = … }`: assignments are not followed, and the path goes on

@@ -552,19 +552,19 @@ def _prisma_options(source: SourceFile, arguments: list[Node], where: Obj) -> Ob
         if key is None or source.raw(key) != "adapter":
             continue
         value = pair if shorthand else pair.child_by_field_name("value")
-        adapter = _adapter(source, value) if value is not None else None
+        adapter = adapter_options(source, value) if value is not None else None
         if adapter is not None:
             entries["adapter"] = adapter
     return Obj(options.location, options.text, entries, options.key_locations, options.opaque_spreads)
 
 
-def _adapter(source: SourceFile, node: Node, depth: int = 0) -> Expr:
+def adapter_options(source: SourceFile, node: Node, depth: int = 0) -> Expr:
     """`new PrismaPg({ connectionString, max })` → its options, also through a variable (`const adapter = new
     PrismaPg({...}); new PrismaClient({ adapter })`); anything else (a pool built elsewhere) → Opaque."""
     if node.type in ("identifier", "shorthand_property_identifier") and depth < 4:
         value = _local_value(source, node, source.raw(node))
         if value is not None:
-            return _adapter(source, value, depth + 1)
+            return adapter_options(source, value, depth + 1)
     if node.type == "new_expression":
         name = source.raw(node.child_by_field_name("constructor") or node).rpartition(".")[2]
         arguments = node.child_by_field_name("arguments")
