@@ -12,6 +12,7 @@ so `new Pool()` of another library or `knex('users')` on an instance are not tak
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
@@ -658,7 +659,54 @@ def _runs_once(source: SourceFile, function: Node) -> bool:
     if name is None and function.parent is not None and function.parent.type in ("variable_declarator", "pair"):
         name = function.parent.child_by_field_name("name") or function.parent.child_by_field_name("key")
     text = source.raw(name) if name is not None else ""
-    return bool(_RUN_ONCE.match(text)) or text == "useFactory"  # NestJS calls a provider's factory once
+    if _RUN_ONCE.match(text) or text == "useFactory":  # NestJS calls a provider's factory once
+        return True
+    return name is not None and name.type == "identifier" and _called_only_at_load(source, name)
+
+
+def _called_only_at_load(source: SourceFile, name: Node) -> bool:
+    """A function this module keeps to itself and calls only at its top level, e.g. Next.js' Prisma singleton
+    `const prisma = globalThis.prisma ?? prismaClientSingleton()`: a module is evaluated once per process, so is
+    the call. An exported function, or one called from inside a function or passed on, may run any number of times."""
+    if _exported(name):
+        return False
+    text = source.raw(name)
+    calls = 0
+    for node in _identifiers(source.tree.root_node, text, source):
+        if node == name:
+            continue
+        call = node.parent
+        if call is None or call.type != "call_expression" or call.child_by_field_name("function") != node:
+            return False  # exported, passed as a callback, or assigned: its calls cannot be counted here
+        if _inside_function(call):
+            return False
+        calls += 1
+    return calls == 1
+
+
+def _identifiers(node: Node, text: str, source: SourceFile) -> Iterator[Node]:
+    if node.type in ("identifier", "shorthand_property_identifier") and source.raw(node) == text:
+        yield node
+    for child in node.children:
+        yield from _identifiers(child, text, source)
+
+
+def _exported(name: Node) -> bool:
+    parent = name.parent
+    while parent is not None and parent.type != "program":
+        if parent.type == "export_statement":
+            return True
+        parent = parent.parent
+    return False
+
+
+def _inside_function(node: Node) -> bool:
+    parent = node.parent
+    while parent is not None:
+        if parent.type in _FUNCTIONS:
+            return True
+        parent = parent.parent
+    return False
 
 
 def _is_literal_string(value: Expr | None) -> bool:

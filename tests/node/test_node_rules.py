@@ -95,6 +95,46 @@ def test_a_client_per_call_is_not_reported(lint_tree):
     assert only(lint_tree({"package.json": PG, "db.js": code}), "PGC207") == []
 
 
+SINGLETON = """import { PrismaClient } from "@prisma/client";
+import { PrismaPg } from "@prisma/adapter-pg";
+
+const prismaClientSingleton = () => {
+  return new PrismaClient({ adapter: new PrismaPg({ connectionString: process.env.DATABASE_URL, max: 5 }) });
+};
+
+const globalForPrisma = globalThis as unknown as { prisma?: PrismaClient };
+export const prisma = globalForPrisma.prisma ?? prismaClientSingleton();
+if (process.env.NODE_ENV !== "production") globalForPrisma.prisma = prisma;
+"""
+
+
+def test_a_module_private_factory_called_once_at_load_is_not_per_call(lint_tree):
+    """Next.js' Prisma singleton: the module runs once per process, and so does its one call of the factory."""
+    files = {"package.json": PG, "lib/prisma.ts": SINGLETON}
+    assert only(lint_tree(files), "PGC207") == []
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        ("const prismaClientSingleton", "export const prismaClientSingleton"),  # others may call it
+        (
+            "export const prisma = globalForPrisma.prisma ?? prismaClientSingleton();",
+            "export const get = () => prismaClientSingleton();",
+        ),
+        ("if (process.env", "prismaClientSingleton();\nif (process.env"),  # called twice at load
+        (
+            "export const prisma = globalForPrisma.prisma ?? prismaClientSingleton();",
+            "export const prisma = [1].map(prismaClientSingleton);",
+        ),
+    ],
+    ids=["exported", "called-in-a-function", "called-twice", "passed-on"],
+)
+def test_a_factory_that_may_run_more_than_once_is_per_call(lint_tree, change):
+    files = {"package.json": PG, "lib/prisma.ts": SINGLETON.replace(*change)}
+    assert [f.key[1:] for f in only(lint_tree(files), "PGC207")] == [("lib/prisma.ts", 5)]
+
+
 # --- PGC208 pool-option-ignored ----------------------------------------------------------------------------------
 
 
