@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 
 from pgconnlint.model import Location, PythonRuntime
+from pgconnlint.reach_python import gc_paused, remember
 
 _ROUTE_METHODS = ("get", "post", "put", "patch", "delete", "options", "head", "api_route", "route")
 _WEB_FRAMEWORKS = ("fastapi", "starlette")
@@ -40,11 +41,18 @@ class Scan:
 
 
 def scan(text: str, engine_names: frozenset[str]) -> Scan | None:
-    """The file's `ast`, and whether libcst must read it; None when `ast` cannot parse it (libcst decides)."""
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
+    """The file's `ast`, and whether libcst must read it; None when `ast` cannot parse it (libcst decides). Its
+    imports are kept for reach_python.py, which would otherwise parse the file again."""
+    with gc_paused():
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return None
+        remember(text, tree)
+        return _scanned(text, tree, engine_names)
+
+
+def _scanned(text: str, tree: ast.Module, engine_names: frozenset[str]) -> Scan:
     if any(marker in text for marker in _LIBCST_TEXTS) or (_FLASK_URI in text and _sets_flask_uri(tree)):
         return Scan(tree, True)
     # every name _needs_libcst looks for is written in the file (an alias is imported by its own name)
