@@ -223,12 +223,8 @@ class PythonGraph:
         shared = _SHARED.get(_digest(data))
         if shared is not None:  # extraction parsed the same bytes already
             return shared[0], tuple(_located(item, path) for item in shared[1])
-        with gc_paused():
-            try:
-                tree = ast.parse(data, filename=path)
-            except (SyntaxError, ValueError, RecursionError):
-                return (), ()
-            return _Reader(path).read(tree)
+        with gc_paused():  # the tree is gone before the collector runs again
+            return _parsed_imports(data, path)
 
     def is_file(self, path: str) -> bool:
         if path not in self._exists:
@@ -247,6 +243,14 @@ class PythonGraph:
 #: the imports of files extraction parsed this run (extract/python_scan.py), by a digest of their bytes: one `ast`
 #: parse per file. Their unfollowed items are located in "" and moved to the path that asks.
 _SHARED: dict[bytes, tuple[tuple[_Import, ...], tuple[Unfollowed, ...]]] = {}
+
+
+def _parsed_imports(data: bytes, path: str) -> tuple[tuple[_Import, ...], tuple[Unfollowed, ...]]:
+    try:
+        tree = ast.parse(data, filename=path)
+    except (SyntaxError, ValueError, RecursionError):
+        return (), ()
+    return _Reader(path).read(tree)
 
 
 def remember(text: str, tree: ast.Module) -> None:
