@@ -22,9 +22,12 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import gc
+import hashlib
 import posixpath
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +40,8 @@ _STRING_IMPORTERS = ("import_module", "__import__", "import_string", "from_objec
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _DOTTED = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")  #: a dotted module name written as a string
 _TASK_LISTS = ("include", "imports", "CELERY_IMPORTS", "CELERY_INCLUDE")  #: modules a Celery worker imports
+_SHARED_MAX = 4096  #: files whose imports extraction kept (a few hundred bytes each; the trees are not kept)
+_COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=]", re.MULTILINE)  #: PEP 263: bytes and text may parse differently
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,10 +217,14 @@ class PythonGraph:
             full = self.root / path
             if full.stat().st_size > _MAX_FILE_BYTES:
                 return (), ()
-            tree = ast.parse(full.read_bytes(), filename=path)
-        except (OSError, SyntaxError, ValueError, RecursionError):
+            data = full.read_bytes()
+        except OSError:
             return (), ()
-        return _Reader(path).read(tree)
+        shared = _SHARED.get(_digest(data))
+        if shared is not None:  # extraction parsed the same bytes already
+            return shared[0], tuple(_located(item, path) for item in shared[1])
+        with gc_paused():  # the tree is gone before the collector runs again
+            return _parsed_imports(data, path)
 
     def is_file(self, path: str) -> bool:
         if path not in self._exists:
@@ -229,6 +238,57 @@ class PythonGraph:
             listed = _git_files(self.root)
             self._listed = sorted(listed if listed is not None else _walk(self.root, Excludes(DEFAULT_EXCLUDES)))
         return [path for path in self._listed if path.endswith(".py")]
+
+
+#: the imports of files extraction parsed this run (extract/python_scan.py), by a digest of their bytes: one `ast`
+#: parse per file. Their unfollowed items are located in "" and moved to the path that asks.
+_SHARED: dict[bytes, tuple[tuple[_Import, ...], tuple[Unfollowed, ...]]] = {}
+
+
+def _parsed_imports(data: bytes, path: str) -> tuple[tuple[_Import, ...], tuple[Unfollowed, ...]]:
+    try:
+        tree = ast.parse(data, filename=path)
+    except (SyntaxError, ValueError, RecursionError):
+        return (), ()
+    return _Reader(path).read(tree)
+
+
+def remember(text: str, tree: ast.Module) -> None:
+    """Keep the imports of a module extraction has parsed, for the import walk that follows (not the tree)."""
+    data = text.encode("utf-8", "surrogatepass")
+    if _COOKIE.search(data, 0, _second_line_end(data)):
+        return  # a declared encoding: the file's bytes, which the walk parses, may not be this text
+    if len(_SHARED) >= _SHARED_MAX:
+        del _SHARED[next(iter(_SHARED))]
+    _SHARED[_digest(data)] = _Reader("").read(tree)
+
+
+def _second_line_end(data: bytes) -> int:
+    first = data.find(b"\n")
+    second = data.find(b"\n", first + 1) if first >= 0 else -1
+    return len(data) if second < 0 else second
+
+
+def _digest(data: bytes) -> bytes:
+    return hashlib.blake2b(data, digest_size=16).digest()
+
+
+def _located(item: Unfollowed, path: str) -> Unfollowed:
+    return dataclasses.replace(item, location=dataclasses.replace(item.location, path=path))
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """`ast.parse` of a large module makes millions of objects, none in a reference cycle: the cyclic collector,
+    started by the count of allocations, would traverse every live object of the run over and over (on skyvern it
+    doubled the time of the parses). They are freed by reference counting when the tree goes."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class _Reader:

@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 
 from pgconnlint.model import Location, PythonRuntime
+from pgconnlint.reach_python import gc_paused, remember
 
 _ROUTE_METHODS = ("get", "post", "put", "patch", "delete", "options", "head", "api_route", "route")
 _WEB_FRAMEWORKS = ("fastapi", "starlette")
@@ -30,6 +31,7 @@ _BACKEND_NAMES += ("worker_pool", "CELERY_WORKER_POOL", "CELERYD_POOL")  #: … 
 _BACKEND_NAMES += ("worker_concurrency", "CELERY_WORKER_CONCURRENCY", "CELERYD_CONCURRENCY")
 _DRIVERS = ("psycopg2", "psycogreen", "psycopg")
 _PATCHES = ("patch_all", "monkey_patch")  #: extract/python_runtime.py `_monkey_patches`
+_BLOCKS = ("body", "orelse", "finalbody", "handlers", "cases")  #: the fields of a statement that hold statements
 _DEF = re.compile(r"(?:async\s+)?def\s+(\w+)")
 
 
@@ -40,11 +42,18 @@ class Scan:
 
 
 def scan(text: str, engine_names: frozenset[str]) -> Scan | None:
-    """The file's `ast`, and whether libcst must read it; None when `ast` cannot parse it (libcst decides)."""
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
+    """The file's `ast`, and whether libcst must read it; None when `ast` cannot parse it (libcst decides). Its
+    imports are kept for reach_python.py, which would otherwise parse the file again."""
+    with gc_paused():
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return None
+        remember(text, tree)
+        return _scanned(text, tree, engine_names)
+
+
+def _scanned(text: str, tree: ast.Module, engine_names: frozenset[str]) -> Scan:
     if any(marker in text for marker in _LIBCST_TEXTS) or (_FLASK_URI in text and _sets_flask_uri(tree)):
         return Scan(tree, True)
     # every name _needs_libcst looks for is written in the file (an alias is imported by its own name)
@@ -106,7 +115,7 @@ def routes(path: str, text: str, tree: ast.Module) -> list[PythonRuntime] | None
         return None  # lone carriage returns: line numbers may differ between ast and libcst
     lines = text.split("\n")
     found = []
-    functions = [node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)]
+    functions = [node for node in _statements(tree) if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)]
     for node in sorted(functions, key=lambda f: (f.lineno, f.col_offset)):
         if not any(_is_route(decorator) for decorator in node.decorator_list):
             continue
@@ -118,6 +127,20 @@ def routes(path: str, text: str, tree: ast.Module) -> list[PythonRuntime] | None
         kind = "async-endpoint" if isinstance(node, ast.AsyncFunctionDef) else "sync-endpoint"
         start, end = match.start(1) + 1, match.end(1) + 1
         found.append(PythonRuntime(kind, Location(path, node.lineno, start, node.lineno, end), node.name))
+    return found
+
+
+def _statements(tree: ast.Module) -> list[ast.stmt]:
+    """Every statement, nested ones included, without walking expressions (a `def` is never inside one): a
+    fraction of `ast.walk`'s nodes."""
+    found: list[ast.stmt] = []
+    blocks = [tree.body]
+    while blocks:
+        for node in blocks.pop():
+            if isinstance(node, ast.stmt):
+                found.append(node)
+            # a compound statement's blocks; an `except` clause or a `match` case holds its own body
+            blocks += [getattr(node, field) for field in _BLOCKS if hasattr(node, field)]
     return found
 
 

@@ -4,7 +4,13 @@ imports them; a library module counts once per process that imports it; what can
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
 from conftest import TEST_CPUS
+
+from pgconnlint import reach_python
+from pgconnlint.extract import python_scan, sqlalchemy
 
 ENGINE = (
     "import os\nfrom sqlalchemy import create_engine\n\n"
@@ -171,3 +177,38 @@ def test_tasks_discovered_from_a_computed_list_fall_back_and_never_crash(lint_tr
     result = lint_tree(files)
     assert result.budgets[0].total == 2
     assert any(f.code == "PGC002" and "computed" in f.message for f in result.findings)
+
+
+PLUGIN_LOADER = "import os\nfrom sqlalchemy import create_engine\n\n__import__(os.environ['PLUGIN'])\napp = None\n"
+
+
+def test_two_identical_modules_parsed_once_by_extraction_are_each_located_at_their_own_path(lint_tree):
+    # both files are extracted (they mention an engine) and walked; the walk reuses extraction's parse, by content
+    files = {
+        "requirements.txt": "sqlalchemy\n",
+        "Procfile": "web: gunicorn web.one:app\napi: gunicorn api.two:app\n",
+        "web/one.py": PLUGIN_LOADER,
+        "api/two.py": PLUGIN_LOADER,
+        "plugins/db.py": engine(8),
+    }
+    result = lint_tree(files)
+    messages = " ".join(f.message for f in result.findings if f.code == "PGC002")
+    assert "web/one.py:4" in messages and "api/two.py:4" in messages
+
+
+def test_the_walk_reads_the_same_imports_from_extraction_s_parse_as_from_its_own():
+    """Every Python fixture: the imports kept by extract/python_scan.py equal those of a parse of the file."""
+    fixtures = Path(__file__).resolve().parent.parent / "fixtures"
+    files = sorted(p.relative_to(fixtures).as_posix() for p in fixtures.rglob("*.py") if p.is_file())
+    assert len(files) > 20
+    reach_python._SHARED.clear()
+    parsed = {path: reach_python.PythonGraph(fixtures).imports(path) for path in files}
+    for path in files:
+        python_scan.scan((fixtures / path).read_text(errors="replace"), sqlalchemy.ENGINE_NAMES)
+    assert reach_python._SHARED, "extraction kept nothing"
+    shared = {path: reach_python.PythonGraph(fixtures).imports(path) for path in files}
+    assert shared == parsed
+    declared = "# -*- coding: latin-1 -*-\nimport os\n"  # the file's bytes may not be this text: not kept
+    before = len(reach_python._SHARED)
+    reach_python.remember(declared, ast.parse(declared))
+    assert len(reach_python._SHARED) == before
