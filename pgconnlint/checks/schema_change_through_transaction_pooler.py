@@ -1,4 +1,4 @@
-"""PGC121 schema-change-through-transaction-pooler. Docs and examples: rules/PGC121.md."""
+"""PGC121 schema-change-through-transaction-pooler (TypeORM, Prisma Migrate, Alembic). Docs: rules/PGC121.md."""
 
 from __future__ import annotations
 
@@ -6,10 +6,12 @@ from collections.abc import Iterator
 
 from pgconnlint.checks._typeorm_flags import describe, enabled
 from pgconnlint.checks.options import CheckOptions
+from pgconnlint.expr import evaluate
 from pgconnlint.findings import Finding, finding
 from pgconnlint.link_node import NodeConnection
 from pgconnlint.linked import Project
 from pgconnlint.model import Bouncer, Default, Known, Unknown
+from pgconnlint.pooler import _from_url as from_url  # host and port of a URL, as pooler.endpoints reads them
 from pgconnlint.pooler import bouncer_for, endpoints, is_provider, label, setting
 
 _OPTIONS = (("synchronize", "synchronize"), ("migrations_run", "migrationsRun"))
@@ -35,6 +37,39 @@ def check(project: Project, options: CheckOptions) -> Iterator[Finding]:
                 related=(mode.location,),
             )
     yield from _prisma_without_direct_url(project)
+    yield from _alembic_through_pooler(project)
+
+
+def _alembic_through_pooler(project: Project) -> Iterator[Finding]:
+    """`alembic upgrade head` run before a server starts (`alembic upgrade head && gunicorn …`, an entrypoint
+    script) whose URL, alembic.ini's `sqlalchemy.url` or what env.py sets, resolved in the processes' environment,
+    goes through a transaction pooler. Alembic runs the migrations in one transaction per run (or per migration) on
+    one connection and relies on its session: the `SET`s and advisory locks an env.py takes, asyncpg's prepared
+    statements."""
+    for group in project.groups:
+        config = group.alembic
+        steps = [step for step in group.one_offs if step.tool == "alembic"]
+        if config is None or config.url is None or not steps:
+            continue
+        url = evaluate(config.url, group.environment)
+        if not isinstance(url, Known) or not isinstance(url.value, str) or "://" not in url.value:
+            continue  # a URL that cannot be told is not guessed
+        endpoint = from_url(url.value)
+        bouncer = bouncer_for(endpoint, project.bouncers)
+        mode = _transaction_mode(bouncer)
+        if mode is None:
+            continue
+        host, port = endpoint
+        yield finding(
+            "PGC121",
+            steps[0].location,
+            f"`{steps[0].text}` migrates the schema through {_through(bouncer, mode)}: its URL"
+            f" [{config.url.location.short}] reaches {host}{f':{port}' if port else ''}, and the session Alembic"
+            " relies on (one transaction of DDL per migration, the SETs and advisory locks an env.py takes, asyncpg's"
+            " prepared statements) does not survive a server connection that changes between transactions",
+            help=_help(bouncer) + ": set sqlalchemy.url for Alembic from a second variable (e.g. DIRECT_URL)",
+            related=(mode.location, config.url.location),
+        )
 
 
 def _prisma_without_direct_url(project: Project) -> Iterator[Finding]:
