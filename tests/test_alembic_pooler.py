@@ -96,3 +96,18 @@ def test_alembic_ini_that_configparser_cannot_read_is_a_parse_error(lint_tree):
     result = lint_tree(files)
     assert pgc121(result) == []
     assert ("PGC001", "alembic.ini", 1) in keys(result)  # a parse error, said
+
+
+def test_procfile_release_step_is_reported_once(lint_tree):
+    files = {
+        **APP,
+        "Procfile": "release: alembic upgrade head\nweb: uvicorn main:app --workers 2\nworker: uvicorn main:app\n",
+        "alembic.ini": "[alembic]\nscript_location = migrations\n",
+        "migrations/env.py": ENV_PY.replace("{URL}", 'os.environ["DATABASE_URL"]'),
+        ".env": "DATABASE_URL=postgresql://app@aws-0-eu-west-1.pooler.supabase.com:6543/postgres\n",
+    }
+    result = lint_tree(files)
+    assert pgc121(result) == [("PGC121", "Procfile", 1)]
+    assert "Supabase Supavisor in transaction mode" in next(f for f in result.findings if f.code == "PGC121").message
+    session = {**files, ".env": files[".env"].replace("6543", "5432")}
+    assert pgc121(lint_tree(session)) == []

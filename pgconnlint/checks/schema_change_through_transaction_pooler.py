@@ -46,9 +46,10 @@ def _alembic_through_pooler(project: Project) -> Iterator[Finding]:
     goes through a transaction pooler. The DDL transaction itself survives one, but what migrations keep on the
     session does not: the `SET`s and session advisory locks an env.py takes, asyncpg's prepared statements, the
     statements of an `autocommit_block` (CREATE INDEX CONCURRENTLY)."""
+    reported = set()  # a Procfile release step precedes each of its processes: said once
     for group in project.groups:
         config = group.alembic
-        steps = [step for step in group.one_offs if step.tool == "alembic"]
+        steps = [step for step in group.one_offs if step.tool == "alembic" and step.location not in reported]
         if config is None or config.url is None or not steps:
             continue
         url = evaluate(config.url, group.environment)
@@ -65,6 +66,7 @@ def _alembic_through_pooler(project: Project) -> Iterator[Finding]:
         else:
             continue
         host, port = endpoint
+        reported.add(steps[0].location)
         yield finding(
             "PGC121",
             steps[0].location,

@@ -112,6 +112,11 @@ def _commands_of(command: str | list[str], where: Location) -> list[tuple[list[s
         return [(shell_words(command), where, True)]
 
 
+def steps_of(command: str, where: Location) -> list[OneOffStep]:
+    """The one-off steps a command line made only of steps runs (a Procfile `release:` line), wherever they are."""
+    return [step for words, place, _ in _commands_of(command, where) if (step := one_off_step(words, place))]
+
+
 def one_off_step(words: list[str], where: Location) -> OneOffStep | None:
     """`alembic upgrade head` (also `python -m alembic …`, under `poetry run` and the other wrappers): a migration
     that finishes before the server starts; None for any other step."""
