@@ -263,6 +263,9 @@ class OneOffStep:
     tool: str  #: "alembic"
     text: str  #: the command as written, for messages
     location: Location
+    #: the environment the step runs with when it is a service of its own (a compose one-off the server waits for),
+    #: over the server's
+    env: tuple[EnvBinding, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -111,3 +111,33 @@ def test_procfile_release_step_is_reported_once(lint_tree):
     assert "Supabase Supavisor in transaction mode" in next(f for f in result.findings if f.code == "PGC121").message
     session = {**files, ".env": files[".env"].replace("6543", "5432")}
     assert pgc121(lint_tree(session)) == []
+
+
+MIGRATE_COMPOSE = """services:
+  migrate:
+    build: .
+    command: alembic upgrade head
+    environment:
+      DATABASE_URL: {MIGRATE_URL}
+  api:
+    build: .
+    command: uvicorn main:app --workers 2
+    environment:
+      DATABASE_URL: postgresql://app@pgbouncer:6432/app
+    depends_on:
+      migrate:
+        condition: service_completed_successfully
+"""
+
+
+def test_compose_migration_service_runs_with_its_own_environment(lint_tree):
+    files = {
+        **APP,
+        "Dockerfile": "FROM python:3.12-slim\nWORKDIR /app\nCOPY . /app\n",
+        "alembic.ini": "[alembic]\nscript_location = migrations\n",
+        "migrations/env.py": ENV_PY.replace("{URL}", 'os.environ["DATABASE_URL"]'),
+    }
+    pooled = MIGRATE_COMPOSE.replace("{MIGRATE_URL}", "postgresql://app@pgbouncer:6432/app")
+    assert pgc121(lint_tree({**files, "docker-compose.yml": pooled})) == [("PGC121", "docker-compose.yml", 4)]
+    direct = MIGRATE_COMPOSE.replace("{MIGRATE_URL}", "postgresql://app@db:5432/app")
+    assert pgc121(lint_tree({**files, "docker-compose.yml": direct})) == []  # its own URL skips the bouncer

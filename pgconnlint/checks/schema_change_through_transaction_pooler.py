@@ -52,7 +52,7 @@ def _alembic_through_pooler(project: Project) -> Iterator[Finding]:
         steps = [step for step in group.one_offs if step.tool == "alembic" and step.location not in reported]
         if config is None or config.url is None or not steps:
             continue
-        url = evaluate(config.url, group.environment)
+        url = evaluate(config.url, {**group.environment, **{b.name: b for b in steps[0].env}})
         if not isinstance(url, Known) or not isinstance(url.value, str) or "://" not in url.value:
             continue  # a URL that cannot be told is not guessed
         endpoint = from_url(url.value)

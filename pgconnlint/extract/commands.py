@@ -112,8 +112,11 @@ def _commands_of(command: str | list[str], where: Location) -> list[tuple[list[s
         return [(shell_words(command), where, True)]
 
 
-def steps_of(command: str, where: Location) -> list[OneOffStep]:
-    """The one-off steps a command line made only of steps runs (a Procfile `release:` line), wherever they are."""
+def steps_of(command: str | list[str], where: Location) -> list[OneOffStep]:
+    """The one-off steps a command line made only of steps runs (a Procfile `release:` line, a compose migration
+    service's `command:`), wherever they are; `sh -c '…'` is looked into."""
+    if isinstance(command, list) and len(command) > 2 and command[0] in ("sh", "bash") and command[-2] == "-c":
+        command = command[-1]
     return [step for words, place, _ in _commands_of(command, where) if (step := one_off_step(words, place))]
 
 
