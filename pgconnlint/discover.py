@@ -179,6 +179,8 @@ def classify(path: str) -> str | None:
         return "pgconf"
     if lower == "pgbouncer.ini":
         return "pgbouncer"
+    if lower == "alembic.ini":
+        return "alembic"  # the URL `alembic upgrade` connects to (extract/alembic.py)
     if lower == "pg_hba.conf":
         return "hba"
     if lower in ("pgcat.toml", "odyssey.conf"):

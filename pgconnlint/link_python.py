@@ -77,7 +77,8 @@ def python_groups(facts, settings: LinkSettings, env_files: Mapping[str, EnvFile
         reached = _reached(graph, decl, project, facts.python_pools, pools.get(project, []), facts.problems, env)
         run |= {_project_of(posixpath.dirname(pool.location.path), projects) for pool in reached}
         chosen = _django_scope(reached, refs.get(project, []), env, project)
-        groups.append(_group(decl, _config_for(decl, configs), env, chosen, settings, runtime.get(project, [])))
+        group = _group(decl, _config_for(decl, configs), env, chosen, settings, runtime.get(project, []))
+        groups.append(_with_steps(group, decl, facts.alembic, projects))
     packages = {manifest.directory for manifest in facts.packages}
     for function in facts.functions:
         if function.runtime == "python" or (function.runtime == "" and function.directory not in packages):
@@ -176,6 +177,17 @@ def _images_run(facts) -> list[ProcessDecl]:
             }
             declared.append(dataclasses.replace(decl, source=f"{run.source} ({decl.source})", **changes))
     return declared
+
+
+def _with_steps(group: ProcessGroup, decl: ProcessDecl, configs, projects: list[str]) -> ProcessGroup:
+    """The one-off steps the command runs first, and for an Alembic upgrade the alembic.ini it reads: the one in
+    the command's folder, else the nearest in its project (Alembic reads `./alembic.ini` from where it runs)."""
+    if not decl.one_offs:
+        return group
+    project = _project_of(decl.directory, projects)
+    mine = [config for config in configs if _project_of(config.directory, projects) == project]
+    mine.sort(key=lambda config: (config.directory != decl.directory, config.directory.count("/"), config.directory))
+    return dataclasses.replace(group, one_offs=decl.one_offs, alembic=mine[0] if mine else None)
 
 
 def _project_of(directory: str, projects: list[str]) -> str:

@@ -118,6 +118,10 @@ class ProcessGroup:
     #: where a Celery worker's gevent/eventlet pool is configured, when no `-P` makes Celery monkey-patch and the
     #: project patches nothing itself (pgconnlint/runtime_units.py `unpatched_pool`)
     unpatched_pool: Location | None = None
+    #: steps run to their end before these processes start (ProcessDecl.one_offs), and the Alembic configuration of
+    #: their project, which an `alembic upgrade` among them uses
+    one_offs: tuple = ()
+    alembic: object | None = None  #: AlembicConfig
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +186,7 @@ class Facts:
     credentials: list[EnvBinding] = field(default_factory=list)
     #: ConnectionLimit: role and database CONNECTION LIMIT statements in file order (extract/sql_limits.py)
     connection_limits: list = field(default_factory=list)
+    alembic: list = field(default_factory=list)  #: AlembicConfig: alembic.ini and its env.py (extract/alembic.py)
     root: Path | None = None  #: the checked tree, where the Node import graph is read (pgconnlint/reach_node.py)
 
 

@@ -395,6 +395,7 @@ _EXTRACTORS = {
     "python-project": _python_project,
     "pooler": lambda root, path, facts: facts.poolers.append(Pooler(Location(path, 1), path)),
     "pgbouncer": _text_extractor(_lazy("pgbouncer", "extract")),
+    "alembic": _lazy("alembic", "extract"),  # (root, path, facts): reads the env.py the ini names
     "hba": _text_extractor(_lazy("hba", "extract")),
     "kubernetes": _text_extractor(_lazy("kubernetes", "extract")),
     "helm-chart": _lazy("helm", "extract_chart"),  # (root, path, facts): reads values files beside Chart.yaml

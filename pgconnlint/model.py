@@ -247,10 +247,35 @@ class ProcessDecl:
     image_name: str | None = None
     #: a step that runs to its end before the services waiting for it start (compose service_completed_successfully)
     one_off: bool = False
+    #: steps the command runs to their end before the server starts (`alembic upgrade head && gunicorn …`), with
+    #: where each is written; only those a check reads (an Alembic upgrade) are kept
+    one_offs: tuple[OneOffStep, ...] = ()
 
     @property
     def location(self) -> Location:
         return self.options.location
+
+
+@dataclass(frozen=True, slots=True)
+class OneOffStep:
+    """A command that finishes before the server it precedes starts: `alembic upgrade head`."""
+
+    tool: str  #: "alembic"
+    text: str  #: the command as written, for messages
+    location: Location
+    #: the environment the step runs with when it is a service of its own (a compose one-off the server waits for),
+    #: over the server's
+    env: tuple[EnvBinding, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AlembicConfig:
+    """An alembic.ini, with the database URL Alembic uses: `sqlalchemy.url` there, or what its env.py sets with
+    `config.set_main_option("sqlalchemy.url", …)`, which wins."""
+
+    location: Location  #: the alembic.ini
+    directory: str  #: its folder
+    url: Expr | None  #: None when neither says
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import re
 import shlex
+from dataclasses import replace
 
 from pgconnlint.expr import Arr, EnvVar, Expr, Lit, Logical, Obj
 from pgconnlint.interpolation import sole_reference
-from pgconnlint.model import Location, ProcessDecl
+from pgconnlint.model import Location, OneOffStep, ProcessDecl
 
 SERVERS = ("gunicorn", "uvicorn", "hypercorn", "fastapi", "granian", "celery", "rq")
 # short flag -> long name, and which flags take a value, per server (their --help)
@@ -82,27 +83,52 @@ _WRAPPERS = {
 def parse(command: str | list[str], where: Location, source: str, directory: str) -> ProcessDecl | None:
     """The Python server a command starts, with its flags; None when it starts none we know. In a chain
     (`alembic upgrade head && gunicorn …`) the steps before the last finish first: the server is the last command
-    that starts one, and a script or module to follow counts only when no server is named."""
+    that starts one, and a script or module to follow counts only when no server is named. The steps that finish
+    and that a check reads (an Alembic upgrade) are kept on it (`ProcessDecl.one_offs`)."""
     found: list[ProcessDecl] = []
-    for words in _commands_of(command, where):
+    steps: list[OneOffStep] = []
+    for words, location, lasting in _commands_of(command, where):
+        if not lasting:
+            steps += filter(None, [one_off_step(words, location)])
+            continue
         decl = _segment(words, where, source, directory)
         if decl:
             found.append(decl)
     servers = [decl for decl in found if decl.server not in PLACEHOLDERS]
-    return (servers or found or [None])[-1]
+    chosen = (servers or found or [None])[-1]
+    return replace(chosen, one_offs=(*steps, *chosen.one_offs)) if chosen is not None and steps else chosen
 
 
-def _commands_of(command: str | list[str], where: Location) -> list[list[str]]:
-    """The commands a command line runs that keep running: a string is read as `sh -c` reads it (extract/shell.py:
-    `a && b`, `while …; do …; done; server`, `if`), a list is one command."""
+def _commands_of(command: str | list[str], where: Location) -> list[tuple[list[str], Location, bool]]:
+    """The commands a command line runs, where each is and whether it keeps running: a string is read as `sh -c`
+    reads it (extract/shell.py: `a && b`, `while …; do …; done; server`, `if`), a list is one command."""
     if isinstance(command, list):
-        return [[str(part) for part in command]]
+        return [([str(part) for part in command], where, True)]
     from pgconnlint.extract import shell
 
     try:
-        return [list(c.words) for c in shell.read_command(command, where) if c.long_running]
+        return [(list(c.words), c.location, c.long_running) for c in shell.read_command(command, where)]
     except (RecursionError, ValueError):
-        return [shell_words(command)]
+        return [(shell_words(command), where, True)]
+
+
+def steps_of(command: str | list[str], where: Location) -> list[OneOffStep]:
+    """The one-off steps a command line made only of steps runs (a Procfile `release:` line, a compose migration
+    service's `command:`), wherever they are; `sh -c '…'` is looked into."""
+    if isinstance(command, list) and len(command) > 2 and command[0] in ("sh", "bash") and command[-2] == "-c":
+        command = command[-1]
+    return [step for words, place, _ in _commands_of(command, where) if (step := one_off_step(words, place))]
+
+
+def one_off_step(words: list[str], where: Location) -> OneOffStep | None:
+    """`alembic upgrade head` (also `python -m alembic …`, under `poetry run` and the other wrappers): a migration
+    that finishes before the server starts; None for any other step."""
+    tokens = _unwrapped(list(words))
+    if tokens[:1] and re.fullmatch(r"python[\d.]*", tokens[0].rsplit("/", 1)[-1]) and tokens[1:3] == ["-m", "alembic"]:
+        tokens = tokens[2:]
+    if tokens[:1] and tokens[0].rsplit("/", 1)[-1] == "alembic" and "upgrade" in tokens:
+        return OneOffStep("alembic", " ".join(tokens)[:80], where)
+    return None
 
 
 def _segment(tokens: list[str], where: Location, source: str, directory: str) -> ProcessDecl | None:

@@ -64,7 +64,35 @@ def extract(path: str, text: str) -> tuple[list, list[ParseProblem]]:
             found.append(replace(decl, one_off=name in one_offs))
         if name not in one_offs:  # a step that exits before the services waiting for it start: no lasting process
             found += _node_service(path, folder, name, service)
-    return found, problems
+    return _after_migrations(found, path, folder, services, one_offs), problems
+
+
+def _after_migrations(found: list, path: str, folder: str, services: Obj, one_offs: set[str]) -> list:
+    """A service that waits for a one-off to finish (`alembic upgrade head` in a `migrate` service) runs after its
+    steps: they go on the waiting service's processes, with the one-off's `environment:` (PGC121). One whose
+    `env_file:` the waiting service does not read too is left out: its URL could not be told."""
+    steps: dict[str, list] = {}
+    for name in one_offs:
+        service = services.get(name)
+        command = command_words(service.get("command")) if isinstance(service, Obj) else None
+        if command:
+            env = tuple(_environment(service.get("environment"), path))
+            where = service.get("command").location
+            steps[name] = [replace(step, env=env) for step in commands.steps_of(command, where)]
+    if not any(steps.values()):
+        return found
+    result = []
+    for item in found:
+        name = item.source.removeprefix(f"{path} service ") if isinstance(item, ProcessDecl) else None
+        waits = services.get(name).get("depends_on") if name and isinstance(services.get(name), Obj) else None
+        before = [
+            step
+            for awaited in (waits.entries if isinstance(waits, Obj) else ())
+            if set(_env_files(folder, services.get(awaited).get("env_file"))) <= set(item.env_files)
+            for step in steps.get(awaited, ())
+        ]
+        result.append(replace(item, one_offs=(*before, *item.one_offs)) if before else item)
+    return result
 
 
 def _bouncer(path: str, folder: str, name: str, service: Obj) -> Bouncer:

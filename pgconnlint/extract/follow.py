@@ -58,7 +58,7 @@ class _Follower:
         if depth > _MAX_DEPTH:
             return self._unfollowed(decl, "the commands call each other too deeply to follow")
         handler = {"script": self._script, "command": self._command, "python": self._python}.get(decl.server)
-        return handler(decl, depth) if handler else self._supervisord(decl, depth)
+        return _after(decl.one_offs, handler(decl, depth) if handler else self._supervisord(decl, depth))
 
     def _command(self, decl: ProcessDecl, depth: int) -> list[ProcessDecl]:
         """`command: web` runs the image's ENTRYPOINT with `web` as its argument."""
@@ -92,10 +92,11 @@ class _Follower:
         # An image the repository does not build, running a script found only by its name: the code beside that
         # script is what the image holds (the source says how it was matched).
         directory = posixpath.dirname(path) if how and image is None else decl.directory
-        found = []
+        found, steps = [], []
         for command in shell.read(path, text, words[1:], env):
-            if not command.long_running:
-                continue  # a step that finishes before the server: one-off
+            if not command.long_running:  # a step that finishes before the server: one-off
+                steps += filter(None, [commands.one_off_step(list(command.words), command.location)])
+                continue
             notes = "; ".join(command.notes)
             source = f"{decl.source} → {path}:{command.location.line}" + (f" ({how})" if how else "")
             sub = commands.parse(
@@ -104,7 +105,7 @@ class _Follower:
             if sub is not None and sub.server != "command":  # a shell function or a program of the image
                 carried = _carried(decl) | {"directory": directory}
                 found += self.follow(dataclasses.replace(sub, **carried, image=decl.image), depth + 1)
-        return found
+        return _after(tuple(steps), found)
 
     def _python(self, decl: ProcessDecl, depth: int) -> list[ProcessDecl]:
         """`python -m project.worker` that calls `uvicorn.run(…)` is that uvicorn server; any other module or script
@@ -323,6 +324,13 @@ def _carried(decl: ProcessDecl) -> dict:
         "directory": decl.directory,
         "one_off": decl.one_off,  # a step others wait for stays one, whatever its script turns out to run
     }
+
+
+def _after(steps: tuple, found: list[ProcessDecl]) -> list[ProcessDecl]:
+    """The processes a command or script starts, with the one-off steps it runs before them (an Alembic upgrade)."""
+    if not steps:
+        return found
+    return [dataclasses.replace(decl, one_offs=(*steps, *decl.one_offs)) for decl in found]
 
 
 def _is_dockerfile(path: str) -> bool:
