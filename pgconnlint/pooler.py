@@ -63,7 +63,7 @@ def endpoints(group: ProcessGroup) -> dict[Location, tuple[str | None, int | Non
             options, env = connection.config.options, group.environment
             host, port = _value(options.get("host"), env), _value(options.get("port"), env)
             url = _value(options.get("url"), env)
-            endpoint = _from_url(url) if isinstance(url, str) else (host, port)
+            endpoint = from_url(url) if isinstance(url, str) else (host, port)
             for pool in connection.pools:
                 if pool.replica is None:  # read replicas are budgeted against their own standby
                     found[pool.location] = endpoint
@@ -78,7 +78,7 @@ def endpoints(group: ProcessGroup) -> dict[Location, tuple[str | None, int | Non
         elif isinstance(connection, EngineConnection) and connection.source.url is not None:
             url = _value(connection.source.url.get("url"), group.environment)
             if isinstance(url, str):
-                found[connection.pools[0].location] = _from_url(url)
+                found[connection.pools[0].location] = from_url(url)
         elif isinstance(connection, NodeConnection):
             endpoint = node_endpoint(connection, group.environment)
             if endpoint is not None:
@@ -108,7 +108,7 @@ def node_url_known(connection, env) -> Known | None:
 def node_endpoint(connection, env) -> tuple[str | None, int | None] | None:
     url = node_url(connection, env)
     if url is not None:
-        return _from_url(url)
+        return from_url(url)
     options = connection.created.options
     place = options.get("connection") if isinstance(options.get("connection"), Obj) else options
     host = _value(place.get("host") or place.get("hostname"), env)  # postgres.js and Bun SQL take either
@@ -343,7 +343,8 @@ def _value(expr, env):
     return value.value if isinstance(value, Known) else None
 
 
-def _from_url(url: str) -> tuple[str | None, int | None]:
+def from_url(url: str) -> tuple[str | None, int | None]:
+    """A connection URL's host and port (None where it has none or cannot be read)."""
     try:
         parts = urlsplit(url)
         return parts.hostname, parts.port

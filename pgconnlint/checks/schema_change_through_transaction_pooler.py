@@ -11,8 +11,7 @@ from pgconnlint.findings import Finding, finding
 from pgconnlint.link_node import NodeConnection
 from pgconnlint.linked import Project
 from pgconnlint.model import Bouncer, Default, Known, Unknown
-from pgconnlint.pooler import _from_url as from_url  # host and port of a URL, as pooler.endpoints reads them
-from pgconnlint.pooler import bouncer_for, classify, endpoints, is_provider, label, setting
+from pgconnlint.pooler import bouncer_for, classify, endpoints, from_url, is_provider, label, setting
 
 _OPTIONS = (("synchronize", "synchronize"), ("migrations_run", "migrationsRun"))
 _TRANSACTION = ("transaction", "statement")
