@@ -22,15 +22,14 @@ from __future__ import annotations
 
 import ast
 import dataclasses
-import gc
 import hashlib
 import posixpath
 import re
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from pgconnlint.collector import gc_paused
 from pgconnlint.extract.sqlalchemy import STARTUP as _STARTUP
 from pgconnlint.model import Location
 
@@ -275,20 +274,6 @@ def _digest(data: bytes) -> bytes:
 
 def _located(item: Unfollowed, path: str) -> Unfollowed:
     return dataclasses.replace(item, location=dataclasses.replace(item.location, path=path))
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """`ast.parse` of a large module makes millions of objects, none in a reference cycle: the cyclic collector,
-    started by the count of allocations, would traverse every live object of the run over and over (on skyvern it
-    doubled the time of the parses). They are freed by reference counting when the tree goes."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 class _Reader:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from pgconnlint.collector import gc_paused
 from pgconnlint.expr import (
     CPU_COUNT_VARIABLE,
     UNDEFINED,
@@ -58,15 +59,16 @@ class PySource:
         import libcst as cst
         from libcst.metadata import MetadataWrapper, PositionProvider
 
-        try:
-            module = cst.parse_module(text)
-        except cst.ParserSyntaxError as error:
-            return ParseProblem(
-                Location(path, error.raw_line, error.raw_column + 1), f"Python syntax error: {error.message}"
-            )
-        wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-        # The provider alone: `wrapper.resolve` also runs an empty batch of visitors, one more whole walk (issue 19)
-        source = cls(path, wrapper.module, PositionProvider()._gen(wrapper))
+        with gc_paused():  # a tree of many objects, none in a cycle: the collector would traverse them again and again
+            try:
+                module = cst.parse_module(text)
+            except cst.ParserSyntaxError as error:
+                return ParseProblem(
+                    Location(path, error.raw_line, error.raw_column + 1), f"Python syntax error: {error.message}"
+                )
+            wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+            # The provider alone: `wrapper.resolve` also runs an empty batch of visitors, one more walk (issue 19)
+            source = cls(path, wrapper.module, PositionProvider()._gen(wrapper))
         source._index()
         return source
 

@@ -18,8 +18,9 @@ import ast
 import re
 from dataclasses import dataclass
 
+from pgconnlint.collector import gc_paused
 from pgconnlint.model import Location, PythonRuntime
-from pgconnlint.reach_python import gc_paused, remember
+from pgconnlint.reach_python import remember
 
 _ROUTE_METHODS = ("get", "post", "put", "patch", "delete", "options", "head", "api_route", "route")
 _WEB_FRAMEWORKS = ("fastapi", "starlette")
