@@ -121,7 +121,7 @@ def extract(path: str, text: str) -> tuple[list, list[ParseProblem]]:
     file's end. Documents that are not Kubernetes objects (no apiVersion and kind) are not this reader's."""
     documents, problems = yamlsource.load_documents(path, text)
     lines = text.split("\n")
-    templated = [d for d in documents if _TEMPLATED.search(_uncommented(d.text))]
+    templated = [d for d in documents if _is_templated(d.text)]
     for document in templated:
         end = document.line + document.text.count("\n")
         problems = [p for p in problems if not document.line <= p.location.line <= end]
@@ -133,7 +133,7 @@ def extract(path: str, text: str) -> tuple[list, list[ParseProblem]]:
     if not kubernetes and documents and _is_compose(documents[0].value):
         return compose.extract(path, text)  # a compose file named otherwise: production.yml, stack.yml
     for document in documents:
-        if document in templated or document.value is None:
+        if document.value is None or any(document is t for t in templated):
             continue
         if not isinstance(document.value, Obj):
             if kubernetes:
@@ -143,6 +143,11 @@ def extract(path: str, text: str) -> tuple[list, list[ParseProblem]]:
         for item in _objects(document.value):
             found += _object(path, item, lines)
     return found, problems
+
+
+def _is_templated(text: str) -> bool:
+    # the substring test first: dropping comment lines costs more than parsing a document without any `{{`/`{%`
+    return ("{{" in text or "{%" in text) and _TEMPLATED.search(_uncommented(text)) is not None
 
 
 def _uncommented(text: str) -> str:

@@ -119,10 +119,31 @@ def _load_one(path: str, chunk: str, offset: int, max_nodes: int) -> tuple[Expr 
     return _convert_one(path, nodes[0] if nodes else None, offset, max_nodes, offset)
 
 
-def _loader():
+@functools.cache
+def _loader() -> type:
+    """libyaml's composer with a memo on the tag of plain scalars: the C composer calls back into Python's resolver
+    for every scalar, which cost a third of its time, and a manifest repeats the same few (`apiVersion`, `name`,
+    `ClusterIP`). SafeLoader's implicit resolvers are class-level and it has no path resolvers, so a tag depends only
+    on the scalar; the memo is emptied when full so that a huge file cannot grow it without bound."""
     import yaml
 
-    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    memo: dict = {}
+
+    class Loader(base):
+        def resolve(self, kind, value, implicit):
+            key = (kind, value, implicit)
+            tag = memo.get(key)
+            if tag is None:
+                if len(memo) >= _MAX_MEMO:
+                    memo.clear()
+                tag = memo[key] = super().resolve(kind, value, implicit)
+            return tag
+
+    return Loader
+
+
+_MAX_MEMO = 20_000
 
 
 def _convert_one(path: str, node, start: int, max_nodes: int, offset: int) -> tuple[Expr | None, ParseProblem | None]:
@@ -147,36 +168,33 @@ _SCALARS = {  # the standard tags whose plain text PyYAML's SafeConstructor read
 
 
 def _from_node(path: str, node, budget: list[int], offset: int) -> Expr:
-    """A composed node as an `Expr`; aliases are the same node object, so the budget also stops an alias bomb."""
+    """A composed node as an `Expr`; aliases are the same node object, so the budget also stops an alias bomb.
+    Hot: every node of every manifest goes through here, hence `node.id` (a class attribute of PyYAML's nodes)
+    rather than isinstance against classes imported on first use."""
     budget[0] -= 1
     if budget[0] < 0:
         raise _TooLarge
-    location = Location(path, node.start_mark.line + 1 + offset, node.start_mark.column + 1)
-    mapping, sequence, scalar = _node_classes()
-    if isinstance(node, mapping):
+    mark = node.start_mark
+    location = Location(path, mark.line + 1 + offset, mark.column + 1)
+    kind = node.id
+    if kind == "mapping":
         entries, keys, merged = {}, {}, {}
         for key_node, value_node in node.value:
             if key_node.tag == _MERGE:  # `<<: *defaults`: the anchored maps' keys, under the explicit ones
-                for source in value_node.value if isinstance(value_node, sequence) else [value_node]:
+                for source in value_node.value if value_node.id == "sequence" else [value_node]:
                     inherited = _from_node(path, source, budget, offset)
                     if isinstance(inherited, Obj):
                         merged = {**inherited.entries, **merged}
                         keys = {**inherited.key_locations, **keys}
                 continue
-            key = str(key_node.value) if isinstance(key_node, scalar) else "…"
-            keys[key] = Location(path, key_node.start_mark.line + 1 + offset, key_node.start_mark.column + 1)
+            key = str(key_node.value) if key_node.id == "scalar" else "…"
+            key_mark = key_node.start_mark
+            keys[key] = Location(path, key_mark.line + 1 + offset, key_mark.column + 1)
             entries[key] = _from_node(path, value_node, budget, offset)
-        return Obj(location, "{…}", {**merged, **entries}, keys)
-    if isinstance(node, sequence):
-        return Arr(location, "[…]", tuple(_from_node(path, item, budget, offset) for item in node.value))
+        return Obj(location, "{…}", {**merged, **entries} if merged else entries, keys)
+    if kind == "sequence":
+        return Arr(location, "[…]", tuple([_from_node(path, item, budget, offset) for item in node.value]))
     return Lit(location, node.value, _scalar_value(node))
-
-
-@functools.cache
-def _node_classes() -> tuple[type, type, type]:
-    from yaml.nodes import MappingNode, ScalarNode, SequenceNode
-
-    return MappingNode, SequenceNode, ScalarNode
 
 
 @functools.cache
