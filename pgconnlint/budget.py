@@ -22,7 +22,7 @@ from pgconnlint.deployments import (
     role_of,
     selected,
 )
-from pgconnlint.linked import Pool, ProcessGroup, Project, Server
+from pgconnlint.linked import Pool, ProcessGroup, Project, Server, UnknownDeployment
 from pgconnlint.model import Default, Known, Location, Unknown, cite, origin
 from pgconnlint.pooler import bouncer_for, client_side, endpoints, is_provider, server_side
 from pgconnlint.servers import defaults_server as _defaults_server
@@ -260,7 +260,11 @@ def unchecked(project: Project) -> list[tuple[Budget, str]]:
 def _plan(project: Project) -> tuple[list[Deployment], tuple[Server, ...]]:
     """The deployments to budget and the servers they fall back on, shared by budgets() and unchecked()."""
     found = deployments(project, project.compose_services, project.documents)
-    return selected(found, project.deployment), _fallback(project, found)
+    chosen = selected(found, project.deployment)
+    if project.deployment is not None and not chosen:  # budgeting everything instead would answer another question
+        names = ", ".join(sorted({d.name for d in found})) or "none (no compose, manifests, pm2 file, Procfile…)"
+        raise UnknownDeployment(f"`deployment` is {project.deployment!r}, but the deployments found are: {names}")
+    return chosen, _fallback(project, found)
 
 
 def _in_order(project: Project, deployment: Deployment) -> list[ProcessGroup]:

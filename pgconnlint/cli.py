@@ -271,6 +271,8 @@ def _budget(args: argparse.Namespace) -> int:
 def _diff(args: argparse.Namespace) -> int:
     """The budget at BASE against the working tree's (pgconnlint/diff.py); exit 1 when a server gets worse."""
     from pgconnlint import diff
+    from pgconnlint.config import ConfigError
+    from pgconnlint.linked import LinkError, UnknownDeployment
     from pgconnlint.lint import lint
     from pgconnlint.report import diff as view
     from pgconnlint.settings import CommandLine
@@ -279,7 +281,12 @@ def _diff(args: argparse.Namespace) -> int:
 
     def budgets_at(root: Path):  # what `budget` computes, on the working tree and on the base's copy alike
         run = _settings(args, cli, root, None)
-        return _lint(lint, root, run.lint).budgets, run.lint.headroom
+        try:
+            return lint(root, run.lint).budgets, run.lint.headroom
+        except UnknownDeployment as error:
+            raise diff.NoSuchDeployment(str(error)) from None
+        except LinkError as error:
+            raise ConfigError(str(error)) from None
 
     try:
         found = diff.diff(args.path, args.base, budgets_at)

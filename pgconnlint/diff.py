@@ -40,6 +40,10 @@ class DiffError(Exception):
     """The user's to fix (exit 2): not a git repository, no such revision, no default branch."""
 
 
+class NoSuchDeployment(Exception):
+    """`budgets_at` of a tree without the deployment `--deployment` asks for: new in the change, or a typo."""
+
+
 @dataclass(frozen=True, slots=True)
 class Base:
     revision: str  #: as given, or the default branch whose merge base was taken
@@ -171,10 +175,15 @@ def diff(path: Path, revision: str | None, budgets_at: Callable[[Path], tuple[li
     the PGC102 headroom of a folder, configuration included."""
     top, prefix = repository(path)
     base = resolve_base(top, revision)
-    after, headroom = budgets_at(path)
+    try:
+        after, headroom = budgets_at(path)
+    except NoSuchDeployment as error:
+        raise DiffError(str(error)) from None
     with materialised(top, base.commit, prefix) as (root, skipped):
         try:
             before, _ = budgets_at(root)
+        except NoSuchDeployment:  # the deployment is new: every server of it comes from none
+            before = []
         except ConfigError as error:  # the base's own configuration: named by the revision, not the scratch folder
             top_copy = str(root.parents[len(Path(prefix).parts) - 1]) if prefix else str(root)
             message = str(error).replace(top_copy + os.sep, f"{base.revision}:")

@@ -233,6 +233,10 @@ class LinkError(Exception):
     """Declared deployment facts that match nothing in the tree (a configuration error)."""
 
 
+class UnknownDeployment(LinkError):
+    """`--deployment` (or the configuration's `deployment`) names no deployment of the tree."""
+
+
 # --- arithmetic on process counts, shared by every route ----------------------------------------------
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from pgconnlint.deployments import CI, DEVCONTAINER, DEVELOPMENT, PRODUCTION, role_of
+from pgconnlint.linked import UnknownDeployment
 
 ENGINE = (
     "from sqlalchemy import create_engine\n\n"
@@ -176,6 +177,13 @@ def test_an_alternative_whose_server_is_not_in_the_repository_is_reported_not_bu
     assert "docker-compose.yml starts its own" in skipped.message
     asked = lint_tree(files, deployment="Procfile")
     assert summary(asked) == [("Procfile", "PostgreSQL defaults", 9, 97)]
+
+
+def test_a_deployment_asked_for_that_the_tree_lacks_is_a_configuration_error(lint_tree):
+    """Budgeting every process instead would answer another question than the one asked (exit 2 from the CLI)."""
+    files = {**APP, "docker-compose.yml": compose(2), "Procfile": "web: gunicorn -w 9 app:app\n"}
+    with pytest.raises(UnknownDeployment, match="but the deployments found are: Procfile, docker-compose.yml$"):
+        lint_tree(files, deployment="docker-compose.prod.yml")
 
 
 def test_a_service_built_from_a_postgres_dockerfile_is_the_server(lint_tree):

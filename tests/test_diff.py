@@ -283,6 +283,17 @@ def test_deployment_option_and_a_subfolder_with_the_configuration_above_it(tmp_p
     assert "  db/postgresql.conf: 32 → 64 of 97 usable (+32: orders-api processes 8 → 16" in done.stdout
 
 
+def test_a_deployment_asked_for_that_is_new_comes_from_none_and_a_typo_is_a_usage_error(tmp_path):
+    repo = repository(tmp_path / "repo", {"README.md": "nothing deployed yet\n"})
+    write_tree(repo, pm2_tree(instances=4, pool=4))
+    done = pgconnlint("HEAD", "--cpus", "8", "--deployment", "ecosystem.config.js", cwd=repo)
+    assert done.returncode == 0, done.stderr
+    assert "db/postgresql.conf: new, 16 of 97 usable" in done.stdout
+    typo = pgconnlint("HEAD", "--cpus", "8", "--deployment", "ecosystem.js", cwd=repo)
+    assert typo.returncode == 2
+    assert "`deployment` is 'ecosystem.js', but the deployments found are: ecosystem.config.js" in typo.stderr
+
+
 # --- nothing from the base runs, nothing outside it is read -------------------------------------------------------
 
 
