@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from pgconnlint.expr import Environment, evaluate
 from pgconnlint.extract.node_pools import BUN_DEFAULT
-from pgconnlint.link_node import NodeConnection, _elsewhere, _label, _misspelled, _number, _shown
-from pgconnlint.linked import Pool
+from pgconnlint.link_node import _elsewhere, _label, _misspelled, _number, _shown
+from pgconnlint.linked import NodeConnection, Pool
 from pgconnlint.model import Default, Known, NodePool, Unknown
 
 DEFAULT_MAX = 10  # shared.ts: `max: max || 10`

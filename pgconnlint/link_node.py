@@ -31,13 +31,13 @@ import difflib
 import math
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from urllib.parse import parse_qsl, urlsplit
 
 from pgconnlint.clients import pg
 from pgconnlint.expr import CPU_COUNT_VARIABLE, Arr, Environment, EnvVar, Expr, Lit, Obj, evaluate
 from pgconnlint.extract.node_pools import EXTERNAL_POOL
-from pgconnlint.linked import Pool
+from pgconnlint.linked import IgnoredOption, NodeConnection, Pool
 from pgconnlint.model import Default, Known, Location, NodePool, Unknown
 
 PG_DEFAULT_MAX = pg.DEFAULT_MAX
@@ -132,43 +132,6 @@ _POSTGRES_JS_MISTAKES = {
     "idleTimeout": "idle_timeout",
     "idleTimeoutMillis": "idle_timeout",
 }
-
-
-@dataclass(frozen=True, slots=True)
-class IgnoredOption:
-    """A pool setting the library never reads, with what it reads instead (PGC208)."""
-
-    location: Location
-    message: str
-    help: str
-
-
-@dataclass(frozen=True, slots=True)
-class NodeConnection:
-    """A Node pool outside TypeORM as one process group runs it."""
-
-    config: NodePool  #: where its options are written (the call, or the configuration file)
-    pools: tuple[Pool, ...]
-    connect_timeout_ms: Known | Default | Unknown
-    timeout_help: str  #: how to set this library's connect or acquire timeout (PGC204's help)
-    call: NodePool | None = None  #: the code that creates it, when that is not `config`
-    ignored: tuple[IgnoredOption, ...] = ()
-
-    @property
-    def library(self) -> str:
-        return self.config.library
-
-    @property
-    def anchor(self) -> Location:
-        return self.config.location
-
-    @property
-    def created(self) -> NodePool:
-        """The call that creates the pool (or the configuration, when no call was seen)."""
-        return self.call or self.config
-
-    def key_location(self, option: str) -> Location:
-        return self.config.options.key_location(option)
 
 
 def node_connections(

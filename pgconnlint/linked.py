@@ -93,6 +93,43 @@ UNBOUNDED_UNITS = math.inf  #: a process that serves any number of requests at o
 
 
 @dataclass(frozen=True, slots=True)
+class IgnoredOption:
+    """A pool setting the library never reads, with what it reads instead (PGC208)."""
+
+    location: Location
+    message: str
+    help: str
+
+
+@dataclass(frozen=True, slots=True)
+class NodeConnection:
+    """A Node pool outside TypeORM as one process group runs it."""
+
+    config: NodePool  #: where its options are written (the call, or the configuration file)
+    pools: tuple[Pool, ...]
+    connect_timeout_ms: Known | Default | Unknown
+    timeout_help: str  #: how to set this library's connect or acquire timeout (PGC204's help)
+    call: NodePool | None = None  #: the code that creates it, when that is not `config`
+    ignored: tuple[IgnoredOption, ...] = ()
+
+    @property
+    def library(self) -> str:
+        return self.config.library
+
+    @property
+    def anchor(self) -> Location:
+        return self.config.location
+
+    @property
+    def created(self) -> NodePool:
+        """The call that creates the pool (or the configuration, when no call was seen)."""
+        return self.call or self.config
+
+    def key_location(self, option: str) -> Location:
+        return self.config.options.key_location(option)
+
+
+@dataclass(frozen=True, slots=True)
 class ProcessGroup:
     """Identical processes started together: one pm2 app, or a package nothing is seen to run."""
 

@@ -23,8 +23,15 @@ from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 from pgconnlint.expr import Obj, evaluate
-from pgconnlint.link_node import NodeConnection
-from pgconnlint.linked import UNBOUNDED_UNITS, EngineConnection, OrmConnection, Pool, ProcessGroup, Server
+from pgconnlint.linked import (
+    UNBOUNDED_UNITS,
+    EngineConnection,
+    NodeConnection,
+    OrmConnection,
+    Pool,
+    ProcessGroup,
+    Server,
+)
 from pgconnlint.model import Bouncer, Default, Known, Location, Unknown, cite
 from pgconnlint.providers import pooler_settings, rds_proxy_settings
 

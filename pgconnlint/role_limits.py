@@ -23,8 +23,7 @@ from urllib.parse import unquote, urlsplit
 
 from pgconnlint.budget import Budget, Term
 from pgconnlint.expr import Obj, evaluate
-from pgconnlint.link_node import NodeConnection
-from pgconnlint.linked import EngineConnection, OrmConnection, ProcessGroup, Project
+from pgconnlint.linked import EngineConnection, NodeConnection, OrmConnection, ProcessGroup, Project
 from pgconnlint.model import Default, Known, Location, origin
 from pgconnlint.pooler import node_url_known
 

@@ -8,8 +8,7 @@ from collections.abc import Iterator
 from pgconnlint.checks.options import CheckOptions
 from pgconnlint.expr import Lit
 from pgconnlint.findings import Finding, finding
-from pgconnlint.link_node import NodeConnection
-from pgconnlint.linked import EngineConnection, OrmConnection, Project
+from pgconnlint.linked import EngineConnection, NodeConnection, OrmConnection, Project
 from pgconnlint.model import Location
 
 # The password ends at the last `@` before the host: an unencoded `@` belongs to it (as libpq reads it).

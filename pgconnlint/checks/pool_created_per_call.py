@@ -6,8 +6,7 @@ from collections.abc import Iterator
 
 from pgconnlint.checks.options import CheckOptions
 from pgconnlint.findings import Finding, finding
-from pgconnlint.link_node import NodeConnection
-from pgconnlint.linked import Project
+from pgconnlint.linked import NodeConnection, Project
 
 
 def check(project: Project, options: CheckOptions) -> Iterator[Finding]:

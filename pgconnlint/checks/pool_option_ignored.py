@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from pgconnlint.checks.options import CheckOptions
 from pgconnlint.expr import Obj
 from pgconnlint.findings import Finding, finding
-from pgconnlint.link_node import NodeConnection, pg_pool_options_ignored
-from pgconnlint.linked import OrmConnection, Project
+from pgconnlint.link_node import pg_pool_options_ignored
+from pgconnlint.linked import NodeConnection, OrmConnection, Project
 
 
 def check(project: Project, options: CheckOptions) -> Iterator[Finding]:

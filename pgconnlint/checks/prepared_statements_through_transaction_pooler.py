@@ -7,8 +7,7 @@ from collections.abc import Iterator
 from pgconnlint.checks.options import CheckOptions
 from pgconnlint.expr import Obj, evaluate
 from pgconnlint.findings import Finding, finding
-from pgconnlint.link_node import NodeConnection
-from pgconnlint.linked import EngineConnection, Project
+from pgconnlint.linked import EngineConnection, NodeConnection, Project
 from pgconnlint.model import Default, Known
 from pgconnlint.pooler import bouncer_for, endpoints, is_provider, label, node_url, setting, tracks_prepared
 

@@ -8,8 +8,7 @@ from pgconnlint.checks._typeorm_flags import describe, enabled
 from pgconnlint.checks.options import CheckOptions
 from pgconnlint.expr import evaluate
 from pgconnlint.findings import Finding, finding
-from pgconnlint.link_node import NodeConnection
-from pgconnlint.linked import Project
+from pgconnlint.linked import NodeConnection, Project
 from pgconnlint.model import Bouncer, Default, Known, Unknown
 from pgconnlint.pooler import bouncer_for, classify, endpoints, from_url, is_provider, label, setting
 
