@@ -50,7 +50,7 @@ class _State:
 
 
 @functools.cache
-def _parser():
+def bash_parser():
     import tree_sitter
     import tree_sitter_bash
 
@@ -60,7 +60,7 @@ def _parser():
 def read(path: str, text: str, args: Sequence[str] = (), env: Mapping[str, str] | None = None) -> list[ShellCommand]:
     """The commands `text` runs when started with `args` in `env`; the last foreground one is long-running."""
     state = _State(path, list(args), dict(env or {}))
-    tree = _parser().parse(text.encode("utf-8", "surrogateescape"))
+    tree = bash_parser().parse(text.encode("utf-8", "surrogateescape"))
     _block(tree.root_node, state, 0)
     return _mark_last(state.found)
 
@@ -178,7 +178,7 @@ def _command(node: Node, state: _State, depth: int, background: bool) -> bool:
     ends = name == "exec" and not background
     if name in ("sh", "bash", "dash", "ash") and "-c" in words[1:2] and len(words) > 2:
         inner = _State(state.path, words[3:], {**state.env, **prefix}, state.notes)
-        _block(_parser().parse(words[2].encode()).root_node, inner, depth + 1, background)
+        _block(bash_parser().parse(words[2].encode()).root_node, inner, depth + 1, background)
         for command in _mark_last(inner.found) if not background else inner.found:
             state.found.append(_relocated(command, location))
         return ends

@@ -19,6 +19,7 @@ import ast
 import re
 from collections.abc import Iterator
 
+from pgconnlint.extract.shell import bash_parser  # the one cached tree-sitter-bash parser
 from pgconnlint.model import ConnectionLimit, Default, Known, Location, ParseProblem
 
 _MENTIONS = re.compile(r"connection\s+limit|superuser", re.I)
@@ -150,8 +151,6 @@ def _strings(path: str, text: str) -> Iterator[tuple[int, int, str, tuple]]:
 def _shell_strings(text: str) -> Iterator[tuple[int, int, str, tuple]]:
     """psql's input in an init script: here-documents (`psql <<-EOSQL … EOSQL`) and quoted arguments (`psql -c
     '…'`). A `$VAR` left in a statement makes it unreadable SQL, so a skip, never a guessed name."""
-    from pgconnlint.extract.shell import _parser as bash_parser  # the one cached tree-sitter-bash parser
-
     source = text.encode("utf-8", "surrogateescape")
     stack = [bash_parser().parse(source).root_node]
     while stack:
