@@ -118,7 +118,7 @@ _READS_WEB_CONCURRENCY = ("gunicorn", "uvicorn")  # the servers whose worker def
 def extract_heroku(path: str, text: str) -> tuple[list, list[ParseProblem]]:
     """app.json: `formation` (quantity and size per process type) and `env` values; applied to the Procfile in
     `resolve`. Quantities that are not whole numbers are reported and left out."""
-    document, problems = _json(path, text)
+    document, problems = json_document(path, text)
     if not isinstance(document, Obj):
         return [], problems
     entries: list[FormationEntry] = []
@@ -449,7 +449,7 @@ def extract_vercel(path: str, text: str) -> tuple[list, list[ParseProblem]]:
     """vercel.json: the `functions` patterns (their files are functions), and the `api/` folder, whose code files
     are functions whether or not vercel.json names them (vercel.com/docs/functions/configuring-functions/
     advanced-configuration: files starting with `_` or `.` and `.d.ts` files are not)."""
-    document, problems = _json(path, text)
+    document, problems = json_document(path, text)
     if document is None:
         return [], problems
     functions = document.get("functions") if isinstance(document, Obj) else None
@@ -570,7 +570,7 @@ def resolve(root: Path, facts) -> None:
 # --- reading the formats -----------------------------------------------------------------------------------------
 
 
-def _json(path: str, text: str) -> tuple[Expr | None, list[ParseProblem]]:
+def json_document(path: str, text: str) -> tuple[Expr | None, list[ParseProblem]]:
     """A JSON document with a location on every value (tree-sitter), or the syntax error that stops it."""
     from pgconnlint.extract.treesitter import SourceFile
 

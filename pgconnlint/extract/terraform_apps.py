@@ -24,6 +24,7 @@ from pathlib import Path
 from pgconnlint.expr import Arr, Expr, Lit, Obj
 from pgconnlint.extract import commands, node_commands
 from pgconnlint.extract.kubernetes import project_directory
+from pgconnlint.extract.platforms import json_document
 from pgconnlint.model import (
     Default,
     EnvBinding,
@@ -361,10 +362,10 @@ def _definitions(root: Path, task, attr, resolver) -> Expr | None:
     raw = attr.value if isinstance(attr.value, str) else ""
     heredoc = re.fullmatch(r'"<<-?(\w+)\n(.*)\n\s*\1"', raw, re.S)
     if heredoc:
-        return _json(task.path, "\n" * attr.location.line + heredoc.group(2))
+        return json_document(task.path, "\n" * attr.location.line + heredoc.group(2))[0]
     literal = resolver.value(task, attr)
     if isinstance(literal, Known) and isinstance(literal.value, str):
-        return _json(task.path, "\n" * (attr.location.line - 1) + literal.value)
+        return json_document(task.path, "\n" * (attr.location.line - 1) + literal.value)[0]
     named = re.fullmatch(r'\$\{file\("([^"]+)"\)\}', raw.strip())
     if named:
         path = posixpath.normpath(posixpath.join(task.module or ".", _PATH_MODULE.sub("", named.group(1))))
@@ -374,18 +375,11 @@ def _definitions(root: Path, task, attr, resolver) -> Expr | None:
     return None
 
 
-def _json(path: str, text: str) -> Expr | None:
-    from pgconnlint.extract.treesitter import SourceFile
-
-    source = SourceFile.parse(path, text, "json")
-    return None if source.problems() else source.document_value()
-
-
 def _json_file(root: Path, path: str) -> Expr | None:
     from pgconnlint.discover import read_text
 
     text = read_text(root, path)
-    return _json(path, text) if isinstance(text, str) else None
+    return json_document(path, text)[0] if isinstance(text, str) else None
 
 
 def _jsonencode(root: Path, task, resolver) -> Expr | None:
