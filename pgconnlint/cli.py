@@ -365,11 +365,13 @@ def _targets(paths: list[Path]) -> list[tuple[Path, frozenset[str] | None]]:
 
 
 def _repository_root(start: Path) -> Path:
-    try:
-        import subprocess
+    import subprocess
 
+    from pgconnlint.discover import GIT
+
+    try:
         top = subprocess.run(
-            ["git", "-C", str(start), "rev-parse", "--show-toplevel"], capture_output=True, text=True, timeout=30
+            [*GIT, "-C", str(start), "rev-parse", "--show-toplevel"], capture_output=True, text=True, timeout=30
         )
     except (OSError, subprocess.SubprocessError):
         return start.resolve()

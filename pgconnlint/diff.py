@@ -20,7 +20,7 @@ from pathlib import Path
 
 from pgconnlint.budget import Budget, Term
 from pgconnlint.config import CONFIG_FILES, ConfigError
-from pgconnlint.discover import MAX_FILE_BYTES
+from pgconnlint.discover import GIT, MAX_FILE_BYTES
 from pgconnlint.model import Known, Location
 
 #: the default base: the merge base of HEAD with the first of these that names a commit (issue 18)
@@ -304,15 +304,8 @@ def _rollout_over(budget: Budget | None) -> bool:
 # The repository is untrusted, and so is its .git/config. Only plumbing that runs no hook, no filter and no textconv
 # is used: rev-parse, merge-base, ls-tree and `cat-file --batch`, which hands over raw blobs (no --filters, no
 # --textconv). Not `git archive`: it applies the tree's own export-subst/export-ignore attributes and runs the
-# compressor a `tar.<format>.command` setting names. The settings that could start a program are overridden anyway.
-_GIT = (
-    "git",
-    "--no-pager",
-    *("-c", "core.fsmonitor=false"),
-    *("-c", "core.hooksPath=/dev/null"),
-    *("-c", "core.pager=cat"),
-    *("-c", "core.untrackedCache=false"),
-)
+# compressor a `tar.<format>.command` setting names. The settings that could start a program are overridden anyway
+# (discover.GIT).
 #: GIT_NO_LAZY_FETCH: a partial clone's missing blob is not fetched from a promisor remote (git 2.44+);
 #: GIT_OPTIONAL_LOCKS=0: nothing rewrites the index; the variables a hook sets never point git elsewhere
 _GIT_ENV = {
@@ -332,7 +325,7 @@ def _environment() -> dict[str, str]:
 def _git(where: Path, *args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
     try:
         return subprocess.run(
-            [*_GIT, "-C", str(where), *args],
+            [*GIT, "-C", str(where), *args],
             capture_output=True,
             input=stdin,
             env=_environment(),
@@ -509,7 +502,7 @@ def _blobs(top: Path, entries: list[_Entry]) -> Iterator[tuple[_Entry, bytes | N
     object the store lacks."""
     if not entries:
         return
-    command = [*_GIT, "-C", str(top), "cat-file", "--batch"]
+    command = [*GIT, "-C", str(top), "cat-file", "--batch"]
     with subprocess.Popen(
         command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=_environment()
     ) as process:

@@ -309,9 +309,17 @@ class Excludes:
         return known
 
 
-# The repository under check is untrusted: its .git/config could name a program for git to run
-# (core.fsmonitor runs on every index refresh). Every git call here overrides the settings that can.
-_GIT = ("git", "-c", "core.fsmonitor=false", "-c", "core.untrackedCache=false")
+# The repository under check is untrusted: its .git/config could name a program for git to run (core.fsmonitor runs
+# on every index refresh, a hook or a pager on other commands). Every git call of the tool (here and in diff.py)
+# starts with these, which override the settings that can.
+GIT = (
+    "git",
+    "--no-pager",
+    *("-c", "core.fsmonitor=false"),
+    *("-c", "core.hooksPath=/dev/null"),
+    *("-c", "core.pager=cat"),
+    *("-c", "core.untrackedCache=false"),
+)
 
 
 #: the file list of each root's last discovery: extract/follow.py and reach_python.py ask for it again in the same
@@ -346,7 +354,7 @@ def _git_listing(root: Path, markers: tuple[bytes, ...]) -> tuple[list[str] | No
 
 def _start(root: Path, *args: str) -> subprocess.Popen | None:
     try:
-        return subprocess.Popen([*_GIT, "-C", str(root), *args], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        return subprocess.Popen([*GIT, "-C", str(root), *args], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     except OSError:
         return None
 
