@@ -19,6 +19,7 @@ from pgconnlint.clients import pg
 from pgconnlint.deployments import declaring_documents
 from pgconnlint.discover import ORMCONFIG_SUFFIXES
 from pgconnlint.expr import CPU_COUNT_VARIABLE, Arr, Environment, Expr, Lit, Obj, evaluate
+from pgconnlint.extract.imported_values import pending_pools
 from pgconnlint.extract.typeorm import config_from_environment, is_postgres
 from pgconnlint.link_bun import bun_connections
 from pgconnlint.link_functions import function_group
@@ -117,7 +118,11 @@ def link(facts: Facts, settings: LinkSettings | None = None) -> Project:
             groups.append(group)
 
     groups += python_groups(
-        facts, settings, env_files, lambda project, blocks: _environment(project, env_files, settings, blocks)
+        facts,
+        settings,
+        env_files,
+        lambda project, blocks: _environment(project, env_files, settings, blocks),
+        pending_pools(facts.root) if facts.root is not None else lambda path: ([], []),
     )
     groups = _declared_processes(groups, settings.processes)
     problems = list(facts.problems) + node_problems

@@ -29,6 +29,7 @@ from pgconnlint.model import (
     Known,
     Location,
     ParseProblem,
+    PendingPools,
     ProcessDecl,
     PythonPool,
     Unknown,
@@ -42,15 +43,15 @@ _ASYNC_WORKERS = ("uvicorn", "aiohttp", "tornado", "asyncio")  # gunicorn worker
 PRODUCTION = ("production", "prod")
 
 
-def python_groups(facts, settings: LinkSettings, env_files: Mapping[str, EnvFile], environment_of) -> list:
-    """Process groups for the Python side; `environment_of(directory, blocks)` is the linker's env builder."""
+def python_groups(facts, settings: LinkSettings, env_files: Mapping[str, EnvFile], environment_of, parse) -> list:
+    """Process groups for the Python side; `environment_of(directory, blocks)` is the linker's env builder, and
+    `parse(path)` gives the pools and problems of a file extraction left pending (`PythonFiles`)."""
     projects = sorted(set(facts.python_projects), key=lambda p: p.count("/"), reverse=True)
-    pools: dict[str, list[PythonPool]] = {}
+    files = PythonFiles(facts.python_pools, parse, facts.problems)
     refs: dict[str, list[DjangoSettingsRef]] = {}
     for ref in facts.django_settings:
         refs.setdefault(_project_of(posixpath.dirname(ref.location.path), projects), []).append(ref)
-    for pool in facts.python_pools:
-        pools.setdefault(_project_of(posixpath.dirname(pool.location.path), projects), []).append(pool)
+    in_project = {project: _in(project, projects) for project in files.projects(projects)}
     runtime: dict[str, list] = {}
     for fact in facts.python_runtime:
         runtime.setdefault(_project_of(posixpath.dirname(fact.location.path), projects), []).append(fact)
@@ -74,7 +75,7 @@ def python_groups(facts, settings: LinkSettings, env_files: Mapping[str, EnvFile
         project = _project_of(decl.directory, projects)
         run.add(project)
         env = environment_of(project, [list(decl.env)]) | _cpus(settings)
-        reached = _reached(graph, decl, project, facts.python_pools, pools.get(project, []), facts.problems, env)
+        reached = _reached(graph, decl, project, files, in_project.get(project, _nowhere), facts.problems, env)
         run |= {_project_of(posixpath.dirname(pool.location.path), projects) for pool in reached}
         chosen = _django_scope(reached, refs.get(project, []), env, project)
         group = _group(decl, _config_for(decl, configs), env, chosen, settings, runtime.get(project, []))
@@ -85,14 +86,15 @@ def python_groups(facts, settings: LinkSettings, env_files: Mapping[str, EnvFile
             project = _project_of(function.directory, projects)
             run.add(project)
             env = environment_of(project, [list(function.env)]) | _cpus(settings)
-            chosen = _django_scope(pools.get(project, []), refs.get(project, []), env, project)
+            own = files.pools(in_project.get(project, _nowhere))
+            chosen = _django_scope(own, refs.get(project, []), env, project)
             connections = _engines(chosen, env, settings, Default(1, function.location, "one event at a time"))
             if connections:
                 groups.append(function_group(function, connections, (), env))
-    for project, project_pools in sorted(pools.items()):
+    for project in sorted(in_project):
         if project not in run:
             env = environment_of(project, []) | _cpus(settings)
-            project_pools = _django_scope(project_pools, refs.get(project, []), env, project)
+            project_pools = _django_scope(files.pools(in_project[project]), refs.get(project, []), env, project)
             connections = _engines(project_pools, env, settings)
             if connections:
                 where = Location(connections[0].anchor.path, 1)
@@ -103,6 +105,61 @@ def python_groups(facts, settings: LinkSettings, env_files: Mapping[str, EnvFile
                     ProcessGroup(name, connections[0].anchor, processes, "", False, connections, env, units=units)
                 )
     return groups
+
+
+class PythonFiles:
+    """The Python pools of every file, in file order, where a file extraction left pending (`PendingPools`: engine
+    calls only `ast` has seen) is parsed the first time a question needs its pools: a process reaches it, or its
+    project's pools count as a whole. Tests, migrations and scripts no deployed process imports are never parsed."""
+
+    def __init__(self, entries: list, parse, problems: list[ParseProblem]) -> None:
+        self._entries = entries
+        self._parse = parse
+        self._problems = problems
+        self._parsed: dict[str, list[PythonPool]] = {}
+
+    def projects(self, projects: list[str]) -> set[str]:
+        """The projects that hold a pool, or a file that may."""
+        return {_project_of(posixpath.dirname(_path(entry)), projects) for entry in self._entries}
+
+    def pools(self, wanted) -> list[PythonPool]:
+        """The pools of the files `wanted(path)` accepts, in file order."""
+        found: list[PythonPool] = []
+        for entry in self._entries:
+            if wanted(_path(entry)):
+                found += self._pools_of(entry.path) if isinstance(entry, PendingPools) else [entry]
+        return found
+
+    def read(self, wanted) -> list[PythonPool]:
+        """The pools of the files `wanted(path)` accepts that extraction has read, in file order; none is parsed."""
+        return [entry for entry in self._entries if isinstance(entry, PythonPool) and wanted(entry.location.path)]
+
+    def pending(self, wanted) -> bool:
+        """Whether a file `wanted(path)` accepts is still unread (it may hold pools)."""
+        return any(isinstance(e, PendingPools) and e.path not in self._parsed and wanted(e.path) for e in self._entries)
+
+    def _pools_of(self, path: str) -> list[PythonPool]:
+        if path not in self._parsed:
+            pools, problems = self._parse(path)
+            self._parsed[path] = pools
+            self._problems.extend(problem for problem in problems if problem not in self._problems)
+        return self._parsed[path]
+
+
+def _path(entry) -> str:
+    return entry.path if isinstance(entry, PendingPools) else entry.location.path
+
+
+def _in(project: str, projects: list[str]):
+    return lambda path: _project_of(posixpath.dirname(path), projects) == project
+
+
+def _nowhere(path: str) -> bool:
+    return False
+
+
+def _everywhere(path: str) -> bool:
+    return True
 
 
 def _declared_in(decl: ProcessDecl) -> str:
@@ -117,23 +174,25 @@ def _command(decl: ProcessDecl) -> tuple:
 
 
 def _reached(
-    graph: PythonGraph, decl: ProcessDecl, project: str, every: list, own: list, problems: list, env: Environment
+    graph: PythonGraph, decl: ProcessDecl, project: str, files: PythonFiles, mine, problems: list, env: Environment
 ) -> list:
     """The pools a process opens: those created in the modules its entry imports, wherever they lie (a library of
     the repository counts once in each process that imports it); Django's DATABASES are chosen by the settings
     module instead (`_django_scope`). Where the entry or an import cannot be followed and some of the project's
-    pools are not reached, the project's pools count as a whole, and a PGC002 finding says what was not followed."""
-    django = [pool for pool in own if pool.library == "django"]
-    candidates = [pool for pool in every if pool.library != "django"]
-    if not candidates:
-        return own
+    pools are not reached, the project's pools count as a whole, and a PGC002 finding says what was not followed.
+    `mine(path)` tells the project's files."""
+    if not files.pending(_everywhere) and all(pool.library == "django" for pool in files.pools(_everywhere)):
+        return files.pools(mine)  # no engine anywhere: the settings module alone decides
+    django = [pool for pool in files.read(mine) if pool.library == "django"]  # DATABASES are never left pending
     entry = process_entry(graph, decl.options, decl.location, decl.directory, project)
     reach = graph.reach(entry.files, list(entry.roots))
-    reached = [pool for pool in candidates if pool.location.path in reach.files]
+    reached = [pool for pool in files.pools(reach.files.__contains__) if pool.library != "django"]
     # a loop over a settings list whose default is literal: only the environment variable could add modules
     unfollowed = entry.unfollowed + tuple(item for item in reach.unfollowed if not item.unless or item.unless in env)
-    missed = [pool for pool in own if pool.library != "django" and pool not in reached]
-    if not unfollowed or not missed:
+    missed = (
+        [pool for pool in files.pools(mine) if pool.library != "django" and pool not in reached] if unfollowed else []
+    )
+    if not missed:
         return django + reached
     first = unfollowed[0]
     name = f"project {project}" if project else "the project at the repository root"

@@ -22,6 +22,7 @@ from pgconnlint.model import (
     NodeProcessDecl,
     PackageManifest,
     ParseProblem,
+    PendingPools,
     Pm2App,
     Pooler,
     ProcessDecl,
@@ -201,7 +202,8 @@ class Facts:
     servers: list[ServerConfig] = field(default_factory=list)
     problems: list[ParseProblem] = field(default_factory=list)
     suppressions: list[Suppression] = field(default_factory=list)
-    python_pools: list[PythonPool] = field(default_factory=list)
+    #: pools in file order; a file only `ast` has read yet is a PendingPools, parsed when linked (link_python.py)
+    python_pools: list[PythonPool | PendingPools] = field(default_factory=list)
     python_runtime: list = field(default_factory=list)  #: PythonRuntime: endpoints, thread limiter, psycopg2
     django_settings: list = field(default_factory=list)  #: DjangoSettingsRef: which settings module a file names
     processes: list[ProcessDecl] = field(default_factory=list)

@@ -281,6 +281,7 @@ _ROUTES = {
     "EnvFile": "env_files",
     "PackageManifest": "packages",
     "PythonPool": "python_pools",
+    "PendingPools": "python_pools",  # in file order with the others; parsed when linked (link_python.py)
     "PythonRuntime": "python_runtime",
     "ProcessDecl": "processes",
     "ServerCommand": "server_commands",

@@ -412,6 +412,15 @@ class NodeFork:
 
 
 @dataclass(frozen=True, slots=True)
+class PendingPools:
+    """A Python file whose only facts are engine or pool calls, found by `ast` (extract/python_scan.py): libcst
+    reads it only when a deployed process reaches it, or when its project's pools count as a whole
+    (link_python.py), so tests, migrations and scripts that nothing deployed imports cost `ast` alone (issue 19)."""
+
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
 class DjangoSettingsRef:
     """`os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")` in manage.py, wsgi.py, asgi.py or a
     Celery app module: the settings module the processes of that project run with unless the environment says."""

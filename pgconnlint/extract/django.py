@@ -14,7 +14,7 @@ from __future__ import annotations
 from pgconnlint.expr import EnvVar, Expr, Lit, Logical, Not, Obj
 from pgconnlint.extract import python_runtime, python_scan, sqlalchemy
 from pgconnlint.extract.python import PySource
-from pgconnlint.model import DjangoSettingsRef, ParseProblem, PythonPool
+from pgconnlint.model import DjangoSettingsRef, ParseProblem, PendingPools, PythonPool
 
 POSTGRES_ENGINES = (
     "django.db.backends.postgresql",
@@ -28,6 +28,9 @@ _URL_KEYWORDS = {  # dj_database_url keyword -> the DATABASES key it sets
     "disable_server_side_cursors": "DISABLE_SERVER_SIDE_CURSORS",
 }
 _MARKERS = ("DATABASES", "DJANGO_SETTINGS_MODULE")
+#: what makes libcst find more than engine calls in a file (Django settings, Flask's configuration keys, what
+#: extract/python_runtime.py reads): a file with none of these holds pools only, and can wait (`PendingPools`)
+_OTHER_FACTS = (*_MARKERS, *python_scan.LIBCST_TEXTS, "SQLALCHEMY_", *python_runtime.MARKERS)
 
 
 def extract(path: str, text: str) -> tuple[list, list[ParseProblem]]:
@@ -35,6 +38,8 @@ def extract(path: str, text: str) -> tuple[list, list[ParseProblem]]:
     routes = python_scan.routes(path, text, scanned.tree) if scanned is not None else None
     if scanned is not None and not scanned.needs_libcst and routes is not None:
         return routes, []
+    if scanned is not None and routes is not None and not any(marker in text for marker in _OTHER_FACTS):
+        return [PendingPools(path)], []  # engine calls only (so no endpoint): parsed if a process reaches them
     source = PySource.parse(path, text)
     if isinstance(source, ParseProblem):
         return [], [source]
@@ -44,6 +49,14 @@ def extract(path: str, text: str) -> tuple[list, list[ParseProblem]]:
         found += _databases(source)
     found += python_runtime.extract_source(source, text, routes)  # Celery's result backend, endpoints, psycopg2
     return found, []
+
+
+def pools_of(path: str, text: str) -> tuple[list[PythonPool], list[ParseProblem]]:
+    """The pools of a file `extract` left pending: what it would have found there (its endpoints came from `ast`)."""
+    source = PySource.parse(path, text)
+    if isinstance(source, ParseProblem):
+        return [], [source]
+    return list(sqlalchemy._calls(source)), []
 
 
 # --- the settings module named by manage.py, wsgi.py, asgi.py ---------------------------------------------

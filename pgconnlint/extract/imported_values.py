@@ -20,18 +20,36 @@ import posixpath
 import re
 from pathlib import Path
 
+from pgconnlint.discover import read_text
 from pgconnlint.expr import Expr, Not, Obj, Opaque
+from pgconnlint.extract.django import pools_of
 from pgconnlint.extract.python import PySource
+from pgconnlint.model import ParseProblem, PythonPool
 
 _MEMBER = re.compile(r"(?P<name>[A-Za-z_]\w*)(?:\.(?P<attribute>[A-Za-z_]\w*))?")
 
 
 def resolve(root: Path, facts) -> None:
     reader = _Reader(root)
-    facts.python_pools[:] = [reader.pool(pool) for pool in facts.python_pools]
+    facts.python_pools[:] = [reader.pool(p) if isinstance(p, PythonPool) else p for p in facts.python_pools]
     if any(_factory_made(pool) for pool in facts.node_pools):
         node_reader = _NodeReader(root, facts.packages)
         facts.node_pools[:] = [node_reader.pool(pool) if _factory_made(pool) else pool for pool in facts.node_pools]
+
+
+def pending_pools(root: Path):
+    """How link_python.py parses a file extraction left pending (`PendingPools`): read again, its engine calls
+    through extract/django.py, and their imported values resolved as `resolve` does for every other pool."""
+    reader = _Reader(root)
+
+    def parse(path: str) -> tuple[list[PythonPool], list[ParseProblem]]:
+        text = read_text(root, path)
+        if isinstance(text, ParseProblem):
+            return [], [text]
+        pools, problems = pools_of(path, text)
+        return [reader.pool(pool) for pool in pools], problems
+
+    return parse
 
 
 class _Reader:

@@ -25,7 +25,7 @@ from pgconnlint.reach_python import remember
 _ROUTE_METHODS = ("get", "post", "put", "patch", "delete", "options", "head", "api_route", "route")
 _WEB_FRAMEWORKS = ("fastapi", "starlette")
 #: texts whose presence sends the file to libcst whole (each extractor's own gate, rare in files)
-_LIBCST_TEXTS = ("DATABASES", "DJANGO_SETTINGS_MODULE", "current_default_thread_limiter")
+LIBCST_TEXTS = ("DATABASES", "DJANGO_SETTINGS_MODULE", "current_default_thread_limiter")
 _FLASK_URI = "SQLALCHEMY_DATABASE_URI"  #: a Flask-SQLAlchemy pool where it is set (extract/sqlalchemy.py `_collect`)
 _BACKEND_NAMES = ("result_backend", "CELERY_RESULT_BACKEND")  #: extract/python_runtime.py BACKEND_SETTINGS
 _BACKEND_NAMES += ("worker_pool", "CELERY_WORKER_POOL", "CELERYD_POOL")  #: … and WORKER_SETTINGS
@@ -55,7 +55,7 @@ def scan(text: str, engine_names: frozenset[str]) -> Scan | None:
 
 
 def _scanned(text: str, tree: ast.Module, engine_names: frozenset[str]) -> Scan:
-    if any(marker in text for marker in _LIBCST_TEXTS) or (_FLASK_URI in text and _sets_flask_uri(tree)):
+    if any(marker in text for marker in LIBCST_TEXTS) or (_FLASK_URI in text and _sets_flask_uri(tree)):
         return Scan(tree, True)
     # every name _needs_libcst looks for is written in the file (an alias is imported by its own name)
     written = any(name in text for name in (*engine_names, "backend", "BACKEND", *_BACKEND_NAMES, *_DRIVERS, *_PATCHES))

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from pgconnlint.extract import django, python_scan, sqlalchemy
+from pgconnlint.model import PendingPools
 
 TESTS = Path(__file__).resolve().parent.parent
 
@@ -75,7 +76,22 @@ def test_every_python_fixture_gives_the_same_facts_both_ways(monkeypatch):
     for file in files:
         text = file.read_text(errors="replace")
         path = file.relative_to(TESTS).as_posix()
-        assert repr(django.extract(path, text)) == repr(through_libcst(path, text, monkeypatch)), path
+        assert repr(_parsed(path, text)) == repr(through_libcst(path, text, monkeypatch)), path
+
+
+def _parsed(path: str, text: str) -> tuple[list, list]:
+    """django.extract's facts with a pending file's pools read as the linker reads them (`pools_of`)."""
+    found, problems = django.extract(path, text)
+    if found and isinstance(found[0], PendingPools):
+        return django.pools_of(path, text)
+    return found, problems
+
+
+def test_a_file_with_engine_calls_only_waits_for_the_linker():
+    text = "import sqlalchemy as sa\n\ndef get():\n    return sa.create_engine(URL)\n"
+    assert django.extract("tests/conftest.py", text) == ([PendingPools("tests/conftest.py")], [])
+    pools, _ = django.pools_of("tests/conftest.py", text)
+    assert [(pool.library, pool.per_call, pool.location.line) for pool in pools] == [("sqlalchemy", True, 4)]
 
 
 def test_a_django_style_result_backend_setting_goes_to_libcst():
