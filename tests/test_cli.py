@@ -275,3 +275,28 @@ def test_suggest_skips_a_server_nobody_uses_and_says_why_pools_cannot_shrink(tmp
     )
     text = run("budget", str(root), "--suggest").stdout
     assert "Suggestion: none; no process" in text and "every pool would have to be 1" in text
+
+
+@pytest.mark.parametrize(
+    ("args", "printed"),
+    [
+        (["--version"], "pgconnlint 0"),
+        (["rules"], "PGC101"),
+        (["explain", "PGC101"], "PGC101"),
+    ],
+)
+def test_start_up_commands_import_only_what_they_print(args, printed, monkeypatch):
+    """Issue 19: `--version`, `rules` and a piped `explain` load no model, no discovery, no rich (terminal output)."""
+    for name in ("FORCE_COLOR", "TTY_COMPATIBLE"):
+        monkeypatch.delenv(name, raising=False)
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "pgconnlint", *args], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0 and printed in result.stdout
+    imported = {
+        line.rpartition("|")[2].strip() for line in result.stderr.splitlines() if line.startswith("import time")
+    }
+    unwanted = {"pgconnlint.model", "pgconnlint.discover", "pgconnlint.lint", "rich", "subprocess", "json"}
+    assert not imported & unwanted
+    if args == ["--version"]:
+        assert not imported & {"argparse", "pgconnlint.cli", "pgconnlint.catalogue"}
