@@ -171,34 +171,19 @@ def classify(path: str) -> str | None:
     lower = name.lower()
     if path.startswith(".github/workflows/") and lower.endswith((".yml", ".yaml")):
         return "docker-run"  # CI steps that start a database with `docker run`
-    if lower in ("cloudbuild.yaml", "cloudbuild.yml"):
-        return "docker-run"  # Google Cloud Build steps: the images the repository builds (extract/image_builds.py)
     if lower.endswith(".sql"):
         return "sql"  # kept only when it sets a connection limit (extract/sql_limits.py)
-    if lower == "postgresql.conf":
-        return "pgconf"
-    if lower == "pgbouncer.ini":
-        return "pgbouncer"
-    if lower == "alembic.ini":
-        return "alembic"  # the URL `alembic upgrade` connects to (extract/alembic.py)
-    if lower == "pg_hba.conf":
-        return "hba"
-    if lower in ("pgcat.toml", "odyssey.conf"):
-        return "pooler"
-    if lower == "package.json":
-        return "package"
+    kind = _BY_NAME.get(lower)  # one look-up for every fixed name: a monorepo has tens of thousands of files
+    if kind is not None:
+        return kind
     stem, _, suffix = name.partition(".")
     if stem == "ormconfig" and suffix in ORMCONFIG_SUFFIXES:
         return "ormconfig"
-    if lower in _KNEXFILES:
-        return "knexfile"
-    if path == "config/config.json" or path.endswith("/config/config.json"):
+    if lower == "config.json" and (path == "config/config.json" or path.endswith("/config/config.json")):
         return "sequelize-config"  # sequelize-cli's default; kept only when it names a `dialect`
     if lower.endswith(".prisma"):
         return "prisma-schema"
-    if lower == ".sequelizerc":
-        return "sequelizerc"  # sequelize-cli's settings: which config file it reads (extract/node_pools.py)
-    if _PRISMA_CONFIG.search(path):
+    if "prisma" in name and _PRISMA_CONFIG.search(path):
         return "prisma-config"  # Prisma 6/7's prisma.config.ts: which schema the client comes from (extract/prisma.py)
     if is_pm2_file(lower):
         return "pm2"
@@ -217,20 +202,40 @@ _PLATFORM_FILES = {
     "vercel.json": "vercel",
     "netlify.toml": "netlify",
 }
+#: kinds fixed by the whole lower-cased name; no rule before the look-up in `classify` takes any of these names
+_BY_NAME = {
+    "cloudbuild.yaml": "docker-run",  # Google Cloud Build steps: the images the repository builds (image_builds.py)
+    "cloudbuild.yml": "docker-run",
+    "postgresql.conf": "pgconf",
+    "pgbouncer.ini": "pgbouncer",
+    "alembic.ini": "alembic",  # the URL `alembic upgrade` connects to (extract/alembic.py)
+    "pg_hba.conf": "hba",
+    "pgcat.toml": "pooler",
+    "odyssey.conf": "pooler",
+    "package.json": "package",
+    **dict.fromkeys(_KNEXFILES, "knexfile"),
+    ".sequelizerc": "sequelizerc",  # sequelize-cli's settings: which config file it reads (extract/node_pools.py)
+    **dict.fromkeys(_PYTHON_PROJECT_FILES, "python-project"),
+    **dict.fromkeys(_GUNICORN_CONFIGS, "gunicorn-config"),
+    "dockerfile": "dockerfile",
+    "containerfile": "dockerfile",
+    "chart.yaml": "helm-chart",
+    **_PLATFORM_FILES,
+}
 
 
 def _deployment_kind(path: str, lower: str) -> str | None:
-    """Where processes and servers are deployed: Helm charts, platform files, Terraform, Kubernetes manifests.
-    Compose files and CI workflows are classified before this, so they never count as manifests."""
-    if lower == "chart.yaml":
-        return "helm-chart"
-    if lower in _PLATFORM_FILES:
-        return _PLATFORM_FILES[lower]
+    """Where processes and servers are deployed: Terraform, Kubernetes manifests (Helm charts and platform files are
+    named: `_BY_NAME`). Compose files and CI workflows are classified before this, so they never count as manifests."""
     if lower.endswith(".tf"):
         return "terraform"
-    if lower.endswith((".yaml", ".yml")) and not _COMPOSE.fullmatch(lower) and not _in_chart_templates(path):
+    if lower.endswith((".yaml", ".yml")) and not _is_compose(lower) and not _in_chart_templates(path):
         return "kubernetes"
     return None
+
+
+def _is_compose(lower: str) -> bool:
+    return "compose" in lower and bool(_COMPOSE.fullmatch(lower))
 
 
 def _in_chart_templates(path: str) -> bool:
@@ -239,17 +244,13 @@ def _in_chart_templates(path: str) -> bool:
 
 
 def _python_kind(name: str, lower: str) -> str | None:
-    if lower in _PYTHON_PROJECT_FILES:
-        return "python-project"
-    if lower in _GUNICORN_CONFIGS:
-        return "gunicorn-config"
     if name == "Procfile" or name.startswith("Procfile."):
         return "procfile"
     if lower.endswith(".service"):
         return "systemd"  # a systemd unit (extract/systemd.py)
-    if lower in ("dockerfile", "containerfile") or lower.startswith("dockerfile.") or lower.endswith(".dockerfile"):
+    if lower.startswith("dockerfile.") or lower.endswith(".dockerfile"):
         return "dockerfile"
-    if _COMPOSE.fullmatch(lower):
+    if _is_compose(lower):
         return "compose"
     if _is_script(name, lower):
         return "docker-run"
