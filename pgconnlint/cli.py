@@ -212,7 +212,6 @@ def _check(args: argparse.Namespace) -> int:
     if len(targets) > 1 and (args.format != "text" or args.write_baseline or args.baseline):
         raise UsageError(f"--format {args.format}, --baseline and --write-baseline take one directory at a time")
     _start_discovery([root for root, _ in targets])
-    from pgconnlint import baseline
     from pgconnlint.lint import lint
     from pgconnlint.settings import CommandLine
 
@@ -225,6 +224,8 @@ def _check(args: argparse.Namespace) -> int:
         for root, only_paths in targets:
             run = _settings(args, cli, root, only_paths)
             result = _lint(lint, root, run.lint)
+            if args.write_baseline or args.baseline:
+                from pgconnlint import baseline  # fingerprints: only for a baseline
             if args.write_baseline:
                 baseline.write(result.findings, result.root, args.write_baseline)
                 print(f"pgconnlint: recorded {len(result.findings)} findings in {args.write_baseline}", file=sys.stderr)
