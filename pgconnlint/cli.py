@@ -211,7 +211,7 @@ def _check(args: argparse.Namespace) -> int:
         raise UsageError(f"--statistics prints text or json, not {args.format}")
     if len(targets) > 1 and (args.format != "text" or args.write_baseline or args.baseline):
         raise UsageError(f"--format {args.format}, --baseline and --write-baseline take one directory at a time")
-    _start_discovery([root for root, _ in targets])
+    _start_discovery(targets[0][0])
     from pgconnlint.lint import lint
     from pgconnlint.settings import CommandLine
 
@@ -241,12 +241,12 @@ def _check(args: argparse.Namespace) -> int:
     return status
 
 
-def _start_discovery(roots: list[Path]) -> None:
-    """git lists and searches each tree while the interpreter imports the extractors and checks (2 CPUs: both busy)."""
+def _start_discovery(root: Path) -> None:
+    """git lists and searches the (first) tree while the interpreter imports the extractors and checks: on 2 CPUs
+    both are busy. The other trees of a run are listed when their turn comes, as the imports are done by then."""
     from pgconnlint import discover
 
-    for root in roots:
-        discover.start(root)
+    discover.start(root)
 
 
 def _output(path: Path, roots: list[Path]):
@@ -260,7 +260,7 @@ def _output(path: Path, roots: list[Path]):
 
 def _budget(args: argparse.Namespace) -> int:
     [(root, _)] = _targets([args.path])
-    _start_discovery([root])
+    _start_discovery(root)
     from pgconnlint.lint import lint
     from pgconnlint.report import budget as view
     from pgconnlint.settings import CommandLine
