@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -300,3 +301,12 @@ def test_start_up_commands_import_only_what_they_print(args, printed, monkeypatc
     assert not imported & unwanted
     if args == ["--version"]:
         assert not imported & {"argparse", "pgconnlint.cli", "pgconnlint.catalogue"}
+
+
+def test_explain_is_rendered_by_rich_when_the_environment_asks_for_colour_even_through_a_pipe():
+    env = {key: value for key, value in os.environ.items() if key not in ("FORCE_COLOR", "TTY_COMPATIBLE", "NO_COLOR")}
+    command = [sys.executable, "-m", "pgconnlint", "explain", "PGC101"]
+    forced = subprocess.run(command, capture_output=True, text=True, timeout=60, env={**env, "FORCE_COLOR": "1"})
+    plain = subprocess.run(command, capture_output=True, text=True, timeout=60, env=env)
+    assert "\x1b[" in forced.stdout
+    assert plain.stdout.startswith("PGC101 connection-budget-exceeded (error): ") and "\x1b[" not in plain.stdout
