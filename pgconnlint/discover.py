@@ -375,7 +375,7 @@ class _Listing(NamedTuple):
             return True
         if path in self.tracked and _grep_searched(path):
             return path in self.with_markers
-        return _grep_like(root / path, MARKERS)
+        return _grep_like(root / path)
 
 
 #: git processes started early for a root (`start`), collected by its next discovery
@@ -458,28 +458,40 @@ def _walk(root: Path, excluded: Excludes):
 
 
 def _contains(path: Path, markers: tuple[bytes, ...]) -> bool:
-    data = _bytes_to_search(path)
-    return data is None or any(marker in data for marker in markers)
+    try:
+        if path.is_symlink() or path.stat().st_size > MAX_FILE_BYTES:
+            return True  # let read_text report it
+        data = path.read_bytes()
+    except OSError:
+        return True
+    return any(marker in data for marker in markers)
 
 
 _BINARY_PROBE = 8000  # git's buffer_is_binary: a NUL byte in the first 8,000 bytes
+_BLOCK = 1024 * 1024
 
 
-def _grep_like(path: Path, markers: tuple[bytes, ...]) -> bool:
-    """`git grep -I -l` for one file: any marker, and no NUL byte in the first 8,000 (git's test for binary; the
-    repository's .gitattributes are not consulted)."""
-    data = _bytes_to_search(path)
-    return data is None or (b"\0" not in data[:_BINARY_PROBE] and any(marker in data for marker in markers))
-
-
-def _bytes_to_search(path: Path) -> bytes | None:
-    """A file's bytes for the marker search; None for a link, an oversized or unreadable file: read_text reports it."""
+def _grep_like(path: Path) -> bool:
+    """`git grep -l -I` of every marker for a file git did not search (untracked, or named outside its pathspecs),
+    answered as git would: a link is skipped, so is an unreadable or binary file (a NUL byte in the first 8,000;
+    .gitattributes are not consulted), and a large one is searched whole, in blocks."""
+    overlap = max(map(len, MARKERS)) - 1
     try:
-        if path.is_symlink() or path.stat().st_size > MAX_FILE_BYTES:
-            return None
-        return path.read_bytes()
+        if path.is_symlink():
+            return False
+        with open(path, "rb") as file:
+            block = file.read(_BLOCK)
+            if b"\0" in block[:_BINARY_PROBE]:
+                return False
+            tail = b""
+            while block:
+                data = tail + block
+                if any(marker in data for marker in MARKERS):
+                    return True
+                tail, block = data[-overlap:], file.read(_BLOCK)
     except OSError:
-        return None
+        return False
+    return False
 
 
 def read_text(root: Path, path: str) -> str | ParseProblem:

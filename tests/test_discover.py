@@ -182,3 +182,18 @@ def test_git_started_early_gives_the_same_candidates_once(tmp_path):
     assert [c.path for c in discover(root)] == ["b.py", "ormconfig.json", "src/a.ts"]
     (root / "c.py").write_text("create_engine(URL)")
     assert [c.path for c in discover(root)] == ["b.py", "c.py", "ormconfig.json", "src/a.ts"]  # git asked again
+
+
+def test_untracked_links_and_large_files_are_judged_as_git_grep_judges_them(tmp_path):
+    filler = "x = 1\n" * 200_000  # 1.2 MB, over the size limit: git greps it whole
+    root = _repository(
+        tmp_path,
+        {"README.md": "hello"},
+        untracked={
+            "big_with.py": filler + "engine = create_engine(URL)\n",
+            "big_without.py": filler,
+            "real/db.py": "engine = create_engine(URL)\n",
+        },
+    )
+    (root / "link.py").symlink_to(root / "real" / "db.py")  # git grep skips links
+    assert [c.path for c in discover(root)] == ["big_with.py", "real/db.py"]
