@@ -10,10 +10,13 @@ nested packages of TS/JS/Python/Markdown/JSON/binary files, a git-ignored node_m
 files, decoy files that mention `DataSource`/`createConnection` without being TypeORM, and a handful
 of real configs (ormconfig.json, data-source.ts, a pm2 ecosystem file, .env files, postgresql.conf), and a
 deploy/manifests/ folder: 150 Kubernetes manifests of Go services and one rendered file of ~0.9 MB.
-It then times, over R repeats after one untimed warm-up (median and min, time.perf_counter):
+It then times, over R rounds after one untimed warm-up round, each measure once per round (median and min,
+time.perf_counter):
   (a) `python -m pgconnlint check TREE --format json`, a subprocess as pre-commit runs it;
-  (b) `git grep -l` for the TypeORM markers plus `git ls-files` filtered by config name: the floor
-      of merely finding the candidates;
+  (b) `git grep -l` for three TypeORM names plus `git ls-files` filtered by config name: the historic floor
+      of merely finding the candidates, kept to compare with earlier runs;
+  (b) `git grep -l -z -I -F` of every content marker discovery looks for (pgconnlint/discover.py MARKERS):
+      the floor issue 19's target is measured against ("`git grep -l` of the same names");
   (c) `python -c "import pgconnlint.cli"` and `python -m pgconnlint rules`: the start-up floor.
 The warm-up's JSON is checked: db/postgresql.conf is a server with 197 usable connections, and no
 finding or term points into node_modules/.
@@ -238,6 +241,7 @@ def run(args: list[str], ok=(0,), cwd: Path = REPO) -> subprocess.CompletedProce
 
 
 def git_floor(tree: Path) -> int:
+    """The historic floor: three TypeORM names in *.ts/*.js, and the config files by name."""
     grep = run(["git", "grep", "-l", "-E", GIT_MARKERS, "--", "*.ts", "*.js"], ok=(0, 1), cwd=tree).stdout.splitlines()
     names = [n for n in run(["git", "ls-files"], cwd=tree).stdout.splitlines() if CONFIG_NAME.search(n)]
     return len(set(grep) | set(names))
@@ -256,14 +260,17 @@ def peak_memory(args: list[str], cwd: Path = REPO) -> int:
         return usage.ru_maxrss
 
 
-def timed(function, repeat: int) -> tuple[float, float]:
-    function()  # warm-up: page cache, .pyc files
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), min(times)
+def timed_together(measures: dict, repeat: int) -> dict[str, tuple[float, float]]:
+    """(median, min) of each measure, run once per round after one warm-up round: a change in the machine's load
+    falls on every measure alike, so the ratios of one run hold."""
+    times: dict[str, list[float]] = {key: [] for key in measures}
+    for round_ in range(repeat + 1):
+        for key, function in measures.items():
+            start = time.perf_counter()
+            function()
+            if round_:
+                times[key].append(time.perf_counter() - start)
+    return {key: (statistics.median(spent), min(spent)) for key, spent in times.items()}
 
 
 def check_document(document: dict) -> dict:
@@ -280,17 +287,27 @@ def bench(tree: Path, files: int, repeat: int, parse_all: bool = False) -> None:
     check = [py, "-m", "pgconnlint", "check", str(tree), "--format", "json"]
     document = json.loads(run(check, ok=(0, 1)).stdout)
     server = check_document(document)
-    rows = [
-        ("(a) pgconnlint check --format json", timed(lambda: run(check, ok=(0, 1)), repeat)),
-        ("(b) git grep + git ls-files (floor)", timed(lambda: git_floor(tree), repeat)),
-        ("(c) python -c 'import pgconnlint.cli'", timed(lambda: run([py, "-c", "import pgconnlint.cli"]), repeat)),
-        ("(c) python -m pgconnlint rules", timed(lambda: run([py, "-m", "pgconnlint", "rules"]), repeat)),
-        ("(c) python -m pgconnlint --version", timed(lambda: run([py, "-m", "pgconnlint", "--version"]), repeat)),
-        ("(c) python -c pass", timed(lambda: run([py, "-c", "pass"]), repeat)),
-    ]
+    script = Path(py).parent / "pgconnlint"  # the console script pip wrote (it imports `re` first)
+    pgconnlint = [py, "-m", "pgconnlint"]
+    measures = {
+        "check": ("(a) pgconnlint check --format json", lambda: run(check, ok=(0, 1))),
+        "floor": ("(b) git grep 3 names + ls-files (historic)", lambda: git_floor(tree)),
+        "same": (f"(b) git grep -l of the {len(marker_names())} markers", lambda: marker_floor(tree)),
+        "import": ("(c) python -c 'import pgconnlint.cli'", lambda: run([py, "-c", "import pgconnlint.cli"])),
+        "rules": ("(c) python -m pgconnlint rules", lambda: run([*pgconnlint, "rules"])),
+        "explain": ("(c) python -m pgconnlint explain PGC101", lambda: run([*pgconnlint, "explain", "PGC101"])),
+        "version": ("(c) python -m pgconnlint --version", lambda: run([*pgconnlint, "--version"])),
+        "script": ("(c) pgconnlint --version (console script)", lambda: run([str(script), "--version"])),
+        "pass": ("(c) python -c pass", lambda: run([py, "-c", "pass"])),
+    }
+    if not script.exists():
+        del measures["script"]
+    times = timed_together({key: function for key, (_, function) in measures.items()}, repeat)
+    rows = {key: (label, times[key]) for key, (label, _) in measures.items()}
     print(f"tree: {tree}  (python {sys.version.split()[0]}, {os.cpu_count()} CPUs, {repeat} repeats)")
     print(f"files in tree (git ls-files)      {files:>8}   (+{NODE_MODULES_FILES} in git-ignored node_modules/)")
     print(f"candidates: pgconnlint / git floor {document['summary']['files']:>7} / {git_floor(tree)}")
+    print(f"files with a marker (same names)   {marker_floor(tree):>7}")
     print(
         f"findings                          {len(document['findings']):>8}   "
         f"({', '.join(sorted(f['code'] for f in document['findings']))})"
@@ -299,11 +316,19 @@ def bench(tree: Path, files: int, repeat: int, parse_all: bool = False) -> None:
         f"total connections                 {server['total']:>8}   of {server['usable']} usable "
         f"(expected {EXPECTED_TOTAL})"
     )
-    print(f"\n{'':38} {'median s':>9} {'min s':>8}")
-    for label, (median, low) in rows:
-        print(f"{label:38} {median:9.3f} {low:8.3f}")
-    print(f"\nratio (a)/(b): {rows[0][1][0] / rows[1][1][0]:.1f}x median, {rows[0][1][1] / rows[1][1][1]:.1f}x min")
-    print(f"ratio --version / python -c pass: {rows[4][1][0] / rows[5][1][0]:.2f}x median")
+    print(f"\n{'':42} {'median s':>9} {'min s':>8}")
+    for label, (median, low) in rows.values():
+        print(f"{label:42} {median:9.3f} {low:8.3f}")
+    print()
+    for floor, name in (("floor", "historic floor"), ("same", "same-names floor (issue 19: <= 2x)")):
+        median, low = ratio(rows, "check", floor, 0), ratio(rows, "check", floor, 1)
+        print(f"ratio (a) / {name}: {median:.1f}x median, {low:.1f}x min")
+    for command in ("version", "script"):
+        if command in rows:
+            median, low = ratio(rows, command, "pass", 0), ratio(rows, command, "pass", 1)
+            print(
+                f"ratio {rows[command][0][4:]} / python -c pass: {median:.2f}x median, {low:.2f}x min (target <= 1.5x)"
+            )
     print(f"peak memory of (a): {peak_memory(check) / 1024:.0f} MiB")
     size, documents, seconds = read_generated_manifest(tree)
     print(f"(e) the rendered manifest deploy/manifests/generated/all.yaml: {size / 1024:.0f} KiB, {documents} facts")
@@ -312,6 +337,19 @@ def bench(tree: Path, files: int, repeat: int, parse_all: bool = False) -> None:
         parsed, seconds = parse_every_python_file(tree)
         print(f"(d) libcst on every .py file, no pre-filter: {parsed} files in {seconds:.3f} s (once, in-process);")
         print("    the pre-filter parses only the files that mention an engine or pool call")
+
+
+def ratio(rows: dict, over: str, under: str, column: int) -> float:
+    """rows[over] / rows[under]; column 0: the medians, 1: the minima."""
+    return rows[over][1][column] / rows[under][1][column]
+
+
+def marker_names() -> tuple[bytes, ...]:
+    """Every content marker discovery searches for, from pgconnlint/discover.py itself."""
+    sys.path.insert(0, str(REPO))
+    from pgconnlint import discover
+
+    return discover.MARKERS
 
 
 def read_generated_manifest(tree: Path) -> tuple[int, int, float]:
@@ -349,13 +387,11 @@ def corpus_cases(scratch: Path, case_files: list[Path]) -> list[tuple[str, Path,
 
 
 def marker_floor(tree: Path) -> int:
-    """`git grep -l` of the content markers discovery uses (pgconnlint/discover.py), over the case's own tree."""
-    sys.path.insert(0, str(REPO))
-    from pgconnlint import discover
-
-    markers = {m.decode() for kind in discover._MARKERS.values() for m in kind}
-    patterns = [arg for marker in sorted(markers) for arg in ("-e", marker)]
-    return len(run(["git", "grep", "-l", "-I", "-F", *patterns], ok=(0, 1), cwd=tree).stdout.splitlines())
+    """`git grep -l` of the content markers discovery uses (pgconnlint/discover.py MARKERS, so the floor cannot drift
+    from what the tool searches), over every tracked file of the tree."""
+    patterns = [arg for marker in marker_names() for arg in ("-e", marker.decode())]
+    found = run(["git", "grep", "-l", "-z", "-I", "-F", *patterns], ok=(0, 1), cwd=tree).stdout
+    return len([name for name in found.split("\0") if name])
 
 
 def bench_corpus(scratch: Path, case_files: list[Path], repeat: int) -> None:
@@ -364,8 +400,14 @@ def bench_corpus(scratch: Path, case_files: list[Path], repeat: int) -> None:
     print(f"{'case':32} {'files':>6} {'check s':>8} {'min s':>7} {'grep s':>7} {'ratio':>6} {'peak MiB':>9}")
     for name, folder, cpus in corpus_cases(scratch, case_files):
         check = [py, "-m", "pgconnlint", "check", "--format", "json", "--cpus", str(cpus), "."]
-        median, low = timed(lambda check=check, folder=folder: run(check, ok=(0, 1), cwd=folder), repeat)
-        grep, _ = timed(lambda folder=folder: marker_floor(folder), repeat)
+        times = timed_together(
+            {
+                "check": lambda check=check, folder=folder: run(check, ok=(0, 1), cwd=folder),
+                "grep": lambda folder=folder: marker_floor(folder),
+            },
+            repeat,
+        )
+        (median, low), (grep, _) = times["check"], times["grep"]
         files = len(run(["git", "ls-files"], cwd=folder).stdout.splitlines())
         memory = peak_memory(check, cwd=folder) / 1024
         print(f"{name:32} {files:>6} {median:8.2f} {low:7.2f} {grep:7.3f} {median / grep:5.0f}x {memory:9.0f}")

@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from pgconnlint import VERSION, catalogue
+from pgconnlint import VERSION
 from pgconnlint.report import FORMATS
 from pgconnlint.severity import Severity
 
@@ -206,15 +206,15 @@ def _crash_site(error: BaseException) -> str:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from pgconnlint import baseline
-    from pgconnlint.lint import lint
-    from pgconnlint.settings import CommandLine
-
     targets = _targets(args.paths)
     if args.statistics and args.format not in ("text", "json"):
         raise UsageError(f"--statistics prints text or json, not {args.format}")
     if len(targets) > 1 and (args.format != "text" or args.write_baseline or args.baseline):
         raise UsageError(f"--format {args.format}, --baseline and --write-baseline take one directory at a time")
+    _start_discovery(targets[0][0])
+    from pgconnlint.lint import lint
+    from pgconnlint.settings import CommandLine
+
     cli = CommandLine(
         args.select, args.extend_select, args.ignore, args.env, args.cpus, args.fail_on, args.exclude, args.deployment
     )
@@ -224,6 +224,8 @@ def _check(args: argparse.Namespace) -> int:
         for root, only_paths in targets:
             run = _settings(args, cli, root, only_paths)
             result = _lint(lint, root, run.lint)
+            if args.write_baseline or args.baseline:
+                from pgconnlint import baseline  # fingerprints: only for a baseline
             if args.write_baseline:
                 baseline.write(result.findings, result.root, args.write_baseline)
                 print(f"pgconnlint: recorded {len(result.findings)} findings in {args.write_baseline}", file=sys.stderr)
@@ -239,6 +241,14 @@ def _check(args: argparse.Namespace) -> int:
     return status
 
 
+def _start_discovery(root: Path) -> None:
+    """git lists and searches the (first) tree while the interpreter imports the extractors and checks: on 2 CPUs
+    both are busy. The other trees of a run are listed when their turn comes, as the imports are done by then."""
+    from pgconnlint import discover
+
+    discover.start(root)
+
+
 def _output(path: Path, roots: list[Path]):
     from pgconnlint import confine
 
@@ -249,11 +259,12 @@ def _output(path: Path, roots: list[Path]):
 
 
 def _budget(args: argparse.Namespace) -> int:
+    [(root, _)] = _targets([args.path])
+    _start_discovery(root)
     from pgconnlint.lint import lint
     from pgconnlint.report import budget as view
     from pgconnlint.settings import CommandLine
 
-    [(root, _)] = _targets([args.path])
     run = _settings(args, CommandLine(environment=args.env, cpus=args.cpus, deployment=args.deployment), root, None)
     result = _lint(lint, root, run.lint)
     view.render(
@@ -416,6 +427,8 @@ def _statistics(findings, out, as_json: bool) -> None:
 
 
 def _explain(args: argparse.Namespace) -> int:
+    from pgconnlint import catalogue
+
     rule = catalogue.lookup(args.rule)
     if rule is None:
         raise UsageError(f"no rule {args.rule!r}; `pgconnlint rules` lists them")
@@ -433,10 +446,8 @@ def _explain(args: argparse.Namespace) -> int:
         }
         print(json.dumps({**meta, "body": rule.body}, indent=2))
         return EXIT_CLEAN
-    from rich.console import Console
-
-    console = Console()
-    if not console.is_terminal:  # piped: the Markdown as written, no markup, no wrapping
+    console = _terminal_console()
+    if console is None:  # piped: the Markdown as written, no markup, no wrapping
         sys.stdout.write(f"{rule.code} {rule.name} ({rule.severity}): {rule.summary}\n\n{rule.body}")
         return EXIT_CLEAN
     from rich.markdown import Markdown  # markdown-it: only for a terminal
@@ -446,7 +457,22 @@ def _explain(args: argparse.Namespace) -> int:
     return EXIT_CLEAN
 
 
+def _terminal_console():
+    """rich's Console when it sees a terminal, else None. rich is imported only when it could: stdout is a tty, or
+    TTY_COMPATIBLE or FORCE_COLOR (which rich reads) is set; a piped `explain` needs none of it."""
+    import os
+
+    if not sys.stdout.isatty() and "TTY_COMPATIBLE" not in os.environ and "FORCE_COLOR" not in os.environ:
+        return None
+    from rich.console import Console
+
+    console = Console()
+    return console if console.is_terminal else None
+
+
 def _rules() -> int:
+    from pgconnlint import catalogue
+
     rules = catalogue.load().values()
     if not sys.stdout.isatty():  # piped: one rule per line, whole, for grep and cut
         width = max(len(rule.name) for rule in rules)

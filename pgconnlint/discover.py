@@ -15,9 +15,12 @@ import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, NamedTuple
 
 from pgconnlint import confine
-from pgconnlint.model import Location, ParseProblem
+
+if TYPE_CHECKING:
+    from pgconnlint.model import Location, ParseProblem
 
 MAX_FILE_BYTES = 1024 * 1024  # larger config files are not configs; bounds parse time and memory
 
@@ -134,22 +137,19 @@ class Candidate:
 def discover(root: Path, excludes: Iterable[str] = DEFAULT_EXCLUDES) -> list[Candidate]:
     excluded = Excludes(tuple(excludes))
     chosen = Excludes(tuple(p for p in excludes if p not in DEFAULT_EXCLUDES))  # the user's own, always honoured
-    # In a work tree `git grep` is the content pre-filter: one process instead of opening every source file.
-    markers = _TYPEORM_MARKERS + _NODE_MARKERS + _PYTHON_MARKERS + _DOCKER_RUN_MARKERS
-    markers += _KUBERNETES_MARKERS + _TERRAFORM_MARKERS + _SQL_LIMIT_MARKERS
-    listed, with_markers = _git_listing(root, markers)
+    listing = _listing(root)
     _LISTED.pop(root, None)
-    if listed is not None:
-        _LISTED[root] = listed
+    if listing is not None:
+        _LISTED[root] = listing.files
     candidates = []
-    for path in sorted(listed if listed is not None else _walk(root, excluded)):
+    for path in listing.files if listing is not None else sorted(_walk(root, excluded)):
         kind = classify(path)
         if not kind or (excluded.matches(path) and (kind not in _IMAGE_BUILDS or chosen.matches(path))):
             continue
         if kind in _MARKERS:
             # git grep answers for every kind's markers at once; a file it lists is checked for its own kind's
             # (a Python file that merely says "postgres" is not parsed: issue 19)
-            grepped = with_markers is None or path in with_markers
+            grepped = listing is None or listing.has_markers(root, path)
             found = grepped and _contains(root / path, _MARKERS[kind])
             if not found and grepped and path.endswith(_SQL_HOSTS) and _contains(root / path, _SQL_LIMIT_MARKERS):
                 kind = "sql-in-code"
@@ -171,34 +171,19 @@ def classify(path: str) -> str | None:
     lower = name.lower()
     if path.startswith(".github/workflows/") and lower.endswith((".yml", ".yaml")):
         return "docker-run"  # CI steps that start a database with `docker run`
-    if lower in ("cloudbuild.yaml", "cloudbuild.yml"):
-        return "docker-run"  # Google Cloud Build steps: the images the repository builds (extract/image_builds.py)
     if lower.endswith(".sql"):
         return "sql"  # kept only when it sets a connection limit (extract/sql_limits.py)
-    if lower == "postgresql.conf":
-        return "pgconf"
-    if lower == "pgbouncer.ini":
-        return "pgbouncer"
-    if lower == "alembic.ini":
-        return "alembic"  # the URL `alembic upgrade` connects to (extract/alembic.py)
-    if lower == "pg_hba.conf":
-        return "hba"
-    if lower in ("pgcat.toml", "odyssey.conf"):
-        return "pooler"
-    if lower == "package.json":
-        return "package"
+    kind = _BY_NAME.get(lower)  # one look-up for every fixed name: a monorepo has tens of thousands of files
+    if kind is not None:
+        return kind
     stem, _, suffix = name.partition(".")
     if stem == "ormconfig" and suffix in ORMCONFIG_SUFFIXES:
         return "ormconfig"
-    if lower in _KNEXFILES:
-        return "knexfile"
-    if path == "config/config.json" or path.endswith("/config/config.json"):
+    if lower == "config.json" and (path == "config/config.json" or path.endswith("/config/config.json")):
         return "sequelize-config"  # sequelize-cli's default; kept only when it names a `dialect`
     if lower.endswith(".prisma"):
         return "prisma-schema"
-    if lower == ".sequelizerc":
-        return "sequelizerc"  # sequelize-cli's settings: which config file it reads (extract/node_pools.py)
-    if _PRISMA_CONFIG.search(path):
+    if "prisma" in name and _PRISMA_CONFIG.search(path):
         return "prisma-config"  # Prisma 6/7's prisma.config.ts: which schema the client comes from (extract/prisma.py)
     if is_pm2_file(lower):
         return "pm2"
@@ -217,20 +202,40 @@ _PLATFORM_FILES = {
     "vercel.json": "vercel",
     "netlify.toml": "netlify",
 }
+#: kinds fixed by the whole lower-cased name; no rule before the look-up in `classify` takes any of these names
+_BY_NAME = {
+    "cloudbuild.yaml": "docker-run",  # Google Cloud Build steps: the images the repository builds (image_builds.py)
+    "cloudbuild.yml": "docker-run",
+    "postgresql.conf": "pgconf",
+    "pgbouncer.ini": "pgbouncer",
+    "alembic.ini": "alembic",  # the URL `alembic upgrade` connects to (extract/alembic.py)
+    "pg_hba.conf": "hba",
+    "pgcat.toml": "pooler",
+    "odyssey.conf": "pooler",
+    "package.json": "package",
+    **dict.fromkeys(_KNEXFILES, "knexfile"),
+    ".sequelizerc": "sequelizerc",  # sequelize-cli's settings: which config file it reads (extract/node_pools.py)
+    **dict.fromkeys(_PYTHON_PROJECT_FILES, "python-project"),
+    **dict.fromkeys(_GUNICORN_CONFIGS, "gunicorn-config"),
+    "dockerfile": "dockerfile",
+    "containerfile": "dockerfile",
+    "chart.yaml": "helm-chart",
+    **_PLATFORM_FILES,
+}
 
 
 def _deployment_kind(path: str, lower: str) -> str | None:
-    """Where processes and servers are deployed: Helm charts, platform files, Terraform, Kubernetes manifests.
-    Compose files and CI workflows are classified before this, so they never count as manifests."""
-    if lower == "chart.yaml":
-        return "helm-chart"
-    if lower in _PLATFORM_FILES:
-        return _PLATFORM_FILES[lower]
+    """Where processes and servers are deployed: Terraform, Kubernetes manifests (Helm charts and platform files are
+    named: `_BY_NAME`). Compose files and CI workflows are classified before this, so they never count as manifests."""
     if lower.endswith(".tf"):
         return "terraform"
-    if lower.endswith((".yaml", ".yml")) and not _COMPOSE.fullmatch(lower) and not _in_chart_templates(path):
+    if lower.endswith((".yaml", ".yml")) and not _is_compose(lower) and not _in_chart_templates(path):
         return "kubernetes"
     return None
+
+
+def _is_compose(lower: str) -> bool:
+    return "compose" in lower and bool(_COMPOSE.fullmatch(lower))
 
 
 def _in_chart_templates(path: str) -> bool:
@@ -239,17 +244,13 @@ def _in_chart_templates(path: str) -> bool:
 
 
 def _python_kind(name: str, lower: str) -> str | None:
-    if lower in _PYTHON_PROJECT_FILES:
-        return "python-project"
-    if lower in _GUNICORN_CONFIGS:
-        return "gunicorn-config"
     if name == "Procfile" or name.startswith("Procfile."):
         return "procfile"
     if lower.endswith(".service"):
         return "systemd"  # a systemd unit (extract/systemd.py)
-    if lower in ("dockerfile", "containerfile") or lower.startswith("dockerfile.") or lower.endswith(".dockerfile"):
+    if lower.startswith("dockerfile.") or lower.endswith(".dockerfile"):
         return "dockerfile"
-    if _COMPOSE.fullmatch(lower):
+    if _is_compose(lower):
         return "compose"
     if _is_script(name, lower):
         return "docker-run"
@@ -258,17 +259,12 @@ def _python_kind(name: str, lower: str) -> str | None:
     return None
 
 
+_SCRIPT_NAMES = ("Makefile", "makefile", "GNUmakefile", "Justfile", "justfile", "Jenkinsfile", ".gitlab-ci.yml")
+
+
 def _is_script(name: str, lower: str) -> bool:
     """Where `docker run … postgres -c …` lines live: shell scripts, Makefiles, CI workflows."""
-    return lower.endswith((".sh", ".bash", ".mk")) or name in (
-        "Makefile",
-        "makefile",
-        "GNUmakefile",
-        "Justfile",
-        "justfile",
-        "Jenkinsfile",
-        ".gitlab-ci.yml",
-    )
+    return lower.endswith((".sh", ".bash", ".mk")) or name in _SCRIPT_NAMES
 
 
 def is_pm2_file(name: str) -> bool:
@@ -330,31 +326,107 @@ _LISTED: dict[Path, list[str]] = {}
 def _git_files(root: Path) -> list[str] | None:
     if root in _LISTED:
         return list(_LISTED[root])
-    return _git_listing(root, ())[0]
+    listing = _collect(root, _start_git(root, grep=False))
+    return None if listing is None else listing.files
 
 
-def _git_listing(root: Path, markers: tuple[bytes, ...]) -> tuple[list[str] | None, set[str] | None]:
-    """git's file list (tracked and untracked, not ignored; it may still name files deleted from the work tree:
-    checked per candidate) and the files that contain any marker; (None, None) outside a work tree or when git cannot
-    tell. The list and the searches run at once: each is a walk of the tree, and the floor is the longest of them.
-    Two searches: `--untracked` skips a tracked file under an ignored folder (a committed docker/release/build/ that
-    .gitignore's `**/build/` covers), which the tracked-only search still finds."""
-    inside = _git_output(_start(root, "rev-parse", "--is-inside-work-tree"), 30)
-    if inside is None or inside.strip() != b"true":
-        return None, None
-    listing = _start(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
-    patterns = [arg for marker in markers for arg in ("-e", marker.decode())]
-    greps = [_start(root, "grep", "-l", "-z", "-I", "-F", *scope, *patterns) for scope in ((), ("--untracked",))]
-    names = _names(_git_output(listing, 120))
-    found = [_names(_git_output(grep, 120, ok=(0, 1))) for grep in greps] if markers else []  # 1: no match
-    if names is None:
-        return None, None
-    return list(names), (None if not markers or None in found else set().union(*found))
+#: every content marker of every kind, searched by one `git grep` (bench/run.py's floor greps the same names)
+MARKERS = tuple(dict.fromkeys(marker for markers in _MARKERS.values() for marker in markers))
+#: how the names of files of a kind with markers end, as written: `git grep` searches only those (`*.py`,
+#: `*/Makefile` and `Makefile`); a superset costs a little, and a file named otherwise (`DB.PY`) is read here instead
+_GREP_ENDINGS = (*_SQL_HOSTS, ".mk", ".yml", ".yaml", ".tf", ".sql", "/config/config.json")
+_GREP_ENDINGS += tuple(f"/{name}" for name in _SCRIPT_NAMES)
+#: variables that change what a pathspec means (`*` literal, or not matching `/`): never passed to the search
+_PATHSPEC_ENV = ("GIT_LITERAL_PATHSPECS", "GIT_GLOB_PATHSPECS", "GIT_NOGLOB_PATHSPECS", "GIT_ICASE_PATHSPECS")
 
 
-def _start(root: Path, *args: str) -> subprocess.Popen | None:
+def _grep_pathspecs() -> list[str]:
+    specs = [f"*{ending}" for ending in _GREP_ENDINGS]
+    return [*specs, *(ending[1:] for ending in _GREP_ENDINGS if ending.startswith("/"))]
+
+
+def _grep_searched(path: str) -> bool:
+    """Whether `git grep` read `path`: one of `_grep_pathspecs()` matches it."""
+    return f"/{path}".endswith(_GREP_ENDINGS)
+
+
+class _Git(NamedTuple):
+    """The git processes of one discovery, started together: each of the lists and the search walks the tree."""
+
+    inside: subprocess.Popen | None  #: rev-parse --is-inside-work-tree
+    tracked: subprocess.Popen | None  #: ls-files --cached: the index, however .gitignore reads
+    untracked: subprocess.Popen | None  #: ls-files --others --exclude-standard
+    grep: subprocess.Popen | None  #: the tracked files that hold any marker (None: not asked)
+
+
+class _Listing(NamedTuple):
+    """git's file list (tracked and untracked, not ignored; sorted) and which of them hold a marker. The list may
+    still name files deleted from the work tree: checked per candidate."""
+
+    files: list[str]
+    tracked: frozenset[str]
+    with_markers: frozenset[str] | None  #: tracked files git grep found a marker in; None: it failed, read each
+
+    def has_markers(self, root: Path, path: str) -> bool:
+        """Whether `path` holds any marker, as `git grep -I` answers: its answer for the tracked files it read, and
+        the file read here otherwise (an untracked file, or a name outside the search's pathspecs). A tracked file
+        under an ignored folder (a committed docker/release/build/ that .gitignore's `**/build/` covers) is seen."""
+        if self.with_markers is None:
+            return True
+        if path in self.tracked and _grep_searched(path):
+            return path in self.with_markers
+        return _grep_like(root / path)
+
+
+#: git processes started early for a root (`start`), collected by its next discovery
+_STARTED: dict[Path, _Git] = {}
+
+
+def start(root: Path) -> None:
+    """Start git's lists and content search for `root` now, for the next `discover(root)`: the CLI calls it before
+    importing the extractors and checks, so that git walks the tree while the interpreter imports (issue 19)."""
+    root = root.resolve()
+    if root not in _STARTED:
+        _STARTED[root] = _start_git(root, grep=True)
+
+
+def _listing(root: Path) -> _Listing | None:
+    """git's list and search for `root` (started by `start` or now); None outside a work tree or when git cannot
+    tell (then the tree is walked and every candidate's content read)."""
+    return _collect(root, _STARTED.pop(root, None) or _start_git(root, grep=True))
+
+
+def _start_git(root: Path, grep: bool) -> _Git:
+    patterns = [arg for marker in MARKERS for arg in ("-e", marker.decode())]
+    environment = {name: value for name, value in os.environ.items() if name not in _PATHSPEC_ENV}
+    return _Git(
+        _start(root, "rev-parse", "--is-inside-work-tree"),
+        _start(root, "ls-files", "-z", "--cached"),
+        _start(root, "ls-files", "-z", "--others", "--exclude-standard"),
+        _start(root, "grep", *_GREP_OPTIONS, *patterns, "--", *_grep_pathspecs(), env=environment) if grep else None,
+    )
+
+
+#: `-l -z`: the names, NUL-separated; `-I`: no binary file; `-F`: the markers are strings. The repository's own
+#: settings must not change the names printed (color.grep, grep.fullName).
+_GREP_OPTIONS = ("-l", "-z", "-I", "-F", "--no-color", "--no-full-name")
+
+
+def _collect(root: Path, git: _Git) -> _Listing | None:
+    inside = _git_output(git.inside, 30)
+    tracked = _names(_git_output(git.tracked, 120))
+    untracked = _names(_git_output(git.untracked, 120))
+    grepped = _names(_git_output(git.grep, 120, ok=(0, 1))) if git.grep is not None else None  # 1: no match
+    if inside is None or inside.strip() != b"true" or tracked is None or untracked is None:
+        return None
+    return _Listing(sorted(tracked | untracked), frozenset(tracked), None if grepped is None else frozenset(grepped))
+
+
+def _start(root: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen | None:
     try:
-        return subprocess.Popen([*GIT, "-C", str(root), *args], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        return subprocess.Popen(
+            [*GIT, "-C", str(root), *args], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env
+        )
     except OSError:
         return None
 
@@ -395,10 +467,39 @@ def _contains(path: Path, markers: tuple[bytes, ...]) -> bool:
     return any(marker in data for marker in markers)
 
 
+_BINARY_PROBE = 8000  # git's buffer_is_binary: a NUL byte in the first 8,000 bytes
+_BLOCK = 1024 * 1024
+
+
+def _grep_like(path: Path) -> bool:
+    """`git grep -l -I` of every marker for a file git did not search (untracked, or named outside its pathspecs),
+    answered as git would: a link is skipped, so is an unreadable or binary file (a NUL byte in the first 8,000;
+    .gitattributes are not consulted), and a large one is searched whole, in blocks."""
+    overlap = max(map(len, MARKERS)) - 1
+    try:
+        if path.is_symlink():
+            return False
+        with open(path, "rb") as file:
+            block = file.read(_BLOCK)
+            if b"\0" in block[:_BINARY_PROBE]:
+                return False
+            tail = b""
+            while block:
+                data = tail + block
+                if any(marker in data for marker in MARKERS):
+                    return True
+                tail, block = data[-overlap:], file.read(_BLOCK)
+    except OSError:
+        return False
+    return False
+
+
 def read_text(root: Path, path: str) -> str | ParseProblem:
     """The text of a file inside `root`, or the reason it was not read. The whole path is resolved, links
     included, and must stay inside the tree (pgconnlint/confine.py); nesting deeper than any configuration needs
     is refused before a parser sees it (a native parser can crash on it, a pure-Python one can take seconds)."""
+    from pgconnlint.model import Location, ParseProblem  # here: the CLI starts git (`start`) before the model loads
+
     where = Location(path, 1)
     try:
         full = confine.inside(root, path)
@@ -420,6 +521,8 @@ def read_text(root: Path, path: str) -> str | ParseProblem:
 
 def decode(where: Location, data: bytes) -> str | ParseProblem:
     """Bytes of a configuration file as text: UTF-8 (undecodable bytes replaced), never UTF-16 or binary."""
+    from pgconnlint.model import ParseProblem
+
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return ParseProblem(where, "UTF-16 text; not read", skipped=True, help="save it as UTF-8")
     if b"\0" in data:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -275,3 +276,37 @@ def test_suggest_skips_a_server_nobody_uses_and_says_why_pools_cannot_shrink(tmp
     )
     text = run("budget", str(root), "--suggest").stdout
     assert "Suggestion: none; no process" in text and "every pool would have to be 1" in text
+
+
+@pytest.mark.parametrize(
+    ("args", "printed"),
+    [
+        (["--version"], "pgconnlint 0"),
+        (["rules"], "PGC101"),
+        (["explain", "PGC101"], "PGC101"),
+    ],
+)
+def test_start_up_commands_import_only_what_they_print(args, printed, monkeypatch):
+    """Issue 19: `--version`, `rules` and a piped `explain` load no model, no discovery, no rich (terminal output)."""
+    for name in ("FORCE_COLOR", "TTY_COMPATIBLE"):
+        monkeypatch.delenv(name, raising=False)
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "pgconnlint", *args], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0 and printed in result.stdout
+    imported = {
+        line.rpartition("|")[2].strip() for line in result.stderr.splitlines() if line.startswith("import time")
+    }
+    unwanted = {"pgconnlint.model", "pgconnlint.discover", "pgconnlint.lint", "rich", "subprocess", "json"}
+    assert not imported & unwanted
+    if args == ["--version"]:
+        assert not imported & {"argparse", "pgconnlint.cli", "pgconnlint.catalogue"}
+
+
+def test_explain_is_rendered_by_rich_when_the_environment_asks_for_colour_even_through_a_pipe():
+    env = {key: value for key, value in os.environ.items() if key not in ("FORCE_COLOR", "TTY_COMPATIBLE", "NO_COLOR")}
+    command = [sys.executable, "-m", "pgconnlint", "explain", "PGC101"]
+    forced = subprocess.run(command, capture_output=True, text=True, timeout=60, env={**env, "FORCE_COLOR": "1"})
+    plain = subprocess.run(command, capture_output=True, text=True, timeout=60, env=env)
+    assert "\x1b[" in forced.stdout
+    assert plain.stdout.startswith("PGC101 connection-budget-exceeded (error): ") and "\x1b[" not in plain.stdout

@@ -31,6 +31,26 @@ from pgconnlint.discover import DEFAULT_EXCLUDES, classify, discover
         ("src/types.d.ts", None),
         ("README.md", None),
         ("postgresql.conf.sample", None),
+        # fixed names (one look-up) and the rules around them
+        (".github/workflows/serverless.yml", "docker-run"),
+        ("serverless.yml", "serverless"),
+        ("charts/api/Chart.yaml", "helm-chart"),
+        ("charts/api/templates/deployment.yaml", None),
+        ("deploy/app.yaml", "kubernetes"),
+        ("compose.prod.yaml", "compose"),
+        ("Dockerfile", "dockerfile"),
+        ("api/Dockerfile.prod", "dockerfile"),
+        ("setup.py", "python-project"),
+        ("gunicorn.conf.py", "gunicorn-config"),
+        ("app/db.py", "python-code"),
+        ("config/config.json", "sequelize-config"),
+        ("src/config.json", None),
+        ("prisma.config.ts", "prisma-config"),
+        (".config/prisma.ts", "prisma-config"),
+        ("src/prisma.ts", "typeorm-code"),
+        ("knexfile.ts", "knexfile"),
+        ("Makefile", "docker-run"),
+        ("MAKEFILE", None),
     ],
 )
 def test_classify_by_name(path, kind):
@@ -116,3 +136,64 @@ def test_the_pre_commit_hook_runs_for_every_kind_of_file_discovery_reads():
     for sample in samples:
         assert classify(sample) is not None, sample
         assert pattern.search(sample), sample
+
+
+def _repository(root, files: dict[str, str | bytes], untracked: dict[str, str | bytes] = {}):  # noqa: B006
+    for path, content in {**files, **untracked}.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_bytes(content if isinstance(content, bytes) else content.encode())
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    subprocess.run(["git", "-C", str(root), "add", *files], check=True)
+    return root
+
+
+def test_untracked_files_are_searched_for_markers_as_git_grep_would(tmp_path):
+    root = _repository(
+        tmp_path,
+        {"src/tracked.ts": "new DataSource({})"},
+        untracked={
+            "src/new.ts": "new DataSource({})",
+            "src/plain.ts": "export const x = 1;",
+            "src/blob.ts": b"\0binary DataSource",  # git grep -I skips binary files
+            "db/app.py": "engine = create_engine(URL)",
+        },
+    )
+    assert [c.path for c in discover(root)] == ["db/app.py", "src/new.ts", "src/tracked.ts"]
+
+
+def test_a_tracked_file_named_outside_the_searched_suffixes_is_still_read(tmp_path):
+    root = _repository(tmp_path, {"APP/DB.PY": "engine = create_engine(URL)", "APP/OTHER.PY": "x = 1"})
+    assert [(c.path, c.kind) for c in discover(root)] == [("APP/DB.PY", "python-code")]
+
+
+def test_the_environment_and_the_repository_settings_do_not_change_what_git_grep_finds(tmp_path, monkeypatch):
+    root = _repository(tmp_path, {"src/a.ts": "new DataSource({})", "app/db.py": "create_engine(URL)"})
+    for setting in (("color.grep", "always"), ("grep.fullName", "true"), ("grep.lineNumber", "true")):
+        subprocess.run(["git", "-C", str(root), "config", *setting], check=True)
+    monkeypatch.setenv("GIT_LITERAL_PATHSPECS", "1")  # `*.py` would otherwise match no file
+    assert [c.path for c in discover(root)] == ["app/db.py", "src/a.ts"]
+
+
+def test_git_started_early_gives_the_same_candidates_once(tmp_path):
+    from pgconnlint import discover as module
+
+    root = _repository(tmp_path, {"src/a.ts": "new DataSource({})", "ormconfig.json": "{}"}, {"b.py": "DATABASES"})
+    module.start(root)
+    assert [c.path for c in discover(root)] == ["b.py", "ormconfig.json", "src/a.ts"]
+    (root / "c.py").write_text("create_engine(URL)")
+    assert [c.path for c in discover(root)] == ["b.py", "c.py", "ormconfig.json", "src/a.ts"]  # git asked again
+
+
+def test_untracked_links_and_large_files_are_judged_as_git_grep_judges_them(tmp_path):
+    filler = "x = 1\n" * 200_000  # 1.2 MB, over the size limit: git greps it whole
+    root = _repository(
+        tmp_path,
+        {"README.md": "hello"},
+        untracked={
+            "big_with.py": filler + "engine = create_engine(URL)\n",
+            "big_without.py": filler,
+            "real/db.py": "engine = create_engine(URL)\n",
+        },
+    )
+    (root / "link.py").symlink_to(root / "real" / "db.py")  # git grep skips links
+    assert [c.path for c in discover(root)] == ["big_with.py", "real/db.py"]
