@@ -1,9 +1,11 @@
-"""YAML with the line and column of every key and item: ruamel.yaml's round-trip loader for configuration files
-(`load`), PyYAML's composer for Kubernetes manifests (`load_documents`), which can be large.
+"""YAML with the line and column of every key and item, composed by libyaml (PyYAML's Python composer when
+libyaml is missing): configuration files (`load`) with YAML 1.2's core schema as ruamel.yaml's round-trip loader
+applied it, which this project used before; Kubernetes manifests (`load_documents`) with YAML 1.1's rules, as
+Kubernetes reads them, one document at a time.
 
-The round-trip loader builds only plain maps, lists and scalars (tags are kept, never constructed), so
-no YAML file can make pgconnlint create objects or run code. Aliases are shared, not copied, so a
-"billion laughs" file is cut off by a node budget while converting.
+Only nodes are composed, then plain maps, lists and scalars built from them (tags are kept, never constructed), so
+no YAML file can make pgconnlint create objects or run code. Aliases are shared, not copied, so a "billion laughs"
+file is cut off by a node budget while converting.
 """
 
 from __future__ import annotations
@@ -539,7 +541,7 @@ class _Builder:
             key_mark, value_mark = key_node.start_mark, value_node.start_mark
             value_place = (value_mark.line, value_mark.column)
             if value_node.id == "scalar" and value_mark.index == value_node.end_mark.index:
-                value_place = _empty_value_place(self.text, value_mark, key_mark.column)
+                value_place = _empty_value_place(self.text, value_mark, key_mark.column, node.flow_style)
             data.where[key] = (key_mark.line, key_mark.column, *value_place)
             data[key] = value
         for source in sources:
@@ -617,31 +619,31 @@ class _Builder:
                 data.append((key, value))
 
 
-def _empty_value_place(text: str, mark, key_column: int) -> tuple[int, int]:
-    """Where ruamel placed an empty value (`key:` and nothing): in a block mapping at the next token, which is the
-    next key or where the mapping ends, except that an end-of-line comment followed by another key of the same
-    mapping keeps it right after the colon; in a flow mapping right after the colon. libyaml places it right after
-    the colon, and before the next entry in a flow mapping."""
+def _empty_value_place(text: str, mark, key_column: int, flow: bool) -> tuple[int, int]:
+    """Where ruamel placed an empty value (`key:` and nothing), from where the parser placed it. In a flow mapping
+    ruamel placed it right after the colon (libyaml: at the next entry). In a block mapping (both parsers: right
+    after the colon) ruamel placed it at the next token, which is the next key or where the mapping ends, except
+    that after an end-of-line comment, when another key of the same mapping follows, it stayed after the colon."""
     index = mark.index
-    if index and text[index - 1] == ":":
-        place, end = index, len(text)
-        while place < end and text[place] in " \t":
-            place += 1
-        commented = place < end and text[place] == "#"
-        while place < end and text[place] in " \t\r\n#":
-            if text[place] == "#":
-                place = text.find("\n", place)
-                place = end if place < 0 else place
-            else:
-                place += 1
-        if commented and not _ends_mapping(text, place, key_column):
-            return mark.line, mark.column
-    else:
+    if flow:
         place = index
         while place and text[place - 1] in " \t\r\n":
             place -= 1
-        if not place or text[place - 1] != ":":
-            return mark.line, mark.column
+        return _shifted(text, mark, place) if place and text[place - 1] == ":" else (mark.line, mark.column)
+    if not index or text[index - 1] != ":":
+        return mark.line, mark.column
+    place, end = index, len(text)
+    while place < end and text[place] in " \t":
+        place += 1
+    commented = place < end and text[place] == "#"
+    while place < end and text[place] in " \t\r\n#":
+        if text[place] == "#":
+            place = text.find("\n", place)
+            place = end if place < 0 else place
+        else:
+            place += 1
+    if commented and not _ends_mapping(text, place, key_column):
+        return mark.line, mark.column
     return _shifted(text, mark, place)
 
 
@@ -693,8 +695,8 @@ def _read_int(text: str, version: tuple[int, int], node) -> int:
         digits = digits[1:]
     for prefix, base in (("0b", 2), ("0x", 16), ("0o", 8)):
         if digits.startswith(prefix):
-            if version > (1, 1) and digits[2] == "0":
-                pass
+            if version > (1, 1):
+                digits[2]  # noqa: B018 - ruamel reads the first digit here: a bare `0x_` fails with IndexError
             return sign * int(digits[2:], base)
     if version != (1, 2) and len(digits) > 1 and digits[0] == "0":
         return sign * int(digits, 8)
