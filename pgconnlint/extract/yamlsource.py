@@ -467,9 +467,8 @@ class _Builder:
         data = self.build(node)
         while self.pending:
             pending, self.pending = self.pending, []
-            for steps in pending:
-                for _ in steps:
-                    pass
+            for deferred, collection in pending:
+                self.fill(deferred, collection)
         return data
 
     def build(self, node, deep: bool = False) -> object:
@@ -483,13 +482,11 @@ class _Builder:
         if node.id == "scalar":
             data = self.scalar(node)
         else:
-            steps = self.collection(node)
-            data = next(steps)
+            data = self.start(node)
             if self.deep:
-                for _ in steps:
-                    pass
+                self.fill(node, data)
             else:
-                self.pending.append(steps)
+                self.pending.append((node, data))
         self.done[node] = data
         self.busy.discard(node)
         if deep:
@@ -505,21 +502,24 @@ class _Builder:
         reader = _SCALAR_READERS.get(tag)
         return reader(value, self.version, node) if reader else value
 
-    def collection(self, node):
+    def start(self, node) -> object:
+        """The empty collection a node becomes (a set is finished at once: it is text)."""
         tag = node.tag
         if tag in _SCALAR_READERS:
             raise _constructor_error(f"expected a scalar node, but found {node.id}", node)
         if tag == _Y + "set":
-            yield self.set(node)
-        elif tag in (_Y + "omap", _Y + "pairs"):
-            yield from self.pairs(node, as_map=tag.endswith("omap"))
-        elif node.id == "mapping":
-            data = _Map()
-            yield data
+            return self.set(node)
+        if tag == _Y + "omap" or (node.id == "mapping" and tag != _Y + "pairs"):
+            return _Map()
+        return _Seq([] if tag == _SEQ else None)
+
+    def fill(self, node, data: object) -> None:
+        tag = node.tag
+        if tag in (_Y + "omap", _Y + "pairs"):
+            self.pairs(node, data)
+        elif isinstance(data, _Map):
             self.fill_map(node, data, deep=tag == _MAP)
-        elif node.id == "sequence":
-            data = _Seq([] if tag == _SEQ else None)
-            yield data
+        elif isinstance(data, _Seq):
             for item in node.value:
                 data.append(self.build(item))
                 if data.where is not None:
@@ -585,6 +585,9 @@ class _Builder:
         return tuple(key) if isinstance(key, list) else key
 
     def set(self, node) -> str:
+        """`!!set {a, b}`: the text ruamel's CommentedSet printed, as before."""
+        if node.id != "mapping":
+            raise _constructor_error(f"expected a mapping node, but found {node.id}", node)
         keys: dict = {}
         for key_node, value_node in node.value:
             key = self.key(key_node)
@@ -594,15 +597,12 @@ class _Builder:
             keys[key] = None
         return f"set({keys.keys()!r})".replace("dict_keys", "odict_keys")
 
-    def pairs(self, node, as_map: bool):
+    def pairs(self, node, data: _Map | _Seq) -> None:
         """`!!omap` (a map) and `!!pairs` (a list of (key, value)); their items have no place of their own."""
-        what = "an ordered map" if as_map else "pairs"
-        data: object = _Map() if as_map else _Seq(None)
-        yield data
+        what = "an ordered map" if isinstance(data, _Map) else "pairs"
         if node.id != "sequence":
-            raise _constructor_error(
-                f"expected a sequence, but found {node.id}", node, f"while constructing {what}", node
-            )
+            message = f"expected a sequence, but found {node.id}"
+            raise _constructor_error(message, node, f"while constructing {what}", node)
         for item in node.value:
             if item.id != "mapping":
                 message = f"expected a mapping of length 1, but found {item.id}"
@@ -612,7 +612,7 @@ class _Builder:
                 raise _constructor_error(message, item, f"while constructing {what}", node)
             key_node, value_node = item.value[0]
             key, value = self.build(key_node), self.build(value_node)
-            if as_map:
+            if isinstance(data, _Map):
                 assert key not in data  # noqa: S101 - ruamel's own check, an AssertionError as before
                 data[key] = value
             else:
