@@ -162,3 +162,12 @@ def test_odd_tagged_numbers_are_problems_not_crashes(parser):
     for text in ("a: !!int abc\n", "a: 0x_\n", "a: !!bool maybe\n", "a: 2024-13-45\n", "a: !!float 1e\n"):
         documents, problems = load("x.yml", text)
         assert documents == [] and len(problems) == 1 and problems[0].message.startswith("invalid YAML")
+
+
+def test_tabs_between_tokens_are_read_by_libyaml(parser):
+    text = "key:\tvalue\nother: a\tb\n"
+    if parser == "pure":  # PyYAML's Python scanner refuses these valid files, as ruamel did before
+        _, problems = load("x.yml", text)
+        assert [p.message for p in problems] == ["invalid YAML: found character '\\t' that cannot start any token"]
+    else:
+        assert values(text) == {"key": "value", "other": "a\tb"}
