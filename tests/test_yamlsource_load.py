@@ -171,3 +171,9 @@ def test_tabs_between_tokens_are_read_by_libyaml(parser):
         assert [p.message for p in problems] == ["invalid YAML: found character '\\t' that cannot start any token"]
     else:
         assert values(text) == {"key": "value", "other": "a\tb"}
+
+
+def test_an_anchored_boolean_stays_a_boolean(parser):
+    # ruamel gave 1 (text "1"): its anchored boolean is an int subclass; read as what it says instead
+    document = one("x-flag: &flag true\nservice:\n  enabled: *flag\n")
+    assert document.get("service.enabled").value is True and document.get("service.enabled").text == "True"
