@@ -535,7 +535,7 @@ def decode(where: Location, data: bytes) -> str | ParseProblem:
 
 
 MAX_NESTING = 300  # bracket depth: no configuration needs more; libcst's native parser crashes near 1,500,
-# and PyYAML/ruamel's pure-Python scanners take seconds on 2,000 nested `[`
+# and PyYAML's pure-Python scanner takes seconds on 2,000 nested `[`
 _NOT_BRACKET = re.compile(r"[^\[\]{}()]+")
 _STEP = {"[": 1, "{": 1, "(": 1, "]": -1, "}": -1, ")": -1}
 
