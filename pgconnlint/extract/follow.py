@@ -23,7 +23,7 @@ from pgconnlint.discover import read_text
 from pgconnlint.expr import Lit, Obj
 from pgconnlint.extract import commands, shell
 from pgconnlint.extract.dockerfile import env_value
-from pgconnlint.model import Location, ParseProblem, ProcessDecl
+from pgconnlint.model import EnvBinding, Location, ParseProblem, ProcessDecl
 
 _MAX_DEPTH = 6
 
@@ -72,7 +72,9 @@ class _Follower:
             again = commands.parse([*image.entrypoint, *words], decl.location, decl.source, image.context)
             if again is not None and again.server != "command":
                 found = self.follow(dataclasses.replace(again, **_carried(decl), image=image.path), depth + 1)
-                if any(item.server not in commands.PLACEHOLDERS for item in found):
+                # a Python program (`exec ./manage.py rq worker`) is a process of its own, linked with the
+                # project's pools (link_python.py); only what is still to follow (a script, a command) is not
+                if any(item.server not in commands.PLACEHOLDERS or item.server == "python" for item in found):
                     return found
         return self._unfollowed(decl, "no image ENTRYPOINT in the repository takes it as an argument")
 
@@ -102,10 +104,17 @@ class _Follower:
             sub = commands.parse(
                 list(command.words), command.location, source + (f" [{notes}]" if notes else ""), directory
             )
+            if sub is not None and self._reruns(sub, path, image):
+                continue  # `exec gosu app "$0" "$@"`: the same script again as another user; this run reads on
             if sub is not None and sub.server != "command":  # a shell function or a program of the image
-                carried = _carried(decl) | {"directory": directory}
+                carried = _carried(decl) | {"directory": directory, "env": _exported(decl.env, command)}
                 found += self.follow(dataclasses.replace(sub, **carried, image=decl.image), depth + 1)
         return _after(tuple(steps), found)
+
+    def _reruns(self, sub: ProcessDecl, path: str, image: Image | None) -> bool:
+        """Whether `sub` runs the script `path` itself (`$0` and `$BASH_SOURCE` expand to it)."""
+        script = sub.options.get("script") if sub.server == "script" else None
+        return isinstance(script, Lit) and self.locate(str(script.value), "", image)[0] == path
 
     def _python(self, decl: ProcessDecl, depth: int) -> list[ProcessDecl]:
         """`python -m project.worker` that calls `uvicorn.run(…)` is that uvicorn server; any other module or script
@@ -114,6 +123,7 @@ class _Follower:
         module = options.get("module")
         script = options.get("script")
         if "manage" in options:
+            decl = self._with_entry(decl, script)  # a Flask or click `manage.py`: its imports say what it reaches
             return [self._threads_of_command(decl, str(getattr(options["manage"], "value", "")))]
         candidates = []
         if isinstance(module, Lit):
@@ -122,7 +132,7 @@ class _Follower:
         elif isinstance(script, Lit):
             candidates = [str(script.value)]
         for candidate in candidates:
-            path, _ = self.locate(candidate, decl.directory, self.image_of(decl))
+            path, _ = self.locate(candidate, decl.directory, self.image_run(decl))
             if path is None:
                 continue
             text = read_text(self.root, path)
@@ -138,6 +148,17 @@ class _Follower:
             options = Obj(decl.options.location, decl.options.text, {**options, **extra}, decl.options.key_locations)
             return [dataclasses.replace(decl, options=options)]
         return [decl]  # linked with the project's pools, and said so (link_python.py)
+
+    def _with_entry(self, decl: ProcessDecl, script) -> ProcessDecl:
+        """`decl` with the repository file its script is as `entry` (reach_python.py starts from it), when found."""
+        if not isinstance(script, Lit):
+            return decl
+        path, _ = self.locate(str(script.value), decl.directory, self.image_run(decl))
+        if path is None:
+            return decl
+        entries = {**decl.options.entries, "entry": Lit(decl.location, path, path)}
+        options = Obj(decl.options.location, decl.options.text, entries, decl.options.key_locations)
+        return dataclasses.replace(decl, options=options)
 
     def _threads_of_command(self, decl: ProcessDecl, name: str) -> ProcessDecl:
         """A management command that starts threads of its own (a ThreadPoolExecutor sending alerts) can hold one
@@ -188,7 +209,9 @@ class _Follower:
             self.facts.problems.append(text)
             return []
         found = []
-        for program in supervisord.programs(path, text):
+        image = self.image_of(decl)
+        env = {**(image.env if image else {}), **{b.name: str(b.value) for b in decl.env}}
+        for program in supervisord.programs(path, text, env):
             sub = commands.parse(
                 program.command, program.location, f"{decl.source} → {path} [program:{program.name}]", decl.directory
             )
@@ -297,6 +320,13 @@ class _Follower:
         `build.context`), which the Dockerfile's COPY lines are relative to."""
         return self.image(decl.image, decl.directory) if decl.image else None
 
+    def image_run(self, decl: ProcessDecl) -> Image | None:
+        """`image_of`, else the Dockerfile whose own ENTRYPOINT or CMD started the command (its source begins with
+        that Dockerfile: `docker/Dockerfile ENTRYPOINT → docker/entry.sh:44`): a path the command names
+        (`exec python /app/pkg/main.py`) is found through that image's COPY lines."""
+        first = decl.source.split(" ", 1)[0]
+        return self.image_of(decl) or (self.image(first) if _is_dockerfile(first) else None)
+
     @functools.cache  # noqa: B019 - one follower per run
     def image(self, path: str | None, context: str | None = None) -> Image | None:
         if not path or not self._exists(path):
@@ -324,6 +354,12 @@ def _carried(decl: ProcessDecl) -> dict:
         "directory": decl.directory,
         "one_off": decl.one_off,  # a step others wait for stays one, whatever its script turns out to run
     }
+
+
+def _exported(env: tuple[EnvBinding, ...], command: shell.ShellCommand) -> tuple[EnvBinding, ...]:
+    """The deployment's environment with what the script exported before the command (`export WORKERS=2`)."""
+    where = command.location.path
+    return (*env, *(EnvBinding(n, v, Location(where, line), f"export in {where}") for n, v, line in command.exports))
 
 
 def _after(steps: tuple, found: list[ProcessDecl]) -> list[ProcessDecl]:

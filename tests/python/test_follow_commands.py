@@ -177,3 +177,96 @@ def test_a_program_of_an_image_the_repository_does_not_build_is_not_reported(lin
     assert not [f for f in quiet.findings if f.code == "PGC002"]
     loud = lint_tree({"k8s/svc.yaml": manifest.format('"/docker-entrypoint.sh"')})
     assert [f for f in loud.findings if f.code == "PGC002" and "docker-entrypoint.sh" in f.message]
+
+
+FUNCTIONS = """\
+#!/bin/bash
+set -e
+web() {
+  TIMEOUT=${TIMEOUT:-60}
+  exec gunicorn -b 0.0.0.0:5000 -w${WEB_WORKERS:-4} app:app --timeout $TIMEOUT
+}
+jobs() {
+  export JOB_WORKERS=${JOB_WORKERS:-3}
+  exec supervisord -c jobs.conf
+}
+case "$1" in
+  web)
+    shift
+    web
+    ;;
+  jobs)
+    shift
+    jobs
+    ;;
+  *)
+    exec "$@"
+    ;;
+esac
+"""
+JOBS_CONF = (
+    "[supervisord]\nnodaemon=true\n\n[program:job]\ncommand=celery -A app worker -c 1 %(ENV_QUEUES)s\n"
+    "numprocs=%(ENV_JOB_WORKERS)s\n"
+)
+
+
+def test_entrypoint_functions_called_from_a_case_dispatch(lint_tree):
+    """`web() { exec gunicorn -w${WEB_WORKERS:-4} …; }` called from `case "$1" in web) shift; web ;;`: the function's
+    commands, with the exports it made (supervisord's `%(ENV_X)s` reads them), joined short flags (`-w4`) read."""
+    dockerfile = 'FROM python:3.12\nWORKDIR /app\nCOPY . /app\nENTRYPOINT ["/app/bin/entry"]\nCMD ["web"]\n'
+    compose = "services:\n  web:\n    build: .\n    command: web\n  jobs:\n    build: .\n    command: jobs\n" + DB
+    files = {"Dockerfile": dockerfile, "bin/entry": FUNCTIONS, "jobs.conf": JOBS_CONF}
+    result = lint_tree({**files, "app.py": ENGINE, "requirements.txt": "sqlalchemy\n", "docker-compose.yml": compose})
+    assert not [f for f in result.findings if f.code == "PGC002"]
+    groups = _groups(result)
+    web = next(name for name in groups if "service web" in name)
+    jobs = next(name for name in groups if "service jobs" in name)
+    assert groups[web] == (4, 1)  # -w${WEB_WORKERS:-4} → -w4
+    assert "WEB_WORKERS is not set here, so its default '4'" in web
+    assert groups[jobs] == (3, 1)  # numprocs=%(ENV_JOB_WORKERS)s, exported by the function: 3 × celery -c 1
+
+
+def test_shell_functions_shift_and_return():
+    text = 'start() {\n  if [ "$1" = "x" ]; then return; fi\n  exec gunicorn "$@"\n}\nshift\nstart "$@"\n'
+    [command] = [c for c in shell.read("s.sh", text, ["skip", "app:app"]) if c.long_running]
+    assert command.words == ("exec", "gunicorn", "app:app")
+    assert [c for c in shell.read("s.sh", text, ["skip", "x"]) if c.long_running] == []
+
+
+def test_supervisord_numprocs_from_an_unset_variable_is_unknown_not_one():
+    from pgconnlint.extract import supervisord
+    from pgconnlint.model import Known, Unknown
+
+    conf = "[program:w]\ncommand=./manage.py rq worker %(ENV_QUEUES)s\nnumprocs=%(ENV_COUNT)s\n"
+    [unset] = supervisord.programs("w.conf", conf)
+    assert isinstance(unset.numprocs, Unknown) and unset.command == "./manage.py rq worker $QUEUES"
+    [given] = supervisord.programs("w.conf", conf, {"COUNT": "2", "QUEUES": "default"})
+    assert isinstance(given.numprocs, Known) and given.numprocs.value == 2
+    assert given.command == "./manage.py rq worker default"
+
+
+def test_a_script_that_reexecutes_itself_as_another_user_is_read_once(lint_tree):
+    """`exec gosu app "$0" "$@"` inside an undecidable `if [ "$(id -u)" = 0 ]`: the same script again, not a loop of
+    nested copies of every process; `exec python /app/pkg/main.py` in the Dockerfile's own ENTRYPOINT script is found
+    through the image's COPY lines, and its `uvicorn.run("app:app")` is the server."""
+    script = '#!/bin/bash\nif [ "$(id -u)" = "0" ]; then\n  exec gosu app "$0" "$@"\nfi\nexec python /srv/pkg/main.py\n'
+    main = 'import uvicorn\nfrom pkg.app import app\n\nif __name__ == "__main__":\n    uvicorn.run("app:app")\n'
+    dockerfile = 'FROM python:3.12\nENV HOME_DIR="/srv"\nCOPY ./pkg $HOME_DIR/pkg\nCOPY ./docker/run.sh /srv/run.sh\nENTRYPOINT ["/srv/run.sh"]\n'
+    files = {"Dockerfile": dockerfile, "docker/run.sh": script, "pkg/__init__.py": "", "pkg/main.py": main}
+    other = {"pkg/main2/main.py": "x = 1\n"}  # a second main.py: the script's path is not matched by its name
+    result = lint_tree({**files, **other, "pkg/app.py": ENGINE, "requirements.txt": "x\n"})
+    assert [g.manager for g in result.project.groups] == ["uvicorn"]
+    assert not [f for f in result.findings if f.code == "PGC002"]
+
+
+def test_a_flask_manage_py_and_a_watchmedo_wrapper_are_python_processes(lint_tree):
+    """`exec watchmedo auto-restart … -- ./manage.py rq worker` (a click CLI, not Django): a Python process that
+    reaches the pools its imports reach, never a PGC002 'no image ENTRYPOINT takes it'."""
+    script = '#!/bin/bash\ncase "$1" in\n  worker)\n    exec watchmedo auto-restart --recursive -- ./manage.py rq worker ;;\nesac\n'
+    manage = "#!/usr/bin/env python\nfrom app import engine\n"
+    dockerfile = 'FROM python:3.12\nWORKDIR /app\nCOPY . /app\nENTRYPOINT ["/app/entry.sh"]\n'
+    compose = "services:\n  worker:\n    build: .\n    command: worker\n" + DB
+    files = {"Dockerfile": dockerfile, "entry.sh": script, "manage.py": manage, "app.py": ENGINE}
+    result = lint_tree({**files, "requirements.txt": "x\n", "docker-compose.yml": compose})
+    assert not [f for f in result.findings if f.code == "PGC002"]
+    assert [(g.manager, g.processes.value) for g in result.project.groups] == [("python", 1)]
