@@ -11,7 +11,6 @@ What cannot be followed is reported (PGC002) with the command and its file:line,
 
 from __future__ import annotations
 
-import ast
 import dataclasses
 import functools
 import posixpath
@@ -453,36 +452,34 @@ def shell_expand(text: str, env: dict) -> str:
 
 
 def _uvicorn_run(path: str, text: str, decl: ProcessDecl) -> ProcessDecl | None:
-    """`uvicorn.run("pkg.app:app", workers=2, limit_concurrency=512)` in the module `python -m` runs."""
+    """`uvicorn.run("pkg.app:app", workers=2, limit_concurrency=512)` in the module `python -m` runs; `workers` and
+    `limit_concurrency` as written (`int(os.getenv("WORKERS", 4))`, a settings attribute), evaluated when linked:
+    what cannot be evaluated is an unknown count, never uvicorn's default of 1."""
     if "uvicorn" not in text:
         return None
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError):
+    import libcst as cst
+
+    from pgconnlint.extract.python import PySource
+
+    source = PySource.parse(path, text)
+    if isinstance(source, ParseProblem):
         return None
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and _dotted(node.func) in ("uvicorn.run", "run") and "uvicorn" in text:
-            if _dotted(node.func) == "run" and "from uvicorn import run" not in text:
-                continue
-            where = Location(path, node.lineno, node.col_offset + 1)
-            entries = {}
-            for keyword in node.keywords:
-                if keyword.arg in ("workers", "limit_concurrency") and isinstance(keyword.value, ast.Constant):
-                    entries[keyword.arg] = Lit(where, str(keyword.value.value), keyword.value.value)
-            app = node.args[0] if node.args else None
-            if isinstance(app, ast.Constant) and isinstance(app.value, str):
-                entries["app"] = Lit(where, app.value, app.value)
-            entries["entry"] = Lit(where, path, path)
-            options = Obj(where, f"uvicorn.run(…) in {path}", entries, dict.fromkeys(entries, where))
-            return dataclasses.replace(
-                decl, server="uvicorn", options=options, source=f"{decl.source} → {path}:{node.lineno} uvicorn.run"
-            )
+    for node in source.nodes((cst.Call,)):
+        if source.qualified(node.func) != "uvicorn.run":
+            continue
+        where = source.location(node)
+        entries = {}
+        for argument in node.args:
+            name = argument.keyword.value if argument.keyword is not None else None
+            if name in ("workers", "limit_concurrency"):
+                entries[name] = source.expr(argument.value)
+            elif name in (None, "app") and isinstance(argument.value, cst.SimpleString) and "app" not in entries:
+                app = argument.value.evaluated_value
+                if isinstance(app, str):
+                    entries["app"] = Lit(where, app, app)
+        entries["entry"] = Lit(where, path, path)
+        options = Obj(where, f"uvicorn.run(…) in {path}", entries, dict.fromkeys(entries, where))
+        return dataclasses.replace(
+            decl, server="uvicorn", options=options, source=f"{decl.source} → {path}:{where.line} uvicorn.run"
+        )
     return None
-
-
-def _dotted(node: ast.AST) -> str:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        return f"{_dotted(node.value)}.{node.attr}"
-    return ""

@@ -270,3 +270,15 @@ def test_a_flask_manage_py_and_a_watchmedo_wrapper_are_python_processes(lint_tre
     result = lint_tree({**files, "requirements.txt": "x\n", "docker-compose.yml": compose})
     assert not [f for f in result.findings if f.code == "PGC002"]
     assert [(g.manager, g.processes.value) for g in result.project.groups] == [("python", 1)]
+
+
+def test_uvicorn_run_workers_from_the_environment_or_unknown_never_a_silent_one(lint_tree):
+    """`uvicorn.run("pkg.app:app", workers=int(os.getenv("WEB_WORKERS", "3")))`: 3 processes; a count from an object
+    pgconnlint cannot evaluate (`settings.WORKERS`, a property) is a PGC110, not uvicorn's default of one."""
+    dockerfile = 'FROM python:3.12\nWORKDIR /app\nCOPY . /app\nCMD ["python", "-m", "pkg.server"]\n'
+    run = 'import os\nimport uvicorn\n\nif __name__ == "__main__":\n    uvicorn.run("pkg.app:app", workers={})\n'
+    files = {"Dockerfile": dockerfile, "pkg/__init__.py": "", "pkg/app.py": ENGINE, "requirements.txt": "x\n"}
+    known = lint_tree({**files, "pkg/server.py": run.format('int(os.getenv("WEB_WORKERS", "3"))')})
+    assert [(g.manager, g.processes.value) for g in known.project.groups] == [("uvicorn", 3)]
+    unknown = lint_tree({**files, "pkg/server.py": run.format("settings.WORKERS")})
+    assert [f for f in unknown.findings if f.code == "PGC110" and "settings.WORKERS" in f.message]
