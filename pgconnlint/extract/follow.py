@@ -64,7 +64,14 @@ class _Follower:
         words = commands.words_of(decl)
         if not decl.image:
             # an image no Dockerfile of the repository builds (lint._link_published_images): a third-party image
-            # running its own program, never guessed to be one of the repository's
+            # running its own program, never guessed to be one of the repository's; but one given a PostgreSQL URL
+            # is a client whose connections go uncounted, and that is said
+            url = _postgres_url(decl.env)
+            services = {s.name for s in self.facts.compose_services if s.path == decl.location.path}
+            if url is not None and url[1] in services:  # `@postgres:5432`: a server of this compose project
+                why = f"it runs the image {decl.image_name or 'of another repository'}, which nothing in the repository"
+                why += f" is known to build, with {url[0]} (host {url[1]}) naming a PostgreSQL server of this file"
+                return self._unfollowed(decl, why)
             return []
         image = self.image_of(decl)
         if image is not None and image.entrypoint:
@@ -355,6 +362,22 @@ def _carried(decl: ProcessDecl) -> dict:
     }
 
 
+def _postgres_url(env: tuple[EnvBinding, ...]) -> tuple[str, str] | None:
+    """(variable, host) of the first binding whose value is a PostgreSQL URL with a host; the password stays out."""
+    from urllib.parse import urlsplit
+
+    for binding in env:
+        value = str(binding.value)
+        if re.match(r"postgres(?:ql)?(?:\+\w+)?://", value):
+            try:
+                host = urlsplit(value).hostname
+            except ValueError:
+                continue
+            if host:
+                return binding.name, host
+    return None
+
+
 def _exported(env: tuple[EnvBinding, ...], command: shell.ShellCommand) -> tuple[EnvBinding, ...]:
     """The deployment's environment with what the script exported before the command (`export WORKERS=2`)."""
     where = command.location.path
@@ -389,19 +412,37 @@ def _copied(absolute: str, source: str, destination: str, context: str) -> list[
 
 def _from_stage(stage: tuple | None, sources, context: str) -> list[str]:
     """`COPY --from=installer /app/apps/web/start.sh …`: the build-context paths (relative to the context) the
-    stage's own COPY lines put at each source path."""
+    stage's own COPY lines put at each source path. A path none of them put there, below the folder where the stage
+    laid out the repository (`COPY ./package.json package.json` in WORKDIR /app), is what the stage built there
+    (`/app/dist/apps` → `dist/apps`): a build output, which readers map back to its source (reach_node.py)."""
     if stage is None:
         return []
     copies, workdir = stage[0], stage[1]
+    roots = _layout_roots(copies)
     found = []
     for source in sources:
         absolute = posixpath.normpath(posixpath.join(workdir, source))
-        for copied_from, copied_to in reversed(copies):
-            found += [
-                posixpath.relpath(inside, context or ".")
-                for inside in _copied(absolute, copied_from, copied_to, context)
-            ]
+        copied = [
+            posixpath.relpath(inside, context or ".")
+            for copied_from, copied_to in reversed(copies)
+            for inside in _copied(absolute, copied_from, copied_to, context)
+        ]
+        built = [posixpath.relpath(absolute, root) for root in roots if absolute.startswith(root.rstrip("/") + "/")]
+        found += copied or built[:1]
     return found
+
+
+def _layout_roots(copies) -> list[str]:
+    """The folders where a stage put files of the context's root under their own names (`COPY . .`,
+    `COPY ./package.json package.json`): the repository's layout starts there."""
+    roots = []
+    for source, destination in copies:
+        source = posixpath.normpath(source)
+        if source == ".":
+            roots.append(destination.rstrip("/") or "/")
+        elif "/" not in source and posixpath.basename(destination.rstrip("/")) == source:
+            roots.append(posixpath.dirname(destination.rstrip("/")))
+    return list(dict.fromkeys(roots))
 
 
 def _read_image(path: str, text: str, context: str | None = None) -> Image | None:
@@ -416,24 +457,29 @@ def _read_image(path: str, text: str, context: str | None = None) -> Image | Non
     workdir, env, entrypoint = "/", {}, ()
     stages: dict[str, tuple] = {}  # `FROM base AS release`: a stage starts from what an earlier one holds
     current = None
+    global_args: dict[str, str] = {}  # `ARG X=…` before the first FROM: a default a stage's `ARG X` takes
+    args: dict[str, str] | None = None  # the stage's own build arguments (COPY/WORKDIR see them, the process not)
     for instruction in instructions:
+        known = {**global_args, **(args or {}), **env}
         if instruction.cmd == "FROM":
             words = [word.lower() for word in instruction.value] or [""]
             copies, workdir, env, entrypoint = stages.get(words[0], ([], "/", {}, ()))
-            copies, env = list(copies), dict(env)
+            copies, env, args = list(copies), dict(env), {}
             current = words[2] if len(words) == 3 and words[1] == "as" else None
+        elif instruction.cmd == "ARG":
+            _build_args(instruction.value, global_args if args is None else args, global_args, known)
         elif instruction.cmd == "WORKDIR" and instruction.value:
-            workdir = posixpath.normpath(posixpath.join(workdir, shell_expand(instruction.value[0], env)))
+            workdir = posixpath.normpath(posixpath.join(workdir, shell_expand(instruction.value[0], known)))
         elif instruction.cmd == "ENV":
             values = list(instruction.value)
             pairs = zip(values[::2], values[1::2], strict=False)
-            env |= {name: shell_expand(env_value(value), env) for name, value in pairs}
+            env |= {name: shell_expand(env_value(value), known) for name, value in pairs}
         elif instruction.cmd in ("COPY", "ADD") and len(instruction.value) >= 2:
-            destination = shell_expand(instruction.value[-1], env)
+            destination = shell_expand(instruction.value[-1], known)
             destination = posixpath.normpath(posixpath.join(workdir, destination)) + (
                 "/" if destination.endswith("/") else ""
             )
-            sources = instruction.value[:-1]
+            sources = [shell_expand(source, known) for source in instruction.value[:-1]]
             stage = next(
                 (flag.split("=", 1)[1].lower() for flag in instruction.flags if flag.startswith("--from=")), ""
             )
@@ -445,6 +491,16 @@ def _read_image(path: str, text: str, context: str | None = None) -> Image | Non
         if current is not None:
             stages[current] = (copies, workdir, env, entrypoint)
     return Image(path, context, tuple(copies), workdir, env, entrypoint)
+
+
+def _build_args(values, into: dict[str, str], global_args: dict[str, str], known: dict[str, str]) -> None:
+    """`ARG DOCKER_DIR=./docker/prod`, `ARG NAME` (the global default, if any): a build argument's default."""
+    for value in values:
+        name, has_default, default = str(value).partition("=")
+        if has_default:
+            into[name] = shell_expand(env_value(default), known)
+        elif name in global_args:
+            into[name] = global_args[name]
 
 
 def shell_expand(text: str, env: dict) -> str:

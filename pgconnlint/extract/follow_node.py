@@ -128,13 +128,22 @@ class _NodeFollower(_Follower):
         if not relative.startswith(".."):
             bases = (decl.directory, image.context if image else decl.directory, "")
             candidates += [posixpath.normpath(posixpath.join(base or ".", relative)) for base in bases]
-        folders = [c.removeprefix("./") if c != "." else "" for c in candidates if (self.root / c).is_dir()]
+        # a folder the image got from a build stage's output (`dist/apps/api`) is not in the tree: its modules are
+        # mapped back to their source when linked (reach_node.py)
+        folders = [
+            c.removeprefix("./") if c != "." else ""
+            for c in candidates
+            if (self.root / c).is_dir() or (_OUTPUT.search(c) and not (self.root / c).exists())
+        ]
         named = next((w for w in words[1:] if not w.startswith("-") and "/" in w and not w.startswith("/")), None)
         head = named.removeprefix("./").split("/", 1)[0] if named else None
         for folder in folders:
             if head is None or (self.root / folder / head).exists():
                 return folder
         return folders[0] if folders else decl.directory
+
+
+_OUTPUT = re.compile(r"(?:^|/)(?:dist|build|out|output)(?:/|$)")
 
 
 def _carried(decl: NodeProcessDecl) -> dict:

@@ -168,3 +168,27 @@ def test_a_script_copied_from_an_earlier_stage_of_a_dockerfile_built_from_the_ro
     result = lint_tree(files)
     assert [(processes, pool) for _, processes, pool in terms(result)] == [(3, 7)]
     assert not [f for f in result.findings if f.code == "PGC002" and "start.sh" in f.message]
+
+
+def test_build_output_copied_from_a_builder_stage_is_mapped_back_to_its_source(lint_tree):
+    """Nx-style image: the builder lays out the repository in /srv (`COPY ./package.json package.json`), builds to
+    /srv/dist/apps, and the final stage copies that output to /srv/apps and runs `node main` in /srv/apps/api: the
+    process is apps/api/src/main.ts, which reaches its pool; the seed script beside it is not counted."""
+    dockerfile = (
+        "FROM node:22 AS builder\nWORKDIR /srv\nCOPY ./package.json package.json\nCOPY ./apps apps/\n"
+        "COPY ./prisma prisma/\nRUN npm run build\n\n"
+        "FROM node:22\nCOPY --from=builder /srv/dist/apps /srv/apps/\nCOPY ./docker/entrypoint.sh /srv/\n"
+        'WORKDIR /srv/apps/api\nCMD ["/srv/entrypoint.sh"]\n'
+    )
+    files = {
+        "Dockerfile": dockerfile,
+        "docker/entrypoint.sh": "#!/bin/sh\nset -e\nnpx prisma migrate deploy\nnode prisma/seed.js\nexec node main\n",
+        "package.json": package("suite", {"build": "nx build api"}),
+        "apps/api/src/main.ts": "import { pool } from './db';\nconsole.log(pool);\n",
+        "apps/api/src/db.ts": "import { Pool } from 'pg';\nexport const pool = new Pool({ max: 6, connectionTimeoutMillis: 5000 });\n",
+        "prisma/seed.js": "const { Pool } = require('pg');\nnew Pool({ max: 9, connectionTimeoutMillis: 5000 });\n",
+        "docker-compose.yml": "services:\n  api:\n    build: .\n  db:\n    image: postgres:16\n",
+    }
+    result = lint_tree(files)
+    assert [(processes, pool) for _, processes, pool in terms(result)] == [(1, 6)]
+    assert not [f for f in result.findings if f.code == "PGC002"]

@@ -282,3 +282,38 @@ def test_uvicorn_run_workers_from_the_environment_or_unknown_never_a_silent_one(
     assert [(g.manager, g.processes.value) for g in known.project.groups] == [("uvicorn", 3)]
     unknown = lint_tree({**files, "pkg/server.py": run.format("settings.WORKERS")})
     assert [f for f in unknown.findings if f.code == "PGC110" and "settings.WORKERS" in f.message]
+
+
+def test_copy_sources_with_build_arguments_are_expanded(lint_tree):
+    """`ARG DOCKER_DIR=./deploy/prod` then `COPY ${DOCKER_DIR}/entrypoint.sh /entrypoint.sh`: the script is the one
+    under deploy/prod, not a guess by its name (two entrypoint.sh in the tree: the guess fails)."""
+    dockerfile = (
+        "ARG BASE=python:3.12\nFROM ${BASE}\nARG DOCKER_DIR=./deploy/prod\nWORKDIR /app\nCOPY . /app\n"
+        'COPY ${DOCKER_DIR}/entrypoint.sh /entrypoint.sh\nCMD ["/entrypoint.sh"]\n'
+    )
+    files = {
+        "Dockerfile": dockerfile,
+        "deploy/prod/entrypoint.sh": "#!/bin/sh\nexec gunicorn -w 3 app:app\n",
+        "deploy/dev/entrypoint.sh": "#!/bin/sh\nexec gunicorn -w 1 --reload app:app\n",
+        "app.py": ENGINE,
+        "requirements.txt": "x\n",
+    }
+    result = lint_tree(files)
+    assert [(g.manager, g.processes.value) for g in result.project.groups] == [("gunicorn sync", 3)]
+
+
+def test_an_unbuilt_image_given_a_url_of_this_files_server_is_a_finding_not_silence(lint_tree):
+    """`image: registry.example/acme/app` (built by nothing the repository holds) with `command: serve` and
+    `DATABASE_URL=postgresql://…@postgres/…`: a client of the compose file's server whose processes cannot be followed,
+    said by a PGC002; a tool image whose URL names no service of the file (`localhost`) stays quiet."""
+    compose = (
+        "x-env: &env\n  DATABASE_URL: postgresql://app:secret@postgres:5432/app\n"
+        "services:\n  api:\n    image: registry.example/acme/app:1\n    command: serve\n    environment: *env\n"
+        "  cli:\n    image: vendor/cli:latest\n    command: listen\n    environment:\n"
+        "      DATABASE_URL: postgresql://app:secret@localhost:5432/app\n"
+        "  postgres:\n    image: postgres:16\n"
+    )
+    result = lint_tree({"docker-compose.yml": compose, "app.py": ENGINE, "requirements.txt": "x\n"})
+    [finding] = [f for f in result.findings if f.code == "PGC002"]
+    assert "service api" in finding.message and "DATABASE_URL (host postgres)" in finding.message
+    assert "secret" not in finding.message
