@@ -402,6 +402,8 @@ def _decl(server: str, args: list[str], where: Location, source: str, directory:
         apps = [token for token in positional if re.fullmatch(r"[A-Za-z_][\w.]*", token)]  # `gunicorn config.wsgi`
     if apps:
         entries["app"] = Lit(where, apps[0], apps[0])
+    elif server == "fastapi" and positional[1:2] and positional[1].endswith(".py"):  # `fastapi run app/main.py`
+        entries["script"] = Lit(where, positional[1], positional[1])
     if server == "celery":
         entries |= _celery_entries(args, where)
     if server == "uwsgi" and positional and positional[0].endswith(".ini") and "ini" not in entries:

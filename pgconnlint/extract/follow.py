@@ -52,6 +52,8 @@ class _Follower:
             return self._uwsgi(decl, depth)
         if decl.server == "gunicorn" and decl.config_file:
             return [self._gunicorn_config(decl)]
+        if decl.server == "fastapi" and _to_follow(decl):
+            return [self._fastapi_default(decl)]
         if decl.server not in commands.PLACEHOLDERS:
             return [decl]
         if depth > _MAX_DEPTH:
@@ -116,6 +118,16 @@ class _Follower:
                 carried = _carried(decl) | {"directory": directory, "env": _exported(decl.env, command)}
                 found += self.follow(dataclasses.replace(sub, **carried, image=decl.image), depth + 1)
         return _after(tuple(steps), found)
+
+    def _fastapi_default(self, decl: ProcessDecl) -> ProcessDecl:
+        """`fastapi run` with no path runs the first of fastapi-cli's defaults found in its working directory:
+        main.py, app.py, api.py, app/main.py, app/app.py, app/api.py (never a file matched only by its name)."""
+        image = self.image_run(decl)
+        for candidate in ("main.py", "app.py", "api.py", "app/main.py", "app/app.py", "app/api.py"):
+            path, how = self.locate(candidate, decl.directory, image)
+            if path is not None and not how:
+                return self._with_entry(decl, Lit(decl.location, path, path))
+        return decl
 
     def _reruns(self, sub: ProcessDecl, path: str, image: Image | None) -> bool:
         """Whether `sub` runs the script `path` itself (`$0` and `$BASH_SOURCE` expand to it)."""
@@ -343,10 +355,17 @@ class _Follower:
 
 def resolve(root: Path, facts) -> None:
     """Replace every placeholder in `facts.processes` by the processes it starts."""
-    if not any(decl.server in (*commands.PLACEHOLDERS, "uwsgi") or decl.config_file for decl in facts.processes):
+    if not any(_to_follow(decl) for decl in facts.processes):
         return
     follower = _Follower(root, facts)
     facts.processes[:] = [item for decl in facts.processes for item in follower.follow(decl)]
+
+
+def _to_follow(decl: ProcessDecl) -> bool:
+    """A placeholder, a uWSGI ini or gunicorn config to read, or `fastapi run` with no path (its default app)."""
+    if decl.server == "fastapi":
+        return not {"app", "script"} & decl.options.entries.keys()
+    return decl.server in (*commands.PLACEHOLDERS, "uwsgi") or bool(decl.config_file)
 
 
 def _carried(decl: ProcessDecl) -> dict:

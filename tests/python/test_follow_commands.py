@@ -317,3 +317,35 @@ def test_an_unbuilt_image_given_a_url_of_this_files_server_is_a_finding_not_sile
     [finding] = [f for f in result.findings if f.code == "PGC002"]
     assert "service api" in finding.message and "DATABASE_URL (host postgres)" in finding.message
     assert "secret" not in finding.message
+
+
+def test_fastapi_run_without_a_path_and_a_sqlmodel_engine(lint_tree):
+    """`CMD ["fastapi", "run", "--workers", "4"]` in WORKDIR /app/backend runs fastapi-cli's default app/main.py; its
+    imports reach SQLModel's `create_engine` (SQLAlchemy's pool: 5 + 10); the Alembic env.py beside it is not run."""
+    dockerfile = 'FROM python:3.12\nCOPY ./backend/app /app/backend/app\nWORKDIR /app/backend/\nCMD ["fastapi", "run", "--workers", "4"]\n'
+    files = {
+        "backend/Dockerfile": dockerfile,
+        "backend/app/__init__.py": "",
+        "backend/app/main.py": "from fastapi import FastAPI\nfrom app.db import engine\napp = FastAPI()\n",
+        "backend/app/db.py": "from sqlmodel import create_engine\nengine = create_engine('postgresql://db/app')\n",
+        "backend/app/alembic/env.py": (
+            "from sqlalchemy import engine_from_config, pool\n"
+            "def run():\n    engine_from_config({}, poolclass=pool.NullPool)\n"
+        ),
+        "backend/pyproject.toml": "[project]\nname = 'app'\ndependencies = ['fastapi', 'sqlmodel']\n",
+        "compose.yml": "services:\n  backend:\n    build:\n      context: .\n      dockerfile: backend/Dockerfile\n"
+        "  db:\n    image: postgres:16\n",
+    }
+    result = lint_tree(files)
+    [budget] = [b for b in result.budgets if b.terms]
+    assert [(t.processes, t.pool_max) for t in budget.terms] == [(4, 15)]
+    assert budget.total == 60
+
+
+def test_fastapi_run_with_a_path_names_its_script():
+    decl = parse("fastapi run src/app/main.py --workers 2", Location("Dockerfile", 3), "Dockerfile CMD", "")
+    assert (decl.server, decl.options.get("script").value, decl.options.get("workers").value) == (
+        "fastapi",
+        "src/app/main.py",
+        2,
+    )
