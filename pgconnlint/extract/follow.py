@@ -68,13 +68,8 @@ class _Follower:
             # an image no Dockerfile of the repository builds (lint._link_published_images): a third-party image
             # running its own program, never guessed to be one of the repository's; but one given a PostgreSQL URL
             # is a client whose connections go uncounted, and that is said
-            url = _postgres_url(decl.env)
-            services = {s.name for s in self.facts.compose_services if s.path == decl.location.path}
-            if url is not None and url[1] in services:  # `@postgres:5432`: a server of this compose project
-                why = f"it runs the image {decl.image_name or 'of another repository'}, which nothing in the repository"
-                why += f" is known to build, with {url[0]} (host {url[1]}) naming a PostgreSQL server of this file"
-                return self._unfollowed(decl, why)
-            return []
+            why = unbuilt_client(self.facts, decl.location.path, decl.image_name, decl.env)
+            return self._unfollowed(decl, why) if why else []
         image = self.image_of(decl)
         if image is not None and image.entrypoint:
             again = commands.parse([*image.entrypoint, *words], decl.location, decl.source, image.context)
@@ -379,6 +374,19 @@ def _carried(decl: ProcessDecl) -> dict:
         "directory": decl.directory,
         "one_off": decl.one_off,  # a step others wait for stays one, whatever its script turns out to run
     }
+
+
+def unbuilt_client(facts, compose_file: str, image: str | None, env: tuple[EnvBinding, ...]) -> str | None:
+    """Why a compose service that runs an image nothing in the repository is known to build cannot be counted, when
+    its environment names a PostgreSQL URL whose host is a service of the same compose file (`@postgres:5432`): a
+    client of that server whose connections would otherwise go uncounted in silence; None for any other service."""
+    url = _postgres_url(env)
+    if url is None or url[1] not in {s.name for s in facts.compose_services if s.path == compose_file}:
+        return None
+    return (
+        f"it runs the image {image or 'of another repository'}, which nothing in the repository is known to build,"
+        f" with {url[0]} (host {url[1]}) naming a PostgreSQL server of this file"
+    )
 
 
 def _postgres_url(env: tuple[EnvBinding, ...]) -> tuple[str, str] | None:

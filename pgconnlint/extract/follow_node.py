@@ -26,7 +26,7 @@ from pathlib import Path
 
 from pgconnlint.discover import read_text
 from pgconnlint.extract import node_commands, shell
-from pgconnlint.extract.follow import Image, _copied, _Follower
+from pgconnlint.extract.follow import Image, _copied, _Follower, unbuilt_client
 from pgconnlint.model import NodeProcessDecl, ParseProblem
 
 _MAX_DEPTH = 6
@@ -37,6 +37,7 @@ _SHELL_SHEBANG = re.compile(r"#!.*\b(sh|bash|ash|dash)\b")
 def resolve(root: Path, facts) -> None:
     """Replace every script placeholder in `facts.node_processes` by the Node processes it starts."""
     decls = facts.node_processes
+    _report_unbuilt_clients(facts)
     if not any(getattr(decl, "runner", "") == "script" for decl in decls):
         return
     follower = _NodeFollower(root, facts)
@@ -55,6 +56,19 @@ def resolve(root: Path, facts) -> None:
         else:
             resolved.append(decl)
     facts.node_processes[:] = resolved
+
+
+def _report_unbuilt_clients(facts) -> None:
+    """A compose service with no command of its own running an image nothing in the repository builds, given a URL
+    of the file's PostgreSQL service: its processes cannot be counted, and that is said (PGC002), not left silent."""
+    for decl in facts.node_processes:
+        if not isinstance(decl, NodeProcessDecl) or decl.runner != "image" or decl.dockerfile or not decl.image:
+            continue
+        why = unbuilt_client(facts, decl.location.path, decl.image, decl.env)
+        if why:
+            message = f"{decl.source} cannot be followed: {why}; what that image runs is not counted against it"
+            help = "build the image in the repository (`build:`, or a workflow that publishes it), or set `processes`"
+            facts.problems.append(ParseProblem(decl.location, message, skipped=True, help=help))
 
 
 def _in_service(image_decl: NodeProcessDecl, service: NodeProcessDecl) -> NodeProcessDecl:

@@ -192,3 +192,20 @@ def test_build_output_copied_from_a_builder_stage_is_mapped_back_to_its_source(l
     result = lint_tree(files)
     assert [(processes, pool) for _, processes, pool in terms(result)] == [(1, 6)]
     assert not [f for f in result.findings if f.code == "PGC002"]
+
+
+def test_an_image_only_service_nothing_builds_with_a_url_of_the_files_server_is_said(lint_tree):
+    """`image: ghcr.io/acme/app:latest` with no command and `DATABASE_URL: postgresql://…@db/app`, while no Dockerfile,
+    workflow or script of the repository is known to build that image: a PGC002 naming the service and the host, not
+    silence; a service whose URL points elsewhere (`localhost`) says nothing."""
+    compose = (
+        "services:\n  app:\n    image: ghcr.io/acme/app:latest\n    environment:\n"
+        "      DATABASE_URL: postgresql://app:secret@db:5432/app\n"
+        "  tool:\n    image: vendor/tool:1\n    environment:\n      DATABASE_URL: postgres://u:p@localhost/x\n"
+        "  db:\n    image: postgres:16\n"
+    )
+    files = {"docker-compose.yml": compose, "package.json": package("app", {"start": "node server.js"})}
+    result = lint_tree({**files, "server.js": POOL})
+    [finding] = [f for f in result.findings if f.code == "PGC002"]
+    assert "service app" in finding.message and "DATABASE_URL (host db)" in finding.message
+    assert "secret" not in finding.message
