@@ -272,8 +272,10 @@ def _unwrapped(tokens: list[str]) -> list[str]:
         name = token.rsplit("/", 1)[-1]
         if name in ("gosu", "su-exec", "setpriv", "chpst"):
             index += 2  # the user (or option) they run the command as
-        elif name in _WAITERS and "--" in tokens[index:]:
-            index = tokens.index("--", index) + 1  # `wait-for-it.sh db:5432 -t 30 -- cmd`: cmd once the port answers
+        elif name in (*_WAITERS, "watchmedo") and "--" in tokens[index:]:
+            # `wait-for-it.sh db:5432 -t 30 -- cmd`: cmd once the port answers; `watchmedo auto-restart … -- cmd`
+            # restarts cmd when a file changes: cmd is the process
+            index = tokens.index("--", index) + 1
         elif name == "hupper" and tokens[index + 1 : index + 2] == ["-m"]:
             index += 2  # hupper -m celery …: the module is the command
         elif name in _PREFIXES or re.fullmatch(r"\w+=.*", token) or (name.startswith("-") and index > 0):
@@ -389,10 +391,9 @@ def _decl(server: str, args: list[str], where: Location, source: str, directory:
         if token.startswith("-") and flag in flags:
             value, index = flag_value(args, index)
             entries[flags[flag]] = shell_value(value, where)
-        elif server == "celery" and re.fullmatch(r"-c\d+", token):  # `-c8`
-            entries["concurrency"] = shell_value(token[2:], where)
-        elif server == "celery" and re.fullmatch(r"-P\w+", token):  # `-Pgevent` (click takes a joined value)
-            entries["pool"] = shell_value(token[2:], where)
+        elif re.fullmatch(r"-[A-Za-z][^=].*", token) and token[:2] in flags:
+            # a short option with its value joined (`-w4`, `-kgevent`, `-c8`, `-Pgevent`): argparse and click take it
+            entries[flags[token[:2]]] = shell_value(token[2:], where)
         elif not token.startswith("-"):
             positional.append(token)
         index += 1
@@ -401,6 +402,8 @@ def _decl(server: str, args: list[str], where: Location, source: str, directory:
         apps = [token for token in positional if re.fullmatch(r"[A-Za-z_][\w.]*", token)]  # `gunicorn config.wsgi`
     if apps:
         entries["app"] = Lit(where, apps[0], apps[0])
+    elif server == "fastapi" and positional[1:2] and positional[1].endswith(".py"):  # `fastapi run app/main.py`
+        entries["script"] = Lit(where, positional[1], positional[1])
     if server == "celery":
         entries |= _celery_entries(args, where)
     if server == "uwsgi" and positional and positional[0].endswith(".ini") and "ini" not in entries:

@@ -11,7 +11,6 @@ What cannot be followed is reported (PGC002) with the command and its file:line,
 
 from __future__ import annotations
 
-import ast
 import dataclasses
 import functools
 import posixpath
@@ -23,7 +22,7 @@ from pgconnlint.discover import read_text
 from pgconnlint.expr import Lit, Obj
 from pgconnlint.extract import commands, shell
 from pgconnlint.extract.dockerfile import env_value
-from pgconnlint.model import Location, ParseProblem, ProcessDecl
+from pgconnlint.model import EnvBinding, Location, ParseProblem, ProcessDecl
 
 _MAX_DEPTH = 6
 
@@ -53,6 +52,8 @@ class _Follower:
             return self._uwsgi(decl, depth)
         if decl.server == "gunicorn" and decl.config_file:
             return [self._gunicorn_config(decl)]
+        if decl.server == "fastapi" and _to_follow(decl):
+            return [self._fastapi_default(decl)]
         if decl.server not in commands.PLACEHOLDERS:
             return [decl]
         if depth > _MAX_DEPTH:
@@ -65,14 +66,18 @@ class _Follower:
         words = commands.words_of(decl)
         if not decl.image:
             # an image no Dockerfile of the repository builds (lint._link_published_images): a third-party image
-            # running its own program, never guessed to be one of the repository's
-            return []
+            # running its own program, never guessed to be one of the repository's; but one given a PostgreSQL URL
+            # is a client whose connections go uncounted, and that is said
+            why = unbuilt_client(self.facts, decl.location.path, decl.image_name, decl.env)
+            return self._unfollowed(decl, why) if why else []
         image = self.image_of(decl)
         if image is not None and image.entrypoint:
             again = commands.parse([*image.entrypoint, *words], decl.location, decl.source, image.context)
             if again is not None and again.server != "command":
                 found = self.follow(dataclasses.replace(again, **_carried(decl), image=image.path), depth + 1)
-                if any(item.server not in commands.PLACEHOLDERS for item in found):
+                # a Python program (`exec ./manage.py rq worker`) is a process of its own, linked with the
+                # project's pools (link_python.py); only what is still to follow (a script, a command) is not
+                if any(item.server not in commands.PLACEHOLDERS or item.server == "python" for item in found):
                     return found
         return self._unfollowed(decl, "no image ENTRYPOINT in the repository takes it as an argument")
 
@@ -102,10 +107,27 @@ class _Follower:
             sub = commands.parse(
                 list(command.words), command.location, source + (f" [{notes}]" if notes else ""), directory
             )
+            if sub is not None and self._reruns(sub, path, image):
+                continue  # `exec gosu app "$0" "$@"`: the same script again as another user; this run reads on
             if sub is not None and sub.server != "command":  # a shell function or a program of the image
-                carried = _carried(decl) | {"directory": directory}
+                carried = _carried(decl) | {"directory": directory, "env": _exported(decl.env, command)}
                 found += self.follow(dataclasses.replace(sub, **carried, image=decl.image), depth + 1)
         return _after(tuple(steps), found)
+
+    def _fastapi_default(self, decl: ProcessDecl) -> ProcessDecl:
+        """`fastapi run` with no path runs the first of fastapi-cli's defaults found in its working directory:
+        main.py, app.py, api.py, app/main.py, app/app.py, app/api.py (never a file matched only by its name)."""
+        image = self.image_run(decl)
+        for candidate in ("main.py", "app.py", "api.py", "app/main.py", "app/app.py", "app/api.py"):
+            path, how = self.locate(candidate, decl.directory, image)
+            if path is not None and not how:
+                return self._with_entry(decl, Lit(decl.location, path, path))
+        return decl
+
+    def _reruns(self, sub: ProcessDecl, path: str, image: Image | None) -> bool:
+        """Whether `sub` runs the script `path` itself (`$0` and `$BASH_SOURCE` expand to it)."""
+        script = sub.options.get("script") if sub.server == "script" else None
+        return isinstance(script, Lit) and self.locate(str(script.value), "", image)[0] == path
 
     def _python(self, decl: ProcessDecl, depth: int) -> list[ProcessDecl]:
         """`python -m project.worker` that calls `uvicorn.run(…)` is that uvicorn server; any other module or script
@@ -114,6 +136,7 @@ class _Follower:
         module = options.get("module")
         script = options.get("script")
         if "manage" in options:
+            decl = self._with_entry(decl, script)  # a Flask or click `manage.py`: its imports say what it reaches
             return [self._threads_of_command(decl, str(getattr(options["manage"], "value", "")))]
         candidates = []
         if isinstance(module, Lit):
@@ -122,7 +145,7 @@ class _Follower:
         elif isinstance(script, Lit):
             candidates = [str(script.value)]
         for candidate in candidates:
-            path, _ = self.locate(candidate, decl.directory, self.image_of(decl))
+            path, _ = self.locate(candidate, decl.directory, self.image_run(decl))
             if path is None:
                 continue
             text = read_text(self.root, path)
@@ -138,6 +161,17 @@ class _Follower:
             options = Obj(decl.options.location, decl.options.text, {**options, **extra}, decl.options.key_locations)
             return [dataclasses.replace(decl, options=options)]
         return [decl]  # linked with the project's pools, and said so (link_python.py)
+
+    def _with_entry(self, decl: ProcessDecl, script) -> ProcessDecl:
+        """`decl` with the repository file its script is as `entry` (reach_python.py starts from it), when found."""
+        if not isinstance(script, Lit):
+            return decl
+        path, _ = self.locate(str(script.value), decl.directory, self.image_run(decl))
+        if path is None:
+            return decl
+        entries = {**decl.options.entries, "entry": Lit(decl.location, path, path)}
+        options = Obj(decl.options.location, decl.options.text, entries, decl.options.key_locations)
+        return dataclasses.replace(decl, options=options)
 
     def _threads_of_command(self, decl: ProcessDecl, name: str) -> ProcessDecl:
         """A management command that starts threads of its own (a ThreadPoolExecutor sending alerts) can hold one
@@ -188,7 +222,9 @@ class _Follower:
             self.facts.problems.append(text)
             return []
         found = []
-        for program in supervisord.programs(path, text):
+        image = self.image_of(decl)
+        env = {**(image.env if image else {}), **{b.name: str(b.value) for b in decl.env}}
+        for program in supervisord.programs(path, text, env):
             sub = commands.parse(
                 program.command, program.location, f"{decl.source} → {path} [program:{program.name}]", decl.directory
             )
@@ -297,6 +333,13 @@ class _Follower:
         `build.context`), which the Dockerfile's COPY lines are relative to."""
         return self.image(decl.image, decl.directory) if decl.image else None
 
+    def image_run(self, decl: ProcessDecl) -> Image | None:
+        """`image_of`, else the Dockerfile whose own ENTRYPOINT or CMD started the command (its source begins with
+        that Dockerfile: `docker/Dockerfile ENTRYPOINT → docker/entry.sh:44`): a path the command names
+        (`exec python /app/pkg/main.py`) is found through that image's COPY lines."""
+        first = decl.source.split(" ", 1)[0]
+        return self.image_of(decl) or (self.image(first) if _is_dockerfile(first) else None)
+
     @functools.cache  # noqa: B019 - one follower per run
     def image(self, path: str | None, context: str | None = None) -> Image | None:
         if not path or not self._exists(path):
@@ -307,10 +350,17 @@ class _Follower:
 
 def resolve(root: Path, facts) -> None:
     """Replace every placeholder in `facts.processes` by the processes it starts."""
-    if not any(decl.server in (*commands.PLACEHOLDERS, "uwsgi") or decl.config_file for decl in facts.processes):
+    if not any(_to_follow(decl) for decl in facts.processes):
         return
     follower = _Follower(root, facts)
     facts.processes[:] = [item for decl in facts.processes for item in follower.follow(decl)]
+
+
+def _to_follow(decl: ProcessDecl) -> bool:
+    """A placeholder, a uWSGI ini or gunicorn config to read, or `fastapi run` with no path (its default app)."""
+    if decl.server == "fastapi":
+        return not {"app", "script"} & decl.options.entries.keys()
+    return decl.server in (*commands.PLACEHOLDERS, "uwsgi") or bool(decl.config_file)
 
 
 def _carried(decl: ProcessDecl) -> dict:
@@ -324,6 +374,41 @@ def _carried(decl: ProcessDecl) -> dict:
         "directory": decl.directory,
         "one_off": decl.one_off,  # a step others wait for stays one, whatever its script turns out to run
     }
+
+
+def unbuilt_client(facts, compose_file: str, image: str | None, env: tuple[EnvBinding, ...]) -> str | None:
+    """Why a compose service that runs an image nothing in the repository is known to build cannot be counted, when
+    its environment names a PostgreSQL URL whose host is a service of the same compose file (`@postgres:5432`): a
+    client of that server whose connections would otherwise go uncounted in silence; None for any other service."""
+    url = _postgres_url(env)
+    if url is None or url[1] not in {s.name for s in facts.compose_services if s.path == compose_file}:
+        return None
+    return (
+        f"it runs the image {image or 'of another repository'}, which nothing in the repository is known to build,"
+        f" with {url[0]} (host {url[1]}) naming a PostgreSQL server of this file"
+    )
+
+
+def _postgres_url(env: tuple[EnvBinding, ...]) -> tuple[str, str] | None:
+    """(variable, host) of the first binding whose value is a PostgreSQL URL with a host; the password stays out."""
+    from urllib.parse import urlsplit
+
+    for binding in env:
+        value = str(binding.value)
+        if re.match(r"postgres(?:ql)?(?:\+\w+)?://", value):
+            try:
+                host = urlsplit(value).hostname
+            except ValueError:
+                continue
+            if host:
+                return binding.name, host
+    return None
+
+
+def _exported(env: tuple[EnvBinding, ...], command: shell.ShellCommand) -> tuple[EnvBinding, ...]:
+    """The deployment's environment with what the script exported before the command (`export WORKERS=2`)."""
+    where = command.location.path
+    return (*env, *(EnvBinding(n, v, Location(where, line), f"export in {where}") for n, v, line in command.exports))
 
 
 def _after(steps: tuple, found: list[ProcessDecl]) -> list[ProcessDecl]:
@@ -354,19 +439,37 @@ def _copied(absolute: str, source: str, destination: str, context: str) -> list[
 
 def _from_stage(stage: tuple | None, sources, context: str) -> list[str]:
     """`COPY --from=installer /app/apps/web/start.sh …`: the build-context paths (relative to the context) the
-    stage's own COPY lines put at each source path."""
+    stage's own COPY lines put at each source path. A path none of them put there, below the folder where the stage
+    laid out the repository (`COPY ./package.json package.json` in WORKDIR /app), is what the stage built there
+    (`/app/dist/apps` → `dist/apps`): a build output, which readers map back to its source (reach_node.py)."""
     if stage is None:
         return []
     copies, workdir = stage[0], stage[1]
+    roots = _layout_roots(copies)
     found = []
     for source in sources:
         absolute = posixpath.normpath(posixpath.join(workdir, source))
-        for copied_from, copied_to in reversed(copies):
-            found += [
-                posixpath.relpath(inside, context or ".")
-                for inside in _copied(absolute, copied_from, copied_to, context)
-            ]
+        copied = [
+            posixpath.relpath(inside, context or ".")
+            for copied_from, copied_to in reversed(copies)
+            for inside in _copied(absolute, copied_from, copied_to, context)
+        ]
+        built = [posixpath.relpath(absolute, root) for root in roots if absolute.startswith(root.rstrip("/") + "/")]
+        found += copied or built[:1]
     return found
+
+
+def _layout_roots(copies) -> list[str]:
+    """The folders where a stage put files of the context's root under their own names (`COPY . .`,
+    `COPY ./package.json package.json`): the repository's layout starts there."""
+    roots = []
+    for source, destination in copies:
+        source = posixpath.normpath(source)
+        if source == ".":
+            roots.append(destination.rstrip("/") or "/")
+        elif "/" not in source and posixpath.basename(destination.rstrip("/")) == source:
+            roots.append(posixpath.dirname(destination.rstrip("/")))
+    return list(dict.fromkeys(roots))
 
 
 def _read_image(path: str, text: str, context: str | None = None) -> Image | None:
@@ -381,24 +484,29 @@ def _read_image(path: str, text: str, context: str | None = None) -> Image | Non
     workdir, env, entrypoint = "/", {}, ()
     stages: dict[str, tuple] = {}  # `FROM base AS release`: a stage starts from what an earlier one holds
     current = None
+    global_args: dict[str, str] = {}  # `ARG X=…` before the first FROM: a default a stage's `ARG X` takes
+    args: dict[str, str] | None = None  # the stage's own build arguments (COPY/WORKDIR see them, the process not)
     for instruction in instructions:
+        known = {**global_args, **(args or {}), **env}
         if instruction.cmd == "FROM":
             words = [word.lower() for word in instruction.value] or [""]
             copies, workdir, env, entrypoint = stages.get(words[0], ([], "/", {}, ()))
-            copies, env = list(copies), dict(env)
+            copies, env, args = list(copies), dict(env), {}
             current = words[2] if len(words) == 3 and words[1] == "as" else None
+        elif instruction.cmd == "ARG":
+            _build_args(instruction.value, global_args if args is None else args, global_args, known)
         elif instruction.cmd == "WORKDIR" and instruction.value:
-            workdir = posixpath.normpath(posixpath.join(workdir, shell_expand(instruction.value[0], env)))
+            workdir = posixpath.normpath(posixpath.join(workdir, shell_expand(instruction.value[0], known)))
         elif instruction.cmd == "ENV":
             values = list(instruction.value)
             pairs = zip(values[::2], values[1::2], strict=False)
-            env |= {name: shell_expand(env_value(value), env) for name, value in pairs}
+            env |= {name: shell_expand(env_value(value), known) for name, value in pairs}
         elif instruction.cmd in ("COPY", "ADD") and len(instruction.value) >= 2:
-            destination = shell_expand(instruction.value[-1], env)
+            destination = shell_expand(instruction.value[-1], known)
             destination = posixpath.normpath(posixpath.join(workdir, destination)) + (
                 "/" if destination.endswith("/") else ""
             )
-            sources = instruction.value[:-1]
+            sources = [shell_expand(source, known) for source in instruction.value[:-1]]
             stage = next(
                 (flag.split("=", 1)[1].lower() for flag in instruction.flags if flag.startswith("--from=")), ""
             )
@@ -412,41 +520,49 @@ def _read_image(path: str, text: str, context: str | None = None) -> Image | Non
     return Image(path, context, tuple(copies), workdir, env, entrypoint)
 
 
+def _build_args(values, into: dict[str, str], global_args: dict[str, str], known: dict[str, str]) -> None:
+    """`ARG DOCKER_DIR=./docker/prod`, `ARG NAME` (the global default, if any): a build argument's default."""
+    for value in values:
+        name, has_default, default = str(value).partition("=")
+        if has_default:
+            into[name] = shell_expand(env_value(default), known)
+        elif name in global_args:
+            into[name] = global_args[name]
+
+
 def shell_expand(text: str, env: dict) -> str:
     return re.sub(r"\$\{(\w+)\}|\$(\w+)", lambda m: env.get(m.group(1) or m.group(2), m.group(0)), text)
 
 
 def _uvicorn_run(path: str, text: str, decl: ProcessDecl) -> ProcessDecl | None:
-    """`uvicorn.run("pkg.app:app", workers=2, limit_concurrency=512)` in the module `python -m` runs."""
+    """`uvicorn.run("pkg.app:app", workers=2, limit_concurrency=512)` in the module `python -m` runs; `workers` and
+    `limit_concurrency` as written (`int(os.getenv("WORKERS", 4))`, a settings attribute), evaluated when linked:
+    what cannot be evaluated is an unknown count, never uvicorn's default of 1."""
     if "uvicorn" not in text:
         return None
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError):
+    import libcst as cst
+
+    from pgconnlint.extract.python import PySource
+
+    source = PySource.parse(path, text)
+    if isinstance(source, ParseProblem):
         return None
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and _dotted(node.func) in ("uvicorn.run", "run") and "uvicorn" in text:
-            if _dotted(node.func) == "run" and "from uvicorn import run" not in text:
-                continue
-            where = Location(path, node.lineno, node.col_offset + 1)
-            entries = {}
-            for keyword in node.keywords:
-                if keyword.arg in ("workers", "limit_concurrency") and isinstance(keyword.value, ast.Constant):
-                    entries[keyword.arg] = Lit(where, str(keyword.value.value), keyword.value.value)
-            app = node.args[0] if node.args else None
-            if isinstance(app, ast.Constant) and isinstance(app.value, str):
-                entries["app"] = Lit(where, app.value, app.value)
-            entries["entry"] = Lit(where, path, path)
-            options = Obj(where, f"uvicorn.run(…) in {path}", entries, dict.fromkeys(entries, where))
-            return dataclasses.replace(
-                decl, server="uvicorn", options=options, source=f"{decl.source} → {path}:{node.lineno} uvicorn.run"
-            )
+    for node in source.nodes((cst.Call,)):
+        if source.qualified(node.func) != "uvicorn.run":
+            continue
+        where = source.location(node)
+        entries = {}
+        for argument in node.args:
+            name = argument.keyword.value if argument.keyword is not None else None
+            if name in ("workers", "limit_concurrency"):
+                entries[name] = source.expr(argument.value)
+            elif name in (None, "app") and isinstance(argument.value, cst.SimpleString) and "app" not in entries:
+                app = argument.value.evaluated_value
+                if isinstance(app, str):
+                    entries["app"] = Lit(where, app, app)
+        entries["entry"] = Lit(where, path, path)
+        options = Obj(where, f"uvicorn.run(…) in {path}", entries, dict.fromkeys(entries, where))
+        return dataclasses.replace(
+            decl, server="uvicorn", options=options, source=f"{decl.source} → {path}:{where.line} uvicorn.run"
+        )
     return None
-
-
-def _dotted(node: ast.AST) -> str:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        return f"{_dotted(node.value)}.{node.attr}"
-    return ""

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from pgconnlint.discover import read_text
 from pgconnlint.extract import node_commands, shell
-from pgconnlint.extract.follow import Image, _copied, _Follower
+from pgconnlint.extract.follow import Image, _copied, _Follower, unbuilt_client
 from pgconnlint.model import NodeProcessDecl, ParseProblem
 
 _MAX_DEPTH = 6
@@ -37,6 +37,7 @@ _SHELL_SHEBANG = re.compile(r"#!.*\b(sh|bash|ash|dash)\b")
 def resolve(root: Path, facts) -> None:
     """Replace every script placeholder in `facts.node_processes` by the Node processes it starts."""
     decls = facts.node_processes
+    _report_unbuilt_clients(facts)
     if not any(getattr(decl, "runner", "") == "script" for decl in decls):
         return
     follower = _NodeFollower(root, facts)
@@ -55,6 +56,19 @@ def resolve(root: Path, facts) -> None:
         else:
             resolved.append(decl)
     facts.node_processes[:] = resolved
+
+
+def _report_unbuilt_clients(facts) -> None:
+    """A compose service with no command of its own running an image nothing in the repository builds, given a URL
+    of the file's PostgreSQL service: its processes cannot be counted, and that is said (PGC002), not left silent."""
+    for decl in facts.node_processes:
+        if not isinstance(decl, NodeProcessDecl) or decl.runner != "image" or decl.dockerfile or not decl.image:
+            continue
+        why = unbuilt_client(facts, decl.location.path, decl.image, decl.env)
+        if why:
+            message = f"{decl.source} cannot be followed: {why}; what that image runs is not counted against it"
+            help = "build the image in the repository (`build:`, or a workflow that publishes it), or set `processes`"
+            facts.problems.append(ParseProblem(decl.location, message, skipped=True, help=help))
 
 
 def _in_service(image_decl: NodeProcessDecl, service: NodeProcessDecl) -> NodeProcessDecl:
@@ -128,13 +142,22 @@ class _NodeFollower(_Follower):
         if not relative.startswith(".."):
             bases = (decl.directory, image.context if image else decl.directory, "")
             candidates += [posixpath.normpath(posixpath.join(base or ".", relative)) for base in bases]
-        folders = [c.removeprefix("./") if c != "." else "" for c in candidates if (self.root / c).is_dir()]
+        # a folder the image got from a build stage's output (`dist/apps/api`) is not in the tree: its modules are
+        # mapped back to their source when linked (reach_node.py)
+        folders = [
+            c.removeprefix("./") if c != "." else ""
+            for c in candidates
+            if (self.root / c).is_dir() or (_OUTPUT.search(c) and not (self.root / c).exists())
+        ]
         named = next((w for w in words[1:] if not w.startswith("-") and "/" in w and not w.startswith("/")), None)
         head = named.removeprefix("./").split("/", 1)[0] if named else None
         for folder in folders:
             if head is None or (self.root / folder / head).exists():
                 return folder
         return folders[0] if folders else decl.directory
+
+
+_OUTPUT = re.compile(r"(?:^|/)(?:dist|build|out|output)(?:/|$)")
 
 
 def _carried(decl: NodeProcessDecl) -> dict:

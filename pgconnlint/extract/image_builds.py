@@ -15,10 +15,16 @@ _DOCKER_BUILD = re.compile(r"\b(?:docker|podman)\s+(?:image\s+)?(?:build|buildx\
 
 
 def repository(image: str) -> str:
-    """`ghcr.io/org/api:master` → `ghcr.io/org/api`: the name without its tag or digest."""
+    """`ghcr.io/org/api:master` → `ghcr.io/org/api`: the name without its tag or digest; Docker Hub's own spellings
+    of one name are one (`docker.io/org/app` and `index.docker.io/org/app` are `org/app`, `library/x` is `x`)."""
     name = image.split("@", 1)[0]
     head, _, last = name.rpartition("/")
-    return f"{head}/{last.split(':', 1)[0]}" if head else last.split(":", 1)[0]
+    name = f"{head}/{last.split(':', 1)[0]}" if head else last.split(":", 1)[0]
+    name = _DOCKER_HUB.sub("", name)
+    return name.removeprefix("library/") if name.count("/") == 1 else name
+
+
+_DOCKER_HUB = re.compile(r"^(?:(?:index|registry-1)\.)?docker\.io/")
 
 
 def is_workflow(path: str) -> bool:
@@ -51,7 +57,8 @@ def _matrix_entries(job: Obj) -> list[dict[str, str]]:
 
 def _job_builds(steps: Arr, matrix: dict[str, str]) -> list[tuple[str, str]]:
     def text(value) -> str:
-        return _MATRIX.sub(lambda m: matrix.get(m.group(1), m.group(0)), _text(value))
+        written = _MATRIX.sub(lambda m: matrix.get(m.group(1), m.group(0)), _text(value))
+        return _FALLBACK.sub(lambda m: m.group(1), written)
 
     found, images, files = [], [], []
     for step in steps.items:
@@ -72,6 +79,8 @@ def _job_builds(steps: Arr, matrix: dict[str, str]) -> list[tuple[str, str]]:
 
 
 _MATRIX = re.compile(r"\$\{\{\s*matrix\.([\w-]+)\s*\}\}")
+#: `${{ vars.DOCKER_REPOSITORY || 'org/app' }}`: the literal the expression falls back to when the variable is unset
+_FALLBACK = re.compile(r"\$\{\{[^}]*\|\|\s*'([^']*)'\s*\}\}")
 _FILE_FLAG = re.compile(r"(?:--file[= ]|\s-f\s+)([^\s\\'\"]+)")
 
 

@@ -18,6 +18,7 @@ from pgconnlint.model import Location, NodeFork, NodeProcessDecl, ParseProblem
 
 _WRAPPERS = {"exec", "npx", "dumb-init", "tini", "--", "cross-env", "env", "time", "nice", "pnpx", "bunx"}
 _SEPARATORS = ("&&", ";", "||", "&", "|")
+_COMPOUND = frozenset(["if", "then", "else", "elif", "fi", "case", "esac", "for", "while", "do", "done"])
 # pm2 flags that take a value (pm2 --help); `-i`/`--instances` is read, the others are skipped with their value.
 _PM2_VALUE_FLAGS = {
     "--name",
@@ -62,15 +63,28 @@ def parse(
     """The Node processes a command starts; [] when it starts none we know."""
     if depth > _MAX_DEPTH:
         return []
-    found: list[NodeProcessDecl] = []
+    chain: list[tuple[list, str]] = []  # the processes of each command, with the separator after it
     segment: list[str] = []
-    for token in [*shell_words(command), "&&"]:  # `npm run migrate && pm2-runtime …`: each command of the chain
-        if token not in _SEPARATORS:
+    words = shell_words(command)
+    for token in [*words, ""]:  # `npm run migrate && pm2-runtime …`: each command of the chain
+        if token and token not in _SEPARATORS:
             segment.append(token)
             continue
-        found += _segment(segment, where, source, origin, directory, depth)
+        chain.append((_segment(segment, where, source, origin, directory, depth), token))
         segment = []
-    return found
+    if _COMPOUND.intersection(words):  # `if …; then a; else b && c; fi`: branches, not one chain: all are kept
+        return [decl for started, _ in chain for decl in started]
+    last = max((i for i, (started, _) in enumerate(chain) if started), default=-1)
+    return [
+        decl for i, (started, after) in enumerate(chain) for decl in started if _keeps_running(decl, i, after, last)
+    ]
+
+
+def _keeps_running(decl: NodeProcessDecl, index: int, after: str, last: int) -> bool:
+    """A command before `&&`, `;` or `||` finishes before the next one starts (`npm run migrate && node main.js`:
+    the migration is a one-off step), unless it runs in the background (`&`, `|`) or starts pm2's daemon
+    (`pm2 start app.js && pm2 logs`), whose processes outlive the command."""
+    return index >= last or after in ("&", "|") or decl.runner == "pm2"
 
 
 def extract_scripts(path: str, text: str) -> tuple[list[NodeProcessDecl], list[ParseProblem]]:
@@ -258,7 +272,7 @@ def _segment(tokens: list[str], where, source: str, origin: str, directory: str,
         if name == "concurrently":
             return _concurrently(rest, where, source, origin, directory, depth)
         if name in ("npm-run-all", "run-p", "run-s", "npm-run-all2"):
-            return [_npm(script, where, source, origin, directory) for script in rest if _script_name(script)]
+            return [_npm(script, where, source, origin, directory) for script in _npm_run_all(name, rest)]
         if _is_script(token) and not token.startswith("-"):  # followed by extract/follow_node.py
             return [_script(token, rest, where, source, origin, directory)]
         if name not in _WRAPPERS and not token.startswith("-") and not re.fullmatch(r"\w+=.*", token):
@@ -373,6 +387,28 @@ def _script(path: str, args: list[str], where, source: str, origin: str, directo
 
 def _npm(script: str, where, source: str, origin: str, directory: str) -> NodeProcessDecl:
     return NodeProcessDecl("npm-script", where, source, origin, directory, npm_script=script)
+
+
+def _npm_run_all(name: str, args: list[str]) -> list[str]:
+    """The scripts of `npm-run-all a b --parallel c d` / `run-s a b` / `run-p a b` that keep running: npm-run-all
+    runs its groups one after the other and a sequential group's scripts one at a time, so only the last group is
+    left running, and of a sequential group only its last script (`run-s check-db start-server`: the check is a
+    step that finishes first)."""
+    groups: list[tuple[bool, list[str]]] = [(name == "run-p", [])]
+    index = 0
+    while index < len(args):
+        token = args[index]
+        if token == "--":
+            break  # arguments for the scripts
+        if token in ("-p", "--parallel", "-s", "--sequential", "--serial"):
+            groups.append((token in ("-p", "--parallel"), []))
+        elif token in ("--max-parallel", "--npm-path"):
+            index += 1  # flags with a value
+        elif _script_name(token):
+            groups[-1][1].append(token)
+        index += 1
+    parallel, scripts = next(((p, s) for p, s in reversed(groups) if s), (False, []))
+    return scripts if parallel else scripts[-1:]
 
 
 def _script_name(text: str) -> bool:

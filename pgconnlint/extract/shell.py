@@ -3,8 +3,9 @@
 `read(path, text, args, env)` follows an entrypoint script with the arguments the deployment passes and the
 environment it sets: assignments and `export`, `${VAR:-default}`, `case "$1" in api) … ;; esac` and
 `if [ "$1" = "web" ]` dispatch (a test it cannot decide keeps every branch, with a note), `&&`/`||`/`;` lists,
-`cmd &` in the background, `exec`, `sh -c '…'` and `"$@"`. Each simple command comes back as a `ShellCommand`:
-its words, where it is, and whether it keeps running (`long_running`: the script's last foreground command, an
+`cmd &` in the background, `exec`, `sh -c '…'`, `"$@"` and `shift`, and the script's own functions where it calls
+them (`server() { exec gunicorn …; }` … `server) server ;;`). Each simple command comes back as a `ShellCommand`: its
+words, where it is, and whether it keeps running (`long_running`: the script's last foreground command, an
 `exec`, or a background job) or finishes before the next one starts (a migration, a wait-for-db step: one-off).
 
 The words are plain strings, so the caller decides what a command is: extract/commands.py `parse` for Python
@@ -13,6 +14,7 @@ servers, extract/node_commands.py `parse(words, location, source, origin, direct
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import functools
 import re
@@ -38,6 +40,8 @@ class ShellCommand:
     long_running: bool  #: the last foreground command, an `exec`, or `cmd &`: it is what the container runs
     background: bool = False
     notes: tuple[str, ...] = ()  #: defaults taken (`${W:-4}` gave 4), branches kept because a test was undecidable
+    #: (name, value, line) of each `export NAME=value` run before it: the command's environment holds them
+    exports: tuple[tuple[str, str, int], ...] = ()
 
 
 @dataclass
@@ -47,6 +51,9 @@ class _State:
     env: dict[str, str]
     notes: list[str] = field(default_factory=list)
     found: list[ShellCommand] = field(default_factory=list)
+    functions: dict[str, Node] = field(default_factory=dict)  #: name → body, once its definition has run
+    returning: bool = False  #: a `return` left the function being run
+    exported: dict[str, int] = field(default_factory=dict)  #: name → line of the `export` that set it
 
 
 @functools.cache
@@ -72,10 +79,7 @@ def read_command(line: str, where: Location, env: Mapping[str, str] | None = Non
 
 
 def _relocated(command: ShellCommand, where: Location) -> ShellCommand:
-    line = where.line + command.location.line - 1
-    return ShellCommand(
-        command.words, Location(where.path, line), command.long_running, command.background, command.notes
-    )
+    return dataclasses.replace(command, location=Location(where.path, where.line + command.location.line - 1))
 
 
 def _mark_last(found: list[ShellCommand]) -> list[ShellCommand]:
@@ -88,7 +92,7 @@ def _mark_last(found: list[ShellCommand]) -> list[ShellCommand]:
 
 
 def _long(command: ShellCommand) -> ShellCommand:
-    return ShellCommand(command.words, command.location, True, command.background, command.notes)
+    return dataclasses.replace(command, long_running=True)
 
 
 # --- statements ------------------------------------------------------------------------------------------------
@@ -110,8 +114,13 @@ def _block(node: Node, state: _State, depth: int, background: bool = False) -> b
 
 def _statement(node: Node, state: _State, depth: int, background: bool) -> bool:
     kind = node.type
-    if kind == "comment" or kind == "function_definition":
-        return False  # a function runs only when called; entrypoints rarely start servers from one
+    if kind == "comment":
+        return False
+    if kind == "function_definition":  # runs only when called (`_call`)
+        name, body = node.child_by_field_name("name"), node.child_by_field_name("body")
+        if name is not None and body is not None:
+            state.functions[_text(name)] = body
+        return False
     if kind in ("variable_assignment", "declaration_command"):
         _assign(node, state)
         return False
@@ -146,6 +155,7 @@ def _statement(node: Node, state: _State, depth: int, background: bool) -> bool:
 def _assign(node: Node, state: _State) -> None:
     """`X=1`, `export X="${X:-4}"`, `readonly X=…`: later words see the value."""
     assignments = [node] if node.type == "variable_assignment" else node.named_children
+    exporting = node.type == "declaration_command" and _text(node).startswith("export")
     for item in assignments:
         if item.type != "variable_assignment":
             continue
@@ -155,6 +165,8 @@ def _assign(node: Node, state: _State) -> None:
             continue
         text = _word(value, state) if value is not None else ""
         state.env[_text(name)] = text if text is not None else f"${_text(name)}"
+        if exporting:
+            state.exported[_text(name)] = item.start_point[0] + 1
 
 
 def _command(node: Node, state: _State, depth: int, background: bool) -> bool:
@@ -173,6 +185,15 @@ def _command(node: Node, state: _State, depth: int, background: bool) -> bool:
     name = words[0].rsplit("/", 1)[-1]
     if name in ("exit",):
         return not background
+    if name == "return":
+        state.returning = not background
+        return state.returning
+    if name == "shift":  # `case "$1" in web) shift; …`: the function or command after sees the rest
+        count = int(words[1]) if len(words) > 1 and words[1].isdigit() else 1
+        state.args = state.args[count:]
+        return False
+    if words[0] in state.functions:
+        return _call(state.functions[words[0]], words[1:], state, depth, background)
     if name == "exec" and len(words) == 1:
         return False  # `exec >log 2>&1`: redirections only
     ends = name == "exec" and not background
@@ -184,15 +205,26 @@ def _command(node: Node, state: _State, depth: int, background: bool) -> bool:
         return ends
     notes = tuple(state.notes)
     state.notes.clear()
-    state.found.append(ShellCommand(tuple(words), location, ends or background, background, notes))
+    exports = tuple((name, state.env.get(name, ""), line) for name, line in state.exported.items())
+    state.found.append(ShellCommand(tuple(words), location, ends or background, background, notes, exports))
     return ends
+
+
+def _call(body: Node, args: list[str], state: _State, depth: int, background: bool) -> bool:
+    """A function of the script, run with its own positional arguments; True when it ended the script (`exec`)."""
+    saved, state.args = state.args, args
+    ended = _statement(body, state, depth + 1, background)
+    state.args = saved
+    if state.returning:
+        state.returning, ended = False, False
+    return ended and not background
 
 
 def _substitutions(node: Node, state: _State, depth: int) -> None:
     if node.type == "command_substitution":
         inner = _State(state.path, state.args, dict(state.env), state.notes)
         _block(node, inner, depth + 1)
-        state.found += [ShellCommand(c.words, c.location, False, False, c.notes) for c in inner.found]
+        state.found += [dataclasses.replace(c, long_running=False, background=False) for c in inner.found]
         return
     for child in node.named_children:
         _substitutions(child, state, depth)

@@ -1,5 +1,6 @@
-"""Python pools: SQLAlchemy `create_engine` / `create_async_engine` / `engine_from_config`, Flask-SQLAlchemy's
-configuration keys, psycopg_pool and asyncpg pools. Read with libcst after a text pre-filter; never imported."""
+"""Python pools: SQLAlchemy (and SQLModel) `create_engine` / `create_async_engine` / `engine_from_config`,
+Flask-SQLAlchemy's configuration keys, psycopg_pool and asyncpg pools. Read with libcst after a text pre-filter;
+never imported."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ _ENGINES = {
     "sqlalchemy.engine.create_engine": ("sqlalchemy", False),
     "sqlalchemy.ext.asyncio.create_async_engine": ("sqlalchemy", True),
     "sqlalchemy.engine_from_config": ("sqlalchemy", False),
+    "sqlmodel.create_engine": ("sqlalchemy", False),  # SQLModel's wrapper: SQLAlchemy's engine and pool defaults
     "psycopg_pool.ConnectionPool": ("psycopg_pool", False),
     "psycopg_pool.AsyncConnectionPool": ("psycopg_pool", True),
     "asyncpg.create_pool": ("asyncpg", True),

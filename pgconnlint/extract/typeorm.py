@@ -91,13 +91,22 @@ def _config_at(source: SourceFile, node: Node) -> list[TypeOrmConfig]:
         recognised = name in ("createConnection", "createConnections") or (
             name in ("forRoot", "forRootAsync") and "TypeOrmModule" in callee_text
         )
-    if not recognised:
+    if not recognised or not _typeorm_call(source, callee_text, name):
         return []
     if name == "forRootAsync":
         return _async_factory(source, arguments, label)
     if not arguments:  # TypeORM / Nest fall back to ormconfig.* when given no options
         return [TypeOrmConfig(Obj(source.location(node), label), label, reads_ormconfig=True)]
     return [TypeOrmConfig(obj, label) for obj in _connections(source.expr(arguments[0]))]
+
+
+def _typeorm_call(source: SourceFile, callee: str, name: str) -> bool:
+    """Whether a call named like TypeORM's is TypeORM's: `super.createConnection(…)` in an http.Agent subclass or
+    `this.createConnection(…)` is a method of the class, and `createConnection` / `Connection` are common names
+    (net, mysql2, ssh2), so those two count only in a module that imports typeorm."""
+    if callee.startswith(("super.", "this.")):
+        return False
+    return name not in ("createConnection", "createConnections", "Connection") or b"typeorm" in source.source
 
 
 def _async_factory(source: SourceFile, arguments: list[Node], label: str) -> list[TypeOrmConfig]:

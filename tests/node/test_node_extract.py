@@ -133,6 +133,20 @@ def test_typeorm_and_other_pools_in_one_file_are_both_read():
     assert [type(fact).__name__ for fact in found] == ["TypeOrmConfig", "NodePool"]
 
 
+def test_methods_and_other_libraries_named_createconnection_are_not_typeorm():
+    """`super.createConnection({ ...options })` in an https.Agent subclass once became two TypeORM connections of
+    unknown type (PGC110, and a budget marked incomplete); net's and mysql2's `createConnection` are not TypeORM's."""
+    agent = (
+        "import https from 'https';\nexport class FilteringAgent extends https.Agent {\n"
+        "  createConnection(options, callback) {\n    return super.createConnection({ ...options }, callback);\n  }\n}\n"
+        "const socket = net.createConnection({ port: 5432 });\n"
+    )
+    found, _ = node_pools.extract_code("agent.ts", agent)
+    assert found == []
+    typeorm = "import { createConnection } from 'typeorm';\ncreateConnection({ type: 'postgres' });\n"
+    assert [type(fact).__name__ for fact in node_pools.extract_code("db.ts", typeorm)[0]] == ["TypeOrmConfig"]
+
+
 def test_knexfile_sections_and_computed_export():
     [fact], problems = node_pools.extract_knexfile("knexfile.js", "module.exports = { production: { client: 'pg' } };")
     assert (fact.config_file, list(fact.options.entries), fact.computed, problems) == (True, ["production"], None, [])

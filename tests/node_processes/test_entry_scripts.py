@@ -168,3 +168,44 @@ def test_a_script_copied_from_an_earlier_stage_of_a_dockerfile_built_from_the_ro
     result = lint_tree(files)
     assert [(processes, pool) for _, processes, pool in terms(result)] == [(3, 7)]
     assert not [f for f in result.findings if f.code == "PGC002" and "start.sh" in f.message]
+
+
+def test_build_output_copied_from_a_builder_stage_is_mapped_back_to_its_source(lint_tree):
+    """Nx-style image: the builder lays out the repository in /srv (`COPY ./package.json package.json`), builds to
+    /srv/dist/apps, and the final stage copies that output to /srv/apps and runs `node main` in /srv/apps/api: the
+    process is apps/api/src/main.ts, which reaches its pool; the seed script beside it is not counted."""
+    dockerfile = (
+        "FROM node:22 AS builder\nWORKDIR /srv\nCOPY ./package.json package.json\nCOPY ./apps apps/\n"
+        "COPY ./prisma prisma/\nRUN npm run build\n\n"
+        "FROM node:22\nCOPY --from=builder /srv/dist/apps /srv/apps/\nCOPY ./docker/entrypoint.sh /srv/\n"
+        'WORKDIR /srv/apps/api\nCMD ["/srv/entrypoint.sh"]\n'
+    )
+    files = {
+        "Dockerfile": dockerfile,
+        "docker/entrypoint.sh": "#!/bin/sh\nset -e\nnpx prisma migrate deploy\nnode prisma/seed.js\nexec node main\n",
+        "package.json": package("suite", {"build": "nx build api"}),
+        "apps/api/src/main.ts": "import { pool } from './db';\nconsole.log(pool);\n",
+        "apps/api/src/db.ts": "import { Pool } from 'pg';\nexport const pool = new Pool({ max: 6, connectionTimeoutMillis: 5000 });\n",
+        "prisma/seed.js": "const { Pool } = require('pg');\nnew Pool({ max: 9, connectionTimeoutMillis: 5000 });\n",
+        "docker-compose.yml": "services:\n  api:\n    build: .\n  db:\n    image: postgres:16\n",
+    }
+    result = lint_tree(files)
+    assert [(processes, pool) for _, processes, pool in terms(result)] == [(1, 6)]
+    assert not [f for f in result.findings if f.code == "PGC002"]
+
+
+def test_an_image_only_service_nothing_builds_with_a_url_of_the_files_server_is_said(lint_tree):
+    """`image: ghcr.io/acme/app:latest` with no command and `DATABASE_URL: postgresql://…@db/app`, while no Dockerfile,
+    workflow or script of the repository is known to build that image: a PGC002 naming the service and the host, not
+    silence; a service whose URL points elsewhere (`localhost`) says nothing."""
+    compose = (
+        "services:\n  app:\n    image: ghcr.io/acme/app:latest\n    environment:\n"
+        "      DATABASE_URL: postgresql://app:secret@db:5432/app\n"
+        "  tool:\n    image: vendor/tool:1\n    environment:\n      DATABASE_URL: postgres://u:p@localhost/x\n"
+        "  db:\n    image: postgres:16\n"
+    )
+    files = {"docker-compose.yml": compose, "package.json": package("app", {"start": "node server.js"})}
+    result = lint_tree({**files, "server.js": POOL})
+    [finding] = [f for f in result.findings if f.code == "PGC002"]
+    assert "service app" in finding.message and "DATABASE_URL (host db)" in finding.message
+    assert "secret" not in finding.message

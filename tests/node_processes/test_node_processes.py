@@ -56,9 +56,18 @@ def shape(decls) -> list[tuple]:
         ),
         ("node -r dotenv/config dist/main.js", [("node", "dist/main.js", None, None, False)]),
         ("dumb-init node --max-old-space-size=512 server.js", [("node", "server.js", None, None, False)]),
+        # the migration finishes before node starts: a one-off step, not a process (this case once expected both)
+        ("npm run migrate && node dist/main.js", [("node", "dist/main.js", None, None, False)]),
         (
-            "npm run migrate && node dist/main.js",
-            [("npm-script", None, "migrate", None, False), ("node", "dist/main.js", None, None, False)],
+            "node seed.js ; node server.js & node worker.js",
+            [("node", "server.js", None, None, False), ("node", "worker.js", None, None, False)],
+        ),
+        ("pm2 start app.js && pm2 logs", [("pm2", "app.js", None, None, False)]),
+        ("npm-run-all check-db update-tracker start-server", [("npm-script", None, "start-server", None, False)]),
+        ("run-s build start", [("npm-script", None, "start", None, False)]),
+        (
+            "npm-run-all clean --parallel web worker -- --port 3000",
+            [("npm-script", None, "web", None, False), ("npm-script", None, "worker", None, False)],
         ),
         ("npm start", [("npm-script", None, "start", None, False)]),
         ("yarn start:prod", [("npm-script", None, "start:prod", None, False)]),

@@ -177,3 +177,175 @@ def test_a_program_of_an_image_the_repository_does_not_build_is_not_reported(lin
     assert not [f for f in quiet.findings if f.code == "PGC002"]
     loud = lint_tree({"k8s/svc.yaml": manifest.format('"/docker-entrypoint.sh"')})
     assert [f for f in loud.findings if f.code == "PGC002" and "docker-entrypoint.sh" in f.message]
+
+
+FUNCTIONS = """\
+#!/bin/bash
+set -e
+web() {
+  TIMEOUT=${TIMEOUT:-60}
+  exec gunicorn -b 0.0.0.0:5000 -w${WEB_WORKERS:-4} app:app --timeout $TIMEOUT
+}
+jobs() {
+  export JOB_WORKERS=${JOB_WORKERS:-3}
+  exec supervisord -c jobs.conf
+}
+case "$1" in
+  web)
+    shift
+    web
+    ;;
+  jobs)
+    shift
+    jobs
+    ;;
+  *)
+    exec "$@"
+    ;;
+esac
+"""
+JOBS_CONF = (
+    "[supervisord]\nnodaemon=true\n\n[program:job]\ncommand=celery -A app worker -c 1 %(ENV_QUEUES)s\n"
+    "numprocs=%(ENV_JOB_WORKERS)s\n"
+)
+
+
+def test_entrypoint_functions_called_from_a_case_dispatch(lint_tree):
+    """`web() { exec gunicorn -w${WEB_WORKERS:-4} …; }` called from `case "$1" in web) shift; web ;;`: the function's
+    commands, with the exports it made (supervisord's `%(ENV_X)s` reads them), joined short flags (`-w4`) read."""
+    dockerfile = 'FROM python:3.12\nWORKDIR /app\nCOPY . /app\nENTRYPOINT ["/app/bin/entry"]\nCMD ["web"]\n'
+    compose = "services:\n  web:\n    build: .\n    command: web\n  jobs:\n    build: .\n    command: jobs\n" + DB
+    files = {"Dockerfile": dockerfile, "bin/entry": FUNCTIONS, "jobs.conf": JOBS_CONF}
+    result = lint_tree({**files, "app.py": ENGINE, "requirements.txt": "sqlalchemy\n", "docker-compose.yml": compose})
+    assert not [f for f in result.findings if f.code == "PGC002"]
+    groups = _groups(result)
+    web = next(name for name in groups if "service web" in name)
+    jobs = next(name for name in groups if "service jobs" in name)
+    assert groups[web] == (4, 1)  # -w${WEB_WORKERS:-4} → -w4
+    assert "WEB_WORKERS is not set here, so its default '4'" in web
+    assert groups[jobs] == (3, 1)  # numprocs=%(ENV_JOB_WORKERS)s, exported by the function: 3 × celery -c 1
+
+
+def test_shell_functions_shift_and_return():
+    text = 'start() {\n  if [ "$1" = "x" ]; then return; fi\n  exec gunicorn "$@"\n}\nshift\nstart "$@"\n'
+    [command] = [c for c in shell.read("s.sh", text, ["skip", "app:app"]) if c.long_running]
+    assert command.words == ("exec", "gunicorn", "app:app")
+    assert [c for c in shell.read("s.sh", text, ["skip", "x"]) if c.long_running] == []
+
+
+def test_supervisord_numprocs_from_an_unset_variable_is_unknown_not_one():
+    from pgconnlint.extract import supervisord
+    from pgconnlint.model import Known, Unknown
+
+    conf = "[program:w]\ncommand=./manage.py rq worker %(ENV_QUEUES)s\nnumprocs=%(ENV_COUNT)s\n"
+    [unset] = supervisord.programs("w.conf", conf)
+    assert isinstance(unset.numprocs, Unknown) and unset.command == "./manage.py rq worker $QUEUES"
+    [given] = supervisord.programs("w.conf", conf, {"COUNT": "2", "QUEUES": "default"})
+    assert isinstance(given.numprocs, Known) and given.numprocs.value == 2
+    assert given.command == "./manage.py rq worker default"
+
+
+def test_a_script_that_reexecutes_itself_as_another_user_is_read_once(lint_tree):
+    """`exec gosu app "$0" "$@"` inside an undecidable `if [ "$(id -u)" = 0 ]`: the same script again, not a loop of
+    nested copies of every process; `exec python /app/pkg/main.py` in the Dockerfile's own ENTRYPOINT script is found
+    through the image's COPY lines, and its `uvicorn.run("app:app")` is the server."""
+    script = '#!/bin/bash\nif [ "$(id -u)" = "0" ]; then\n  exec gosu app "$0" "$@"\nfi\nexec python /srv/pkg/main.py\n'
+    main = 'import uvicorn\nfrom pkg.app import app\n\nif __name__ == "__main__":\n    uvicorn.run("app:app")\n'
+    dockerfile = 'FROM python:3.12\nENV HOME_DIR="/srv"\nCOPY ./pkg $HOME_DIR/pkg\nCOPY ./docker/run.sh /srv/run.sh\nENTRYPOINT ["/srv/run.sh"]\n'
+    files = {"Dockerfile": dockerfile, "docker/run.sh": script, "pkg/__init__.py": "", "pkg/main.py": main}
+    other = {"pkg/main2/main.py": "x = 1\n"}  # a second main.py: the script's path is not matched by its name
+    result = lint_tree({**files, **other, "pkg/app.py": ENGINE, "requirements.txt": "x\n"})
+    assert [g.manager for g in result.project.groups] == ["uvicorn"]
+    assert not [f for f in result.findings if f.code == "PGC002"]
+
+
+def test_a_flask_manage_py_and_a_watchmedo_wrapper_are_python_processes(lint_tree):
+    """`exec watchmedo auto-restart … -- ./manage.py rq worker` (a click CLI, not Django): a Python process that
+    reaches the pools its imports reach, never a PGC002 'no image ENTRYPOINT takes it'."""
+    script = '#!/bin/bash\ncase "$1" in\n  worker)\n    exec watchmedo auto-restart --recursive -- ./manage.py rq worker ;;\nesac\n'
+    manage = "#!/usr/bin/env python\nfrom app import engine\n"
+    dockerfile = 'FROM python:3.12\nWORKDIR /app\nCOPY . /app\nENTRYPOINT ["/app/entry.sh"]\n'
+    compose = "services:\n  worker:\n    build: .\n    command: worker\n" + DB
+    files = {"Dockerfile": dockerfile, "entry.sh": script, "manage.py": manage, "app.py": ENGINE}
+    result = lint_tree({**files, "requirements.txt": "x\n", "docker-compose.yml": compose})
+    assert not [f for f in result.findings if f.code == "PGC002"]
+    assert [(g.manager, g.processes.value) for g in result.project.groups] == [("python", 1)]
+
+
+def test_uvicorn_run_workers_from_the_environment_or_unknown_never_a_silent_one(lint_tree):
+    """`uvicorn.run("pkg.app:app", workers=int(os.getenv("WEB_WORKERS", "3")))`: 3 processes; a count from an object
+    pgconnlint cannot evaluate (`settings.WORKERS`, a property) is a PGC110, not uvicorn's default of one."""
+    dockerfile = 'FROM python:3.12\nWORKDIR /app\nCOPY . /app\nCMD ["python", "-m", "pkg.server"]\n'
+    run = 'import os\nimport uvicorn\n\nif __name__ == "__main__":\n    uvicorn.run("pkg.app:app", workers={})\n'
+    files = {"Dockerfile": dockerfile, "pkg/__init__.py": "", "pkg/app.py": ENGINE, "requirements.txt": "x\n"}
+    known = lint_tree({**files, "pkg/server.py": run.format('int(os.getenv("WEB_WORKERS", "3"))')})
+    assert [(g.manager, g.processes.value) for g in known.project.groups] == [("uvicorn", 3)]
+    unknown = lint_tree({**files, "pkg/server.py": run.format("settings.WORKERS")})
+    assert [f for f in unknown.findings if f.code == "PGC110" and "settings.WORKERS" in f.message]
+
+
+def test_copy_sources_with_build_arguments_are_expanded(lint_tree):
+    """`ARG DOCKER_DIR=./deploy/prod` then `COPY ${DOCKER_DIR}/entrypoint.sh /entrypoint.sh`: the script is the one
+    under deploy/prod, not a guess by its name (two entrypoint.sh in the tree: the guess fails)."""
+    dockerfile = (
+        "ARG BASE=python:3.12\nFROM ${BASE}\nARG DOCKER_DIR=./deploy/prod\nWORKDIR /app\nCOPY . /app\n"
+        'COPY ${DOCKER_DIR}/entrypoint.sh /entrypoint.sh\nCMD ["/entrypoint.sh"]\n'
+    )
+    files = {
+        "Dockerfile": dockerfile,
+        "deploy/prod/entrypoint.sh": "#!/bin/sh\nexec gunicorn -w 3 app:app\n",
+        "deploy/dev/entrypoint.sh": "#!/bin/sh\nexec gunicorn -w 1 --reload app:app\n",
+        "app.py": ENGINE,
+        "requirements.txt": "x\n",
+    }
+    result = lint_tree(files)
+    assert [(g.manager, g.processes.value) for g in result.project.groups] == [("gunicorn sync", 3)]
+
+
+def test_an_unbuilt_image_given_a_url_of_this_files_server_is_a_finding_not_silence(lint_tree):
+    """`image: registry.example/acme/app` (built by nothing the repository holds) with `command: serve` and
+    `DATABASE_URL=postgresql://…@postgres/…`: a client of the compose file's server whose processes cannot be followed,
+    said by a PGC002; a tool image whose URL names no service of the file (`localhost`) stays quiet."""
+    compose = (
+        "x-env: &env\n  DATABASE_URL: postgresql://app:secret@postgres:5432/app\n"
+        "services:\n  api:\n    image: registry.example/acme/app:1\n    command: serve\n    environment: *env\n"
+        "  cli:\n    image: vendor/cli:latest\n    command: listen\n    environment:\n"
+        "      DATABASE_URL: postgresql://app:secret@localhost:5432/app\n"
+        "  postgres:\n    image: postgres:16\n"
+    )
+    result = lint_tree({"docker-compose.yml": compose, "app.py": ENGINE, "requirements.txt": "x\n"})
+    [finding] = [f for f in result.findings if f.code == "PGC002"]
+    assert "service api" in finding.message and "DATABASE_URL (host postgres)" in finding.message
+    assert "secret" not in finding.message
+
+
+def test_fastapi_run_without_a_path_and_a_sqlmodel_engine(lint_tree):
+    """`CMD ["fastapi", "run", "--workers", "4"]` in WORKDIR /app/backend runs fastapi-cli's default app/main.py; its
+    imports reach SQLModel's `create_engine` (SQLAlchemy's pool: 5 + 10); the Alembic env.py beside it is not run."""
+    dockerfile = 'FROM python:3.12\nCOPY ./backend/app /app/backend/app\nWORKDIR /app/backend/\nCMD ["fastapi", "run", "--workers", "4"]\n'
+    files = {
+        "backend/Dockerfile": dockerfile,
+        "backend/app/__init__.py": "",
+        "backend/app/main.py": "from fastapi import FastAPI\nfrom app.db import engine\napp = FastAPI()\n",
+        "backend/app/db.py": "from sqlmodel import create_engine\nengine = create_engine('postgresql://db/app')\n",
+        "backend/app/alembic/env.py": (
+            "from sqlalchemy import engine_from_config, pool\n"
+            "def run():\n    engine_from_config({}, poolclass=pool.NullPool)\n"
+        ),
+        "backend/pyproject.toml": "[project]\nname = 'app'\ndependencies = ['fastapi', 'sqlmodel']\n",
+        "compose.yml": "services:\n  backend:\n    build:\n      context: .\n      dockerfile: backend/Dockerfile\n"
+        "  db:\n    image: postgres:16\n",
+    }
+    result = lint_tree(files)
+    [budget] = [b for b in result.budgets if b.terms]
+    assert [(t.processes, t.pool_max) for t in budget.terms] == [(4, 15)]
+    assert budget.total == 60
+
+
+def test_fastapi_run_with_a_path_names_its_script():
+    decl = parse("fastapi run src/app/main.py --workers 2", Location("Dockerfile", 3), "Dockerfile CMD", "")
+    assert (decl.server, decl.options.get("script").value, decl.options.get("workers").value) == (
+        "fastapi",
+        "src/app/main.py",
+        2,
+    )
