@@ -247,9 +247,64 @@ _SHARED: dict[bytes, tuple[tuple[_Import, ...], tuple[Unfollowed, ...]]] = {}
 def _parsed_imports(data: bytes, path: str) -> tuple[tuple[_Import, ...], tuple[Unfollowed, ...]]:
     try:
         tree = ast.parse(data, filename=path)
-    except (SyntaxError, ValueError, RecursionError):
-        return (), ()
+    except SyntaxError as error:  # newer syntax than this interpreter's, or not Python: never "imports nothing"
+        return _imports_through_libcst(data, path, error)
+    except (ValueError, RecursionError):
+        where = Location(path, 1)
+        return (), (Unfollowed(where, path, "the module cannot be parsed (null bytes or nesting too deep)"),)
     return _Reader(path).read(tree)
+
+
+#: what the walk reads from calls and assignments rather than import statements (`_Reader._call`)
+_READ_FROM_CALLS = re.compile(
+    "|".join([*_STRING_IMPORTERS, "DJANGO_SETTINGS_MODULE", "autodiscover_tasks", r"\b(?:include|imports)\s*="])
+    + "|CELERY_IMPORTS|CELERY_INCLUDE"
+)
+
+
+def _imports_through_libcst(
+    data: bytes, path: str, error: SyntaxError
+) -> tuple[tuple[_Import, ...], tuple[Unfollowed, ...]]:
+    """A module this interpreter's `ast` cannot parse, such as Python 3.14's `except A, B:` (PEP 758) under 3.11, read
+    by libcst, whose grammar is newer: its import statements, inside the functions that hold them, become the `ast`
+    nodes the walk reads, so the same rules apply (TYPE_CHECKING blocks, start-up functions only). Calls are not
+    read: where the text may hold an import the walk takes from a call, the module is an Unfollowed as well, and
+    one that libcst cannot parse either is an Unfollowed alone."""
+    import libcst as cst
+    from libcst.metadata import MetadataWrapper, PositionProvider
+
+    where = Location(path, error.lineno or 1)
+    try:
+        wrapper = MetadataWrapper(cst.parse_module(data), unsafe_skip_copy=True)
+        lines = {node: span.start.line for node, span in wrapper.resolve(PositionProvider).items()}
+    except Exception:  # noqa: BLE001 - libcst's errors on hostile input are this module's problem only
+        return (), (Unfollowed(where, path, f"the module cannot be parsed: {error.msg}"),)
+    body = _libcst_imports(wrapper.module, wrapper.module, lines)
+    found, dynamic = _Reader(path).read(ast.Module(body=body, type_ignores=[]))
+    if _READ_FROM_CALLS.search(data.decode("utf-8", "replace")):
+        why = f"syntax newer than this Python's ({error.msg}): its import statements are followed, not its calls"
+        dynamic += (Unfollowed(where, path, why),)
+    return found, dynamic
+
+
+def _libcst_imports(module, node, lines: dict) -> list[ast.stmt]:
+    """The import statements under a libcst node as `ast` statements at their lines, each function kept around the
+    imports it holds (by name: the walk follows start-up functions only); `if TYPE_CHECKING:` bodies left out."""
+    import libcst as cst
+
+    if isinstance(node, (cst.Import, cst.ImportFrom)):
+        statement = ast.parse(module.code_for_node(node).strip()).body[0]
+        ast.increment_lineno(statement, lines[node] - 1)
+        return [statement]
+    if isinstance(node, cst.If) and _type_checking(
+        ast.parse(module.code_for_node(node.test).strip(), mode="eval").body
+    ):
+        return _libcst_imports(module, node.orelse, lines) if node.orelse is not None else []
+    inner = [statement for child in node.children for statement in _libcst_imports(module, child, lines)]
+    if isinstance(node, cst.FunctionDef) and inner:
+        kind = ast.AsyncFunctionDef if node.asynchronous else ast.FunctionDef
+        return [kind(name=node.name.value, body=inner, decorator_list=[], lineno=lines[node], col_offset=0)]
+    return inner
 
 
 def remember(text: str, tree: ast.Module) -> None:

@@ -212,3 +212,44 @@ def test_the_walk_reads_the_same_imports_from_extraction_s_parse_as_from_its_own
     before = len(reach_python._SHARED)
     reach_python.remember(declared, ast.parse(declared))
     assert len(reach_python._SHARED) == before
+
+
+NEWER_SYNTAX_FILES = {
+    "requirements.txt": "sqlalchemy\n",
+    "Procfile": "web: gunicorn app.main:app -w 2\n",
+    "app/__init__.py": "",
+    "app/main.py": "from app.api import deps\napp = None\n",
+    "app/api/__init__.py": "",
+    # Python 3.14's unparenthesised except (PEP 758): no `ast` before 3.14 parses the module
+    "app/api/deps.py": (
+        "from typing import TYPE_CHECKING\nfrom app.db import engine\n\nif TYPE_CHECKING:\n"
+        "    from app import typing_only\n\n\ndef on_startup():\n    from app import warmup\n\n\n"
+        "def handler():\n    from app import lazy\n    try:\n        pass\n    except ValueError, TypeError:\n"
+        "        pass\n"
+    ),
+    "app/db.py": engine(4),
+    "app/warmup.py": engine(2),  # imported by a start-up function: followed, as the walk does
+    "app/lazy.py": engine(30),  # imported only when a request handler runs: not followed
+    "app/typing_only.py": engine(50),  # only for type checkers
+}
+
+
+def test_a_module_in_newer_python_syntax_is_read_by_libcst_and_its_imports_followed(lint_tree):
+    result = lint_tree(NEWER_SYNTAX_FILES)
+    assert terms(result) == [("Procfile (web)", "app/db.py", 2, 4), ("Procfile (web)", "app/warmup.py", 2, 2)]
+    assert codes(result) == []
+
+
+def test_a_module_in_newer_syntax_that_imports_by_call_falls_back_and_says_so(lint_tree):
+    deps = NEWER_SYNTAX_FILES["app/api/deps.py"] + "\nimport importlib\nimportlib.import_module('app.plugin')\n"
+    result = lint_tree({**NEWER_SYNTAX_FILES, "app/api/deps.py": deps})
+    assert ("Procfile (web)", "app/lazy.py", 2, 30) in terms(result)  # the project's pools count as a whole
+    [finding] = [f for f in result.findings if f.code == "PGC002"]
+    assert "app/api/deps.py:16" in finding.message and "syntax newer than this Python's" in finding.message
+
+
+def test_a_module_no_parser_can_read_falls_back_and_says_so(lint_tree):
+    result = lint_tree({**NEWER_SYNTAX_FILES, "app/api/deps.py": "from app.db import engine\ndef broken(:\n"})
+    assert ("Procfile (web)", "app/db.py", 2, 4) in terms(result)
+    [finding] = [f for f in result.findings if f.code == "PGC002"]
+    assert "app/api/deps.py:2" in finding.message and "cannot be parsed" in finding.message
