@@ -208,14 +208,16 @@ def budgets(project: Project) -> list[Budget]:
     servers of the tree, as one."""
     chosen, fallback = _plan(project)
     if not chosen:  # nothing attached to a deployment: every group against the servers a deployment would use
-        return _budgets(project, project.groups, _deployable(project.servers, project.deployment), "", project.bouncers)
+        servers = _deployable(project.servers, project.deployment)
+        return _budgets(project, project.groups, servers, "", project.bouncers, _not_followed(project, None))
     per_deployment = []
     for deployment in chosen:
         if _elsewhere(deployment, chosen, fallback):
             continue  # its server is not in the repository: reported by unchecked(), never against another's
         servers = deployment.servers + fallback or (_defaults_server(),)
         groups = _in_order(project, deployment)
-        per_deployment.append(_budgets(project, groups, servers, deployment.name, _bouncers_of(project, deployment)))
+        bouncers, dropped = _bouncers_of(project, deployment), _not_followed(project, deployment)
+        per_deployment.append(_budgets(project, groups, servers, deployment.name, bouncers, dropped))
     # the worst alternative first: the one whose servers are fullest (20 of 97 before 20 of 197)
     per_deployment.sort(key=lambda found: -max((_fullness(budget) for budget in found), default=0))
     return [budget for found in per_deployment for budget in found]
@@ -232,12 +234,29 @@ def _bouncers_of(project: Project, deployment: Deployment) -> tuple:
     with each of them."""
     compose_files = {service.path for service in project.compose_services}
     manifests = {b.location.path for b in project.bouncers if project_key(b.location.path, compose_files).endswith("/")}
-    parts = {part.split(" --profile ")[0] for part in deployment.name.split(" + ")}
+    parts = _parts(deployment)
     return tuple(
         bouncer
         for bouncer in project.bouncers
         if not (document := document_of(bouncer.name, "", compose_files | manifests))
         or project_key(document, compose_files) in parts
+    )
+
+
+def _parts(deployment: Deployment) -> set[str]:
+    """The documents (or folders) a deployment is made of, as `project_key` names them."""
+    return {part.split(" --profile ")[0] for part in deployment.name.split(" + ")}
+
+
+def _not_followed(project: Project, deployment: Deployment | None) -> tuple[str, ...]:
+    """Where a command of the deployment could not be followed and its processes are not counted (PGC002): the
+    budget is then "at least" its total. With no deployment, every such place in the tree."""
+    compose_files = {service.path for service in project.compose_services}
+    parts = _parts(deployment) if deployment is not None else None
+    return tuple(
+        f"not followed: {problem.location.short}"
+        for problem in project.problems
+        if problem.drops and (parts is None or project_key(problem.location.path, compose_files) in parts)
     )
 
 
@@ -297,7 +316,9 @@ def _deployable(servers: tuple[Server, ...], asked: str | None) -> tuple[Server,
     return tuple(by_role.get(PRODUCTION) or by_role.get(DEVELOPMENT) or ()) or (_defaults_server(),)
 
 
-def _budgets(project: Project, groups, servers: tuple[Server, ...], deployment: str, bouncers) -> list[Budget]:
+def _budgets(
+    project: Project, groups, servers: tuple[Server, ...], deployment: str, bouncers, not_followed: tuple[str, ...]
+) -> list[Budget]:
     """One budget per server. A pool whose host is one of a server's names (a compose service, a Kubernetes
     Service) counts against that server; every other primary pool against the first one. The pools of each read
     replica count against that standby, checked with the same settings (a standby's max_connections must be at
@@ -328,6 +349,7 @@ def _budgets(project: Project, groups, servers: tuple[Server, ...], deployment: 
         which = "pools whose host names no server count against " if named else ""
         note = f"{which}the first of {len(servers)} servers (also: {others}); set `server` to choose"
     dropped = tuple(f"{group.name}: {unknown.location.short}" for group in groups for unknown in group.unresolved)
+    dropped += not_followed
     result = [
         Budget(
             server,

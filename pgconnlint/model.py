@@ -96,6 +96,8 @@ class ParseProblem:
     message: str
     skipped: bool = False  #: True when the file was not parsed at all (size, binary, link)
     help: str = ""  #: what the user can do about a skip, when it is not "make it a regular file or exclude it"
+    #: processes a deployment runs were left uncounted here: its budget is "at least" (pgconnlint/budget.py)
+    drops: bool = False
 
 
 @dataclass(frozen=True, slots=True)

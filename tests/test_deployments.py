@@ -314,3 +314,18 @@ def test_a_pgbouncer_service_counts_only_in_its_own_compose_file_and_the_fullest
         ("docker-compose.yml", "docker-compose.yml service db", 4, 97),
     ]
     assert result.budgets[0].deployment == "docker-compose.yml"  # 4 of 97 is fuller than 5 of 197
+
+
+def test_a_service_whose_command_cannot_be_followed_leaves_its_deployment_at_least(lint_tree):
+    """Issue 15: `complete` only when nothing was dropped. A service of the production compose file that runs a
+    script the repository does not hold is a PGC002, and the budget of that deployment says "at least"; an
+    alternative compose file whose services are all followed stays complete."""
+    lost = "  worker:\n    build: .\n    command: ./bin/start-worker.sh\n"
+    prod = compose(2, extra=lost)
+    result = lint_tree({**APP, "docker-compose.yml": prod, "docker-compose.prod.yml": compose(3)})
+    budgets = {budget.deployment: budget for budget in result.budgets}
+    assert not budgets["docker-compose.yml"].complete
+    assert budgets["docker-compose.yml"].dropped == ("not followed: docker-compose.yml:7",)
+    assert budgets["docker-compose.prod.yml"].complete
+    [finding] = [f for f in result.findings if f.code == "PGC002"]
+    assert "bin/start-worker.sh" in finding.message and finding.location.line == 7

@@ -280,7 +280,7 @@ class _Follower:
         words = " ".join(commands.words_of(decl)) or decl.options.text
         message = f"`{words}` ({decl.source}) cannot be followed: {why}; the processes it starts are not counted"
         help = "name the server command directly, or add the script to the repository"
-        self.facts.problems.append(ParseProblem(decl.location, message, skipped=True, help=help))
+        self.facts.problems.append(ParseProblem(decl.location, message, skipped=True, help=help, drops=True))
         return []
 
     # --- files ------------------------------------------------------------------------------------------------------

@@ -68,7 +68,7 @@ def _report_unbuilt_clients(facts) -> None:
         if why:
             message = f"{decl.source} cannot be followed: {why}; what that image runs is not counted against it"
             help = "build the image in the repository (`build:`, or a workflow that publishes it), or set `processes`"
-            facts.problems.append(ParseProblem(decl.location, message, skipped=True, help=help))
+            facts.problems.append(ParseProblem(decl.location, message, skipped=True, help=help, drops=True))
 
 
 def _in_service(image_decl: NodeProcessDecl, service: NodeProcessDecl) -> NodeProcessDecl:

@@ -626,7 +626,7 @@ def _unbuilt(where: Location, named: str, image: str) -> ParseProblem:
         f"{named} runs image `{image or '(none)'}`, which no Dockerfile of this repository is known to build, with "
         "no command of its own: its processes are not counted"
     )
-    return ParseProblem(where, message, skipped=True, help=_LINK_HELP)
+    return ParseProblem(where, message, skipped=True, help=_LINK_HELP, drops=True)
 
 
 def report_unbuilt(facts) -> None:
