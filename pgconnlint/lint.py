@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pgconnlint import catalogue, confine, suppressions
+from pgconnlint import catalogue, confine, parallel, reach_python, suppressions
 from pgconnlint.budget import Budget, budgets
 from pgconnlint.checks import CHECKS
 from pgconnlint.checks.options import CheckOptions
@@ -41,6 +41,7 @@ class LintOptions:
     per_file_ignores: tuple[tuple[str, frozenset[str]], ...] = ()
     only_paths: frozenset[str] | None = None  #: pre-commit: report only what concerns these files
     server_memory: int | None = None  #: bytes, from the configuration's `server-memory`
+    jobs: int | None = None  #: worker processes for parsing; None: the usable CPUs, at most 4 (pgconnlint/parallel.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +56,7 @@ class Result:
 def lint(root: Path, options: LintOptions = LintOptions()) -> Result:
     root = root.resolve()
     candidates = discover(root, options.excludes)
-    facts = extract_all(root, candidates, options.helm_values)
+    facts = extract_all(root, candidates, options.helm_values, jobs=options.jobs)
     settings = LinkSettings(
         environment=options.environment,
         cpus=options.cpus or os.cpu_count() or 1,
@@ -106,17 +107,26 @@ RUN_SECONDS = 300.0
 
 
 def extract_all(
-    root: Path, candidates: list[Candidate], helm_values: tuple[str, ...] = (), seconds: float = RUN_SECONDS
+    root: Path,
+    candidates: list[Candidate],
+    helm_values: tuple[str, ...] = (),
+    seconds: float = RUN_SECONDS,
+    jobs: int | None = 1,
 ) -> Facts:
+    """Every candidate through its extractor, in discovery's order; with `jobs` > 1 the costly kinds are parsed in
+    worker processes (pgconnlint/parallel.py) and their facts merged in that same order: the serial result."""
     facts = Facts(root=root)
     deadline = time.monotonic() + seconds
+    forked = _forked(root, candidates, helm_values, parallel.workers_for(jobs), (deadline, seconds))
     for candidate in candidates:
-        if time.monotonic() > deadline:
-            message = f"the run's time budget of {seconds:g} s was spent on other files; not read"
-            facts.problems.append(ParseProblem(Location(candidate.path, 1), message, skipped=True))
-            continue
-        extras = {"values_files": helm_values} if candidate.kind == "helm-chart" else {}
-        _extract(candidate.kind, root, candidate.path, facts, **extras)
+        if forked is not None and candidate.kind in PARALLEL_KINDS:
+            delta, remembered = next(forked)
+            _merge(facts, delta)
+            reach_python.adopt_remembered(remembered)
+        elif time.monotonic() > deadline:
+            facts.problems.append(_unread(candidate, seconds))
+        else:
+            _extract(candidate.kind, root, candidate.path, facts, **_extras(candidate, helm_values))
     facts.server_commands.extend(compose.confirm_built_servers(facts.compose_services, _dockerfile_reader(root)))
     _read_env_files(root, facts)
     _read_mounted_configs(root, facts)
@@ -130,6 +140,70 @@ def extract_all(
     _read_named_sequelize_configs(root, facts)
     _read_named_pm2_files(root, facts)
     return facts
+
+
+#: kinds whose extractors cost milliseconds a file (a parse by libcst, tree-sitter or a YAML composer) and read
+#: nothing but their own file: parsed in worker processes when the run is parallel. A kind that reads facts other
+#: files gave (prisma-schema reads the `.env` beside it) must stay out, and so must the Dockerfile: the `dockerfile`
+#: package is Go, whose runtime deadlocks in a forked child once the parent has started it.
+PARALLEL_KINDS = frozenset(
+    {"python-code", "typeorm-code", "compose", "alembic", "kubernetes", "helm-chart", "terraform"}
+)
+#: bytes of those kinds' files below which the run stays serial: forking workers and pickling their facts back costs
+#: more than it saves on a small repository (measured: bench/README.md, "Parallel parsing")
+PARALLEL_MIN_BYTES = 400_000
+
+
+def _forked(root: Path, candidates: list[Candidate], helm_values: tuple[str, ...], workers: int, budget):
+    """The facts of each PARALLEL_KINDS candidate, in order, read by `workers` processes; None to read serially."""
+    chosen = [c for c in candidates if c.kind in PARALLEL_KINDS]
+    if workers <= 1 or len(chosen) < 2 or _size(root, chosen) < PARALLEL_MIN_BYTES:
+        return None
+
+    def work(candidate: Candidate):
+        facts = Facts(root=root)
+        reach_python.take_remembered()  # what the parent held when it forked is the parent's already
+        _extract(candidate.kind, root, candidate.path, facts, **_extras(candidate, helm_values))
+        return facts, reach_python.take_remembered()
+
+    def lost(candidate: Candidate, why: str):
+        facts = Facts()
+        if why == parallel.LOST_TIME:
+            facts.problems.append(_unread(candidate, budget[1]))
+        else:
+            message = "the process reading it crashed; not checked" if why == parallel.LOST_DIED else None
+            message = message or "internal error while reading it; not checked"
+            facts.problems.append(ParseProblem(Location(candidate.path, 1), message, skipped=True))
+        return facts, {}
+
+    return parallel.ordered(chosen, work, lost, workers, budget[0])
+
+
+def _size(root: Path, candidates: list[Candidate]) -> int:
+    total = 0
+    for candidate in candidates:
+        try:
+            total += (root / candidate.path).stat().st_size
+        except OSError:
+            continue  # its extractor says why
+    return total
+
+
+def _merge(facts: Facts, delta: Facts) -> None:
+    for name in _FACT_LISTS:
+        getattr(facts, name).extend(getattr(delta, name))
+
+
+_FACT_LISTS = tuple(f.name for f in dataclasses.fields(Facts) if f.name != "root")
+
+
+def _extras(candidate: Candidate, helm_values: tuple[str, ...]) -> dict:
+    return {"values_files": helm_values} if candidate.kind == "helm-chart" else {}
+
+
+def _unread(candidate: Candidate, seconds: float) -> ParseProblem:
+    message = f"the run's time budget of {seconds:g} s was spent on other files; not read"
+    return ParseProblem(Location(candidate.path, 1), message, skipped=True)
 
 
 def _extract(kind: str, root: Path, path: str, facts: Facts, **extras) -> None:

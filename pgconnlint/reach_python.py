@@ -312,9 +312,26 @@ def remember(text: str, tree: ast.Module) -> None:
     data = text.encode("utf-8", "surrogatepass")
     if _COOKIE.search(data, 0, _second_line_end(data)):
         return  # a declared encoding: the file's bytes, which the walk parses, may not be this text
+    _share(_digest(data), _Reader("").read(tree))
+
+
+def _share(digest: bytes, imports: tuple[tuple[_Import, ...], tuple[Unfollowed, ...]]) -> None:
     if len(_SHARED) >= _SHARED_MAX:
         del _SHARED[next(iter(_SHARED))]
-    _SHARED[_digest(data)] = _Reader("").read(tree)
+    _SHARED[digest] = imports
+
+
+def take_remembered() -> dict[bytes, tuple[tuple[_Import, ...], tuple[Unfollowed, ...]]]:
+    """What `remember` kept since the last call, taken out: a worker process sends it to the parent (parallel.py)."""
+    taken = dict(_SHARED)
+    _SHARED.clear()
+    return taken
+
+
+def adopt_remembered(taken: dict[bytes, tuple[tuple[_Import, ...], tuple[Unfollowed, ...]]]) -> None:
+    """A worker's `take_remembered()`, kept as if this process had parsed those files (same order, same limit)."""
+    for digest, imports in taken.items():
+        _share(digest, imports)
 
 
 def _second_line_end(data: bytes) -> int:
