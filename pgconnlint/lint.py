@@ -68,7 +68,8 @@ def lint(root: Path, options: LintOptions = LintOptions()) -> Result:
         server_profile=options.server_profile,
         postgres_version=options.postgres_version,
     )
-    project = link(facts, settings)
+    with parallel.run_with(options.jobs):  # reach_python.py reads the modules processes import
+        project = link(facts, settings)
     project_budgets = budgets(project)  # once per run: the checks and the reporters share them
     findings = run_checks(project, options, project_budgets)
     selected = None if options.select is None else frozenset(options.select - options.ignore)
@@ -150,7 +151,7 @@ PARALLEL_KINDS = frozenset(
     {"python-code", "typeorm-code", "compose", "alembic", "kubernetes", "helm-chart", "terraform"}
 )
 #: bytes of those kinds' files below which the run stays serial: forking workers and pickling their facts back costs
-#: more than it saves on a small repository (measured: bench/README.md, "Parallel parsing")
+#: more than it saves on a small repository (measured: docs/configuration.md, "Parsing on several CPUs")
 PARALLEL_MIN_BYTES = 400_000
 
 

@@ -11,13 +11,14 @@ stopped and what is unread comes back through `lost(item, LOST_TIME)`: a hung pa
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import gc
 import multiprocessing
 import os
 import signal
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
@@ -44,6 +45,23 @@ def can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
+_RUN_JOBS: contextvars.ContextVar[int | None] = contextvars.ContextVar("pgconnlint_jobs", default=1)
+
+
+@contextlib.contextmanager
+def run_with(jobs: int | None) -> Iterator[None]:
+    """`--jobs` for the steps of one run that read files as they go (reach_python.py): 1 outside a run."""
+    token = _RUN_JOBS.set(jobs)
+    try:
+        yield
+    finally:
+        _RUN_JOBS.reset(token)
+
+
+def run_workers() -> int:
+    return workers_for(_RUN_JOBS.get())
+
+
 def workers_for(jobs: int | None) -> int:
     """How many worker processes `jobs` asks for here: 1 (serial) without fork or with one usable CPU."""
     jobs = default_jobs() if jobs is None else jobs
@@ -62,6 +80,47 @@ def ordered(
     the child's memory is lost, so it must return everything the parent needs."""
     with Workers(work, min(jobs, len(items))) as workers:
         yield from workers.ordered(items, lost, deadline)
+
+
+def read_ahead(
+    start: Iterable[str],
+    successors: Callable[[str], Iterable[str]],
+    is_read: Callable[[str], bool],
+    read: Callable[[str], Any],
+    keep: Callable[[str, Any], None],
+    min_unread: int,
+) -> None:
+    """The files an import walk will read, read ahead of it frontier by frontier (breadth first): once a frontier
+    holds `min_unread` files not read yet, workers read them, `keep(path, read(path))` in the parent, and the walk
+    that follows finds every one read. Only when this run has workers (`run_with`); a file whose worker failed is
+    left to the walk."""
+    jobs = run_workers()
+    if jobs <= 1:
+        return
+    workers: Workers | None = None
+    seen: set[str] = set()
+    frontier = list(start)
+    try:
+        while frontier:
+            frontier = [path for path in dict.fromkeys(frontier) if path not in seen]
+            seen.update(frontier)
+            unread = [path for path in frontier if not is_read(path)]
+            if workers is not None or len(unread) >= min_unread:
+                workers = workers or Workers(read, jobs)
+                for path, result in zip(unread, workers.ordered(unread, _failed, float("inf")), strict=True):
+                    if result is not _FAILED:
+                        keep(path, result)
+            frontier = [target for path in frontier for target in successors(path)]
+    finally:
+        if workers is not None:
+            workers.close()
+
+
+_FAILED = object()
+
+
+def _failed(item: Any, why: str) -> object:
+    return _FAILED
 
 
 class Workers:
