@@ -160,6 +160,8 @@ def _forked(root: Path, candidates: list[Candidate], helm_values: tuple[str, ...
     chosen = [c for c in candidates if c.kind in PARALLEL_KINDS]
     if workers <= 1 or len(chosen) < 2 or _size(root, chosen) < PARALLEL_MIN_BYTES:
         return None
+    if any(c.kind == "python-code" for c in chosen):
+        import libcst.matchers  # noqa: F401 - 0.2 s: once here, where linking needs it too, not once per worker
 
     def work(candidate: Candidate):
         facts = Facts(root=root)

@@ -131,7 +131,6 @@ class Workers:
         self.items: Sequence[Any] = ()
         self.pending: deque[int] = deque()
         self.results: dict[int, tuple[str, Any]] = {}
-        gc.collect()
         gc.freeze()  # the children share the parent's objects copy-on-write: the collector must not touch them
         try:
             self.workers = [_Worker(work) for _ in range(max(1, jobs))]
