@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import time
@@ -118,16 +119,17 @@ def extract_all(
     worker processes (pgconnlint/parallel.py) and their facts merged in that same order: the serial result."""
     facts = Facts(root=root)
     deadline = time.monotonic() + seconds
-    forked = _forked(root, candidates, helm_values, parallel.workers_for(jobs), (deadline, seconds))
-    for candidate in candidates:
-        if forked is not None and candidate.kind in PARALLEL_KINDS:
-            delta, remembered = next(forked)
-            _merge(facts, delta)
-            reach_python.adopt_remembered(remembered)
-        elif time.monotonic() > deadline:
-            facts.problems.append(_unread(candidate, seconds))
-        else:
-            _extract(candidate.kind, root, candidate.path, facts, **_extras(candidate, helm_values))
+    forked = _forked(root, candidates, helm_values, parallel.workers_for(jobs), deadline, seconds)
+    with contextlib.closing(forked) if forked is not None else contextlib.nullcontext():  # Ctrl-C stops the workers
+        for candidate in candidates:
+            if forked is not None and candidate.kind in PARALLEL_KINDS:
+                delta, remembered = next(forked)
+                _merge(facts, delta)
+                reach_python.adopt_remembered(remembered)
+            elif time.monotonic() > deadline:
+                facts.problems.append(_unread(candidate, seconds))
+            else:
+                _extract(candidate.kind, root, candidate.path, facts, **_extras(candidate, helm_values))
     facts.server_commands.extend(compose.confirm_built_servers(facts.compose_services, _dockerfile_reader(root)))
     _read_env_files(root, facts)
     _read_mounted_configs(root, facts)
@@ -155,7 +157,9 @@ PARALLEL_KINDS = frozenset(
 PARALLEL_MIN_BYTES = 400_000
 
 
-def _forked(root: Path, candidates: list[Candidate], helm_values: tuple[str, ...], workers: int, budget):
+def _forked(
+    root: Path, candidates: list[Candidate], helm_values: tuple[str, ...], workers: int, deadline: float, seconds: float
+):
     """The facts of each PARALLEL_KINDS candidate, in order, read by `workers` processes; None to read serially."""
     chosen = [c for c in candidates if c.kind in PARALLEL_KINDS]
     if workers <= 1 or len(chosen) < 2 or _size(root, chosen) < PARALLEL_MIN_BYTES:
@@ -172,14 +176,14 @@ def _forked(root: Path, candidates: list[Candidate], helm_values: tuple[str, ...
     def lost(candidate: Candidate, why: str):
         facts = Facts()
         if why == parallel.LOST_TIME:
-            facts.problems.append(_unread(candidate, budget[1]))
+            facts.problems.append(_unread(candidate, seconds))
         else:
             message = "the process reading it crashed; not checked" if why == parallel.LOST_DIED else None
             message = message or "internal error while reading it; not checked"
             facts.problems.append(ParseProblem(Location(candidate.path, 1), message, skipped=True))
         return facts, {}
 
-    return parallel.ordered(chosen, work, lost, workers, budget[0])
+    return parallel.ordered(chosen, work, lost, workers, deadline)
 
 
 def _size(root: Path, candidates: list[Candidate]) -> int:
