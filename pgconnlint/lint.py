@@ -6,7 +6,7 @@ import contextlib
 import dataclasses
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -152,8 +152,9 @@ def extract_all(
 PARALLEL_KINDS = frozenset(
     {"python-code", "typeorm-code", "compose", "alembic", "kubernetes", "helm-chart", "terraform"}
 )
-#: bytes of those kinds' files below which the run stays serial: forking workers and pickling their facts back costs
-#: more than it saves on a small repository (measured: docs/configuration.md, "Parsing on several CPUs")
+#: bytes of those kinds' files a second process would read (half of them, or all but the largest file if fewer)
+#: below which the run stays serial: forking, the imports each worker repeats and sending facts back cost more than
+#: they save (measured: docs/configuration.md, "Parsing on several CPUs")
 PARALLEL_MIN_BYTES = 400_000
 
 
@@ -162,16 +163,25 @@ def _forked(
 ):
     """The facts of each PARALLEL_KINDS candidate, in order, read by `workers` processes; None to read serially."""
     chosen = [c for c in candidates if c.kind in PARALLEL_KINDS]
-    if workers <= 1 or len(chosen) < 2 or _size(root, chosen) < PARALLEL_MIN_BYTES:
+    sizes = [_size(root, c) for c in chosen]
+    # what a second process takes off the longest path: half the bytes, less when one file is most of them
+    spared = min(sum(sizes) - max(sizes, default=0), sum(sizes) // 2)
+    if workers <= 1 or spared < PARALLEL_MIN_BYTES:
         return None
+    # The smallest file of each kind is read here, before forking: its parsers and their modules are then imported
+    # once, in the process whose later steps use them too, instead of once in every worker. libcst too, which the
+    # linker needs for the pools of reached files (0.2 s).
     if any(c.kind == "python-code" for c in chosen):
-        import libcst.matchers  # noqa: F401 - 0.2 s: once here, where linking needs it too, not once per worker
+        import libcst.matchers  # noqa: F401
+    smallest: dict[str, int] = {}
+    for index, candidate in enumerate(chosen):
+        if sizes[index] < sizes[smallest.setdefault(candidate.kind, index)]:
+            smallest[candidate.kind] = index
+    here = {index: _alone(root, chosen[index], helm_values) for index in sorted(smallest.values())}
 
     def work(candidate: Candidate):
-        facts = Facts(root=root)
         reach_python.take_remembered()  # what the parent held when it forked is the parent's already
-        _extract(candidate.kind, root, candidate.path, facts, **_extras(candidate, helm_values))
-        return facts, reach_python.take_remembered()
+        return _alone(root, candidate, helm_values)[0], reach_python.take_remembered()
 
     def lost(candidate: Candidate, why: str):
         facts = Facts()
@@ -183,17 +193,30 @@ def _forked(
             facts.problems.append(ParseProblem(Location(candidate.path, 1), message, skipped=True))
         return facts, {}
 
-    return parallel.ordered(chosen, work, lost, workers, deadline)
+    rest = parallel.ordered([c for i, c in enumerate(chosen) if i not in here], work, lost, workers, deadline)
+    return _in_order(len(chosen), here, rest)
 
 
-def _size(root: Path, candidates: list[Candidate]) -> int:
-    total = 0
-    for candidate in candidates:
-        try:
-            total += (root / candidate.path).stat().st_size
-        except OSError:
-            continue  # its extractor says why
-    return total
+def _in_order(count: int, here: dict[int, tuple[Facts, dict]], rest: Iterator[tuple[Facts, dict]]):
+    try:
+        for index in range(count):
+            yield here[index] if index in here else next(rest)
+    finally:
+        rest.close()
+
+
+def _alone(root: Path, candidate: Candidate, helm_values: tuple[str, ...]) -> tuple[Facts, dict]:
+    """One candidate's facts on their own, to be merged in order."""
+    facts = Facts(root=root)
+    _extract(candidate.kind, root, candidate.path, facts, **_extras(candidate, helm_values))
+    return facts, {}
+
+
+def _size(root: Path, candidate: Candidate) -> int:
+    try:
+        return (root / candidate.path).stat().st_size
+    except OSError:
+        return 0  # its extractor says why
 
 
 def _merge(facts: Facts, delta: Facts) -> None:

@@ -78,6 +78,8 @@ def ordered(
     """`work(item)` for each item in `jobs` forked workers; yields the results in the items' order, an item whose
     worker died, raised or ran out of time as `lost(item, why)`. `work` runs in the child: whatever it changes in
     the child's memory is lost, so it must return everything the parent needs."""
+    if not items:
+        return
     with Workers(work, min(jobs, len(items))) as workers:
         yield from workers.ordered(items, lost, deadline)
 
