@@ -16,6 +16,7 @@ import gc
 import multiprocessing
 import os
 import signal
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -63,9 +64,13 @@ def run_workers() -> int:
 
 
 def workers_for(jobs: int | None) -> int:
-    """How many worker processes `jobs` asks for here: 1 (serial) without fork or with one usable CPU."""
+    """How many worker processes `jobs` asks for here: 1 (serial) without fork or with one usable CPU, and where
+    forking is unsafe: another thread running (it may hold a lock the child would wait on forever), or inside a
+    daemonic process (which may not have children)."""
     jobs = default_jobs() if jobs is None else jobs
-    return 1 if jobs <= 1 or usable_cpus() <= 1 or not can_fork() else jobs
+    if jobs <= 1 or usable_cpus() <= 1 or not can_fork():
+        return 1
+    return 1 if threading.active_count() > 1 or multiprocessing.current_process().daemon else jobs
 
 
 def ordered(
