@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from pgconnlint import confine, parallel
+from pgconnlint import confine
 from pgconnlint.discover import read_text
 from pgconnlint.expr import Arr, Lit, Obj
 from pgconnlint.extract.jspath import static_path
@@ -41,7 +41,6 @@ _NEXT_FILES = ("middleware", "instrumentation", "src/middleware", "src/instrumen
 _NUXT_FOLDERS = ("server",)
 _NUXT_BUILT = ".output/server/index.mjs"
 _CONDITIONS = ("types", "import", "module", "require", "node", "default")
-PARALLEL_MIN_FILES = 48  #: unread modules in one frontier worth forking workers for (docs/configuration.md)
 _MAX_FILE_BYTES = 2_000_000  #: a larger file is bundled or generated output, not a module someone wrote
 _QUERY = """
 (import_statement source: (string) @source)
@@ -138,15 +137,6 @@ class ImportGraph:
     # --- the walk -----------------------------------------------------------------------------------------------
 
     def reach(self, entries: Iterable[str]) -> Reach:
-        entries = list(entries)
-        parallel.read_ahead(  # with workers for this run, the modules the walk reaches are parsed ahead of it
-            entries,
-            lambda path: self.imports(path)[0],
-            self._imports.__contains__,
-            self._read_imports,
-            self._imports.__setitem__,
-            PARALLEL_MIN_FILES,
-        )
         seen: set[str] = set()
         dynamic: list[Dynamic] = []
         stack = list(entries)

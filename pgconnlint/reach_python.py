@@ -167,7 +167,7 @@ class PythonGraph:
         parallel.read_ahead(
             [path for entry in entries for path in self._with_packages(entry)],
             lambda path: self._successors(path, roots)[0],
-            self._imports.__contains__,
+            self._kept,
             self._read,
             self._imports.__setitem__,
             PARALLEL_MIN_FILES,
@@ -235,18 +235,31 @@ class PythonGraph:
         return self._imports[path]
 
     def _read(self, path: str) -> tuple[tuple[_Import, ...], tuple[Unfollowed, ...]]:
-        try:
-            full = self.root / path
-            if full.stat().st_size > _MAX_FILE_BYTES:
-                return (), ()
-            data = full.read_bytes()
-        except OSError:
+        data = self._bytes(path)
+        if data is None:
             return (), ()
-        shared = _SHARED.get(_digest(data))
+        shared = _shared_imports(data, path)
         if shared is not None:  # extraction parsed the same bytes already
-            return shared[0], tuple(_located(item, path) for item in shared[1])
+            return shared
         with gc_paused():  # the tree is gone before the collector runs again
             return _parsed_imports(data, path)
+
+    def _kept(self, path: str) -> bool:
+        """Read already, unreadable, or parsed by extraction: nothing a worker would do faster than this process."""
+        if path not in self._imports:
+            data = self._bytes(path)
+            found = ((), ()) if data is None else _shared_imports(data, path)
+            if found is None:
+                return False
+            self._imports[path] = found
+        return True
+
+    def _bytes(self, path: str) -> bytes | None:
+        try:
+            full = self.root / path
+            return None if full.stat().st_size > _MAX_FILE_BYTES else full.read_bytes()
+        except OSError:
+            return None
 
     def is_file(self, path: str) -> bool:
         if path not in self._exists:
@@ -265,6 +278,11 @@ class PythonGraph:
 #: the imports of files extraction parsed this run (extract/python_scan.py), by a digest of their bytes: one `ast`
 #: parse per file. Their unfollowed items are located in "" and moved to the path that asks.
 _SHARED: dict[bytes, tuple[tuple[_Import, ...], tuple[Unfollowed, ...]]] = {}
+
+
+def _shared_imports(data: bytes, path: str) -> tuple[tuple[_Import, ...], tuple[Unfollowed, ...]] | None:
+    shared = _SHARED.get(_digest(data))
+    return None if shared is None else (shared[0], tuple(_located(item, path) for item in shared[1]))
 
 
 def _parsed_imports(data: bytes, path: str) -> tuple[tuple[_Import, ...], tuple[Unfollowed, ...]]:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from pgconnlint import lint as lint_module
-from pgconnlint import parallel, reach_node, reach_python
+from pgconnlint import parallel, reach_python
 from pgconnlint.cli import main
 from pgconnlint.discover import Candidate
 from pgconnlint.lint import LintOptions, extract_all, lint
@@ -25,10 +25,9 @@ needs_fork = pytest.mark.skipif(parallel.workers_for(2) < 2, reason="no fork or 
 @pytest.fixture
 def always_parallel(monkeypatch):
     """Workers even for a tree of a few files (the thresholds are for real repositories): for extraction, and for
-    the Python and Node import walks of linking."""
+    the Python import walk of linking."""
     monkeypatch.setattr(lint_module, "PARALLEL_MIN_BYTES", 0)
     monkeypatch.setattr(reach_python, "PARALLEL_MIN_FILES", 1)
-    monkeypatch.setattr(reach_node, "PARALLEL_MIN_FILES", 1)
 
 
 @needs_fork
