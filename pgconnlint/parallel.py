@@ -1,11 +1,12 @@
 """Parsing on several CPUs (issue 19): forked worker processes that each run one item at a time and send back what
 it produced, pickled; the parent hands the results out in the items' own order, so the output is the serial one.
 
-Workers are forked (Linux, macOS), so they start with every module and cache the parent holds and nothing is
-pickled on the way out; where fork is unavailable, or one CPU is usable, or `--jobs 1`, the caller runs serially.
-A worker that dies (a native parser's crash, the kernel's OOM killer) costs only the item it was reading: that item
-comes back through `lost(item, LOST_DIED)`, a fresh worker takes over the rest. Past the deadline the workers are
-stopped and what is unread comes back through `lost(item, LOST_TIME)`: a hung parser cannot hang the run.
+Workers are forked (Linux, macOS), so they start with every module and cache the parent holds: only the items sent
+and the results are pickled, never the work function or the state it reads. Where fork is unavailable, or one CPU
+is usable, or `--jobs 1`, the caller runs serially. A worker that dies (a native parser's crash, the kernel's OOM
+killer) costs only the item it was reading: that item comes back through `lost(item, LOST_DIED)`, a fresh worker
+takes over the rest. Past the deadline the workers are stopped and what is unread comes back through
+`lost(item, LOST_TIME)`: a hung parser cannot hang the run.
 """
 
 from __future__ import annotations
