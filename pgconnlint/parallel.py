@@ -14,15 +14,17 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import gc
-import multiprocessing
 import os
 import signal
+import sys
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from multiprocessing.connection import Connection, wait
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
 
 DEFAULT_MAX_JOBS = 4  #: the default `--jobs` is the usable CPUs, at most this: beyond it the serial steps dominate
 _IN_FLIGHT = 2  #: items queued per worker, so that a worker never waits for the parent between two items
@@ -44,7 +46,7 @@ def default_jobs() -> int:
 
 
 def can_fork() -> bool:
-    return "fork" in multiprocessing.get_all_start_methods()
+    return hasattr(os, "fork")  # multiprocessing itself (20 ms to import) only once a run forks
 
 
 _RUN_JOBS: contextvars.ContextVar[int | None] = contextvars.ContextVar("pgconnlint_jobs", default=1)
@@ -71,7 +73,9 @@ def workers_for(jobs: int | None) -> int:
     jobs = default_jobs() if jobs is None else jobs
     if jobs <= 1 or usable_cpus() <= 1 or not can_fork():
         return 1
-    return 1 if threading.active_count() > 1 or multiprocessing.current_process().daemon else jobs
+    imported = sys.modules.get("multiprocessing")  # a daemonic multiprocessing child has imported it
+    daemonic = imported is not None and imported.current_process().daemon
+    return 1 if threading.active_count() > 1 or daemonic else jobs
 
 
 def ordered(
@@ -183,6 +187,8 @@ class Workers:
         if left <= 0:
             self._expire()
             return
+        from multiprocessing.connection import wait
+
         sources = [w.connection for w in self.workers] + [w.process.sentinel for w in self.workers]
         for ready in wait(sources, timeout=min(left, 3600.0)):
             worker = next((w for w in self.workers if ready in (w.connection, w.process.sentinel)), None)
@@ -232,6 +238,8 @@ class Workers:
 
 class _Worker:
     def __init__(self, work: Callable[[Any], Any]) -> None:
+        import multiprocessing
+
         context = multiprocessing.get_context("fork")
         parent, child = context.Pipe()
         self.process = context.Process(target=_serve, args=(child, work), daemon=True)
