@@ -139,6 +139,7 @@ def _add_model_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--env", metavar="NAME", help="deployment environment (default: production)")
     command.add_argument("--cpus", type=_positive_int, metavar="N", help="CPU count of the production host")
     command.add_argument("--config", type=Path, metavar="FILE", help="configuration file (default: found upwards)")
+    command.add_argument("--jobs", type=_positive_int, metavar="N", help="parse with N processes (1: serial)")
     command.add_argument(
         "--deployment",
         metavar="NAME",
@@ -338,11 +339,14 @@ def _doctor(args: argparse.Namespace) -> int:
 
 
 def _settings(args, cli, root: Path, only_paths):
+    import dataclasses
+
     from pgconnlint import config
     from pgconnlint.settings import resolve
 
     if args.config is not None and not args.config.is_file():
         raise UsageError(f"{args.config}: no such configuration file")
+    cli = dataclasses.replace(cli, jobs=getattr(args, "jobs", None))  # machine-wide, so set once for every command
     return resolve(config.load(args.config or config.find(root)), cli, root, only_paths)
 
 

@@ -116,6 +116,13 @@ OPTIONS: tuple[Option, ...] = (
         "CPU count of the production host, for CPU-dependent process counts.",
         _integer(1, 4096),
     ),
+    Option(
+        "jobs",
+        "integer",
+        None,
+        "Processes that parse files; 1 is serial (default: usable CPUs, at most 4).",
+        _integer(1, 64),
+    ),
     Option("postgres-version", "integer", None, "Target PostgreSQL major version (12 to 18).", _integer(12, 18)),
     Option("server-memory", "size", None, "RAM of the database server, to cost a higher max_connections.", _memory),
     Option("headroom", "number", 0.8, "Share of the usable slots above which PGC102 warns.", _headroom),

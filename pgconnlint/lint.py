@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pgconnlint import catalogue, confine, suppressions
+from pgconnlint import catalogue, confine, parallel, reach_python, suppressions
 from pgconnlint.budget import Budget, budgets
 from pgconnlint.checks import CHECKS
 from pgconnlint.checks.options import CheckOptions
@@ -41,6 +42,7 @@ class LintOptions:
     per_file_ignores: tuple[tuple[str, frozenset[str]], ...] = ()
     only_paths: frozenset[str] | None = None  #: pre-commit: report only what concerns these files
     server_memory: int | None = None  #: bytes, from the configuration's `server-memory`
+    jobs: int | None = None  #: worker processes for parsing; None: the usable CPUs, at most 4 (pgconnlint/parallel.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +57,7 @@ class Result:
 def lint(root: Path, options: LintOptions = LintOptions()) -> Result:
     root = root.resolve()
     candidates = discover(root, options.excludes)
-    facts = extract_all(root, candidates, options.helm_values)
+    facts = extract_all(root, candidates, options.helm_values, jobs=options.jobs)
     settings = LinkSettings(
         environment=options.environment,
         cpus=options.cpus or os.cpu_count() or 1,
@@ -67,7 +69,8 @@ def lint(root: Path, options: LintOptions = LintOptions()) -> Result:
         server_profile=options.server_profile,
         postgres_version=options.postgres_version,
     )
-    project = link(facts, settings)
+    with parallel.run_with(options.jobs):  # reach_python.py reads the modules processes import
+        project = link(facts, settings)
     project_budgets = budgets(project)  # once per run: the checks and the reporters share them
     findings = run_checks(project, options, project_budgets)
     selected = None if options.select is None else frozenset(options.select - options.ignore)
@@ -106,17 +109,27 @@ RUN_SECONDS = 300.0
 
 
 def extract_all(
-    root: Path, candidates: list[Candidate], helm_values: tuple[str, ...] = (), seconds: float = RUN_SECONDS
+    root: Path,
+    candidates: list[Candidate],
+    helm_values: tuple[str, ...] = (),
+    seconds: float = RUN_SECONDS,
+    jobs: int | None = 1,
 ) -> Facts:
+    """Every candidate through its extractor, in discovery's order; with `jobs` > 1 the costly kinds are parsed in
+    worker processes (pgconnlint/parallel.py) and their facts merged in that same order: the serial result."""
     facts = Facts(root=root)
     deadline = time.monotonic() + seconds
-    for candidate in candidates:
-        if time.monotonic() > deadline:
-            message = f"the run's time budget of {seconds:g} s was spent on other files; not read"
-            facts.problems.append(ParseProblem(Location(candidate.path, 1), message, skipped=True))
-            continue
-        extras = {"values_files": helm_values} if candidate.kind == "helm-chart" else {}
-        _extract(candidate.kind, root, candidate.path, facts, **extras)
+    forked = _forked(root, candidates, helm_values, parallel.workers_for(jobs), deadline, seconds)
+    with contextlib.closing(forked) if forked is not None else contextlib.nullcontext():  # Ctrl-C stops the workers
+        for candidate in candidates:
+            if forked is not None and candidate.kind in PARALLEL_KINDS:
+                delta, remembered = next(forked)
+                _merge(facts, delta)
+                reach_python.adopt_remembered(remembered)
+            elif time.monotonic() > deadline:
+                facts.problems.append(_unread(candidate, seconds))
+            else:
+                _extract(candidate.kind, root, candidate.path, facts, **_extras(candidate, helm_values))
     facts.server_commands.extend(compose.confirm_built_servers(facts.compose_services, _dockerfile_reader(root)))
     _read_env_files(root, facts)
     _read_mounted_configs(root, facts)
@@ -130,6 +143,97 @@ def extract_all(
     _read_named_sequelize_configs(root, facts)
     _read_named_pm2_files(root, facts)
     return facts
+
+
+#: kinds whose extractors cost milliseconds a file (a parse by libcst, tree-sitter or a YAML composer) and read
+#: nothing but their own file: parsed in worker processes when the run is parallel. A kind that reads facts other
+#: files gave (prisma-schema reads the `.env` beside it) must stay out, and so must the Dockerfile: the `dockerfile`
+#: package is Go, whose runtime deadlocks in a forked child once the parent has started it.
+PARALLEL_KINDS = frozenset(
+    {"python-code", "typeorm-code", "compose", "alembic", "kubernetes", "helm-chart", "terraform"}
+)
+#: bytes of those kinds' files a second process would read (half of them, or all but the largest file if fewer)
+#: below which the run stays serial: forking, the imports each worker repeats and sending facts back cost more than
+#: they save (measured: docs/configuration.md, "Parsing on several CPUs")
+PARALLEL_MIN_BYTES = 400_000
+
+
+def _forked(
+    root: Path, candidates: list[Candidate], helm_values: tuple[str, ...], workers: int, deadline: float, seconds: float
+):
+    """The facts of each PARALLEL_KINDS candidate, in order, read by `workers` processes; None to read serially."""
+    chosen = [c for c in candidates if c.kind in PARALLEL_KINDS]
+    sizes = [_size(root, c) for c in chosen]
+    # what a second process takes off the longest path: half the bytes, less when one file is most of them
+    spared = min(sum(sizes) - max(sizes, default=0), sum(sizes) // 2)
+    if workers <= 1 or spared < PARALLEL_MIN_BYTES:
+        return None
+    # The smallest file of each kind is read here, before forking: its parsers and their modules are then imported
+    # once, in the process whose later steps use them too, instead of once in every worker. libcst too, which the
+    # linker needs for the pools of reached files (0.2 s).
+    if any(c.kind == "python-code" for c in chosen):
+        import libcst.matchers  # noqa: F401
+    smallest: dict[str, int] = {}
+    for index, candidate in enumerate(chosen):
+        if sizes[index] < sizes[smallest.setdefault(candidate.kind, index)]:
+            smallest[candidate.kind] = index
+    here = {index: _alone(root, chosen[index], helm_values) for index in sorted(smallest.values())}
+
+    def work(candidate: Candidate):
+        reach_python.take_remembered()  # what the parent held when it forked is the parent's already
+        return _alone(root, candidate, helm_values)[0], reach_python.take_remembered()
+
+    def lost(candidate: Candidate, why: str):
+        facts = Facts()
+        if why == parallel.LOST_TIME:
+            facts.problems.append(_unread(candidate, seconds))
+        else:
+            message = "the process reading it crashed; not checked" if why == parallel.LOST_DIED else None
+            message = message or "internal error while reading it; not checked"
+            facts.problems.append(ParseProblem(Location(candidate.path, 1), message, skipped=True))
+        return facts, {}
+
+    rest = parallel.ordered([c for i, c in enumerate(chosen) if i not in here], work, lost, workers, deadline)
+    return _in_order(len(chosen), here, rest)
+
+
+def _in_order(count: int, here: dict[int, tuple[Facts, dict]], rest: Iterator[tuple[Facts, dict]]):
+    try:
+        for index in range(count):
+            yield here[index] if index in here else next(rest)
+    finally:
+        rest.close()
+
+
+def _alone(root: Path, candidate: Candidate, helm_values: tuple[str, ...]) -> tuple[Facts, dict]:
+    """One candidate's facts on their own, to be merged in order."""
+    facts = Facts(root=root)
+    _extract(candidate.kind, root, candidate.path, facts, **_extras(candidate, helm_values))
+    return facts, {}
+
+
+def _size(root: Path, candidate: Candidate) -> int:
+    try:
+        return (root / candidate.path).stat().st_size
+    except OSError:
+        return 0  # its extractor says why
+
+
+def _merge(facts: Facts, delta: Facts) -> None:
+    for name in _FACT_LISTS:
+        getattr(facts, name).extend(getattr(delta, name))
+
+
+_FACT_LISTS = tuple(f.name for f in dataclasses.fields(Facts) if f.name != "root")
+
+
+def _extras(candidate: Candidate, helm_values: tuple[str, ...]) -> dict:
+    return {"values_files": helm_values} if candidate.kind == "helm-chart" else {}
+
+
+def _unread(candidate: Candidate, seconds: float) -> ParseProblem:
+    message = f"the run's time budget of {seconds:g} s was spent on other files; not read"
+    return ParseProblem(Location(candidate.path, 1), message, skipped=True)
 
 
 def _extract(kind: str, root: Path, path: str, facts: Facts, **extras) -> None:

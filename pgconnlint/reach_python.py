@@ -29,6 +29,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from pgconnlint import parallel
 from pgconnlint.collector import gc_paused
 from pgconnlint.extract.sqlalchemy import STARTUP as _STARTUP
 from pgconnlint.model import Location
@@ -40,6 +41,7 @@ _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _DOTTED = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")  #: a dotted module name written as a string
 _TASK_LISTS = ("include", "imports", "CELERY_IMPORTS", "CELERY_INCLUDE")  #: modules a Celery worker imports
 _SHARED_MAX = 4096  #: files whose imports extraction kept (a few hundred bytes each; the trees are not kept)
+PARALLEL_MIN_FILES = 48  #: unread modules in one frontier worth forking workers for (docs/configuration.md)
 _COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=]", re.MULTILINE)  #: PEP 263: bytes and text may parse differently
 
 
@@ -123,6 +125,7 @@ class PythonGraph:
     def reach(self, entries: Iterable[str], roots: list[str]) -> PyReach:
         key = (tuple(entries), tuple(roots))
         if key not in self._reached:  # compose variants run the same command many times
+            self._prefetch(*key)
             self._reached[key] = self._walk(*key)
         return self._reached[key]
 
@@ -135,20 +138,40 @@ class PythonGraph:
             if path in seen:
                 continue
             seen.add(path)
-            imports, dynamic = self.imports(path)
-            for item in dynamic:
-                listed = self._listed_modules(path, item, roots) if item.over else None
-                if listed is not None:  # a loop over a list another module holds: its names, maybe none at all
-                    names, variable = listed
-                    chosen = [found for found in (self.find(name, roots) for name in names) if found]
-                    unfollowed += [dataclasses.replace(item, unless=variable)] if variable else []
-                else:  # `import_module(table[name])`: the module names the same file writes are what it can import
-                    chosen = [found for found in (self.find(name, roots) for name in item.candidates) if found]
-                    unfollowed += [] if chosen else [item]
-                stack += [target for found in chosen for target in self._with_packages(found)]
-            for item in imports:
-                stack += [target for target in self._targets(path, item, roots) if target not in seen]
+            targets, dropped = self._successors(path, roots)
+            unfollowed += dropped
+            stack += [target for target in targets if target not in seen]
         return PyReach(frozenset(seen), tuple(unfollowed))
+
+    def _successors(self, path: str, roots: tuple[str, ...]) -> tuple[list[str], list[Unfollowed]]:
+        """The modules importing `path` runs, and its imports that cannot be told."""
+        imports, dynamic = self.imports(path)
+        targets: list[str] = []
+        unfollowed: list[Unfollowed] = []
+        for item in dynamic:
+            listed = self._listed_modules(path, item, roots) if item.over else None
+            if listed is not None:  # a loop over a list another module holds: its names, maybe none at all
+                names, variable = listed
+                chosen = [found for found in (self.find(name, roots) for name in names) if found]
+                unfollowed += [dataclasses.replace(item, unless=variable)] if variable else []
+            else:  # `import_module(table[name])`: the module names the same file writes are what it can import
+                chosen = [found for found in (self.find(name, roots) for name in item.candidates) if found]
+                unfollowed += [] if chosen else [item]
+            targets += [target for found in chosen for target in self._with_packages(found)]
+        for item in imports:
+            targets += self._targets(path, item, roots)
+        return targets, unfollowed
+
+    def _prefetch(self, entries: tuple[str, ...], roots: tuple[str, ...]) -> None:
+        """With workers for this run, the modules the walk will reach are parsed ahead of it (parallel.py)."""
+        parallel.read_ahead(
+            [path for entry in entries for path in self._with_packages(entry)],
+            lambda path: self._successors(path, roots)[0],
+            self._kept,
+            self._read,
+            self._imports.__setitem__,
+            PARALLEL_MIN_FILES,
+        )
 
     def _listed_modules(self, path: str, item: Unfollowed, roots: tuple[str, ...]) -> tuple[list[str], str] | None:
         """The module names of the list a computed import loops over, when that list is written as literals in the
@@ -212,18 +235,31 @@ class PythonGraph:
         return self._imports[path]
 
     def _read(self, path: str) -> tuple[tuple[_Import, ...], tuple[Unfollowed, ...]]:
-        try:
-            full = self.root / path
-            if full.stat().st_size > _MAX_FILE_BYTES:
-                return (), ()
-            data = full.read_bytes()
-        except OSError:
+        data = self._bytes(path)
+        if data is None:
             return (), ()
-        shared = _SHARED.get(_digest(data))
+        shared = _shared_imports(data, path)
         if shared is not None:  # extraction parsed the same bytes already
-            return shared[0], tuple(_located(item, path) for item in shared[1])
+            return shared
         with gc_paused():  # the tree is gone before the collector runs again
             return _parsed_imports(data, path)
+
+    def _kept(self, path: str) -> bool:
+        """Read already, unreadable, or parsed by extraction: nothing a worker would do faster than this process."""
+        if path not in self._imports:
+            data = self._bytes(path)
+            found = ((), ()) if data is None else _shared_imports(data, path)
+            if found is None:
+                return False
+            self._imports[path] = found
+        return True
+
+    def _bytes(self, path: str) -> bytes | None:
+        try:
+            full = self.root / path
+            return None if full.stat().st_size > _MAX_FILE_BYTES else full.read_bytes()
+        except OSError:
+            return None
 
     def is_file(self, path: str) -> bool:
         if path not in self._exists:
@@ -242,6 +278,11 @@ class PythonGraph:
 #: the imports of files extraction parsed this run (extract/python_scan.py), by a digest of their bytes: one `ast`
 #: parse per file. Their unfollowed items are located in "" and moved to the path that asks.
 _SHARED: dict[bytes, tuple[tuple[_Import, ...], tuple[Unfollowed, ...]]] = {}
+
+
+def _shared_imports(data: bytes, path: str) -> tuple[tuple[_Import, ...], tuple[Unfollowed, ...]] | None:
+    shared = _SHARED.get(_digest(data))
+    return None if shared is None else (shared[0], tuple(_located(item, path) for item in shared[1]))
 
 
 def _parsed_imports(data: bytes, path: str) -> tuple[tuple[_Import, ...], tuple[Unfollowed, ...]]:
@@ -312,9 +353,26 @@ def remember(text: str, tree: ast.Module) -> None:
     data = text.encode("utf-8", "surrogatepass")
     if _COOKIE.search(data, 0, _second_line_end(data)):
         return  # a declared encoding: the file's bytes, which the walk parses, may not be this text
+    _share(_digest(data), _Reader("").read(tree))
+
+
+def _share(digest: bytes, imports: tuple[tuple[_Import, ...], tuple[Unfollowed, ...]]) -> None:
     if len(_SHARED) >= _SHARED_MAX:
         del _SHARED[next(iter(_SHARED))]
-    _SHARED[_digest(data)] = _Reader("").read(tree)
+    _SHARED[digest] = imports
+
+
+def take_remembered() -> dict[bytes, tuple[tuple[_Import, ...], tuple[Unfollowed, ...]]]:
+    """What `remember` kept since the last call, taken out: a worker process sends it to the parent (parallel.py)."""
+    taken = dict(_SHARED)
+    _SHARED.clear()
+    return taken
+
+
+def adopt_remembered(taken: dict[bytes, tuple[tuple[_Import, ...], tuple[Unfollowed, ...]]]) -> None:
+    """A worker's `take_remembered()`, kept as if this process had parsed those files (same order, same limit)."""
+    for digest, imports in taken.items():
+        _share(digest, imports)
 
 
 def _second_line_end(data: bytes) -> int:

@@ -27,6 +27,7 @@ class CommandLine:
     fail_on: str | None = None
     exclude: list[str] | None = None
     deployment: str | None = None
+    jobs: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +75,7 @@ def resolve(config: Config, cli: CommandLine, root: Path, only_paths: frozenset[
         per_file_ignores=per_file,
         only_paths=only_paths,
         server_memory=parse_memory(memory) if memory else None,
+        jobs=cli.jobs or config.get("jobs"),
     )
     fail_on = Severity.parse(cli.fail_on or config.get("fail-on"))
     return RunSettings(options, fail_on, parse_memory(memory) if memory else None)
