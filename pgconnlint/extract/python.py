@@ -53,6 +53,7 @@ class PySource:
     instances: dict[str, str] = field(default_factory=dict)  #: `settings = Settings()`: settings -> Settings
     settings_classes: set[str] = field(default_factory=set)  #: pydantic BaseSettings: fields read the environment
     _nodes: dict[tuple, list] = field(default_factory=dict, repr=False)  #: `nodes` by kinds, once per file
+    _by_type: dict[type, list] = field(default_factory=dict, repr=False)  #: (node, index) by the node's own type
 
     @classmethod
     def parse(cls, path: str, text: str) -> PySource | ParseProblem:
@@ -76,8 +77,11 @@ class PySource:
         """Every node of these types in the order a visitor meets them (by position, the enclosing node first),
         from the positions already computed: libcst's `visit` rebuilds the whole tree on each walk (issue 19)."""
         if kinds not in self._nodes:
+            if not self._by_type:  # one pass: `isinstance` against libcst's abstract bases, per node, was the cost
+                for index, node in enumerate(self.positions):
+                    self._by_type.setdefault(type(node), []).append((node, index))
             # positions are recorded in codegen order, a node after its children: the later of equal spans encloses
-            found = [(node, index) for index, node in enumerate(self.positions) if isinstance(node, kinds)]
+            found = [pair for kind, pairs in self._by_type.items() if issubclass(kind, kinds) for pair in pairs]
             ordered = sorted(found, key=lambda pair: _preorder(self.positions[pair[0]], pair[1]))
             self._nodes[kinds] = [node for node, _ in ordered]
         return self._nodes[kinds]
