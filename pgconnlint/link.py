@@ -106,15 +106,7 @@ def link(facts: Facts, settings: LinkSettings | None = None) -> Project:
         if connections or unresolved:
             anchor = connections[0].config.location if connections else unresolved[0].location
             where = packages[package].path if package in packages else anchor.path
-            processes = (
-                Default(
-                    1,
-                    item.location,
-                    f"{item.source} ({item.location.short}) runs one `node {item.script}`, no replicas or workers",
-                )
-                if item is not None
-                else Default(1, Location(where, 1), "no process manager runs it in this repository: counted as 1")
-            )
+            processes = Default(1, Location(where, 1), "no process manager runs it in this repository: counted as 1")
             name = packages[package].name if package in packages and packages[package].name else package
             name = name or "the repository root package"
             manager, cpu_dependent = "", False
