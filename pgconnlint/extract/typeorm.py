@@ -74,6 +74,10 @@ def _factories(source: SourceFile) -> list[TypeOrmConfig]:
         value = jsfunction.merged(jsfunction.returned(source, function, {}))
         if isinstance(value, Obj) and "type" in value.entries:
             found.append(TypeOrmConfig(value, f"{name}(…)", factory=name))
+    if _OPTIONS_METHOD.encode() in source.source:  # `class C implements TypeOrmOptionsFactory`, for `useClass: C`
+        for name, method in _options_methods(source).items():
+            value = jsfunction.merged(jsfunction.returned(source, method, {}))
+            found += [TypeOrmConfig(obj, f"{name}(…)", factory=name) for obj in _connections(value)][:1]
     if b"useFactory" in source.source:  # `export const Options = { useFactory: … }`, for `forRootAsync(Options)`
         for name, options in _constant_objects(source).items():
             found += [replace(c, factory=name) for c in _use_factory(source, options, name) if not c.calls]
@@ -132,9 +136,13 @@ def _use_factory(source: SourceFile, options: Node, label: str) -> list[TypeOrmC
     """The connection options the `useFactory` of an async options object returns."""
     for pair in options.named_children:
         key = pair.child_by_field_name("key") if pair.type == "pair" else None
+        function = pair.child_by_field_name("value") if key is not None else None
+        if key is not None and source.raw(key) in ("useClass", "useExisting") and function.type == "identifier":
+            # a TypeOrmOptionsFactory: the options its `createTypeOrmOptions()` returns (`_factories`, after linking)
+            where, name = source.location(function), f"{source.raw(function)}.{_OPTIONS_METHOD}"
+            return [TypeOrmConfig(Obj(where, name, {}, {}, (name,)), f"{label} {source.raw(key)}", calls=name)]
         if key is None or source.raw(key) != "useFactory":
             continue
-        function = pair.child_by_field_name("value")
         returned = _returned_expression(function)
         if returned is None:
             continue
@@ -150,6 +158,23 @@ def _use_factory(source: SourceFile, options: Node, label: str) -> list[TypeOrmC
             return [TypeOrmConfig(value, f"{label} useFactory", calls=name)]
         return [TypeOrmConfig(obj, f"{label} useFactory") for obj in _connections(value)]
     return []
+
+
+_OPTIONS_METHOD = "createTypeOrmOptions"  # @nestjs/typeorm's TypeOrmOptionsFactory
+
+
+def _options_methods(source: SourceFile) -> dict[str, Node]:
+    """`Class.createTypeOrmOptions` of the module's top-level classes (exported or not), by that name."""
+    found: dict[str, Node] = {}
+    for statement in source.tree.root_node.named_children:
+        node = statement.child_by_field_name("declaration") if statement.type == "export_statement" else statement
+        name = node.child_by_field_name("name") if node is not None and node.type == "class_declaration" else None
+        body = node.child_by_field_name("body") if name is not None else None
+        for member in body.named_children if body is not None else ():
+            key = member.child_by_field_name("name") if member.type == "method_definition" else None
+            if key is not None and source.raw(key) == _OPTIONS_METHOD:
+                found[f"{source.raw(name)}.{_OPTIONS_METHOD}"] = member
+    return found
 
 
 def _constant_objects(source: SourceFile) -> dict[str, Node]:

@@ -158,3 +158,29 @@ def test_async_options_passed_by_name_from_another_module_or_the_same(lint_tree)
     assert "DB_TYPE is not set in the repository" in unknown.message and unset.budgets[0].terms == ()
     missing = lint_tree({**files(""), "app.module.ts": module})  # the module is not in the tree: said, not dropped
     assert [f.code for f in missing.findings if f.code == "PGC110"] == ["PGC110"]
+
+
+OPTIONS_CLASS = """import { Injectable } from '@nestjs/common';
+import { TypeOrmModuleOptions, TypeOrmOptionsFactory } from '@nestjs/typeorm';
+
+@Injectable()
+export class DbConfig implements TypeOrmOptionsFactory {
+  createTypeOrmOptions(): TypeOrmModuleOptions {
+    return { type: 'postgres', url: process.env.DATABASE_URL, extra: { max: 8 } };
+  }
+}
+"""
+
+
+def test_use_class_takes_what_its_create_typeorm_options_returns(lint_tree):
+    """`forRootAsync({ useClass: DbConfig })` (the NestJS documentation's TypeOrmOptionsFactory): the options
+    `DbConfig.createTypeOrmOptions()` returns, here from another module. Before, the connection was dropped silently;
+    a class the tree does not hold is an unknown connection, said."""
+    module = (
+        "import { TypeOrmModule } from '@nestjs/typeorm';\nimport { DbConfig } from './db.config';\n"
+        "export const Db = TypeOrmModule.forRootAsync({ useClass: DbConfig });\n"
+    )
+    tree = {**files(""), "app.module.ts": module}
+    assert [term.pool_max for term in lint_tree({**tree, "db.config.ts": OPTIONS_CLASS}).budgets[0].terms] == [8]
+    missing = lint_tree(tree)
+    assert missing.budgets[0].terms == () and [f.code for f in missing.findings if f.code == "PGC110"] == ["PGC110"]
