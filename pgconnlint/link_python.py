@@ -19,6 +19,7 @@ from pgconnlint import numeric, runtime_units
 from pgconnlint.deployments import PRODUCTION as PRODUCTION_ROLE
 from pgconnlint.deployments import role_of
 from pgconnlint.expr import CPU_COUNT_VARIABLE, Environment, Logical, Not, Obj, evaluate, truthy
+from pgconnlint.extract.django import is_postgres_url
 from pgconnlint.link_functions import function_group
 from pgconnlint.linked import UNBOUNDED_UNITS, EngineConnection, LinkSettings, Pool, ProcessGroup, during_rollout
 from pgconnlint.model import (
@@ -705,7 +706,10 @@ def _ruled_out(pool: PythonPool, env: Environment) -> bool:
         elif part is not None:
             conjuncts.append(part)
     tests = [evaluate(part, env) for part in conjuncts]
-    return any(isinstance(test, Known) and not truthy(test.value) for test in tests)
+    if any(isinstance(test, Known) and not truthy(test.value) for test in tests):
+        return True
+    url = evaluate(pool.options.get("URL"), env)  # `dj_database_url.config(default="sqlite://…")`, $DATABASE_URL unset
+    return isinstance(url, Known) and not is_postgres_url(url.value)
 
 
 def _alternative(pools: list[PythonPool], env: Environment) -> list[PythonPool]:

@@ -285,7 +285,18 @@ def _is_postgres(options: Obj) -> bool:
     if isinstance(engine, Lit) and isinstance(engine.value, str):
         return engine.value in POSTGRES_ENGINES
     url = options.entries.get("URL")
+    if isinstance(url, Logical) and isinstance(url.left, EnvVar):
+        # `config(default="sqlite:///db.sqlite3")`: the deployment's $DATABASE_URL decides; the default only where
+        # the environment leaves it unset (link_python.py `_ruled_out`, once the process environment is known)
+        return True
     literal = url.right if isinstance(url, Logical) else url
     if isinstance(literal, Lit) and isinstance(literal.value, str) and "://" in literal.value:
-        return literal.value.split("://", 1)[0].lower() in _POSTGRES_SCHEMES
+        return is_postgres_url(literal.value)
     return engine is None and url is not None  # an environment URL: counted, it may well be PostgreSQL
+
+
+def is_postgres_url(value: object) -> bool:
+    """Whether a database URL names PostgreSQL; a value that is no URL is not ruled out."""
+    if not isinstance(value, str) or "://" not in value:
+        return True
+    return value.split("://", 1)[0].lower() in _POSTGRES_SCHEMES

@@ -130,6 +130,7 @@ def extract_heroku(path: str, text: str) -> tuple[list, list[ParseProblem]]:
         size_value = Known(size.value, size.location, f"app.json formation.{name}.size") if _text(size) else None
         entries.append(FormationEntry(name, quantity, size_value))
     env = tuple(_heroku_env(path, document.get("env")))
+    env += tuple(b for b in _addon_urls(path, document.get("addons")) if b.name not in {e.name for e in env})
     if not entries and not env:
         return [], problems
     return [HerokuFormation(document.location, _folder(path), tuple(entries), env)], problems
@@ -156,6 +157,24 @@ def _heroku_env(path: str, env: Expr | None) -> list[EnvBinding]:
         if isinstance(value, Lit) and isinstance(value.value, (str, int)) and not isinstance(value.value, bool):
             found.append(EnvBinding(name, str(value.value), value.location, f"{path} env"))
     return found
+
+
+def _addon_urls(path: str, addons: Expr | None) -> list[EnvBinding]:
+    """`"addons": ["heroku-postgresql"]` (or `{"plan": "heroku-postgresql:…", "as": "NAME"}`): Heroku sets
+    DATABASE_URL (NAME_URL) to the add-on's server, which is not in the repository; a committed `.env` that names
+    SQLite does not override it (dotenv leaves variables the process has alone)."""
+    found = []
+    for addon in addons.items if isinstance(addons, Arr) else ():
+        plan = addon.get("plan") if isinstance(addon, Obj) else addon
+        if not _text(plan) or str(plan.value).split(":", 1)[0] != "heroku-postgresql":
+            continue
+        attachment = addon.get("as") if isinstance(addon, Obj) else None
+        name = f"{str(attachment.value).upper()}_URL" if _text(attachment) else "DATABASE_URL"
+        found.append(EnvBinding(name, _ADDON_URL, plan.location, f"{path} addons: heroku-postgresql sets it"))
+    return found
+
+
+_ADDON_URL = "postgres://heroku-postgresql-add-on/"  # a PostgreSQL URL whose host is no server of the repository
 
 
 def _resolve_heroku(formation: HerokuFormation, facts) -> None:

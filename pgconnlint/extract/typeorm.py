@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
@@ -73,6 +74,13 @@ def _factories(source: SourceFile) -> list[TypeOrmConfig]:
         value = jsfunction.merged(jsfunction.returned(source, function, {}))
         if isinstance(value, Obj) and "type" in value.entries:
             found.append(TypeOrmConfig(value, f"{name}(…)", factory=name))
+    if _OPTIONS_METHOD.encode() in source.source:  # `class C implements TypeOrmOptionsFactory`, for `useClass: C`
+        for name, method in _options_methods(source).items():
+            value = jsfunction.merged(jsfunction.returned(source, method, {}))
+            found += [TypeOrmConfig(obj, f"{name}(…)", factory=name) for obj in _connections(value)][:1]
+    if b"useFactory" in source.source:  # `export const Options = { useFactory: … }`, for `forRootAsync(Options)`
+        for name, options in _constant_objects(source).items():
+            found += [replace(c, factory=name) for c in _use_factory(source, options, name) if not c.calls]
     return found
 
 
@@ -110,18 +118,38 @@ def _typeorm_call(source: SourceFile, callee: str, name: str) -> bool:
 
 
 def _async_factory(source: SourceFile, arguments: list[Node], label: str) -> list[TypeOrmConfig]:
-    """`forRootAsync({ useFactory: (config) => ({...}) })`: the object literal the factory returns."""
-    if not arguments or arguments[0].type != "object":
+    """`forRootAsync({ useFactory: (config) => ({...}) })`, or the name of such an object: a constant of this
+    module, or one imported from another (whose options that module's `_factories` gives, after linking)."""
+    if not arguments:
         return []
-    for pair in arguments[0].named_children:
+    argument = arguments[0]
+    if argument.type == "identifier":
+        name = source.raw(argument)
+        argument = _constant_objects(source).get(name)
+        if argument is None:
+            where = source.location(arguments[0])
+            return [TypeOrmConfig(Obj(where, name, {}, {}, (name,)), label, calls=name)]
+    return _use_factory(source, argument, label) if argument.type == "object" else []
+
+
+def _use_factory(source: SourceFile, options: Node, label: str) -> list[TypeOrmConfig]:
+    """The connection options the `useFactory` of an async options object returns."""
+    for pair in options.named_children:
         key = pair.child_by_field_name("key") if pair.type == "pair" else None
+        function = pair.child_by_field_name("value") if key is not None else None
+        if key is not None and source.raw(key) in ("useClass", "useExisting") and function.type == "identifier":
+            # a TypeOrmOptionsFactory: the options its `createTypeOrmOptions()` returns (`_factories`, after linking)
+            where, name = source.location(function), f"{source.raw(function)}.{_OPTIONS_METHOD}"
+            return [TypeOrmConfig(Obj(where, name, {}, {}, (name,)), f"{label} {source.raw(key)}", calls=name)]
         if key is None or source.raw(key) != "useFactory":
             continue
-        returned = _returned_expression(pair.child_by_field_name("value"))
+        returned = _returned_expression(function)
         if returned is None:
             continue
         called = jsfunction.call_value(source, returned) if returned.type == "call_expression" else None
         value = jsfunction.merged(called) if called is not None else source.expr(returned)
+        if not isinstance(value, (Obj, Arr)) and returned.type == "identifier":  # `const o = {…}; return o;`
+            value = jsfunction.merged(jsfunction.returned(source, function, {}))
         if not isinstance(value, (Obj, Arr)):  # `useFactory: (c) => buildOptions(c)`: built elsewhere, said so
             where = source.location(returned)
             value = Obj(where, value.text, {}, {}, (value.text,))
@@ -130,6 +158,37 @@ def _async_factory(source: SourceFile, arguments: list[Node], label: str) -> lis
             return [TypeOrmConfig(value, f"{label} useFactory", calls=name)]
         return [TypeOrmConfig(obj, f"{label} useFactory") for obj in _connections(value)]
     return []
+
+
+_OPTIONS_METHOD = "createTypeOrmOptions"  # @nestjs/typeorm's TypeOrmOptionsFactory
+
+
+def _options_methods(source: SourceFile) -> dict[str, Node]:
+    """`Class.createTypeOrmOptions` of the module's top-level classes (exported or not), by that name."""
+    found: dict[str, Node] = {}
+    for statement in source.tree.root_node.named_children:
+        node = statement.child_by_field_name("declaration") if statement.type == "export_statement" else statement
+        name = node.child_by_field_name("name") if node is not None and node.type == "class_declaration" else None
+        body = node.child_by_field_name("body") if name is not None else None
+        for member in body.named_children if body is not None else ():
+            key = member.child_by_field_name("name") if member.type == "method_definition" else None
+            if key is not None and source.raw(key) == _OPTIONS_METHOD:
+                found[f"{source.raw(name)}.{_OPTIONS_METHOD}"] = member
+    return found
+
+
+def _constant_objects(source: SourceFile) -> dict[str, Node]:
+    """Top-level `const NAME = { … }` of the module (exported or not), by name."""
+    found: dict[str, Node] = {}
+    for statement in source.tree.root_node.named_children:
+        node = statement.child_by_field_name("declaration") if statement.type == "export_statement" else statement
+        if node is None or node.type not in ("lexical_declaration", "variable_declaration"):
+            continue
+        for declarator in node.named_children:
+            name, value = declarator.child_by_field_name("name"), declarator.child_by_field_name("value")
+            if name is not None and value is not None and name.type == "identifier" and value.type == "object":
+                found.setdefault(source.raw(name), value)
+    return found
 
 
 def _returned_expression(function: Node | None) -> Node | None:

@@ -236,3 +236,21 @@ def _binding(name: str, value: str):
     from pgconnlint.model import EnvBinding, Location
 
     return EnvBinding(name, value, Location("", 0), "test")
+
+
+def test_a_sqlite_default_gives_way_to_the_deployments_database_url(lint_tree):
+    """`dj_database_url.config(default="sqlite:///db.sqlite3")`, the Heroku template's settings: the default holds
+    only where DATABASE_URL is unset. Before, the pool was dropped when read, so a deployment that sets a PostgreSQL
+    URL counted nothing; a SQLite URL set by the deployment still counts nothing."""
+    db = '{"default": dj_database_url.config(conn_max_age=600, default="sqlite:///db.sqlite3")}'
+
+    def tree(url: str) -> dict[str, str]:
+        environment = f"    environment:\n      DATABASE_URL: {url}\n" if url else ""
+        compose = f"services:\n  web:\n    build: .\n    command: gunicorn project.wsgi --workers 3\n{environment}"
+        compose += "  db:\n    image: postgres:16\n"
+        return {"requirements.txt": REQUIREMENTS, "project/settings.py": settings(db), "docker-compose.yml": compose}
+
+    [budget] = lint_tree(tree("postgres://app@db:5432/app")).budgets
+    assert [(t.processes, t.pool_max) for t in budget.terms] == [(3, 1)] and budget.total == 3
+    for url in ("", "sqlite:////data/app.db"):
+        assert lint_tree(tree(url)).budgets[0].terms == ()

@@ -124,3 +124,63 @@ def test_else_if_chains_become_one_object_of_conditional_values():
         ("postgres", 5),
         ("sqlite", None),
     ]
+
+
+ASYNC_OPTIONS = """import { ConfigModule, ConfigService } from '@nestjs/config';
+import { TypeOrmModuleAsyncOptions } from '@nestjs/typeorm';
+
+export const DbOptions: TypeOrmModuleAsyncOptions = {
+  imports: [ConfigModule],
+  inject: [ConfigService],
+  useFactory: async (config: ConfigService) => {
+    const options = { type: config.get('DB_TYPE'), host: config.get('DB_HOST'), extra: { max: 6 } };
+    return options;
+  },
+};
+"""
+
+
+def test_async_options_passed_by_name_from_another_module_or_the_same(lint_tree):
+    """`TypeOrmModule.forRootAsync(DbOptions)`: the object is a constant, exported by another module or declared in
+    this one, and its factory returns a local variable. Before, an argument that was not an object literal opened
+    no connection and said nothing."""
+    module = (
+        "import { TypeOrmModule } from '@nestjs/typeorm';\nimport { DbOptions } from './db.options';\n"
+        "export const Db = TypeOrmModule.forRootAsync(DbOptions);\n"
+    )
+    tree = {**files("    environment:\n      DB_TYPE: postgres\n"), "app.module.ts": module}
+    imported = lint_tree({**tree, "db.options.ts": ASYNC_OPTIONS})
+    assert [term.pool_max for term in imported.budgets[0].terms] == [6]
+    local = module.replace("import { DbOptions } from './db.options';\n", "") + ASYNC_OPTIONS.split("\n", 2)[2]
+    assert [term.pool_max for term in lint_tree({**tree, "app.module.ts": local}).budgets[0].terms] == [6]
+    unset = lint_tree({**files(""), "app.module.ts": module, "db.options.ts": ASYNC_OPTIONS})
+    [unknown] = [f for f in unset.findings if f.code == "PGC110"]
+    assert "DB_TYPE is not set in the repository" in unknown.message and unset.budgets[0].terms == ()
+    missing = lint_tree({**files(""), "app.module.ts": module})  # the module is not in the tree: said, not dropped
+    assert [f.code for f in missing.findings if f.code == "PGC110"] == ["PGC110"]
+
+
+OPTIONS_CLASS = """import { Injectable } from '@nestjs/common';
+import { TypeOrmModuleOptions, TypeOrmOptionsFactory } from '@nestjs/typeorm';
+
+@Injectable()
+export class DbConfig implements TypeOrmOptionsFactory {
+  createTypeOrmOptions(): TypeOrmModuleOptions {
+    return { type: 'postgres', url: process.env.DATABASE_URL, extra: { max: 8 } };
+  }
+}
+"""
+
+
+def test_use_class_takes_what_its_create_typeorm_options_returns(lint_tree):
+    """`forRootAsync({ useClass: DbConfig })` (the NestJS documentation's TypeOrmOptionsFactory): the options
+    `DbConfig.createTypeOrmOptions()` returns, here from another module. Before, the connection was dropped silently;
+    a class the tree does not hold is an unknown connection, said."""
+    module = (
+        "import { TypeOrmModule } from '@nestjs/typeorm';\nimport { DbConfig } from './db.config';\n"
+        "export const Db = TypeOrmModule.forRootAsync({ useClass: DbConfig });\n"
+    )
+    tree = {**files(""), "app.module.ts": module}
+    assert [term.pool_max for term in lint_tree({**tree, "db.config.ts": OPTIONS_CLASS}).budgets[0].terms] == [8]
+    missing = lint_tree(tree)
+    assert missing.budgets[0].terms == () and [f.code for f in missing.findings if f.code == "PGC110"] == ["PGC110"]

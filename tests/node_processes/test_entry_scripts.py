@@ -209,3 +209,22 @@ def test_an_image_only_service_nothing_builds_with_a_url_of_the_files_server_is_
     [finding] = [f for f in result.findings if f.code == "PGC002"]
     assert "service app" in finding.message and "DATABASE_URL (host db)" in finding.message
     assert "secret" not in finding.message
+
+
+def test_the_one_node_process_a_compose_service_runs_is_named_as_run(lint_tree):
+    """A compose service built from a folder whose Dockerfile CMD is `nodemon index.js`: one process, said as the
+    command the service runs, not as "no process manager runs it" (which read as an unfollowed deployment)."""
+    files = {
+        "docker-compose.yml": "services:\n  backend:\n    build:\n      context: ./backend\n"
+        "  db:\n    image: postgres:16\n",
+        "backend/Dockerfile": 'FROM node:20\nWORKDIR /app\nCOPY . .\nCMD [ "nodemon", "index.js"]\n',
+        "backend/package.json": '{"name": "backend", "dependencies": {"sequelize": "^6", "pg": "^8"}}',
+        "backend/index.js": "const db = require('./db');\n",
+        "backend/db.js": "const Sequelize = require('sequelize');\n"
+        "module.exports = new Sequelize('postgres://u@db/app', { dialect: 'postgres' });\n",
+    }
+    [budget] = lint_tree(files).budgets
+    [term] = budget.terms
+    assert (term.processes, term.pool_max, budget.total) == (1, 5, 5)
+    why = term.group.processes.why
+    assert "index.js" in why and "docker-compose.yml service backend" in why and "no process manager" not in why

@@ -44,7 +44,9 @@ def test_heroku_decls_carry_the_formation_and_app_json_config_vars():
     assert web.replicas == Known(3, web.replicas.location, "app.json formation.web.quantity")
     assert (web.replicas.location.path, web.replicas.location.line) == ("app.json", 12)
     assert worker.replicas.value == 2
-    assert {b.name: b.value for b in web.env} == {"WEB_CONCURRENCY": "4", "LOG_LEVEL": "INFO"}
+    # DATABASE_URL: the heroku-postgresql add-on's (app.json addons), a server the repository does not hold
+    url = "postgres://heroku-postgresql-add-on/"
+    assert {b.name: b.value for b in web.env} == {"WEB_CONCURRENCY": "4", "LOG_LEVEL": "INFO", "DATABASE_URL": url}
     assert "WEB_CONCURRENCY" not in {b.name for b in worker.env}  # celery does not read it
     assert not facts.deployment  # resolve consumed the formation
 
@@ -252,3 +254,26 @@ def test_heroku_gunicorn_without_workers_or_dyno_size_is_unknown_not_one(tmp_pat
     assert group.processes.expression == "$WEB_CONCURRENCY"
     assert "Heroku's Python buildpack sets it at dyno boot" in group.processes.reason
     assert result.budgets[0].unknown_terms
+
+
+def test_heroku_postgres_add_on_sets_database_url_over_a_sqlite_default(lint_tree):
+    """app.json `addons: ["heroku-postgresql"]`: Heroku sets DATABASE_URL for every dyno, so settings whose
+    `dj_database_url.config(default="sqlite:…")` falls back on SQLite locally open PostgreSQL connections there.
+    Before, nothing was counted and nothing said. A config var of the same name wins; `as` renames the variable."""
+    settings = (
+        "import dj_database_url\n\nDATABASES = {'default': dj_database_url.config(default='sqlite:///db.sqlite3')}\n"
+    )
+    files = {
+        "requirements.txt": "django\npsycopg[binary]\n",
+        "project/settings.py": settings,
+        "Procfile": "web: gunicorn project.wsgi --workers 3\n",
+        "app.json": '{"formation": {"web": {"quantity": 2}}, "addons": ["heroku-postgresql:essential-0"]}',
+    }
+    [budget] = lint_tree(files).budgets
+    assert [(t.processes, t.pool_max) for t in budget.terms] == [(6, 1)]
+    [source] = {b.source for t in budget.terms for b in t.group.environment.values() if b.name == "DATABASE_URL"}
+    assert source == "app.json addons: heroku-postgresql sets it"
+    renamed = {**files, "app.json": '{"addons": [{"plan": "heroku-postgresql", "as": "REPORTS"}]}'}
+    assert lint_tree(renamed).budgets[0].terms == ()  # REPORTS_URL, which these settings do not read
+    sqlite = '{"env": {"DATABASE_URL": "sqlite:///x.db"}, "addons": ["heroku-postgresql"]}'
+    assert lint_tree({**files, "app.json": sqlite}).budgets[0].terms == ()
