@@ -234,7 +234,7 @@ def _bouncers_of(project: Project, deployment: Deployment) -> tuple:
     with each of them."""
     compose_files = {service.path for service in project.compose_services}
     manifests = {b.location.path for b in project.bouncers if project_key(b.location.path, compose_files).endswith("/")}
-    parts = _parts(deployment)
+    parts = set(deployment.keys)
     return tuple(
         bouncer
         for bouncer in project.bouncers
@@ -243,16 +243,11 @@ def _bouncers_of(project: Project, deployment: Deployment) -> tuple:
     )
 
 
-def _parts(deployment: Deployment) -> set[str]:
-    """The documents (or folders) a deployment is made of, as `project_key` names them."""
-    return {part.split(" --profile ")[0] for part in deployment.name.split(" + ")}
-
-
 def _not_followed(project: Project, deployment: Deployment | None) -> tuple[str, ...]:
     """Where a command of the deployment could not be followed and its processes are not counted (PGC002): the
     budget is then "at least" its total. With no deployment, every such place in the tree."""
     compose_files = {service.path for service in project.compose_services}
-    parts = _parts(deployment) if deployment is not None else None
+    parts = set(deployment.keys) if deployment is not None else None
     return tuple(
         f"not followed: {problem.location.short}"
         for problem in project.problems

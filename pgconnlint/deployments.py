@@ -57,6 +57,8 @@ class Deployment:
     groups: tuple[ProcessGroup, ...] = ()  #: the groups it starts
     servers: tuple[Server, ...] = ()  #: the servers it starts itself (compose services)
     shared: tuple[ProcessGroup, ...] = ()  #: groups no deployment runs, counted with every deployment
+    #: the documents or folders it is made of, as `project_key` names them (several once parts are combined)
+    keys: tuple[str, ...] = ()
 
 
 def project_key(document: str, compose_files: set[str]) -> str:
@@ -119,12 +121,12 @@ def _variants(key: str, kind: str, groups: list[ProcessGroup], servers: list[Ser
     behind = sorted({p for group in groups for p in profiles_of(group.name)})
     if plain or not behind:
         servers_up = tuple(server for server in servers if not profiles_of(server.name))
-        return [Deployment(key, role, kind, tuple(plain), servers_up or tuple(servers))]
+        return [Deployment(key, role, kind, tuple(plain), servers_up or tuple(servers), keys=(key,))]
     variants = []
     for profile in behind:
         chosen = tuple(group for group in groups if profile in profiles_of(group.name) or not profiles_of(group.name))
         up = tuple(s for s in servers if not profiles_of(s.name) or profile in profiles_of(s.name))
-        variants.append(Deployment(f"{key} --profile {profile}", role, kind, chosen, up or tuple(servers)))
+        variants.append(Deployment(f"{key} --profile {profile}", role, kind, chosen, up or tuple(servers), keys=(key,)))
     return variants
 
 
@@ -160,7 +162,8 @@ def _combined(found: list[Deployment]) -> list[Deployment]:
         groups = tuple(group for part in parts for group in part.groups)
         servers = tuple(server for part in parts for server in part.servers)
         name = " + ".join(part.name for part in parts)
-        result.append(replace(deployment, name=name, groups=groups, servers=servers))
+        keys = tuple(key for part in parts for key in part.keys)
+        result.append(replace(deployment, name=name, groups=groups, servers=servers, keys=keys))
     return result
 
 
