@@ -34,19 +34,18 @@ _STRING_OR_COMMENT = re.compile(
 _BLANKED = bytes(byte if byte in b"\n\"'\x00" else 32 for byte in range(256))
 #: the first word of a statement the skeleton keeps: an import, a block header, a function (its name); the soft
 #: keywords `match` and `case` too (a statement that only starts with such a name is kept whole, which is harmless)
-_KEPT_START = re.compile(
-    rb"^([ ]*+)(?:(?:async[ ]+)?def[ ]+(\w+)"
-    rb"|(?:i(?:mport|f)|f(?:rom|or|inally)|async|c(?:lass|ase)|e(?:l(?:if|se)|xcept)|try|w(?:ith|hile)|match)\b)",
-    re.MULTILINE,
-)
+_HEADERS = rb"(?:i(?:mport|f)|f(?:rom|or|inally)|async|c(?:lass|ase)|e(?:l(?:if|se)|xcept)|try|w(?:ith|hile)|match)\b"
+_KEPT_START = re.compile(rb"^([ ]*+)(?:(?:async[ ]+)?def[ ]+(\w+)|" + _HEADERS + rb")", re.MULTILINE)
+_KEPT_START_DECORATED = re.compile(rb"^([ ]*+)(?:(?:async[ ]+)?def[ ]+(\w+)|@|" + _HEADERS + rb")", re.MULTILINE)
 _IMPORT_WORD = re.compile(rb"import\b")  #: a word when the byte before it is not part of a name (checked apart)
 _INDENT_NOT_SPACES = re.compile(rb"(?:^|\n)[ ]*[\t\f]")  #: indentation Python measures in its own way
 _COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=]", re.MULTILINE)  #: PEP 263
 _BRACKETS = bytes.maketrans(b"[{]}", b"(())")  #: every opening bracket as `(`, every closing one as `)`
 
 
-def skeleton(data: bytes, follows: Callable[[str], bool]) -> bytes | None:
-    """The module's skeleton, keeping the functions whose name `follows` accepts; None when it must be parsed whole."""
+def skeleton(data: bytes, follows: Callable[[str], bool] | None = None) -> bytes | None:
+    """The module's skeleton, keeping the functions whose name `follows` accepts; without `follows`, every function
+    with its decorators (python_scan.py reads the endpoints from them). None when it must be parsed whole."""
     data = data.removeprefix(b"\xef\xbb\xbf").replace(b"\r\n", b"\n")
     if not _plain(data):
         return None
@@ -79,7 +78,7 @@ def _masked(data: bytes) -> bytes:
     return b"".join(pieces)
 
 
-def _kept_lines(masked: bytes, follows: Callable[[str], bool]) -> list[tuple[int, int, bool]] | None:
+def _kept_lines(masked: bytes, follows: Callable[[str], bool] | None) -> list[tuple[int, int, bool]] | None:
     """The (start, end, is_header) offsets of the logical lines kept, in order; None where the skeleton cannot tell
     (an `import` word outside them, brackets that never close)."""
     brackets = masked.translate(_BRACKETS)
@@ -87,7 +86,7 @@ def _kept_lines(masked: bytes, follows: Callable[[str], bool]) -> list[tuple[int
     dropped: list[tuple[int, int, int]] = []  #: (start, end, indentation) of the functions left out
     depth = 0
     counted = 0  #: the bracket depth is `depth` at this offset
-    for match in _KEPT_START.finditer(masked):
+    for match in (_KEPT_START if follows else _KEPT_START_DECORATED).finditer(masked):
         start = match.start()
         if kept and start < kept[-1][1]:
             continue  # inside a logical line already kept
@@ -101,7 +100,7 @@ def _kept_lines(masked: bytes, follows: Callable[[str], bool]) -> list[tuple[int
                 continue  # inside the function left out
             dropped[-1] = (dropped[-1][0], start, dropped[-1][2])
         name = match.group(2)
-        if name is not None and not follows(name.decode()):
+        if name is not None and follows and not follows(name.decode()):
             dropped.append((start, -1, indent))
             continue
         end = _logical_end(masked, brackets, start)

@@ -287,7 +287,7 @@ def _shared_imports(data: bytes, path: str) -> tuple[tuple[_Import, ...], tuple[
 
 
 def _parsed_imports(data: bytes, path: str) -> tuple[tuple[_Import, ...], tuple[Unfollowed, ...]]:
-    reduced = None if _reads_calls(data) else skeleton(data, _runs_at_start)
+    reduced = None if reads_calls(data) else skeleton(data, _runs_at_start)
     if reduced is not None:
         try:
             return _Reader(path).read(ast.parse(reduced, filename=path))
@@ -310,7 +310,7 @@ _CALL_TEXTS += (b"CELERY_IMPORTS", b"CELERY_INCLUDE")
 _TASK_ASSIGNMENT = re.compile(rb"(?<!\w)(?:include|imports)\s*=")
 
 
-def _reads_calls(data: bytes) -> bool:
+def reads_calls(data: bytes) -> bool:
     """Whether the walk may read an import from a call or an assignment of this module (then it needs every node)."""
     if any(text in data for text in _CALL_TEXTS):
         return True
@@ -340,7 +340,7 @@ def _imports_through_libcst(
         return (), (Unfollowed(where, path, f"the module cannot be parsed: {error.msg}"),)
     body = _libcst_imports(wrapper.module, wrapper.module, lines)
     found, dynamic = _Reader(path).read(ast.Module(body=body, type_ignores=[]))
-    if _reads_calls(data):
+    if reads_calls(data):
         why = f"syntax newer than this Python's ({error.msg}): its import statements are followed, not its calls"
         dynamic += (Unfollowed(where, path, why),)
     return found, dynamic
