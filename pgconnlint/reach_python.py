@@ -304,17 +304,22 @@ def _parsed_imports(data: bytes, path: str) -> tuple[tuple[_Import, ...], tuple[
 
 
 #: what the walk reads from calls and assignments rather than import statements (`_Reader._call`): the names, and
-#: a keyword or assignment `include=`/`imports=` (`_TASK_ASSIGNMENT`, checked after a plain search for the words)
+#: a keyword or assignment `include=`/`imports=` (`_TASK_ASSIGNMENT`, whole words; no look-behind in the pattern,
+#: which would keep the engine from skipping to the words)
 _CALL_TEXTS = tuple(name.encode() for name in (*_STRING_IMPORTERS, "DJANGO_SETTINGS_MODULE", "autodiscover_tasks"))
 _CALL_TEXTS += (b"CELERY_IMPORTS", b"CELERY_INCLUDE")
-_TASK_ASSIGNMENT = re.compile(rb"(?<!\w)(?:include|imports)\s*=")
+_TASK_ASSIGNMENT = re.compile(rb"i(?:nclude|mports)\s*=")
 
 
 def reads_calls(data: bytes) -> bool:
     """Whether the walk may read an import from a call or an assignment of this module (then it needs every node)."""
     if any(text in data for text in _CALL_TEXTS):
         return True
-    return (b"include" in data or b"imports" in data) and _TASK_ASSIGNMENT.search(data) is not None
+    for match in _TASK_ASSIGNMENT.finditer(data):
+        before = data[match.start() - 1 : match.start()]
+        if not (before.isalnum() or before == b"_"):
+            return True
+    return False
 
 
 def _runs_at_start(function: str) -> bool:
