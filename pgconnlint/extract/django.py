@@ -11,6 +11,8 @@ DISABLE_SERVER_SIDE_CURSORS…). `dj_database_url.config(...)` reads $DATABASE_U
 
 from __future__ import annotations
 
+import ast
+
 from pgconnlint.expr import EnvVar, Expr, Lit, Logical, Not, Obj
 from pgconnlint.extract import python_runtime, python_scan, sqlalchemy
 from pgconnlint.extract.python import PySource
@@ -36,10 +38,11 @@ _OTHER_FACTS = (*_MARKERS, *python_scan.LIBCST_TEXTS, "SQLALCHEMY_", *python_run
 def extract(path: str, text: str) -> tuple[list, list[ParseProblem]]:
     scanned = python_scan.scan(text, sqlalchemy.ENGINE_NAMES)  # ast first: libcst only where it can find something
     routes = python_scan.routes(path, text, scanned.tree) if scanned is not None else None
+    loads, problems = _config_files(path, text, scanned)
     if scanned is not None and not scanned.needs_libcst and routes is not None:
-        return routes, []
+        return [*routes, *loads], problems
     if scanned is not None and routes is not None and not any(marker in text for marker in _OTHER_FACTS):
-        return [PendingPools(path)], []  # engine calls only (so no endpoint): parsed if a process reaches them
+        return [PendingPools(path), *loads], problems  # engine calls only (so no endpoint): parsed if reached
     source = PySource.parse(path, text)
     if isinstance(source, ParseProblem):
         return [], [source]
@@ -48,7 +51,18 @@ def extract(path: str, text: str) -> tuple[list, list[ParseProblem]]:
         found += _settings_refs(source)
         found += _databases(source)
     found += python_runtime.extract_source(source, text, routes)  # Celery's result backend, endpoints, psycopg2
-    return found, []
+    return [*found, *loads], problems
+
+
+def _config_files(path: str, text: str, scanned) -> tuple[list[PythonPool], list[ParseProblem]]:
+    """Flask's `app.config.from_pyfile(…)` / `from_envvar(…)` (extract/sqlalchemy.py `config_files`), by `ast`."""
+    if not any(call in text for call in sqlalchemy.FROM_FILE_CALLS):
+        return [], []
+    try:
+        tree = scanned.tree if scanned is not None else ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return [], []  # syntax `ast` cannot read: libcst reports it
+    return sqlalchemy.config_files(path, text, tree)
 
 
 def pools_of(path: str, text: str) -> tuple[list[PythonPool], list[ParseProblem]]:
