@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 
 from pgconnlint.collector import gc_paused
+from pgconnlint.extract.sqlalchemy import FROM_FILE_CALLS  # extract/django.py reads them from the whole tree
 from pgconnlint.model import Location, PythonRuntime
 from pgconnlint.pyskeleton import skeleton
 from pgconnlint.reach_python import reads_calls, remember
@@ -49,7 +50,7 @@ def scan(text: str, engine_names: frozenset[str]) -> Scan | None:
     imports are kept for reach_python.py, which would otherwise parse the file again. Where no name `_needs_libcst`
     looks for is written, only the endpoints are read: from the module's skeleton (pgconnlint/pyskeleton.py, its
     functions' headers and decorators) when it may have some, from nothing when it imports no web framework."""
-    whole = _may_need_libcst(text, engine_names)
+    whole = _may_need_libcst(text, engine_names) or any(call in text for call in FROM_FILE_CALLS)
     if not whole and not any(framework in text for framework in _WEB_FRAMEWORKS):
         return Scan(ast.Module(body=[], type_ignores=[]), False)  # reach_python.py parses it if a process imports it
     data = text.encode("utf-8", "surrogatepass")
