@@ -32,11 +32,15 @@ _STRING_OR_COMMENT = re.compile(
 )
 #: inside strings and comments every byte but quotes and newlines becomes a space (the separator 0 is kept)
 _BLANKED = bytes(byte if byte in b"\n\"'\x00" else 32 for byte in range(256))
-#: the first word of a statement the skeleton keeps: an import, a block header, a function (its name); the soft
-#: keywords `match` and `case` too (a statement that only starts with such a name is kept whole, which is harmless)
-_HEADERS = rb"(?:i(?:mport|f)|f(?:rom|or|inally)|async|c(?:lass|ase)|e(?:l(?:if|se)|xcept)|try|w(?:ith|hile)|match)\b"
-_KEPT_START = re.compile(rb"^([ ]*+)(?:(?:async[ ]+)?def[ ]+(\w+)|" + _HEADERS + rb")", re.MULTILINE)
-_KEPT_START_DECORATED = re.compile(rb"^([ ]*+)(?:(?:async[ ]+)?def[ ]+(\w+)|@|" + _HEADERS + rb")", re.MULTILINE)
+#: the first word of a statement the skeleton keeps: an import, a block header, a function (its name, when it is
+#: plain ASCII: any other `def` is kept, never dropped on a name read in part); the soft keywords `match` and `case`
+#: too (a statement that only starts with such a name is kept whole, which is harmless)
+_HEADERS = (
+    rb"(?:i(?:mport|f)|f(?:rom|or|inally)|async|def|c(?:lass|ase)|e(?:l(?:if|se)|xcept)|try|w(?:ith|hile)|match)\b"
+)
+_FUNCTION = rb"(?:async[ ]+)?def[ ]+(\w+)(?=[ ]*[(\[])"
+_KEPT_START = re.compile(rb"^([ ]*+)(?:" + _FUNCTION + rb"|" + _HEADERS + rb")", re.MULTILINE)
+_KEPT_START_DECORATED = re.compile(rb"^([ ]*+)(?:" + _FUNCTION + rb"|@|" + _HEADERS + rb")", re.MULTILINE)
 _IMPORT_WORD = re.compile(rb"import\b")  #: a word when the byte before it is not part of a name (checked apart)
 _INDENT_NOT_SPACES = re.compile(rb"(?:^|\n)[ ]*[\t\f]")  #: indentation Python measures in its own way
 _COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=]", re.MULTILINE)  #: PEP 263

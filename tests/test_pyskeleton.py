@@ -53,6 +53,8 @@ TRICKY = {
     "an f-string with braces": "s = f'{x}{{'\nimport after_fstring\n",
     "an empty class after dropping": "class Empty:\n    def m(self):\n        pass\nimport after_class\n",
     "crlf": "import a\r\nif b:\r\n    import c\r\n",
+    "a function named beyond ASCII": "class A:\n    def créer_app(self):\n        import kept\n",
+    "a space before the parameters": "def handler (x):\n    import lazy\nimport after\n",
     "a byte order mark": "\ufeffimport bom\n",
 }
 
