@@ -44,6 +44,9 @@ _KEPT_START_DECORATED = re.compile(rb"^([ ]*+)(?:" + _FUNCTION + rb"|@|" + _HEAD
 _IMPORT_WORD = re.compile(rb"import\b")  #: a word when the byte before it is not part of a name (checked apart)
 _INDENT_NOT_SPACES = re.compile(rb"(?:^|\n)[ ]*[\t\f]")  #: indentation Python measures in its own way
 _COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=]", re.MULTILINE)  #: PEP 263
+#: an f-string whose replacement field holds its own quote (`f"{x["a"]}"`, Python 3.12's PEP 701): the string
+#: pattern above would end it there
+_NESTED_QUOTE = re.compile(rb"""[fF][rR]?(?:"[^"\n{]*\{[^"\n}]*"|'[^'\n{]*\{[^'\n}]*')""")
 _BRACKETS = bytes.maketrans(b"[{]}", b"(())")  #: every opening bracket as `(`, every closing one as `)`
 
 
@@ -59,9 +62,11 @@ def skeleton(data: bytes, follows: Callable[[str], bool] | None = None) -> bytes
 
 
 def _plain(data: bytes) -> bool:
-    """Text this module reads as Python does: UTF-8, no declared encoding, one kind of newline, no null byte, and
-    indentation made of spaces."""
+    """Text this module reads as Python does: UTF-8, no declared encoding, one kind of newline, no null byte, no
+    quote nested in an f-string, and indentation made of spaces."""
     if b"\r" in data or b"\x00" in data or _COOKIE.search(data, 0, _second_line_end(data)):
+        return False
+    if _NESTED_QUOTE.search(data):
         return False
     if (b"\t" in data or b"\f" in data) and _INDENT_NOT_SPACES.search(data):
         return False

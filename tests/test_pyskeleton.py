@@ -72,6 +72,8 @@ ALWAYS_WHOLE = {
     "a lone carriage return": "import a\rimport b\n",
     "a null byte": "import a\n\x00\n",
     "brackets that never close": "x = (\nimport y\n",
+    "a quote nested in an f-string": 'x = f"{d["k"]}"\nimport y\n',
+    "a quote nested in a raw f-string": "x = rf'{d['k']}'\nimport y\n",
 }
 
 
