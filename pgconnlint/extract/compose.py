@@ -174,13 +174,19 @@ def _service(
         (image, directory), image_name = built_images[image_name], None
     source = f"{path} service {name}"
     decl = commands.parse([*(entrypoint or []), *(command or [])], where, source, directory)
-    if decl is None and command is not None:
+    if decl is None and command is not None and not _shell_c(entrypoint):
         decl = commands.parse(command, where, source, directory)  # an entrypoint script that runs "$@"
     if decl is None:
         return None
     env = tuple(_environment(service.get("environment"), path))
     env_files = _env_files(folder, service.get("env_file"))
     return replace(decl, replicas=_replicas(service), env=env, image=image, env_files=env_files, image_name=image_name)
+
+
+def _shell_c(entrypoint: list[str] | None) -> bool:
+    """`entrypoint: ["sh", "-c"]`: the command is the shell's script, already read with it."""
+    words = entrypoint or []
+    return len(words) == 2 and words[0].rsplit("/", 1)[-1] in ("sh", "bash", "ash", "dash") and words[1] == "-c"
 
 
 def _awaited_to_finish(services: Obj) -> set[str]:
