@@ -285,8 +285,8 @@ def _unwrapped(tokens: list[str]) -> list[str]:
             # `wait-for-it.sh db:5432 -t 30 -- cmd`: cmd once the port answers; `watchmedo auto-restart … -- cmd`
             # restarts cmd when a file changes: cmd is the process
             index = tokens.index("--", index) + 1
-        elif name == "hupper" and tokens[index + 1 : index + 2] == ["-m"]:
-            index += 2  # hupper -m celery …: the module is the command
+        elif name == "hupper" and "-m" in tokens[index:]:
+            index = tokens.index("-m", index) + 1  # hupper [--reload-interval 10 …] -m celery …: the module runs
         elif name in _PREFIXES or re.fullmatch(r"\w+=.*", token) or (name.startswith("-") and index > 0):
             index += 1
         else:

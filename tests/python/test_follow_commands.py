@@ -432,3 +432,15 @@ def test_a_compose_service_running_the_images_entrypoint_script_is_that_services
     assert group.name == "docker-compose.yml service web (Dockerfile ENTRYPOINT → entry.sh:3)"
     assert group.processes.value == 2 and "DATABASE_URL" in group.environment
     assert [budget.deployment for budget in result.budgets] == ["docker-compose.yml"]
+
+
+def test_a_procfile_release_script_is_one_off_and_hupper_options_are_skipped(lint_tree):
+    """A Procfile `release: bin/release` runs its commands to their end before the dynos start: no process (before,
+    the script's last command was counted as a lasting one); `hupper --reload-interval 10 -m celery …` is celery."""
+    release = "#!/bin/bash\npython -m app migrate\npython -m app sync\n"
+    procfile = "release: bin/release\nweb: gunicorn -w 2 app:app\n"
+    procfile += "worker: hupper --shutdown-interval 10 --reload-interval 10 -m celery -A app worker -c 3\n"
+    files = {"Procfile": procfile, "bin/release": release, "app.py": ENGINE, "requirements.txt": "sqlalchemy\n"}
+    result = lint_tree(files)
+    groups = sorted((g.name, g.processes.value) for g in result.project.groups)
+    assert groups == [("Procfile (web)", 2), ("Procfile (worker)", 3)]
