@@ -444,3 +444,22 @@ def test_a_procfile_release_script_is_one_off_and_hupper_options_are_skipped(lin
     result = lint_tree(files)
     groups = sorted((g.name, g.processes.value) for g in result.project.groups)
     assert groups == [("Procfile (web)", 2), ("Procfile (worker)", 3)]
+
+
+def test_a_compose_working_dir_on_a_mounted_folder_is_that_folders_project(lint_tree):
+    """`build: .`, `working_dir: /app`, `volumes: ["./worker:/app"]`: the celery worker runs the `worker` project
+    (its own pyproject.toml, no database), not the root's Django settings; the root project stays the web's."""
+    from pgconnlint.link_python import deepest_first
+
+    assert deepest_first(["", "worker", "api/sub", "worker"]) == ["api/sub", "worker", ""]
+    settings = "DATABASES = {'default': {'ENGINE': 'django.db.backends.postgresql', 'HOST': 'db'}}\n"
+    web = "    build: .\n    command: gunicorn -w 2 site.wsgi\n    environment:\n      - DJANGO_SETTINGS_MODULE=site.settings\n"
+    worker = '    build: .\n    working_dir: /app\n    volumes:\n      - ./worker:/app\n    command: ["celery -A tasks worker -c 4"]\n'
+    compose = f"services:\n  web:\n{web}  worker:\n{worker}" + DB
+    dockerfile = 'FROM python:3.12\nWORKDIR /srv\nCOPY . /srv\nENTRYPOINT ["/bin/sh", "-c"]\n'
+    files = {"Dockerfile": dockerfile, "docker-compose.yml": compose, "pyproject.toml": "[project]\nname = 's'\n"}
+    files |= {"site/__init__.py": "", "site/settings.py": settings, "site/wsgi.py": "application = None\n"}
+    files |= {"worker/pyproject.toml": "[project]\nname = 'w'\n", "worker/tasks.py": "from celery import Celery\n"}
+    result = lint_tree(files)
+    counted = [(g.manager, g.processes.value) for g in result.project.groups if g.connections]
+    assert counted == [("gunicorn sync", 2)]
