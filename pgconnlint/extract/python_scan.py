@@ -26,8 +26,11 @@ from pgconnlint.reach_python import reads_calls, remember
 
 _ROUTE_METHODS = ("get", "post", "put", "patch", "delete", "options", "head", "api_route", "route")
 _WEB_FRAMEWORKS = ("fastapi", "starlette")
-#: texts whose presence sends the file to libcst whole (each extractor's own gate, rare in files)
-LIBCST_TEXTS = ("DATABASES", "DJANGO_SETTINGS_MODULE", "current_default_thread_limiter")
+#: texts whose presence sends the file to libcst whole (each extractor's own gate, rare in files), and
+LIBCST_TEXTS = ("DJANGO_SETTINGS_MODULE", "current_default_thread_limiter")
+#: DATABASES, or a key of it, assigned (extract/django.py `_databases`): a view that reads `settings.DATABASES` is
+#: no settings module (TandoorRecipes: a 177 KB views file went to libcst for it)
+_DATABASES_SET = re.compile(r"DATABASES[\s\\]*(?:\[[^\]\n]*\][\s\\]*)*(?::|=(?!=))")
 _FLASK_URI = "SQLALCHEMY_DATABASE_URI"  #: a Flask-SQLAlchemy pool where it is set (extract/sqlalchemy.py `_collect`)
 _BACKEND_NAMES = ("result_backend", "CELERY_RESULT_BACKEND")  #: extract/python_runtime.py BACKEND_SETTINGS
 _BACKEND_NAMES += ("worker_pool", "CELERY_WORKER_POOL", "CELERYD_POOL")  #: … and WORKER_SETTINGS
@@ -72,13 +75,20 @@ def _parsed(source: str | bytes) -> ast.Module | None:
 
 def _may_need_libcst(text: str, engine_names: frozenset[str]) -> bool:
     """Whether a text `_scanned` looks for is in the file."""
-    return any(marker in text for marker in LIBCST_TEXTS) or _FLASK_URI in text or _names_written(text, engine_names)
+    return _libcst_text(text) or _FLASK_URI in text or _names_written(text, engine_names)
 
 
 def _scanned(text: str, tree: ast.Module, engine_names: frozenset[str]) -> Scan:
-    if any(marker in text for marker in LIBCST_TEXTS) or (_FLASK_URI in text and _sets_flask_uri(tree)):
+    if _libcst_text(text) or (_FLASK_URI in text and _sets_flask_uri(tree)):
         return Scan(tree, True)
     return Scan(tree, _names_written(text, engine_names) and _needs_libcst(tree, engine_names))
+
+
+def _libcst_text(text: str) -> bool:
+    """A text whose extractor reads the file with libcst whatever else it holds."""
+    if any(marker in text for marker in LIBCST_TEXTS):
+        return True
+    return "DATABASES" in text and _DATABASES_SET.search(text) is not None
 
 
 def _names_written(text: str, engine_names: frozenset[str]) -> bool:

@@ -72,6 +72,12 @@ def test_a_file_with_nothing_libcst_reads_is_not_parsed_by_it_whatever_its_synta
     assert not needs_libcst("from fastapi import APIRouter\ntype Alias = int\n")  # endpoints from the skeleton
 
 
+def test_a_view_that_reads_the_databases_setting_is_no_settings_module():
+    assert not needs_libcst("from django.conf import settings\n\nengine = settings.DATABASES['default']['ENGINE']\n")
+    assert needs_libcst("DATABASES = {'default': {}}\n")
+    assert needs_libcst("DATABASES['default']['CONN_MAX_AGE'] = 60\n")
+
+
 def test_a_file_that_mentions_only_llm_token_counts_is_not_parsed_by_libcst():
     assert not needs_libcst("from fastapi import FastAPI\n\ndef cost(usage):\n    return usage.total_tokens * 2\n")
 
