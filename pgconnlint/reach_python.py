@@ -608,6 +608,9 @@ def process_entry(graph: PythonGraph, options, location: Location, directory: st
         for written in _written(options, key):
             module = written.partition(":")[0]
             found = graph.module_entry(module, bases)
+            if found is None and key == "celery_app" and ":" not in written and "." in module:
+                module = module.rpartition(".")[0]  # `-A pkg.app`: an attribute of pkg (celery/app/utils.py find_app)
+                found = graph.module_entry(module, bases)
             if found is None:
                 why = f"the module {module} it runs is not in the repository"
                 missing.append(Unfollowed(location, written, why))

@@ -270,3 +270,17 @@ def test_a_walrus_test_in_a_module_only_libcst_reads(lint_tree):
     )
     result = lint_tree({**NEWER_SYNTAX_FILES, "app/api/deps.py": deps})
     assert ("Procfile (web)", "app/warmup.py", 2, 2) in terms(result)
+
+
+def test_celery_app_given_as_an_attribute_of_a_package_is_followed_from_the_package(lint_tree):
+    # celery -A worker.app: `app` is an attribute of worker/__init__.py (celery/app/utils.py find_app), no module
+    result = lint_tree(
+        {
+            "requirements.txt": "sqlalchemy\ncelery\n",
+            "Procfile": "worker: celery -A worker.app worker -c 2\n",
+            "worker/__init__.py": "from celery import Celery\nfrom worker import db\napp = Celery('w')\n",
+            "worker/db.py": engine(3),
+        }
+    )
+    assert ("Procfile (worker)", "worker/db.py", 2, 3) in terms(result)
+    assert "PGC002" not in codes(result)
