@@ -295,12 +295,36 @@ def _in_order(project: Project, deployment: Deployment) -> list[ProcessGroup]:
 
 def _fallback(project: Project, found: list[Deployment], deployment: Deployment) -> tuple[Server, ...]:
     """The servers of a deployment that only runs servers (the compose file that starts the database for apps that
-    pm2 or a Procfile runs), then those no deployment starts (a postgresql.conf, a managed server). A deployment on
-    its platform's database (a Heroku add-on) never takes another deployment's: the platform does not run them."""
+    pm2 or a Procfile runs), then those no deployment starts (a postgresql.conf, a managed server), the nearest to
+    the deployment's documents first. A deployment on its platform's database (a Heroku add-on) never takes another
+    deployment's: the platform does not run them."""
     started = {server.name for other in found for server in other.servers}
     server_only = tuple(s for d in found if not d.groups and d.role == PRODUCTION for s in d.servers)
     unstarted = tuple(server for server in project.servers if server.name not in started)
-    return unstarted if deployment.elsewhere else server_only + unstarted
+    fallback = unstarted if deployment.elsewhere else server_only + unstarted
+    return tuple(sorted(fallback, key=lambda server: -_nearness(deployment, server)))
+
+
+def _nearness(deployment: Deployment, server: Server) -> int:
+    """How many folders the server's document shares with the deployment's: the database of a sibling folder of
+    manifests (kubernetes-deployment/postgres/ for kubernetes-deployment/backend/) before a compose file's at the
+    root, so a pool's host names it first where both call their server `postgres` (skyvern)."""
+    document = _folders(server.name.split(" ", 1)[0])
+    return max((_shared(_folders(key), document) for key in deployment.keys), default=0)
+
+
+def _folders(path: str) -> list[str]:
+    """The folders of a document (`a/b/file.yml`) or of a deployment's folder key (`a/b/`)."""
+    return path.rstrip("/").split("/") if path.endswith("/") else path.split("/")[:-1]
+
+
+def _shared(left: list[str], right: list[str]) -> int:
+    count = 0
+    for one, other in zip(left, right, strict=False):
+        if one != other:
+            break
+        count += 1
+    return count
 
 
 def _elsewhere(deployment: Deployment, chosen: list[Deployment], fallback: tuple[Server, ...]) -> bool:

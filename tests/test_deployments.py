@@ -329,3 +329,25 @@ def test_a_service_whose_command_cannot_be_followed_leaves_its_deployment_at_lea
     assert budgets["docker-compose.prod.yml"].complete
     [finding] = [f for f in result.findings if f.code == "PGC002"]
     assert "bin/start-worker.sh" in finding.message and finding.location.line == 7
+
+
+def test_a_folder_of_manifests_takes_the_database_of_its_sibling_folder_before_a_compose_files(lint_tree):
+    # k8s/app/ and k8s/db/ are applied together (skyvern's kubernetes-deployment/); the root compose file only starts
+    # a database of the same name for local work: the app's host `db` is the Service beside it
+    app = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\nspec:\n  replicas: 2\n  template:\n"
+        "    spec:\n      containers:\n        - name: api\n          image: acme/api\n"
+        "          command: [gunicorn, -w, '2', app:app]\n"
+    )
+    database = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: db\nspec:\n  template:\n"
+        "    metadata:\n      labels:\n        app: db\n    spec:\n"
+        "      containers:\n        - name: db\n          image: postgres:16\n"
+        "          args: ['-c', 'max_connections=60']\n"
+        "---\napiVersion: v1\nkind: Service\nmetadata:\n  name: db\nspec:\n  selector:\n    app: db\n"
+    )
+    tree = {**APP, "k8s/app/api.yaml": app, "k8s/db/db.yaml": database, "docker-compose.yml": "services:\n" + DB}
+    budgets = [b for b in lint_tree(tree).budgets if b.terms]
+    assert [(b.deployment, b.server.name, b.server.usable) for b in budgets] == [
+        ("k8s/app/", "k8s/db/db.yaml Deployment db", 57)
+    ]
