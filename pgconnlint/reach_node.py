@@ -533,6 +533,7 @@ class NodeReach:
         self.covered: set[str] = set()  #: packages a process runs or reaches
         self.resolved = False  #: some process's entry was found: packages nothing reaches are not deployed
         self._told: set[Location] = set()
+        self._called: dict[tuple[str, str], bool] = {}  #: (module, method): whether the module calls it
 
     def entries(self, script: str | None, directory: str, package: str, env: Mapping | None = None) -> list[str]:
         if self.graph is None:
@@ -582,7 +583,29 @@ class NodeReach:
             if _is_config(fact)
             and ((key := (self.package_of(fact.location.path), _library(fact))) in kept or key not in libraries)
         ]
-        return self._runtime_targets(code) + configs + self._constructions(reach, code)
+        return self._runtime_targets(self._initialised(code, reach)) + configs + self._constructions(reach, code)
+
+    def _initialised(self, facts: list, reach: Reach) -> list:
+        """TypeORM opens a DataSource's pool in `initialize()` (a 0.2 `Connection` in `connect()`), not in `new
+        DataSource(…)`. Where the process connects otherwise (`TypeOrmModule.forRoot(options)`, `createConnection`),
+        a DataSource it never initializes is the file the TypeORM CLI reads, which the app imports only for its
+        options: it holds no connection. Kept as soon as a module the process loads calls the method on anything,
+        since which object it is called on is not followed; a DataSource that is the process's only TypeORM
+        connection is kept as written."""
+        if not any(isinstance(fact, TypeOrmConfig) and _constructed(fact) is None for fact in facts):
+            return facts
+        built = {_constructed(fact) for fact in facts} - {None}
+        for method in built:
+            if any(self._calls(path, method) for path in reach.files):
+                built = built - {method}
+        return [fact for fact in facts if _constructed(fact) not in built]
+
+    def _calls(self, path: str, method: str) -> bool:
+        key = (path, method)
+        if key not in self._called:
+            text = self.graph._text(path) if self.graph is not None else None
+            self._called[key] = text is None or re.search(rf"\.{method}\s*\(", text) is not None
+        return self._called[key]
 
     def _runtime_targets(self, facts: list) -> list:
         """Pools whose host comes from a parameter of the function that creates them connect to a database each
@@ -637,6 +660,14 @@ def _top_folder(path: str, package: str) -> str:
     rest = path[len(package) + 1 :] if package else path
     head, _, tail = rest.partition("/")
     return _join(package, head) if tail else package
+
+
+def _constructed(fact) -> str | None:
+    """The method that opens the pool of a `new DataSource(…)` / `new Connection(…)` TypeORM config, else None."""
+    if not isinstance(fact, TypeOrmConfig):
+        return None
+    callee = fact.source.split(" → ")[0].removesuffix("(…)").rsplit(".", 1)[-1]  # extract/typeorm.py's label
+    return {"DataSource": "initialize", "Connection": "connect"}.get(callee)
 
 
 def _is_config(fact) -> bool:
