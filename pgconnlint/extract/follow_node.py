@@ -20,6 +20,7 @@ A file with a `#!…node` line is a Node program itself.
 from __future__ import annotations
 
 import dataclasses
+import json
 import posixpath
 import re
 from pathlib import Path
@@ -38,6 +39,7 @@ def resolve(root: Path, facts) -> None:
     """Replace every script placeholder in `facts.node_processes` by the Node processes it starts."""
     decls = facts.node_processes
     _report_unbuilt_clients(facts)
+    _package_programs(root, facts)
     if not any(getattr(decl, "runner", "") == "script" for decl in decls):
         return
     follower = _NodeFollower(root, facts)
@@ -69,6 +71,57 @@ def _report_unbuilt_clients(facts) -> None:
             message = f"{decl.source} cannot be followed: {why}; what that image runs is not counted against it"
             help = "build the image in the repository (`build:`, or a workflow that publishes it), or set `processes`"
             facts.problems.append(ParseProblem(decl.location, message, skipped=True, help=help, drops=True))
+
+
+_DEPLOYED = ("compose", "kubernetes", "platform", "dockerfile", "procfile")
+#: programs of dependencies that run a step and exit (schema migrations, code generation, builds, tests): no server
+_STEPS = frozenset(
+    ["prisma", "knex", "typeorm", "sequelize", "sequelize-cli", "mikro-orm", "drizzle-kit", "db-migrate"]
+    + ["node-pg-migrate", "graphile-migrate", "tsc", "jest", "vitest", "mocha", "eslint", "prettier", "rimraf"]
+)
+
+
+def _package_programs(root: Path, facts) -> None:
+    """`yarn coko-server start` / `pnpm app` / `npm start` run by a deployment (not a package.json script): a script
+    of the package it runs in, else yarn and pnpm run the program a dependency installs in node_modules/.bin, which
+    the repository does not hold; that is said (PGC002), not dropped. `npm start` with no start script runs `node
+    server.js` when the package has one (npm's documented default)."""
+    for index, decl in enumerate(facts.node_processes):
+        if not isinstance(decl, NodeProcessDecl) or decl.runner != "npm-script" or decl.origin not in _DEPLOYED:
+            continue
+        manifest = _manifest(root, decl.directory)
+        if manifest is None or decl.npm_script in manifest[1] or decl.npm_script in _STEPS:
+            continue
+        folder, _ = manifest
+        if decl.npm_script == "start" and (root / folder / "server.js").is_file():
+            facts.node_processes[index] = dataclasses.replace(decl, runner="node", script="server.js", directory=folder)
+            continue
+        where = f"{folder}/package.json" if folder else "package.json"
+        message = (
+            f"{decl.source} runs `{decl.npm_script}`, which is no script of {where}: the program of a dependency"
+            " (node_modules/.bin), not in the repository, so the processes it starts and their pools are not counted"
+        )
+        help = "run the server command directly (`node dist/main.js`), or set `processes` in the configuration"
+        facts.problems.append(ParseProblem(decl.location, message, skipped=True, help=help, drops=True))
+
+
+def _manifest(root: Path, directory: str) -> tuple[str, dict] | None:
+    """(folder, scripts) of the nearest package.json at or above `directory`; None when there is none or it cannot
+    be read (extract/package.py reports that)."""
+    folder = posixpath.normpath(directory or ".")
+    while not folder.startswith(".."):
+        text = read_text(root, posixpath.join(folder, "package.json"))
+        if isinstance(text, str):
+            try:
+                data = json.loads(text)
+            except (ValueError, RecursionError):
+                return None
+            scripts = data.get("scripts") if isinstance(data, dict) else None
+            return ("" if folder == "." else folder), (scripts if isinstance(scripts, dict) else {})
+        if folder == ".":
+            return None
+        folder = posixpath.dirname(folder) or "."
+    return None
 
 
 def _in_service(image_decl: NodeProcessDecl, service: NodeProcessDecl) -> NodeProcessDecl:

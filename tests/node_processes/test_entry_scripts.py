@@ -228,3 +228,35 @@ def test_the_one_node_process_a_compose_service_runs_is_named_as_run(lint_tree):
     assert (term.processes, term.pool_max, budget.total) == (1, 5, 5)
     why = term.group.processes.why
     assert "index.js" in why and "docker-compose.yml service backend" in why and "no process manager" not in why
+
+
+def test_a_program_of_a_dependency_run_through_yarn_is_said_not_dropped(lint_tree):
+    """`yarn coko-server start` in a compose service, where `coko-server` is no script of the package: yarn runs the
+    program a dependency installs in node_modules/.bin, which the repository does not hold. Before, the service's
+    processes vanished without a word; now a PGC002 names the program and the package.json it is not a script of."""
+    files = {
+        "docker-compose.yml": "services:\n  server:\n    build: ./server\n    command: ['yarn', 'coko-server', 'start']\n"
+        "  db:\n    image: postgres:16\n",
+        "server/Dockerfile": "FROM node:20\nWORKDIR /app\nCOPY . .\n",
+        "server/package.json": package("server", {"test": "jest"}),
+        "server/db.js": POOL,
+    }
+    result = lint_tree(files)
+    [finding] = [f for f in result.findings if f.code == "PGC002"]
+    assert "`coko-server`" in finding.message and "server/package.json" in finding.message
+    assert finding.location.path == "docker-compose.yml"
+
+
+def test_npm_start_without_a_start_script_runs_server_js(lint_tree):
+    """npm's documented default: `npm start` in a package with no start script runs `node server.js` when the
+    package holds one."""
+    files = {
+        "Dockerfile": 'FROM node:20\nWORKDIR /app\nCOPY . .\nCMD ["npm", "start"]\n',
+        "package.json": package("api", {"test": "jest"}),
+        "server.js": "const pool = require('./db');\n",
+        "db.js": POOL,
+    }
+    result = lint_tree(files)
+    assert terms(result) == [("api", 1, 7)] and not [f for f in result.findings if f.code == "PGC002"]
+    why = result.budgets[0].terms[0].group.processes.why
+    assert "node server.js" in why and "Dockerfile CMD" in why and "no process manager" not in why
