@@ -197,15 +197,23 @@ class ImportGraph:
 
     def _pattern(self, source: SourceFile, node, folder: str) -> list[str] | None:
         """`import(./locales/${lang}.json)` written as a template: a relative or tsconfig-aliased template names the
-        files of its folder that end as it does (none when they are data, not code); None when nothing bounds it."""
+        files of its folder that end as it does (none when they are data, not code); so does `${folder}/${name}`
+        whose folder is a path extract/jspath.py computes (`path.join(__dirname, 'jobs')`, a plugin loader over
+        `readdirSync`); None when nothing bounds it."""
         if node.type != "template_string":
             return None
         raw = source.raw(node)[1:-1]
         head, _, rest = raw.partition("${")
         tail = rest.rpartition("}")[2]
-        if "/" not in head or "/" in tail:
+        if not head and rest.partition("}")[2].startswith("/${"):  # `${jobsPath}/${job}`: a folder, then a name
+            first = node.named_children[0]
+            base = static_path(source, first.named_children[0], folder) if first.named_children else None
+            if base is None or "/" in tail:
+                return None
+        elif "/" not in head or "/" in tail:
             return None
-        base = self._folder_of(head.rpartition("/")[0], folder)
+        else:
+            base = self._folder_of(head.rpartition("/")[0], folder)
         if base is None:
             return None
         found = []
