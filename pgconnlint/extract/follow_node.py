@@ -38,6 +38,7 @@ _SHELL_SHEBANG = re.compile(r"#!.*\b(sh|bash|ash|dash)\b")
 def resolve(root: Path, facts) -> None:
     """Replace every script placeholder in `facts.node_processes` by the Node processes it starts."""
     decls = facts.node_processes
+    _link_packages(root, facts)
     _report_unbuilt_clients(facts)
     _package_programs(root, facts)
     if not any(getattr(decl, "runner", "") == "script" for decl in decls):
@@ -58,6 +59,34 @@ def resolve(root: Path, facts) -> None:
         else:
             resolved.append(decl)
     facts.node_processes[:] = resolved
+
+
+def _link_packages(root: Path, facts) -> None:
+    """A Kubernetes container with no command (`image: s21aht/todo-backend:latest`) whose image nothing in the
+    repository is known to build runs the Dockerfile beside the package.json whose `name` is the image's last path
+    part (`"name": "todo-backend"` in application/to-do/backend): Kubernetes names no build context, and its
+    extractor already takes a folder of the image's name (extract/kubernetes.py `project_directory`); a package that
+    names itself so, in a folder of another name, is the same sign. Only when exactly one such package has a
+    Dockerfile. A compose `image:` service keeps needing a build of that image in the repository (lint.py)."""
+    from pgconnlint.extract.image_builds import repository
+
+    folders: dict[str, list[str]] = {}
+    for manifest in facts.packages:
+        if manifest.name and (root / manifest.directory / "Dockerfile").is_file():
+            folders.setdefault(manifest.name.rsplit("/", 1)[-1], []).append(manifest.directory)
+    for index, decl in enumerate(facts.node_processes):
+        if not isinstance(decl, NodeProcessDecl) or decl.runner != "image" or decl.dockerfile or not decl.image:
+            continue
+        if decl.origin != "kubernetes":
+            continue
+        name = repository(decl.image).rsplit("/", 1)[-1]
+        found = folders.get(name, [])
+        if len(found) == 1:
+            dockerfile = posixpath.join(found[0], "Dockerfile")
+            source = f"{decl.source} (image {decl.image}: the package {name} built by {dockerfile})"
+            facts.node_processes[index] = dataclasses.replace(
+                decl, dockerfile=dockerfile, directory=found[0], source=source
+            )
 
 
 def _report_unbuilt_clients(facts) -> None:

@@ -260,3 +260,33 @@ def test_npm_start_without_a_start_script_runs_server_js(lint_tree):
     assert terms(result) == [("api", 1, 7)] and not [f for f in result.findings if f.code == "PGC002"]
     why = result.budgets[0].terms[0].group.processes.why
     assert "node server.js" in why and "Dockerfile CMD" in why and "no process manager" not in why
+
+
+def test_an_image_only_container_runs_the_dockerfile_of_the_package_named_as_its_image(lint_tree):
+    """A Kubernetes Deployment of `image: acme/todo-backend:latest`, 2 replicas, no command, and no workflow that
+    builds it: the package.json named `todo-backend` (in app/backend, a folder of another name) holds the Dockerfile
+    that builds it, so its pods run that Dockerfile's CMD. Before, the container was dropped without a word and the
+    Dockerfile counted once on its own (1 × 7 instead of 2 × 7). (A compose `image:` service still needs a build of
+    the image in the repository: tests/test_cloud_build.py.)"""
+    deployment = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: todo-backend\nspec:\n  replicas: 2\n"
+        "  template:\n    spec:\n      containers:\n        - name: todo-backend\n"
+        "          image: acme/todo-backend:latest\n          env:\n            - name: PG_HOST\n"
+        '              value: "postgres"\n'
+    )
+    postgres = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: postgres\nspec:\n  template:\n    spec:\n"
+        "      containers:\n        - name: postgres\n          image: postgres:16\n"
+    )
+    files = {
+        "k8s/backend.yaml": deployment,
+        "k8s/postgres.yaml": postgres,
+        "app/backend/Dockerfile": 'FROM node:20\nWORKDIR /app\nCOPY . .\nCMD ["npm", "start"]\n',
+        "app/backend/package.json": package("todo-backend", {"start": "node server.js"}),
+        "app/backend/server.js": "const pool = require('./db');\n",
+        "app/backend/db.js": POOL,
+    }
+    [budget] = lint_tree(files).budgets
+    [term] = budget.terms
+    assert (term.processes, term.pool_max, budget.total) == (2, 7, 14)
+    assert "the package todo-backend" in term.group.name
