@@ -58,7 +58,7 @@ def _value(source: SourceFile, node: Node | None, folder: str, depth: int) -> st
             return _Absolute(folder or ".")
         constant = source.constant(name)
         if constant is None:
-            constant = _local(source, node, name)
+            constant = local_value(source, node, name)
         return _value(source, constant, folder, depth + 1) if constant is not None else None
     if kind == "template_string":
         return _template(source, node, folder, depth)
@@ -73,7 +73,7 @@ def _value(source: SourceFile, node: Node | None, folder: str, depth: int) -> st
     return None
 
 
-def _local(source: SourceFile, node: Node, name: str) -> Node | None:
+def local_value(source: SourceFile, node: Node, name: str) -> Node | None:
     """The initialiser of the nearest `const name = …` of a block around `node`, declared before it
     (`const jobsPath = path.join(__dirname, 'jobs')` in the function that requires from it)."""
     from pgconnlint.extract.treesitter import declarations

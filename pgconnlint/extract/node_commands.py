@@ -163,9 +163,11 @@ def _cluster(path: str, text: str, at: int) -> NodeFork:
     bound = re.search(r"<=?\s*([\w.$]+(?:\(\s*\))?(?:\.length)?)", head)
     written = bound.group(1) if bound else ""
     per_cpu = _per_cpu(head) or (re.fullmatch(r"[A-Za-z_$][\w$]*", written) and _per_cpu(_assigned(text, written)))
+    computed = _loop_bound(path, text, at)
+    if computed is not None and not isinstance(computed.argument, EnvVar):  # `Math.min(os.cpus().length, 4)`
+        return NodeFork(where, "cluster", computed, primary)
     if per_cpu and re.fullmatch(r"([\w.$]+(\(\s*\))?(\.length)?)?", _loop_text(head)):  # the bound is the CPUs
         return NodeFork(where, "cluster", None, primary)
-    computed = _loop_bound(path, text, at)
     if computed is not None:
         return NodeFork(where, "cluster", computed, primary)
     if written.isdigit():
@@ -199,7 +201,14 @@ def _loop_bound(path: str, text: str, at: int) -> Expr | None:
     operator = condition.child_by_field_name("operator")
     if operator is None or source.raw(operator) != "<":
         return None
-    bound = source.expr(condition.child_by_field_name("right"))
+    right = condition.child_by_field_name("right")
+    bound = source.expr(right)
+    if not _reads_environment(bound) and right is not None and right.type == "identifier":
+        # `const numCPUs = Math.min(os.cpus().length, 4)` in the block around the loop
+        from pgconnlint.extract.jspath import local_value
+
+        local = local_value(source, right, source.raw(right))
+        bound = source.expr(local) if local is not None else bound
     if not _reads_environment(bound):
         return None
     return Call(bound.location, bound.text, "Number", bound)  # the loop compares numbers: "5" counts 5

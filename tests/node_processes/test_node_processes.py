@@ -290,6 +290,19 @@ CLUSTER_FROM_ENV_SERVICE = (
 )
 
 
+def test_cluster_fork_per_cpu_capped_by_math_min(lint_tree):
+    """`const numCPUs = Math.min(os.cpus().length, 4)` in the primary's block: as many workers as CPUs, at most 4.
+    Before, the cap was not read and the count followed the CPUs (8 CPUs: 8 workers instead of 4)."""
+    main = (
+        "import cluster from 'cluster';\nimport os from 'os';\nif (cluster.isPrimary) {\n"
+        "  const numCPUs = Math.min(os.cpus().length, 4);\n  for (let i = 0; i < numCPUs; i++) {\n"
+        "    cluster.fork();\n  }\n} else {\n  require('./db');\n}\n"
+    )
+    files = {"package.json": package(), "main.js": main, "db.js": POOL}
+    assert processes(lint_tree(files, cpus=8)) == [("api", 4)]
+    assert processes(lint_tree(files, cpus=2)) == [("api", 2)]
+
+
 def test_cluster_workers_from_an_env_service_read_in_each_services_environment(lint_tree):
     """`for (…; i < envService.get('CLUSTER_WORKERS'); …) cluster.fork()`: the count is the variable each container
     sets; a second service inherits the first's environment through a YAML merge key (`<<: *app`)."""
