@@ -290,3 +290,23 @@ def test_an_image_only_container_runs_the_dockerfile_of_the_package_named_as_its
     [term] = budget.terms
     assert (term.processes, term.pool_max, budget.total) == (2, 7, 14)
     assert "the package todo-backend" in term.group.name
+
+
+def test_nest_start_runs_the_compiled_entry_and_only_what_it_reaches(lint_tree):
+    """`CMD ["npm", "run", "start:prod"]` with `"start:prod": "nest start --prod"`: the Nest CLI runs dist/main.js,
+    whose source src/main.ts reaches the app's pool and not the seed script's. Before, `nest start` started nothing
+    the linker knew: the package was counted as a whole (seed included) as "no process manager runs it"."""
+    files = {
+        "Dockerfile": 'FROM node:20\nWORKDIR /app\nCOPY . .\nCMD ["npm", "run", "start:prod"]\n',
+        "package.json": package("api", {"start:prod": "nest start --prod"}),
+        "tsconfig.json": json.dumps({"compilerOptions": {"outDir": "./dist"}}),
+        "src/main.ts": "import { pool } from './db';\nconsole.log(pool);\n",
+        "src/db.ts": POOL.replace("const { Pool } = require('pg');", "import { Pool } from 'pg';").replace(
+            "module.exports =", "export const pool ="
+        ),
+        "prisma/seed.ts": "import { Pool } from 'pg';\nconst seed = new Pool({ max: 30 });\n",
+    }
+    result = lint_tree(files)
+    assert terms(result) == [("api", 1, 7)]
+    why = result.budgets[0].terms[0].group.processes.why
+    assert "dist/main.js" in why and "no process manager" not in why

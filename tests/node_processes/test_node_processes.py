@@ -82,6 +82,10 @@ def shape(decls) -> list[tuple]:
         ("run-p web worker", [("npm-script", None, "web", None, False), ("npm-script", None, "worker", None, False)]),
         ('sh -c "pm2-runtime start app.js -i 2"', [("pm2-runtime", "app.js", None, "2", False)]),
         (["pm2-runtime", "start", "dist/main.js", "-i", "max"], [("pm2-runtime", "dist/main.js", None, "max", False)]),
+        # the Nest CLI runs the compiled entry (@nestjs/cli defaults), of the app named in a Nest monorepo
+        ("nest start --prod", [("node", "dist/main.js", None, None, False)]),
+        ("npx nest start --watch --entryFile server", [("node", "dist/server.js", None, None, False)]),
+        ("nest start api -c nest-cli.json", [("node", "dist/apps/api/main.js", None, None, False)]),
     ],
 )
 def test_command_forms(command, expected):
