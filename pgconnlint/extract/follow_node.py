@@ -91,15 +91,40 @@ def _link_packages(root: Path, facts) -> None:
 
 def _report_unbuilt_clients(facts) -> None:
     """A compose service with no command of its own running an image nothing in the repository builds, given a URL
-    of the file's PostgreSQL service: its processes cannot be counted, and that is said (PGC002), not left silent."""
+    of the file's PostgreSQL service, or a Kubernetes container of such an image given a PostgreSQL URL or a `*HOST`
+    variable naming a Service of the manifests' PostgreSQL server (`PG_HOST: postgres`): its processes cannot be
+    counted, and that is said (PGC002), not left silent."""
     for decl in facts.node_processes:
         if not isinstance(decl, NodeProcessDecl) or decl.runner != "image" or decl.dockerfile or not decl.image:
             continue
-        why = unbuilt_client(facts, decl.location.path, decl.image, decl.env)
+        if decl.origin == "kubernetes":
+            why = _unbuilt_pod(facts, decl)
+        else:
+            why = unbuilt_client(facts, decl.location.path, decl.image, decl.env)
         if why:
             message = f"{decl.source} cannot be followed: {why}; what that image runs is not counted against it"
             help = "build the image in the repository (`build:`, or a workflow that publishes it), or set `processes`"
             facts.problems.append(ParseProblem(decl.location, message, skipped=True, help=help, drops=True))
+
+
+def _unbuilt_pod(facts, decl: NodeProcessDecl) -> str | None:
+    from urllib.parse import urlsplit
+
+    hosts = {host for server in facts.server_commands for host in server.hosts}
+    for binding in decl.env:
+        value = str(binding.value)
+        try:
+            host = urlsplit(value).hostname if re.match(r"postgres(?:ql)?(?:\+\w+)?://", value) else None
+        except ValueError:
+            host = None
+        if host is None and binding.name.upper().endswith("HOST"):
+            host = value
+        if host and host.split(".")[0] in hosts:  # `postgres`, `postgres.todo-app.svc.cluster.local`
+            return (
+                f"it runs the image {decl.image}, which nothing in the repository is known to build, with"
+                f" {binding.name} (host {host}) naming a PostgreSQL server of the manifests"
+            )
+    return None
 
 
 _DEPLOYED = ("compose", "kubernetes", "platform", "dockerfile", "procfile")

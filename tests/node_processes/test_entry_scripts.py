@@ -310,3 +310,26 @@ def test_nest_start_runs_the_compiled_entry_and_only_what_it_reaches(lint_tree):
     assert terms(result) == [("api", 1, 7)]
     why = result.budgets[0].terms[0].group.processes.why
     assert "dist/main.js" in why and "no process manager" not in why
+
+
+def test_an_image_only_container_nothing_builds_with_a_host_of_the_manifests_server_is_said(lint_tree):
+    """The same Deployment when no package names itself as the image: its pods cannot be counted, and since
+    `PG_HOST: postgres` names the Service of the manifests' PostgreSQL server, that is a PGC002, not silence."""
+    deployment = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\nspec:\n  replicas: 2\n"
+        "  template:\n    spec:\n      containers:\n        - name: api\n          image: acme/api:latest\n"
+        "          env:\n            - name: PG_HOST\n              value: postgres\n"
+    )
+    postgres = (
+        "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: postgres\nspec:\n  template:\n"
+        "    metadata:\n      labels:\n        app: postgres\n    spec:\n"
+        "      containers:\n        - name: postgres\n          image: postgres:16\n---\n"
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: postgres\nspec:\n  selector:\n    app: postgres\n"
+    )
+    result = lint_tree({"k8s/api.yaml": deployment, "k8s/postgres.yaml": postgres})
+    [finding] = [f for f in result.findings if f.code == "PGC002"]
+    assert "acme/api:latest" in finding.message and "PG_HOST (host postgres)" in finding.message
+    elsewhere = lint_tree(
+        {"k8s/api.yaml": deployment.replace("value: postgres", "value: db.example.com"), "k8s/postgres.yaml": postgres}
+    )
+    assert not [f for f in elsewhere.findings if f.code == "PGC002"]
