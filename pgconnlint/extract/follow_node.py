@@ -151,9 +151,14 @@ def _package_programs(root: Path, facts) -> None:
             facts.node_processes[index] = dataclasses.replace(decl, runner="node", script="server.js", directory=folder)
             continue
         where = f"{folder}/package.json" if folder else "package.json"
+        what = "the program of a dependency (node_modules/.bin), not in the repository"
+        if decl.npm_script == "start":  # npm fails there; yarn and pnpm look for a program named `start`
+            what = (
+                "npm finds no server.js to run instead, and yarn or pnpm a program of that name, not in the repository"
+            )
         message = (
-            f"{decl.source} runs `{decl.npm_script}`, which is no script of {where}: the program of a dependency"
-            " (node_modules/.bin), not in the repository, so the processes it starts and their pools are not counted"
+            f"{decl.source} runs `{decl.npm_script}`, which is no script of {where}: {what}, so the processes it"
+            " starts and their pools are not counted"
         )
         help = "run the server command directly (`node dist/main.js`), or set `processes` in the configuration"
         facts.problems.append(ParseProblem(decl.location, message, skipped=True, help=help, drops=True))

@@ -333,3 +333,14 @@ def test_an_image_only_container_nothing_builds_with_a_host_of_the_manifests_ser
         {"k8s/api.yaml": deployment.replace("value: postgres", "value: db.example.com"), "k8s/postgres.yaml": postgres}
     )
     assert not [f for f in elsewhere.findings if f.code == "PGC002"]
+
+
+def test_npm_start_with_no_start_script_nor_server_js_is_said(lint_tree):
+    files = {
+        "Dockerfile": 'FROM node:20\nWORKDIR /app\nCOPY . .\nCMD ["npm", "start"]\n',
+        "package.json": package("api", {"test": "jest"}),
+        "main.js": "const pool = require('./db');\n",
+        "db.js": POOL,
+    }
+    [finding] = [f for f in lint_tree(files).findings if f.code == "PGC002"]
+    assert "`start`, which is no script of package.json: npm finds no server.js" in finding.message
