@@ -206,18 +206,23 @@ def budgets(project: Project) -> list[Budget]:
     against the servers it starts, else the servers no deployment starts (a postgresql.conf, a managed server), else
     those of a deployment that only runs servers. With no deployment in the tree, every group counts against the
     servers of the tree, as one."""
-    chosen, fallback = _plan(project)
+    chosen, found = _plan(project)
     if not chosen:  # nothing attached to a deployment: every group against the servers a deployment would use
         servers = _deployable(project.servers, project.deployment)
         return _budgets(project, project.groups, servers, "", project.bouncers, _not_followed(project, None))
     per_deployment = []
     for deployment in chosen:
+        fallback = _fallback(project, found, deployment)
         if _elsewhere(deployment, chosen, fallback):
             continue  # its server is not in the repository: reported by unchecked(), never against another's
         servers = deployment.servers + fallback or (_defaults_server(),)
         groups = _in_order(project, deployment)
         bouncers, dropped = _bouncers_of(project, deployment), _not_followed(project, deployment)
-        per_deployment.append(_budgets(project, groups, servers, deployment.name, bouncers, dropped))
+        own = _budgets(project, groups, servers, deployment.name, bouncers, dropped)
+        if deployment.elsewhere and servers[0].assumed:
+            stand_in = f"PostgreSQL's defaults stand in for {deployment.elsewhere}, a server not in the repository"
+            own[0] = replace(own[0], note=stand_in)
+        per_deployment.append(own)
     # the worst alternative first: the one whose servers are fullest (20 of 97 before 20 of 197)
     per_deployment.sort(key=lambda found: -max((_fullness(budget) for budget in found), default=0))
     return [budget for found in per_deployment for budget in found]
@@ -260,25 +265,26 @@ def unchecked(project: Project) -> list[tuple[Budget, str]]:
     pm2 file against an external database, beside a compose file that starts its own): their connections, summed
     with no server, and the alternative whose server is there. They are never counted against that alternative's
     server, nor against PostgreSQL's defaults standing in for a server the repository does not describe."""
-    chosen, fallback = _plan(project)
+    chosen, found = _plan(project)
     result = []
     for deployment in chosen:
-        if _elsewhere(deployment, chosen, fallback):
+        if _elsewhere(deployment, chosen, _fallback(project, found, deployment)):
             groups = _in_order(project, deployment)
             terms = tuple(Term(group, pool) for group in groups for c in group.connections for pool in c.pools)
             other = next(d.name for d in chosen if d.servers)
-            result.append((Budget(_defaults_server(), terms, deployment=deployment.name), other))
+            budget = Budget(_defaults_server(), terms, note=deployment.elsewhere, deployment=deployment.name)
+            result.append((budget, other))
     return result
 
 
-def _plan(project: Project) -> tuple[list[Deployment], tuple[Server, ...]]:
-    """The deployments to budget and the servers they fall back on, shared by budgets() and unchecked()."""
+def _plan(project: Project) -> tuple[list[Deployment], list[Deployment]]:
+    """The deployments to budget and every deployment found, shared by budgets() and unchecked()."""
     found = deployments(project, project.compose_services, project.documents)
     chosen = selected(found, project.deployment)
     if project.deployment is not None and not chosen:  # budgeting everything instead would answer another question
         names = ", ".join(sorted({d.name for d in found})) or "none (no compose, manifests, pm2 file, Procfile…)"
         raise UnknownDeployment(f"`deployment` is {project.deployment!r}, but the deployments found are: {names}")
-    return chosen, _fallback(project, found)
+    return chosen, found
 
 
 def _in_order(project: Project, deployment: Deployment) -> list[ProcessGroup]:
@@ -287,12 +293,14 @@ def _in_order(project: Project, deployment: Deployment) -> list[ProcessGroup]:
     return sorted(deployment.shared + deployment.groups, key=lambda group: order[id(group)])
 
 
-def _fallback(project: Project, found: list[Deployment]) -> tuple[Server, ...]:
+def _fallback(project: Project, found: list[Deployment], deployment: Deployment) -> tuple[Server, ...]:
     """The servers of a deployment that only runs servers (the compose file that starts the database for apps that
-    pm2 or a Procfile runs), then those no deployment starts (a postgresql.conf, a managed server)."""
-    started = {server.name for deployment in found for server in deployment.servers}
+    pm2 or a Procfile runs), then those no deployment starts (a postgresql.conf, a managed server). A deployment on
+    its platform's database (a Heroku add-on) never takes another deployment's: the platform does not run them."""
+    started = {server.name for other in found for server in other.servers}
     server_only = tuple(s for d in found if not d.groups and d.role == PRODUCTION for s in d.servers)
-    return server_only + tuple(server for server in project.servers if server.name not in started)
+    unstarted = tuple(server for server in project.servers if server.name not in started)
+    return unstarted if deployment.elsewhere else server_only + unstarted
 
 
 def _elsewhere(deployment: Deployment, chosen: list[Deployment], fallback: tuple[Server, ...]) -> bool:

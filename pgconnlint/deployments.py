@@ -11,6 +11,9 @@ Which deployment a process group or a server belongs to is read from the documen
 (`docker-compose.yml service api …`, `k8s/api.yaml Deployment api …`) or, for a pm2 app, the ecosystem file it is
 declared in. Groups no deployment runs (a package with a pool and no process manager) join every deployment, as
 before deployments existed, and say so in their name.
+
+A Procfile whose app.json provisions a `heroku-postgresql` add-on runs on Heroku against the add-on's server: a
+system of its own, whose server is not in the repository (`Deployment.elsewhere`), never joined with a compose file.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from dataclasses import dataclass, replace
 from pgconnlint.discover import is_pm2_file
 from pgconnlint.linked import ProcessGroup, Project, Server
 from pgconnlint.model import ComposeService
+from pgconnlint.providers import HEROKU_ADDON_URL
 
 PRODUCTION, DEVELOPMENT, CI, DEVCONTAINER = "production", "development", "ci", "devcontainer"
 
@@ -59,6 +63,9 @@ class Deployment:
     shared: tuple[ProcessGroup, ...] = ()  #: groups no deployment runs, counted with every deployment
     #: the documents or folders it is made of, as `project_key` names them (several once parts are combined)
     keys: tuple[str, ...] = ()
+    #: the server its platform gives its processes, not in the repository: `the heroku-postgresql add-on
+    #: (app.json:39)`; "" when its servers are the repository's
+    elsewhere: str = ""
 
 
 def project_key(document: str, compose_files: set[str]) -> str:
@@ -105,7 +112,18 @@ def deployments(project: Project, services: Iterable[ComposeService], documents:
     found = []
     for key in sorted(set(grouped) | set(started)):
         found += _variants(key, _kind(key, compose_files), grouped.get(key, []), started.get(key, []), profiles)
-    return [replace(d, shared=tuple(unattached)) for d in found]
+    return [replace(d, shared=tuple(unattached), elsewhere=platform_database(d.groups)) for d in found]
+
+
+def platform_database(groups: Iterable[ProcessGroup]) -> str:
+    """The server a platform provisions for these processes, named by the variable it sets (app.json's
+    `heroku-postgresql` add-on sets DATABASE_URL on every dyno, extract/platforms.py): `the heroku-postgresql add-on
+    (app.json:39)`, else "". Heroku runs the Procfile's processes only, never a compose file's database."""
+    for group in groups:
+        for binding in group.environment.values():
+            if binding.value == HEROKU_ADDON_URL:
+                return f"the heroku-postgresql add-on ({binding.location.short})"
+    return ""
 
 
 def _variants(key: str, kind: str, groups: list[ProcessGroup], servers: list[Server], profiles) -> list[Deployment]:
@@ -146,13 +164,16 @@ def selected(found: list[Deployment], asked: str | None = None) -> list[Deployme
 def _combined(found: list[Deployment]) -> list[Deployment]:
     """Deployments of one kind (two compose files, two overlays) are alternatives, and so are two that run the same
     code (a compose file and a pm2 file for one app). Deployments of different kinds that run different code (pm2
-    for the Node apps, a Procfile for the Python site) are parts of one system: each alternative gets them added."""
+    for the Node apps, a Procfile for the Python site) are parts of one system: each alternative gets them added.
+    A deployment on a platform's database (a Heroku app) is a system of its own: the platform runs nothing else."""
     result, seen = [], set()
     for deployment in found:
         parts = [deployment]
-        for other in found:
-            if other.kind != deployment.kind and all(
-                other.kind != part.kind and not (_code(other) & _code(part)) for part in parts
+        for other in found if not deployment.elsewhere else ():
+            if (
+                other.kind != deployment.kind
+                and not other.elsewhere
+                and all(other.kind != part.kind and not (_code(other) & _code(part)) for part in parts)
             ):
                 parts.append(other)
         key = frozenset(part.name for part in parts)

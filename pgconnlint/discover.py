@@ -69,6 +69,7 @@ _PYTHON_MARKERS = (
     # a Celery worker's pool and concurrency in its configuration (extract/python_runtime.py WORKER_SETTINGS)
     *(b"worker_pool", b"WORKER_POOL", b"CELERYD_", b"worker_concurrency", b"WORKER_CONCURRENCY"),
     *(b"patch_all", b"monkey_patch"),  # gevent/eventlet patched by the project itself
+    *(b"from_pyfile", b"from_envvar"),  # Flask loads its SQLALCHEMY_ settings from a file (extract/sqlalchemy.py)
 )
 # also the lines that build this repository's images (extract/image_builds.py)
 _DOCKER_RUN_MARKERS = (

@@ -47,7 +47,7 @@ PRODUCTION = ("production", "prod")
 def python_groups(facts, settings: LinkSettings, env_files: Mapping[str, EnvFile], environment_of, parse) -> list:
     """Process groups for the Python side; `environment_of(directory, blocks)` is the linker's env builder, and
     `parse(path)` gives the pools and problems of a file extraction left pending (`PythonFiles`)."""
-    projects = sorted(set(facts.python_projects), key=lambda p: p.count("/"), reverse=True)
+    projects = deepest_first(facts.python_projects)
     files = PythonFiles(facts.python_pools, parse, facts.problems)
     refs: dict[str, list[DjangoSettingsRef]] = {}
     for ref in facts.django_settings:
@@ -248,6 +248,13 @@ def _with_steps(group: ProcessGroup, decl: ProcessDecl, configs, projects: list[
     mine = [config for config in configs if _project_of(config.directory, projects) == project]
     mine.sort(key=lambda config: (config.directory != decl.directory, config.directory.count("/"), config.directory))
     return dataclasses.replace(group, one_offs=decl.one_offs, alembic=mine[0] if mine else None)
+
+
+def deepest_first(projects) -> list[str]:
+    """Project folders, the deepest first and the root last (`_project_of` takes the first that holds a folder):
+    sorting by depth alone left the root among `worker` and `api` (depth 0 too) in a set's order, which changes from
+    run to run, and the root read first owned their processes."""
+    return sorted(set(projects), key=lambda p: (p != "", p.count("/"), p), reverse=True)
 
 
 def _project_of(directory: str, projects: list[str]) -> str:

@@ -172,7 +172,7 @@ def _forked(
     # once, in the process whose later steps use them too, instead of once in every worker. libcst too, which the
     # linker needs for the pools of reached files (0.2 s).
     if any(c.kind == "python-code" for c in chosen):
-        import libcst.matchers  # noqa: F401
+        import libcst.metadata  # noqa: F401
     smallest: dict[str, int] = {}
     for index, candidate in enumerate(chosen):
         if sizes[index] < sizes[smallest.setdefault(candidate.kind, index)]:

@@ -24,6 +24,10 @@ DATA = Path(__file__).parent / "data" / "providers.toml"
 GIB = 1024**3
 PROVIDERS = ("rds", "aurora", "cloudsql", "azure", "neon", "supabase", "heroku")
 
+#: The DATABASE_URL app.json's `heroku-postgresql` add-on gives every dyno (extract/platforms.py): a PostgreSQL URL
+#: whose host is no server of the repository; deployments.py knows by it that Heroku provides the server.
+HEROKU_ADDON_URL = "postgres://heroku-postgresql-add-on/"
+
 
 @functools.cache
 def tables() -> dict:

@@ -33,6 +33,7 @@ from pgconnlint import parallel
 from pgconnlint.collector import gc_paused
 from pgconnlint.extract.sqlalchemy import STARTUP as _STARTUP
 from pgconnlint.model import Location
+from pgconnlint.pyskeleton import skeleton
 
 _MAX_FILE_BYTES = 2_000_000  #: a larger file is generated data, not a module someone wrote
 #: calls that import the module a string names: importlib, Django's import_string, Flask's and Celery's config
@@ -286,6 +287,12 @@ def _shared_imports(data: bytes, path: str) -> tuple[tuple[_Import, ...], tuple[
 
 
 def _parsed_imports(data: bytes, path: str) -> tuple[tuple[_Import, ...], tuple[Unfollowed, ...]]:
+    reduced = None if reads_calls(data) else skeleton(data, _runs_at_start)
+    if reduced is not None:
+        try:
+            return _Reader(path).read(ast.parse(reduced, filename=path))
+        except (SyntaxError, ValueError, RecursionError):
+            pass  # the skeleton misread the module: parse it whole
     try:
         tree = ast.parse(data, filename=path)
     except SyntaxError as error:  # newer syntax than this interpreter's, or not Python: never "imports nothing"
@@ -296,11 +303,27 @@ def _parsed_imports(data: bytes, path: str) -> tuple[tuple[_Import, ...], tuple[
     return _Reader(path).read(tree)
 
 
-#: what the walk reads from calls and assignments rather than import statements (`_Reader._call`)
-_READ_FROM_CALLS = re.compile(
-    "|".join([*_STRING_IMPORTERS, "DJANGO_SETTINGS_MODULE", "autodiscover_tasks", r"\b(?:include|imports)\s*="])
-    + "|CELERY_IMPORTS|CELERY_INCLUDE"
-)
+#: what the walk reads from calls and assignments rather than import statements (`_Reader._call`): the names, and
+#: a keyword or assignment `include=`/`imports=` (`_TASK_ASSIGNMENT`, whole words; no look-behind in the pattern,
+#: which would keep the engine from skipping to the words)
+_CALL_TEXTS = tuple(name.encode() for name in (*_STRING_IMPORTERS, "DJANGO_SETTINGS_MODULE", "autodiscover_tasks"))
+_CALL_TEXTS += (b"CELERY_IMPORTS", b"CELERY_INCLUDE")
+_TASK_ASSIGNMENT = re.compile(rb"i(?:nclude|mports)\s*=")
+
+
+def reads_calls(data: bytes) -> bool:
+    """Whether the walk may read an import from a call or an assignment of this module (then it needs every node)."""
+    if any(text in data for text in _CALL_TEXTS):
+        return True
+    for match in _TASK_ASSIGNMENT.finditer(data):
+        before = data[match.start() - 1 : match.start()]
+        if not (before.isalnum() or before == b"_"):
+            return True
+    return False
+
+
+def _runs_at_start(function: str) -> bool:
+    return _STARTUP.search(function.lower()) is not None
 
 
 def _imports_through_libcst(
@@ -322,7 +345,7 @@ def _imports_through_libcst(
         return (), (Unfollowed(where, path, f"the module cannot be parsed: {error.msg}"),)
     body = _libcst_imports(wrapper.module, wrapper.module, lines)
     found, dynamic = _Reader(path).read(ast.Module(body=body, type_ignores=[]))
-    if _READ_FROM_CALLS.search(data.decode("utf-8", "replace")):
+    if reads_calls(data):
         why = f"syntax newer than this Python's ({error.msg}): its import statements are followed, not its calls"
         dynamic += (Unfollowed(where, path, why),)
     return found, dynamic
@@ -337,8 +360,9 @@ def _libcst_imports(module, node, lines: dict) -> list[ast.stmt]:
         statement = ast.parse(module.code_for_node(node).strip()).body[0]
         ast.increment_lineno(statement, lines[node] - 1)
         return [statement]
+    # the test in brackets: `if x := f():` is no expression on its own
     if isinstance(node, cst.If) and _type_checking(
-        ast.parse(module.code_for_node(node.test).strip(), mode="eval").body
+        ast.parse(f"({module.code_for_node(node.test).strip()})", mode="eval").body
     ):
         return _libcst_imports(module, node.orelse, lines) if node.orelse is not None else []
     inner = [statement for child in node.children for statement in _libcst_imports(module, child, lines)]

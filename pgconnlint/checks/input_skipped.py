@@ -23,11 +23,12 @@ def check(project: Project, options: CheckOptions) -> Iterator[Finding]:
             )
     for budget, other in unchecked(project):
         if budget.terms:
+            server = f"{budget.note}, a server" if budget.note else "a server"  # the platform's, when it is named
             yield finding(
                 "PGC002",
                 _declared(budget.terms[0].group, project),
-                f"not checked: the processes of {budget.deployment} can hold {budget.formula} connections, against a"
-                f" server that is not in the repository ({other} starts its own, budgeted alone): their budget is"
+                f"not checked: the processes of {budget.deployment} can hold {budget.formula} connections, against"
+                f" {server} that is not in the repository ({other} starts its own, budgeted alone): their budget is"
                 " not checked",
                 help="check these connections against that server's max_connections, or run"
                 f" `pgconnlint check --deployment {budget.deployment}` with its postgresql.conf in the tree",

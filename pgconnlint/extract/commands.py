@@ -94,6 +94,11 @@ def parse(command: str | list[str], where: Location, source: str, directory: str
         decl = _segment(words, where, source, directory)
         if decl:
             found.append(decl)
+    if len(found) > 1 and isinstance(command, str):
+        # `celery … worker & celery … beat & wait -n`: background jobs beside the last command, each a process
+        # (extract/follow.py reads them back with `jobs`); before, only the last was kept
+        chosen = _placeholder("jobs", shell_words(command), where, source, directory, line=command)
+        return replace(chosen, one_offs=tuple(steps)) if steps else chosen
     servers = [decl for decl in found if decl.server not in PLACEHOLDERS]
     chosen = (servers or found or [None])[-1]
     return replace(chosen, one_offs=(*steps, *chosen.one_offs)) if chosen is not None and steps else chosen
@@ -135,6 +140,10 @@ def _segment(tokens: list[str], where: Location, source: str, directory: str) ->
     tokens = _unwrapped(tokens)
     if not tokens:
         return None
+    if re.search(r"\s", tokens[0].strip()):
+        # `command: ["python manage.py migrate && gunicorn …"]`: one word holding a whole command line, which no
+        # program is named; it is the argument of the image's ENTRYPOINT (`["/bin/bash", "-c"]`), followed there
+        return _placeholder("command", tokens, where, source, directory)
     name = tokens[0].rsplit("/", 1)[-1]
     rest = tokens[1:]
     if name in SERVERS:
@@ -276,8 +285,8 @@ def _unwrapped(tokens: list[str]) -> list[str]:
             # `wait-for-it.sh db:5432 -t 30 -- cmd`: cmd once the port answers; `watchmedo auto-restart … -- cmd`
             # restarts cmd when a file changes: cmd is the process
             index = tokens.index("--", index) + 1
-        elif name == "hupper" and tokens[index + 1 : index + 2] == ["-m"]:
-            index += 2  # hupper -m celery …: the module is the command
+        elif name == "hupper" and "-m" in tokens[index:]:
+            index = tokens.index("-m", index) + 1  # hupper [--reload-interval 10 …] -m celery …: the module runs
         elif name in _PREFIXES or re.fullmatch(r"\w+=.*", token) or (name.startswith("-") and index > 0):
             index += 1
         else:
@@ -339,7 +348,18 @@ def _placeholder(kind: str, words: list[str], where: Location, source: str, dire
 
 
 #: ProcessDecl.server of the placeholders above; extract/follow.py replaces each by what it runs
-PLACEHOLDERS = ("script", "command", "python", "supervisord")
+PLACEHOLDERS = ("script", "command", "python", "supervisord", "jobs")
+
+
+def jobs(decl: ProcessDecl) -> list[ProcessDecl]:
+    """The processes of a `jobs` placeholder: one for each command its line keeps running, named after it."""
+    line = decl.options.get("line")
+    found = []
+    for words, _, lasting in _commands_of(str(getattr(line, "value", "")), decl.location) if line else []:
+        source = f"{decl.source} → `{' '.join(words[:4])}{' …' if len(words) > 4 else ''}`"
+        sub = _segment(words, decl.location, source, decl.directory) if lasting else None
+        found += [sub] if sub is not None else []
+    return found
 
 
 def words_of(decl: ProcessDecl) -> list[str]:

@@ -173,14 +173,43 @@ def _service(
     if image_name is not None and image_name in built_images:  # `image: app` that another service builds
         (image, directory), image_name = built_images[image_name], None
     source = f"{path} service {name}"
+    directory = _mounted_workdir(folder, service) or directory
     decl = commands.parse([*(entrypoint or []), *(command or [])], where, source, directory)
-    if decl is None and command is not None:
+    if decl is None and command is not None and not _shell_c(entrypoint):
         decl = commands.parse(command, where, source, directory)  # an entrypoint script that runs "$@"
     if decl is None:
         return None
     env = tuple(_environment(service.get("environment"), path))
     env_files = _env_files(folder, service.get("env_file"))
     return replace(decl, replicas=_replicas(service), env=env, image=image, env_files=env_files, image_name=image_name)
+
+
+def _mounted_workdir(folder: str, service: Obj) -> str | None:
+    """`working_dir: /app` over `volumes: ["./worker:/app"]`: the command runs in the repository folder mounted
+    there (the mount hides what the image copied), so its project is that folder's; None when no bind mount of
+    the repository holds the working directory."""
+    workdir = evaluate(service.get("working_dir"), {})
+    if not isinstance(workdir, Known) or not str(workdir.value).startswith("/"):
+        return None
+    target_dir = posixpath.normpath(str(workdir.value))
+    best: tuple[int, str] | None = None
+    for volume in _volumes(service.get("volumes")):
+        source, _, rest = volume.partition(":")
+        target = posixpath.normpath(rest.split(":")[0]) if rest else ""
+        if not source.startswith(".") or not target.startswith("/"):
+            continue  # a named volume or a host path: not the repository
+        if target_dir == target or target_dir.startswith(target.rstrip("/") + "/"):
+            inside = posixpath.relpath(target_dir, target)
+            joined = posixpath.normpath(posixpath.join(folder or ".", source, inside))
+            if not joined.startswith("..") and (best is None or len(target) > best[0]):
+                best = (len(target), "" if joined == "." else joined)
+    return best[1] if best else None
+
+
+def _shell_c(entrypoint: list[str] | None) -> bool:
+    """`entrypoint: ["sh", "-c"]`: the command is the shell's script, already read with it."""
+    words = entrypoint or []
+    return len(words) == 2 and words[0].rsplit("/", 1)[-1] in ("sh", "bash", "ash", "dash") and words[1] == "-c"
 
 
 def _awaited_to_finish(services: Obj) -> set[str]:

@@ -11,6 +11,8 @@ DISABLE_SERVER_SIDE_CURSORS…). `dj_database_url.config(...)` reads $DATABASE_U
 
 from __future__ import annotations
 
+import ast
+
 from pgconnlint.expr import EnvVar, Expr, Lit, Logical, Not, Obj
 from pgconnlint.extract import python_runtime, python_scan, sqlalchemy
 from pgconnlint.extract.python import PySource
@@ -36,19 +38,33 @@ _OTHER_FACTS = (*_MARKERS, *python_scan.LIBCST_TEXTS, "SQLALCHEMY_", *python_run
 def extract(path: str, text: str) -> tuple[list, list[ParseProblem]]:
     scanned = python_scan.scan(text, sqlalchemy.ENGINE_NAMES)  # ast first: libcst only where it can find something
     routes = python_scan.routes(path, text, scanned.tree) if scanned is not None else None
+    loads, problems = _config_files(path, text, scanned)
     if scanned is not None and not scanned.needs_libcst and routes is not None:
-        return routes, []
+        return [*routes, *loads], problems
     if scanned is not None and routes is not None and not any(marker in text for marker in _OTHER_FACTS):
-        return [PendingPools(path)], []  # engine calls only (so no endpoint): parsed if a process reaches them
+        return [PendingPools(path), *loads], problems  # engine calls only (so no endpoint): parsed if reached
     source = PySource.parse(path, text)
     if isinstance(source, ParseProblem):
         return [], [source]
     found: list = list(sqlalchemy._calls(source)) + sqlalchemy._flask_config(source)
     if any(marker in text for marker in _MARKERS):
         found += _settings_refs(source)
-        found += _databases(source)
+        pools, unread = _databases(source)
+        found += pools
+        problems = [*problems, *unread]
     found += python_runtime.extract_source(source, text, routes)  # Celery's result backend, endpoints, psycopg2
-    return found, []
+    return [*found, *loads], problems
+
+
+def _config_files(path: str, text: str, scanned) -> tuple[list[PythonPool], list[ParseProblem]]:
+    """Flask's `app.config.from_pyfile(…)` / `from_envvar(…)` (extract/sqlalchemy.py `config_files`), by `ast`."""
+    if not any(call in text for call in sqlalchemy.FROM_FILE_CALLS):
+        return [], []
+    try:
+        tree = scanned.tree if scanned is not None else ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return [], []  # syntax `ast` cannot read: libcst reports it
+    return sqlalchemy.config_files(path, text, tree)
 
 
 def pools_of(path: str, text: str) -> tuple[list[PythonPool], list[ParseProblem]]:
@@ -88,12 +104,14 @@ def _settings_refs(source: PySource) -> list[DjangoSettingsRef]:
 # --- DATABASES ---------------------------------------------------------------------------------------------
 
 
-def _databases(source: PySource) -> list[PythonPool]:
+def _databases(source: PySource) -> tuple[list[PythonPool], list[ParseProblem]]:
     """Module-level `DATABASES = {...}`, then `DATABASES["alias"] = ...` and `DATABASES["alias"]["KEY"] = ...`.
     A whole assignment under a module-level `if` is an alternative: each becomes pools that hold when its test holds
-    and no later alternative's does (`PythonPool.when`), decided once the process environment is known."""
+    and no later alternative's does (`PythonPool.when`), decided once the process environment is known. DATABASES
+    (or an alias) computed by a function of the module (`DATABASES = setup_database()`) is said (PGC002)."""
     import libcst as cst
 
+    problems: list[ParseProblem] = []
     versions: list[tuple[Expr | None, dict[str, Obj]]] = [(None, {})]
     for statement, condition in _module_level(source, source.module.body):
         for small in statement.body if isinstance(statement, cst.SimpleStatementLine) else ():
@@ -105,8 +123,13 @@ def _databases(source: PySource) -> list[PythonPool]:
                 if not path or path[0] != "DATABASES":
                     continue
                 value = source.expr(small.value)
+                if len(path) == 1 and _local_call(source, small.value):
+                    problems.append(_unread(value, "DATABASES"))
                 if len(path) == 1 and isinstance(value, Obj):
                     aliases = {alias: _alias(source, entry) for alias, entry in value.entries.items()}
+                    unread = [a for a, e in aliases.items() if e is None]
+                    unread = [alias for alias in unread if _local_call(source, _node_of(small.value, alias))]
+                    problems += [_unread(value.entries[alias], f"DATABASES[{alias!r}]") for alias in unread]
                     aliases = {alias: entry for alias, entry in aliases.items() if entry is not None}
                     versions = [(None, aliases)] if condition is None else [*versions, (condition, aliases)]
                 for _, aliases in versions if len(path) > 1 else ():
@@ -119,7 +142,40 @@ def _databases(source: PySource) -> list[PythonPool]:
             for alias, options in aliases.items()
             if _is_postgres(options)
         ]
-    return pools
+    return pools, problems
+
+
+def _local_call(source: PySource, node) -> bool:
+    """A call of a function the settings module defines itself (`setup_database()`): DATABASES built in code that
+    pgconnlint does not run. Other values it cannot read (`getattr(configuration, "DATABASES", …)`) stay quiet: they
+    name another module, which is read on its own."""
+    import libcst as cst
+
+    if not isinstance(node, cst.Call) or not isinstance(node.func, cst.Name):
+        return False
+    return any(f.name.value == node.func.value for f in source.nodes((cst.FunctionDef,)))
+
+
+def _node_of(node, alias: str):
+    """The value node of `alias` in a DATABASES dict literal."""
+    import libcst as cst
+
+    for element in node.elements if isinstance(node, cst.Dict) else ():
+        key = getattr(element, "key", None)
+        if isinstance(key, cst.SimpleString) and key.evaluated_value == alias:
+            return element.value
+    return None
+
+
+def _unread(value: Expr, what: str) -> ParseProblem:
+    """A DATABASES (or alias) value that is neither a dict nor a dj-database-url/django-environ call: whether it is
+    PostgreSQL and how its connections behave are unknown, and the budget leaves them out."""
+    message = (
+        f"{what} = `{value.text}` is computed by code pgconnlint does not follow; the Django connections it"
+        " configures are not counted"
+    )
+    help = "write DATABASES as a dict literal (values may read os.environ), or use dj-database-url"
+    return ParseProblem(value.location, message, skipped=True, help=help)
 
 
 def _assign_key(source: PySource, aliases: dict[str, Obj], path: list[str], value: Expr, target) -> None:

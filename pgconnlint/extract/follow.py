@@ -58,7 +58,9 @@ class _Follower:
             return [decl]
         if depth > _MAX_DEPTH:
             return self._unfollowed(decl, "the commands call each other too deeply to follow")
-        handler = {"script": self._script, "command": self._command, "python": self._python}.get(decl.server)
+        handler = {"script": self._script, "command": self._command, "python": self._python, "jobs": self._jobs}.get(
+            decl.server
+        )
         return _after(decl.one_offs, handler(decl, depth) if handler else self._supervisord(decl, depth))
 
     def _command(self, decl: ProcessDecl, depth: int) -> list[ProcessDecl]:
@@ -114,6 +116,13 @@ class _Follower:
                 found += self.follow(dataclasses.replace(sub, **carried, image=decl.image), depth + 1)
         return _after(tuple(steps), found)
 
+    def _jobs(self, decl: ProcessDecl, depth: int) -> list[ProcessDecl]:
+        """`a & b & wait -n`: each command the line keeps running, followed as if it stood alone."""
+        carried = _carried(decl) | {"image": decl.image, "image_name": decl.image_name}
+        return [
+            item for sub in commands.jobs(decl) for item in self.follow(dataclasses.replace(sub, **carried), depth + 1)
+        ]
+
     def _fastapi_default(self, decl: ProcessDecl) -> ProcessDecl:
         """`fastapi run` with no path runs the first of fastapi-cli's defaults found in its working directory:
         main.py, app.py, api.py, app/main.py, app/app.py, app/api.py (never a file matched only by its name)."""
@@ -151,7 +160,7 @@ class _Follower:
             text = read_text(self.root, path)
             if isinstance(text, ParseProblem):
                 continue
-            served = _uvicorn_run(path, text, decl)
+            served = _uvicorn_run(path, text, decl) or _gunicorn_application(path, text, decl)
             if served is not None:
                 return [served]
             marker = "asyncio" if re.search(r"asyncio\.run\(|asyncio\.gather\(|\.run_until_complete\(", text) else ""
@@ -564,5 +573,54 @@ def _uvicorn_run(path: str, text: str, decl: ProcessDecl) -> ProcessDecl | None:
         options = Obj(where, f"uvicorn.run(…) in {path}", entries, dict.fromkeys(entries, where))
         return dataclasses.replace(
             decl, server="uvicorn", options=options, source=f"{decl.source} → {path}:{where.line} uvicorn.run"
+        )
+    return None
+
+
+#: gunicorn's base classes for an application run from Python (docs: "Custom Application")
+_GUNICORN_APPLICATIONS = ("gunicorn.app.base.BaseApplication", "gunicorn.app.base.Application")
+_GUNICORN_SETTINGS = ("workers", "worker_class", "threads", "worker_connections")
+
+
+def _gunicorn_application(path: str, text: str, decl: ProcessDecl) -> ProcessDecl | None:
+    """`StandaloneApplication(app, options).run()`, a subclass of gunicorn's BaseApplication given its settings as a
+    dict (literal, or a name bound to one in the module): that gunicorn server, its workers, worker class, threads
+    and worker connections as written (`int(os.environ.get("GUNICORN_WORKERS", "2"))`), evaluated when linked."""
+    if "gunicorn" not in text:
+        return None
+    import libcst as cst
+
+    from pgconnlint.extract.python import PySource
+
+    source = PySource.parse(path, text)
+    if isinstance(source, ParseProblem):
+        return None
+    classes = {
+        node.name.value
+        for node in source.nodes((cst.ClassDef,))
+        if any(source.qualified(base.value) in _GUNICORN_APPLICATIONS for base in node.bases)
+    }
+    dicts = {
+        target.target.value: node.value
+        for node in source.nodes((cst.Assign,))
+        if isinstance(node.value, cst.Dict)
+        for target in node.targets
+        if isinstance(target.target, cst.Name)
+    }
+    for node in source.nodes((cst.Call,)):
+        made = node.func.value if isinstance(node.func, cst.Attribute) and node.func.attr.value == "run" else None
+        if not (isinstance(made, cst.Call) and isinstance(made.func, cst.Name) and made.func.value in classes):
+            continue
+        given = [a.value for a in made.args if (a.keyword.value if a.keyword else None) in (None, "options")][1:2]
+        settings = dicts.get(given[0].value) if given and isinstance(given[0], cst.Name) else (given or [None])[0]
+        where = source.location(node)
+        found = source.expr(settings) if isinstance(settings, cst.Dict) else None
+        entries = {key: found.entries[key] for key in _GUNICORN_SETTINGS if found and key in found.entries}
+        if settings is not None and found is None:
+            entries["workers"] = source.expr(given[0])  # options pgconnlint cannot read: an unknown count
+        entries["entry"] = Lit(where, path, path)
+        options = Obj(where, f"{made.func.value}(…).run() in {path}", entries, dict.fromkeys(entries, where))
+        return dataclasses.replace(
+            decl, server="gunicorn", options=options, source=f"{decl.source} → {path}:{where.line} gunicorn"
         )
     return None

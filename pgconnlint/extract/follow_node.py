@@ -55,7 +55,10 @@ def resolve(root: Path, facts) -> None:
         elif decl.runner == "script":
             resolved += follower.follow(decl)
         elif decl.runner == "image" and any(d.runner == "script" for d in images.get(decl.dockerfile or "", [])):
-            resolved += [item for d in images[decl.dockerfile] for item in follower.follow(_in_service(d, decl))]
+            started = [item for d in images[decl.dockerfile] for item in follower.follow(_in_service(d, decl))]
+            # a script that starts no Node process: the service still runs the image, whose Python command
+            # link_python.py `_images_run` then takes with this service's environment and replicas
+            resolved += started or [decl]
         else:
             resolved.append(decl)
     facts.node_processes[:] = resolved

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from pgconnlint.discover import read_text
 from pgconnlint.expr import Expr, Not, Obj, Opaque
+from pgconnlint.extract import sqlalchemy
 from pgconnlint.extract.django import pools_of
 from pgconnlint.extract.python import PySource
 from pgconnlint.model import NodePool, ParseProblem, PythonPool, TypeOrmConfig
@@ -30,11 +31,62 @@ _MEMBER = re.compile(r"(?P<name>[A-Za-z_]\w*)(?:\.(?P<attribute>[A-Za-z_]\w*))?"
 
 
 def resolve(root: Path, facts) -> None:
+    if any(isinstance(p, PythonPool) and p.library == sqlalchemy.FROM_PYFILE for p in facts.python_pools):
+        facts.python_pools[:] = config_files(root, facts.python_pools, facts.problems)
     reader = _Reader(root)
     facts.python_pools[:] = [reader.pool(p) if isinstance(p, PythonPool) else p for p in facts.python_pools]
     if any(_factory_made(pool) or _spreads_names(pool) or _reads_members(pool) for pool in facts.node_pools):
         node_reader = _NodeReader(root, facts.packages)
         facts.node_pools[:] = [node_reader.node(pool) for pool in facts.node_pools]
+
+
+def config_files(root: Path, pools: list, problems: list[ParseProblem]) -> list:
+    """Each Flask `app.config.from_pyfile(NAME)` stand-in (extract/sqlalchemy.py `config_files`) replaced by the
+    Flask-SQLAlchemy pools of the file it loads: NAME relative to the app's root_path, the folder of the module that
+    loads it (Flask(__name__) there: its package's folder, or the module's own), or to the instance folder beside
+    them with `instance_relative_config=True`. A file the tree lacks is a PGC002. The pools found in that file by
+    itself (a `.py` read on its own) are the same settings: they are dropped, the loaded ones count."""
+    loaded = {}
+    for stand_in in (p for p in pools if isinstance(p, PythonPool) and p.library == sqlalchemy.FROM_PYFILE):
+        named = _loaded_path(root, stand_in)
+        text = read_text(root, named) if named and (root / named).is_file() else None
+        if not isinstance(text, str):
+            problems.append(_not_loaded(stand_in, named))
+            continue
+        found, bad = sqlalchemy.config_file_pools(stand_in, named, text)
+        loaded[id(stand_in)] = (named, found)
+        problems.extend(bad)
+    files = {named for named, _ in loaded.values()}
+    result = []
+    for pool in pools:
+        if isinstance(pool, PythonPool) and pool.library == sqlalchemy.FROM_PYFILE:
+            result += loaded.get(id(pool), ("", []))[1]
+        elif not (isinstance(pool, PythonPool) and pool.location.path in files and pool.library == "flask-sqlalchemy"):
+            result.append(pool)
+    return result
+
+
+def _loaded_path(root: Path, stand_in: PythonPool) -> str:
+    """The path in the tree of the file a stand-in loads, "" when it leads out of the tree or is absolute."""
+    written = str(getattr(stand_in.options.get("file"), "value", ""))
+    folder = posixpath.dirname(stand_in.location.path)
+    if getattr(stand_in.options.get("instance"), "value", False):  # Flask's instance folder, beside the package
+        package = (root / folder / "__init__.py").is_file()
+        folder = posixpath.join(posixpath.dirname(folder) if package else folder, "instance")
+    if posixpath.isabs(written):
+        return ""
+    named = posixpath.normpath(posixpath.join(folder, written))
+    return "" if named.startswith("../") or named == ".." else named
+
+
+def _not_loaded(stand_in: PythonPool, named: str) -> ParseProblem:
+    where = f"{named} is not in the repository" if named else "the file lies outside the repository"
+    return ParseProblem(
+        stand_in.location,
+        f"`{stand_in.source}`: {where}; its SQLALCHEMY_ settings (the pool's URL and size) are not read",
+        skipped=True,
+        help="commit the configuration file (or a template of it), or write the pool settings in a module",
+    )
 
 
 def pending_pools(root: Path):

@@ -29,6 +29,7 @@ from pgconnlint.model import (
     ProcessDecl,
     Unknown,
 )
+from pgconnlint.providers import HEROKU_ADDON_URL
 
 # --- facts waiting for resolve ------------------------------------------------------------------------------------
 
@@ -170,11 +171,8 @@ def _addon_urls(path: str, addons: Expr | None) -> list[EnvBinding]:
             continue
         attachment = addon.get("as") if isinstance(addon, Obj) else None
         name = f"{str(attachment.value).upper()}_URL" if _text(attachment) else "DATABASE_URL"
-        found.append(EnvBinding(name, _ADDON_URL, plan.location, f"{path} addons: heroku-postgresql sets it"))
+        found.append(EnvBinding(name, HEROKU_ADDON_URL, plan.location, f"{path} addons: heroku-postgresql sets it"))
     return found
-
-
-_ADDON_URL = "postgres://heroku-postgresql-add-on/"  # a PostgreSQL URL whose host is no server of the repository
 
 
 def _resolve_heroku(formation: HerokuFormation, facts) -> None:

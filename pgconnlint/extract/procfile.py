@@ -26,8 +26,8 @@ def extract(path: str, text: str) -> tuple[list[ProcessDecl | NodeProcessDecl], 
         if match.group("name") == "release":  # runs before each deploy, with the config vars the processes get
             release += commands.steps_of(match.group("command"), where)
         decl = commands.parse(match.group("command"), where, source, directory)
-        if decl:
-            found.append(decl)
+        if decl:  # the release phase runs to its end before the new processes start: what it runs is one-off
+            found.append(replace(decl, one_off=True) if match.group("name") == "release" else decl)
         found += node_commands.parse(match.group("command"), where, source, "procfile", directory)
     if release:  # the release phase's migrations, read by each process's group with the environment it shares
         found = [replace(d, one_offs=(*release, *d.one_offs)) if isinstance(d, ProcessDecl) else d for d in found]

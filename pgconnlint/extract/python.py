@@ -52,6 +52,7 @@ class PySource:
     constants: dict[str, cst.BaseExpression] = field(default_factory=dict)  #: NAME or Class.NAME -> value
     instances: dict[str, str] = field(default_factory=dict)  #: `settings = Settings()`: settings -> Settings
     settings_classes: set[str] = field(default_factory=set)  #: pydantic BaseSettings: fields read the environment
+    properties: set[str] = field(default_factory=set)  #: Class.NAME of a property that returns a constant
     _nodes: dict[tuple, list] = field(default_factory=dict, repr=False)  #: `nodes` by kinds, once per file
     _by_type: dict[type, list] = field(default_factory=dict, repr=False)  #: (node, index) by the node's own type
 
@@ -176,7 +177,8 @@ class PySource:
         if value is None:
             return Opaque(location, text)
         default = self.expr(value, depth + 1)
-        if attribute and owner in self.settings_classes:  # pydantic-settings: the variable of that name wins
+        settings_field = owner in self.settings_classes and f"{owner}.{attribute}" not in self.properties
+        if attribute and settings_field:  # pydantic-settings: the variable of that name wins
             return Logical(location, text, "??", EnvVar(location, attribute.upper(), attribute.upper()), default)
         return default
 
@@ -269,6 +271,10 @@ class PySource:
                 for small in statement.body:
                     for target, value in _assignments(small):
                         self.constants.setdefault(f"{node.name.value}.{target}", value)
+            returned = _property_constant(statement)
+            if returned is not None:  # not a field: no environment variable is read for it
+                self.constants.setdefault(f"{node.name.value}.{statement.name.value}", returned)
+                self.properties.add(f"{node.name.value}.{statement.name.value}")
 
     def _index_import(self, node) -> None:
         import libcst as cst
@@ -284,6 +290,28 @@ class PySource:
                 name = self.text(alias.name)
                 local = alias.asname.name.value if alias.asname else name
                 self.imports[local] = f"{module}.{name}"
+
+
+def _property_constant(statement):
+    """`@property def POOL_SIZE(self) -> int: return 5`: the returned expression, when the body is that one
+    `return` and it does not read `self` (a value computed from other fields stays unknown)."""
+    import libcst as cst
+
+    if not isinstance(statement, cst.FunctionDef) or not isinstance(statement.body, cst.IndentedBlock):
+        return None
+    names = {d.decorator.value if isinstance(d.decorator, cst.Name) else "" for d in statement.decorators}
+    if not names & {"property", "cached_property"} or len(statement.body.body) != 1:
+        return None
+    line = statement.body.body[0]
+    small = line.body[0] if isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1 else None
+    if not isinstance(small, cst.Return) or small.value is None:
+        return None
+    reads_self = any(isinstance(n, cst.Name) and n.value == "self" for n in _walk(small.value))
+    return None if reads_self else small.value
+
+
+def _walk(node) -> list:
+    return [node, *(item for child in node.children for item in _walk(child))]
 
 
 def _assignments(small) -> list[tuple[str, object]]:

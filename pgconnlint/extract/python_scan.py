@@ -19,8 +19,10 @@ import re
 from dataclasses import dataclass
 
 from pgconnlint.collector import gc_paused
+from pgconnlint.extract.sqlalchemy import FROM_FILE_CALLS  # extract/django.py reads them from the whole tree
 from pgconnlint.model import Location, PythonRuntime
-from pgconnlint.reach_python import remember
+from pgconnlint.pyskeleton import skeleton
+from pgconnlint.reach_python import reads_calls, remember
 
 _ROUTE_METHODS = ("get", "post", "put", "patch", "delete", "options", "head", "api_route", "route")
 _WEB_FRAMEWORKS = ("fastapi", "starlette")
@@ -30,6 +32,7 @@ _FLASK_URI = "SQLALCHEMY_DATABASE_URI"  #: a Flask-SQLAlchemy pool where it is s
 _BACKEND_NAMES = ("result_backend", "CELERY_RESULT_BACKEND")  #: extract/python_runtime.py BACKEND_SETTINGS
 _BACKEND_NAMES += ("worker_pool", "CELERY_WORKER_POOL", "CELERYD_POOL")  #: … and WORKER_SETTINGS
 _BACKEND_NAMES += ("worker_concurrency", "CELERY_WORKER_CONCURRENCY", "CELERYD_CONCURRENCY")
+_BACKEND_KEYWORD = re.compile(r"backend\s*=")  #: Celery(…, backend=…)
 _DRIVERS = ("psycopg2", "psycogreen", "psycopg")
 _PATCHES = ("patch_all", "monkey_patch")  #: extract/python_runtime.py `_monkey_patches`
 _BLOCKS = ("body", "orelse", "finalbody", "handlers", "cases")  #: the fields of a statement that hold statements
@@ -44,22 +47,46 @@ class Scan:
 
 def scan(text: str, engine_names: frozenset[str]) -> Scan | None:
     """The file's `ast`, and whether libcst must read it; None when `ast` cannot parse it (libcst decides). Its
-    imports are kept for reach_python.py, which would otherwise parse the file again."""
+    imports are kept for reach_python.py, which would otherwise parse the file again. Where no name `_needs_libcst`
+    looks for is written, only the endpoints are read: from the module's skeleton (pgconnlint/pyskeleton.py, its
+    functions' headers and decorators) when it may have some, from nothing when it imports no web framework."""
+    whole = _may_need_libcst(text, engine_names) or any(call in text for call in FROM_FILE_CALLS)
+    if not whole and not any(framework in text for framework in _WEB_FRAMEWORKS):
+        return Scan(ast.Module(body=[], type_ignores=[]), False)  # reach_python.py parses it if a process imports it
+    data = text.encode("utf-8", "surrogatepass")
+    reduced = None if whole or reads_calls(data) else skeleton(data)
     with gc_paused():
-        try:
-            tree = ast.parse(text)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
+        tree = (_parsed(reduced) if reduced is not None else None) or _parsed(text)
+        if tree is None:
             return None
         remember(text, tree)
-        return _scanned(text, tree, engine_names)
+        return _scanned(text, tree, engine_names) if whole else Scan(tree, False)
+
+
+def _parsed(source: str | bytes) -> ast.Module | None:
+    try:
+        return ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+def _may_need_libcst(text: str, engine_names: frozenset[str]) -> bool:
+    """Whether a text `_scanned` looks for is in the file."""
+    return any(marker in text for marker in LIBCST_TEXTS) or _FLASK_URI in text or _names_written(text, engine_names)
 
 
 def _scanned(text: str, tree: ast.Module, engine_names: frozenset[str]) -> Scan:
     if any(marker in text for marker in LIBCST_TEXTS) or (_FLASK_URI in text and _sets_flask_uri(tree)):
         return Scan(tree, True)
-    # every name _needs_libcst looks for is written in the file (an alias is imported by its own name)
-    written = any(name in text for name in (*engine_names, "backend", "BACKEND", *_BACKEND_NAMES, *_DRIVERS, *_PATCHES))
-    return Scan(tree, written and _needs_libcst(tree, engine_names))
+    return Scan(tree, _names_written(text, engine_names) and _needs_libcst(tree, engine_names))
+
+
+def _names_written(text: str, engine_names: frozenset[str]) -> bool:
+    """Every name `_needs_libcst` looks for is written in the file (an alias is imported by its own name); the
+    keyword `backend=` as such, not the word (skyvern: 25 of 27 files parsed whole for nothing)."""
+    if any(name in text for name in (*engine_names, *_BACKEND_NAMES, *_DRIVERS, *_PATCHES)):
+        return True
+    return _BACKEND_KEYWORD.search(text) is not None
 
 
 def _needs_libcst(tree: ast.Module, engine_names: frozenset[str]) -> bool:

@@ -4,13 +4,14 @@ never imported."""
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from pgconnlint.expr import Expr, Lit, Not, Obj
 from pgconnlint.extract.python import PySource
-from pgconnlint.model import ParseProblem, PythonPool
+from pgconnlint.model import Location, ParseProblem, PythonPool
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -82,40 +83,31 @@ def _extent(source: PySource, function) -> tuple[tuple[int, int], tuple[int, int
 
 
 def _disposed(source: PySource, function: cst.FunctionDef, call: cst.Call) -> bool:
-    """`engine = create_async_engine(…)` and `engine.dispose()` (awaited or not) in the same function."""
-    import libcst as cst
-    import libcst.matchers as m
-
-    if not _calls_dispose(source, function):
-        return False  # the matchers below walk the whole function three times (issue 19)
-
-    names = {
-        target.target.value
-        for assign in m.findall(function, m.Assign(value=m.MatchIfTrue(lambda value: value is call)))
-        for target in assign.targets
-        if isinstance(target.target, cst.Name)
-    }
-    names |= {
-        assign.target.value
-        for assign in m.findall(function, m.AnnAssign(value=m.MatchIfTrue(lambda value: value is call)))
-        if isinstance(assign.target, cst.Name)
-    }
-    disposes = m.Call(func=m.Attribute(value=m.Name(), attr=m.Name("dispose")))
-    return any(found.func.value.value in names for found in m.findall(function, disposes))
-
-
-def _calls_dispose(source: PySource, function: cst.FunctionDef) -> bool:
-    """Whether some `x.dispose()` lies in the function (decorators included), from the positions already computed."""
+    """`engine = create_async_engine(…)` and `engine.dispose()` (awaited or not) in the same function, read from the
+    node lists already made (libcst's matchers cost 0.15 s to import, issue 19)."""
     import libcst as cst
 
     start, end = _extent(source, function)
-    for node in source.nodes((cst.Call,)):
-        func = node.func
-        if isinstance(func, cst.Attribute) and func.attr.value == "dispose" and isinstance(func.value, cst.Name):
-            span = source.positions[node]
-            if start <= (span.start.line, span.start.column) and (span.end.line, span.end.column) <= end:
+
+    def inside(node: cst.CSTNode) -> bool:
+        span = source.positions[node]
+        return start <= (span.start.line, span.start.column) and (span.end.line, span.end.column) <= end
+
+    disposed = {node.func.value.value for node in source.nodes((cst.Call,)) if _is_dispose(node) and inside(node)}
+    for assign in source.nodes((cst.Assign, cst.AnnAssign)) if disposed else ():
+        if assign.value is call and inside(assign):
+            targets = [t.target for t in assign.targets] if isinstance(assign, cst.Assign) else [assign.target]
+            if any(isinstance(target, cst.Name) and target.value in disposed for target in targets):
                 return True
     return False
+
+
+def _is_dispose(node: cst.Call) -> bool:
+    """`x.dispose()`"""
+    import libcst as cst
+
+    func = node.func
+    return isinstance(func, cst.Attribute) and func.attr.value == "dispose" and isinstance(func.value, cst.Name)
 
 
 def _in_branch(source: PySource, function: cst.FunctionDef, call: cst.Call, pool: PythonPool) -> PythonPool:
@@ -331,3 +323,66 @@ def _config_key(source: PySource, target) -> str | None:
             value = index.value.evaluated_value
             return value if isinstance(value, str) else None
     return None
+
+
+# --- Flask configuration files ----------------------------------------------------------------------
+
+#: the library of a stand-in pool: `app.config.from_pyfile(NAME)`, replaced by the pools of the file NAME once the
+#: tree can be read (extract/imported_values.py `config_files`)
+FROM_PYFILE = "flask-from-pyfile"
+FROM_FILE_CALLS = ("from_pyfile", "from_envvar")  #: Flask's `Config` methods that load a Python file
+
+
+def config_files(path: str, text: str, tree: ast.Module) -> tuple[list[PythonPool], list[ParseProblem]]:
+    """`app.config.from_pyfile("config.cfg")`: Flask executes the file (Python, whatever its suffix) relative to the
+    app's root_path, or to its instance folder with `Flask(…, instance_relative_config=True)`; its SQLALCHEMY_ keys
+    configure the pool. Each call becomes a stand-in pool holding the name. `from_envvar("X")`, or a name that is
+    not a literal, is chosen at run time: a PGC002 that says the file was not followed."""
+    instance = _instance_relative(tree)
+    pools, problems = [], []
+    for node in ast.walk(tree):
+        method = node.func.attr if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) else None
+        owner = ast.get_source_segment(text, node.func.value) if method in FROM_FILE_CALLS else None
+        if not (owner or "").endswith("config"):  # app.config, self.config, config
+            continue
+        where = Location(path, node.lineno, node.col_offset + 1, node.end_lineno or 0, (node.end_col_offset or 0) + 1)
+        call = " ".join((ast.get_source_segment(text, node) or method).split())
+        named = node.args[0] if node.args else None
+        if method == "from_pyfile" and isinstance(named, ast.Constant) and isinstance(named.value, str):
+            entries = {"file": Lit(where, repr(named.value), named.value), "instance": Lit(where, "", instance)}
+            pools.append(PythonPool(FROM_PYFILE, Obj(where, call, entries), call))
+            continue
+        chooser = f"${named.value}" if method == "from_envvar" and isinstance(named, ast.Constant) else "its argument"
+        problems.append(
+            ParseProblem(
+                where,
+                f"`{call}`: the configuration file is chosen at run time by {chooser}; its SQLALCHEMY_ settings (the"
+                " pool's URL and size) are not read",
+                skipped=True,
+                help="write the pool settings in a module the app imports, or load a file named by a literal",
+            )
+        )
+    return pools, problems
+
+
+def _instance_relative(tree: ast.Module) -> bool:
+    """`Flask(__name__, instance_relative_config=True)` in the module: its files load from the instance folder."""
+    return any(
+        isinstance(node, ast.Call)
+        and any(k.arg == "instance_relative_config" and getattr(k.value, "value", None) is True for k in node.keywords)
+        for node in ast.walk(tree)
+    )
+
+
+def config_file_pools(stand_in: PythonPool, named: str, text: str) -> tuple[list[PythonPool], list[ParseProblem]]:
+    """The Flask-SQLAlchemy pools of the file a stand-in names (`named`, its path in the tree), read as Python. They
+    lie where the app loads the file, so a process that imports that module reaches them; their values keep the
+    file's own lines."""
+    source = PySource.parse(named, text)
+    if isinstance(source, ParseProblem):
+        return [], [source]
+    loaded = f"{stand_in.source} at {stand_in.location.short}"
+    return [
+        replace(pool, options=_relocate(pool.options, stand_in.options), source=f"{pool.source} (loaded by {loaded})")
+        for pool in _flask_config(source)
+    ], []

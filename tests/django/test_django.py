@@ -254,3 +254,20 @@ def test_a_sqlite_default_gives_way_to_the_deployments_database_url(lint_tree):
     assert [(t.processes, t.pool_max) for t in budget.terms] == [(3, 1)] and budget.total == 3
     for url in ("", "sqlite:////data/app.db"):
         assert lint_tree(tree(url)).budgets[0].terms == ()
+
+
+def test_databases_computed_by_a_function_is_said_not_silently_left_out():
+    """`DATABASES = setup_database()` (a helper choosing the engine from the environment) and an alias set by an
+    unknown call: no pool can be read, and each says so (PGC002) instead of a silent 0."""
+    text = "import os\n\ndef setup_database():\n    return {}\n\nDATABASES = setup_database()\n"
+    found, problems = extract("app/settings.py", text)
+    assert not [item for item in found if isinstance(item, PythonPool)]
+    [problem] = problems
+    assert problem.skipped and "DATABASES = `setup_database()`" in problem.message
+    assert (problem.location.path, problem.location.line) == ("app/settings.py", 6)
+    helper = "def make_db(url):\n    return {}\n\n"
+    _, problems = extract("app/settings.py", helper + settings("{'default': make_db(os.environ['DB'])}"))
+    assert ["DATABASES['default'] = `make_db(os.environ['DB'])`" in p.message for p in problems] == [True]
+    # another module's settings (netbox's `getattr(configuration, "DATABASES", …)`) are read there: no finding
+    _, problems = extract("app/settings.py", settings("getattr(configuration, 'DATABASES', {})"))
+    assert problems == []

@@ -30,7 +30,13 @@ def test_heroku_formation_multiplies_each_process_type_by_its_dynos():
     terms = {t.group.name: (t.processes, t.at_once, t.pool_max) for t in budget.terms}
     # web: 4 gunicorn workers (the buildpack's default for standard-2x) × 3 dynos; worker: -c 4 × 2 dynos
     assert terms == {"Procfile (web)": (12, 1, 10), "Procfile (worker)": (8, 1, 10)}
-    assert (budget.ceiling, budget.total, budget.server.usable) == (200, 20, 57)
+    assert (budget.ceiling, budget.total, budget.server.usable) == (200, 20, 97)
+    # the dynos' server is the heroku-postgresql add-on; the compose file's db (max_connections 60) is for local
+    # development (the fixture's docker-compose.yml:1) and Heroku does not run it: PostgreSQL's defaults stand in
+    assert budget.server.assumed
+    assert budget.note == (
+        "PostgreSQL's defaults stand in for the heroku-postgresql add-on (app.json:15), a server not in the repository"
+    )
     [finding] = [f for f in result.findings if f.code == "PGC103"]
     terms = "\n".join(finding.notes)
     assert "× 3 replicas [app.json formation.web.quantity, app.json:12]" in terms

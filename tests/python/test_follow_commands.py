@@ -349,3 +349,117 @@ def test_fastapi_run_with_a_path_names_its_script():
         "src/app/main.py",
         2,
     )
+
+
+def test_a_whole_command_line_in_one_list_item_is_the_argument_of_a_bash_c_entrypoint(lint_tree):
+    """`ENTRYPOINT ["/bin/bash", "-c"]` and `command: ["./manage.py migrate && watchmedo … -- celery … -c 3"]`: the
+    one item is the command line bash runs; before, it read as a program named by the whole line and was dropped."""
+    dockerfile = 'FROM python:3.12\nWORKDIR /app\nCOPY . /app\nENTRYPOINT ["/bin/bash", "-c"]\n'
+    web = '["python manage.py migrate --no-input && cd /app && gunicorn -w 3 app:app"]'
+    worker = "[\"watchmedo auto-restart -p '*.py' -- celery -A app worker --concurrency=2\"]"
+    compose = f"services:\n  web:\n    build: .\n    image: site\n    command: {web}\n"
+    compose += f"  worker:\n    image: site\n    command: {worker}\n" + DB
+    # a compose `entrypoint: ["sh", "-c"]` reads the line itself: a Node migration, no process and no finding
+    migrate = '["node migrate.js && echo done"]'
+    compose += f'  migrate:\n    image: other/tool\n    entrypoint: ["sh", "-c"]\n    command: {migrate}\n'
+    compose += "    environment:\n      DATABASE_URL: postgresql://u@db/app\n"
+    files = {"Dockerfile": dockerfile, "app.py": ENGINE, "requirements.txt": "sqlalchemy\n"}
+    result = lint_tree({**files, "docker-compose.yml": compose})
+    assert sorted((g.manager, g.processes.value) for g in result.project.groups) == [
+        ("celery prefork", 2),
+        ("gunicorn sync", 3),
+    ]
+    assert not [f for f in result.findings if f.code == "PGC002"]
+
+
+GUNICORN_APP = """\
+import os
+from gunicorn.app.base import BaseApplication
+from app import application
+
+WORKERS = int(os.environ.get("WEB_WORKERS", "3"))
+
+
+class Standalone(BaseApplication):
+    def __init__(self, app, options=None):
+        self.options = options or {}
+        self.application = app
+        super().__init__()
+
+    def load(self):
+        return self.application
+
+
+if __name__ == "__main__":
+    options = {"bind": ":8000", "workers": WORKERS, "worker_class": "gthread", "threads": 4}
+    Standalone(application, options).run()
+"""
+
+
+def test_a_gunicorn_custom_application_run_from_a_script_is_that_gunicorn(lint_tree):
+    """gunicorn's documented "Custom Application" (a BaseApplication subclass given a settings dict, `.run()`):
+    its workers, worker class and threads as written; before, the script was one Python thread."""
+    dockerfile = 'FROM python:3.12\nWORKDIR /app\nCOPY . /app\nCMD ["python", "serve.py"]\n'
+    engine = ENGINE + "application = object()\n"
+    files = {"Dockerfile": dockerfile, "serve.py": GUNICORN_APP, "app.py": engine, "requirements.txt": "x\n"}
+    result = lint_tree(files)
+    [group] = result.project.groups
+    assert (group.manager, group.processes.value, group.units.value) == ("gunicorn gthread", 3, 4)
+    assert "serve.py" in group.name
+
+
+def test_background_jobs_of_one_command_line_are_each_a_process(lint_tree):
+    """A Procfile line `celery … worker -c 3 & celery … beat & wait -n` runs both until one exits: 3 + 1 processes;
+    before, only the last server of the line was kept and the worker silently dropped."""
+    procfile = "worker: celery -A app worker -c 3 & celery -A app beat & wait -n\n"
+    result = lint_tree({"Procfile": procfile, "app.py": ENGINE, "requirements.txt": "sqlalchemy\n"})
+    groups = sorted((g.manager, g.processes.value) for g in result.project.groups)
+    assert groups == [("celery beat", 1), ("celery prefork", 3)]
+    assert all("Procfile (worker) → `celery -A app" in g.name for g in result.project.groups)
+
+
+def test_a_compose_service_running_the_images_entrypoint_script_is_that_services_process(lint_tree):
+    """`build: .` and no command: the service runs the Dockerfile's ENTRYPOINT script (`exec gunicorn …`), with the
+    service's `environment:` and in its deployment; before, the script's Node reading dropped the service, and the
+    Dockerfile was budgeted as a deployment of its own, without that environment."""
+    script = '#!/bin/bash\nflask db upgrade\nexec gunicorn "app:app" --workers 2\n'
+    dockerfile = 'FROM python:3.12\nWORKDIR /app\nCOPY . /app\nENTRYPOINT ["/app/entry.sh"]\n'
+    compose = "services:\n  web:\n    build: .\n    environment:\n      - DATABASE_URL=postgresql://u@db/app\n" + DB
+    engine = "import os\nfrom sqlalchemy import create_engine\nengine = create_engine(os.environ['DATABASE_URL'])\n"
+    files = {"Dockerfile": dockerfile, "entry.sh": script, "app.py": engine, "requirements.txt": "sqlalchemy\n"}
+    result = lint_tree({**files, "docker-compose.yml": compose})
+    [group] = result.project.groups
+    assert group.name == "docker-compose.yml service web (Dockerfile ENTRYPOINT → entry.sh:3)"
+    assert group.processes.value == 2 and "DATABASE_URL" in group.environment
+    assert [budget.deployment for budget in result.budgets] == ["docker-compose.yml"]
+
+
+def test_a_procfile_release_script_is_one_off_and_hupper_options_are_skipped(lint_tree):
+    """A Procfile `release: bin/release` runs its commands to their end before the dynos start: no process (before,
+    the script's last command was counted as a lasting one); `hupper --reload-interval 10 -m celery …` is celery."""
+    release = "#!/bin/bash\npython -m app migrate\npython -m app sync\n"
+    procfile = "release: bin/release\nweb: gunicorn -w 2 app:app\n"
+    procfile += "worker: hupper --shutdown-interval 10 --reload-interval 10 -m celery -A app worker -c 3\n"
+    files = {"Procfile": procfile, "bin/release": release, "app.py": ENGINE, "requirements.txt": "sqlalchemy\n"}
+    result = lint_tree(files)
+    groups = sorted((g.name, g.processes.value) for g in result.project.groups)
+    assert groups == [("Procfile (web)", 2), ("Procfile (worker)", 3)]
+
+
+def test_a_compose_working_dir_on_a_mounted_folder_is_that_folders_project(lint_tree):
+    """`build: .`, `working_dir: /app`, `volumes: ["./worker:/app"]`: the celery worker runs the `worker` project
+    (its own pyproject.toml, no database), not the root's Django settings; the root project stays the web's."""
+    from pgconnlint.link_python import deepest_first
+
+    assert deepest_first(["", "worker", "api/sub", "worker"]) == ["api/sub", "worker", ""]
+    settings = "DATABASES = {'default': {'ENGINE': 'django.db.backends.postgresql', 'HOST': 'db'}}\n"
+    web = "    build: .\n    command: gunicorn -w 2 site.wsgi\n    environment:\n      - DJANGO_SETTINGS_MODULE=site.settings\n"
+    worker = '    build: .\n    working_dir: /app\n    volumes:\n      - ./worker:/app\n    command: ["celery -A tasks worker -c 4"]\n'
+    compose = f"services:\n  web:\n{web}  worker:\n{worker}" + DB
+    dockerfile = 'FROM python:3.12\nWORKDIR /srv\nCOPY . /srv\nENTRYPOINT ["/bin/sh", "-c"]\n'
+    files = {"Dockerfile": dockerfile, "docker-compose.yml": compose, "pyproject.toml": "[project]\nname = 's'\n"}
+    files |= {"site/__init__.py": "", "site/settings.py": settings, "site/wsgi.py": "application = None\n"}
+    files |= {"worker/pyproject.toml": "[project]\nname = 'w'\n", "worker/tasks.py": "from celery import Celery\n"}
+    result = lint_tree(files)
+    counted = [(g.manager, g.processes.value) for g in result.project.groups if g.connections]
+    assert counted == [("gunicorn sync", 2)]

@@ -91,3 +91,16 @@ def test_a_plugin_list_the_environment_fills_cannot_be_followed(lint_tree):
     )
     assert codes(result) == ["PGC002"]
     assert "tools/reset.py" in {term[1] for term in terms(result)}
+
+
+def test_a_settings_property_that_returns_a_constant_sizes_the_pool(lint_tree):
+    """`@property def POOL_SIZE(self) -> int: return 4` on the settings class: 4; before, unknown (PGC110). One
+    computed from `self` stays unknown, as before."""
+    constant = "    @property\n    def POOL_SIZE(self) -> int:\n        return 4\n"
+    config = CONFIG.replace("    POOL_SIZE: int = 7\n", "") + "\n"
+    with_property = config.replace("\n\nsettings = Settings()", "\n" + constant + "\n\nsettings = Settings()")
+    result = lint_tree(tree(**{"app/config.py": with_property}))
+    assert terms(result) == [("Procfile (web)", "app/db.py", 1, 7)]  # 4 + MAX_OVERFLOW 3
+    computed = with_property.replace("return 4", "return self.MAX_OVERFLOW * 2")
+    result = lint_tree(tree(**{"app/config.py": computed}))
+    assert [f for f in result.findings if f.code == "PGC110" and "settings.POOL_SIZE" in f.message]

@@ -59,11 +59,17 @@ def test_a_router_is_read_without_libcst_at_the_endpoint_names(monkeypatch):
         "class Production:\n    SQLALCHEMY_DATABASE_URI: str = 'postgresql://db/app'\n",
         "from flask import Flask\napp = Flask(__name__)\napp.config['SQLALCHEMY_DATABASE_URI'] = URL\n",
         "DATABASES = {'default': {'ENGINE': 'django.db.backends.postgresql'}}\n",
-        "type Alias = int\n",  # newer syntax than some interpreters' ast: libcst decides
+        # newer syntax than some interpreters' ast, where a name libcst looks for is written: libcst decides
+        "from sqlalchemy import create_engine\ntype Alias = int\n",
     ],
 )
 def test_whatever_libcst_reads_goes_to_libcst(text):
     assert needs_libcst(text)
+
+
+def test_a_file_with_nothing_libcst_reads_is_not_parsed_by_it_whatever_its_syntax():
+    assert not needs_libcst("type Alias = int\n")  # no name of a pool, a backend or a driver
+    assert not needs_libcst("from fastapi import APIRouter\ntype Alias = int\n")  # endpoints from the skeleton
 
 
 def test_a_file_that_mentions_only_llm_token_counts_is_not_parsed_by_libcst():

@@ -249,7 +249,24 @@ def test_a_module_in_newer_syntax_that_imports_by_call_falls_back_and_says_so(li
 
 
 def test_a_module_no_parser_can_read_falls_back_and_says_so(lint_tree):
-    result = lint_tree({**NEWER_SYNTAX_FILES, "app/api/deps.py": "from app.db import engine\ndef broken(:\n"})
+    result = lint_tree({**NEWER_SYNTAX_FILES, "app/api/deps.py": "from app.db import (engine\ndef broken(:\n"})
     assert ("Procfile (web)", "app/db.py", 2, 4) in terms(result)
     [finding] = [f for f in result.findings if f.code == "PGC002"]
     assert "app/api/deps.py:2" in finding.message and "cannot be parsed" in finding.message
+
+
+def test_a_syntax_error_inside_a_function_the_walk_skips_leaves_the_imports_followed(lint_tree):
+    # only the skeleton is parsed (pgconnlint/pyskeleton.py): the broken function is not part of it
+    result = lint_tree({**NEWER_SYNTAX_FILES, "app/api/deps.py": "from app.db import engine\ndef broken(:\n"})
+    assert terms(result) == [("Procfile (web)", "app/db.py", 2, 4)]
+    assert codes(result) == []
+
+
+def test_a_walrus_test_in_a_module_only_libcst_reads(lint_tree):
+    # imports by call: the module is parsed whole, by libcst here (3.14 syntax); `if x := f():` is a valid test
+    deps = (
+        NEWER_SYNTAX_FILES["app/api/deps.py"]
+        + "\nif found := __import__('os').getenv('X'):\n    from app import warmup\n"
+    )
+    result = lint_tree({**NEWER_SYNTAX_FILES, "app/api/deps.py": deps})
+    assert ("Procfile (web)", "app/warmup.py", 2, 2) in terms(result)
