@@ -197,15 +197,23 @@ class ImportGraph:
 
     def _pattern(self, source: SourceFile, node, folder: str) -> list[str] | None:
         """`import(./locales/${lang}.json)` written as a template: a relative or tsconfig-aliased template names the
-        files of its folder that end as it does (none when they are data, not code); None when nothing bounds it."""
+        files of its folder that end as it does (none when they are data, not code); so does `${folder}/${name}`
+        whose folder is a path extract/jspath.py computes (`path.join(__dirname, 'jobs')`, a plugin loader over
+        `readdirSync`); None when nothing bounds it."""
         if node.type != "template_string":
             return None
         raw = source.raw(node)[1:-1]
         head, _, rest = raw.partition("${")
         tail = rest.rpartition("}")[2]
-        if "/" not in head or "/" in tail:
+        if not head and rest.partition("}")[2].startswith("/${"):  # `${jobsPath}/${job}`: a folder, then a name
+            first = node.named_children[0]
+            base = static_path(source, first.named_children[0], folder) if first.named_children else None
+            if base is None or "/" in tail:
+                return None
+        elif "/" not in head or "/" in tail:
             return None
-        base = self._folder_of(head.rpartition("/")[0], folder)
+        else:
+            base = self._folder_of(head.rpartition("/")[0], folder)
         if base is None:
             return None
         found = []
@@ -533,6 +541,7 @@ class NodeReach:
         self.covered: set[str] = set()  #: packages a process runs or reaches
         self.resolved = False  #: some process's entry was found: packages nothing reaches are not deployed
         self._told: set[Location] = set()
+        self._called: dict[tuple[str, str], bool] = {}  #: (module, method): whether the module calls it
 
     def entries(self, script: str | None, directory: str, package: str, env: Mapping | None = None) -> list[str]:
         if self.graph is None:
@@ -582,7 +591,29 @@ class NodeReach:
             if _is_config(fact)
             and ((key := (self.package_of(fact.location.path), _library(fact))) in kept or key not in libraries)
         ]
-        return self._runtime_targets(code) + configs + self._constructions(reach, code)
+        return self._runtime_targets(self._initialised(code, reach)) + configs + self._constructions(reach, code)
+
+    def _initialised(self, facts: list, reach: Reach) -> list:
+        """TypeORM opens a DataSource's pool in `initialize()` (a 0.2 `Connection` in `connect()`), not in `new
+        DataSource(…)`. Where the process connects otherwise (`TypeOrmModule.forRoot(options)`, `createConnection`),
+        a DataSource it never initializes is the file the TypeORM CLI reads, which the app imports only for its
+        options: it holds no connection. Kept as soon as a module the process loads calls the method on anything,
+        since which object it is called on is not followed; a DataSource that is the process's only TypeORM
+        connection is kept as written."""
+        if not any(isinstance(fact, TypeOrmConfig) and _constructed(fact) is None for fact in facts):
+            return facts
+        built = {_constructed(fact) for fact in facts} - {None}
+        for method in built:
+            if any(self._calls(path, method) for path in reach.files):
+                built = built - {method}
+        return [fact for fact in facts if _constructed(fact) not in built]
+
+    def _calls(self, path: str, method: str) -> bool:
+        key = (path, method)
+        if key not in self._called:
+            text = self.graph._text(path) if self.graph is not None else None
+            self._called[key] = text is None or re.search(rf"\.{method}\s*\(", text) is not None
+        return self._called[key]
 
     def _runtime_targets(self, facts: list) -> list:
         """Pools whose host comes from a parameter of the function that creates them connect to a database each
@@ -637,6 +668,14 @@ def _top_folder(path: str, package: str) -> str:
     rest = path[len(package) + 1 :] if package else path
     head, _, tail = rest.partition("/")
     return _join(package, head) if tail else package
+
+
+def _constructed(fact) -> str | None:
+    """The method that opens the pool of a `new DataSource(…)` / `new Connection(…)` TypeORM config, else None."""
+    if not isinstance(fact, TypeOrmConfig):
+        return None
+    callee = fact.source.split(" → ")[0].removesuffix("(…)").rsplit(".", 1)[-1]  # extract/typeorm.py's label
+    return {"DataSource": "initialize", "Connection": "connect"}.get(callee)
 
 
 def _is_config(fact) -> bool:

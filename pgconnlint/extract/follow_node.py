@@ -20,6 +20,7 @@ A file with a `#!…node` line is a Node program itself.
 from __future__ import annotations
 
 import dataclasses
+import json
 import posixpath
 import re
 from pathlib import Path
@@ -37,7 +38,9 @@ _SHELL_SHEBANG = re.compile(r"#!.*\b(sh|bash|ash|dash)\b")
 def resolve(root: Path, facts) -> None:
     """Replace every script placeholder in `facts.node_processes` by the Node processes it starts."""
     decls = facts.node_processes
+    _link_packages(root, facts)
     _report_unbuilt_clients(facts)
+    _package_programs(root, facts)
     if not any(getattr(decl, "runner", "") == "script" for decl in decls):
         return
     follower = _NodeFollower(root, facts)
@@ -61,17 +64,126 @@ def resolve(root: Path, facts) -> None:
     facts.node_processes[:] = resolved
 
 
+def _link_packages(root: Path, facts) -> None:
+    """A Kubernetes container with no command (`image: s21aht/todo-backend:latest`) whose image nothing in the
+    repository is known to build runs the Dockerfile beside the package.json whose `name` is the image's last path
+    part (`"name": "todo-backend"` in application/to-do/backend): Kubernetes names no build context, and its
+    extractor already takes a folder of the image's name (extract/kubernetes.py `project_directory`); a package that
+    names itself so, in a folder of another name, is the same sign. Only when exactly one such package has a
+    Dockerfile. A compose `image:` service keeps needing a build of that image in the repository (lint.py)."""
+    from pgconnlint.extract.image_builds import repository
+
+    folders: dict[str, list[str]] = {}
+    for manifest in facts.packages:
+        if manifest.name and (root / manifest.directory / "Dockerfile").is_file():
+            folders.setdefault(manifest.name.rsplit("/", 1)[-1], []).append(manifest.directory)
+    for index, decl in enumerate(facts.node_processes):
+        if not isinstance(decl, NodeProcessDecl) or decl.runner != "image" or decl.dockerfile or not decl.image:
+            continue
+        if decl.origin != "kubernetes":
+            continue
+        name = repository(decl.image).rsplit("/", 1)[-1]
+        found = folders.get(name, [])
+        if len(found) == 1:
+            dockerfile = posixpath.join(found[0], "Dockerfile")
+            source = f"{decl.source} (image {decl.image}: the package {name} built by {dockerfile})"
+            facts.node_processes[index] = dataclasses.replace(
+                decl, dockerfile=dockerfile, directory=found[0], source=source
+            )
+
+
 def _report_unbuilt_clients(facts) -> None:
     """A compose service with no command of its own running an image nothing in the repository builds, given a URL
-    of the file's PostgreSQL service: its processes cannot be counted, and that is said (PGC002), not left silent."""
+    of the file's PostgreSQL service, or a Kubernetes container of such an image given a PostgreSQL URL or a `*HOST`
+    variable naming a Service of the manifests' PostgreSQL server (`PG_HOST: postgres`): its processes cannot be
+    counted, and that is said (PGC002), not left silent."""
     for decl in facts.node_processes:
         if not isinstance(decl, NodeProcessDecl) or decl.runner != "image" or decl.dockerfile or not decl.image:
             continue
-        why = unbuilt_client(facts, decl.location.path, decl.image, decl.env)
+        if decl.origin == "kubernetes":
+            why = _unbuilt_pod(facts, decl)
+        else:
+            why = unbuilt_client(facts, decl.location.path, decl.image, decl.env)
         if why:
             message = f"{decl.source} cannot be followed: {why}; what that image runs is not counted against it"
             help = "build the image in the repository (`build:`, or a workflow that publishes it), or set `processes`"
             facts.problems.append(ParseProblem(decl.location, message, skipped=True, help=help, drops=True))
+
+
+def _unbuilt_pod(facts, decl: NodeProcessDecl) -> str | None:
+    from urllib.parse import urlsplit
+
+    hosts = {host for server in facts.server_commands for host in server.hosts}
+    for binding in decl.env:
+        value = str(binding.value)
+        try:
+            host = urlsplit(value).hostname if re.match(r"postgres(?:ql)?(?:\+\w+)?://", value) else None
+        except ValueError:
+            host = None
+        if host is None and binding.name.upper().endswith("HOST"):
+            host = value
+        if host and host.split(".")[0] in hosts:  # `postgres`, `postgres.todo-app.svc.cluster.local`
+            return (
+                f"it runs the image {decl.image}, which nothing in the repository is known to build, with"
+                f" {binding.name} (host {host}) naming a PostgreSQL server of the manifests"
+            )
+    return None
+
+
+_DEPLOYED = ("compose", "kubernetes", "platform", "dockerfile", "procfile")
+#: programs of dependencies that run a step and exit (schema migrations, code generation, builds, tests): no server
+_STEPS = frozenset(
+    ["prisma", "knex", "typeorm", "sequelize", "sequelize-cli", "mikro-orm", "drizzle-kit", "db-migrate"]
+    + ["node-pg-migrate", "graphile-migrate", "tsc", "jest", "vitest", "mocha", "eslint", "prettier", "rimraf"]
+)
+
+
+def _package_programs(root: Path, facts) -> None:
+    """`yarn coko-server start` / `pnpm app` / `npm start` run by a deployment (not a package.json script): a script
+    of the package it runs in, else yarn and pnpm run the program a dependency installs in node_modules/.bin, which
+    the repository does not hold; that is said (PGC002), not dropped. `npm start` with no start script runs `node
+    server.js` when the package has one (npm's documented default)."""
+    for index, decl in enumerate(facts.node_processes):
+        if not isinstance(decl, NodeProcessDecl) or decl.runner != "npm-script" or decl.origin not in _DEPLOYED:
+            continue
+        manifest = _manifest(root, decl.directory)
+        if manifest is None or decl.npm_script in manifest[1] or decl.npm_script in _STEPS:
+            continue
+        folder, _ = manifest
+        if decl.npm_script == "start" and (root / folder / "server.js").is_file():
+            facts.node_processes[index] = dataclasses.replace(decl, runner="node", script="server.js", directory=folder)
+            continue
+        where = f"{folder}/package.json" if folder else "package.json"
+        what = "the program of a dependency (node_modules/.bin), not in the repository"
+        if decl.npm_script == "start":  # npm fails there; yarn and pnpm look for a program named `start`
+            what = (
+                "npm finds no server.js to run instead, and yarn or pnpm a program of that name, not in the repository"
+            )
+        message = (
+            f"{decl.source} runs `{decl.npm_script}`, which is no script of {where}: {what}, so the processes it"
+            " starts and their pools are not counted"
+        )
+        help = "run the server command directly (`node dist/main.js`), or set `processes` in the configuration"
+        facts.problems.append(ParseProblem(decl.location, message, skipped=True, help=help, drops=True))
+
+
+def _manifest(root: Path, directory: str) -> tuple[str, dict] | None:
+    """(folder, scripts) of the nearest package.json at or above `directory`; None when there is none or it cannot
+    be read (extract/package.py reports that)."""
+    folder = posixpath.normpath(directory or ".")
+    while not folder.startswith(".."):
+        text = read_text(root, posixpath.join(folder, "package.json"))
+        if isinstance(text, str):
+            try:
+                data = json.loads(text)
+            except (ValueError, RecursionError):
+                return None
+            scripts = data.get("scripts") if isinstance(data, dict) else None
+            return ("" if folder == "." else folder), (scripts if isinstance(scripts, dict) else {})
+        if folder == ".":
+            return None
+        folder = posixpath.dirname(folder) or "."
+    return None
 
 
 def _in_service(image_decl: NodeProcessDecl, service: NodeProcessDecl) -> NodeProcessDecl:

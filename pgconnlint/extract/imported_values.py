@@ -25,7 +25,7 @@ from pgconnlint.expr import Expr, Not, Obj, Opaque
 from pgconnlint.extract import sqlalchemy
 from pgconnlint.extract.django import pools_of
 from pgconnlint.extract.python import PySource
-from pgconnlint.model import ParseProblem, PythonPool
+from pgconnlint.model import NodePool, ParseProblem, PythonPool, TypeOrmConfig
 
 _MEMBER = re.compile(r"(?P<name>[A-Za-z_]\w*)(?:\.(?P<attribute>[A-Za-z_]\w*))?")
 
@@ -35,9 +35,9 @@ def resolve(root: Path, facts) -> None:
         facts.python_pools[:] = config_files(root, facts.python_pools, facts.problems)
     reader = _Reader(root)
     facts.python_pools[:] = [reader.pool(p) if isinstance(p, PythonPool) else p for p in facts.python_pools]
-    if any(_factory_made(pool) for pool in facts.node_pools):
+    if any(_factory_made(pool) or _spreads_names(pool) or _reads_members(pool) for pool in facts.node_pools):
         node_reader = _NodeReader(root, facts.packages)
-        facts.node_pools[:] = [node_reader.pool(pool) if _factory_made(pool) else pool for pool in facts.node_pools]
+        facts.node_pools[:] = [node_reader.node(pool) for pool in facts.node_pools]
 
 
 def config_files(root: Path, pools: list, problems: list[ParseProblem]) -> list:
@@ -203,6 +203,28 @@ def _factory_made(pool) -> bool:
     return getattr(pool, "library", "") == "prisma" and isinstance(pool.options.entries.get("adapter"), Opaque)
 
 
+_MEMBER_PATH = re.compile(r"(?P<name>[A-Za-z_$][\w$]*)(?P<path>(?:\.[A-Za-z_$][\w$]*)+)")
+
+
+def _reads_members(pool) -> bool:
+    """Options of a Node pool with a value read from an object (`env.TYPEORM_CONNECTION`, `config.db.max`)."""
+    return isinstance(pool, (TypeOrmConfig, NodePool)) and any(_member_reads(pool.options))
+
+
+def _member_reads(value: Expr):
+    if isinstance(value, Opaque) and _MEMBER_PATH.fullmatch(value.text):
+        yield value
+    elif isinstance(value, Obj):
+        for entry in value.entries.values():
+            yield from _member_reads(entry)
+
+
+def _spreads_names(pool) -> bool:
+    """TypeORM options (extract/typeorm.py) made of a name the module does not define: `createConnection(ormConfig)`,
+    `{ ...baseOptions, entities }`."""
+    return isinstance(pool, TypeOrmConfig) and bool(pool.options.opaque_spreads) and not (pool.calls or pool.factory)
+
+
 class _NodeReader:
     def __init__(self, root: Path, packages) -> None:
         from pgconnlint.reach_node import ImportGraph
@@ -248,6 +270,71 @@ class _NodeReader:
         if isinstance(options, Opaque):
             return None
         return dataclasses.replace(options, text=f"{source.text(call)} → {options.text}")
+
+    def node(self, pool):
+        if _factory_made(pool):
+            return self.pool(pool)
+        if _spreads_names(pool):
+            pool = self.typeorm(pool)
+        return dataclasses.replace(pool, options=self.members(pool.options)) if _reads_members(pool) else pool
+
+    def members(self, options: Obj) -> Obj:
+        """Values the options read from an object another module exports (`import { env } from "~/config/env"`,
+        then `type: env.TYPEORM_CONNECTION`): that object's entry as written there (`process.env.TYPEORM_CONNECTION
+        || 'postgres'`), evaluated with each process's environment when linked. What is not found stays opaque."""
+        entries = {}
+        for key, value in options.entries.items():
+            if isinstance(value, Obj):
+                value = self.members(value)
+            elif isinstance(value, Opaque) and (match := _MEMBER_PATH.fullmatch(value.text)):
+                source = self.source(value.location.path)
+                exported = self.exported(source, match["name"]) if source is not None else None
+                found = exported.get(match["path"][1:]) if exported is not None else None
+                value = found if found is not None and not isinstance(found, Opaque) else value
+            entries[key] = value
+        return Obj(options.location, options.text, entries, options.key_locations, options.opaque_spreads)
+
+    def typeorm(self, config: TypeOrmConfig) -> TypeOrmConfig:
+        """TypeORM options taken from an object another module exports (`import ormConfig from "./OrmConfig"`, then
+        `createConnection(ormConfig)` or `{ ...ormConfig, entities }`): that module's `export default`,
+        `module.exports` or `export const` object; the keys written beside a spread win over it (the usual
+        `{ ...base, key }` order). A name not found that way stays opaque: the linker says the options are unknown."""
+        options = config.options
+        source = self.source(options.location.path)
+        entries: dict[str, Expr] = {}
+        keys: dict = {}
+        left: list[str] = []
+        read: list[str] = []
+        for written in options.opaque_spreads:  # `...base` in an object, `ormConfig` as the whole argument
+            name = written.removeprefix("...")
+            found = self.exported(source, name) if source is not None else None
+            if found is None:
+                left.append(written)
+                continue
+            entries |= found.entries
+            keys |= found.key_locations
+            left += found.opaque_spreads
+            read.append(f"{name} of {found.location.short}")
+        if not read:
+            return config
+        merged = Obj(
+            options.location, options.text, entries | options.entries, keys | options.key_locations, tuple(left)
+        )
+        return dataclasses.replace(config, options=merged, source=f"{config.source} → {', '.join(read)}")
+
+    def exported(self, source, name: str) -> Obj | None:
+        """The object literal a module imports as `name` from a module of the repository, or None."""
+        imported = {**_whole_imports(source), **_js_imports(source)}.get(name)
+        path = self.graph.resolve(imported[0], posixpath.dirname(source.path), source.path) if imported else None
+        module = self.source(path) if path else None
+        if module is None:
+            return None
+        if imported[1] == "default":
+            value = module.module_export()
+        else:
+            node = module.constant(imported[1])
+            value = module.expr(node) if node is not None else None
+        return value if isinstance(value, Obj) else None
 
     def function(self, source, call):
         """(module, function node) of the function `call` calls: one of the file's own, or one it imports."""
@@ -391,6 +478,25 @@ def _js_imports(source) -> dict[str, tuple[str, str]]:
                     specifier,
                     source.raw(part.child_by_field_name("key")),
                 )
+    return found
+
+
+def _whole_imports(source) -> dict[str, tuple[str, str]]:
+    """Local name → (specifier, "default") for `import name from "m"` and `const name = require("m")`."""
+    from pgconnlint.extract.treesitter import declarations
+
+    found: dict[str, tuple[str, str]] = {}
+    statements = source.tree.root_node.named_children
+    for statement in statements:
+        specifier = statement.child_by_field_name("source") if statement.type == "import_statement" else None
+        clause = next((c for c in statement.named_children if c.type == "import_clause"), None)
+        name = next((c for c in clause.named_children if c.type == "identifier"), None) if clause else None
+        if name is not None and specifier is not None:
+            found[source.raw(name)] = (source.string(specifier), "default")
+    for target, value in declarations(statements):
+        specifier = _required(source, value)
+        if specifier and target.type == "identifier":
+            found[source.raw(target)] = (specifier, "default")
     return found
 
 

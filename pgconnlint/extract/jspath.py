@@ -57,6 +57,8 @@ def _value(source: SourceFile, node: Node | None, folder: str, depth: int) -> st
         if name == "__dirname":
             return _Absolute(folder or ".")
         constant = source.constant(name)
+        if constant is None:
+            constant = local_value(source, node, name)
         return _value(source, constant, folder, depth + 1) if constant is not None else None
     if kind == "template_string":
         return _template(source, node, folder, depth)
@@ -68,6 +70,22 @@ def _value(source: SourceFile, node: Node | None, folder: str, depth: int) -> st
         return _Absolute(left + right) if isinstance(left, _Absolute) else left + right
     if kind == "call_expression":
         return _call(source, node, folder, depth)
+    return None
+
+
+def local_value(source: SourceFile, node: Node, name: str) -> Node | None:
+    """The initialiser of the nearest `const name = …` of a block around `node`, declared before it
+    (`const jobsPath = path.join(__dirname, 'jobs')` in the function that requires from it)."""
+    from pgconnlint.extract.treesitter import declarations
+
+    scope = node.parent
+    while scope is not None:
+        if scope.type == "statement_block":
+            before = [s for s in scope.named_children if s.end_byte <= node.start_byte]
+            found = [value for target, value in declarations(before) if source.raw(target) == name]
+            if found:
+                return found[-1]
+        scope = scope.parent
     return None
 
 

@@ -301,7 +301,7 @@ def _workload(root: Path, workload: KubeWorkload, index: _Index, facts) -> None:
         extra = {"replicas": replicas, "env": env, "surge": surge, "cpu_limit": cpu_limit_of(container)}
         words, where = _command(container)
         if words is None:
-            image_processes(root, directory, container.location, source, extra, facts)
+            image_processes(root, directory, container.location, source, extra, facts, image)
             continue
         built = _dockerfile(directory) if (root / _dockerfile(directory)).is_file() else None
         # its image's CMD does not run where this command replaces it (link_python.py `_images_run`)
@@ -338,15 +338,21 @@ def _node(tries: list[list[str]], where: Location, source: str, directory: str, 
     return []
 
 
-def image_processes(root: Path, directory: str, where: Location, source: str, extra: dict, facts) -> None:
+def image_processes(
+    root: Path, directory: str, where: Location, source: str, extra: dict, facts, image: str = ""
+) -> None:
     """No command nor args: the container runs its image's ENTRYPOINT/CMD, read from the project's Dockerfile. The
     linker puts the pod count, surge and env of this declaration on that Dockerfile's Node and Python commands
-    (link.py `_expand`, link_python.py `_images_run`), as for a compose service that builds the image."""
+    (link.py `_expand`, link_python.py `_images_run`), as for a compose service that builds the image. With no
+    Dockerfile found by the image's name, the image is kept, as a compose service's `image:` is, for the steps that
+    link it to what builds it (a workflow: lint.py; a package of that name: extract/follow_node.py)."""
     dockerfile = _dockerfile(directory)
     if (root / dockerfile).is_file():
         facts.node_processes.append(
             NodeProcessDecl("image", where, source, ORIGIN, directory, dockerfile=dockerfile, **extra)
         )
+    elif image:
+        facts.node_processes.append(NodeProcessDecl("image", where, source, ORIGIN, directory, image=image, **extra))
 
 
 def _dockerfile(directory: str) -> str:

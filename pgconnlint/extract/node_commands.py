@@ -163,9 +163,11 @@ def _cluster(path: str, text: str, at: int) -> NodeFork:
     bound = re.search(r"<=?\s*([\w.$]+(?:\(\s*\))?(?:\.length)?)", head)
     written = bound.group(1) if bound else ""
     per_cpu = _per_cpu(head) or (re.fullmatch(r"[A-Za-z_$][\w$]*", written) and _per_cpu(_assigned(text, written)))
+    computed = _loop_bound(path, text, at)
+    if computed is not None and not isinstance(computed.argument, EnvVar):  # `Math.min(os.cpus().length, 4)`
+        return NodeFork(where, "cluster", computed, primary)
     if per_cpu and re.fullmatch(r"([\w.$]+(\(\s*\))?(\.length)?)?", _loop_text(head)):  # the bound is the CPUs
         return NodeFork(where, "cluster", None, primary)
-    computed = _loop_bound(path, text, at)
     if computed is not None:
         return NodeFork(where, "cluster", computed, primary)
     if written.isdigit():
@@ -199,7 +201,14 @@ def _loop_bound(path: str, text: str, at: int) -> Expr | None:
     operator = condition.child_by_field_name("operator")
     if operator is None or source.raw(operator) != "<":
         return None
-    bound = source.expr(condition.child_by_field_name("right"))
+    right = condition.child_by_field_name("right")
+    bound = source.expr(right)
+    if not _reads_environment(bound) and right is not None and right.type == "identifier":
+        # `const numCPUs = Math.min(os.cpus().length, 4)` in the block around the loop
+        from pgconnlint.extract.jspath import local_value
+
+        local = local_value(source, right, source.raw(right))
+        bound = source.expr(local) if local is not None else bound
     if not _reads_environment(bound):
         return None
     return Call(bound.location, bound.text, "Number", bound)  # the loop compares numbers: "5" counts 5
@@ -265,6 +274,8 @@ def _segment(tokens: list[str], where, source: str, origin: str, directory: str,
             return _node(rest, where, source, origin, directory)
         if name in _PACKAGE_MANAGERS:
             return _package_manager(name, rest, where, source, origin, directory)
+        if name == "nest" and rest[:1] == ["start"]:  # the Nest CLI runs the compiled entry: `node dist/main`
+            return [NodeProcessDecl("node", where, source, origin, directory, _nest_entry(rest[1:]))]
         if name == "next" and rest[:1] == ["start"]:  # the Next.js server of the package it runs in
             return [NodeProcessDecl("next", where, source, origin, directory)]
         if name in ("nuxt", "nuxi") and rest[:1] in (["dev"], ["start"], ["preview"]):  # the Nuxt (Nitro) server
@@ -364,6 +375,27 @@ def _package_manager(name: str, args: list[str], where, source: str, origin: str
     if words[0] in ("run", "run-script") and len(words) > 1:
         return [_npm(words[1], where, source, origin, directory)]
     return []
+
+
+_NEST_VALUE_FLAGS = {"-c", "--config", "-p", "--path", "-e", "--exec", "--sourceRoot", "--entryFile", "-b", "--builder"}
+
+
+def _nest_entry(args: list[str]) -> str:
+    """The module `nest start [app]` runs: `dist/main.js` (@nestjs/cli's defaults: entryFile `main`, the tsconfig's
+    outDir `dist`), or `dist/apps/<app>/main.js` for an app of a Nest monorepo; `--entryFile` renames the module.
+    reach_node.py maps that build output back to its source (`src/main.ts`). nest-cli.json is not read."""
+    entry, app, index = "main", None, 0
+    while index < len(args):
+        token = args[index]
+        flag, _, inline = token.partition("=")
+        if flag in _NEST_VALUE_FLAGS:
+            value = inline or (args[index + 1] if index + 1 < len(args) else "")
+            entry = value if flag == "--entryFile" and value else entry
+            index += 0 if inline else 1
+        elif not token.startswith("-") and app is None:
+            app = token
+        index += 1
+    return f"dist/apps/{app}/{entry}.js" if app else f"dist/{entry}.js"
 
 
 def _concurrently(args: list[str], where, source: str, origin: str, directory: str, depth: int) -> list:

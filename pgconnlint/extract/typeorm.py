@@ -105,7 +105,20 @@ def _config_at(source: SourceFile, node: Node) -> list[TypeOrmConfig]:
         return _async_factory(source, arguments, label)
     if not arguments:  # TypeORM / Nest fall back to ormconfig.* when given no options
         return [TypeOrmConfig(Obj(source.location(node), label), label, reads_ormconfig=True)]
-    return [TypeOrmConfig(obj, label) for obj in _connections(source.expr(arguments[0]))]
+    found = _connections(source.expr(arguments[0]))
+    name = _bare_name(source, arguments[0])
+    if not found and name is not None:
+        # `createConnection(ormConfig)`, `TypeOrmModule.forRoot(options)`: an object this module does not hold (an
+        # import, read by extract/imported_values.py; a parameter stays unknown), never nothing
+        found = [Obj(source.location(arguments[0]), name, {}, {}, (name,))]
+    return [TypeOrmConfig(obj, label) for obj in found]
+
+
+def _bare_name(source: SourceFile, node: Node) -> str | None:
+    """`name` for an argument written as a name (`options`, `options as DataSourceOptions`), else None."""
+    while node.type in ("as_expression", "satisfies_expression", "parenthesized_expression") and node.named_children:
+        node = node.named_children[0]
+    return source.raw(node) if node.type == "identifier" else None
 
 
 def _typeorm_call(source: SourceFile, callee: str, name: str) -> bool:

@@ -228,3 +228,119 @@ def test_the_one_node_process_a_compose_service_runs_is_named_as_run(lint_tree):
     assert (term.processes, term.pool_max, budget.total) == (1, 5, 5)
     why = term.group.processes.why
     assert "index.js" in why and "docker-compose.yml service backend" in why and "no process manager" not in why
+
+
+def test_a_program_of_a_dependency_run_through_yarn_is_said_not_dropped(lint_tree):
+    """`yarn coko-server start` in a compose service, where `coko-server` is no script of the package: yarn runs the
+    program a dependency installs in node_modules/.bin, which the repository does not hold. Before, the service's
+    processes vanished without a word; now a PGC002 names the program and the package.json it is not a script of."""
+    files = {
+        "docker-compose.yml": "services:\n  server:\n    build: ./server\n    command: ['yarn', 'coko-server', 'start']\n"
+        "  db:\n    image: postgres:16\n",
+        "server/Dockerfile": "FROM node:20\nWORKDIR /app\nCOPY . .\n",
+        "server/package.json": package("server", {"test": "jest"}),
+        "server/db.js": POOL,
+    }
+    result = lint_tree(files)
+    [finding] = [f for f in result.findings if f.code == "PGC002"]
+    assert "`coko-server`" in finding.message and "server/package.json" in finding.message
+    assert finding.location.path == "docker-compose.yml"
+
+
+def test_npm_start_without_a_start_script_runs_server_js(lint_tree):
+    """npm's documented default: `npm start` in a package with no start script runs `node server.js` when the
+    package holds one."""
+    files = {
+        "Dockerfile": 'FROM node:20\nWORKDIR /app\nCOPY . .\nCMD ["npm", "start"]\n',
+        "package.json": package("api", {"test": "jest"}),
+        "server.js": "const pool = require('./db');\n",
+        "db.js": POOL,
+    }
+    result = lint_tree(files)
+    assert terms(result) == [("api", 1, 7)] and not [f for f in result.findings if f.code == "PGC002"]
+    why = result.budgets[0].terms[0].group.processes.why
+    assert "node server.js" in why and "Dockerfile CMD" in why and "no process manager" not in why
+
+
+def test_an_image_only_container_runs_the_dockerfile_of_the_package_named_as_its_image(lint_tree):
+    """A Kubernetes Deployment of `image: acme/todo-backend:latest`, 2 replicas, no command, and no workflow that
+    builds it: the package.json named `todo-backend` (in app/backend, a folder of another name) holds the Dockerfile
+    that builds it, so its pods run that Dockerfile's CMD. Before, the container was dropped without a word and the
+    Dockerfile counted once on its own (1 × 7 instead of 2 × 7). (A compose `image:` service still needs a build of
+    the image in the repository: tests/test_cloud_build.py.)"""
+    deployment = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: todo-backend\nspec:\n  replicas: 2\n"
+        "  template:\n    spec:\n      containers:\n        - name: todo-backend\n"
+        "          image: acme/todo-backend:latest\n          env:\n            - name: PG_HOST\n"
+        '              value: "postgres"\n'
+    )
+    postgres = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: postgres\nspec:\n  template:\n    spec:\n"
+        "      containers:\n        - name: postgres\n          image: postgres:16\n"
+    )
+    files = {
+        "k8s/backend.yaml": deployment,
+        "k8s/postgres.yaml": postgres,
+        "app/backend/Dockerfile": 'FROM node:20\nWORKDIR /app\nCOPY . .\nCMD ["npm", "start"]\n',
+        "app/backend/package.json": package("todo-backend", {"start": "node server.js"}),
+        "app/backend/server.js": "const pool = require('./db');\n",
+        "app/backend/db.js": POOL,
+    }
+    [budget] = lint_tree(files).budgets
+    [term] = budget.terms
+    assert (term.processes, term.pool_max, budget.total) == (2, 7, 14)
+    assert "the package todo-backend" in term.group.name
+
+
+def test_nest_start_runs_the_compiled_entry_and_only_what_it_reaches(lint_tree):
+    """`CMD ["npm", "run", "start:prod"]` with `"start:prod": "nest start --prod"`: the Nest CLI runs dist/main.js,
+    whose source src/main.ts reaches the app's pool and not the seed script's. Before, `nest start` started nothing
+    the linker knew: the package was counted as a whole (seed included) as "no process manager runs it"."""
+    files = {
+        "Dockerfile": 'FROM node:20\nWORKDIR /app\nCOPY . .\nCMD ["npm", "run", "start:prod"]\n',
+        "package.json": package("api", {"start:prod": "nest start --prod"}),
+        "tsconfig.json": json.dumps({"compilerOptions": {"outDir": "./dist"}}),
+        "src/main.ts": "import { pool } from './db';\nconsole.log(pool);\n",
+        "src/db.ts": POOL.replace("const { Pool } = require('pg');", "import { Pool } from 'pg';").replace(
+            "module.exports =", "export const pool ="
+        ),
+        "prisma/seed.ts": "import { Pool } from 'pg';\nconst seed = new Pool({ max: 30 });\n",
+    }
+    result = lint_tree(files)
+    assert terms(result) == [("api", 1, 7)]
+    why = result.budgets[0].terms[0].group.processes.why
+    assert "dist/main.js" in why and "no process manager" not in why
+
+
+def test_an_image_only_container_nothing_builds_with_a_host_of_the_manifests_server_is_said(lint_tree):
+    """The same Deployment when no package names itself as the image: its pods cannot be counted, and since
+    `PG_HOST: postgres` names the Service of the manifests' PostgreSQL server, that is a PGC002, not silence."""
+    deployment = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\nspec:\n  replicas: 2\n"
+        "  template:\n    spec:\n      containers:\n        - name: api\n          image: acme/api:latest\n"
+        "          env:\n            - name: PG_HOST\n              value: postgres\n"
+    )
+    postgres = (
+        "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: postgres\nspec:\n  template:\n"
+        "    metadata:\n      labels:\n        app: postgres\n    spec:\n"
+        "      containers:\n        - name: postgres\n          image: postgres:16\n---\n"
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: postgres\nspec:\n  selector:\n    app: postgres\n"
+    )
+    result = lint_tree({"k8s/api.yaml": deployment, "k8s/postgres.yaml": postgres})
+    [finding] = [f for f in result.findings if f.code == "PGC002"]
+    assert "acme/api:latest" in finding.message and "PG_HOST (host postgres)" in finding.message
+    elsewhere = lint_tree(
+        {"k8s/api.yaml": deployment.replace("value: postgres", "value: db.example.com"), "k8s/postgres.yaml": postgres}
+    )
+    assert not [f for f in elsewhere.findings if f.code == "PGC002"]
+
+
+def test_npm_start_with_no_start_script_nor_server_js_is_said(lint_tree):
+    files = {
+        "Dockerfile": 'FROM node:20\nWORKDIR /app\nCOPY . .\nCMD ["npm", "start"]\n',
+        "package.json": package("api", {"test": "jest"}),
+        "main.js": "const pool = require('./db');\n",
+        "db.js": POOL,
+    }
+    [finding] = [f for f in lint_tree(files).findings if f.code == "PGC002"]
+    assert "`start`, which is no script of package.json: npm finds no server.js" in finding.message

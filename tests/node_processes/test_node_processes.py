@@ -82,6 +82,10 @@ def shape(decls) -> list[tuple]:
         ("run-p web worker", [("npm-script", None, "web", None, False), ("npm-script", None, "worker", None, False)]),
         ('sh -c "pm2-runtime start app.js -i 2"', [("pm2-runtime", "app.js", None, "2", False)]),
         (["pm2-runtime", "start", "dist/main.js", "-i", "max"], [("pm2-runtime", "dist/main.js", None, "max", False)]),
+        # the Nest CLI runs the compiled entry (@nestjs/cli defaults), of the app named in a Nest monorepo
+        ("nest start --prod", [("node", "dist/main.js", None, None, False)]),
+        ("npx nest start --watch --entryFile server", [("node", "dist/server.js", None, None, False)]),
+        ("nest start api -c nest-cli.json", [("node", "dist/apps/api/main.js", None, None, False)]),
     ],
 )
 def test_command_forms(command, expected):
@@ -288,6 +292,19 @@ CLUSTER_FROM_ENV_SERVICE = (
     "  if (cluster.isPrimary) {\n    for (let i = 0; i < env.get('CLUSTER_WORKERS'); i++) {\n      cluster.fork();\n"
     "    }\n  } else {\n    require('./db');\n  }\n}\n"
 )
+
+
+def test_cluster_fork_per_cpu_capped_by_math_min(lint_tree):
+    """`const numCPUs = Math.min(os.cpus().length, 4)` in the primary's block: as many workers as CPUs, at most 4.
+    Before, the cap was not read and the count followed the CPUs (8 CPUs: 8 workers instead of 4)."""
+    main = (
+        "import cluster from 'cluster';\nimport os from 'os';\nif (cluster.isPrimary) {\n"
+        "  const numCPUs = Math.min(os.cpus().length, 4);\n  for (let i = 0; i < numCPUs; i++) {\n"
+        "    cluster.fork();\n  }\n} else {\n  require('./db');\n}\n"
+    )
+    files = {"package.json": package(), "main.js": main, "db.js": POOL}
+    assert processes(lint_tree(files, cpus=8)) == [("api", 4)]
+    assert processes(lint_tree(files, cpus=2)) == [("api", 2)]
 
 
 def test_cluster_workers_from_an_env_service_read_in_each_services_environment(lint_tree):

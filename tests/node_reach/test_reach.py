@@ -173,3 +173,28 @@ def test_a_template_import_reaches_the_code_of_its_folder_only(lint_tree):
     result = lint_tree(files)
     assert terms(result) == [("plugins/db.js", 2, 7)]
     assert not [f for f in result.findings if f.code == "PGC002" and "main.js" in f.message]
+
+
+def test_a_plugin_loader_over_a_computed_folder_reaches_that_folder_only(lint_tree):
+    """A job runner that requires every module of a folder it computes in the function
+    (`const jobsPath = path.join(__dirname, 'jobs')`, then `require(\\`${jobsPath}/${job}\\`)` over `readdirSync`):
+    the modules of that folder, not the package as a whole. Before, the import was "cannot be told statically" and
+    the web server's pool was counted in the job process too (pm2 `job` app: +1 × 7)."""
+    loader = (
+        "import fs from 'fs';\nimport path from 'path';\n\nexport function load() {\n"
+        "  const jobsPath = path.join(__dirname, 'jobs');\n"
+        "  return fs.readdirSync(jobsPath).map((job) => require(`${jobsPath}/${job}`).default);\n}\n"
+    )
+    files = {
+        "package.json": package(),
+        "ecosystem.config.js": "module.exports = [\n  { name: 'api', script: './src/server.js' },\n"
+        "  { name: 'job', script: './src/worker/run.js' },\n]\n",
+        "src/server.ts": "import { pool } from './db';\nconsole.log(pool);\n",
+        "src/db.ts": PG,
+        "src/worker/run.ts": "import { load } from './queues';\nload();\n",
+        "src/worker/queues.ts": loader,
+        "src/worker/jobs/mail.ts": "export default { name: 'mail' };\n",
+    }
+    result = lint_tree(files)
+    assert terms(result) == [("src/db.ts", 1, 7)]
+    assert not [f for f in result.findings if f.code == "PGC002"]
