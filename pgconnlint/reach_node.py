@@ -347,15 +347,12 @@ class ImportGraph:
 
     @functools.cache  # noqa: B019
     def _tsconfig_for(self, folder: str) -> _TsConfig | None:
-        """The nearest tsconfig.json (or a JavaScript project's jsconfig.json, read alike) at or above `folder`."""
-        while True:
-            for name in ("tsconfig.json", "jsconfig.json"):
-                candidate = _join(folder, name)
-                if (self.root / candidate).is_file():
-                    return self._tsconfig(candidate, 0)
-            if folder in ("", "."):
-                return None
-            folder = posixpath.dirname(folder)
+        """The nearest tsconfig.json (or a JavaScript project's jsconfig.json, read alike) at or above `folder`, from
+        the folders' cached listings (a stat per level and module was 0.1 s on formbricks)."""
+        for name in ("tsconfig.json", "jsconfig.json"):
+            if name in self._listing(folder):
+                return self._tsconfig(_join(folder, name), 0)
+        return None if folder in ("", ".") else self._tsconfig_for(posixpath.dirname(folder))
 
     @functools.cache  # noqa: B019 - a monorepo's folders share a few tsconfig files: read each once
     def _tsconfig(self, path: str, depth: int) -> _TsConfig | None:
