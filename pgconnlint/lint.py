@@ -130,6 +130,7 @@ def extract_all(
                 facts.problems.append(_unread(candidate, seconds))
             else:
                 _extract(candidate.kind, root, candidate.path, facts, **_extras(candidate, helm_values))
+    _read_named_dockerfiles(root, candidates, facts)
     facts.server_commands.extend(compose.confirm_built_servers(facts.compose_services, _dockerfile_reader(root)))
     _read_env_files(root, facts)
     _read_mounted_configs(root, facts)
@@ -311,6 +312,13 @@ def _dockerfile_reader(root: Path) -> Callable[[str], str | None]:
         return None if isinstance(text, ParseProblem) else text
 
     return read
+
+
+def _read_named_dockerfiles(root: Path, candidates: list[Candidate], facts: Facts) -> None:
+    """`build: {dockerfile: Dockerfile-production}`: a Dockerfile of any name, read because a compose service builds
+    it, before anything links the service to the processes its image runs."""
+    named = [(service.dockerfile, service.location) for service in facts.compose_services if service.dockerfile]
+    _read_named(root, facts, "dockerfile", named, {c.path for c in candidates if c.kind == "dockerfile"})
 
 
 def _read_named_gunicorn_configs(root: Path, facts: Facts) -> None:

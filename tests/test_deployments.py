@@ -351,3 +351,14 @@ def test_a_folder_of_manifests_takes_the_database_of_its_sibling_folder_before_a
     assert [(b.deployment, b.server.name, b.server.usable) for b in budgets] == [
         ("k8s/app/", "k8s/db/db.yaml Deployment db", 57)
     ]
+
+
+def test_a_dockerfile_of_any_name_a_compose_service_builds_is_read(lint_tree):
+    # `Dockerfile-production` is no name discovery knows (Coko-Foundation/Kotahi): the compose file names it
+    compose_text = "services:\n  api:\n    build:\n      context: .\n      dockerfile: Dockerfile-production\n" + DB
+    tree = {**NODE_APP, "docker-compose.yml": compose_text}
+    tree["Dockerfile-production"] = tree.pop("Dockerfile")
+    [budget] = lint_tree(tree).budgets
+    assert [(term.group.name, term.processes) for term in budget.terms] == [
+        ("docker-compose.yml service api (Dockerfile-production CMD): pm2-runtime src/db.js", 3)
+    ]
