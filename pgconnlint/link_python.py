@@ -80,6 +80,8 @@ def python_groups(facts, settings: LinkSettings, env_files: Mapping[str, EnvFile
         run |= {_project_of(posixpath.dirname(pool.location.path), projects) for pool in reached}
         chosen = _django_scope(reached, refs.get(project, []), env, project)
         group = _group(decl, _config_for(decl, configs), env, chosen, settings, runtime.get(project, []))
+        unread = _unread_databases(facts.problems, refs.get(project, []), env, project)
+        group = dataclasses.replace(group, unresolved=group.unresolved + unread) if unread else group
         groups.append(_with_steps(group, decl, facts.alembic, projects))
     packages = {manifest.directory for manifest in facts.packages}
     for function in facts.functions:
@@ -671,21 +673,44 @@ def _django_scope(pools: list[PythonPool], refs: list[DjangoSettingsRef], env: E
     if not django:
         return pools
     modules = sorted({pool.location.path for pool in django})
-    binding = env.get("DJANGO_SETTINGS_MODULE")
-    wanted = str(binding.value) if binding is not None else None
-    if wanted is None and refs:
-        first = sorted(refs, key=lambda r: (not r.location.path.endswith(("wsgi.py", "asgi.py")), r.location.path))
-        wanted = first[0].module
+    stem = _settings_stem(refs, env, project)
     # no settings module names one: a deployable one first (not `configuration_testing.py`)
     chosen = sorted(modules, key=lambda m: role_of(m) != PRODUCTION_ROLE)[:1]
-    if wanted is not None:
-        stem = posixpath.join(project, wanted.replace(".", "/")) if project else wanted.replace(".", "/")
-        exact = [m for m in modules if m in (f"{stem}.py", f"{stem}/__init__.py") or m.endswith(f"/{stem}.py")]
+    if stem is not None:
+        exact = [m for m in modules if _is_module(m, stem)]
         folder = [m for m in modules if posixpath.dirname(m) == posixpath.dirname(f"{stem}.py")]
         shared = [m for m in folder if re.search("base|common|default", posixpath.basename(m))]
         chosen = exact or (shared or folder)[:1] or chosen
     kept = _alternative([pool for pool in django if pool.location.path in chosen and not _ruled_out(pool, env)], env)
     return [pool for pool in pools if pool.library != "django"] + [_template_noted(pool, modules) for pool in kept]
+
+
+def _settings_stem(refs: list[DjangoSettingsRef], env: Environment, project: str) -> str | None:
+    """The settings module the processes run with, as a path without `.py`: $DJANGO_SETTINGS_MODULE of the process,
+    else the one manage.py/wsgi.py/asgi.py set by default (wsgi.py and asgi.py first: the servers import them)."""
+    binding = env.get("DJANGO_SETTINGS_MODULE")
+    wanted = str(binding.value) if binding is not None else None
+    if wanted is None and refs:
+        first = sorted(refs, key=lambda r: (not r.location.path.endswith(("wsgi.py", "asgi.py")), r.location.path))
+        wanted = first[0].module
+    if wanted is None:
+        return None
+    return posixpath.join(project, wanted.replace(".", "/")) if project else wanted.replace(".", "/")
+
+
+def _is_module(path: str, stem: str) -> bool:
+    return path in (f"{stem}.py", f"{stem}/__init__.py") or path.endswith(f"/{stem}.py")
+
+
+def _unread_databases(problems: list[ParseProblem], refs, env: Environment, project: str) -> tuple[Unknown, ...]:
+    """DATABASES of the process's settings module computed by code (extract/django.py `_unread`, a PGC002): its
+    connections are not counted, so the group's budget is "at least" and says where."""
+    stem = _settings_stem(refs, env, project)
+    return tuple(
+        Unknown("DATABASES", problem.location, problem.message)
+        for problem in problems
+        if stem is not None and problem.drops and _is_module(problem.location.path, stem)
+    )
 
 
 def _template_noted(pool: PythonPool, modules: list[str]) -> PythonPool:

@@ -175,7 +175,8 @@ def _unread(value: Expr, what: str) -> ParseProblem:
         " configures are not counted"
     )
     help = "write DATABASES as a dict literal (values may read os.environ), or use dj-database-url"
-    return ParseProblem(value.location, message, skipped=True, help=help)
+    # drops: the processes that run with this settings module hold connections the budget does not count
+    return ParseProblem(value.location, message, skipped=True, help=help, drops=True)
 
 
 def _assign_key(source: PySource, aliases: dict[str, Obj], path: list[str], value: Expr, target) -> None:

@@ -271,3 +271,18 @@ def test_databases_computed_by_a_function_is_said_not_silently_left_out():
     # another module's settings (netbox's `getattr(configuration, "DATABASES", …)`) are read there: no finding
     _, problems = extract("app/settings.py", settings("getattr(configuration, 'DATABASES', {})"))
     assert problems == []
+
+
+def test_databases_computed_by_a_function_leaves_the_budget_incomplete(lint_tree):
+    # the PGC002 alone left `complete: true` (TandoorRecipes): the processes that run with that settings module hold
+    # connections nobody counted, so the budget is "at least" and names where
+    files = _two_settings("web: gunicorn project.wsgi --workers 3\n")
+    files["project/settings/dev.py"] = "def setup_database():\n    return {}\n\nDATABASES = setup_database()\n"
+    result = lint_tree(files)
+    [budget] = result.budgets
+    assert not budget.complete
+    assert budget.dropped == ("Procfile (web): project/settings/dev.py:4",)
+    # another settings module computing its DATABASES (one the processes do not run with) changes nothing
+    files = _two_settings("web: gunicorn project.wsgi --workers 3\n")
+    files["project/settings/prod.py"] = "def setup_database():\n    return {}\n\nDATABASES = setup_database()\n"
+    assert lint_tree(files).budgets[0].complete
