@@ -2,7 +2,8 @@
 
 Issue 15: a pool counts for a process only when the process reaches the module that creates it, so Alembic's
 env.py, tests, conftest and CLI tools drop out because nothing deployed imports them (not because of a name list).
-Imports are read with the standard library's `ast` (C, fast; positions and exact text are not needed here):
+Imports are read with the standard library's `ast` (C, fast; positions and exact text are not needed here), from the
+module's skeleton (pgconnlint/pyskeleton.py: its import lines and block headers) unless a call may import:
 `import a.b`, `from a import b` (b a submodule or a name of a/__init__), relative imports, the `__init__` of every
 package on the way, string imports whose text is a literal (`importlib.import_module("x")`,
 `app.config.from_object("pkg.config.Prod")`), and the modules a Celery app lists (`include=`, `imports=`,

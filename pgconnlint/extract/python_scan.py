@@ -49,10 +49,11 @@ class Scan:
 
 
 def scan(text: str, engine_names: frozenset[str]) -> Scan | None:
-    """The file's `ast`, and whether libcst must read it; None when `ast` cannot parse it (libcst decides). Its
-    imports are kept for reach_python.py, which would otherwise parse the file again. Where no name `_needs_libcst`
-    looks for is written, only the endpoints are read: from the module's skeleton (pgconnlint/pyskeleton.py, its
-    functions' headers and decorators) when it may have some, from nothing when it imports no web framework."""
+    """The file's `ast`, and whether libcst must read it; None when `ast` cannot parse a file it reads (libcst
+    decides). Its imports are kept for reach_python.py, which would otherwise parse the file again. Where no name
+    `_needs_libcst` looks for is written, only the endpoints are read: from the module's skeleton
+    (pgconnlint/pyskeleton.py, its functions' headers and decorators) when it may have some, from nothing when it
+    imports no web framework."""
     whole = _may_need_libcst(text, engine_names) or any(call in text for call in FROM_FILE_CALLS)
     if not whole and not any(framework in text for framework in _WEB_FRAMEWORKS):
         return Scan(ast.Module(body=[], type_ignores=[]), False)  # reach_python.py parses it if a process imports it
