@@ -7,11 +7,13 @@ file for `import … from`, `export … from`, `require("…")`, `import("…")`
 
 Resolution follows Node and TypeScript as a build would: relative paths with the extensions and index files, a
 `.js` specifier naming its `.ts` source, tsconfig `baseUrl`/`paths` (with `extends`), and workspace packages by
-their package.json name (`exports`, `module`, `main`, else `src/index`). A path into build output (`dist/main.js`)
-is mapped back to its source through the tsconfig's `outDir`/`rootDir`, else by the usual layouts (`dist/x` →
-`src/x` or `x`; Nx's `dist/apps/api/main.js` → `apps/api/src/main.ts`). Packages that are not in the repository
-(node_modules) are not followed. A `require()` of a computed path is followed when pgconnlint/extract/jspath.py can
-compute it, else it is recorded: the linker then counts the package as a whole and says so.
+their package.json name (`exports`, `module`, `main`, else `src/index`), then the folders of the process's
+`NODE_PATH` (relative to its working directory), where Node looks for a bare specifier node_modules lacks. A path
+into build output (`dist/main.js`) is mapped back to its source through the tsconfig's `outDir`/`rootDir`, else by
+the usual layouts (`dist/x` → `src/x` or `x`; Nx's `dist/apps/api/main.js` → `apps/api/src/main.ts`).
+Packages that are not in the repository (node_modules) are not followed. A `require()` of a computed path is
+followed when pgconnlint/extract/jspath.py can compute it, else it is recorded: the linker then counts the package
+as a whole and says so.
 """
 
 from __future__ import annotations
@@ -90,7 +92,7 @@ class ImportGraph:
         self.root = root
         self.folders = {directory for directory, _ in packages}
         self.by_name = {name: directory for directory, name in packages if name}
-        self._imports: dict[str, tuple[tuple[str, ...], tuple[Dynamic, ...]]] = {}
+        self._imports: dict[tuple[str, tuple[str, ...]], tuple[tuple[str, ...], tuple[Dynamic, ...]]] = {}
         self._constructed: dict[str, tuple[tuple[str, int], ...]] = {}
 
     # --- entries ------------------------------------------------------------------------------------------------
@@ -136,7 +138,8 @@ class ImportGraph:
 
     # --- the walk -----------------------------------------------------------------------------------------------
 
-    def reach(self, entries: Iterable[str]) -> Reach:
+    def reach(self, entries: Iterable[str], node_path: tuple[str, ...] = ()) -> Reach:
+        """The modules a process starting at `entries` loads; `node_path`: its NODE_PATH folders in the tree."""
         seen: set[str] = set()
         dynamic: list[Dynamic] = []
         stack = list(entries)
@@ -145,16 +148,17 @@ class ImportGraph:
             if path in seen:
                 continue
             seen.add(path)
-            targets, unfollowed = self.imports(path)
+            targets, unfollowed = self.imports(path, node_path)
             dynamic += unfollowed
             stack += [target for target in targets if target not in seen]
         return Reach(frozenset(seen), tuple(dynamic))
 
-    def imports(self, path: str) -> tuple[tuple[str, ...], tuple[Dynamic, ...]]:
+    def imports(self, path: str, node_path: tuple[str, ...] = ()) -> tuple[tuple[str, ...], tuple[Dynamic, ...]]:
         """The repository modules `path` imports, and its imports that cannot be followed."""
-        if path not in self._imports:
-            self._imports[path] = self._read_imports(path)
-        return self._imports[path]
+        key = (path, node_path)
+        if key not in self._imports:
+            self._imports[key] = self._read_imports(path, node_path)
+        return self._imports[key]
 
     def constructed(self, path: str) -> tuple[tuple[str, int], ...]:
         """`new Name(` in a module the walk read: (Name, line) of each. Asked only when a reached class opens a pool,
@@ -164,7 +168,7 @@ class ImportGraph:
             self._constructed[path] = _constructions(text) if text is not None else ()
         return self._constructed[path]
 
-    def _read_imports(self, path: str) -> tuple[tuple[str, ...], tuple[Dynamic, ...]]:
+    def _read_imports(self, path: str, node_path: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[Dynamic, ...]]:
         text = self._text(path)
         if text is None:
             return (), ()
@@ -180,7 +184,7 @@ class ImportGraph:
                     continue
                 if node.type == "string":
                     specifier: str | None = source.string(node)
-                    resolved = self.resolve(specifier, folder, path) if specifier else None
+                    resolved = self.resolve(specifier, folder, path, node_path) if specifier else None
                     targets += [resolved] if resolved else []
                     continue
                 computed = static_path(source, node, folder)  # `require(path.join(__dirname, "x"))`
@@ -236,7 +240,7 @@ class ImportGraph:
 
     # --- resolution ---------------------------------------------------------------------------------------------
 
-    def resolve(self, specifier: str, folder: str, importer: str) -> str | None:
+    def resolve(self, specifier: str, folder: str, importer: str, node_path: tuple[str, ...] = ()) -> str | None:
         """The repository module a specifier names, or None (a package from node_modules, a built-in, a file
         that is not there)."""
         if specifier.startswith((".", "/")):
@@ -255,7 +259,12 @@ class ImportGraph:
                 found = self.source_of(_join(config.base_url, specifier))
                 if found:
                     return found
-        return self._workspace(specifier)
+        found = self._workspace(specifier)
+        for folder in node_path if found is None else ():
+            found = self.source_of(_join(folder, specifier))
+            if found:
+                break
+        return found
 
     def _workspace(self, specifier: str) -> str | None:
         """A workspace package imported by name: `@acme/db` → its `exports`/`main`, `@acme/db/client` → a file."""
@@ -539,6 +548,7 @@ class NodeReach:
         self.resolved = False  #: some process's entry was found: packages nothing reaches are not deployed
         self._told: set[Location] = set()
         self._called: dict[tuple[str, str], bool] = {}  #: (module, method): whether the module calls it
+        self._node_path: dict[tuple[str, ...], tuple[str, ...]] = {}  #: entries -> the NODE_PATH their process has
 
     def entries(self, script: str | None, directory: str, package: str, env: Mapping | None = None) -> list[str]:
         if self.graph is None:
@@ -547,6 +557,7 @@ class NodeReach:
             script = _ENV_REFERENCE.sub(lambda m: _env_value(env, m.group(1) or m.group(2), m.group(0)), script)
             found = self.graph.entry(script, directory)
             if found:
+                self._node_path[(found,)] = _node_path(env, directory)
                 return [found]
         if self.graph.depends_on(package, "next") and (not script or posixpath.basename(script) == "server.js"):
             return self.graph.next_app(package)  # `next start`, or the standalone server.js the build writes
@@ -564,7 +575,7 @@ class NodeReach:
             if any(not _is_config(fact) and _creates_pool(fact) for fact in everything):  # else nothing to exclude
                 self._problem(where, f"the entry of `{written}` is not in the repository, nor its source", package)
             return everything
-        reach = self.graph.reach(entries)
+        reach = self.graph.reach(entries, self._node_path.get(tuple(entries), ()))
         self.resolved = True
         reached = {self.package_of(path) for path in reach.files} | {package}
         self.covered |= reached
@@ -697,3 +708,10 @@ def _env_value(env: Mapping | None, name: str, written: str) -> str:
     binding = (env or {}).get(name)
     value = getattr(binding, "value", None)
     return str(value) if value is not None else written
+
+
+def _node_path(env: Mapping | None, directory: str) -> tuple[str, ...]:
+    """The folders of the process's NODE_PATH inside the tree: relative ones from its working directory (an
+    absolute container path is not mapped to the tree)."""
+    value = _env_value(env, "NODE_PATH", "")
+    return tuple(_join(directory, part) for part in value.split(":") if part and not part.startswith("/"))

@@ -198,3 +198,23 @@ def test_a_plugin_loader_over_a_computed_folder_reaches_that_folder_only(lint_tr
     result = lint_tree(files)
     assert terms(result) == [("src/db.ts", 1, 7)]
     assert not [f for f in result.findings if f.code == "PGC002"]
+
+
+def test_a_bare_specifier_resolves_through_the_process_node_path(lint_tree):
+    # `require('infra/db')` with NODE_PATH=. in the pm2 app's env: Node looks the folder up from the working directory
+    files = {
+        "package.json": package(scripts={"start": "pm2 start --no-daemon"}),
+        "ecosystem.config.js": (
+            "module.exports = { apps: [ { name: 'api', script: 'index.js', instances: 2,\n"
+            "  env: { NODE_PATH: '.' } } ] };\n"
+        ),
+        "index.js": "const db = require('app');\ndb.start();\n",
+        "app/index.js": "const { pool } = require('infra/db');\nmodule.exports = { start: () => pool.connect() };\n",
+        "infra/db/index.js": PG.replace("import { Pool } from 'pg';", "const { Pool } = require('pg');").replace(
+            "export const pool", "const pool"
+        )
+        + "module.exports = { pool };\n",
+        "tests/db.test.js": TEST_POOL,
+    }
+    result = lint_tree(files)
+    assert terms(result) == [("infra/db/index.js", 2, 7)]
