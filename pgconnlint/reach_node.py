@@ -62,6 +62,54 @@ _LINES_AFTER_IMPORT = 5
 _CONSTRUCTED = re.compile(r"\bnew\s+([A-Z][\w$]*)\s*\(")
 
 
+_NODE_BUILTINS = frozenset(
+    [
+        "assert",
+        "async_hooks",
+        "buffer",
+        "child_process",
+        "cluster",
+        "console",
+        "constants",
+        "crypto",
+        "dgram",
+        "diagnostics_channel",
+        "dns",
+        "domain",
+        "events",
+        "fs",
+        "http",
+        "http2",
+        "https",
+        "inspector",
+        "module",
+        "net",
+        "os",
+        "path",
+        "perf_hooks",
+        "process",
+        "punycode",
+        "querystring",
+        "readline",
+        "repl",
+        "stream",
+        "string_decoder",
+        "sys",
+        "timers",
+        "tls",
+        "trace_events",
+        "tty",
+        "url",
+        "util",
+        "v8",
+        "vm",
+        "wasi",
+        "worker_threads",
+        "zlib",
+    ]
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Dynamic:
     """An import whose module cannot be told without running the code: `require(name)`, `import(\\`./${x}\\`)`."""
@@ -74,6 +122,12 @@ class Dynamic:
 class Reach:
     files: frozenset[str]  #: repository paths of the modules the process loads
     dynamic: tuple[Dynamic, ...] = ()  #: imports among them that could not be followed
+    #: bare specifiers that name no declared dependency but a module of the tree from a folder above the importer
+    #: (a bundler alias, a NODE_PATH the deployment does not show): the process may load the repository's own
+    unresolved: tuple[Dynamic, ...] = ()
+
+
+_Imports = tuple[tuple[str, ...], tuple[Dynamic, ...], tuple[Dynamic, ...]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +146,7 @@ class ImportGraph:
         self.root = root
         self.folders = {directory for directory, _ in packages}
         self.by_name = {name: directory for directory, name in packages if name}
-        self._imports: dict[tuple[str, tuple[str, ...]], tuple[tuple[str, ...], tuple[Dynamic, ...]]] = {}
+        self._imports: dict[tuple[str, tuple[str, ...]], _Imports] = {}
         self._constructed: dict[str, tuple[tuple[str, int], ...]] = {}
 
     # --- entries ------------------------------------------------------------------------------------------------
@@ -142,19 +196,22 @@ class ImportGraph:
         """The modules a process starting at `entries` loads; `node_path`: its NODE_PATH folders in the tree."""
         seen: set[str] = set()
         dynamic: list[Dynamic] = []
+        unresolved: list[Dynamic] = []
         stack = list(entries)
         while stack:
             path = stack.pop()
             if path in seen:
                 continue
             seen.add(path)
-            targets, unfollowed = self.imports(path, node_path)
+            targets, unfollowed, unknown = self.imports(path, node_path)
             dynamic += unfollowed
+            unresolved += unknown
             stack += [target for target in targets if target not in seen]
-        return Reach(frozenset(seen), tuple(dynamic))
+        return Reach(frozenset(seen), tuple(dynamic), tuple(unresolved))
 
-    def imports(self, path: str, node_path: tuple[str, ...] = ()) -> tuple[tuple[str, ...], tuple[Dynamic, ...]]:
-        """The repository modules `path` imports, and its imports that cannot be followed."""
+    def imports(self, path: str, node_path: tuple[str, ...] = ()) -> _Imports:
+        """The repository modules `path` imports, its imports that cannot be followed, and its bare specifiers
+        that name neither a module of the tree nor a declared dependency."""
         key = (path, node_path)
         if key not in self._imports:
             self._imports[key] = self._read_imports(path, node_path)
@@ -168,14 +225,15 @@ class ImportGraph:
             self._constructed[path] = _constructions(text) if text is not None else ()
         return self._constructed[path]
 
-    def _read_imports(self, path: str, node_path: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[Dynamic, ...]]:
+    def _read_imports(self, path: str, node_path: tuple[str, ...]) -> _Imports:
         text = self._text(path)
         if text is None:
-            return (), ()
+            return (), (), ()
         source = SourceFile.parse(path, _import_part(text))
         folder = posixpath.dirname(path)
         targets: list[str] = []
         dynamic: list[Dynamic] = []
+        unresolved: list[Dynamic] = []
         for name, nodes in _captures(source):
             for node in nodes:
                 if name == "require":
@@ -186,6 +244,8 @@ class ImportGraph:
                     specifier: str | None = source.string(node)
                     resolved = self.resolve(specifier, folder, path, node_path) if specifier else None
                     targets += [resolved] if resolved else []
+                    if specifier and not resolved and self._own_elsewhere(specifier, folder):
+                        unresolved.append(Dynamic(source.location(node), specifier))
                     continue
                 computed = static_path(source, node, folder)  # `require(path.join(__dirname, "x"))`
                 resolved = self._file(computed) if computed is not None else None
@@ -197,7 +257,40 @@ class ImportGraph:
                     dynamic.append(Dynamic(source.location(node.parent.parent), source.text(node.parent.parent)))
                 else:
                     targets += pattern
-        return tuple(dict.fromkeys(targets)), tuple(dynamic)
+        return tuple(dict.fromkeys(targets)), tuple(dynamic), tuple(unresolved)
+
+    def _own_elsewhere(self, specifier: str, folder: str) -> bool:
+        """Whether an unresolved bare specifier names a module of the tree from a folder above the importer
+        (`infra/db` → infra/db/index.js): one a NODE_PATH or an alias not followed here would load, while Node
+        itself, without them, would look for a package. Built-ins and declared packages are not."""
+        if self._declared(specifier, folder):
+            return False
+        while True:
+            if self.source_of(_join(folder, specifier)):
+                return True
+            if folder in ("", "."):
+                return False
+            folder = posixpath.dirname(folder)
+
+    def _declared(self, specifier: str, folder: str) -> bool:
+        """Whether a specifier that resolves to no module of the tree is what Node would load from elsewhere: a
+        relative or absolute path (a file that is not there), a built-in, a `#` subpath import, or a package some
+        package.json from the importer's folder up declares (dependencies of every kind, or its own name)."""
+        if specifier.startswith((".", "/", "#", "node:")) or specifier.split("/")[0] in _NODE_BUILTINS:
+            return True
+        parts = specifier.split("/")
+        name = "/".join(parts[:2]) if specifier.startswith("@") else parts[0]
+        while True:
+            manifest = self._manifest(folder)
+            if manifest.get("name") == name:
+                return True
+            for field in ("dependencies", "devDependencies", "peerDependencies", "optionalDependencies"):
+                declared = manifest.get(field)
+                if isinstance(declared, dict) and name in declared:
+                    return True
+            if folder in ("", "."):
+                return False
+            folder = posixpath.dirname(folder)
 
     def _pattern(self, source: SourceFile, node, folder: str) -> list[str] | None:
         """`import(./locales/${lang}.json)` written as a template: a relative or tsconfig-aliased template names the
@@ -591,6 +684,14 @@ class NodeReach:
             # src/helpers/get-app.js), not among the package's scripts (`bin/`) or its other folders
             bounded = [fact for fact in everything if _is_config(fact) or _under(fact.location.path, folder)]
             return self._runtime_targets(bounded)
+        if reach.unresolved and any(_creates_pool(fact) for fact in missed):
+            unknown = reach.unresolved[0]
+            why = (
+                f"`{unknown.text}` ({unknown.location.short}) names no dependency but a module of the repository"
+                " that Node finds only through a NODE_PATH or a bundler alias, which is not followed"
+            )
+            self._problem(where, why, package)
+            return self._runtime_targets(everything)
         libraries = {(self.package_of(f.location.path), _library(f)) for f in pool if not _is_config(f)}
         kept = {(self.package_of(f.location.path), _library(f)) for f in code}
         configs = [

@@ -218,3 +218,21 @@ def test_a_bare_specifier_resolves_through_the_process_node_path(lint_tree):
     }
     result = lint_tree(files)
     assert terms(result) == [("infra/db/index.js", 2, 7)]
+
+
+def test_a_bare_specifier_naming_a_repository_module_without_node_path_is_said_not_dropped(lint_tree):
+    # no NODE_PATH in sight (set by a wrapper script, a bundler alias): the module is the repository's, but how Node
+    # finds it is not followed; counted package-wide and said, never silently 0. `cron` (an undeclared transitive
+    # package) and `path` (a built-in) beside a folder of that name are not the repository's modules.
+    files = {
+        "package.json": package(scripts={"start": "node index.js"}),
+        "Dockerfile": 'FROM node:20\nCMD ["npm", "start"]\n',
+        "index.js": "const cron = require('cron');\nconst path = require('path');\nrequire('infra/db');\n",
+        "infra/db/index.js": "const { Pool } = require('pg');\nmodule.exports = new Pool({ max: 7 });\n",
+        "cron/readme.md": "not code\n",
+        "path/index.js": "module.exports = {};\n",
+    }
+    result = lint_tree(files)
+    assert terms(result) == [("infra/db/index.js", 1, 7)]
+    [said] = [f for f in result.findings if f.code == "PGC002"]
+    assert "`infra/db` (index.js:3) names no dependency but a module of the repository" in said.message
