@@ -468,6 +468,9 @@ def _python_process(options: Obj, env: Environment):
     one = Default(1, options.location, "one Python process")
     if truthy(getattr(evaluate(options.get("asyncio"), env), "value", None)):
         return one, Default(UNBOUNDED_UNITS, options.location, "asyncio: an event loop runs many at once"), "python"
+    threaded = options.get("threaded")  # `manage.py runserver`: one thread per request (extract/commands.py)
+    if threaded is not None:
+        return one, Default(UNBOUNDED_UNITS, threaded.location, str(threaded.value)), "python"
     threads = _number(evaluate(options.get("threads"), env))  # a management command's executor + main loop
     return one, threads or Default(1, options.location, "a Python program: one thread"), "python"
 

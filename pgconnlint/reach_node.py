@@ -7,11 +7,13 @@ file for `import … from`, `export … from`, `require("…")`, `import("…")`
 
 Resolution follows Node and TypeScript as a build would: relative paths with the extensions and index files, a
 `.js` specifier naming its `.ts` source, tsconfig `baseUrl`/`paths` (with `extends`), and workspace packages by
-their package.json name (`exports`, `module`, `main`, else `src/index`). A path into build output (`dist/main.js`)
-is mapped back to its source through the tsconfig's `outDir`/`rootDir`, else by the usual layouts (`dist/x` →
-`src/x` or `x`; Nx's `dist/apps/api/main.js` → `apps/api/src/main.ts`). Packages that are not in the repository
-(node_modules) are not followed. A `require()` of a computed path is followed when pgconnlint/extract/jspath.py can
-compute it, else it is recorded: the linker then counts the package as a whole and says so.
+their package.json name (`exports`, `module`, `main`, else `src/index`), then the folders of the process's
+`NODE_PATH` (relative to its working directory), where Node looks for a bare specifier node_modules lacks. A path
+into build output (`dist/main.js`) is mapped back to its source through the tsconfig's `outDir`/`rootDir`, else by
+the usual layouts (`dist/x` → `src/x` or `x`; Nx's `dist/apps/api/main.js` → `apps/api/src/main.ts`).
+Packages that are not in the repository (node_modules) are not followed. A `require()` of a computed path is
+followed when pgconnlint/extract/jspath.py can compute it, else it is recorded: the linker then counts the package
+as a whole and says so.
 """
 
 from __future__ import annotations
@@ -60,6 +62,54 @@ _LINES_AFTER_IMPORT = 5
 _CONSTRUCTED = re.compile(r"\bnew\s+([A-Z][\w$]*)\s*\(")
 
 
+_NODE_BUILTINS = frozenset(
+    [
+        "assert",
+        "async_hooks",
+        "buffer",
+        "child_process",
+        "cluster",
+        "console",
+        "constants",
+        "crypto",
+        "dgram",
+        "diagnostics_channel",
+        "dns",
+        "domain",
+        "events",
+        "fs",
+        "http",
+        "http2",
+        "https",
+        "inspector",
+        "module",
+        "net",
+        "os",
+        "path",
+        "perf_hooks",
+        "process",
+        "punycode",
+        "querystring",
+        "readline",
+        "repl",
+        "stream",
+        "string_decoder",
+        "sys",
+        "timers",
+        "tls",
+        "trace_events",
+        "tty",
+        "url",
+        "util",
+        "v8",
+        "vm",
+        "wasi",
+        "worker_threads",
+        "zlib",
+    ]
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Dynamic:
     """An import whose module cannot be told without running the code: `require(name)`, `import(\\`./${x}\\`)`."""
@@ -72,6 +122,12 @@ class Dynamic:
 class Reach:
     files: frozenset[str]  #: repository paths of the modules the process loads
     dynamic: tuple[Dynamic, ...] = ()  #: imports among them that could not be followed
+    #: bare specifiers that name no declared dependency but a module of the tree from a folder above the importer
+    #: (a bundler alias, a NODE_PATH the deployment does not show): the process may load the repository's own
+    unresolved: tuple[Dynamic, ...] = ()
+
+
+_Imports = tuple[tuple[str, ...], tuple[Dynamic, ...], tuple[Dynamic, ...]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +146,7 @@ class ImportGraph:
         self.root = root
         self.folders = {directory for directory, _ in packages}
         self.by_name = {name: directory for directory, name in packages if name}
-        self._imports: dict[str, tuple[tuple[str, ...], tuple[Dynamic, ...]]] = {}
+        self._imports: dict[tuple[str, tuple[str, ...]], _Imports] = {}
         self._constructed: dict[str, tuple[tuple[str, int], ...]] = {}
 
     # --- entries ------------------------------------------------------------------------------------------------
@@ -136,25 +192,30 @@ class ImportGraph:
 
     # --- the walk -----------------------------------------------------------------------------------------------
 
-    def reach(self, entries: Iterable[str]) -> Reach:
+    def reach(self, entries: Iterable[str], node_path: tuple[str, ...] = ()) -> Reach:
+        """The modules a process starting at `entries` loads; `node_path`: its NODE_PATH folders in the tree."""
         seen: set[str] = set()
         dynamic: list[Dynamic] = []
+        unresolved: list[Dynamic] = []
         stack = list(entries)
         while stack:
             path = stack.pop()
             if path in seen:
                 continue
             seen.add(path)
-            targets, unfollowed = self.imports(path)
+            targets, unfollowed, unknown = self.imports(path, node_path)
             dynamic += unfollowed
+            unresolved += unknown
             stack += [target for target in targets if target not in seen]
-        return Reach(frozenset(seen), tuple(dynamic))
+        return Reach(frozenset(seen), tuple(dynamic), tuple(unresolved))
 
-    def imports(self, path: str) -> tuple[tuple[str, ...], tuple[Dynamic, ...]]:
-        """The repository modules `path` imports, and its imports that cannot be followed."""
-        if path not in self._imports:
-            self._imports[path] = self._read_imports(path)
-        return self._imports[path]
+    def imports(self, path: str, node_path: tuple[str, ...] = ()) -> _Imports:
+        """The repository modules `path` imports, its imports that cannot be followed, and its bare specifiers
+        that name neither a module of the tree nor a declared dependency."""
+        key = (path, node_path)
+        if key not in self._imports:
+            self._imports[key] = self._read_imports(path, node_path)
+        return self._imports[key]
 
     def constructed(self, path: str) -> tuple[tuple[str, int], ...]:
         """`new Name(` in a module the walk read: (Name, line) of each. Asked only when a reached class opens a pool,
@@ -164,14 +225,15 @@ class ImportGraph:
             self._constructed[path] = _constructions(text) if text is not None else ()
         return self._constructed[path]
 
-    def _read_imports(self, path: str) -> tuple[tuple[str, ...], tuple[Dynamic, ...]]:
+    def _read_imports(self, path: str, node_path: tuple[str, ...]) -> _Imports:
         text = self._text(path)
         if text is None:
-            return (), ()
+            return (), (), ()
         source = SourceFile.parse(path, _import_part(text))
         folder = posixpath.dirname(path)
         targets: list[str] = []
         dynamic: list[Dynamic] = []
+        unresolved: list[Dynamic] = []
         for name, nodes in _captures(source):
             for node in nodes:
                 if name == "require":
@@ -180,8 +242,10 @@ class ImportGraph:
                     continue
                 if node.type == "string":
                     specifier: str | None = source.string(node)
-                    resolved = self.resolve(specifier, folder, path) if specifier else None
+                    resolved = self.resolve(specifier, folder, path, node_path) if specifier else None
                     targets += [resolved] if resolved else []
+                    if specifier and not resolved and self._own_elsewhere(specifier, folder):
+                        unresolved.append(Dynamic(source.location(node), specifier))
                     continue
                 computed = static_path(source, node, folder)  # `require(path.join(__dirname, "x"))`
                 resolved = self._file(computed) if computed is not None else None
@@ -193,7 +257,40 @@ class ImportGraph:
                     dynamic.append(Dynamic(source.location(node.parent.parent), source.text(node.parent.parent)))
                 else:
                     targets += pattern
-        return tuple(dict.fromkeys(targets)), tuple(dynamic)
+        return tuple(dict.fromkeys(targets)), tuple(dynamic), tuple(unresolved)
+
+    def _own_elsewhere(self, specifier: str, folder: str) -> bool:
+        """Whether an unresolved bare specifier names a module of the tree from a folder above the importer
+        (`infra/db` → infra/db/index.js): one a NODE_PATH or an alias not followed here would load, while Node
+        itself, without them, would look for a package. Built-ins and declared packages are not."""
+        if self._declared(specifier, folder):
+            return False
+        while True:
+            if self.source_of(_join(folder, specifier)):
+                return True
+            if folder in ("", "."):
+                return False
+            folder = posixpath.dirname(folder)
+
+    def _declared(self, specifier: str, folder: str) -> bool:
+        """Whether a specifier that resolves to no module of the tree is what Node would load from elsewhere: a
+        relative or absolute path (a file that is not there), a built-in, a `#` subpath import, or a package some
+        package.json from the importer's folder up declares (dependencies of every kind, or its own name)."""
+        if specifier.startswith((".", "/", "#", "node:")) or specifier.split("/")[0] in _NODE_BUILTINS:
+            return True
+        parts = specifier.split("/")
+        name = "/".join(parts[:2]) if specifier.startswith("@") else parts[0]
+        while True:
+            manifest = self._manifest(folder)
+            if manifest.get("name") == name:
+                return True
+            for field in ("dependencies", "devDependencies", "peerDependencies", "optionalDependencies"):
+                declared = manifest.get(field)
+                if isinstance(declared, dict) and name in declared:
+                    return True
+            if folder in ("", "."):
+                return False
+            folder = posixpath.dirname(folder)
 
     def _pattern(self, source: SourceFile, node, folder: str) -> list[str] | None:
         """`import(./locales/${lang}.json)` written as a template: a relative or tsconfig-aliased template names the
@@ -236,7 +333,7 @@ class ImportGraph:
 
     # --- resolution ---------------------------------------------------------------------------------------------
 
-    def resolve(self, specifier: str, folder: str, importer: str) -> str | None:
+    def resolve(self, specifier: str, folder: str, importer: str, node_path: tuple[str, ...] = ()) -> str | None:
         """The repository module a specifier names, or None (a package from node_modules, a built-in, a file
         that is not there)."""
         if specifier.startswith((".", "/")):
@@ -255,7 +352,12 @@ class ImportGraph:
                 found = self.source_of(_join(config.base_url, specifier))
                 if found:
                     return found
-        return self._workspace(specifier)
+        found = self._workspace(specifier)
+        for folder in node_path if found is None else ():
+            found = self.source_of(_join(folder, specifier))
+            if found:
+                break
+        return found
 
     def _workspace(self, specifier: str) -> str | None:
         """A workspace package imported by name: `@acme/db` → its `exports`/`main`, `@acme/db/client` → a file."""
@@ -539,6 +641,7 @@ class NodeReach:
         self.resolved = False  #: some process's entry was found: packages nothing reaches are not deployed
         self._told: set[Location] = set()
         self._called: dict[tuple[str, str], bool] = {}  #: (module, method): whether the module calls it
+        self._node_path: dict[tuple[str, ...], tuple[str, ...]] = {}  #: entries -> the NODE_PATH their process has
 
     def entries(self, script: str | None, directory: str, package: str, env: Mapping | None = None) -> list[str]:
         if self.graph is None:
@@ -547,6 +650,7 @@ class NodeReach:
             script = _ENV_REFERENCE.sub(lambda m: _env_value(env, m.group(1) or m.group(2), m.group(0)), script)
             found = self.graph.entry(script, directory)
             if found:
+                self._node_path[(found,)] = _node_path(env, directory)
                 return [found]
         if self.graph.depends_on(package, "next") and (not script or posixpath.basename(script) == "server.js"):
             return self.graph.next_app(package)  # `next start`, or the standalone server.js the build writes
@@ -564,7 +668,7 @@ class NodeReach:
             if any(not _is_config(fact) and _creates_pool(fact) for fact in everything):  # else nothing to exclude
                 self._problem(where, f"the entry of `{written}` is not in the repository, nor its source", package)
             return everything
-        reach = self.graph.reach(entries)
+        reach = self.graph.reach(entries, self._node_path.get(tuple(entries), ()))
         self.resolved = True
         reached = {self.package_of(path) for path in reach.files} | {package}
         self.covered |= reached
@@ -580,6 +684,14 @@ class NodeReach:
             # src/helpers/get-app.js), not among the package's scripts (`bin/`) or its other folders
             bounded = [fact for fact in everything if _is_config(fact) or _under(fact.location.path, folder)]
             return self._runtime_targets(bounded)
+        if reach.unresolved and any(_creates_pool(fact) for fact in missed):
+            unknown = reach.unresolved[0]
+            why = (
+                f"`{unknown.text}` ({unknown.location.short}) names no dependency but a module of the repository"
+                " that Node finds only through a NODE_PATH or a bundler alias, which is not followed"
+            )
+            self._problem(where, why, package)
+            return self._runtime_targets(everything)
         libraries = {(self.package_of(f.location.path), _library(f)) for f in pool if not _is_config(f)}
         kept = {(self.package_of(f.location.path), _library(f)) for f in code}
         configs = [
@@ -697,3 +809,10 @@ def _env_value(env: Mapping | None, name: str, written: str) -> str:
     binding = (env or {}).get(name)
     value = getattr(binding, "value", None)
     return str(value) if value is not None else written
+
+
+def _node_path(env: Mapping | None, directory: str) -> tuple[str, ...]:
+    """The folders of the process's NODE_PATH inside the tree: relative ones from its working directory (an
+    absolute container path is not mapped to the tree)."""
+    value = _env_value(env, "NODE_PATH", "")
+    return tuple(_join(directory, part) for part in value.split(":") if part and not part.startswith("/"))

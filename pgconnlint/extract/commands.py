@@ -323,7 +323,11 @@ def _manage(script: str, args: list[str], where: Location, source: str, director
         return _decl("rq", ["worker", *args[1:]], where, source, directory)
     if command == "celery":
         return _segment(["celery", *args[1:]], where, source, directory)
-    return _placeholder("python", [script, *args], where, source, directory, script=script, manage=command)
+    # Django's development server answers each request in a thread of its own (django/core/servers/basehttp.py
+    # `ThreadedWSGIServer`) unless `--nothreading`: as many connections at once as requests
+    threaded = command == "runserver" and "--nothreading" not in args
+    named = {"threaded": "manage.py runserver: a thread per request (Django development server)"} if threaded else {}
+    return _placeholder("python", [script, *args], where, source, directory, script=script, manage=command, **named)
 
 
 def _is_script(word: str) -> bool:

@@ -190,3 +190,25 @@ def test_a_management_command_that_starts_threads_is_reported_not_silently_one(l
     [skipped] = [f for f in result.findings if f.code == "PGC002"]
     assert skipped.key == ("PGC002", "app/management/commands/sendalerts.py", 5)
     assert "`manage.py sendalerts`" in skipped.message and "how many is not followed" in skipped.message
+
+
+def test_runserver_answers_each_request_in_its_own_thread_unless_nothreading(lint_tree):
+    # an entrypoint that ends in `exec "$@"` runs the service's command; runserver threads are one connection each
+    compose = (
+        "services:\n  db:\n    image: postgres:16\n"
+        "  web:\n    build: .\n    entrypoint: docker/entrypoint.sh\n    command: python3.9 ./manage.py runserver 0:8000\n"
+        "  quiet:\n    build: .\n    command: python manage.py runserver --nothreading 0:8001\n"
+    )
+    files = {
+        **BASE,
+        "Dockerfile": "FROM python:3.12\nCOPY . /app\n",
+        "docker/entrypoint.sh": '#!/bin/sh\npython manage.py collectstatic --no-input\nexec "$@"\n',
+        "docker-compose.yml": compose,
+    }
+    result = lint_tree(files)
+    [budget] = result.budgets
+    web, quiet = sorted(budget.terms, key=lambda t: t.group.name, reverse=True)
+    assert web.group.name.startswith("docker-compose.yml service web") and math.isinf(web.product)
+    assert "thread per request" in web.group.units.why
+    assert quiet.group.name == "docker-compose.yml service quiet" and quiet.product == 1
+    assert "PGC101" in [f.code for f in result.findings]

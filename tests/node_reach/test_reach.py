@@ -198,3 +198,41 @@ def test_a_plugin_loader_over_a_computed_folder_reaches_that_folder_only(lint_tr
     result = lint_tree(files)
     assert terms(result) == [("src/db.ts", 1, 7)]
     assert not [f for f in result.findings if f.code == "PGC002"]
+
+
+def test_a_bare_specifier_resolves_through_the_process_node_path(lint_tree):
+    # `require('infra/db')` with NODE_PATH=. in the pm2 app's env: Node looks the folder up from the working directory
+    files = {
+        "package.json": package(scripts={"start": "pm2 start --no-daemon"}),
+        "ecosystem.config.js": (
+            "module.exports = { apps: [ { name: 'api', script: 'index.js', instances: 2,\n"
+            "  env: { NODE_PATH: '.' } } ] };\n"
+        ),
+        "index.js": "const db = require('app');\ndb.start();\n",
+        "app/index.js": "const { pool } = require('infra/db');\nmodule.exports = { start: () => pool.connect() };\n",
+        "infra/db/index.js": PG.replace("import { Pool } from 'pg';", "const { Pool } = require('pg');").replace(
+            "export const pool", "const pool"
+        )
+        + "module.exports = { pool };\n",
+        "tests/db.test.js": TEST_POOL,
+    }
+    result = lint_tree(files)
+    assert terms(result) == [("infra/db/index.js", 2, 7)]
+
+
+def test_a_bare_specifier_naming_a_repository_module_without_node_path_is_said_not_dropped(lint_tree):
+    # no NODE_PATH in sight (set by a wrapper script, a bundler alias): the module is the repository's, but how Node
+    # finds it is not followed; counted package-wide and said, never silently 0. `cron` (an undeclared transitive
+    # package) and `path` (a built-in) beside a folder of that name are not the repository's modules.
+    files = {
+        "package.json": package(scripts={"start": "node index.js"}),
+        "Dockerfile": 'FROM node:20\nCMD ["npm", "start"]\n',
+        "index.js": "const cron = require('cron');\nconst path = require('path');\nrequire('infra/db');\n",
+        "infra/db/index.js": "const { Pool } = require('pg');\nmodule.exports = new Pool({ max: 7 });\n",
+        "cron/readme.md": "not code\n",
+        "path/index.js": "module.exports = {};\n",
+    }
+    result = lint_tree(files)
+    assert terms(result) == [("infra/db/index.js", 1, 7)]
+    [said] = [f for f in result.findings if f.code == "PGC002"]
+    assert "`infra/db` (index.js:3) names no dependency but a module of the repository" in said.message
