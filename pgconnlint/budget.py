@@ -219,6 +219,7 @@ def budgets(project: Project) -> list[Budget]:
         groups = _in_order(project, deployment)
         bouncers, dropped = _bouncers_of(project, deployment), _not_followed(project, deployment)
         own = _budgets(project, groups, servers, deployment.name, bouncers, dropped)
+        own = [budget for budget in own if budget is own[0] or budget.terms or not _elsewhere_only(budget, found)]
         if deployment.elsewhere and servers[0].assumed:
             stand_in = f"PostgreSQL's defaults stand in for {deployment.elsewhere}, a server not in the repository"
             own[0] = replace(own[0], note=stand_in)
@@ -226,6 +227,12 @@ def budgets(project: Project) -> list[Budget]:
     # the worst alternative first: the one whose servers are fullest (20 of 97 before 20 of 197)
     per_deployment.sort(key=lambda found: -max((_fullness(budget) for budget in found), default=0))
     return [budget for found in per_deployment for budget in found]
+
+
+def _elsewhere_only(budget: Budget, found: list[Deployment]) -> bool:
+    """A server another deployment starts alone (another folder's database, a compose file of databases), which
+    none of this deployment's pools names: no budget of this deployment (teable's four examples gave ten)."""
+    return any(not d.groups and d.role == PRODUCTION and budget.server in d.servers for d in found)
 
 
 def _fullness(budget: Budget) -> float:
