@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import sysconfig
+import time
 import warnings
 from pathlib import Path
 
@@ -56,6 +57,10 @@ TRICKY = {
     "a function named beyond ASCII": "class A:\n    def créer_app(self):\n        import kept\n",
     "a space before the parameters": "def handler (x):\n    import lazy\nimport after\n",
     "a byte order mark": "\ufeffimport bom\n",
+    # a header's logical line runs to the end of a string spanning lines: cut there, the next kept header's string
+    # would close it and swallow the imports between (skeleton review, issue 19)
+    "headers with strings on many lines": 'if a == """\n""":\n    import y\nif b == """""" + """:\n""":\n    pass\n',
+    "a header's one-quote string continued": 'if a == "x\\\n":\n    import y\n',
 }
 
 
@@ -74,6 +79,7 @@ ALWAYS_WHOLE = {
     "brackets that never close": "x = (\nimport y\n",
     "a quote nested in an f-string": 'x = f"{d["k"]}"\nimport y\n',
     "a quote nested in a raw f-string": "x = rf'{d['k']}'\nimport y\n",
+    "a string that never ends": 'import a\nx = "\\"\\"\nimport b\n',
 }
 
 
@@ -114,3 +120,18 @@ def _same_or_unparseable(data: bytes) -> bool:
         except (SyntaxError, ValueError):
             return True  # reach_python.py reads such a module with libcst, or not at all
         return same_as_whole(data)
+
+
+HOSTILE = {
+    "strings that never end, each quote escaped": b'"\\' * 1_000_000,
+    "a line of imports in a function left out": b"def handler():\n    " + b"import a; " * 200_000 + b"\n",
+    "the same behind a long indentation": b"def handler():\n" + b" " * 1_000_000 + b"import a; " * 90_000 + b"\n",
+}
+
+
+@pytest.mark.parametrize("data", HOSTILE.values(), ids=HOSTILE.keys())
+def test_a_hostile_2mb_file_takes_linear_time(data):
+    started = time.process_time()
+    skeleton(data, reach_python._runs_at_start)
+    skeleton(data)
+    assert time.process_time() - started < 2  # each was minutes (a rescan per quote or per word)
