@@ -21,15 +21,17 @@ import re
 from collections.abc import Callable
 
 #: a comment, or a string literal whole (prefix letters stay outside the match: they never hold quotes), each loop
-#: unrolled (`[^"\\]*(?:\\.[^"\\]*)*`): a run of ordinary characters costs one step, not one alternation each
-_STRING_OR_COMMENT_TEXT = rb"""\#[^\n]*
-    | \"\"\"[^"\\]*(?:(?:\\.|"(?!""))[^"\\]*)*\"\"\"
-    | '''[^'\\]*(?:(?:\\.|'(?!''))[^'\\]*)*'''
-    | "[^"\\\n]*(?:\\.[^"\\\n]*)*"
-    | '[^'\\\n]*(?:\\.[^'\\\n]*)*'"""
-_STRING_OR_COMMENT = re.compile(rb"(" + _STRING_OR_COMMENT_TEXT + rb")", re.VERBOSE | re.DOTALL)
-#: the same, or a string that never ends (not Python): the rest of the text, else each later quote would rescan it
-_TOKEN = re.compile(rb"(" + _STRING_OR_COMMENT_TEXT + rb"""| ["'].*)""", re.VERBOSE | re.DOTALL)
+#: unrolled (`[^"\\]*(?:\\.[^"\\]*)*`): a run of ordinary characters costs one step, not one alternation each. A
+#: string that never ends (not Python: the whole parse rejects it) stops at the end of its line or of the text: an
+#: attempt failing there would be made again from each later quote (a hostile 2 MB file: minutes)
+_STRING_OR_COMMENT = re.compile(
+    rb"""(\#[^\n]*
+    | \"\"\"[^"\\]*(?:(?:\\.|"(?!""))[^"\\]*)*(?:\"\"\"|\\?\Z)
+    | '''[^'\\]*(?:(?:\\.|'(?!''))[^'\\]*)*(?:'''|\\?\Z)
+    | "[^"\\\n]*(?:\\.[^"\\\n]*)*(?:"|(?=\n)|\\?\Z)
+    | '[^'\\\n]*(?:\\.[^'\\\n]*)*(?:'|(?=\n)|\\?\Z))""",
+    re.VERBOSE | re.DOTALL,
+)
 #: inside strings and comments every byte but quotes and newlines becomes a space (the separator 0 is kept)
 _BLANKED = bytes(byte if byte in b"\n\"'\x00" else 32 for byte in range(256))
 #: the same for the masked text, whose newlines inside a string become 1: a header's logical line runs on to the
@@ -61,8 +63,6 @@ def skeleton(data: bytes, follows: Callable[[str], bool] | None = None) -> bytes
     if not _plain(data):
         return None
     masked = _masked(data)
-    if masked is None:
-        return None
     kept = _kept_lines(masked, follows)
     return None if kept is None else _assembled(data, masked, kept)
 
@@ -84,14 +84,11 @@ def _plain(data: bytes) -> bool:
     return True
 
 
-def _masked(data: bytes) -> bytes | None:
+def _masked(data: bytes) -> bytes:
     """The text with every byte of each comment and string replaced by a space, but quotes (and newlines, as 1):
-    what is left of a string can no longer look like code, a bracket or a backslash (the lengths are the same).
-    None when a string never ends."""
-    pieces = _TOKEN.split(data)
+    what is left of a string can no longer look like code, a bracket or a backslash (the lengths are the same)."""
+    pieces = _STRING_OR_COMMENT.split(data)
     if len(pieces) > 1:
-        if pieces[-2].startswith((b"'", b'"')) and not _STRING_OR_COMMENT.fullmatch(pieces[-2]):
-            return None  # the last token is a string that never ends (only the last can be)
         pieces[1::2] = b"\x00".join(pieces[1::2]).translate(_MASK).split(b"\x00")
     return b"".join(pieces)
 
