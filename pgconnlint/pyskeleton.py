@@ -21,17 +21,22 @@ import re
 from collections.abc import Callable
 
 #: a comment, or a string literal whole (prefix letters stay outside the match: they never hold quotes), each loop
-#: unrolled (`[^"\\]*(?:\\.[^"\\]*)*`): a run of ordinary characters costs one step, not one alternation each
+#: unrolled (`[^"\\]*(?:\\.[^"\\]*)*`): a run of ordinary characters costs one step, not one alternation each. A
+#: string that never ends (not Python: the whole parse rejects it) stops at the end of its line or of the text: an
+#: attempt failing there would be made again from each later quote (a hostile 2 MB file: minutes)
 _STRING_OR_COMMENT = re.compile(
     rb"""(\#[^\n]*
-    | \"\"\"[^"\\]*(?:(?:\\.|"(?!""))[^"\\]*)*\"\"\"
-    | '''[^'\\]*(?:(?:\\.|'(?!''))[^'\\]*)*'''
-    | "[^"\\\n]*(?:\\.[^"\\\n]*)*"
-    | '[^'\\\n]*(?:\\.[^'\\\n]*)*')""",
+    | \"\"\"[^"\\]*(?:(?:\\.|"(?!""))[^"\\]*)*(?:\"\"\"|\\?\Z)
+    | '''[^'\\]*(?:(?:\\.|'(?!''))[^'\\]*)*(?:'''|\\?\Z)
+    | "[^"\\\n]*(?:\\.[^"\\\n]*)*(?:"|(?=\n)|\\?\Z)
+    | '[^'\\\n]*(?:\\.[^'\\\n]*)*(?:'|(?=\n)|\\?\Z))""",
     re.VERBOSE | re.DOTALL,
 )
 #: inside strings and comments every byte but quotes and newlines becomes a space (the separator 0 is kept)
 _BLANKED = bytes(byte if byte in b"\n\"'\x00" else 32 for byte in range(256))
+#: the same for the masked text, whose newlines inside a string become 1: a header's logical line runs on to the
+#: string's end (`if a == """…""":`), and no line starts inside a string
+_MASK = _BLANKED.replace(b"\n", b"\x01")
 #: the first word of a statement the skeleton keeps: an import, a block header, a function (its name, when it is
 #: plain ASCII: any other `def` is kept, never dropped on a name read in part); the soft keywords `match` and `case`
 #: too (a statement that only starts with such a name is kept whole, which is harmless)
@@ -47,6 +52,7 @@ _COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=]", re.MULTILINE)  #: PEP 263
 #: an f-string whose replacement field holds its own quote (`f"{x["a"]}"`, Python 3.12's PEP 701): the string
 #: pattern above would end it there
 _NESTED_QUOTE = re.compile(rb"""[fF][rR]?(?:"[^"\n{]*\{[^"\n}]*"|'[^'\n{]*\{[^'\n}]*')""")
+_SPACES = re.compile(rb"[ ]*")
 _BRACKETS = bytes.maketrans(b"[{]}", b"(())")  #: every opening bracket as `(`, every closing one as `)`
 
 
@@ -79,11 +85,11 @@ def _plain(data: bytes) -> bool:
 
 
 def _masked(data: bytes) -> bytes:
-    """The text with every byte of each comment and string replaced by a space, but quotes and newlines: what is
-    left of a string can no longer look like code, a bracket or a backslash (the lengths are the same)."""
+    """The text with every byte of each comment and string replaced by a space, but quotes (and newlines, as 1):
+    what is left of a string can no longer look like code, a bracket or a backslash (the lengths are the same)."""
     pieces = _STRING_OR_COMMENT.split(data)
     if len(pieces) > 1:
-        pieces[1::2] = b"\x00".join(pieces[1::2]).translate(_BLANKED).split(b"\x00")
+        pieces[1::2] = b"\x00".join(pieces[1::2]).translate(_MASK).split(b"\x00")
     return b"".join(pieces)
 
 
@@ -143,6 +149,8 @@ def _imports_kept(masked: bytes, kept: list[tuple[int, int, bool]], dropped: lis
     not: the module is then parsed whole)."""
     lines, functions = iter(kept), iter(dropped)
     line, function = next(lines, None), next(functions, None)
+    previous, line_start, indent = 0, -1, 0  #: the last word's offset, its line's start and indentation (many
+    #: words on one line, behind a long indentation: one search)
     for match in _IMPORT_WORD.finditer(masked):
         at = match.start()
         if at and (masked[at - 1 : at].isalnum() or masked[at - 1] == 95):
@@ -153,7 +161,13 @@ def _imports_kept(masked: bytes, kept: list[tuple[int, int, bool]], dropped: lis
             function = next(functions, None)
         if line is not None and line[0] <= at:
             continue
-        if function is None or at < function[0] or _indent(masked, masked.rfind(b"\n", 0, at) + 1) <= function[2]:
+        if function is None or at < function[0]:
+            return False
+        start = masked.rfind(b"\n", previous, at) + 1
+        if start > line_start:
+            line_start, indent = start, _indent(masked, start)
+        previous = at
+        if indent <= function[2]:
             return False
     return True
 
@@ -164,7 +178,7 @@ def _assembled(data: bytes, masked: bytes, kept: list[tuple[int, int, bool]]) ->
     pieces: list[bytes] = []
     done = 0
     for index, (start, end, header) in enumerate(kept):
-        pieces.append(b"\n" * masked.count(b"\n", done, start))
+        pieces.append(b"\n" * data.count(b"\n", done, start))
         if not header:
             pieces.append(data[start:end])
         else:
@@ -187,14 +201,13 @@ def _header(text: bytes) -> bytes:
 def _blank_string(token: bytes) -> bytes:
     quote = 3 if len(token) >= 6 and token[1] == token[2] == token[0] else 1
     inner = token[quote:-quote].translate(_BLANKED).replace(b"'", b" ").replace(b'"', b" ")
+    if quote == 1:  # a newline in a one-quote string follows a backslash, which must stay
+        inner = inner.replace(b" \n", b"\\\n")
     return token[:quote] + inner + token[-quote:]
 
 
 def _indent(masked: bytes, start: int) -> int:
-    end = start
-    while end < len(masked) and masked[end] == 32:
-        end += 1
-    return end - start
+    return _SPACES.match(masked, start).end() - start
 
 
 def _second_line_end(data: bytes) -> int:

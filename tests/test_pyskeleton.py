@@ -4,13 +4,16 @@ module gives it, or be None (the module is then parsed whole)."""
 from __future__ import annotations
 
 import ast
+import re
 import sysconfig
+import time
 import warnings
 from pathlib import Path
 
 import pytest
 
 from pgconnlint import reach_python
+from pgconnlint.extract import python_scan
 from pgconnlint.pyskeleton import skeleton
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -56,6 +59,10 @@ TRICKY = {
     "a function named beyond ASCII": "class A:\n    def créer_app(self):\n        import kept\n",
     "a space before the parameters": "def handler (x):\n    import lazy\nimport after\n",
     "a byte order mark": "\ufeffimport bom\n",
+    # a header's logical line runs to the end of a string spanning lines: cut there, the next kept header's string
+    # would close it and swallow the imports between (skeleton review, issue 19)
+    "headers with strings on many lines": 'if a == """\n""":\n    import y\nif b == """""" + """:\n""":\n    pass\n',
+    "a header's one-quote string continued": 'if a == "x\\\n":\n    import y\n',
 }
 
 
@@ -114,3 +121,60 @@ def _same_or_unparseable(data: bytes) -> bool:
         except (SyntaxError, ValueError):
             return True  # reach_python.py reads such a module with libcst, or not at all
         return same_as_whole(data)
+
+
+HOSTILE = {
+    "strings that never end, to the end of the text": b'"\\' * 1_000_000,
+    "the same on one line": b'"\\' * 1_000_000 + b"\n",
+    "a long string that never ends, then such quotes": b"'''" + b'"\\' * 1_000_000,
+    "a line of imports in a function left out": b"def handler():\n    " + b"import a; " * 200_000 + b"\n",
+    "the same behind a long indentation": b"def handler():\n" + b" " * 1_000_000 + b"import a; " * 90_000 + b"\n",
+}
+
+
+@pytest.mark.parametrize("data", HOSTILE.values(), ids=HOSTILE.keys())
+def test_a_hostile_2mb_file_takes_linear_time(data):
+    started = time.process_time()
+    skeleton(data, reach_python._runs_at_start)
+    skeleton(data)
+    assert time.process_time() - started < 2  # each was minutes (a rescan per quote or per word)
+
+
+#: rewrites of a module that keep it Python but move what the skeleton reads: comments holding quotes, brackets and
+#: `import`, docstrings holding import lines at the top of each block, imports wrapped in a block, statements
+#: wrapped in brackets over lines, indentation halved (a variant that no longer parses is skipped)
+MUTATIONS = {
+    "comments": lambda text: re.sub(r"(?m)^(.*[\w)\]}'\"])$", r"\1  # it's ( [ { \"\"\" import x", text),
+    "docstrings": lambda text: re.sub(
+        r"(?m)^( *)(.*:)\n( +)(?=\S)", r'\1\2\n\3"""\n\3import fake\nfrom fake import y\n\3"""\n\3', text
+    ),
+    "imports in blocks": lambda text: re.sub(r"(?m)^( *)((?:import|from) [\w .,]+)$", r"\1if True:\n\1    \2", text),
+    "brackets": lambda text: re.sub(r"(?m)^( *)(\w+) = ([\w.]+(?:\(\))?)$", r"\1\2 = (\n\3\n\1)", text),
+    "indentation": lambda text: re.sub(r"(?m)^((?:    )+)", lambda m: " " * (len(m.group(1)) // 2), text),
+}
+
+
+@pytest.mark.parametrize("mutate", MUTATIONS.values(), ids=MUTATIONS.keys())
+def test_rewritten_fixtures_read_the_same(mutate):
+    variants = [mutate(path.read_text()).encode() for path in sorted(FIXTURES.rglob("*.py"))]
+    changed = [data for data in variants if _parses(data)]
+    assert len(changed) > 30
+    assert [data for data in changed if not (same_as_whole(data) and _decorated_same(data))] == []
+
+
+def _parses(data: bytes) -> bool:
+    try:
+        ast.parse(data)
+    except (SyntaxError, ValueError):
+        return False
+    return True
+
+
+def _decorated_same(data: bytes) -> bool:
+    """python_scan.py's use: the decorated skeleton gives the walk and the endpoints what the whole module gives."""
+    reduced = None if reach_python.reads_calls(data) else skeleton(data)
+    if reduced is None:
+        return True
+    text, whole, tree = data.decode(), ast.parse(data), ast.parse(reduced)
+    same_routes = python_scan.routes("m.py", text, whole) == python_scan.routes("m.py", text, tree)
+    return same_routes and reach_python._Reader("").read(whole) == reach_python._Reader("").read(tree)
