@@ -70,7 +70,7 @@ def skeleton(data: bytes, follows: Callable[[str], bool] | None = None) -> bytes
 def _plain(data: bytes) -> bool:
     """Text this module reads as Python does: UTF-8, no declared encoding, one kind of newline, no null byte, no
     quote nested in an f-string, and indentation made of spaces."""
-    if b"\r" in data or b"\x00" in data or _COOKIE.search(data, 0, _second_line_end(data)):
+    if b"\r" in data or b"\x00" in data or declares_encoding(data):
         return False
     if _NESTED_QUOTE.search(data):
         return False
@@ -210,7 +210,8 @@ def _indent(masked: bytes, start: int) -> int:
     return _SPACES.match(masked, start).end() - start
 
 
-def _second_line_end(data: bytes) -> int:
+def declares_encoding(data: bytes) -> bool:
+    """A PEP 263 encoding declaration on the first two lines: the module's bytes and its UTF-8 text may differ."""
     first = data.find(b"\n")
     second = data.find(b"\n", first + 1) if first >= 0 else -1
-    return len(data) if second < 0 else second
+    return _COOKIE.search(data, 0, len(data) if second < 0 else second) is not None

@@ -34,7 +34,7 @@ from pgconnlint import parallel
 from pgconnlint.collector import gc_paused
 from pgconnlint.extract.sqlalchemy import STARTUP as _STARTUP
 from pgconnlint.model import Location
-from pgconnlint.pyskeleton import skeleton
+from pgconnlint.pyskeleton import declares_encoding, skeleton
 
 _MAX_FILE_BYTES = 2_000_000  #: a larger file is generated data, not a module someone wrote
 #: calls that import the module a string names: importlib, Django's import_string, Flask's and Celery's config
@@ -44,7 +44,6 @@ _DOTTED = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")  #: a dotted module nam
 _TASK_LISTS = ("include", "imports", "CELERY_IMPORTS", "CELERY_INCLUDE")  #: modules a Celery worker imports
 _SHARED_MAX = 4096  #: files whose imports extraction kept (a few hundred bytes each; the trees are not kept)
 PARALLEL_MIN_FILES = 48  #: unread modules in one frontier worth forking workers for (docs/configuration.md)
-_COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=]", re.MULTILINE)  #: PEP 263: bytes and text may parse differently
 
 
 @dataclass(frozen=True, slots=True)
@@ -376,7 +375,7 @@ def _libcst_imports(module, node, lines: dict) -> list[ast.stmt]:
 def remember(text: str, tree: ast.Module) -> None:
     """Keep the imports of a module extraction has parsed, for the import walk that follows (not the tree)."""
     data = text.encode("utf-8", "surrogatepass")
-    if _COOKIE.search(data, 0, _second_line_end(data)):
+    if declares_encoding(data):
         return  # a declared encoding: the file's bytes, which the walk parses, may not be this text
     _share(_digest(data), _Reader("").read(tree))
 
@@ -398,12 +397,6 @@ def adopt_remembered(taken: dict[bytes, tuple[tuple[_Import, ...], tuple[Unfollo
     """A worker's `take_remembered()`, kept as if this process had parsed those files (same order, same limit)."""
     for digest, imports in taken.items():
         _share(digest, imports)
-
-
-def _second_line_end(data: bytes) -> int:
-    first = data.find(b"\n")
-    second = data.find(b"\n", first + 1) if first >= 0 else -1
-    return len(data) if second < 0 else second
 
 
 def _digest(data: bytes) -> bytes:
