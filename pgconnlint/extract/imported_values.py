@@ -324,7 +324,7 @@ class _NodeReader:
 
     def exported(self, source, name: str) -> Obj | None:
         """The object literal a module imports as `name` from a module of the repository, or None."""
-        imported = {**_whole_imports(source), **_js_imports(source)}.get(name)
+        imported = _js_imports(source, whole=True).get(name)
         path = self.graph.resolve(imported[0], posixpath.dirname(source.path), source.path) if imported else None
         module = self.source(path) if path else None
         if module is None:
@@ -453,9 +453,10 @@ def _arguments(source, call) -> list[Expr]:
     return [source.expr(a) for a in arguments.named_children if a.type != "comment"] if arguments is not None else []
 
 
-def _js_imports(source) -> dict[str, tuple[str, str]]:
+def _js_imports(source, whole: bool = False) -> dict[str, tuple[str, str]]:
     """Local name → (specifier, exported name) for the module's `import { a, b as c } from "m"` and
-    `const { a, b: c } = require("m")`."""
+    `const { a, b: c } = require("m")`; with `whole`, also (specifier, "default") for `import name from "m"` and
+    `const name = require("m")`."""
     from pgconnlint.extract.treesitter import declarations
 
     found: dict[str, tuple[str, str]] = {}
@@ -463,13 +464,19 @@ def _js_imports(source) -> dict[str, tuple[str, str]]:
     for statement in statements:
         specifier = statement.child_by_field_name("source") if statement.type == "import_statement" else None
         clause = next((c for c in statement.named_children if c.type == "import_clause"), None)
-        named = next((c for c in clause.named_children if c.type == "named_imports"), None) if clause else None
-        for part in named.named_children if named is not None and specifier is not None else ():
-            name, alias = part.child_by_field_name("name"), part.child_by_field_name("alias")
-            if name is not None:
-                found[source.raw(alias or name)] = (source.string(specifier), source.raw(name))
+        if specifier is None or clause is None:
+            continue
+        for part in clause.named_children:
+            if part.type == "identifier" and whole:
+                found[source.raw(part)] = (source.string(specifier), "default")
+            for named in part.named_children if part.type == "named_imports" else ():
+                name, alias = named.child_by_field_name("name"), named.child_by_field_name("alias")
+                if name is not None:
+                    found[source.raw(alias or name)] = (source.string(specifier), source.raw(name))
     for target, value in declarations(statements):
         specifier = _required(source, value)
+        if specifier and whole and target.type == "identifier":
+            found[source.raw(target)] = (specifier, "default")
         for part in target.named_children if target.type == "object_pattern" and specifier else ():
             if part.type == "shorthand_property_identifier_pattern":
                 found[source.raw(part)] = (specifier, source.raw(part))
@@ -478,25 +485,6 @@ def _js_imports(source) -> dict[str, tuple[str, str]]:
                     specifier,
                     source.raw(part.child_by_field_name("key")),
                 )
-    return found
-
-
-def _whole_imports(source) -> dict[str, tuple[str, str]]:
-    """Local name → (specifier, "default") for `import name from "m"` and `const name = require("m")`."""
-    from pgconnlint.extract.treesitter import declarations
-
-    found: dict[str, tuple[str, str]] = {}
-    statements = source.tree.root_node.named_children
-    for statement in statements:
-        specifier = statement.child_by_field_name("source") if statement.type == "import_statement" else None
-        clause = next((c for c in statement.named_children if c.type == "import_clause"), None)
-        name = next((c for c in clause.named_children if c.type == "identifier"), None) if clause else None
-        if name is not None and specifier is not None:
-            found[source.raw(name)] = (source.string(specifier), "default")
-    for target, value in declarations(statements):
-        specifier = _required(source, value)
-        if specifier and target.type == "identifier":
-            found[source.raw(target)] = (specifier, "default")
     return found
 
 
