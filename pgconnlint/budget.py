@@ -211,6 +211,7 @@ def budgets(project: Project) -> list[Budget]:
         servers = _deployable(project.servers, project.deployment)
         return _budgets(project, project.groups, servers, "", project.bouncers, _not_followed(project, None))
     per_deployment = []
+    alone = _servers_only(found)
     for deployment in chosen:
         fallback = _fallback(project, found, deployment)
         if _elsewhere(deployment, chosen, fallback):
@@ -219,7 +220,8 @@ def budgets(project: Project) -> list[Budget]:
         groups = _in_order(project, deployment)
         bouncers, dropped = _bouncers_of(project, deployment), _not_followed(project, deployment)
         own = _budgets(project, groups, servers, deployment.name, bouncers, dropped)
-        own = [budget for budget in own if budget is own[0] or budget.terms or not _elsewhere_only(budget, found)]
+        # a database another deployment starts alone, which none of these pools names, is no budget of this one
+        own = [budget for budget in own if budget is own[0] or budget.terms or budget.server not in alone]
         if deployment.elsewhere and servers[0].assumed:
             stand_in = f"PostgreSQL's defaults stand in for {deployment.elsewhere}, a server not in the repository"
             own[0] = replace(own[0], note=stand_in)
@@ -229,10 +231,10 @@ def budgets(project: Project) -> list[Budget]:
     return [budget for found in per_deployment for budget in found]
 
 
-def _elsewhere_only(budget: Budget, found: list[Deployment]) -> bool:
-    """A server another deployment starts alone (another folder's database, a compose file of databases), which
-    none of this deployment's pools names: no budget of this deployment (teable's four examples gave ten)."""
-    return any(not d.groups and d.role == PRODUCTION and budget.server in d.servers for d in found)
+def _servers_only(found: list[Deployment]) -> tuple[Server, ...]:
+    """The servers of the production deployments that run servers only (a compose file that starts the database for
+    apps pm2 or a Procfile runs, another folder's database manifests)."""
+    return tuple(server for d in found if not d.groups and d.role == PRODUCTION for server in d.servers)
 
 
 def _fullness(budget: Budget) -> float:
@@ -306,7 +308,7 @@ def _fallback(project: Project, found: list[Deployment], deployment: Deployment)
     the deployment's documents first. A deployment on its platform's database (a Heroku add-on) never takes another
     deployment's: the platform does not run them."""
     started = {server.name for other in found for server in other.servers}
-    server_only = tuple(s for d in found if not d.groups and d.role == PRODUCTION for s in d.servers)
+    server_only = _servers_only(found)
     unstarted = tuple(server for server in project.servers if server.name not in started)
     fallback = unstarted if deployment.elsewhere else server_only + unstarted
     return tuple(sorted(fallback, key=lambda server: -_nearness(deployment, server)))

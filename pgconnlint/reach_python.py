@@ -372,9 +372,9 @@ def _libcst_imports(module, node, lines: dict) -> list[ast.stmt]:
     return inner
 
 
-def remember(text: str, tree: ast.Module) -> None:
-    """Keep the imports of a module extraction has parsed, for the import walk that follows (not the tree)."""
-    data = text.encode("utf-8", "surrogatepass")
+def remember(data: bytes, tree: ast.Module) -> None:
+    """Keep the imports of a module extraction has parsed from its text encoded as UTF-8 (`data`), for the import
+    walk that follows (not the tree)."""
     if declares_encoding(data):
         return  # a declared encoding: the file's bytes, which the walk parses, may not be this text
     _share(_digest(data), _Reader("").read(tree))

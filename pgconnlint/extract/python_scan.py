@@ -63,7 +63,7 @@ def scan(text: str, engine_names: frozenset[str]) -> Scan | None:
         tree = (_parsed(reduced) if reduced is not None else None) or _parsed(text)
         if tree is None:
             return None
-        remember(text, tree)
+        remember(data, tree)
         return _scanned(text, tree, engine_names) if whole else Scan(tree, False)
 
 

@@ -210,7 +210,7 @@ def test_the_walk_reads_the_same_imports_from_extraction_s_parse_as_from_its_own
     assert shared == parsed
     declared = "# -*- coding: latin-1 -*-\nimport os\n"  # the file's bytes may not be this text: not kept
     before = len(reach_python._SHARED)
-    reach_python.remember(declared, ast.parse(declared))
+    reach_python.remember(declared.encode(), ast.parse(declared))
     assert len(reach_python._SHARED) == before
 
 
