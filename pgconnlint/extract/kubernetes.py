@@ -244,19 +244,29 @@ class _Index:
     config_maps: list[KubeConfigMap]
     services: list[KubeService]
 
+    def __post_init__(self) -> None:
+        # by name, in file order: a rendered chart has hundreds of workloads, each looking up its maps and scalers
+        self._maps = _by_name(self.config_maps, lambda c: c.name)
+        self._scalers = _by_name(self.autoscalers, lambda a: a.target_name)
+
     def config_map(self, name: str, namespace: str) -> KubeConfigMap | None:
-        return next((c for c in self.config_maps if c.name == name and _same(c.namespace, namespace)), None)
+        return next((c for c in self._maps.get(name, ()) if _same(c.namespace, namespace)), None)
 
     def scalers(self, workload: KubeWorkload) -> list[KubeAutoscaler]:
         """The HPAs naming the workload, then the ScaledObjects (KEDA creates an HPA of its own from those)."""
         found = [
             a
-            for a in self.autoscalers
-            if a.target_name == workload.name
-            and a.target_kind.lower() == workload.kind.lower()
-            and _same(a.namespace, workload.namespace)
+            for a in self._scalers.get(workload.name, ())
+            if a.target_kind.lower() == workload.kind.lower() and _same(a.namespace, workload.namespace)
         ]
         return sorted(found, key=lambda a: a.kind != "HorizontalPodAutoscaler")
+
+
+def _by_name(items: list, name_of) -> dict[str, list]:
+    found: dict[str, list] = {}
+    for item in items:
+        found.setdefault(name_of(item), []).append(item)
+    return found
 
 
 def resolve(root: Path, facts) -> None:
@@ -303,7 +313,7 @@ def _workload(root: Path, workload: KubeWorkload, index: _Index, facts) -> None:
         if words is None:
             image_processes(root, directory, container.location, source, extra, facts, image)
             continue
-        built = _dockerfile(directory) if (root / _dockerfile(directory)).is_file() else None
+        built = _dockerfile(directory) if os.path.isfile(os.path.join(root, _dockerfile(directory))) else None
         # its image's CMD does not run where this command replaces it (link_python.py `_images_run`)
         facts.processes.extend(replace(d, image=built) for d in _python(words, where, source, directory, extra))
         facts.node_processes.extend(_node(words, where, source, directory, extra))
@@ -370,9 +380,10 @@ def project_directory(root: Path, image: str) -> str:
 def _project_folder(root: str, name: str) -> str:
     # os.path on strings: pathlib's joins were most of the time of 450 containers (bench/)
     for prefix in PROJECT_FOLDERS:
-        folder = f"{prefix}{name}"
-        if any(os.path.isfile(os.path.join(root, folder, marker)) for marker in PROJECT_FILES):
-            return folder
+        folder = os.path.join(root, f"{prefix}{name}")
+        # one stat for the folder first: most images are named after no folder of the tree
+        if os.path.isdir(folder) and any(os.path.isfile(os.path.join(folder, marker)) for marker in PROJECT_FILES):
+            return f"{prefix}{name}"
     return ""
 
 
