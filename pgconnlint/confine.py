@@ -21,9 +21,9 @@ class Refused(Exception):
 def inside(root: Path | str, path: str) -> Path:
     """The real path of `path` (relative to `root`, or absolute) when it lies inside `root`; else Refused.
     A path that does not exist yet is resolved as far as it exists."""
-    real_root = os.path.realpath(root)
+    real_root = _realpath(os.fspath(root))
     full = path if posixpath.isabs(path) or os.path.isabs(path) else os.path.join(real_root, path)
-    real = os.path.realpath(full)
+    real = _realpath(full)
     if _within(real, real_root):
         return Path(real)
     lexical = os.path.normpath(full)
@@ -31,6 +31,33 @@ def inside(root: Path | str, path: str) -> Path:
         raise Refused(f"{path}: outside the tree; not read")
     link = _first_link(real_root, os.path.relpath(lexical, real_root))
     raise Refused(f"{path}: the symbolic link {link} leads out of the tree (to {real}); not followed")
+
+
+#: the real path of each folder `inside` resolved in this run: a tree's thousands of reads share a few hundred
+#: folders, and os.path.realpath walks every component in Python (formbricks: 3,200 reads, 162 ms of 1.6 s).
+#: `forget()` empties it when a run starts, so that a tree changed between two runs of one process is resolved again.
+_REAL_FOLDERS: dict[str, str] = {}
+_MAX_FOLDERS = 50_000
+
+
+def forget() -> None:
+    _REAL_FOLDERS.clear()
+
+
+def _realpath(full: str) -> str:
+    """os.path.realpath(full), the resolution of its folder shared with the other files of that folder: realpath
+    resolves components left to right, so the real folder joined with a last component that is no link is the
+    answer, and a link there is resolved from the real folder, as realpath would."""
+    folder, name = os.path.split(full)
+    if name in ("", ".", ".."):
+        return os.path.realpath(full)
+    real_folder = _REAL_FOLDERS.get(folder)
+    if real_folder is None:
+        if len(_REAL_FOLDERS) >= _MAX_FOLDERS:
+            _REAL_FOLDERS.clear()
+        real_folder = _REAL_FOLDERS[folder] = os.path.realpath(folder)
+    candidate = os.path.join(real_folder, name)
+    return os.path.realpath(candidate) if os.path.islink(candidate) else candidate
 
 
 def _within(path: str, root: str) -> bool:

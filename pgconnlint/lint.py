@@ -56,6 +56,7 @@ class Result:
 
 def lint(root: Path, options: LintOptions = LintOptions()) -> Result:
     root = root.resolve()
+    confine.forget()  # the folders an earlier run in this process resolved may have changed since
     candidates = discover(root, options.excludes)
     facts = extract_all(root, candidates, options.helm_values, jobs=options.jobs)
     settings = LinkSettings(

@@ -149,3 +149,35 @@ def test_the_node_import_graph_reads_nothing_through_a_link_out_of_the_tree(tmp_
     assert graph._text("src/vendor/secret.js") is None
     assert graph._text("src/vendor/package.json") is None
     assert graph.imports("src/vendor/secret.js") == ((), (), ())  # nothing imported, dynamic nor unresolved
+
+
+def test_a_link_swapped_in_between_two_runs_is_refused_on_the_second(tmp_path):
+    """inside() shares folder resolutions within a run (confine._REAL_FOLDERS); a new run resolves them again."""
+    etc = _outside(tmp_path)
+    script = "docker run -v ./conf:/etc/postgresql postgres -c config_file=/etc/postgresql/postgresql.conf\n"
+    root = write_tree(tmp_path / "repo", {"db.sh": script, "conf/postgresql.conf": "max_connections = 50\n"})
+    first = lint(root, LintOptions(cpus=4))
+    assert 50 in [b.server.max_connections.value for b in first.budgets] and not _skipped(first)
+    (root / "conf/postgresql.conf").unlink()
+    (root / "conf").rmdir()
+    os.symlink(etc, root / "conf")
+    second = lint(root, LintOptions(cpus=4))
+    assert [f.location.path for f in _skipped(second)] == ["db.sh"]
+    assert 7 not in [b.server.max_connections.value for b in second.budgets if b.server.max_connections]
+    _never_shown(second)
+
+
+def test_shared_folder_resolution_answers_as_realpath(tmp_path):
+    from pgconnlint import confine
+
+    (tmp_path / "a/b/c").mkdir(parents=True)
+    (tmp_path / "x/y").mkdir(parents=True)
+    (tmp_path / "a/b/c/f.txt").write_text("")
+    links = {"a/b/lx": "../../x", "a/etc": "/etc", "a/b/lf": "c/f.txt", "a/loop1": "loop2", "a/loop2": "loop1"}
+    for link, target in {**links, "a/dangling": "nowhere"}.items():
+        os.symlink(target, tmp_path / link)
+    paths = ["a/b/c/f.txt", "a/b/lx/y", "a/etc/passwd", "a/b/lf", "a/loop1/z", "a/dangling/q", "a/b/../lx/y"]
+    paths += ["a/b/c/../../etc/hosts", "missing/f", "a/b/lx/../y", "a/./b/c", "a/b/c/", "a/b/c/..", "/etc/hosts"]
+    for path in paths * 2:  # the second time from the shared resolutions
+        full = path if path.startswith("/") else str(tmp_path / path)
+        assert confine._realpath(full) == os.path.realpath(full), path

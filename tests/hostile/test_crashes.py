@@ -38,6 +38,20 @@ def test_a_nested_file_is_refused_before_any_parser_sees_it(lint_tree):
     assert finding.code == "PGC001" and "nested 1500 deep" in finding.message
 
 
+@pytest.mark.parametrize(
+    ("text", "depth"),
+    [
+        (")" + "(" * 301, 301),  # a stray closer first: the depth starts again from 0, not from -1
+        ("])}" * 400 + "(" * 250, 250),  # 1,200 stray closers never make the openers after them count less
+        ("(" * 200 + ")" * 200 + "{" * 299 + "'('", 300),  # a bracket inside a string counts (an over-estimate)
+    ],
+)
+def test_nesting_is_the_deepest_bracket_depth(text, depth):
+    from pgconnlint.discover import nesting
+
+    assert nesting(text) == depth
+
+
 def test_unread_files_are_no_servers(lint_tree):
     result = lint_tree({"postgresql.conf": b"\xff\xfem\x00a\x00x\x00"})
     assert [f.code for f in result.findings] == ["PGC002"] and "UTF-16" in result.findings[0].message
