@@ -333,6 +333,10 @@ def bench(tree: Path, files: int, repeat: int, parse_all: bool = False) -> None:
     size, documents, seconds = read_generated_manifest(tree)
     print(f"(e) the rendered manifest deploy/manifests/generated/all.yaml: {size / 1024:.0f} KiB, {documents} facts")
     print(f"    extracted in {seconds:.3f} s (once, in-process); {MANIFEST_SERVICES} small manifests are part of (a)")
+    composed, documents = compose_manifests(tree, repeat)
+    floor, start = rows["same"][1][1], rows["pass"][1][1]
+    print(f"(f) libyaml composing the {documents} manifest documents alone, no value built: {composed:.3f} s (min),")
+    print(f"    {composed / floor:.1f}x the same-names floor; with python -c pass: {(composed + start) / floor:.1f}x")
     if parse_all:
         parsed, seconds = parse_every_python_file(tree)
         print(f"(d) libcst on every .py file, no pre-filter: {parsed} files in {seconds:.3f} s (once, in-process);")
@@ -361,6 +365,27 @@ def read_generated_manifest(tree: Path) -> tuple[int, int, float]:
     start = time.perf_counter()
     found, _problems = kubernetes.extract("deploy/manifests/generated/all.yaml", text)
     return len(text.encode()), len(found), time.perf_counter() - start
+
+
+def compose_manifests(tree: Path, repeat: int) -> tuple[float, int]:
+    """The least any reader of these manifests pays: PyYAML's libyaml composer on every document of deploy/, the
+    nodes built and dropped, no value converted (min of `repeat` rounds, in-process), and the document count."""
+    sys.path.insert(0, str(REPO))
+    import yaml
+
+    from pgconnlint.extract import yamlsource
+
+    texts = [path.read_text() for path in sorted((tree / "deploy").rglob("*.yaml"))]
+    chunks = [chunk for text in texts for _, chunk in yamlsource._split_documents(text)]
+    loader = yamlsource._loader()
+    spent = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        for chunk in chunks:
+            for _node in yaml.compose_all(chunk, Loader=loader):
+                pass
+        spent.append(time.perf_counter() - start)
+    return min(spent), len(chunks)
 
 
 def parse_every_python_file(tree: Path) -> tuple[int, float]:

@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from pgconnlint import VERSION
+from pgconnlint import VERSION, collector
 from pgconnlint.report import FORMATS
 from pgconnlint.severity import Severity
 
@@ -150,6 +150,7 @@ def _add_model_options(command: argparse.ArgumentParser) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    collector.collect_less_often()
     try:
         return _run(args)
     except BrokenPipeError:

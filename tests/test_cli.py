@@ -310,3 +310,21 @@ def test_explain_is_rendered_by_rich_when_the_environment_asks_for_colour_even_t
     plain = subprocess.run(command, capture_output=True, text=True, timeout=60, env=env)
     assert "\x1b[" in forced.stdout
     assert plain.stdout.startswith("PGC101 connection-budget-exceeded (error): ") and "\x1b[" not in plain.stdout
+
+
+def test_the_cli_collects_less_often_and_the_library_leaves_the_collector_alone(tmp_path, capsys):
+    import gc
+
+    from pgconnlint import cli, collector
+    from pgconnlint.lint import lint
+
+    write_tree(tmp_path, {"postgresql.conf": "max_connections = 50\n"})
+    before = gc.get_threshold()
+    try:
+        lint(tmp_path)
+        assert gc.get_threshold() == before  # a program that imports pgconnlint keeps its own settings
+        cli.main(["check", str(tmp_path), "--format", "json"])
+        assert gc.get_threshold() == collector.RUN_THRESHOLDS
+    finally:
+        gc.set_threshold(*before)
+    assert json.loads(capsys.readouterr().out)["servers"]
