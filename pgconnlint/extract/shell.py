@@ -1,7 +1,8 @@
 """Shell scripts read as a shell would run them, without running anything (tree-sitter-bash).
 
 `read(path, text, args, env)` follows an entrypoint script with the arguments the deployment passes and the
-environment it sets: assignments and `export`, `${VAR:-default}`, `case "$1" in api) … ;; esac` and
+environment it sets (a number that environment decides, `--workers ${WORKERS:-2}`, is left for the linker to
+evaluate with each deployment's own): assignments and `export`, `${VAR:-default}`, `case "$1" in api) … ;; esac` and
 `if [ "$1" = "web" ]` dispatch (a test it cannot decide keeps every branch, with a note), `&&`/`||`/`;` lists,
 `cmd &` in the background, `exec`, `sh -c '…'`, `"$@"` and `shift`, and the script's own functions where it calls
 them (`server() { exec gunicorn …; }` … `server) server ;;`). Each simple command comes back as a `ShellCommand`: its
@@ -35,11 +36,14 @@ _VARIABLE = re.compile(r"\$\{(\w+|[@*#?])(?:(:?[-=+?])([^}]*))?\}|\$(\w+|[@*#?])
 class ShellCommand:
     """One simple command as the script runs it."""
 
-    words: tuple[str, ...]  #: expanded; a variable the script and environment do not set stays `$NAME`
+    #: expanded; a variable the script and environment do not set stays `$NAME`, and a number the environment
+    #: decides stays a reference with its fallback, `${WORKERS:-2}` (`_expand`)
+    words: tuple[str, ...]
     location: Location
     long_running: bool  #: the last foreground command, an `exec`, or `cmd &`: it is what the container runs
     background: bool = False
-    notes: tuple[str, ...] = ()  #: defaults taken (`${W:-4}` gave 4), branches kept because a test was undecidable
+    #: defaults taken (`${APP:-main:app}` gave main:app), branches kept because a test was undecidable
+    notes: tuple[str, ...] = ()
     #: (name, value, line) of each `export NAME=value` run before it: the command's environment holds them
     exports: tuple[tuple[str, str, int], ...] = ()
 
@@ -54,6 +58,9 @@ class _State:
     functions: dict[str, Node] = field(default_factory=dict)  #: name → body, once its definition has run
     returning: bool = False  #: a `return` left the function being run
     exported: dict[str, int] = field(default_factory=dict)  #: name → line of the `export` that set it
+    #: variables the script set to a number the deployment decides (`W=${WORKERS:-2}`): name → `${WORKERS:-2}`
+    symbolic: dict[str, str] = field(default_factory=dict)
+    assigned: set[str] = field(default_factory=set)  #: variables the script itself set (the rest come from env)
 
 
 @functools.cache
@@ -163,8 +170,17 @@ def _assign(node: Node, state: _State) -> None:
         value = item.child_by_field_name("value")
         if name is None:
             continue
+        noted = len(state.notes)
+        kept = _word(value, state, keep=True) if value is not None else None  # before the variable is set
+        del state.notes[noted:]  # the plain reading below notes the same defaults
         text = _word(value, state) if value is not None else ""
         state.env[_text(name)] = text if text is not None else f"${_text(name)}"
+        state.assigned.add(_text(name))
+        if kept is not None and kept != text and _NUMBER_FROM_ENV.fullmatch(kept):
+            state.symbolic[_text(name)] = kept
+            del state.notes[noted:]  # the default is the linker's to say, for each deployment's environment
+        else:
+            state.symbolic.pop(_text(name), None)
         if exporting:
             state.exported[_text(name)] = item.start_point[0] + 1
 
@@ -198,7 +214,8 @@ def _command(node: Node, state: _State, depth: int, background: bool) -> bool:
         return False  # `exec >log 2>&1`: redirections only
     ends = name == "exec" and not background
     if name in ("sh", "bash", "dash", "ash") and "-c" in words[1:2] and len(words) > 2:
-        inner = _State(state.path, words[3:], {**state.env, **prefix}, state.notes)
+        inner = _State(state.path, words[3:], {**state.env, **prefix}, state.notes, symbolic=dict(state.symbolic))
+        inner.assigned = set(state.assigned) | prefix.keys()
         _block(bash_parser().parse(words[2].encode()).root_node, inner, depth + 1, background)
         for command in _mark_last(inner.found) if not background else inner.found:
             state.found.append(_relocated(command, location))
@@ -331,7 +348,7 @@ def _words(node: Node, state: _State) -> list[str]:
         if _is_all_args(child):
             words += state.args  # "$@": each argument one word
             continue
-        text = _word(child, state)
+        text = _word(child, state, keep=True)
         if text is None:
             continue
         if child.type in ("simple_expansion", "expansion") and " " in text:
@@ -346,8 +363,9 @@ def _is_all_args(node: Node) -> bool:
     return text in ('"$@"', "$@", '"${@}"', "${@}", "$*", '"$*"')
 
 
-def _word(node: Node | None, state: _State) -> str | None:
-    """The text of a word with quotes removed and variables expanded; None for a command substitution."""
+def _word(node: Node | None, state: _State, keep: bool = False) -> str | None:
+    """The text of a word with quotes removed and variables expanded; None for a command substitution. With `keep`,
+    a number the environment decides stays a reference (`_expand`)."""
     if node is None:
         return None
     kind = node.type
@@ -357,14 +375,24 @@ def _word(node: Node | None, state: _State) -> str | None:
         return None
     if kind == "string":
         inner = _text(node)[1:-1]
-        return _expand(inner, state)
+        return _expand(inner, state, keep)
     if kind == "concatenation":
-        parts = [_word(part, state) for part in node.named_children]
+        parts = [_word(part, state, keep) for part in node.named_children]
         return None if any(p is None for p in parts) else "".join(parts)  # type: ignore[arg-type]
-    return _expand(_text(node), state) if kind in ("simple_expansion", "expansion", "word") else _text(node)
+    return _expand(_text(node), state, keep) if kind in ("simple_expansion", "expansion", "word") else _text(node)
 
 
-def _expand(text: str, state: _State) -> str:
+#: `${NAME:-12}`: a number the deployment's environment decides, as `_expand(keep=True)` writes it
+_NUMBER_FROM_ENV = re.compile(r"\$\{\w+:-\d+\}")
+
+
+def _expand(text: str, state: _State, keep: bool = False) -> str:
+    """`text` with its variables expanded. With `keep` (the words of a command), a number that comes from the
+    environment, or is the default of a variable it does not set, stays a reference with that number as its fallback:
+    `${WORKERS:-1}`. The command's reader (extract/commands.py `shell_value`) makes it an environment lookup, which the
+    linker evaluates with each deployment's environment, so a compose service that sets WORKERS=3 and runs the image's
+    entrypoint script gets 3 workers, not the 1 the image alone would have."""
+
     def one(match: re.Match) -> str:
         name = match.group(1) or match.group(4)
         operator, default = match.group(2), match.group(3)
@@ -375,13 +403,27 @@ def _expand(text: str, state: _State) -> str:
             and (value is None or (operator.startswith(":") and not value))
         ):
             expanded = _expand(default or "", state)
-            state.notes.append(f"${{{name}{operator}{default}}}: {name} is not set here, so its default {expanded!r}")
             if operator.lstrip(":") == "=":
                 state.env[name] = expanded
+            if keep and expanded.isdigit() and not name.isdigit():
+                return f"${{{name}:-{expanded}}}"
+            state.notes.append(f"${{{name}{operator}{default}}}: {name} is not set here, so its default {expanded!r}")
             return expanded
+        if keep and value is not None:
+            return _kept(name, value, state)
         return value if value is not None else match.group(0)
 
     return _VARIABLE.sub(one, text)
+
+
+def _kept(name: str, value: str, state: _State) -> str:
+    """A variable's value in a command's words: the reference the script stored for it, `${NAME:-value}` for a
+    number the environment gives, else the value itself."""
+    if name in state.symbolic:
+        return state.symbolic[name]
+    if value.isdigit() and name not in state.assigned and name.isidentifier():
+        return f"${{{name}:-{value}}}"
+    return value
 
 
 def _value(name: str, state: _State) -> str | None:

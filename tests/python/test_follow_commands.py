@@ -40,8 +40,9 @@ def test_case_dispatch_with_the_argument_compose_passes_and_one_off_steps(lint_t
     groups = _groups(result)
     api = next(name for name in groups if "service api" in name)
     worker = next(name for name in groups if "service worker" in name)
-    assert groups[api] == (3, 1)  # ${WORKERS:-3}: the default, with a note in the source
-    assert "WORKERS is not set here, so its default '3'" in api
+    assert groups[api] == (3, 1)  # ${WORKERS:-3}: the default, which the linker says it applied
+    [api_group] = [g for g in result.project.groups if g.name == api]
+    assert api_group.processes.via == "WORKERS is not set in the repository, so the fallback `3` applies"
     assert groups[worker] == (6, 1)
     assert len(groups) == 2  # migrate and alembic are one-off steps, not processes
 
@@ -222,7 +223,8 @@ def test_entrypoint_functions_called_from_a_case_dispatch(lint_tree):
     web = next(name for name in groups if "service web" in name)
     jobs = next(name for name in groups if "service jobs" in name)
     assert groups[web] == (4, 1)  # -w${WEB_WORKERS:-4} → -w4
-    assert "WEB_WORKERS is not set here, so its default '4'" in web
+    [web_group] = [g for g in result.project.groups if g.name == web]
+    assert web_group.processes.via == "WEB_WORKERS is not set in the repository, so the fallback `4` applies"
     assert groups[jobs] == (3, 1)  # numprocs=%(ENV_JOB_WORKERS)s, exported by the function: 3 × celery -c 1
 
 
@@ -463,3 +465,29 @@ def test_a_compose_working_dir_on_a_mounted_folder_is_that_folders_project(lint_
     result = lint_tree(files)
     counted = [(g.manager, g.processes.value) for g in result.project.groups if g.connections]
     assert counted == [("gunicorn sync", 2)]
+
+
+def test_an_image_entrypoint_script_reads_each_services_environment(lint_tree):
+    """The script's `WORKERS=${WORKERS:-1}` and the image's `ENV THREADS=2` are numbers each deployment decides: the
+    service that sets WORKERS=3 and THREADS=5 runs 3 × 5, the one that sets neither 1 (the script's default, said) × 2
+    (the image's ENV). Before, the script was read once with the image's environment: 1 × 2 for both."""
+    script = "#!/bin/sh\nWORKERS=${WORKERS:-1}\nexec gunicorn app:app --workers $WORKERS --threads ${THREADS}\n"
+    dockerfile = 'FROM python:3.12\nWORKDIR /app\nCOPY . /app\nENV THREADS=2\nENTRYPOINT ["/app/entry.sh"]\n'
+    compose = "services:\n  web:\n    build: .\n    environment:\n      WORKERS: 3\n      THREADS: 5\n"
+    compose += "  other:\n    build: .\n" + DB
+    files = {"Dockerfile": dockerfile, "entry.sh": script, "app.py": ENGINE, "requirements.txt": "sqlalchemy\n"}
+    result = lint_tree({**files, "docker-compose.yml": compose})
+    groups = {g.name.split(" (")[0]: g for g in result.project.groups}
+    web, other = groups["docker-compose.yml service web"], groups["docker-compose.yml service other"]
+    assert (web.processes.value, web.units.value) == (3, 5)
+    assert web.processes.location == Location("docker-compose.yml", 5, 16)
+    assert (other.processes.value, other.units.value) == (1, 2)
+    assert other.processes.via == "WORKERS is not set in the repository, so the fallback `1` applies"
+    assert other.units.location.path == "Dockerfile"
+
+
+def test_a_number_the_script_sets_itself_is_not_the_deployments():
+    """`W=5` in the script wins over the environment's W; a name, not a number, is expanded as before."""
+    text = "#!/bin/sh\nW=5\nexec gunicorn ${APP:-app:app} -w $W --threads $T\n"
+    [command] = shell.read("entry.sh", text, [], {"W": "4", "T": "3"})
+    assert command.words == ("exec", "gunicorn", "app:app", "-w", "5", "--threads", "${T:-3}")
