@@ -23,12 +23,16 @@ from __future__ import annotations
 
 import ast
 import dataclasses
-import hashlib
 import posixpath
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+
+try:  # hashlib's own blake2b (hashlib.py prefers _blake2 for it): importing hashlib loads OpenSSL, ~2.5 ms (issue 19)
+    from _blake2 import blake2b
+except ImportError:  # pragma: no cover - an interpreter built without it
+    from hashlib import blake2b
 
 from pgconnlint import parallel
 from pgconnlint.collector import gc_paused
@@ -400,7 +404,7 @@ def adopt_remembered(taken: dict[bytes, tuple[tuple[_Import, ...], tuple[Unfollo
 
 
 def _digest(data: bytes) -> bytes:
-    return hashlib.blake2b(data, digest_size=16).digest()
+    return blake2b(data, digest_size=16).digest()
 
 
 def _located(item: Unfollowed, path: str) -> Unfollowed:
