@@ -31,6 +31,8 @@ class ConfigError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Option:
+    """One key of the configuration file: its kind, default, help and how its value is checked."""
+
     key: str
     kind: str  #: shown in docs: "list of rules", "integer", …
     default: Any
@@ -175,6 +177,8 @@ OPTIONS_BY_KEY = {option.key: option for option in OPTIONS}
 
 @dataclass(frozen=True, slots=True)
 class Config:
+    """The configuration file read (or none), and its values."""
+
     path: Path | None  #: the file read, None when none was found
     values: dict[str, Any]
     text: str = ""

@@ -25,6 +25,8 @@ from pgconnlint.model import EnvBinding, Known, Location, ParseProblem, Pooler, 
 
 @dataclass(frozen=True, slots=True)
 class LintOptions:
+    """The options of one run, resolved from the command line and the configuration."""
+
     environment: str = "production"
     cpus: int | None = None  #: None: this machine's count
     select: frozenset[str] | None = None  #: codes; None selects every rule
@@ -47,6 +49,8 @@ class LintOptions:
 
 @dataclass(frozen=True, slots=True)
 class Result:
+    """What one run found, and what the reporters print it from."""
+
     root: Path
     findings: list[Finding]
     project: Project

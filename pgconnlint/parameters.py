@@ -27,6 +27,8 @@ _HUGE = 1e300  # beyond any parameter's range; kept away from float overflow (1e
 
 @dataclass(frozen=True, slots=True)
 class Catalogue:
+    """PostgreSQL's parameters of one major version, by name (pgconnlint/data/postgresql-*.json)."""
+
     version: int
     parameters: dict[str, dict]
 

@@ -67,12 +67,16 @@ class Unfollowed:
 
 @dataclass(frozen=True, slots=True)
 class PyReach:
+    """The modules of the repository one Python process imports, and the imports not followed."""
+
     files: frozenset[str]  #: repository paths of the modules the process imports
     unfollowed: tuple[Unfollowed, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class _Import:
+    """One import statement of a module and its line, as `ast` gives it."""
+
     module: str  #: dotted, absolute, or relative to the importing file's package when level > 0
     level: int
     names: tuple[str, ...]  #: `from module import names` (maybe submodules)
@@ -585,6 +589,8 @@ def _join(base: str, rest: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Entry:
+    """Where a Python process starts: its entry modules and the folders its imports resolve against."""
+
     files: tuple[str, ...]  #: the modules the process starts from
     roots: tuple[str, ...]  #: where its absolute imports resolve, in order
     unfollowed: tuple[Unfollowed, ...] = ()

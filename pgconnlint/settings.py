@@ -31,6 +31,8 @@ class CommandLine:
 
 @dataclass(frozen=True, slots=True)
 class RunSettings:
+    """The settings of one checked tree: the lint options, the severity that fails the run, the server's memory."""
+
     lint: LintOptions
     fail_on: Severity
     server_memory_bytes: int | None
