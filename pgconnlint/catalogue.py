@@ -99,6 +99,15 @@ def parse(path: Path) -> Rule:
     )
 
 
+def find(code_or_name: str) -> Rule | None:
+    """`lookup` for a single question (`explain`): a code is read from its own file alone, not with every other
+    rule's (~3 ms of ~45; issue 19). A file is named after its rule's code (tests/test_catalogue.py)."""
+    path = rules_directory() / f"{code_or_name.strip().upper()}.md"
+    if re.fullmatch(r"PGC\d{3}", path.stem) and path.is_file():
+        return parse(path)
+    return lookup(code_or_name)
+
+
 def lookup(code_or_name: str) -> Rule | None:
     wanted = code_or_name.strip()
     for rule in load().values():
