@@ -37,6 +37,8 @@ def show(number: float | None) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Term:
+    """One term of a budget: a process group times the size of one of its pools."""
+
     group: ProcessGroup
     pool: Pool
 
@@ -123,6 +125,8 @@ class Term:
 
 @dataclass(frozen=True, slots=True)
 class Budget:
+    """The connections the processes can open against one server, term by term."""
+
     server: Server
     terms: tuple[Term, ...]
     note: str = ""  #: an assumption the reader should know, e.g. which of several servers the pools count against

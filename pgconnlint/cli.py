@@ -434,7 +434,7 @@ def _statistics(findings, out, as_json: bool) -> None:
 def _explain(args: argparse.Namespace) -> int:
     from pgconnlint import catalogue
 
-    rule = catalogue.lookup(args.rule)
+    rule = catalogue.find(args.rule)
     if rule is None:
         raise UsageError(f"no rule {args.rule!r}; `pgconnlint rules` lists them")
     if args.format == "json":

@@ -7,7 +7,6 @@ of keys: an unknown key or a wrong type is an error naming the file, the line an
 
 from __future__ import annotations
 
-import difflib
 import re
 import sys
 from collections.abc import Callable
@@ -32,6 +31,8 @@ class ConfigError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Option:
+    """One key of the configuration file: its kind, default, help and how its value is checked."""
+
     key: str
     kind: str  #: shown in docs: "list of rules", "integer", …
     default: Any
@@ -176,6 +177,8 @@ OPTIONS_BY_KEY = {option.key: option for option in OPTIONS}
 
 @dataclass(frozen=True, slots=True)
 class Config:
+    """The configuration file read (or none), and its values."""
+
     path: Path | None  #: the file read, None when none was found
     values: dict[str, Any]
     text: str = ""
@@ -233,6 +236,8 @@ def load(path: Path | None) -> Config:
         option = OPTIONS_BY_KEY.get(key)
         line = _line_of(text, key)
         if option is None:
+            import difflib  # only for a mistake: ~1 ms to import (issue 19)
+
             close = difflib.get_close_matches(key, OPTIONS_BY_KEY, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else f"; known keys: {', '.join(OPTIONS_BY_KEY)}"
             raise ConfigError(f"{path}:{line}: unknown key {key!r} in {where}{hint}")

@@ -55,6 +55,8 @@ def role_of(path: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Deployment:
+    """One way of running the repository: the process groups and servers a document starts."""
+
     name: str  #: "docker-compose.yml", "docker-compose.yml --profile api", "ecosystem.config.js", "k8s/prod"
     role: str
     kind: str  #: "compose", "kubernetes" (a folder of manifests), else the document's name: "procfile", "ecosystem"

@@ -37,17 +37,23 @@ CPU_COUNT_VARIABLE = "__PGCONNLINT_CPUS__"  #: `os.cpu_count()` in Python config
 
 @dataclass(frozen=True, slots=True)
 class Expr:
+    """A value as the source writes it, for the evaluator: the base of every kind below."""
+
     location: Location
     text: str  #: source text, shortened for messages
 
 
 @dataclass(frozen=True, slots=True)
 class Lit(Expr):
+    """A literal: a string, a number, a boolean, null or undefined."""
+
     value: object = None  #: str, int, float, bool, None (null) or UNDEFINED
 
 
 @dataclass(frozen=True, slots=True)
 class Obj(Expr):
+    """An object literal, a dict or keyword arguments: its keys, each with its value and its location."""
+
     entries: dict[str, Expr] = field(default_factory=dict)
     key_locations: dict[str, Location] = field(default_factory=dict)
     opaque_spreads: tuple[str, ...] = ()  #: `...other` entries whose keys cannot be known
@@ -66,6 +72,8 @@ class Obj(Expr):
 
 @dataclass(frozen=True, slots=True)
 class Arr(Expr):
+    """An array, list or tuple literal."""
+
     items: tuple[Expr, ...] = ()
 
 
@@ -78,6 +86,8 @@ class EnvVar(Expr):
 
 @dataclass(frozen=True, slots=True)
 class Logical(Expr):
+    """`a || b`, `a && b`, `a ?? b` (Python's `or`, `and`; a lookup with a default is `??`)."""
+
     op: str = "||"  #: "||", "&&" or "??"
     left: Expr | None = None
     right: Expr | None = None
@@ -85,6 +95,8 @@ class Logical(Expr):
 
 @dataclass(frozen=True, slots=True)
 class Cond(Expr):
+    """`test ? then : otherwise` (Python's `then if test else otherwise`)."""
+
     test: Expr | None = None
     then: Expr | None = None
     otherwise: Expr | None = None
@@ -92,6 +104,8 @@ class Cond(Expr):
 
 @dataclass(frozen=True, slots=True)
 class Compare(Expr):
+    """An equality or membership test between two values."""
+
     op: str = "==="  #: "===", "!==", "==", "!=", and Python's "in", "not in" (the right side a list or tuple)
     left: Expr | None = None
     right: Expr | None = None
@@ -99,6 +113,8 @@ class Compare(Expr):
 
 @dataclass(frozen=True, slots=True)
 class Not(Expr):
+    """`!operand` (Python's `not operand`)."""
+
     operand: Expr | None = None
 
 

@@ -15,6 +15,8 @@ from pgconnlint.suppressions import covers
 
 @dataclass(frozen=True, slots=True)
 class FilterOptions:
+    """What decides which findings are reported, after the checks ran."""
+
     per_file_ignores: tuple[tuple[str, frozenset[str]], ...] = ()  #: (glob, codes)
     only_paths: frozenset[str] | None = None  #: report only findings anchored in or citing these files
     selected: frozenset[str] | None = None  #: the rules that ran; None: all. A suppression of a rule that did

@@ -10,6 +10,8 @@ from pgconnlint.model import Location, Severity
 
 @dataclass(frozen=True, slots=True)
 class Finding:
+    """One problem reported to the user, where it is and the numbers behind it."""
+
     code: str  #: "PGC101"
     message: str  #: the problem, naming every number and where it came from; no trailing period
     location: Location

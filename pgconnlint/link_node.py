@@ -27,7 +27,6 @@ process that runs it; every value is evaluated there, and every default is the l
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 from collections.abc import Callable, Iterable
@@ -740,6 +739,8 @@ def _prisma_url(text: str, url: Known, source: str, env: Environment):
     params = dict(parse_qsl(query, keep_blank_values=True))
     for name in params:
         if name not in PRISMA_PARAMETERS:
+            import difflib  # only for a mistake: ~1 ms to import (issue 19)
+
             close = difflib.get_close_matches(name, PRISMA_PARAMETERS, n=1, cutoff=0.6)
             hint = f"; did you mean `{close[0]}`?" if close else ""
             ignored.append(
@@ -806,6 +807,8 @@ def _misspelled(
     for key in options.entries:
         if key in known:
             continue
+        import difflib  # only for a key the library does not read: ~1 ms to import (issue 19)
+
         target = mistakes.get(key) or next(iter(difflib.get_close_matches(key, pool_keys, n=1, cutoff=0.8)), None)
         if target:
             found.append(_mistake(options, key, target, library, prefix))

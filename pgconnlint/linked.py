@@ -43,6 +43,8 @@ PRODUCTION_NAMES = ("production", "prod")
 
 @dataclass(frozen=True, slots=True)
 class Pool:
+    """One connection pool of a process, and the most connections it opens."""
+
     label: str  #: e.g. "ormconfig.json", "ormconfig.js (connection reporting) replica pg-replica-1"
     location: Location  #: the options object that configures it
     max: Known | Default | Unknown  #: math.inf when the pool sets no limit
@@ -164,6 +166,8 @@ class ProcessGroup:
 
 @dataclass(frozen=True, slots=True)
 class Server:
+    """A PostgreSQL server (or a PgBouncer) the processes connect to, and its connection limits."""
+
     name: str
     location: Location
     max_connections: Known | Default
@@ -231,6 +235,8 @@ class Facts:
 
 @dataclass(frozen=True, slots=True)
 class Project:
+    """Everything linked: the process groups, the servers, and what could not be read."""
+
     environment: str
     cpus: int
     cpus_given: bool  #: --cpus was passed; otherwise the count is this machine's

@@ -25,6 +25,8 @@ from pgconnlint.model import EnvBinding, Known, Location, ParseProblem, Pooler, 
 
 @dataclass(frozen=True, slots=True)
 class LintOptions:
+    """The options of one run, resolved from the command line and the configuration."""
+
     environment: str = "production"
     cpus: int | None = None  #: None: this machine's count
     select: frozenset[str] | None = None  #: codes; None selects every rule
@@ -47,6 +49,8 @@ class LintOptions:
 
 @dataclass(frozen=True, slots=True)
 class Result:
+    """What one run found, and what the reporters print it from."""
+
     root: Path
     findings: list[Finding]
     project: Project
@@ -135,9 +139,10 @@ def extract_all(
     facts.server_commands.extend(compose.confirm_built_servers(facts.compose_services, _dockerfile_reader(root)))
     _read_env_files(root, facts)
     _read_mounted_configs(root, facts)
-    _resolve_deployments(root, facts)
+    resolved = _resolve_deployments(root, facts)
     _link_published_images(root, candidates, facts)  # after Terraform's services, whose images it links too
-    _lazy("terraform_apps", "report_unbuilt")(facts)  # the images of those services that nothing builds
+    if "terraform" in resolved:  # only Terraform declares them: its modules cost ~10 ms to import (issue 19)
+        _lazy("terraform_apps", "report_unbuilt")(facts)  # the images of those services that nothing builds
     _lazy("imported_values", "resolve")(root, facts)  # pool settings another module of the repository holds
     _lazy("follow", "resolve")(root, facts)  # entrypoint scripts, modules and ini files commands name
     _lazy("follow_node", "resolve")(root, facts)  # the Node processes entrypoint scripts start
@@ -254,13 +259,15 @@ def _extract(kind: str, root: Path, path: str, facts: Facts, **extras) -> None:
 _DEPLOYMENT_FORMATS = ("kubernetes", "helm", "terraform", "platforms")
 
 
-def _resolve_deployments(root: Path, facts: Facts) -> None:
+def _resolve_deployments(root: Path, facts: Facts) -> list[str]:
+    """The formats of the deployment documents read, each resolved by its module; returns their names."""
     import importlib
 
     modules = {type(item).__module__ for item in facts.deployment}
-    for name in _DEPLOYMENT_FORMATS:
-        if f"pgconnlint.extract.{name}" in modules:
-            importlib.import_module(f"pgconnlint.extract.{name}").resolve(root, facts)
+    resolved = [name for name in _DEPLOYMENT_FORMATS if f"pgconnlint.extract.{name}" in modules]
+    for name in resolved:
+        importlib.import_module(f"pgconnlint.extract.{name}").resolve(root, facts)
+    return resolved
 
 
 def _link_published_images(root: Path, candidates: list[Candidate], facts: Facts) -> None:

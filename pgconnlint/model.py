@@ -19,6 +19,8 @@ T = TypeVar("T")
 
 @dataclass(frozen=True, slots=True)
 class Location:
+    """Where a value was read: a file of the repository and a position in it."""
+
     path: str  #: POSIX, relative to the project root
     line: int  #: 1-based
     column: int = 1  #: 1-based, in characters; 1 when the format gives none
@@ -112,6 +114,8 @@ class EnvBinding:
 
 @dataclass(frozen=True, slots=True)
 class EnvFile:
+    """An env file of the repository (`.env`, `.env.production`) and the variables it sets."""
+
     path: str
     bindings: tuple[EnvBinding, ...]
 

@@ -8,7 +8,6 @@ true/false, yes/no, 1/0 and unambiguous prefixes; enums match case-insensitively
 
 from __future__ import annotations
 
-import difflib
 import functools
 import json
 import re
@@ -28,10 +27,14 @@ _HUGE = 1e300  # beyond any parameter's range; kept away from float overflow (1e
 
 @dataclass(frozen=True, slots=True)
 class Catalogue:
+    """PostgreSQL's parameters of one major version, by name (pgconnlint/data/postgresql-*.json)."""
+
     version: int
     parameters: dict[str, dict]
 
     def suggestion(self, name: str) -> str | None:
+        import difflib  # only for a mistake: ~1 ms to import (issue 19)
+
         close = difflib.get_close_matches(name, self.parameters, n=1, cutoff=0.75)
         return close[0] if close else None
 

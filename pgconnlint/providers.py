@@ -7,7 +7,6 @@ The Terraform resolver (extract/terraform.py) reads the same tables through the 
 
 from __future__ import annotations
 
-import difflib
 import functools
 import re
 import sys
@@ -346,6 +345,8 @@ def _unknown_size(provider: str, size: str, known) -> str:
 
 
 def _did_you_mean(word: str, choices) -> str:
+    import difflib  # only for a mistake: ~1 ms to import (issue 19)
+
     close = difflib.get_close_matches(word, list(choices), n=3, cutoff=0.5)
     if close:
         return f"; did you mean {' or '.join(repr(c) for c in close)}?"

@@ -120,6 +120,8 @@ class Dynamic:
 
 @dataclass(frozen=True, slots=True)
 class Reach:
+    """The modules of the repository one Node process loads, and the imports not followed."""
+
     files: frozenset[str]  #: repository paths of the modules the process loads
     dynamic: tuple[Dynamic, ...] = ()  #: imports among them that could not be followed
     #: bare specifiers that name no declared dependency but a module of the tree from a folder above the importer
@@ -132,6 +134,8 @@ _Imports = tuple[tuple[str, ...], tuple[Dynamic, ...], tuple[Dynamic, ...]]
 
 @dataclass(frozen=True, slots=True)
 class _TsConfig:
+    """The module resolution a tsconfig.json sets: baseUrl, paths and output folders."""
+
     folder: str  #: the folder of the tsconfig.json
     base_url: str | None  #: repository path
     paths: tuple[tuple[str, tuple[str, ...]], ...]  #: pattern -> repository paths (each with at most one `*`)

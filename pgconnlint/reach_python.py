@@ -23,12 +23,16 @@ from __future__ import annotations
 
 import ast
 import dataclasses
-import hashlib
 import posixpath
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+
+try:  # hashlib's own blake2b (hashlib.py prefers _blake2 for it): importing hashlib loads OpenSSL, ~2.5 ms (issue 19)
+    from _blake2 import blake2b
+except ImportError:  # pragma: no cover - an interpreter built without it
+    from hashlib import blake2b
 
 from pgconnlint import parallel
 from pgconnlint.collector import gc_paused
@@ -63,12 +67,16 @@ class Unfollowed:
 
 @dataclass(frozen=True, slots=True)
 class PyReach:
+    """The modules of the repository one Python process imports, and the imports not followed."""
+
     files: frozenset[str]  #: repository paths of the modules the process imports
     unfollowed: tuple[Unfollowed, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class _Import:
+    """One import statement of a module and its line, as `ast` gives it."""
+
     module: str  #: dotted, absolute, or relative to the importing file's package when level > 0
     level: int
     names: tuple[str, ...]  #: `from module import names` (maybe submodules)
@@ -400,7 +408,7 @@ def adopt_remembered(taken: dict[bytes, tuple[tuple[_Import, ...], tuple[Unfollo
 
 
 def _digest(data: bytes) -> bytes:
-    return hashlib.blake2b(data, digest_size=16).digest()
+    return blake2b(data, digest_size=16).digest()
 
 
 def _located(item: Unfollowed, path: str) -> Unfollowed:
@@ -581,6 +589,8 @@ def _join(base: str, rest: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Entry:
+    """Where a Python process starts: its entry modules and the folders its imports resolve against."""
+
     files: tuple[str, ...]  #: the modules the process starts from
     roots: tuple[str, ...]  #: where its absolute imports resolve, in order
     unfollowed: tuple[Unfollowed, ...] = ()

@@ -20,19 +20,20 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable
-
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.version import InvalidVersion, Version
+from typing import TYPE_CHECKING
 
 from pgconnlint.expr import Environment, Obj, evaluate
 from pgconnlint.linked import EngineConnection, Pool
 from pgconnlint.model import Default, Known, Location, PythonPool, PythonRuntime, Unknown
 
+if TYPE_CHECKING:
+    from packaging.version import Version
+
 CELERY_BACKEND = "celery-result-backend"
 ANYIO_DEFAULT_TOKENS = 40
 _SESSION_PY = "celery/backends/database/session.py SessionManager.get_engine"
 _GREENLETS = ("gevent", "eventlet")
-CELERY_CLOSES_DJANGO_CONNECTIONS = Version("5.6.0")
+CELERY_CLOSES_DJANGO_CONNECTIONS = "5.6.0"
 
 
 def celery_backends(pools: Iterable[PythonPool], env: Environment, manager: str) -> list[EngineConnection]:
@@ -126,7 +127,7 @@ def celery_closes_django_connections(runtime: Iterable[PythonRuntime]) -> Python
     task's connections after the task; None when none is declared or an older one may be installed."""
     for fact in runtime:
         lowest = _lowest_version(fact.name) if fact.kind == "celery" else None
-        if lowest is not None and lowest >= CELERY_CLOSES_DJANGO_CONNECTIONS:
+        if lowest is not None and lowest >= _version(CELERY_CLOSES_DJANGO_CONNECTIONS):
             return fact
     return None
 
@@ -134,6 +135,9 @@ def celery_closes_django_connections(runtime: Iterable[PythonRuntime]) -> Python
 def _lowest_version(requirement: str) -> Version | None:
     """The lowest version a PEP 508 requirement allows (`==5.6.2`, `>=5.6,<6`, `~=5.6.0`), as its largest lower bound;
     None when it has none or is not PEP 508 (Poetry's `celery = "^5.6"`)."""
+    from packaging.requirements import InvalidRequirement, Requirement  # rare path: see _version
+    from packaging.version import InvalidVersion
+
     try:
         specifier = Requirement(requirement).specifier
     except InvalidRequirement:
@@ -142,7 +146,7 @@ def _lowest_version(requirement: str) -> Version | None:
     for item in specifier:
         if item.operator in (">=", ">", "==", "~=", "==="):
             try:
-                bounds.append(Version(item.version.removesuffix(".*")))
+                bounds.append(_version(item.version.removesuffix(".*")))
             except InvalidVersion:
                 continue
     return max(bounds, default=None)
@@ -156,8 +160,16 @@ def _poetry_lowest(written: str) -> Version | None:
         return None
     constraint = match.group(1).strip()
     if re.fullmatch(r"[\^~]?\s*\d+(?:\.\d+)*", constraint):
-        return Version(constraint.lstrip("^~ "))
+        return _version(constraint.lstrip("^~ "))
     return _lowest_version(f"celery{constraint}") if constraint[:1] in "<>=!~" else None
+
+
+def _version(text: str) -> Version:
+    """packaging is imported here, not at the top: ~10 ms (30-60 under -X importtime) that only a project declaring
+    celery needs (issue 19)."""
+    from packaging.version import Version
+
+    return Version(text)
 
 
 def asgi_units(units, runtime: Iterable[PythonRuntime], env: Environment):

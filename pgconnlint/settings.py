@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 from dataclasses import dataclass
@@ -32,6 +31,8 @@ class CommandLine:
 
 @dataclass(frozen=True, slots=True)
 class RunSettings:
+    """The settings of one checked tree: the lint options, the severity that fails the run, the server's memory."""
+
     lint: LintOptions
     fail_on: Severity
     server_memory_bytes: int | None
@@ -133,6 +134,8 @@ def _close_rule(item: str) -> str | None:
         typed = "PGC" + item.upper()[3:].translate(_LOOKALIKE_DIGITS)
         near = [r.code for r in rules if sum(a != b for a, b in zip(r.code, typed, strict=True)) <= 1]
         return typed if typed in near else near[0] if len(near) == 1 else None
+    import difflib  # only for a mistake: ~1 ms to import (issue 19)
+
     close = difflib.get_close_matches(item, [r.name for r in rules], n=1)
     return close[0] if close else None
 

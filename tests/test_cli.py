@@ -298,9 +298,27 @@ def test_start_up_commands_import_only_what_they_print(args, printed, monkeypatc
         line.rpartition("|")[2].strip() for line in result.stderr.splitlines() if line.startswith("import time")
     }
     unwanted = {"pgconnlint.model", "pgconnlint.discover", "pgconnlint.lint", "rich", "subprocess", "json"}
-    assert not imported & unwanted
+    assert not imported & (unwanted | {"dataclasses", "inspect"})  # the catalogue's rules are NamedTuples
     if args == ["--version"]:
         assert not imported & {"argparse", "pgconnlint.cli", "pgconnlint.catalogue"}
+
+
+@pytest.mark.parametrize("fixture", ["django-gunicorn-celery", "knex-worker"])
+def test_check_imports_what_a_rare_path_needs_only_on_that_path(fixture):
+    """Issue 19: packaging (a celery requirement's version), OpenSSL's hashlib, difflib (a misspelling) and the
+    Terraform apps' modules cost every run their import time; a tree that needs none of them imports none."""
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "pgconnlint", "check", str(FIXTURES / fixture), "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode in (0, 1) and json.loads(result.stdout)
+    imported = {
+        line.rpartition("|")[2].strip() for line in result.stderr.splitlines() if line.startswith("import time")
+    }
+    rare = {"packaging", "hashlib", "difflib", "pgconnlint.extract.terraform_apps", "pgconnlint.extract.platforms"}
+    assert not imported & rare
 
 
 def test_explain_is_rendered_by_rich_when_the_environment_asks_for_colour_even_through_a_pipe():

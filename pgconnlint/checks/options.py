@@ -10,6 +10,8 @@ from pgconnlint.linked import Project
 
 @dataclass(frozen=True, slots=True)
 class CheckOptions:
+    """What every check receives besides the project."""
+
     headroom: float = 0.8  #: warn when the concurrent total is above this share of the usable slots
     rule_names: frozenset[str] = frozenset()  #: every code and name in the catalogue, for suppressions
     server_memory: int | None = None  #: bytes of RAM the configuration declares for the database server

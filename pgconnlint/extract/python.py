@@ -45,6 +45,8 @@ _MAX_DEPTH = 16
 
 @dataclass
 class PySource:
+    """One Python file parsed by libcst, with what the extractors look up in it."""
+
     path: str
     module: cst.Module
     positions: dict

@@ -44,6 +44,8 @@ _DEF = re.compile(r"(?:async\s+)?def\s+(\w+)")
 
 @dataclass(frozen=True, slots=True)
 class Scan:
+    """A Python file read by `ast`, and whether libcst must read it too."""
+
     tree: ast.Module
     needs_libcst: bool
 
