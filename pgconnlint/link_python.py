@@ -494,7 +494,7 @@ def _engines(
     """Each pool the processes open; Celery's result backend only in a Celery worker (`celery`: its manager);
     `runtime`: the project's runtime facts (pgconnlint/runtime_units.py)."""
     pools = [pool for pool in pools if not pool.disposed]  # short-lived: released before the function returns
-    pools = _branches_taken(pools, env)
+    pools = [pool for pool in _branches_taken(pools, env) if not _other_database(pool, env)]
     own = [pool for pool in pools if pool.library not in ("flask-sqlalchemy", runtime_units.CELERY_BACKEND)]
     chosen = own + _flask_scope(pools, settings)
     engines = [
@@ -521,6 +521,16 @@ def _branches_taken(pools: list[PythonPool], env: Environment) -> list[PythonPoo
             worst = max(alternatives, key=lambda pool: _size_of(_engine(pool, env)))
             dropped |= {id(pool) for pool in alternatives if pool is not worst}
     return [pool for pool in taken if id(pool) not in dropped]
+
+
+def _other_database(pool: PythonPool, env: Environment) -> bool:
+    """An engine whose URL, as the environment gives it, names another database (`sqlite:///app.db`, the service's
+    `DATABASE_URL=mysql+pymysql://…`) opens no PostgreSQL connection, as Django's are ruled out (`_ruled_out`); a
+    URL that cannot be known is counted. The Celery result backend reads its own URL (runtime_units.py)."""
+    if pool.url is None or pool.library == runtime_units.CELERY_BACKEND:
+        return False
+    url = evaluate(pool.url.get("url"), env)
+    return isinstance(url, (Known, Default)) and not is_postgres_url(url.value)
 
 
 def _false(test, env: Environment) -> bool:

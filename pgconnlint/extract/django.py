@@ -353,7 +353,8 @@ def _is_postgres(options: Obj) -> bool:
 
 
 def is_postgres_url(value: object) -> bool:
-    """Whether a database URL names PostgreSQL; a value that is no URL is not ruled out."""
+    """Whether a database URL names PostgreSQL, with or without a driver (SQLAlchemy's `postgresql+asyncpg://`); a
+    value that is no URL is not ruled out."""
     if not isinstance(value, str) or "://" not in value:
         return True
-    return value.split("://", 1)[0].lower() in _POSTGRES_SCHEMES
+    return value.split("://", 1)[0].lower().partition("+")[0] in _POSTGRES_SCHEMES

@@ -300,3 +300,26 @@ def test_python_connect_timeout(lint_tree):
     assert keys(lint_tree({"app/db.py": in_url, "requirements.txt": "x\n"})) == []
     unknown = missing.replace("'postgresql://a@db/a'", "os.environ['DATABASE_URL']")
     assert keys(lint_tree({"app/db.py": "import os\n" + unknown, "requirements.txt": "x\n"})) == []
+
+
+@pytest.mark.parametrize(
+    ("url", "environment", "counted"),
+    [
+        ('"sqlite:///app.db"', "", False),
+        ('"mysql+pymysql://ctfd@db/ctfd"', "", False),
+        ('os.environ["DATABASE_URL"]', "    environment:\n      DATABASE_URL: mysql+pymysql://u:p@db/app\n", False),
+        ('os.environ["DATABASE_URL"]', "    environment:\n      DATABASE_URL: postgresql+psycopg://u:p@db/app\n", True),
+        ('os.environ["DATABASE_URL"]', "", True),  # a URL the repository does not give: counted, never guessed away
+    ],
+)
+def test_an_engine_on_another_database_opens_no_postgresql_connection(lint_tree, url, environment, counted):
+    """A SQLAlchemy engine whose URL, as the deployment gives it, names SQLite or MySQL is no pool of the server and
+    draws none of its findings (CTFd's MariaDB app drew a PGC101 error), as Django's DATABASES are ruled out."""
+    app = f"import os\nfrom sqlalchemy import create_engine\nengine = create_engine({url}, pool_size=3)\n"
+    compose = "services:\n  web:\n    build: .\n    command: gunicorn app:app -w 2\n" + environment
+    compose += "  db:\n    image: postgres:16\n"
+    files = {"Dockerfile": "FROM python:3.12\nCOPY . /app\n", "app.py": app, "requirements.txt": "sqlalchemy\n"}
+    result = lint_tree({**files, "docker-compose.yml": compose})
+    [budget] = result.budgets
+    assert bool(budget.terms) == counted
+    assert counted or not [f for f in result.findings if f.location.path == "app.py"]
