@@ -277,10 +277,9 @@ class PythonGraph:
 
     def python_files(self) -> list[str]:
         if self._listed is None:
-            from pgconnlint.discover import DEFAULT_EXCLUDES, Excludes, _git_files, _walk
+            from pgconnlint.discover import tree_files
 
-            listed = _git_files(self.root)
-            self._listed = sorted(listed if listed is not None else _walk(self.root, Excludes(DEFAULT_EXCLUDES)))
+            self._listed = tree_files(self.root)
         return [path for path in self._listed if path.endswith(".py")]
 
 

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pgconnlint.discover import read_text
+from pgconnlint.discover import files_by_name, read_text, tree_files
 from pgconnlint.expr import Lit, Obj
 from pgconnlint.extract import commands, shell
 from pgconnlint.extract.dockerfile import env_value
@@ -43,7 +43,6 @@ class _Follower:
     def __init__(self, root: Path, facts) -> None:
         self.root = root
         self.facts = facts
-        self.files: list[str] | None = None
 
     # --- placeholders ---------------------------------------------------------------------------------------------
 
@@ -189,7 +188,7 @@ class _Follower:
         from pgconnlint.extract import management
 
         wanted = f"/management/commands/{name}.py"
-        for path in (p for p in self._files() if p.endswith(wanted)):
+        for path in (p for p in tree_files(self.root) if p.endswith(wanted)):
             text = read_text(self.root, path)
             found = management.threads(path, text, commands.words_of(decl)) if isinstance(text, str) else None
             if found is not None:
@@ -321,21 +320,9 @@ class _Follower:
     def _exists(self, path: str) -> bool:
         return not path.startswith("..") and (self.root / path).is_file()
 
-    @functools.cache  # noqa: B019 - one follower per run
     def by_name(self) -> dict[str, list[str]]:
-        """The repository's files by their name: one pass, not one per command (1,200 containers × 20,000 files)."""
-        found: dict[str, list[str]] = {}
-        for path in self._files():
-            found.setdefault(path.rpartition("/")[2], []).append(path)
-        return found
-
-    def _files(self) -> list[str]:
-        if self.files is None:
-            from pgconnlint.discover import DEFAULT_EXCLUDES, Excludes, _git_files, _walk
-
-            listed = _git_files(self.root)
-            self.files = sorted(listed if listed is not None else _walk(self.root, Excludes(DEFAULT_EXCLUDES)))
-        return self.files
+        """The repository's files by their name (discover.py `files_by_name`, shared by every follower of the run)."""
+        return files_by_name(self.root)
 
     def image_of(self, decl: ProcessDecl) -> Image | None:
         """The image a deployment built for this command; its build context is the command's directory (compose
