@@ -366,9 +366,18 @@ def _read_named_pm2_files(root: Path, facts: Facts) -> None:
 
 
 def _read_mounted_configs(root: Path, facts: Facts) -> None:
-    """A server command's `-c config_file=` may name a mounted repository file of any name: read it too."""
+    """A server command's `-c config_file=` may name a mounted repository file of any name: read it too. One the
+    repository does not hold (a gitignored copy of a sample) is said: the server's settings are then PostgreSQL's
+    defaults here, which that file may well change."""
     named = [(command.config_file, command.location) for command in facts.server_commands if command.config_file]
     _read_named(root, facts, "pgconf", named, {server.name for server in facts.servers})
+    read = {server.name for server in facts.servers}
+    for path, where in dict(named).items():
+        if path not in read and os.path.lexists(root / path) is False:
+            message = f"the config_file this server starts with is mounted from {path}, which is not in the repository:"
+            message += " its settings (max_connections…) are PostgreSQL's defaults here, whatever that file sets"
+            help_text = "commit the file, or a copy of it with the settings production runs with"
+            facts.problems.append(ParseProblem(where, message, skipped=True, help=help_text))
 
 
 def _read_named(root: Path, facts: Facts, kind: str, named, read: set[str]) -> None:

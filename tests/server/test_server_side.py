@@ -111,6 +111,26 @@ def test_mounted_config_file_is_read_and_the_command_line_overrides_it(tmp_path)
     assert server.config.settings["shared_buffers"].value.location.path == "db/postgresql.conf"
 
 
+def test_a_mounted_config_file_the_repository_does_not_hold_is_said(lint_tree):
+    """codabench mounts a gitignored `./my-postgres.conf` copied from a sample: its max_connections is not known, so
+    the defaults the budget uses are said to stand in for it (PGC002 where the file is named), never silently."""
+    compose = """services:
+  db:
+    image: postgres:16
+    command: postgres -c config_file=/etc/postgresql/postgresql.conf
+    volumes:
+      - ./my-postgres.conf:/etc/postgresql/postgresql.conf
+"""
+    result = lint_tree({"docker-compose.yml": compose, "my-postgres.conf.sample": "max_connections = 500\n"})
+    [finding] = [f for f in result.findings if f.code == "PGC002"]
+    assert finding.location == Location("docker-compose.yml", 4, 14)
+    assert "mounted from my-postgres.conf, which is not in the repository" in finding.message
+    assert result.budgets[0].server.max_connections.value == 100  # PostgreSQL's default, the finding says why
+    committed = lint_tree({"docker-compose.yml": compose, "my-postgres.conf": "max_connections = 500\n"})
+    assert not [f for f in committed.findings if f.code == "PGC002"]
+    assert committed.budgets[0].server.max_connections.value == 500
+
+
 def test_compose_service_settings_and_json(tmp_path):
     compose = """services:
   db:
