@@ -119,7 +119,7 @@ def _is_compose(value) -> bool:
 def extract(path: str, text: str) -> tuple[list, list[ParseProblem]]:
     """Each document of the stream on its own: a malformed or templated one is a problem at its line, not the
     file's end. Documents that are not Kubernetes objects (no apiVersion and kind) are not this reader's."""
-    documents, problems = yamlsource.load_documents(path, text)
+    documents, problems = yamlsource.load_documents(path, text, reads=READ_KINDS.__contains__)
     lines = text.split("\n")
     templated = [d for d in documents if _is_templated(d.text)]
     for document in templated:
@@ -129,7 +129,7 @@ def extract(path: str, text: str) -> tuple[list, list[ParseProblem]]:
         help_text = "render the template and lint the output, or exclude the file"
         problems.append(ParseProblem(Location(path, document.line), message, skipped=True, help=help_text))
     found: list = []
-    kubernetes = any(_is_object(d.value) for d in documents)
+    kubernetes = any(_is_object(d.value) or d.unread_kind for d in documents)
     if not kubernetes and documents and _is_compose(documents[0].value):
         return compose.extract(path, text)  # a compose file named otherwise: production.yml, stack.yml
     for document in documents:
@@ -163,6 +163,12 @@ def _objects(value: Obj) -> list[Obj]:
     if string_of(value.get("kind")) == "List" and isinstance(value.get("items"), Arr):
         return [item for item in value.get("items").items if _is_object(item)]
     return [value] if _is_object(value) else []
+
+
+#: the kinds `_object` reads (a List for its items); a document of any other kind is not even converted into values
+READ_KINDS = frozenset(
+    (*WORKLOADS, CNPG[1], ZALANDO[1], "Service", "HorizontalPodAutoscaler", "ScaledObject", "ConfigMap", "Secret")
+) | {"List"}
 
 
 def _object(path: str, item: Obj, lines: list[str]) -> list:

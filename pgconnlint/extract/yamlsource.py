@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from pgconnlint.expr import Arr, Expr, Lit, Obj
@@ -67,11 +68,17 @@ class Document:
     value: Expr | None
     line: int
     text: str
+    #: the `kind` of a Kubernetes object left unconverted because the caller reads no object of that kind
+    unread_kind: str | None = None
 
 
-def load_documents(path: str, text: str, max_nodes: int = _MAX_NODES) -> tuple[list[Document], list[ParseProblem]]:
+def load_documents(
+    path: str, text: str, max_nodes: int = _MAX_NODES, reads: Callable[[str], bool] | None = None
+) -> tuple[list[Document], list[ParseProblem]]:
     """Each `---` document of a stream parsed on its own, so that one malformed or oversized document among good
-    ones costs one ParseProblem (with its line) and the others are still read; the node budget is per document."""
+    ones costs one ParseProblem (with its line) and the others are still read; the node budget is per document.
+    `reads(kind)`: whether the caller reads Kubernetes objects of that kind; one it does not (an Ingress, RBAC, a
+    CRD) is composed but not converted into values (`Document.unread_kind`)."""
     problems: list[ParseProblem] = []
     found: list[Document] = []
     for start, chunk in _split_documents(text):
@@ -80,10 +87,10 @@ def load_documents(path: str, text: str, max_nodes: int = _MAX_NODES) -> tuple[l
             problems.append(ParseProblem(Location(path, start + 1), message, skipped=True))
             break
         # NOTE: one parser per document measured faster than one for the whole stream (bench/, 1,200 documents)
-        value, problem = _load_one(path, chunk, start, max_nodes)
+        value, problem, unread = _load_one(path, chunk, start, max_nodes, reads)
         if problem is not None:
             problems.append(problem)
-        found.append(Document(value, start + 1, chunk))
+        found.append(Document(value, start + 1, chunk, unread))
     return found, problems
 
 
@@ -95,7 +102,9 @@ def _split_documents(text: str) -> list[tuple[int, str]]:
     return [(first, "\n".join(lines[first:end])) for first, end in bounds]
 
 
-def _load_one(path: str, chunk: str, offset: int, max_nodes: int) -> tuple[Expr | None, ParseProblem | None]:
+def _load_one(
+    path: str, chunk: str, offset: int, max_nodes: int, reads: Callable[[str], bool] | None
+) -> tuple[Expr | None, ParseProblem | None, str | None]:
     """One document through PyYAML's composer, libyaml's when installed: manifests are the largest YAML a
     repository holds (a rendered chart is thousands of documents), and libyaml composes them ~30 times faster than
     ruamel's pure-Python loader. The composer only builds nodes with their marks; no tag is ever constructed, and
@@ -111,14 +120,26 @@ def _load_one(path: str, chunk: str, offset: int, max_nodes: int) -> tuple[Expr 
         if line > last:
             line, column = last, 1
         message = f"invalid YAML: {error.problem or error.context}"
-        return None, ParseProblem(Location(path, line + offset, column), message)
+        return None, ParseProblem(Location(path, line + offset, column), message), None
     except (yaml.YAMLError, ValueError, RecursionError) as error:
-        return None, ParseProblem(Location(path, offset + 1), f"invalid YAML: {error}")
+        return None, ParseProblem(Location(path, offset + 1), f"invalid YAML: {error}"), None
     except Exception as error:  # noqa: BLE001 - a reader bug on hostile input is this document's problem only
-        return None, ParseProblem(
-            Location(path, offset + 1), f"invalid YAML: {type(error).__name__} in the YAML reader"
-        )
-    return _convert_one(path, nodes[0] if nodes else None, offset, max_nodes, offset)
+        message = f"invalid YAML: {type(error).__name__} in the YAML reader"
+        return None, ParseProblem(Location(path, offset + 1), message), None
+    node = nodes[0] if nodes else None
+    kind = _object_kind(node)
+    if kind is not None and reads is not None and not reads(kind):
+        return None, None, kind
+    return (*_convert_one(path, node, offset, max_nodes, offset), None)
+
+
+def _object_kind(node) -> str | None:
+    """The `kind` of a Kubernetes object (a mapping with scalar `apiVersion` and `kind`), read from its node."""
+    if node is None or node.id != "mapping":
+        return None
+    keys = {key.value: value for key, value in node.value if key.id == "scalar" and value.id == "scalar"}
+    kind, version = keys.get("kind"), keys.get("apiVersion")
+    return str(kind.value) if kind is not None and version is not None else None
 
 
 @functools.cache

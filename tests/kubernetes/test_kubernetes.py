@@ -275,3 +275,28 @@ def test_a_configmap_postgresql_conf_reports_its_bad_lines_and_includes_at_their
         ("PGC001", "k8s/postgres.yaml:9", "include inside an embedded postgresql.conf not followed: tuning.conf"),
         ("PGC001", "k8s/postgres.yaml:10", "cannot parse line: 'work_mem'"),
     ]
+
+
+def test_objects_of_kinds_nothing_reads_are_not_converted():
+    """An Ingress, a CustomResourceDefinition or RBAC among the workloads: composed (a syntax error there is still
+    one), but not turned into values, which only the kinds `_object` reads need (issue 19); a scalar document beside
+    them is still said not to be a Kubernetes object."""
+    from pgconnlint.extract import yamlsource
+
+    text = (
+        "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: web\n---\n"
+        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nspec:\n  names: {kind: Thing}\n---\n"
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\nspec:\n  replicas: 3\n"
+        "  template:\n    spec:\n      containers:\n        - name: api\n          image: acme/api:1\n"
+    )
+    documents, problems = yamlsource.load_documents("k8s/all.yaml", text, reads=kubernetes.READ_KINDS.__contains__)
+    assert [(d.unread_kind, d.value is None) for d in documents] == [
+        ("Ingress", True),
+        ("CustomResourceDefinition", True),
+        (None, False),
+    ]
+    assert problems == []
+    found, _ = kubernetes.extract("k8s/all.yaml", text)
+    assert [(type(item).__name__, item.name) for item in found] == [("KubeWorkload", "api")]
+    _, problems = kubernetes.extract("k8s/ingress.yaml", text.split("---\n")[0] + "---\njust a string\n")
+    assert [p.message for p in problems] == ["YAML document is not a mapping, so not a Kubernetes object; not read"]
