@@ -107,6 +107,8 @@ def _config_at(source: SourceFile, node: Node) -> list[TypeOrmConfig]:
         return [TypeOrmConfig(Obj(source.location(node), label), label, reads_ormconfig=True)]
     found = _connections(source.expr(arguments[0]))
     name = _bare_name(source, arguments[0])
+    if not found and name is not None and _factory_parameter(source, node, name):
+        return []  # the DataSource `forRootAsync` opens with its `useFactory` options, counted there
     if not found and name is not None:
         # `createConnection(ormConfig)`, `TypeOrmModule.forRoot(options)`: an object this module does not hold (an
         # import, read by extract/imported_values.py; a parameter stays unknown), never nothing
@@ -119,6 +121,33 @@ def _bare_name(source: SourceFile, node: Node) -> str | None:
     while node.type in ("as_expression", "satisfies_expression", "parenthesized_expression") and node.named_children:
         node = node.named_children[0]
     return source.raw(node) if node.type == "identifier" else None
+
+
+_FUNCTIONS = ("arrow_function", "function_expression", "function", "function_declaration", "method_definition")
+
+
+def _factory_parameter(source: SourceFile, node: Node, name: str) -> bool:
+    """Whether `new DataSource(name)` stands in the `dataSourceFactory` of `forRootAsync` options with `name` its
+    first parameter: @nestjs/typeorm passes it the options `useFactory` returned, so it opens that one pool."""
+    function = node.parent
+    while function is not None and function.type not in _FUNCTIONS:
+        function = function.parent
+    if function is None:
+        return False
+    if function.type == "method_definition":
+        key = function.child_by_field_name("name")
+    else:
+        pair = function.parent
+        key = pair.child_by_field_name("key") if pair is not None and pair.type == "pair" else None
+    if key is None or source.raw(key) != "dataSourceFactory":
+        return False
+    parameter = function.child_by_field_name("parameter")  # `options => …`
+    if parameter is None:
+        parameters = function.child_by_field_name("parameters")
+        parameter = parameters.named_children[0] if parameters is not None and parameters.named_children else None
+    if parameter is not None and parameter.type in ("required_parameter", "optional_parameter"):
+        parameter = parameter.child_by_field_name("pattern")
+    return parameter is not None and parameter.type == "identifier" and source.raw(parameter) == name
 
 
 def _typeorm_call(source: SourceFile, callee: str, name: str) -> bool:

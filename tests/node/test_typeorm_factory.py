@@ -184,3 +184,48 @@ def test_use_class_takes_what_its_create_typeorm_options_returns(lint_tree):
     assert [term.pool_max for term in lint_tree({**tree, "db.config.ts": OPTIONS_CLASS}).budgets[0].terms] == [8]
     missing = lint_tree(tree)
     assert missing.budgets[0].terms == () and [f.code for f in missing.findings if f.code == "PGC110"] == ["PGC110"]
+
+
+FACTORY_OPTIONS = """import { DataSource } from 'typeorm';
+import { TypeOrmModuleAsyncOptions } from '@nestjs/typeorm';
+
+export const Options: TypeOrmModuleAsyncOptions = {
+  useFactory: () => ({ type: 'postgres', host: process.env.DB_HOST, extra: { max: 6 } }),
+  FACTORY
+};
+"""
+FACTORY_MODULE = """import { TypeOrmModule } from '@nestjs/typeorm';
+import { Options } from './typeorm.config';
+
+export const Db = TypeOrmModule.forRootAsync(Options);
+"""
+
+
+def factory_files(factory: str) -> dict[str, str]:
+    return {
+        "package.json": PACKAGE,
+        "main.js": "require('./app.module');\n",
+        "app.module.ts": FACTORY_MODULE,
+        "typeorm.config.ts": FACTORY_OPTIONS.replace("FACTORY", factory),
+        "docker-compose.yml": compose(""),
+    }
+
+
+def test_the_data_source_factory_opens_the_pool_use_factory_configures_not_a_second_unknown_one(lint_tree):
+    """@nestjs/typeorm hands `dataSourceFactory(options)` the options `useFactory` returned: `new DataSource(options)`
+    there is that one pool (6), not a DataSource of unknown type left out of a budget marked incomplete."""
+    for factory in (
+        "async dataSourceFactory(option) { return new DataSource(option).initialize(); },",
+        "dataSourceFactory: async (options?: DataSourceOptions) => new DataSource(options).initialize(),",
+        "dataSourceFactory: options => new DataSource(options).initialize(),",
+    ):
+        result = lint_tree(factory_files(factory))
+        [budget] = result.budgets
+        assert ([t.pool_max for t in budget.terms], budget.complete) == ([6], True), factory
+        assert not [f for f in result.findings if f.code == "PGC110"], factory
+
+
+def test_a_data_source_of_other_options_in_the_factory_is_still_said(lint_tree):
+    result = lint_tree(factory_files("async dataSourceFactory(option) { return new DataSource(other).initialize(); },"))
+    [unknown] = [f for f in result.findings if f.code == "PGC110"]
+    assert "`other`" in unknown.message and not result.budgets[0].complete
