@@ -152,6 +152,8 @@ class ImportGraph:
         self.by_name = {name: directory for directory, name in packages if name}
         self._imports: dict[tuple[str, tuple[str, ...]], _Imports] = {}
         self._constructed: dict[str, tuple[tuple[str, int], ...]] = {}
+        self._handed: dict[str, tuple[Dynamic, ...]] = {}
+        self._dirname: set[str] = set()  #: modules the walk read whose text names `__dirname`
 
     # --- entries ------------------------------------------------------------------------------------------------
 
@@ -229,10 +231,42 @@ class ImportGraph:
             self._constructed[path] = _constructions(text) if text is not None else ()
         return self._constructed[path]
 
+    def handed(self, files: frozenset[str]) -> Dynamic | None:
+        """The first module path of the repository that a module of `files` computes from `__dirname` without
+        importing it (`path.resolve(__dirname, "../config/plugins.js")` handed to a plugin loader, a worker, a
+        framework): code outside the tree loads it at run time, so the walk cannot see what it reaches. Asked only
+        when a pool of the process's package was not reached."""
+        for path in sorted(files & self._dirname):
+            if path not in self._handed:
+                self._handed[path] = self._read_handed(path)
+            found = [module for module in self._handed[path] if module.text not in files]
+            if found:
+                return found[0]
+        return None
+
+    def _read_handed(self, path: str) -> tuple[Dynamic, ...]:
+        text = self._text(path)
+        if text is None:
+            return ()
+        source = SourceFile.parse(path, text)
+        found = []
+        for node in source.walk({"call_expression"}):
+            if b"__dirname" not in source.source[node.start_byte : node.end_byte]:
+                continue
+            computed = static_path(source, node, posixpath.dirname(path))
+            if computed is None or not computed.endswith(CODE_SUFFIXES):
+                continue  # a folder, a template, an asset: not a module Node loads
+            module = self._file(computed)
+            if module is not None:
+                found.append(Dynamic(source.location(node), module))
+        return tuple(found)
+
     def _read_imports(self, path: str, node_path: tuple[str, ...]) -> _Imports:
         text = self._text(path)
         if text is None:
             return (), (), ()
+        if "__dirname" in text:
+            self._dirname.add(path)
         source = SourceFile.parse(path, _import_part(text))
         folder = posixpath.dirname(path)
         targets: list[str] = []
@@ -688,6 +722,14 @@ class NodeReach:
             # src/helpers/get-app.js), not among the package's scripts (`bin/`) or its other folders
             bounded = [fact for fact in everything if _is_config(fact) or _under(fact.location.path, folder)]
             return self._runtime_targets(bounded)
+        handed = self.graph.handed(reach.files) if any(_creates_pool(fact) for fact in missed) else None
+        if handed is not None:
+            why = (
+                f"{handed.location.short} names the module {handed.text} without importing it: code outside the"
+                " repository (a plugin loader, a framework, a worker) loads it at run time, which is not followed"
+            )
+            self._problem(where, why, package)
+            return self._runtime_targets(everything)
         if reach.unresolved and any(_creates_pool(fact) for fact in missed):
             unknown = reach.unresolved[0]
             why = (

@@ -236,3 +236,45 @@ def test_a_bare_specifier_naming_a_repository_module_without_node_path_is_said_n
     assert terms(result) == [("infra/db/index.js", 1, 7)]
     [said] = [f for f in result.findings if f.code == "PGC002"]
     assert "`infra/db` (index.js:3) names no dependency but a module of the repository" in said.message
+
+
+def test_a_module_path_handed_to_a_loader_outside_the_repository_is_said_not_dropped(lint_tree):
+    # the entry names its plugin list by path and a package of node_modules loads it (a plugin loader): the models
+    # and their pool are reached only through code the walk cannot read. Counted package-wide and said, not 0.
+    files = {
+        "package.json": package(scripts={"start": "node bin/start.js"}),
+        "Dockerfile": 'FROM node:20\nCMD ["npm", "start"]\n',
+        "bin/start.js": (
+            "const path = require('path');\nconst loader = require('plugin-loader');\n"
+            "const CONFIG = process.env.CONFIG || path.resolve(__dirname, '../config/plugins.js');\nloader.start(CONFIG);\n"
+        ),
+        "config/plugins.js": "module.exports = [{ path: 'models' }];\n",
+        "models/user.js": "const db = require('../lib/db');\nmodule.exports = { all: () => db.query('select 1') };\n",
+        "lib/db.js": "const { Pool } = require('pg');\nmodule.exports = new Pool({ max: 8 });\n",
+    }
+    result = lint_tree(files)
+    assert terms(result) == [("lib/db.js", 1, 8)]
+    [said] = [f for f in result.findings if f.code == "PGC002"]
+    assert "bin/start.js:3 names the module config/plugins.js without importing it" in said.message
+
+
+def test_paths_to_assets_folders_or_required_modules_leave_unreached_pools_out(lint_tree):
+    # a static folder, a page, and a module the entry also requires are no hidden loading: the seed script's pool
+    # stays out, as before, and nothing is said
+    files = {
+        "package.json": package(scripts={"start": "node index.js"}),
+        "Dockerfile": 'FROM node:20\nCMD ["npm", "start"]\n',
+        "index.js": (
+            "const path = require('path');\nconst express = require('express');\nconst db = require('./db');\n"
+            "const app = express();\napp.use(express.static(path.join(__dirname, 'public')));\n"
+            "app.get('/', (q, r) => r.sendFile(path.join(__dirname, 'public/index.html')));\n"
+            "const again = require(path.join(__dirname, 'db.js'));\n"
+        ),
+        "public/index.html": "<p>hi</p>\n",
+        "public/app.js": "console.log(1);\n",
+        "db.js": "const { Pool } = require('pg');\nmodule.exports = new Pool({ max: 4 });\n",
+        "scripts/seed.js": "const { Pool } = require('pg');\nconst pool = new Pool({ max: 20 });\n",
+    }
+    result = lint_tree(files)
+    assert terms(result) == [("db.js", 1, 4)]
+    assert not [f for f in result.findings if f.code == "PGC002"]
