@@ -94,10 +94,14 @@ def python_groups(facts, settings: LinkSettings, env_files: Mapping[str, EnvFile
             connections = _engines(chosen, env, settings, Default(1, function.location, "one event at a time"))
             if connections:
                 groups.append(function_group(function, connections, (), env))
+    # `alembic upgrade` runs env.py: its engine is the migration command's, never an app process's
+    migrations = {config.env for config in facts.alembic if config.env}
     for project in sorted(in_project):
         if project not in run:
             env = environment_of(project, []) | _cpus(settings)
-            project_pools = _django_scope(files.pools(in_project[project]), refs.get(project, []), env, project)
+            wanted = in_project[project]
+            own = files.pools(lambda path, wanted=wanted: wanted(path) and path not in migrations)
+            project_pools = _django_scope(own, refs.get(project, []), env, project)
             connections = _engines(project_pools, env, settings)
             if connections:
                 where = Location(connections[0].anchor.path, 1)

@@ -282,6 +282,7 @@ class AlembicConfig:
     location: Location  #: the alembic.ini
     directory: str  #: its folder
     url: Expr | None  #: None when neither says
+    env: str | None = None  #: the repository path of its env.py, when `script_location` names a folder
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,9 +37,10 @@ def extract(root: Path, path: str, facts) -> None:
         return
     url = _ini_url(parser, path, text)
     script = _option(parser, "script_location")
+    env = _env_py(script, folder) if script else None
     if script:
-        url = _env_py_url(root, _env_py(script, folder), facts) or url
-    facts.alembic.append(AlembicConfig(Location(path, 1), folder, url))
+        url = _env_py_url(root, env, facts) or url
+    facts.alembic.append(AlembicConfig(Location(path, 1), folder, url, env))
 
 
 def _option(parser: configparser.ConfigParser, name: str) -> str | None:
