@@ -137,7 +137,9 @@ max_connections = {MAX_CONNECTIONS}
 
 SCENARIOS = {
     # name: (adapter pool options, expected max per instance, clients at once, requests per client, seconds each)
-    "over-budget-default-max": ("", 10, 60, 1, 1.5),  # node-postgres default max 10: 4 × 10 = 40 > 17 usable
+    # node-postgres default max 10: 4 × 10 = 40 > 17 usable. Two rounds: pm2's balancing is not an exact round robin
+    # under one burst, and a clean-clone CI run once served a single burst with no instance past the server's slots
+    "over-budget-default-max": ("", 10, 60, 2, 1.5),
     "fitting": ("\n  max: 3,", 3, 24, 4, 0.5),  # 4 × 3 = 12 ≤ 17 usable
 }
 
