@@ -324,19 +324,12 @@ GIT = (
 _LISTED: dict[Path, list[str]] = {}
 
 
-def _git_files(root: Path) -> list[str] | None:
-    if root in _LISTED:
-        return list(_LISTED[root])
-    listing = _collect(root, _start_git(root, grep=False))
-    return None if listing is None else listing.files
-
-
 def tree_files(root: Path) -> list[str]:
     """Every file of the tree, sorted, for the steps that look a file up after discovery (extract/follow.py,
     reach_python.py): git's list of this run's discovery, else git's now, else a walk. Shared: never changed."""
     if root not in _LISTED:
-        listed = _git_files(root)
-        _LISTED[root] = sorted(listed if listed is not None else _walk(root, Excludes(DEFAULT_EXCLUDES)))
+        listing = _collect(root, _start_git(root, grep=False))
+        _LISTED[root] = listing.files if listing is not None else sorted(_walk(root, Excludes(DEFAULT_EXCLUDES)))
     return _LISTED[root]
 
 

@@ -370,21 +370,29 @@ def _read_mounted_configs(root: Path, facts: Facts) -> None:
     repository does not hold (a gitignored copy of a sample) is said: the server's settings are then PostgreSQL's
     defaults here, which that file may well change."""
     named = [(command.config_file, command.location) for command in facts.server_commands if command.config_file]
-    _read_named(root, facts, "pgconf", named, {server.name for server in facts.servers})
-    read = {server.name for server in facts.servers}
-    for path, where in dict(named).items():
-        if path not in read and os.path.lexists(root / path) is False:
-            message = f"the config_file this server starts with is mounted from {path}, which is not in the repository:"
-            message += " its settings (max_connections…) are PostgreSQL's defaults here, whatever that file sets"
-            help_text = "commit the file, or a copy of it with the settings production runs with"
-            facts.problems.append(ParseProblem(where, message, skipped=True, help=help_text))
+    _read_named(root, facts, "pgconf", named, {server.name for server in facts.servers}, _missing_config)
 
 
-def _read_named(root: Path, facts: Facts, kind: str, named, read: set[str]) -> None:
+def _missing_config(path: str, where: Location) -> ParseProblem:
+    message = f"the config_file this server starts with is mounted from {path}, which is not in the repository:"
+    message += " its settings (max_connections…) are PostgreSQL's defaults here, whatever that file sets"
+    help_text = "commit the file, or a copy of it with the settings production runs with"
+    return ParseProblem(where, message, skipped=True, help=help_text)
+
+
+def _read_named(
+    root: Path,
+    facts: Facts,
+    kind: str,
+    named,
+    read: set[str],
+    missing: Callable[[str, Location], ParseProblem] | None = None,
+) -> None:
     """Files that discovery cannot tell by name, read because another file names them: each once, with the
     extractor of `kind`. `named` holds (path, where it is named) pairs, taken whole first: reading adds facts to the
     lists it came from. A path that leads out of the tree (`..`, absolute, through a folder link) is a PGC002 at the
-    place that names it, naming the path and never its content (pgconnlint/confine.py)."""
+    place that names it, naming the path and never its content (pgconnlint/confine.py); one that is not there is
+    `missing(path, where)` when the caller says so (a mounted config_file), else nothing."""
     for path, where in list(named):
         if path in read:
             continue
@@ -397,6 +405,8 @@ def _read_named(root: Path, facts: Facts, kind: str, named, read: set[str]) -> N
             continue
         if real.is_file():
             _extract(kind, root, path, facts)
+        elif missing is not None and where is not None and not os.path.lexists(real):
+            facts.problems.append(missing(path, where))
 
 
 def _route(facts: Facts, item: object) -> None:

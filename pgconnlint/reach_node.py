@@ -713,7 +713,8 @@ class NodeReach:
         pool = [fact for name in sorted(reached) for fact in self.by_package.get(name, [])]
         code = [fact for fact in pool if not _is_config(fact) and fact.location.path in reach.files]
         missed = [fact for fact in pool if not _is_config(fact) and fact.location.path not in reach.files]
-        if reach.dynamic and any(_creates_pool(fact) for fact in missed):
+        pools_missed = any(_creates_pool(fact) for fact in missed)
+        if reach.dynamic and pools_missed:
             dynamic = reach.dynamic[0]
             folder = _top_folder(dynamic.location.path, self.package_of(dynamic.location.path))
             why = f"`{dynamic.text}` ({dynamic.location.short}) imports a module that cannot be told statically"
@@ -722,7 +723,7 @@ class NodeReach:
             # src/helpers/get-app.js), not among the package's scripts (`bin/`) or its other folders
             bounded = [fact for fact in everything if _is_config(fact) or _under(fact.location.path, folder)]
             return self._runtime_targets(bounded)
-        handed = self.graph.handed(reach.files) if any(_creates_pool(fact) for fact in missed) else None
+        handed = self.graph.handed(reach.files) if pools_missed else None
         if handed is not None:
             why = (
                 f"{handed.location.short} names the module {handed.text} without importing it: code outside the"
@@ -730,7 +731,7 @@ class NodeReach:
             )
             self._problem(where, why, package)
             return self._runtime_targets(everything)
-        if reach.unresolved and any(_creates_pool(fact) for fact in missed):
+        if reach.unresolved and pools_missed:
             unknown = reach.unresolved[0]
             why = (
                 f"`{unknown.text}` ({unknown.location.short}) names no dependency but a module of the repository"

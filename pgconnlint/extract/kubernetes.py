@@ -167,8 +167,18 @@ def _objects(value: Obj) -> list[Obj]:
 
 #: the kinds `_object` reads (a List for its items); a document of any other kind is not even converted into values
 READ_KINDS = frozenset(
-    (*WORKLOADS, CNPG[1], ZALANDO[1], "Service", "HorizontalPodAutoscaler", "ScaledObject", "ConfigMap", "Secret")
-) | {"List"}
+    (
+        *WORKLOADS,
+        CNPG[1],
+        ZALANDO[1],
+        "Service",
+        "HorizontalPodAutoscaler",
+        "ScaledObject",
+        "ConfigMap",
+        "Secret",
+        "List",
+    )
+)
 
 
 def _object(path: str, item: Obj, lines: list[str]) -> list:

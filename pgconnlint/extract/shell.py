@@ -214,8 +214,8 @@ def _command(node: Node, state: _State, depth: int, background: bool) -> bool:
         return False  # `exec >log 2>&1`: redirections only
     ends = name == "exec" and not background
     if name in ("sh", "bash", "dash", "ash") and "-c" in words[1:2] and len(words) > 2:
-        inner = _State(state.path, words[3:], {**state.env, **prefix}, state.notes, symbolic=dict(state.symbolic))
-        inner.assigned = set(state.assigned) | prefix.keys()
+        inner = _State(state.path, words[3:], {**state.env, **prefix}, state.notes)
+        inner.symbolic, inner.assigned = dict(state.symbolic), state.assigned | prefix.keys()
         _block(bash_parser().parse(words[2].encode()).root_node, inner, depth + 1, background)
         for command in _mark_last(inner.found) if not background else inner.found:
             state.found.append(_relocated(command, location))

@@ -127,8 +127,8 @@ def _load_one(
         message = f"invalid YAML: {type(error).__name__} in the YAML reader"
         return None, ParseProblem(Location(path, offset + 1), message), None
     node = nodes[0] if nodes else None
-    kind = _object_kind(node)
-    if kind is not None and reads is not None and not reads(kind):
+    kind = _object_kind(node) if reads is not None else None
+    if kind is not None and not reads(kind):
         return None, None, kind
     return (*_convert_one(path, node, offset, max_nodes, offset), None)
 
